@@ -1,0 +1,35 @@
+# make run   - set up .venv and recommend on the bundled example
+# make test  - set up .venv and run every test
+# make bench - set up .venv and run the benchmarks
+
+EXAMPLE ?= examples/acme-retail.yaml
+VENV := .venv
+BIN := $(VENV)/bin
+# The first Python from 3.12 down to 3.10: durable-rules does not build on 3.13.
+PYTHON ?= $(shell for v in python3.12 python3.11 python3.10 python3; do \
+	  p=$$(command -v $$v) || continue; \
+	  $$p -c 'import sys; sys.exit(not ((3, 10) <= sys.version_info[:2] < (3, 13)))' 2>/dev/null && { echo $$p; break; }; \
+	done)
+
+.PHONY: run test bench clean
+
+$(BIN)/.installed: pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "error: Arbitre needs Python 3.10, 3.11 or 3.12 (durable-rules does not build on 3.13); none was found on PATH." >&2; \
+	  exit 2; fi
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/arbitre recommend $(EXAMPLE)
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,81 @@
+"""Compiling a checked policy into durable_rules ruleset definitions, one per stratum.
+
+Each rule becomes one durable_rules rule over a single fact (the flow's
+snapshot, with the derived facts of earlier strata filled in). Parameters are
+replaced by their values; list facts are tested through their flattened
+fields; ``not`` is pushed down to the comparisons. A comparison on an unknown
+value is false, and its negation true: ``not (x > 5)`` becomes ``x unknown or x <= 5``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .facts import flatten_key
+from .policy import Policy
+from .rules import AllOf, AnyOf, Comparison, Condition, NotOf
+
+Expr = dict[str, Any]
+
+_NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "ge": "lt", "le": "gt", "gt": "le",
+            "in": "not_in", "not_in": "in", "contains": "lacks", "lacks": "contains",
+            "empty": "not_empty", "not_empty": "empty", "known": "unknown", "unknown": "known"}
+_ORDER = {"lt": "$lt", "le": "$lte", "gt": "$gt", "ge": "$gte"}
+
+
+def _join(op: str, parts: list[Expr]) -> Expr:
+    return parts[0] if len(parts) == 1 else {op: parts}
+
+
+def _comparison(fact: str, op: str, operand: Any) -> Expr:
+    if op == "eq":
+        return {fact: operand}
+    if op == "ne":
+        return {"$neq": {fact: operand}}
+    if op in _ORDER:
+        return {_ORDER[op]: {fact: operand}}
+    if op == "in":
+        return _join("$or", [{fact: item} for item in operand])
+    if op == "not_in":
+        return _join("$and", [{"$neq": {fact: item}} for item in operand])
+    if op == "contains":
+        return {flatten_key(fact, operand): True}
+    if op == "lacks":
+        return {flatten_key(fact, operand): False}
+    if op == "empty":
+        return {flatten_key(fact, "count"): 0}
+    if op == "not_empty":
+        return {"$gt": {flatten_key(fact, "count"): 0}}
+    if op == "known":
+        return {"$ex": {fact: 1}}
+    if op == "unknown":
+        return {"$nex": {fact: 1}}
+    raise ValueError(f"unknown operator {op!r}")  # pragma: no cover - the checker refuses it
+
+
+def condition_expr(cond: Condition, policy: Policy, negate: bool = False) -> Expr:
+    """A condition as a durable_rules expression on the fact ``m``."""
+    if isinstance(cond, Comparison):
+        operand = policy.param(cond.param) if cond.param is not None else cond.value
+        if not negate:
+            return _comparison(cond.fact, cond.op, operand)
+        negated = _comparison(cond.fact, _NEGATED[cond.op], operand)
+        if policy.facts[cond.fact].optional and cond.op not in ("known", "unknown"):
+            return {"$or": [_comparison(cond.fact, "unknown", None), negated]}
+        return negated
+    if isinstance(cond, NotOf):
+        return condition_expr(cond.not_, policy, not negate)
+    if isinstance(cond, AllOf):
+        parts = [condition_expr(c, policy, negate) for c in cond.all]
+        return _join("$or" if negate else "$and", parts)
+    assert isinstance(cond, AnyOf)
+    parts = [condition_expr(c, policy, negate) for c in cond.any]
+    return _join("$and" if negate else "$or", parts)
+
+
+def compile_policy(policy: Policy) -> list[dict[str, Expr]]:
+    """One durable_rules ruleset definition per stratum, keyed by rule id (actions not attached)."""
+    return [
+        {placed.rule.id: {"all": [{"m": condition_expr(placed.rule.when, policy)}]} for placed in stratum}
+        for stratum in policy.strata
+    ]

@@ -1,0 +1,66 @@
+"""Erlang C: agents needed on a queue of real-time contacts (phone, chat).
+
+Traffic ``A`` in erlangs is arrivals per hour times handling time in hours.
+The probability that a contact waits with ``N`` agents comes from the Erlang B
+recursion, which stays stable for large queues; the service level is the share
+answered within the target time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """Agents on queue for one interval and what they achieve."""
+
+    agents: int
+    traffic: float
+    service_level: float
+    occupancy: float
+    probability_of_waiting: float
+
+
+def probability_of_waiting(agents: int, traffic: float) -> float:
+    """Erlang C: the chance that a contact has to wait, with ``agents`` > ``traffic``."""
+    if agents <= traffic:
+        return 1.0
+    erlang_b = 1.0
+    for k in range(1, agents + 1):
+        erlang_b = traffic * erlang_b / (k + traffic * erlang_b)
+    return agents * erlang_b / (agents - traffic * (1 - erlang_b))
+
+
+def service_level(agents: int, traffic: float, aht_seconds: float, target_seconds: float) -> float:
+    """Share of contacts answered within ``target_seconds``."""
+    if agents <= traffic:
+        return 0.0
+    wait = probability_of_waiting(agents, traffic)
+    return 1 - wait * math.exp(-(agents - traffic) * target_seconds / aht_seconds)
+
+
+def staff(contacts_per_hour: float, aht_seconds: float, target_level: float, target_seconds: float,
+          max_occupancy: float = 1.0) -> Staffing:
+    """The fewest agents that reach the service level target without passing ``max_occupancy``."""
+    traffic = contacts_per_hour * aht_seconds / 3600
+    if traffic <= 0:
+        return Staffing(0, 0.0, 1.0, 0.0, 0.0)
+    agents = max(1, math.floor(traffic) + 1)
+    erlang_b = 1.0
+    for k in range(1, agents + 1):
+        erlang_b = traffic * erlang_b / (k + traffic * erlang_b)
+    while True:
+        wait = agents * erlang_b / (agents - traffic * (1 - erlang_b))
+        level = 1 - wait * math.exp(-(agents - traffic) * target_seconds / aht_seconds)
+        if level >= target_level:
+            break
+        agents += 1
+        erlang_b = traffic * erlang_b / (agents + traffic * erlang_b)
+    capped = max(agents, math.ceil(traffic / max_occupancy - 1e-9))
+    if capped != agents:
+        agents = capped
+        wait = probability_of_waiting(agents, traffic)
+        level = service_level(agents, traffic, aht_seconds, target_seconds)
+    return Staffing(agents, traffic, level, traffic / agents, wait)

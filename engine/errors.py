@@ -1,0 +1,58 @@
+"""Every error Arbitre raises, named for the condition, each carrying its exit code.
+
+User errors (a bad answers file, a bad policy) exit with 2; internal errors with 1.
+A ``Problem`` is one located complaint; an error may carry many, so that every
+problem of a file is reported at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem: where it is, what was found, what was expected."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ArbitreError(Exception):
+    """Base of every error the tool reports to its user."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, problems: tuple[Problem, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = problems
+
+    def report(self) -> str:
+        """The message followed by one line per problem."""
+        lines = [self.message, *(f"  {p}" for p in self.problems)]
+        return "\n".join(lines)
+
+
+class UserError(ArbitreError):
+    """Something the user wrote or typed is wrong; exit code 2."""
+
+    exit_code = 2
+
+
+class AnswersError(UserError):
+    """An answers file cannot be read or does not match the vocabulary."""
+
+
+class PolicyError(UserError):
+    """A policy directory (rule files, parameters, facts) is invalid."""
+
+
+class EngineError(ArbitreError):
+    """The inference engine failed while evaluating a valid policy on valid answers."""

@@ -1,0 +1,140 @@
+"""The facts a rule can name, with their types, and a flow's facts as one flat mapping.
+
+Three kinds: answers (a flow's fields with organisation values resolved, plus
+the organisation's own), cost metrics (``costs.FlowCosts``) and derived facts
+(declared in the policy, false until a rule derives them). A value that is not
+known (no quote, no provider country) is absent: a comparison on it is false.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Literal
+
+from .costs import FlowCosts
+from .models import (Activity, Certification, Channel, FlowInputs, Level, RegulatedData)
+
+Kind = Literal["number", "bool", "enum", "text", "list"]
+
+
+@dataclass(frozen=True)
+class FactType:
+    """What a fact holds: its kind, its allowed values, and whether it may be unknown."""
+
+    kind: Kind
+    values: tuple[str, ...] = ()
+    optional: bool = False
+    source: Literal["answers", "metrics", "derived"] = "answers"
+
+
+def _enum(cls: type[Enum]) -> FactType:
+    return FactType("enum", tuple(str(m.value) for m in cls))
+
+
+def _list(cls: type[Enum]) -> FactType:
+    return FactType("list", tuple(str(m.value) for m in cls))
+
+
+ANSWER_FACTS: dict[str, FactType] = {
+    "channel": _enum(Channel),
+    "activity": _enum(Activity),
+    "monthly_volume": FactType("number"),
+    "aht_seconds": FactType("number"),
+    "peak_ratio": FactType("number"),
+    "volume_predictability": _enum(Level),
+    "repetitiveness": _enum(Level),
+    "scripting": _enum(Level),
+    "complexity": _enum(Level),
+    "data_sensitivity": _enum(Level),
+    "regulated_data": _list(RegulatedData),
+    "brand_criticality": _enum(Level),
+    "customer_value": _enum(Level),
+    "unique_know_how": FactType("bool"),
+    "skill_gap": FactType("bool"),
+    "coverage_hours_needed": FactType("number"),
+    "customers_expect_local": FactType("bool"),
+    "current_fte": FactType("number", optional=True),
+    "has_vendor_quote": FactType("bool"),
+    "provider_country": FactType("text", optional=True),
+    "provider_is_local": FactType("bool", optional=True),
+    "provider_certifications": _list(Certification),
+    "loaded_hourly_cost": FactType("number"),
+    "annual_turnover_pct": FactType("number"),
+    "absenteeism_pct": FactType("number"),
+    "country": FactType("text"),
+    "currency": FactType("text"),
+    "opening_hours_per_week": FactType("number"),
+}
+
+METRIC_FACTS: dict[str, FactType] = {
+    name: FactType("number", optional=name in {"busy_hour_contacts", "agents_busy_hour", "service_level",
+                                                "inhouse_cost_per_contact", "provider_cost_per_contact",
+                                                "provider_cost_monthly", "savings_pct"}, source="metrics")
+    for name, info in FlowCosts.model_fields.items() if name != "sizing"
+}
+
+
+def fact_types(derived: dict[str, Any]) -> dict[str, FactType]:
+    """Every fact a rule may name, given the policy's derived facts."""
+    types = {**ANSWER_FACTS, **METRIC_FACTS}
+    types.update({name: FactType("bool", source="derived") for name in derived})
+    return types
+
+
+def flatten_key(fact: str, item: str) -> str:
+    """The engine's field for ``item in fact`` on a list fact."""
+    return f"{fact}__{item}"
+
+
+def snapshot(inputs: FlowInputs, costs: FlowCosts) -> dict[str, Any]:
+    """A flow's answers and metrics as one flat mapping of JSON values (unknowns left out)."""
+    flow, org = inputs.flow, inputs.organisation
+    facts: dict[str, Any] = {
+        "channel": flow.channel.value,
+        "activity": flow.activity.value,
+        "monthly_volume": flow.monthly_volume,
+        "aht_seconds": flow.aht_seconds,
+        "peak_ratio": flow.peak_ratio,
+        "volume_predictability": flow.volume_predictability.value,
+        "repetitiveness": flow.repetitiveness.value,
+        "scripting": flow.scripting.value,
+        "complexity": flow.complexity.value,
+        "data_sensitivity": flow.data_sensitivity.value,
+        "brand_criticality": flow.brand_criticality.value,
+        "customer_value": flow.customer_value.value,
+        "unique_know_how": flow.unique_know_how,
+        "skill_gap": flow.skill_gap,
+        "coverage_hours_needed": inputs.coverage_hours_needed,
+        "customers_expect_local": flow.customers_expect_local,
+        "has_vendor_quote": flow.vendor_quote is not None,
+        "loaded_hourly_cost": inputs.loaded_hourly_cost,
+        "annual_turnover_pct": inputs.annual_turnover_pct,
+        "absenteeism_pct": inputs.absenteeism_pct,
+        "country": org.country,
+        "currency": org.currency,
+        "opening_hours_per_week": org.opening_hours_per_week,
+        "regulated_data": [v.value for v in flow.regulated_data],
+        "provider_certifications": [v.value for v in flow.provider_certifications],
+    }
+    if flow.current_fte is not None:
+        facts["current_fte"] = flow.current_fte
+    if flow.provider_country is not None:
+        facts["provider_country"] = flow.provider_country
+        facts["provider_is_local"] = flow.provider_country == org.country
+    for name in METRIC_FACTS:
+        value = getattr(costs, name)
+        if value is not None:
+            facts[name] = value
+    return facts
+
+
+def engine_fields(facts: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot as the engine sees it: each list fact flattened to one boolean per allowed value."""
+    out = {name: value for name, value in facts.items() if not isinstance(value, list)}
+    for name in ("regulated_data", "provider_certifications"):
+        present = set(facts[name])
+        for item in ANSWER_FACTS[name].values:
+            out[flatten_key(name, item)] = item in present
+        out[flatten_key(name, "count")] = len(present)
+    return out

@@ -1,0 +1,192 @@
+"""Reading YAML and JSON documents safely, keeping the line of every value.
+
+YAML is read with PyYAML's safe loader, narrowed further: duplicate keys and
+explicit tags (``!!python/object``, ``!custom``) are errors, and only ``true``
+and ``false`` are booleans (so the country code ``NO`` stays a string). JSON is
+read with the standard library, duplicate keys rejected. Every value's line is
+kept in a map from its path, so that validation errors can point at the line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import Problem
+
+PathKey = tuple[str | int, ...]
+
+_STANDARD_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "seq", "map")
+)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans, no timestamps, and duplicate keys refused."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _construct_mapping(loader: _Loader, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise ConstructorError(None, None, "a mapping key must be a plain value", key_node.start_mark)
+        if key in seen:
+            raise ConstructorError(
+                None, None,
+                f"duplicate key {key!r} (first defined on line {seen[key]})",
+                key_node.start_mark,
+            )
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed document: its data and the line where each path starts."""
+
+    source: str
+    data: Any
+    lines: dict[PathKey, int] = field(default_factory=dict)
+
+    def line_of(self, path: PathKey) -> int | None:
+        """The line of ``path`` or of its nearest ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return None
+
+
+class DocumentError(Exception):
+    """A document cannot be parsed; carries the located problem."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def _walk(node: Node, path: PathKey, lines: dict[PathKey, int], source: str) -> None:
+    if node.tag not in _STANDARD_TAGS:
+        raise DocumentError(Problem(
+            source, node.start_mark.line + 1, _dotted(path),
+            f"the tag {node.tag!r} is not allowed: answers and rules are plain data",
+        ))
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, ScalarNode) else "?"
+            _walk(key_node, (*path, f"{key}\x00key"), {}, source)
+            _walk(value_node, (*path, key), lines, source)
+    elif isinstance(node, SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), lines, source)
+
+
+def _dotted(path: PathKey) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            part = part.replace("\x00key", "")
+            out += f".{part}" if out else part
+    return out
+
+
+def dotted(path: PathKey) -> str:
+    """``('flows', 2, 'channel')`` as ``flows[2].channel``."""
+    return _dotted(path)
+
+
+def parse_yaml(text: str, source: str) -> Document:
+    """Parse one YAML document safely, keeping lines; raise ``DocumentError``."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return Document(source, None, {})
+        lines: dict[PathKey, int] = {}
+        _walk(node, (), lines, source)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = exc.problem or str(exc)
+        if exc.context and "duplicate" not in what:
+            what = f"{exc.context}, {what}"
+        raise DocumentError(Problem(source, line, "", f"not valid YAML: {what}")) from exc
+    except yaml.YAMLError as exc:
+        raise DocumentError(Problem(source, None, "", f"not valid YAML: {exc}")) from exc
+    except RecursionError as exc:
+        raise DocumentError(Problem(source, None, "", "not valid YAML: nested too deeply")) from exc
+    finally:
+        loader.dispose()
+    return Document(source, data, lines)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def parse_json(text: str, source: str) -> Document:
+    """Parse a JSON document, refusing duplicate keys and NaN; raise ``DocumentError``."""
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise DocumentError(Problem(source, exc.lineno, "", f"not valid JSON: {exc.msg}")) from exc
+    except (ValueError, RecursionError) as exc:
+        raise DocumentError(Problem(source, None, "", f"not valid JSON: {exc}")) from exc
+    return Document(source, data, {})
+
+
+def read_document(path: Path, *, what: str = "file") -> Document:
+    """Read a YAML or JSON file (by its suffix) into a ``Document``."""
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DocumentError(Problem(source, None, "", f"no such {what}")) from exc
+    except IsADirectoryError as exc:
+        raise DocumentError(Problem(source, None, "", f"is a directory, expected a {what}")) from exc
+    except OSError as exc:
+        raise DocumentError(Problem(source, None, "", f"cannot be read: {exc.strerror}")) from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(Problem(
+            source, None, "", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8",
+        )) from exc
+    parse: Callable[[str, str], Document] = parse_json if path.suffix.lower() == ".json" else parse_yaml
+    return parse(text, source)

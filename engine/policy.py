@@ -1,0 +1,309 @@
+"""Loading a policy directory and checking it against the vocabulary.
+
+A policy is ``policy.yaml`` (name, version, files), ``parameters.yaml``,
+``facts.yaml`` (derived facts) and rule files. Loading reports every problem of
+every file at once, each as ``file:line: path: message``: schema errors, unknown
+facts or parameters (with the closest known name), operators that do not fit a
+fact's type, values outside a fact's allowed set, duplicate rule ids, cycles
+among derived facts. A loaded policy is sorted into strata: every derived fact
+a rule reads is complete before that rule runs, so negation is sound.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .answers import problems_from_errors
+from .costs import CostAssumptions
+from .errors import PolicyError, Problem
+from .facts import FactType, fact_types
+from .load import Document, DocumentError, PathKey, dotted, read_document
+from .rules import (NO_OPERAND, AllOf, AnyOf, Comparison, Condition, DerivedFact, FactFile, NotOf,
+                    Parameter, ParameterFile, PolicyManifest, Rule, RuleFile)
+
+M = TypeVar("M", bound=BaseModel)
+_TAGS = frozenset({"fact", "all", "any", "not"})
+
+
+@dataclass(frozen=True)
+class PlacedRule:
+    """A rule with where it was written and the stratum it runs in."""
+
+    rule: Rule
+    file: str
+    line: int
+    stratum: int
+    reads: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Policy:
+    """A checked policy, ready to compile."""
+
+    name: str
+    version: str
+    digest: str
+    root: Path
+    manifest: PolicyManifest
+    parameters: dict[str, Parameter]
+    derived: dict[str, DerivedFact]
+    rules: tuple[PlacedRule, ...]
+    costs: CostAssumptions
+    facts: dict[str, FactType] = field(repr=False)
+
+    @property
+    def strata(self) -> tuple[tuple[PlacedRule, ...], ...]:
+        """Rules grouped by stratum, in order."""
+        depth = max((r.stratum for r in self.rules), default=0)
+        return tuple(tuple(r for r in self.rules if r.stratum == s) for s in range(depth + 1))
+
+    def param(self, name: str) -> Any:
+        return self.parameters[name].value
+
+    def rule(self, rule_id: str) -> PlacedRule:
+        return next(r for r in self.rules if r.rule.id == rule_id)
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> PathKey:
+    """Drop the union tags pydantic puts in a condition's location."""
+    out: list[Any] = []
+    skip_next_tag = False
+    for part in loc:
+        if skip_next_tag and part in _TAGS:
+            skip_next_tag = False
+            continue
+        skip_next_tag = part in ("when", "not") or (isinstance(part, int) and out[-1:] in (["all"], ["any"]))
+        out.append(part)
+    return tuple(out)
+
+
+def _validate(model: type[M], doc: Document, problems: list[Problem]) -> M | None:
+    if not isinstance(doc.data, dict):
+        problems.append(Problem(doc.source, doc.line_of(()), "", "expected a mapping"))
+        return None
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        errors = [dict(error, loc=_clean_loc(error["loc"])) for error in exc.errors()]
+        problems.extend(problems_from_errors(errors, doc))
+        return None
+
+
+def _read(path: Path, problems: list[Problem]) -> Document | None:
+    try:
+        return read_document(path, what="policy file")
+    except DocumentError as exc:
+        problems.append(exc.problem)
+        return None
+
+
+def _suggest(name: str, known: Any) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def comparisons(cond: Condition, path: PathKey = ()) -> Iterator[tuple[Comparison, PathKey]]:
+    """Every comparison in a condition, with its path."""
+    if isinstance(cond, Comparison):
+        yield cond, path
+    elif isinstance(cond, AllOf):
+        for i, sub in enumerate(cond.all):
+            yield from comparisons(sub, (*path, "all", i))
+    elif isinstance(cond, AnyOf):
+        for i, sub in enumerate(cond.any):
+            yield from comparisons(sub, (*path, "any", i))
+    elif isinstance(cond, NotOf):
+        yield from comparisons(cond.not_, (*path, "not"))
+
+
+_NUMERIC = {"lt", "le", "gt", "ge"}
+_ALLOWED_OPS: dict[str, set[str]] = {
+    "number": {"eq", "ne", "lt", "le", "gt", "ge"},
+    "bool": {"eq", "ne"},
+    "enum": {"eq", "ne", "in", "not_in"},
+    "text": {"eq", "ne", "in", "not_in"},
+    "list": {"contains", "lacks", "empty", "not_empty"},
+}
+
+
+def _check_comparison(cmp: Comparison, ftype: FactType, params: dict[str, Parameter]) -> str | None:
+    """Why a comparison does not fit its fact's type, or None."""
+    allowed = set(_ALLOWED_OPS[ftype.kind])
+    if ftype.optional:
+        allowed |= {"known", "unknown"}
+    if cmp.op not in allowed:
+        return f"the operator {cmp.op!r} does not apply to {cmp.fact!r} ({ftype.kind}); use one of {', '.join(sorted(allowed))}"
+    if cmp.op in NO_OPERAND:
+        return None
+    operand: Any
+    if cmp.param is not None:
+        if cmp.param not in params:
+            return f"unknown parameter {cmp.param!r}{_suggest(cmp.param, params)}"
+        operand = params[cmp.param].value
+    else:
+        operand = cmp.value
+    many = cmp.op in ("in", "not_in")
+    if many != isinstance(operand, list):
+        return f"the operator {cmp.op!r} needs {'a list' if many else 'a single value'}, found {operand!r}"
+    for item in operand if isinstance(operand, list) else [operand]:
+        if ftype.kind == "number" and (isinstance(item, bool) or not isinstance(item, (int, float))):
+            return f"{item!r} is not a number, and {cmp.fact!r} is a number"
+        if ftype.kind == "bool" and not isinstance(item, bool):
+            return f"{item!r} is not true or false, and {cmp.fact!r} is true or false"
+        if ftype.kind in ("enum", "list") and item not in ftype.values:
+            return f"{item!r} is not one of {', '.join(ftype.values)} (the values of {cmp.fact!r})"
+        if ftype.kind == "text" and not isinstance(item, str):
+            return f"{item!r} is not text, and {cmp.fact!r} is text"
+    return None
+
+
+def _strata(placed: list[tuple[Rule, str, int, tuple[str, ...]]], derived: set[str],
+            problems: list[Problem]) -> list[int]:
+    """The stratum of each rule: one more than the highest stratum of the derived facts it reads."""
+    producers: dict[str, list[int]] = {}
+    for index, (rule, *_rest) in enumerate(placed):
+        for name in rule.then.derive:
+            producers.setdefault(name, []).append(index)
+    level: dict[int, int] = {}
+    visiting: set[int] = set()
+
+    def visit(index: int, chain: tuple[str, ...]) -> int:
+        if index in level:
+            return level[index]
+        rule = placed[index][0]
+        if index in visiting:
+            raise _Cycle((*chain, rule.id))
+        visiting.add(index)
+        depth = 0
+        for name in placed[index][3]:
+            if name in derived:
+                for producer in producers.get(name, []):
+                    depth = max(depth, visit(producer, (*chain, rule.id)) + 1)
+        visiting.discard(index)
+        level[index] = depth
+        return depth
+
+    out = []
+    for index in range(len(placed)):
+        try:
+            out.append(visit(index, ()))
+        except _Cycle as cycle:
+            rule, source, line, _ = placed[index]
+            problems.append(Problem(source, line, f"rules[{rule.id}]",
+                                    "derived facts form a cycle: " + " -> ".join(cycle.chain)))
+            level[index] = 0
+            out.append(0)
+    return out
+
+
+class _Cycle(Exception):
+    def __init__(self, chain: tuple[str, ...]) -> None:
+        super().__init__(" -> ".join(chain))
+        self.chain = chain
+
+
+def load_policy(root: Path) -> Policy:
+    """Read, validate and check a policy directory; raise ``PolicyError`` with every problem."""
+    problems: list[Problem] = []
+    if not root.is_dir():
+        raise PolicyError(f"cannot load the policy in {root}",
+                          (Problem(str(root), None, "", "is not a directory with a policy.yaml"),))
+    manifest_doc = _read(root / "policy.yaml", problems)
+    manifest = _validate(PolicyManifest, manifest_doc, problems) if manifest_doc else None
+    if manifest is None:
+        raise PolicyError(f"cannot load the policy in {root}", tuple(problems))
+
+    digest = hashlib.sha256()
+    files = ["policy.yaml", manifest.parameters, manifest.derived_facts, *manifest.rule_files]
+    for name in files:
+        path = root / name
+        digest.update(name.encode() + b"\0")
+        try:
+            digest.update(path.read_bytes() + b"\0")
+        except OSError:
+            pass  # reported below when the file is read
+
+    param_doc = _read(root / manifest.parameters, problems)
+    param_file = _validate(ParameterFile, param_doc, problems) if param_doc else None
+    params = dict(param_file.parameters) if param_file else {}
+    fact_doc = _read(root / manifest.derived_facts, problems)
+    fact_file = _validate(FactFile, fact_doc, problems) if fact_doc else None
+    derived = dict(fact_file.derived_facts) if fact_file else {}
+    types = fact_types(derived)
+
+    costs: CostAssumptions | None = None
+    if param_file is not None and param_doc is not None:
+        numeric = {k: p.value for k, p in params.items() if not isinstance(p.value, list)}
+        try:
+            costs = CostAssumptions.model_validate(numeric)
+        except ValidationError as exc:
+            for error in exc.errors():
+                name = str(error["loc"][0])
+                detail = "is missing" if error["type"] == "missing" else f"{error['msg'].lower()} (found {error.get('input')!r})"
+                problems.append(Problem(param_doc.source, param_doc.line_of(("parameters", name)),
+                                        f"parameters.{name}", f"the cost model's parameter {detail}"))
+
+    placed: list[tuple[Rule, str, int, tuple[str, ...]]] = []
+    seen_ids: dict[str, str] = {}
+    for name in manifest.rule_files:
+        doc = _read(root / name, problems)
+        if doc is None:
+            continue
+        rule_file = _validate(RuleFile, doc, problems)
+        if rule_file is None:
+            continue
+        for index, rule in enumerate(rule_file.rules):
+            base: PathKey = ("rules", index)
+            line = doc.line_of(base) or 1
+            where = f"{doc.source}:{line}"
+            if rule.id in seen_ids:
+                problems.append(Problem(doc.source, line, f"rules[{index}].id",
+                                        f"duplicate rule id {rule.id!r} (first defined at {seen_ids[rule.id]})"))
+            seen_ids.setdefault(rule.id, where)
+            reads: list[str] = []
+            for cmp, path in comparisons(rule.when, (*base, "when")):
+                ftype = types.get(cmp.fact)
+                if ftype is None:
+                    problems.append(Problem(doc.source, doc.line_of((*path, "fact")), dotted((*path, "fact")),
+                                            f"unknown fact {cmp.fact!r}{_suggest(cmp.fact, types)}"))
+                    continue
+                reads.append(cmp.fact)
+                why = _check_comparison(cmp, ftype, params)
+                if why:
+                    problems.append(Problem(doc.source, doc.line_of(path), dotted(path), why))
+            for i, fact in enumerate(rule.then.derive):
+                if fact not in derived:
+                    path = (*base, "then", "derive", i)
+                    problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
+                                            f"{fact!r} is not a declared derived fact{_suggest(fact, derived)}"
+                                            f" (declare it in {manifest.derived_facts})"))
+            for option, weight in rule.then.vote.items():
+                if isinstance(weight, str):
+                    path = (*base, "then", "vote", option.value)
+                    value = params.get(weight)
+                    if value is None:
+                        problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
+                                                f"unknown parameter {weight!r}{_suggest(weight, params)}"))
+                    elif isinstance(value.value, list):
+                        problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
+                                                f"the parameter {weight!r} is a list, a weight must be a number"))
+            placed.append((rule, doc.source, line, tuple(dict.fromkeys(reads))))
+
+    levels = _strata(placed, set(derived), problems)
+    if problems or costs is None:
+        count = len(problems)
+        raise PolicyError(f"the policy in {root} has {count} problem{'s' if count != 1 else ''}",
+                          tuple(problems))
+    rules = tuple(PlacedRule(rule, source, line, level, reads)
+                  for (rule, source, line, reads), level in zip(placed, levels))
+    return Policy(
+        name=manifest.name, version=manifest.version, digest="sha256:" + digest.hexdigest(),
+        root=root, manifest=manifest, parameters=params, derived=derived, rules=rules,
+        costs=costs, facts=types,
+    )

@@ -1,0 +1,67 @@
+"""The whole pipeline for one answers file: resolve, cost, infer, decide.
+
+answers -> flow inputs -> cost metrics -> facts -> firings (durable_rules) -> verdict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from .costs import FlowCosts, flow_costs
+from .decide import Verdict, decide
+from .facts import snapshot
+from .models import Answers, FlowInputs, resolve
+from .policy import Policy
+from .run import Firing, engine_for
+
+
+class FlowResult(BaseModel):
+    """Everything known about one flow's recommendation."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    inputs: FlowInputs
+    costs: FlowCosts
+    facts: dict[str, Any]
+    derived: dict[str, bool]
+    firings: tuple[Firing, ...]
+    verdict: Verdict
+
+    @property
+    def id(self) -> str:
+        return self.inputs.flow.id
+
+    @property
+    def name(self) -> str:
+        return self.inputs.flow.name or self.inputs.flow.id
+
+
+class Recommendation(BaseModel):
+    """The recommendation for every flow of one answers file, under one policy."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    policy_name: str
+    policy_version: str
+    policy_digest: str
+    answers: Answers
+    flows: tuple[FlowResult, ...]
+
+
+def evaluate_flow(inputs: FlowInputs, policy: Policy) -> FlowResult:
+    """Cost one flow, run the policy on it and decide."""
+    costs = flow_costs(inputs, policy.costs)
+    facts = snapshot(inputs, costs)
+    firings, derived = engine_for(policy).evaluate(facts)
+    return FlowResult(inputs=inputs, costs=costs, facts=facts, derived=derived,
+                      firings=tuple(firings), verdict=decide(firings, policy))
+
+
+def recommend(answers: Answers, policy: Policy, only: str | None = None) -> Recommendation:
+    """Evaluate every flow (or only the flow with id ``only``)."""
+    flows = tuple(evaluate_flow(inputs, policy) for inputs in resolve(answers)
+                  if only is None or inputs.flow.id == only)
+    return Recommendation(policy_name=policy.name, policy_version=policy.version,
+                          policy_digest=policy.digest, answers=answers, flows=flows)

@@ -1,0 +1,184 @@
+"""The rule language: pydantic models of rules, conditions, parameters and derived facts.
+
+A condition is a comparison on one fact, or ``all`` / ``any`` / ``not`` over
+conditions. A rule's ``then`` derives boolean facts, votes for options with a
+weight (a number or a parameter's name), vetoes options, proposes hybrid splits
+and attaches conditions. No Python anywhere: rule files are data.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
+
+from .models import Decision, Split
+
+Scalar = Union[bool, int, float, str]
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]*-[0-9]{2,3}$")]
+
+OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in",
+             "contains", "lacks", "empty", "not_empty", "known", "unknown")
+Operator = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in",
+                   "contains", "lacks", "empty", "not_empty", "known", "unknown"]
+NO_OPERAND = frozenset({"empty", "not_empty", "known", "unknown"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Comparison(_Strict):
+    """``{fact: monthly_volume, op: ge, param: massive_volume_min}`` or ``value: ...``."""
+
+    fact: Name
+    op: Operator
+    value: Scalar | list[Scalar] | None = None
+    param: Name | None = None
+
+    @model_validator(mode="after")
+    def _operand(self) -> Comparison:
+        has_value = "value" in self.model_fields_set
+        if self.op in NO_OPERAND:
+            if has_value or self.param is not None:
+                raise ValueError(f"the operator {self.op!r} takes no value or param")
+        elif has_value == (self.param is not None):
+            raise ValueError(f"the operator {self.op!r} needs exactly one of value or param")
+        return self
+
+
+class AllOf(_Strict):
+    all: Annotated[list[Condition], Field(min_length=1)]
+
+
+class AnyOf(_Strict):
+    any: Annotated[list[Condition], Field(min_length=1)]
+
+
+class NotOf(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    not_: Condition = Field(alias="not")
+
+
+def _kind(raw: Any) -> str | None:
+    if isinstance(raw, dict):
+        for key in ("all", "any", "not"):
+            if key in raw:
+                return key
+        return "fact"
+    if isinstance(raw, BaseModel):
+        return {AllOf: "all", AnyOf: "any", NotOf: "not"}.get(type(raw), "fact")
+    return None
+
+
+Condition = Annotated[
+    Union[Annotated[Comparison, Tag("fact")], Annotated[AllOf, Tag("all")],
+          Annotated[AnyOf, Tag("any")], Annotated[NotOf, Tag("not")]],
+    Discriminator(_kind, custom_error_type="condition",
+                  custom_error_message="expected a comparison {fact, op, value|param} or all/any/not"),
+]
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+NotOf.model_rebuild()
+
+
+class Texts(_Strict):
+    """A short text in both languages; a Jinja2 template over the matched facts."""
+
+    en: Annotated[str, StringConstraints(min_length=1)]
+    fr: Annotated[str, StringConstraints(min_length=1)]
+
+
+class AttachedCondition(_Strict):
+    """A condition the decision comes with (a certification, a contract clause...)."""
+
+    id: Name
+    applies_to: tuple[Decision, ...] = (Decision.outsource, Decision.hybrid)
+    en: Annotated[str, StringConstraints(min_length=1)]
+    fr: Annotated[str, StringConstraints(min_length=1)]
+
+
+class Then(_Strict):
+    """What a rule concludes when its condition holds."""
+
+    derive: tuple[Name, ...] = ()
+    vote: dict[Decision, float | Name] = {}
+    veto: tuple[Decision, ...] = ()
+    split: tuple[Split, ...] = ()
+    condition: AttachedCondition | None = None
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Then:
+        if not (self.derive or self.vote or self.veto or self.split or self.condition):
+            raise ValueError("a rule must conclude something: derive, vote, veto, split or condition")
+        return self
+
+
+class Rule(_Strict):
+    """One heuristic of the policy."""
+
+    id: RuleId
+    title: Annotated[str, StringConstraints(min_length=1)]
+    rationale: Annotated[str, StringConstraints(min_length=1)]
+    when: Condition
+    then: Then
+    explain: Texts
+
+
+class RuleFile(_Strict):
+    rules: Annotated[list[Rule], Field(min_length=1)]
+
+
+class Parameter(_Strict):
+    """A named threshold, weight or cost assumption, with its unit and source."""
+
+    value: float | list[str]
+    unit: str = ""
+    source: Annotated[str, StringConstraints(min_length=1)]
+    description: str = ""
+
+
+class ParameterFile(_Strict):
+    parameters: dict[Name, Parameter]
+
+
+class DerivedFact(_Strict):
+    """A boolean fact that rules derive; false until a rule derives it."""
+
+    en: Annotated[str, StringConstraints(min_length=1)]
+    fr: Annotated[str, StringConstraints(min_length=1)]
+
+
+class FactFile(_Strict):
+    derived_facts: dict[Name, DerivedFact]
+
+
+class ConfidenceBands(_Strict):
+    high: float = Field(default=4, ge=0)
+    medium: float = Field(default=2, ge=0)
+
+
+class DecisionSettings(_Strict):
+    """How votes become a decision: tie-break order and confidence bands on the margin."""
+
+    tie_break: tuple[Decision, ...] = (Decision.keep_internal, Decision.hybrid, Decision.outsource)
+    confidence_margin: ConfidenceBands = ConfidenceBands()
+
+    @model_validator(mode="after")
+    def _all_options(self) -> DecisionSettings:
+        if sorted(self.tie_break) != sorted(Decision):
+            raise ValueError("tie_break must list outsource, hybrid and keep_internal, each once")
+        return self
+
+
+class PolicyManifest(_Strict):
+    """``policy.yaml``: the policy's name, version and files."""
+
+    name: Name
+    version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+    description: str = ""
+    parameters: str = "parameters.yaml"
+    derived_facts: str = "facts.yaml"
+    rule_files: Annotated[list[str], Field(min_length=1)]
+    decision: DecisionSettings = DecisionSettings()

@@ -1,0 +1,237 @@
+"""Rendering a recommendation as text, Markdown or JSON, in English or French.
+
+Templates live beside this module (``en/``, ``fr/``) and run in Jinja2's
+sandbox with undefined variables as errors; each rule's own short explanation
+is a template too, rendered over the flow's facts and the policy's parameters.
+The per-flow view is built here once and shared by every format.
+"""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+
+from engine.decide import pivots
+from engine.errors import PolicyError
+from engine.models import Decision
+from engine.policy import Policy
+from engine.recommend import FlowResult, Recommendation
+
+Lang = Literal["en", "fr"]
+Format = Literal["text", "markdown", "json"]
+LANGS: tuple[Lang, ...] = ("en", "fr")
+HERE = Path(__file__).parent
+
+
+def number(value: Any, digits: int = 0, lang: Lang = "en") -> str:
+    """A number with thousands separators, the way each language writes it."""
+    if value is None:
+        return "-"
+    text = f"{float(value):,.{digits}f}"
+    if lang == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def money(value: Any, currency: str, lang: Lang = "en") -> str:
+    """An amount with its currency code."""
+    if value is None:
+        return "-"
+    return f"{currency} {number(value, 2, lang)}" if lang == "en" else f"{number(value, 2, lang)} {currency}"
+
+
+@functools.lru_cache(maxsize=4)
+def labels(lang: Lang) -> dict[str, Any]:
+    """The fixed words of the explanations in one language."""
+    data = yaml.safe_load((HERE / lang / "labels.yaml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+@functools.lru_cache(maxsize=4)
+def environment(lang: Lang) -> SandboxedEnvironment:
+    """The sandboxed Jinja2 environment for one language."""
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader([str(HERE / lang), str(HERE / "common")]),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["num"] = lambda v, d=0: number(v, d, lang)
+    env.filters["money"] = lambda v, c: money(v, c, lang)
+    env.filters["wrap"] = lambda text, width=78, indent="", first="": "\n".join(textwrap.wrap(
+        str(text), width=width, initial_indent=first or indent, subsequent_indent=indent,
+        break_on_hyphens=False)) or first.rstrip()
+    return env
+
+
+class RuleTexts:
+    """Each rule's explanation and attached-condition texts, compiled once per policy and language."""
+
+    def __init__(self, policy: Policy, lang: Lang) -> None:
+        self.policy = policy
+        self.lang = lang
+        env = environment(lang)
+        self._templates = {}
+        for placed in policy.rules:
+            rule = placed.rule
+            sources = {"explain": getattr(rule.explain, lang)}
+            if rule.then.condition is not None:
+                sources["condition"] = getattr(rule.then.condition, lang)
+            for key, source in sources.items():
+                try:
+                    self._templates[(rule.id, key)] = env.from_string(source)
+                except TemplateError as exc:
+                    raise PolicyError(f"{placed.file}:{placed.line}: rule {rule.id}: its {lang} text is not a valid "
+                                      f"template: {exc}") from exc
+        self._params = {name: p.value for name, p in policy.parameters.items()}
+
+    def render(self, rule_id: str, key: str, facts: dict[str, Any]) -> str:
+        context = {**facts, "param": self._params}
+        try:
+            return str(self._templates[(rule_id, key)].render(context)).strip()
+        except TemplateError as exc:
+            placed = self.policy.rule(rule_id)
+            raise PolicyError(f"{placed.file}:{placed.line}: rule {rule_id}: its {self.lang} text "
+                              f"cannot be rendered: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=8)
+def rule_texts(policy: Policy, lang: Lang) -> RuleTexts:
+    return RuleTexts(policy, lang)
+
+
+def flow_view(result: FlowResult, policy: Policy, lang: Lang) -> dict[str, Any]:
+    """Everything a template shows about one flow, computed once."""
+    texts = rule_texts(policy, lang)
+    words = labels(lang)
+    verdict = result.verdict
+    facts = {**result.facts, **result.derived}
+    decision = verdict.decision
+    reasons, against, findings = [], [], []
+    for firing in result.firings:
+        rule = policy.rule(firing.rule_id).rule
+        text = texts.render(rule.id, "explain", facts)
+        entry = {"rule": rule.id, "title": rule.title, "text": text, "matched": firing.matched}
+        votes = [v for v in verdict.votes if v.rule_id == rule.id]
+        for vote in votes:
+            item = {**entry, "option": vote.option.value, "weight": vote.weight,
+                    "option_label": words["decisions"][vote.option.value]}
+            (reasons if vote.option is decision else against).append(item)
+        if not votes and not rule.then.veto:
+            findings.append(entry)
+    reasons.sort(key=lambda r: -r["weight"])
+    against.sort(key=lambda r: -r["weight"])
+    vetoes = [{"option": o.value, "option_label": words["decisions"][o.value], "rules": list(r),
+               "texts": [texts.render(rid, "explain", facts) for rid in r]}
+              for o, r in verdict.vetoes.items()]
+    conditions = [{"id": c.id, "rule": c.rule_id, "text": texts.render(c.rule_id, "condition", facts)}
+                  for c in verdict.conditions]
+    changes = [words["without_rule"].format(rule=rid, title=policy.rule(rid).rule.title,
+                                            decision=words["decisions"][new.value])
+               for rid, new in pivots(list(result.firings), policy)]
+    if verdict.runner_up is not None:
+        balance = words["tipped_winner"].format(
+            winner=words["decisions"][decision.value].capitalize(),
+            runner=words["decisions"][verdict.runner_up.value], margin=number(verdict.margin, 0, lang))
+    else:
+        balance = words["tipped_only"].format(winner=words["decisions"][decision.value].capitalize())
+    costs = result.costs
+    quote = result.inputs.flow.vendor_quote
+    a = policy.costs
+    return {
+        "id": result.id,
+        "name": result.name,
+        "channel": result.inputs.flow.channel.value,
+        "activity": result.inputs.flow.activity.value,
+        "monthly_volume": result.inputs.flow.monthly_volume,
+        "currency": result.inputs.organisation.currency,
+        "decision": decision.value,
+        "decision_label": words["decisions"][decision.value],
+        "split": [s.value for s in verdict.split],
+        "split_labels": [words["splits"][s.value] for s in verdict.split],
+        "scores": [{"option": o.value, "label": words["decisions"][o.value], "score": verdict.scores[o]}
+                   for o in Decision],
+        "confidence": verdict.confidence,
+        "confidence_label": words["confidence"][verdict.confidence],
+        "margin": verdict.margin,
+        "all_vetoed": verdict.all_vetoed,
+        "reasons": reasons,
+        "against": against,
+        "findings": findings,
+        "vetoes": vetoes,
+        "conditions": conditions,
+        "balance": balance,
+        "changes": changes,
+        "costs": costs.model_dump(),
+        "quote": None if quote is None else {"form": quote.form, "amount": quote.amount,
+                                             "label": words[quote.form]},
+        "defaults_used": list(result.inputs.defaults_used),
+        "cost_assumptions": words["cost_assumptions_text"].format(
+            sl=number(a.service_level_target * 100, 0, lang), sec=number(a.service_level_seconds, 0, lang),
+            occ=number(a.max_occupancy * 100, 0, lang), shr=number(a.shrinkage * 100, 0, lang),
+            paid=number(a.paid_hours_per_fte_month, 1, lang), repl=number(a.replacement_cost_hours, 0, lang)),
+        "overhead_pct": a.provider_overhead * 100,
+    }
+
+
+def _context(rec: Recommendation, policy: Policy, lang: Lang) -> dict[str, Any]:
+    return {
+        "L": labels(lang),
+        "organisation": rec.answers.organisation.name,
+        "policy": {"name": rec.policy_name, "version": rec.policy_version, "digest": rec.policy_digest},
+        "flows": [flow_view(flow, policy, lang) for flow in rec.flows],
+    }
+
+
+def render_flow_text(view: dict[str, Any], lang: Lang) -> str:
+    """One flow's explanation as plain text (the ``explanation`` field of the JSON output)."""
+    return str(environment(lang).get_template("flow.txt.j2").render(flow=view, L=labels(lang))).rstrip() + "\n"
+
+
+def render(rec: Recommendation, policy: Policy, fmt: Format = "text", lang: Lang = "en") -> str:
+    """The whole recommendation in one format and language."""
+    if fmt == "json":
+        import json
+        return json.dumps(to_json(rec, policy, lang), indent=2, ensure_ascii=False) + "\n"
+    context = _context(rec, policy, lang)
+    name = "recommendation.txt.j2" if fmt == "text" else "recommendation.md.j2"
+    return str(environment(lang).get_template(name).render(context))
+
+
+def to_json(rec: Recommendation, policy: Policy, lang: Lang = "en") -> dict[str, Any]:
+    """The recommendation as the JSON contract of DOMAIN.md, plus metrics and assumptions."""
+    flows = []
+    for result in rec.flows:
+        view = flow_view(result, policy, lang)
+        verdict = result.verdict
+        flows.append({
+            "id": result.id,
+            "name": result.name,
+            "decision": verdict.decision.value,
+            "split": [s.value for s in verdict.split],
+            "scores": {o.value: verdict.scores[o] for o in Decision},
+            "confidence": verdict.confidence,
+            "margin": verdict.margin,
+            "fired_rules": [f.rule_id for f in result.firings],
+            "vetoes": {o.value: list(r) for o, r in verdict.vetoes.items()},
+            "conditions": [{"id": c["id"], "rule": c["rule"], "text": c["text"]} for c in view["conditions"]],
+            "metrics": result.costs.model_dump(),
+            "derived_facts": sorted(name for name, value in result.derived.items() if value),
+            "assumptions": {"defaults_used": list(result.inputs.defaults_used),
+                            "cost_model": {name: p for name, p in policy.costs.model_dump().items()}},
+            "explanation": render_flow_text(view, lang),
+        })
+    return {
+        "policy": {"name": rec.policy_name, "version": rec.policy_version, "digest": rec.policy_digest},
+        "organisation": rec.answers.organisation.name,
+        "flows": flows,
+    }
