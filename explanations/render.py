@@ -43,7 +43,8 @@ def money(value: Any, currency: str, lang: Lang = "en") -> str:
     """An amount with its currency code."""
     if value is None:
         return "-"
-    return f"{currency} {number(value, 2, lang)}" if lang == "en" else f"{number(value, 2, lang)} {currency}"
+    amount = number(value, 2, lang)
+    return f"{currency}\u00a0{amount}" if lang == "en" else f"{amount}\u00a0{currency}"
 
 
 @functools.lru_cache(maxsize=4)
