@@ -139,7 +139,11 @@ def flow_view(result: FlowResult, policy: Policy, lang: Lang) -> dict[str, Any]:
     changes = [words["without_rule"].format(rule=rid, title=policy.rule(rid).rule.title,
                                             decision=words["decisions"][new.value])
                for rid, new in pivots(list(result.firings), policy)]
-    if verdict.runner_up is not None:
+    if verdict.runner_up is not None and verdict.margin == 0:
+        balance = words["tipped_tie"].format(
+            winner=words["decisions"][decision.value].capitalize(),
+            runner=words["decisions"][verdict.runner_up.value], score=number(verdict.scores[decision], 0, lang))
+    elif verdict.runner_up is not None:
         balance = words["tipped_winner"].format(
             winner=words["decisions"][decision.value].capitalize(),
             runner=words["decisions"][verdict.runner_up.value], margin=number(verdict.margin, 0, lang))

@@ -1,0 +1,112 @@
+"""The command line, run for real: the installed ``arbitre`` entry point in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli import main
+
+GOLDEN_ANSWERS = Path(__file__).parent / "golden" / "answers.yaml"
+ARBITRE = Path(sys.executable).parent / "arbitre"
+
+
+def arbitre(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed entry point and capture what it prints."""
+    return subprocess.run([str(ARBITRE), *map(str, args)], capture_output=True, text=True, timeout=60, cwd=cwd)
+
+
+class TestRecommend:
+    def test_text_names_every_flow_and_its_decision(self) -> None:
+        """The default output is text with a decision per flow."""
+        run = arbitre("recommend", GOLDEN_ANSWERS)
+        assert run.returncode == 0, run.stderr
+        assert "Order taking (orders)" in run.stdout
+        assert "Decision: OUTSOURCE" in run.stdout
+        assert "Decision: KEEP IN-HOUSE" in run.stdout
+
+    def test_json_follows_the_contract(self) -> None:
+        """--format json has the policy and, per flow, the contract fields of DOMAIN.md."""
+        run = arbitre("recommend", GOLDEN_ANSWERS, "--format", "json")
+        assert run.returncode == 0, run.stderr
+        data = json.loads(run.stdout)
+        assert set(data["policy"]) == {"name", "version", "digest"}
+        assert data["policy"]["digest"].startswith("sha256:")
+        flows = {f["id"]: f for f in data["flows"]}
+        assert list(flows) == ["orders", "key-accounts", "complaints"]
+        for flow in flows.values():
+            assert {"id", "decision", "split", "scores", "fired_rules", "explanation"} <= set(flow)
+            assert flow["decision"] in {"outsource", "hybrid", "keep_internal"}
+            assert set(flow["scores"]) == {"outsource", "hybrid", "keep_internal"}
+        assert flows["orders"]["decision"] == "outsource"
+        assert "CLS-12" in flows["orders"]["fired_rules"]
+        assert flows["orders"]["metrics"]["savings_pct"] > 15
+
+    def test_french_markdown(self) -> None:
+        """--lang fr --format markdown speaks French in Markdown."""
+        run = arbitre("recommend", GOLDEN_ANSWERS, "--lang", "fr", "--format", "markdown")
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.startswith("# Recommandation Arbitre")
+        assert "**Décision: EXTERNALISER**" in run.stdout
+
+    def test_one_flow(self) -> None:
+        """--flow ID recommends on that flow only."""
+        run = arbitre("recommend", GOLDEN_ANSWERS, "--flow", "complaints", "--format", "json")
+        assert [f["id"] for f in json.loads(run.stdout)["flows"]] == ["complaints"]
+
+    def test_unknown_flow_is_a_user_error(self) -> None:
+        """An unknown --flow id exits 2 and lists the flows."""
+        run = arbitre("recommend", GOLDEN_ANSWERS, "--flow", "nope")
+        assert run.returncode == 2
+        assert "no flow with that id" in run.stderr and "orders, key-accounts, complaints" in run.stderr
+
+    def test_out_writes_the_file(self, tmp_path: Path) -> None:
+        """--out writes the result to a file and nothing else is left beside it."""
+        out = tmp_path / "rec.md"
+        run = arbitre("recommend", GOLDEN_ANSWERS, "--format", "markdown", "--out", out)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout == ""
+        assert out.read_text(encoding="utf-8").startswith("# Arbitre recommendation")
+        assert [p.name for p in tmp_path.iterdir()] == ["rec.md"]
+
+    def test_out_into_a_missing_folder_is_a_user_error(self, tmp_path: Path) -> None:
+        """Writing into a folder that does not exist exits 2 with the path."""
+        run = arbitre("recommend", GOLDEN_ANSWERS, "--out", tmp_path / "no" / "rec.txt")
+        assert run.returncode == 2
+        assert "cannot write" in run.stderr and "Traceback" not in run.stderr
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        """A missing answers file exits 2 and names it."""
+        run = arbitre("recommend", tmp_path / "absent.yaml")
+        assert run.returncode == 2
+        assert f"{tmp_path / 'absent.yaml'}: no such answers file" in run.stderr
+
+    def test_bad_policy_directory(self, tmp_path: Path) -> None:
+        """A policy directory without policy.yaml exits 2."""
+        run = arbitre("recommend", GOLDEN_ANSWERS, "--policy", tmp_path)
+        assert run.returncode == 2
+        assert "policy.yaml: no such policy file" in run.stderr
+
+    def test_bad_option_value(self) -> None:
+        """An option value outside its choices exits 2 with the choices."""
+        run = arbitre("recommend", GOLDEN_ANSWERS, "--format", "pdf")
+        assert run.returncode == 2
+        assert "'pdf' is not one of 'text', 'markdown', 'json'" in run.stderr
+
+
+class TestHelp:
+    @pytest.mark.parametrize("name", sorted(main.commands))
+    def test_every_command_has_help(self, name: str) -> None:
+        """Every command documents itself."""
+        run = arbitre(name, "--help")
+        assert run.returncode == 0
+        assert main.commands[name].help and main.commands[name].help.split("\n")[0] in run.stdout
+
+    def test_version(self) -> None:
+        """--version prints the package version."""
+        run = arbitre("--version")
+        assert run.returncode == 0 and run.stdout.startswith("arbitre ")

@@ -1,0 +1,63 @@
+"""Completeness of the explanations: every rule speaks both languages, every label exists."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.costs import flow_costs
+from engine.facts import snapshot
+from engine.models import Answers, resolve
+from engine.policy import Policy
+from explanations.render import LANGS, RuleTexts, labels, money, number
+
+FULL = Answers.model_validate({
+    "organisation": {"name": "Every fact known", "country": "FR"},
+    "flows": [{
+        "id": "all", "channel": "phone", "monthly_volume": 9000, "aht_seconds": 300, "peak_ratio": 1.5,
+        "regulated_data": ["payment_card"], "vendor_quote": {"per_contact": 2.5}, "provider_country": "MA",
+        "current_fte": 10,
+    }],
+})
+
+
+def full_facts(policy: Policy) -> dict[str, object]:
+    """The facts of a flow where every optional value is known, every derived fact true."""
+    inputs = resolve(FULL)[0]
+    facts = snapshot(inputs, flow_costs(inputs, policy.costs))
+    return {**facts, **{name: True for name in policy.derived}}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_rule_text_renders(policy: Policy, lang: str) -> None:
+    """Each rule's explanation and condition render in both languages with no undefined name."""
+    texts = RuleTexts(policy, lang)  # type: ignore[arg-type]
+    facts = full_facts(policy)
+    for placed in policy.rules:
+        assert texts.render(placed.rule.id, "explain", facts)
+        if placed.rule.then.condition is not None:
+            assert texts.render(placed.rule.id, "condition", facts)
+
+
+def test_labels_have_the_same_keys_in_every_language() -> None:
+    """A label added in one language is added in the other."""
+    assert set(labels("en")) == set(labels("fr"))
+    for key, value in labels("en").items():
+        if isinstance(value, dict):
+            assert set(value) == set(labels("fr")[key]), key
+
+
+@pytest.mark.parametrize("value,digits,lang,expected", [
+    pytest.param(12000, 0, "en", "12,000", id="en-thousands"),
+    pytest.param(12000, 0, "fr", "12\u202f000", id="fr-thousands"),
+    pytest.param(1.456, 2, "fr", "1,46", id="fr-decimal-comma"),
+    pytest.param(None, 0, "en", "-", id="unknown"),
+])
+def test_number_formatting(value: float | None, digits: int, lang: str, expected: str) -> None:
+    """Numbers are written the way each language writes them."""
+    assert number(value, digits, lang) == expected  # type: ignore[arg-type]
+
+
+def test_money_keeps_amount_and_currency_together() -> None:
+    """An amount and its currency are joined by a non-breaking space, in each language's order."""
+    assert money(2.1, "EUR", "en") == "EUR\u00a02.10"
+    assert money(2.1, "EUR", "fr") == "2,10\u00a0EUR"

@@ -1,0 +1,38 @@
+"""Golden files: the whole rendered explanation, compared byte for byte.
+
+Rewrite them only with ``pytest tests/test_golden.py --update-golden`` and read the diff.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.answers import load_answers
+from engine.policy import Policy
+from engine.recommend import recommend
+from explanations.render import render
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize("fmt,suffix", [("text", "txt"), ("markdown", "md")])
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_explanation_matches_golden(policy: Policy, update_golden: bool, fmt: str, suffix: str, lang: str) -> None:
+    """The explanation of the golden answers is exactly the reviewed one."""
+    result = recommend(load_answers(GOLDEN / "answers.yaml"), policy)
+    text = render(result, policy, fmt, lang)  # type: ignore[arg-type]
+    golden = GOLDEN / f"recommendation.{lang}.{suffix}"
+    if update_golden:
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"{golden} is missing: run pytest --update-golden once and review it"
+    assert text == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_text_fits_80_columns(policy: Policy, lang: str) -> None:
+    """Every line of the text explanation fits an 80-column terminal."""
+    result = recommend(load_answers(GOLDEN / "answers.yaml"), policy)
+    long = [line for line in render(result, policy, "text", lang).splitlines() if len(line) > 80]  # type: ignore[arg-type]
+    assert long == []
