@@ -30,8 +30,11 @@ _STANDARD_TAGS = frozenset(
 )
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans, no timestamps, and duplicate keys refused."""
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
+
+
+class _Loader(_Base):  # type: ignore[valid-type, misc]
+    """The safe loader with YAML 1.2 booleans, no timestamps, and duplicate keys refused."""
 
 
 _Loader.yaml_implicit_resolvers = {

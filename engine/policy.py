@@ -12,6 +12,7 @@ a rule reads is complete before that rule runs, so negation is sound.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,8 +67,13 @@ class Policy:
     def param(self, name: str) -> Any:
         return self.parameters[name].value
 
+    @functools.cached_property
+    def _by_id(self) -> dict[str, PlacedRule]:
+        return {placed.rule.id: placed for placed in self.rules}
+
     def rule(self, rule_id: str) -> PlacedRule:
-        return next(r for r in self.rules if r.rule.id == rule_id)
+        """The rule with this id."""
+        return self._by_id[rule_id]
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> PathKey:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.decide import pivots
@@ -80,25 +80,31 @@ class RuleTexts:
     def __init__(self, policy: Policy, lang: Lang) -> None:
         self.policy = policy
         self.lang = lang
-        env = environment(lang)
-        self._templates = {}
-        for placed in policy.rules:
-            rule = placed.rule
-            sources = {"explain": getattr(rule.explain, lang)}
-            if rule.then.condition is not None:
-                sources["condition"] = getattr(rule.then.condition, lang)
-            for key, source in sources.items():
-                try:
-                    self._templates[(rule.id, key)] = env.from_string(source)
-                except TemplateError as exc:
-                    raise PolicyError(f"{placed.file}:{placed.line}: rule {rule.id}: its {lang} text is not a valid "
-                                      f"template: {exc}") from exc
+        self._env = environment(lang)
+        self._templates: dict[tuple[str, str], Template] = {}
         self._params = {name: p.value for name, p in policy.parameters.items()}
 
+    def _template(self, rule_id: str, key: str) -> Template:
+        """The rule's text as a template, compiled on first use."""
+        template = self._templates.get((rule_id, key))
+        if template is None:
+            placed = self.policy.rule(rule_id)
+            rule = placed.rule
+            texts = rule.explain if key == "explain" else rule.then.condition
+            assert texts is not None
+            try:
+                template = self._env.from_string(getattr(texts, self.lang))
+            except TemplateError as exc:
+                raise PolicyError(f"{placed.file}:{placed.line}: rule {rule_id}: its {self.lang} text is not a "
+                                  f"valid template: {exc}") from exc
+            self._templates[(rule_id, key)] = template
+        return template
+
     def render(self, rule_id: str, key: str, facts: dict[str, Any]) -> str:
-        context = {**facts, "param": self._params}
+        """A rule's explanation (``key='explain'``) or condition text over a flow's facts."""
+        template = self._template(rule_id, key)
         try:
-            return str(self._templates[(rule_id, key)].render(context)).strip()
+            return str(template.render({**facts, "param": self._params})).strip()
         except TemplateError as exc:
             placed = self.policy.rule(rule_id)
             raise PolicyError(f"{placed.file}:{placed.line}: rule {rule_id}: its {self.lang} text "
