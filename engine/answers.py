@@ -76,12 +76,57 @@ def _describe(error: Any, field: str) -> str:
         return f"{shown} is not a list; write [] or a list like [a, b]"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"{shown} is not a mapping of field: value"
+    if kind == "finite_number":
+        return f"{shown} is not a finite number"
     if kind == "too_short":
         return "must not be empty"
     if kind == "value_error":
         message = str(ctx.get("error", error["msg"]))
         return message
     return f"{shown}: {error['msg']}"
+
+
+def _spelled(key: Any) -> str:
+    """A key that is not text, as YAML spells it."""
+    if key is None:
+        return "null"
+    return str(key).lower() if isinstance(key, bool) else str(key)
+
+
+def _key_problem(error: Any, doc: Document) -> Problem:
+    """A mapping key that is a number, a boolean or null instead of a field name."""
+    parent: PathKey = tuple(error["loc"][:-1])
+    key = error.get("input")
+    wanted = _spelled(key).lower()
+    line = next((line for path, line in doc.lines.items()
+                 if len(path) == len(parent) + 1 and path[:-1] == parent and isinstance(path[-1], str)
+                 and (path[-1].lower() or "null").replace("~", "null") == wanted), doc.line_of(parent))
+    return Problem(doc.source, line, dotted(parent),
+                   f"the key {_spelled(key)} is not a field name; field names are words like monthly_volume")
+
+
+def _duplicate_ids(doc: Document) -> list[Problem]:
+    """Every flow whose id an earlier flow already uses, located at its ``id``."""
+    flows = doc.data.get("flows") if isinstance(doc.data, dict) else None
+    if not isinstance(flows, list):
+        return []
+    first: dict[str, int] = {}
+    problems = []
+    for index, flow in enumerate(flows):
+        flow_id = flow.get("id") if isinstance(flow, dict) else None
+        if not isinstance(flow_id, str):
+            continue
+        if flow_id in first:
+            earlier = first[flow_id]
+            where = doc.line_of(("flows", earlier, "id"))
+            on_line = f" on line {where}" if where is not None else ""
+            problems.append(Problem(
+                doc.source, doc.line_of(("flows", index, "id")), f"flows[{index}].id",
+                f"{flow_id!r} is already the id of flows[{earlier}]{on_line}; ids must be unique",
+            ))
+        else:
+            first[flow_id] = index
+    return problems
 
 
 def problems_from_errors(errors: list[Any], doc: Document) -> list[Problem]:
@@ -93,6 +138,9 @@ def problems_from_errors(errors: list[Any], doc: Document) -> list[Problem]:
             len(other["loc"]) > len(loc) and tuple(other["loc"][:len(loc)]) == loc for other in errors
         ):
             continue  # pydantic adds this when the items themselves failed
+        if error["type"] == "invalid_key":
+            problems.append(_key_problem(error, doc))
+            continue
         field = loc[-1] if loc else ""
         line = doc.line_of(loc)
         if error["type"] == "extra_forbidden":
@@ -112,15 +160,23 @@ def validate_answers(doc: Document) -> Answers:
         raise AnswersError(f"{doc.source} is not an answers file", (Problem(
             doc.source, doc.line_of(()), "", f"the document is {kind}; expected a mapping with organisation: and flows:",
         ),))
+    # Repeated ids are found here, located at each repeat, so that they are reported with every
+    # other problem (the model's own check only runs once the flows are otherwise valid).
+    repeated = _duplicate_ids(doc)
     try:
-        return Answers.model_validate(doc.data)
+        answers = Answers.model_validate(doc.data)
     except ValidationError as exc:
-        problems = problems_from_errors(exc.errors(), doc)
-        count = len(problems)
-        raise AnswersError(
-            f"{doc.source}: {count} problem{'s' if count > 1 else ''} in the answers",
-            tuple(problems),
-        ) from exc
+        errors = [e for e in exc.errors() if not (repeated and e["loc"] == ())]
+        problems = sorted([*problems_from_errors(errors, doc), *repeated], key=lambda p: (p.line or 0, p.path))
+        raise _many(doc, problems) from exc
+    if repeated:  # pragma: no cover - the model refuses repeated ids too
+        raise _many(doc, repeated)
+    return answers
+
+
+def _many(doc: Document, problems: list[Problem]) -> AnswersError:
+    count = len(problems)
+    return AnswersError(f"{doc.source}: {count} problem{'s' if count > 1 else ''} in the answers", tuple(problems))
 
 
 def load_answers(path: Path) -> Answers:

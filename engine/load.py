@@ -91,21 +91,41 @@ class DocumentError(Exception):
         self.problem = problem
 
 
-def _walk(node: Node, path: PathKey, lines: dict[PathKey, int], source: str) -> None:
+def _shown_tag(tag: str) -> str:
+    """A tag as the user wrote it: ``!!python/object`` rather than ``tag:yaml.org,2002:python/object``."""
+    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _walk(node: Node, path: PathKey, lines: dict[PathKey, int], source: str,
+          done: set[int] | None = None, active: frozenset[int] = frozenset()) -> None:
+    # An alias is the very node of its anchor: walk each node once, or "billion laughs"
+    # aliases make the walk (and the line map) exponential; an alias inside its own anchor is refused.
+    done = set() if done is None else done
+    if id(node) in active:
+        raise DocumentError(Problem(
+            source, node.start_mark.line + 1, _dotted(path),
+            "the anchor that starts here is used inside itself: answers and rules cannot be recursive",
+        ))
     if node.tag not in _STANDARD_TAGS:
         raise DocumentError(Problem(
             source, node.start_mark.line + 1, _dotted(path),
-            f"the tag {node.tag!r} is not allowed: answers and rules are plain data",
+            f"the tag {_shown_tag(node.tag)!r} is not allowed: answers and rules are plain data",
         ))
     lines[path] = node.start_mark.line + 1
+    if id(node) in done:
+        return
+    done.add(id(node))
+    inside = active | {id(node)}
     if isinstance(node, MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, ScalarNode) else "?"
-            _walk(key_node, (*path, f"{key}\x00key"), {}, source)
-            _walk(value_node, (*path, key), lines, source)
+            _walk(key_node, (*path, f"{key}\x00key"), {}, source, done, inside)
+            _walk(value_node, (*path, key), lines, source, done, inside)
+            if isinstance(value_node, (MappingNode, SequenceNode)):
+                lines[(*path, key)] = key_node.start_mark.line + 1  # a block starts on the line after its key
     elif isinstance(node, SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*path, index), lines, source)
+            _walk(item, (*path, index), lines, source, done, inside)
 
 
 def _dotted(path: PathKey) -> str:
@@ -126,7 +146,10 @@ def dotted(path: PathKey) -> str:
 
 def parse_yaml(text: str, source: str) -> Document:
     """Parse one YAML document safely, keeping lines; raise ``DocumentError``."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except UnicodeError as exc:  # libyaml re-encodes the text: lone surrogates cannot be
+        raise DocumentError(Problem(source, None, "", "not valid YAML: the text is not valid Unicode")) from exc
     try:
         node = loader.get_single_node()
         if node is None:
@@ -139,8 +162,18 @@ def parse_yaml(text: str, source: str) -> Document:
         line = mark.line + 1 if mark is not None else None
         what = exc.problem or str(exc)
         if exc.context and "duplicate" not in what:
-            what = f"{exc.context}, {what}"
+            start = exc.context_mark
+            if start is not None and mark is not None and start.line != mark.line:
+                what = f"{exc.context} (started on line {start.line + 1}), {what}"
+            else:
+                what = f"{exc.context}, {what}"
         raise DocumentError(Problem(source, line, "", f"not valid YAML: {what}")) from exc
+    except yaml.reader.ReaderError as exc:
+        line = text[:exc.position].count("\n") + 1 if isinstance(exc.position, int) else None
+        character = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        raise DocumentError(Problem(
+            source, line, "", f"not valid YAML: the character U+{character:04X} is not allowed ({exc.reason})",
+        )) from exc
     except yaml.YAMLError as exc:
         raise DocumentError(Problem(source, None, "", f"not valid YAML: {exc}")) from exc
     except RecursionError as exc:
@@ -163,15 +196,49 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+def _json_lines(text: str) -> dict[PathKey, int]:
+    """The line of every path of a valid JSON text, read as the YAML it also is; empty if it is not."""
+    try:
+        loader = _Loader(text)
+    except UnicodeError:
+        return {}
+    try:
+        node = loader.get_single_node()
+        lines: dict[PathKey, int] = {}
+        if node is not None:
+            _walk(node, (), lines, "")
+        return lines
+    except (yaml.YAMLError, DocumentError, RecursionError, UnicodeError):
+        return {}
+    finally:
+        loader.dispose()
+
+
+def _duplicate_key(text: str) -> Problem | None:
+    """The first repeated key of a JSON text, located through the YAML reader."""
+    try:
+        parse_yaml(text, "")
+    except DocumentError as exc:
+        if "duplicate key" in exc.problem.message:
+            return exc.problem
+    return None
+
+
 def parse_json(text: str, source: str) -> Document:
     """Parse a JSON document, refusing duplicate keys and NaN; raise ``DocumentError``."""
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise DocumentError(Problem(source, exc.lineno, "", f"not valid JSON: {exc.msg}")) from exc
-    except (ValueError, RecursionError) as exc:
+    except RecursionError as exc:
+        raise DocumentError(Problem(source, None, "", "not valid JSON: nested too deeply")) from exc
+    except ValueError as exc:
+        located = _duplicate_key(text) if str(exc).startswith("duplicate key") else None
+        if located is not None:
+            what = located.message.removeprefix("not valid YAML: ")
+            raise DocumentError(Problem(source, located.line, "", f"not valid JSON: {what}")) from exc
         raise DocumentError(Problem(source, None, "", f"not valid JSON: {exc}")) from exc
-    return Document(source, data, {})
+    return Document(source, data, _json_lines(text))
 
 
 def read_document(path: Path, *, what: str = "file") -> Document:
@@ -188,8 +255,9 @@ def read_document(path: Path, *, what: str = "file") -> Document:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
         raise DocumentError(Problem(
-            source, None, "", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8",
+            source, line, "", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8",
         )) from exc
     parse: Callable[[str, str], Document] = parse_json if path.suffix.lower() == ".json" else parse_yaml
     return parse(text, source)

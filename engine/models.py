@@ -10,7 +10,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator,
+)
 
 
 class Channel(str, Enum):
@@ -159,13 +161,15 @@ class Flow(_Model):
     annual_turnover_pct: Annotated[float, Number, Field(ge=0, le=300)] | None = None
     absenteeism_pct: Annotated[float, Number, Field(ge=0, lt=100)] | None = None
 
-    @model_validator(mode="after")
-    def _no_repeats(self) -> Flow:
-        for name in ("regulated_data", "provider_certifications"):
-            values = getattr(self, name)
-            if len(set(values)) != len(values):
-                raise ValueError(f"{name} lists a value twice")
-        return self
+    @field_validator("regulated_data", "provider_certifications")
+    @classmethod
+    def _no_repeats(cls, values: tuple[Enum, ...]) -> tuple[Enum, ...]:
+        seen: set[Enum] = set()
+        for value in values:
+            if value in seen:
+                raise ValueError(f"lists {value.value!r} twice")
+            seen.add(value)
+        return values
 
 
 class Answers(_Model):

@@ -22,7 +22,8 @@ GOLDEN = Path(__file__).parent / "golden"
 def test_explanation_matches_golden(policy: Policy, update_golden: bool, fmt: str, suffix: str, lang: str) -> None:
     """The explanation of the golden answers is exactly the reviewed one."""
     result = recommend(load_answers(GOLDEN / "answers.yaml"), policy)
-    text = render(result, policy, fmt, lang)  # type: ignore[arg-type]
+    # The policy's digest changes with any edit of rules/: compare everything else.
+    text = render(result, policy, fmt, lang).replace(policy.digest[:19], "sha256:<digest>")  # type: ignore[arg-type]
     golden = GOLDEN / f"recommendation.{lang}.{suffix}"
     if update_golden:
         golden.write_text(text, encoding="utf-8")
