@@ -116,6 +116,12 @@ def rule_texts(policy: Policy, lang: Lang) -> RuleTexts:
     return RuleTexts(policy, lang)
 
 
+def _points(value: float, lang: Lang) -> str:
+    """'point' or 'points': English makes only 1 singular, French every value below 2."""
+    singular = abs(value) < 2 if lang == "fr" else abs(value) == 1
+    return str(labels(lang)["points"]["one" if singular else "many"])
+
+
 def flow_view(result: FlowResult, policy: Policy, lang: Lang) -> dict[str, Any]:
     """Everything a template shows about one flow, computed once."""
     texts = rule_texts(policy, lang)
@@ -148,11 +154,13 @@ def flow_view(result: FlowResult, policy: Policy, lang: Lang) -> dict[str, Any]:
     if verdict.runner_up is not None and verdict.margin == 0:
         balance = words["tipped_tie"].format(
             winner=words["decisions"][decision.value].capitalize(),
-            runner=words["decisions"][verdict.runner_up.value], score=number(verdict.scores[decision], 0, lang))
+            runner=words["decisions"][verdict.runner_up.value], score=number(verdict.scores[decision], 0, lang),
+            points=_points(verdict.scores[decision], lang))
     elif verdict.runner_up is not None:
         balance = words["tipped_winner"].format(
             winner=words["decisions"][decision.value].capitalize(),
-            runner=words["decisions"][verdict.runner_up.value], margin=number(verdict.margin, 0, lang))
+            runner=words["decisions"][verdict.runner_up.value], margin=number(verdict.margin, 0, lang),
+            points=_points(verdict.margin, lang))
     else:
         balance = words["tipped_only"].format(winner=words["decisions"][decision.value].capitalize())
     costs = result.costs
