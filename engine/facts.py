@@ -129,9 +129,21 @@ def snapshot(inputs: FlowInputs, costs: FlowCosts) -> dict[str, Any]:
     return facts
 
 
+def plain_number(value: Any) -> Any:
+    """A float as durable_rules can read it: its JSON reader refuses the exponent form (1e-05, 1e+16)."""
+    if not isinstance(value, float):
+        return value
+    if abs(value) >= 1e15:
+        return int(value)
+    if abs(value) < 1e-4:
+        return 0.0
+    return value
+
+
 def engine_fields(facts: dict[str, Any]) -> dict[str, Any]:
-    """The snapshot as the engine sees it: each list fact flattened to one boolean per allowed value."""
-    out = {name: value for name, value in facts.items() if not isinstance(value, list)}
+    """The snapshot as the engine sees it: numbers in plain form, each list fact flattened to one
+    boolean per allowed value. Rules record the facts they matched from the snapshot itself."""
+    out = {name: plain_number(value) for name, value in facts.items() if not isinstance(value, list)}
     for name in ("regulated_data", "provider_certifications"):
         present = set(facts[name])
         for item in ANSWER_FACTS[name].values:

@@ -307,10 +307,6 @@ class TestValidAnswers:
             assert all(math.isfinite(score) for score in verdict.scores.values())
 
 
-@pytest.mark.xfail(strict=True, raises=EngineError,
-                   reason="durable_rules' JSON reader refuses numbers in exponent form (1e-05), which json.dumps "
-                          "writes for valid values below 1e-4; engine/run.py or engine/facts.py should write them "
-                          "as plain decimals")
 @pytest.mark.parametrize("flow", [
     pytest.param({"current_fte": 0.00001}, id="tiny-fte"),
     pytest.param({"aht_seconds": 0.00001}, id="tiny-handling-time"),
