@@ -38,8 +38,8 @@ class _Loader(_Base):  # type: ignore[valid-type, misc]
 
 
 # The YAML 1.2 core schema: only true/false are booleans (the country code NO stays
-# text), no timestamps, and numbers are decimal only, so that 0120 is 120 and 1:30
-# stays text (YAML 1.1 reads them as 80 and 90).
+# text), no timestamps, and only plain decimal numbers: 0120 and 1:30 stay text
+# (YAML 1.1 reads them as 80 and 90), to be read as numbers where a field wants one.
 _REPLACED = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:int",
              "tag:yaml.org,2002:float"}
 _Loader.yaml_implicit_resolvers = {
@@ -50,11 +50,12 @@ _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
 _Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
 )
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    re.compile(r"^(?:[-+]?[0-9]+\.[0-9]*(?:[eE][-+]?[0-9]+)?|[-+]?\.[0-9]+(?:[eE][-+]?[0-9]+)?"
+               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
     list("-+0123456789."),
 )
 

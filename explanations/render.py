@@ -55,6 +55,13 @@ def labels(lang: Lang) -> dict[str, Any]:
     return data
 
 
+def value_label(value: Any, lang: Lang) -> str:
+    """An allowed value (or a list of them) in words of the language: ``order_taking`` -> 'order taking'."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(value_label(v, lang) for v in value)
+    return str(labels(lang)["values"].get(str(value), str(value).replace("_", " ")))
+
+
 @functools.lru_cache(maxsize=4)
 def environment(lang: Lang) -> SandboxedEnvironment:
     """The sandboxed Jinja2 environment for one language."""
@@ -68,6 +75,7 @@ def environment(lang: Lang) -> SandboxedEnvironment:
     )
     env.filters["num"] = lambda v, d=0: number(v, d, lang)
     env.filters["money"] = lambda v, c: money(v, c, lang)
+    env.filters["label"] = lambda v: value_label(v, lang)
     env.filters["wrap"] = lambda text, width=78, indent="", first="": "\n".join(textwrap.wrap(
         str(text), width=width, initial_indent=first or indent, subsequent_indent=indent,
         break_on_hyphens=False)) or first.rstrip()
@@ -169,7 +177,7 @@ def flow_view(result: FlowResult, policy: Policy, lang: Lang) -> dict[str, Any]:
     return {
         "id": result.id,
         "name": result.name,
-        "channel": result.inputs.flow.channel.value,
+        "channel": value_label(result.inputs.flow.channel.value, lang),
         "activity": result.inputs.flow.activity.value,
         "monthly_volume": result.inputs.flow.monthly_volume,
         "currency": result.inputs.organisation.currency,
