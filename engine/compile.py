@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .facts import flatten_key
+from .facts import flatten_key, plain_number
 from .policy import Policy
 from .rules import AllOf, AnyOf, Comparison, Condition, NotOf
 
@@ -57,6 +57,7 @@ def condition_expr(cond: Condition, policy: Policy, negate: bool = False) -> Exp
     """A condition as a durable_rules expression on the fact ``m``."""
     if isinstance(cond, Comparison):
         operand = policy.param(cond.param) if cond.param is not None else cond.value
+        operand = [plain_number(v) for v in operand] if isinstance(operand, list) else plain_number(operand)
         if not negate:
             return _comparison(cond.fact, cond.op, operand)
         negated = _comparison(cond.fact, _NEGATED[cond.op], operand)
@@ -73,9 +74,38 @@ def condition_expr(cond: Condition, policy: Policy, negate: bool = False) -> Exp
     return _join("$and" if negate else "$or", parts)
 
 
-def compile_policy(policy: Policy) -> list[dict[str, Expr]]:
-    """One durable_rules ruleset definition per stratum, keyed by rule id (actions not attached)."""
-    return [
-        {placed.rule.id: {"all": [{"m": condition_expr(placed.rule.when, policy)}]} for placed in stratum}
-        for stratum in policy.strata
-    ]
+# durable_rules also matches rules against a session's own state document, and
+# rewrites that state after every action: a rule that only tests for a missing
+# field (``unknown``, or ``not`` over an optional fact) matches the state and
+# fires forever. Every rule therefore requires this mark, which only the flow's
+# fact carries (fact names start with a letter, so it cannot clash with one).
+FLOW_MARK = "_flow"
+
+
+def fields_of(expr: Expr) -> set[str]:
+    """The fact fields a durable_rules expression tests."""
+    found: set[str] = set()
+    for key, value in expr.items():
+        if key in ("$and", "$or"):
+            for part in value:
+                found |= fields_of(part)
+        elif key.startswith("$"):
+            found |= set(value)
+        else:
+            found.add(key)
+    return found
+
+
+def compile_policy(policy: Policy) -> list[tuple[dict[str, Expr], frozenset[str]]]:
+    """Per stratum, the durable_rules ruleset definition keyed by rule id (actions not attached)
+    and the fields its rules test: only those are sent to the engine."""
+    out = []
+    for stratum in policy.strata:
+        definition: dict[str, Expr] = {}
+        fields: set[str] = set()
+        for placed in stratum:
+            expr = condition_expr(placed.rule.when, policy)
+            fields |= fields_of(expr)
+            definition[placed.rule.id] = {"all": [{"m": {"$and": [{FLOW_MARK: True}, expr]}}]}
+        out.append((definition, frozenset(fields)))
+    return out

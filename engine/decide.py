@@ -8,31 +8,31 @@ confidence.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
 
 from .models import Decision, Split
 from .policy import Policy
 from .run import Firing
 
 Confidence = Literal["high", "medium", "low"]
+OPTIONS: tuple[Decision, ...] = tuple(Decision)
+SPLITS: tuple[Split, ...] = tuple(Split)
 
 
-class Vote(BaseModel):
+@dataclass(frozen=True)
+class Vote:
     """A weight a rule gave an option."""
-
-    model_config = ConfigDict(frozen=True)
 
     rule_id: str
     option: Decision
     weight: float
 
 
-class Attached(BaseModel):
+@dataclass(frozen=True)
+class Attached:
     """A condition the decision comes with, and the rule that attached it."""
-
-    model_config = ConfigDict(frozen=True)
 
     id: str
     rule_id: str
@@ -41,10 +41,9 @@ class Attached(BaseModel):
     fr: str
 
 
-class Verdict(BaseModel):
+@dataclass(frozen=True)
+class Verdict:
     """The decision for one flow and how it was reached."""
-
-    model_config = ConfigDict(frozen=True)
 
     decision: Decision
     split: tuple[Split, ...]
@@ -64,7 +63,17 @@ def weight_of(value: float | str, policy: Policy) -> float:
     return float(policy.param(value)) if isinstance(value, str) else float(value)
 
 
-def decide(firings: list[Firing], policy: Policy) -> Verdict:
+def _rank(scores: dict[Decision, float], vetoed: Iterable[Decision], has_split: bool,
+          order: Sequence[Decision]) -> tuple[list[Decision], bool]:
+    """The eligible options, best first, and whether every option was vetoed."""
+    out = set(vetoed)
+    eligible = [o for o in OPTIONS if o not in out and (o is not Decision.hybrid or has_split)]
+    if not eligible:
+        return [Decision.keep_internal], True
+    return sorted(eligible, key=lambda o: (-scores[o], order.index(o))), False
+
+
+def decide(firings: Sequence[Firing], policy: Policy) -> Verdict:
     """Aggregate the firings of one flow into a verdict."""
     votes: list[Vote] = []
     vetoes: dict[Decision, list[str]] = {}
@@ -73,39 +82,32 @@ def decide(firings: list[Firing], policy: Policy) -> Verdict:
     for firing in firings:
         then = policy.rule(firing.rule_id).rule.then
         for option, weight in then.vote.items():
-            votes.append(Vote(rule_id=firing.rule_id, option=option, weight=weight_of(weight, policy)))
+            votes.append(Vote(firing.rule_id, option, weight_of(weight, policy)))
         for option in then.veto:
             vetoes.setdefault(option, []).append(firing.rule_id)
         for split in then.split:
             splits.setdefault(split, []).append(firing.rule_id)
         if then.condition is not None:
             c = then.condition
-            conditions.append(Attached(id=c.id, rule_id=firing.rule_id, applies_to=c.applies_to, en=c.en, fr=c.fr))
+            conditions.append(Attached(c.id, firing.rule_id, c.applies_to, c.en, c.fr))
 
-    scores = {option: 0.0 for option in Decision}
+    scores = dict.fromkeys(OPTIONS, 0.0)
     for vote in votes:
         scores[vote.option] += vote.weight
-    order = policy.manifest.decision.tie_break
-    rank = {option: index for index, option in enumerate(order)}
-    eligible = [o for o in Decision if o not in vetoes and (o is not Decision.hybrid or splits)]
-    all_vetoed = not eligible
-    if all_vetoed:
-        eligible = [Decision.keep_internal]
-    ranked = sorted(eligible, key=lambda o: (-scores[o], rank[o]))
+    ranked, all_vetoed = _rank(scores, vetoes, bool(splits), policy.manifest.decision.tie_break)
     decision = ranked[0]
     runner_up = ranked[1] if len(ranked) > 1 else None
     margin = scores[decision] - scores[runner_up] if runner_up is not None else scores[decision]
     bands = policy.manifest.decision.confidence_margin
     confidence: Confidence = "high" if margin >= bands.high else "medium" if margin >= bands.medium else "low"
-    kept = tuple(c for c in conditions if decision in c.applies_to)
     return Verdict(
         decision=decision,
-        split=tuple(s for s in Split if s in splits) if decision is Decision.hybrid else (),
+        split=tuple(s for s in SPLITS if s in splits) if decision is Decision.hybrid else (),
         scores=scores,
         votes=tuple(votes),
         vetoes={o: tuple(r) for o, r in vetoes.items()},
         proposed_splits={s: tuple(r) for s, r in splits.items()},
-        conditions=kept,
+        conditions=tuple(c for c in conditions if decision in c.applies_to),
         runner_up=runner_up,
         margin=margin,
         confidence=confidence,
@@ -113,16 +115,22 @@ def decide(firings: list[Firing], policy: Policy) -> Verdict:
     )
 
 
-
-def pivots(firings: list[Firing], policy: Policy) -> list[tuple[str, Decision]]:
-    """The fired rules whose absence alone would change the decision, with the decision it would become."""
-    decision = decide(firings, policy).decision
+def pivots(verdict: Verdict, firings: Sequence[Firing], policy: Policy) -> list[tuple[str, Decision]]:
+    """The fired rules whose absence alone would change the decision, with the decision it would
+    become, in firing order."""
+    order = policy.manifest.decision.tie_break
+    deciding = {vote.rule_id for vote in verdict.votes}
+    deciding |= {rule_id for rules in verdict.vetoes.values() for rule_id in rules}
+    deciding |= {rule_id for rules in verdict.proposed_splits.values() for rule_id in rules}
     out = []
-    for index, firing in enumerate(firings):
-        then = policy.rule(firing.rule_id).rule.then
-        if not (then.vote or then.veto or then.split):
-            continue
-        other = decide(firings[:index] + firings[index + 1:], policy).decision
-        if other is not decision:
-            out.append((firing.rule_id, other))
+    for rule_id in (f.rule_id for f in firings if f.rule_id in deciding):
+        scores = dict(verdict.scores)
+        for vote in verdict.votes:
+            if vote.rule_id == rule_id:
+                scores[vote.option] -= vote.weight
+        vetoed = [o for o, rules in verdict.vetoes.items() if set(rules) - {rule_id}]
+        has_split = any(set(rules) - {rule_id} for rules in verdict.proposed_splits.values())
+        other = _rank(scores, vetoed, has_split, order)[0][0]
+        if other is not verdict.decision:
+            out.append((rule_id, other))
     return out

@@ -179,38 +179,42 @@ def _strata(placed: list[tuple[Rule, str, int, tuple[str, ...]]], derived: set[s
     level: dict[int, int] = {}
     visiting: set[int] = set()
 
-    def visit(index: int, chain: tuple[str, ...]) -> int:
+    def visit(index: int, chain: tuple[int, ...]) -> int:
         if index in level:
             return level[index]
-        rule = placed[index][0]
         if index in visiting:
-            raise _Cycle((*chain, rule.id))
+            raise _Cycle((*chain[chain.index(index):], index))
         visiting.add(index)
-        depth = 0
-        for name in placed[index][3]:
-            if name in derived:
-                for producer in producers.get(name, []):
-                    depth = max(depth, visit(producer, (*chain, rule.id)) + 1)
-        visiting.discard(index)
+        try:
+            depth = 0
+            for name in placed[index][3]:
+                if name in derived:
+                    for producer in producers.get(name, []):
+                        depth = max(depth, visit(producer, (*chain, index)) + 1)
+        finally:
+            visiting.discard(index)  # also when a cycle unwinds, or later rules see a stale one
         level[index] = depth
         return depth
 
     out = []
+    reported: set[frozenset[int]] = set()
     for index in range(len(placed)):
         try:
             out.append(visit(index, ()))
         except _Cycle as cycle:
-            rule, source, line, _ = placed[index]
-            problems.append(Problem(source, line, f"rules[{rule.id}]",
-                                    "derived facts form a cycle: " + " -> ".join(cycle.chain)))
+            if frozenset(cycle.chain) not in reported:  # once per cycle, at a rule that is in it
+                reported.add(frozenset(cycle.chain))
+                rule, source, line, _ = placed[cycle.chain[0]]
+                problems.append(Problem(source, line, f"rules[{rule.id}]", "derived facts form a cycle: "
+                                        + " -> ".join(placed[i][0].id for i in cycle.chain)))
             level[index] = 0
             out.append(0)
     return out
 
 
 class _Cycle(Exception):
-    def __init__(self, chain: tuple[str, ...]) -> None:
-        super().__init__(" -> ".join(chain))
+    def __init__(self, chain: tuple[int, ...]) -> None:
+        super().__init__(chain)
         self.chain = chain
 
 

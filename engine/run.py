@@ -18,8 +18,8 @@ from typing import Any, Callable
 
 from durable import engine as durable
 
-from .compile import compile_policy
-from .errors import EngineError
+from .compile import FLOW_MARK, compile_policy
+from .errors import EngineError, PolicyError
 from .facts import engine_fields
 from .policy import PlacedRule, Policy
 
@@ -36,16 +36,17 @@ class Firing:
 class _Evaluation:
     """The working memory of one evaluation: firings and derived facts so far."""
 
-    def __init__(self) -> None:
+    def __init__(self, facts: dict[str, Any], derived: dict[str, bool]) -> None:
+        self.facts = facts
+        self.derived = derived
         self.firings: list[Firing] = []
         self.fired: set[str] = set()
-        self.derived: dict[str, bool] = {}
         self.errors: list[BaseException] = []
 
 
 _host: durable.Host | None = None
 _host_lock = threading.Lock()
-_registered: dict[str, "Engine"] = {}
+_registered: dict[tuple[str, str], "Engine"] = {}
 _names = itertools.count()
 
 
@@ -60,6 +61,19 @@ def _shared_host() -> durable.Host:
         return _host
 
 
+# durable_rules 2.0.28 can crash the process (segmentation fault) when it deletes
+# the state of a session whose fact no rule matched. Every stratum therefore
+# carries this rule, which matches every flow and does nothing: each assertion is
+# handled, and deleting its state is safe. Rule ids cannot start with "_".
+_CATCH_ALL = "_arbitre_any_flow"
+# durable_rules refuses a fact of more than about 255 fields (error 302); two are ours.
+MAX_FIELDS = 250
+
+
+def _ignore(c: Any) -> None:
+    """The catch-all rule's action: nothing."""
+
+
 class Engine:
     """A policy compiled and registered on durable_rules, ready to evaluate flows."""
 
@@ -67,16 +81,21 @@ class Engine:
         self.policy = policy
         self._sessions = itertools.count()
         self._live: dict[str, _Evaluation] = {}
-        self._strata: list[tuple[str, tuple[PlacedRule, ...]]] = []
+        self._strata: list[tuple[str, frozenset[str]]] = []
         host = _shared_host()
         serial = next(_names)
         definitions = {}
-        for index, (definition, rules) in enumerate(zip(compile_policy(policy), policy.strata)):
+        for index, ((definition, fields), rules) in enumerate(zip(compile_policy(policy), policy.strata)):
+            if len(fields) > MAX_FIELDS:
+                raise PolicyError(f"the policy in {policy.root}: stratum {index} tests {len(fields)} fields; "
+                                  f"durable_rules takes at most {MAX_FIELDS} in one fact: split the rules that "
+                                  "test the most facts, or test fewer list values")
             name = f"arbitre_{policy.name}_{serial}_s{index}"
             for placed in rules:
                 definition[placed.rule.id]["run"] = self._action(placed)
+            definition[_CATCH_ALL] = {"all": [{"m": {FLOW_MARK: True}}], "run": _ignore}
             definitions[name] = definition
-            self._strata.append((name, rules))
+            self._strata.append((name, fields))
         if definitions:
             host.register_rulesets(definitions)
         self._host = host
@@ -85,13 +104,13 @@ class Engine:
         rule = placed.rule
 
         def action(c: Any) -> None:
-            fact = c.m._d  # noqa: SLF001 - the matched fact as a plain dict
-            evaluation = self._live.get(fact.get("sid"))
+            evaluation = self._live.get(c.m._d.get("sid"))  # noqa: SLF001 - the matched fact as a plain dict
             if evaluation is None or rule.id in evaluation.fired:
                 return  # an 'any' condition can match twice: record a rule once
             try:
                 evaluation.fired.add(rule.id)
-                matched = {name: _value(fact, name, self.policy) for name in placed.reads}
+                known = evaluation.facts
+                matched = {name: known.get(name, evaluation.derived.get(name)) for name in placed.reads}
                 evaluation.firings.append(Firing(rule.id, placed.stratum, matched))
                 for name in rule.then.derive:
                     evaluation.derived[name] = True
@@ -103,13 +122,15 @@ class Engine:
     def evaluate(self, facts: dict[str, Any]) -> tuple[list[Firing], dict[str, bool]]:
         """Run every stratum on one flow's facts; the firings in order and the derived facts."""
         sid = f"e{next(self._sessions)}"
-        evaluation = _Evaluation()
-        evaluation.derived = {name: False for name in self.policy.derived}
+        evaluation = _Evaluation(facts, dict.fromkeys(self.policy.derived, False))
         self._live[sid] = evaluation
         base = engine_fields(facts)
         try:
-            for name, _rules in self._strata:
-                message = {**base, **evaluation.derived, "sid": sid}
+            for name, fields in self._strata:
+                known = {**base, **evaluation.derived}
+                message = {field: known[field] for field in fields if field in known}
+                message["sid"] = sid
+                message[FLOW_MARK] = True
                 try:
                     self._host.assert_fact(name, message)
                 except durable.MessageNotHandledException:
@@ -128,19 +149,13 @@ class Engine:
         return evaluation.firings, evaluation.derived
 
 
-def _value(fact: dict[str, Any], name: str, policy: Policy) -> Any:
-    kind = policy.facts[name].kind
-    if kind == "list":
-        return [item for item in policy.facts[name].values if fact.get(f"{name}__{item}")]
-    return fact.get(name)
-
-
 def engine_for(policy: Policy) -> Engine:
-    """The engine for a policy, compiled and registered once per process per policy digest."""
-    engine = _registered.get(policy.digest)
-    if engine is None or engine.policy.root != policy.root:
+    """The engine for a policy, compiled and registered once per process per policy digest and directory."""
+    key = (policy.digest, str(policy.root))
+    engine = _registered.get(key)
+    if engine is None:
         engine = Engine(policy)
-        _registered[policy.digest] = engine
+        _registered[key] = engine
     return engine
 
 

@@ -158,7 +158,7 @@ def flow_view(result: FlowResult, policy: Policy, lang: Lang) -> dict[str, Any]:
                   for c in verdict.conditions]
     changes = [words["without_rule"].format(rule=rid, title=policy.rule(rid).rule.title,
                                             decision=words["decisions"][new.value])
-               for rid, new in pivots(list(result.firings), policy)]
+               for rid, new in pivots(verdict, result.firings, policy)]
     if verdict.runner_up is not None and verdict.margin == 0:
         balance = words["tipped_tie"].format(
             winner=words["decisions"][decision.value].capitalize(),

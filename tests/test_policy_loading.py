@@ -1,0 +1,365 @@
+"""Loading a policy: every problem of every file, each at its file and line; digest; strata.
+
+Each bad case edits a temporary copy of ``rules/`` and expects ``PolicyError``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.errors import PolicyError, Problem
+from engine.policy import Policy, load_policy
+
+RULES = Path(__file__).resolve().parent.parent / "rules"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A fresh copy of the default policy directory."""
+    copy = tmp_path / "rules"
+    shutil.copytree(RULES, copy, ignore=shutil.ignore_patterns("tests"))
+    return copy
+
+
+def edit(root: Path, name: str, old: str, new: str) -> int:
+    """Replace the one occurrence of ``old`` in a policy file; the line where it started."""
+    path = root / name
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} should occur once in {name}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return text[:text.index(old)].count("\n") + 1
+
+
+def line_of(root: Path, name: str, pattern: str) -> int:
+    """The line of the first line of a file that matches ``pattern``."""
+    for number, line in enumerate((root / name).read_text(encoding="utf-8").splitlines(), start=1):
+        if re.search(pattern, line):
+            return number
+    raise AssertionError(f"no line of {name} matches {pattern!r}")
+
+
+def problems(root: Path) -> tuple[Problem, ...]:
+    """The problems ``load_policy`` reports for a directory (it must fail)."""
+    with pytest.raises(PolicyError) as info:
+        load_policy(root)
+    assert info.value.exit_code == 2
+    return info.value.problems
+
+
+def where(problem: Problem) -> tuple[str, int | None]:
+    return Path(problem.file).name, problem.line
+
+
+# One edit each: file, text to replace, replacement, the expected message.
+BAD_EDITS = [
+    pytest.param(
+        "classify.yaml", "{fact: monthly_volume, op: ge, param: massive_volume_min}",
+        "{fact: monthly_volum, op: ge, param: massive_volume_min}",
+        "unknown fact 'monthly_volum'; did you mean 'monthly_volume'?",
+        id="unknown-fact",
+    ),
+    pytest.param(
+        "classify.yaml", "{fact: savings_pct, op: ge, param: savings_threshold}",
+        "{fact: savings, op: ge, param: savings_threshold}",
+        "unknown fact 'savings'; did you mean 'savings_pct'?",
+        id="unknown-metric",
+    ),
+    pytest.param(
+        "classify.yaml", "{fact: monthly_volume, op: ge, param: massive_volume_min}",
+        "{fact: monthly_volume, op: ge, param: massive_volume_mn}",
+        "unknown parameter 'massive_volume_mn'; did you mean 'massive_volume_min'?",
+        id="unknown-parameter",
+    ),
+    pytest.param(
+        "economics.yaml", "then: {vote: {outsource: weight_strong}}",
+        "then: {vote: {outsource: weight_strog}}",
+        "unknown parameter 'weight_strog'; did you mean 'weight_strong'?",
+        id="unknown-weight",
+    ),
+    pytest.param(
+        "classify.yaml", "{fact: volume_predictability, op: eq, value: low}",
+        "{fact: volume_predictability, op: gt, value: low}",
+        "the operator 'gt' does not apply to 'volume_predictability' (enum); use one of eq, in, ne, not_in",
+        id="order-on-enum",
+    ),
+    pytest.param(
+        "economics.yaml", "{fact: skill_gap, op: eq, value: true}",
+        "{fact: skill_gap, op: contains, value: true}",
+        "the operator 'contains' does not apply to 'skill_gap' (bool); use one of eq, ne",
+        id="list-operator-on-bool",
+    ),
+    pytest.param(
+        "risk.yaml", "{fact: regulated_data, op: contains, value: special_category}",
+        "{fact: regulated_data, op: eq, value: special_category}",
+        "the operator 'eq' does not apply to 'regulated_data' (list); use one of contains, empty, lacks, not_empty",
+        id="equality-on-list",
+    ),
+    pytest.param(
+        "classify.yaml", "{fact: peak_ratio, op: ge, param: peak_ratio_overflow}",
+        "{fact: peak_ratio, op: ge, value: high}",
+        "'high' is not a number, and 'peak_ratio' is a number",
+        id="text-for-number",
+    ),
+    pytest.param(
+        "classify.yaml", "{fact: volume_predictability, op: eq, value: low}",
+        "{fact: volume_predictability, op: eq, value: lowish}",
+        "'lowish' is not one of low, medium, high (the values of 'volume_predictability')",
+        id="value-outside-enum",
+    ),
+    pytest.param(
+        "risk.yaml", "{fact: regulated_data, op: contains, value: special_category}",
+        "{fact: regulated_data, op: contains, value: biometric}",
+        "'biometric' is not one of payment_card, health, financial, special_category (the values of 'regulated_data')",
+        id="value-outside-list",
+    ),
+    pytest.param(
+        "classify.yaml", "then: {derive: [small_volume]}",
+        "then: {derive: [smal_volume]}",
+        "'smal_volume' is not a declared derived fact; did you mean 'small_volume'? (declare it in facts.yaml)",
+        id="derive-undeclared",
+    ),
+]
+
+
+class TestBadPolicy:
+    """A wrong policy file is refused with every problem at its file and line."""
+
+    @pytest.mark.parametrize("name,old,new,message", BAD_EDITS)
+    def test_problem(self, root: Path, name: str, old: str, new: str, message: str) -> None:
+        """The edit gives exactly one problem, at the edited file and line, with the expected message."""
+        line = edit(root, name, old, new)
+        found = problems(root)
+        assert [(where(p), p.message) for p in found] == [((name, line), message)]
+
+    def test_message_counts_problems(self, root: Path) -> None:
+        """The error's message names the directory and counts the problems."""
+        edit(root, "classify.yaml", "{fact: volume_predictability, op: eq, value: low}",
+             "{fact: volume_predictability, op: eq, value: lowish}")
+        with pytest.raises(PolicyError, match=r"the policy in .*rules has 1 problem$"):
+            load_policy(root)
+
+    def test_duplicate_rule_id(self, root: Path) -> None:
+        """A rule id used twice is reported at the second rule, naming where the first is."""
+        first = line_of(root, "economics.yaml", r"- id: ECO-01$")
+        line = edit(root, "economics.yaml", "- id: ECO-02\n", "- id: ECO-01\n")
+        (problem,) = problems(root)
+        assert where(problem) == ("economics.yaml", line)
+        assert problem.message == f"duplicate rule id 'ECO-01' (first defined at {root / 'economics.yaml'}:{first})"
+
+    def test_duplicate_rule_id_across_files(self, root: Path) -> None:
+        """A rule id reused in another file is reported in that file."""
+        line = edit(root, "risk.yaml", "- id: RSK-03\n", "- id: ECO-01\n")
+        (problem,) = problems(root)
+        assert where(problem) == ("risk.yaml", line)
+        assert "duplicate rule id 'ECO-01'" in problem.message
+        assert "economics.yaml" in problem.message
+
+    def test_cycle_between_two_rules(self, root: Path) -> None:
+        """Two rules deriving each other's condition are one cycle, reported once at a rule in it."""
+        edit(root, "classify.yaml", "when: {fact: volume_predictability, op: eq, value: low}",
+             "when: {fact: small_volume, op: eq, value: true}")
+        edit(root, "classify.yaml", "when: {fact: monthly_volume, op: lt, param: small_volume_max}",
+             "when: {fact: uncertain_volume, op: eq, value: true}")
+        (problem,) = problems(root)
+        assert where(problem) == ("classify.yaml", line_of(root, "classify.yaml", r"- id: CLS-02$"))
+        assert problem.path == "rules[CLS-02]"
+        assert problem.message == "derived facts form a cycle: CLS-02 -> CLS-03 -> CLS-02"
+
+    def test_rule_reading_its_own_conclusion(self, root: Path) -> None:
+        """A rule whose condition reads the fact it derives is a cycle of one."""
+        edit(root, "classify.yaml", "when: {fact: monthly_volume, op: lt, param: small_volume_max}",
+             "when: {not: {fact: small_volume, op: eq, value: true}}")
+        (problem,) = problems(root)
+        assert where(problem) == ("classify.yaml", line_of(root, "classify.yaml", r"- id: CLS-02$"))
+        assert problem.message == "derived facts form a cycle: CLS-02 -> CLS-02"
+
+    def test_cycle_read_by_an_earlier_rule(self, root: Path) -> None:
+        """A rule outside a cycle that reads from it is not blamed; the cycle is reported once, complete."""
+        edit(root, "classify.yaml", "when: {fact: volume_predictability, op: eq, value: low}",
+             "when: {fact: small_volume, op: eq, value: true}")
+        edit(root, "classify.yaml", "when: {fact: monthly_volume, op: lt, param: small_volume_max}",
+             "when: {fact: uncertain_volume, op: eq, value: true}")
+        edit(root, "classify.yaml", "when: {fact: monthly_volume, op: ge, param: massive_volume_min}",
+             "when: {fact: small_volume, op: eq, value: false}")
+        found = problems(root)
+        assert [(p.path, p.message) for p in found] == [
+            ("rules[CLS-02]", "derived facts form a cycle: CLS-02 -> CLS-03 -> CLS-02"),
+        ]
+
+    def test_missing_cost_parameter(self, root: Path) -> None:
+        """A cost-model parameter left out is reported in parameters.yaml, at its mapping."""
+        edit(root, "parameters.yaml", "  shrinkage:\n", "  shrinkages:\n")
+        (problem,) = problems(root)
+        assert where(problem) == ("parameters.yaml", line_of(root, "parameters.yaml", r"^parameters:"))
+        assert problem.path == "parameters.shrinkage"
+        assert problem.message == "the cost model's parameter is missing"
+
+    def test_cost_parameter_out_of_range(self, root: Path) -> None:
+        """A cost-model parameter the model cannot use is reported at that parameter, with its value."""
+        line = edit(root, "parameters.yaml", "  shrinkage:\n    value: ", "  shrinkage:\n    value: 1.5 #")
+        (problem,) = problems(root)
+        assert Path(problem.file).name == "parameters.yaml"
+        assert problem.line in (line, line + 1)  # the parameter's key or its value
+        assert problem.path == "parameters.shrinkage"
+        assert "(found 1.5)" in problem.message
+
+    def test_yaml_syntax_error(self, root: Path) -> None:
+        """A YAML syntax error is reported at its file and line, and stops nothing else from being checked."""
+        line = edit(root, "economics.yaml", "    title: Typical outsourced activity\n",
+                    "    title: Typical: outsourced activity\n")
+        edit(root, "classify.yaml", "then: {derive: [small_volume]}", "then: {derive: [smal_volume]}")
+        found = problems(root)
+        assert len(found) == 2
+        syntax = next(p for p in found if Path(p.file).name == "economics.yaml")
+        assert syntax.line == line
+        assert syntax.message.startswith("not valid YAML: ")
+        assert "mapping values are not allowed" in syntax.message
+        assert any(Path(p.file).name == "classify.yaml" and "smal_volume" in p.message for p in found)
+
+    def test_missing_rule_file(self, root: Path) -> None:
+        """A rule file named in policy.yaml but absent is reported by its name."""
+        (root / "risk.yaml").unlink()
+        (problem,) = problems(root)
+        assert Path(problem.file).name == "risk.yaml"
+        assert "no such policy file" in problem.message
+
+    def test_not_a_directory(self, tmp_path: Path) -> None:
+        """A path that is not a policy directory is refused."""
+        with pytest.raises(PolicyError, match="cannot load the policy"):
+            load_policy(tmp_path / "nowhere")
+
+
+class TestAllProblemsAtOnce:
+    """Every problem of every file comes in one error."""
+
+    def test_several_files(self, root: Path) -> None:
+        """Problems in three rule files and the parameters are all reported, each at its place."""
+        expected = {
+            ("classify.yaml", edit(root, "classify.yaml", "{fact: monthly_volume, op: ge, param: massive_volume_min}",
+                                   "{fact: monthly_volum, op: ge, param: massive_volume_min}")),
+            ("economics.yaml", edit(root, "economics.yaml", "{fact: skill_gap, op: eq, value: true}",
+                                    "{fact: skill_gap, op: eq, value: yes}")),
+            ("risk.yaml", edit(root, "risk.yaml", "{fact: regulated_data, op: contains, value: special_category}",
+                               "{fact: regulated_data, op: contains, value: biometric}")),
+            ("parameters.yaml", line_of(root, "parameters.yaml", r"^parameters:")),
+        }
+        edit(root, "parameters.yaml", "  overtime_premium:\n", "  overtime_bonus:\n")
+        with pytest.raises(PolicyError, match="has 4 problems") as info:
+            load_policy(root)
+        assert {where(p) for p in info.value.problems} == expected
+
+    def test_several_problems_in_one_file(self, root: Path) -> None:
+        """Two problems in one file are both reported, in file order."""
+        first = edit(root, "classify.yaml", "{fact: volume_predictability, op: eq, value: low}",
+                     "{fact: volume_predictability, op: eq, value: lowish}")
+        second = edit(root, "classify.yaml", "{fact: peak_ratio, op: ge, param: peak_ratio_overflow}",
+                      "{fact: peak_ratio, op: ge, param: peak_ratio_overflw}")
+        found = problems(root)
+        assert [where(p) for p in found] == [("classify.yaml", first), ("classify.yaml", second)]
+
+    def test_report_lists_every_problem(self, root: Path) -> None:
+        """The report has the message, then one ``file:line: path: message`` line per problem."""
+        line = edit(root, "classify.yaml", "{fact: volume_predictability, op: eq, value: low}",
+                    "{fact: volume_predictability, op: eq, value: lowish}")
+        with pytest.raises(PolicyError) as info:
+            load_policy(root)
+        report = info.value.report().splitlines()
+        assert len(report) == 2
+        assert report[1].startswith(f"  {root / 'classify.yaml'}:{line}: rules[2].when: 'lowish' is not one of")
+
+
+class TestGoodPolicy:
+    """Policies that load."""
+
+    def test_default(self, policy: Policy) -> None:
+        """The bundled policy loads, named and versioned by policy.yaml."""
+        assert policy.name == "default"
+        assert re.fullmatch(r"\d+\.\d+\.\d+", policy.version)
+        assert policy.rules
+
+    def test_copy(self, root: Path) -> None:
+        """A copy of the bundled policy loads, with the same rules."""
+        assert [r.rule.id for r in load_policy(root).rules] == [r.rule.id for r in load_policy(RULES).rules]
+
+    def test_rule_places(self, policy: Policy) -> None:
+        """Each rule knows the file and the line of its ``- id:``."""
+        for placed in policy.rules:
+            text = Path(placed.file).read_text(encoding="utf-8").splitlines()
+            assert text[placed.line - 1].strip() == f"- id: {placed.rule.id}"
+
+
+class TestDigest:
+    """The digest identifies the policy's content."""
+
+    def test_form(self, policy: Policy) -> None:
+        """The digest is a SHA-256 in hexadecimal."""
+        assert re.fullmatch(r"sha256:[0-9a-f]{64}", policy.digest)
+
+    def test_same_content_same_digest(self, root: Path) -> None:
+        """A copy in another directory has the same digest."""
+        assert load_policy(root).digest == load_policy(RULES).digest
+
+    @pytest.mark.parametrize("name", ["policy.yaml", "parameters.yaml", "facts.yaml", "classify.yaml", "risk.yaml"])
+    def test_changes_when_a_file_changes(self, root: Path, name: str) -> None:
+        """Even a comment added to any policy file changes the digest."""
+        before = load_policy(root).digest
+        with (root / name).open("a", encoding="utf-8") as handle:
+            handle.write("# tuned\n")
+        assert load_policy(root).digest != before
+
+    def test_changes_when_a_value_changes(self, root: Path) -> None:
+        """A changed threshold changes the digest."""
+        before = load_policy(root).digest
+        edit(root, "parameters.yaml", "  savings_threshold:\n    value: ", "  savings_threshold:\n    value: 1")
+        assert load_policy(root).digest != before
+
+
+class TestStrata:
+    """Every derived fact a rule reads is complete before that rule runs."""
+
+    def test_readers_above_derivers(self, policy: Policy) -> None:
+        """Every rule that reads a derived fact is in a higher stratum than every rule deriving it."""
+        derivers: dict[str, list[int]] = {}
+        for placed in policy.rules:
+            for fact in placed.rule.then.derive:
+                derivers.setdefault(fact, []).append(placed.stratum)
+        checked = 0
+        for placed in policy.rules:
+            for fact in placed.reads:
+                if fact in policy.derived:
+                    for stratum in derivers.get(fact, []):
+                        assert placed.stratum > stratum, (placed.rule.id, fact)
+                        checked += 1
+        assert checked > 0
+
+    def test_rules_on_answers_only_come_first(self, policy: Policy) -> None:
+        """A rule that reads no derived fact runs in the first stratum."""
+        for placed in policy.rules:
+            if not any(fact in policy.derived for fact in placed.reads):
+                assert placed.stratum == 0, placed.rule.id
+
+    def test_strata_group_rules(self, policy: Policy) -> None:
+        """The strata hold every rule once, in order, none empty."""
+        strata = policy.strata
+        assert sum(len(s) for s in strata) == len(policy.rules)
+        assert all(strata)
+        assert [{r.stratum for r in s} for s in strata] == [{i} for i in range(len(strata))]
+
+    def test_reads_include_negated_facts(self, policy: Policy) -> None:
+        """A fact read under ``not`` counts as read: HYB-01 runs after the rule deriving small_volume."""
+        hyb = policy.rule("HYB-01")
+        assert "small_volume" in hyb.reads
+        assert hyb.stratum > policy.rule("CLS-02").stratum
+
+    def test_chain_of_three(self, root: Path) -> None:
+        """A fact derived from a derived fact puts its readers one stratum further."""
+        edit(root, "classify.yaml", "when: {fact: volume_predictability, op: eq, value: low}",
+             "when: {fact: industrialisable, op: eq, value: true}")
+        policy = load_policy(root)
+        assert policy.rule("CLS-12").stratum == 1
+        assert policy.rule("CLS-03").stratum == 2
+        assert policy.rule("VOL-02").stratum == 3
