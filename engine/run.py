@@ -50,14 +50,20 @@ _registered: dict[tuple[str, str], "Engine"] = {}
 _names = itertools.count()
 
 
+class _Host(durable.Host):  # type: ignore[misc]
+    """A durable_rules host without its two polling timer threads: every evaluation here is
+    synchronous (actions run inside ``assert_fact``), so nothing is left for them to do."""
+
+    def _run(self) -> None:
+        """Start no timers."""
+
+
 def _shared_host() -> durable.Host:
-    """The process's durable_rules host, with its polling timers stopped: nothing here is asynchronous."""
+    """The process's durable_rules host (ruleset names are process-wide)."""
     global _host
     with _host_lock:
         if _host is None:
-            _host = durable.Host()
-            for timer in (_host._d_timer, _host._t_timer):  # noqa: SLF001 - see docstring
-                timer.cancel()
+            _host = _Host()
         return _host
 
 

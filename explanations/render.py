@@ -9,7 +9,7 @@ The per-flow view is built here once and shared by every format.
 from __future__ import annotations
 
 import functools
-import textwrap
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,6 +55,25 @@ def labels(lang: Lang) -> dict[str, Any]:
     return data
 
 
+_BREAKS = re.compile(r"[ \t\n]+")  # not str.split(): it breaks at no-break spaces too
+
+
+def wrap(text: Any, width: int = 78, indent: str = "", first: str = "") -> str:
+    """Fill ``text`` into lines of at most ``width`` columns, breaking at spaces only (a no-break
+    space keeps an amount with its currency); a word longer than a line stands on its own."""
+    lines: list[str] = []
+    line = first or indent
+    bare = len(line)
+    for word in _BREAKS.split(str(text).strip(" \t\n")):
+        if len(line) > bare and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = indent
+            bare = len(line)
+        line = f"{line} {word}" if len(line) > bare else line + word
+    lines.append(line)
+    return "\n".join(lines).rstrip() if lines != [first or indent] else (first or indent).rstrip()
+
+
 def value_label(value: Any, lang: Lang) -> str:
     """An allowed value (or a list of them) in words of the language: ``order_taking`` -> 'order taking'."""
     if isinstance(value, (list, tuple)):
@@ -76,9 +95,7 @@ def environment(lang: Lang) -> SandboxedEnvironment:
     env.filters["num"] = lambda v, d=0: number(v, d, lang)
     env.filters["money"] = lambda v, c: money(v, c, lang)
     env.filters["label"] = lambda v: value_label(v, lang)
-    env.filters["wrap"] = lambda text, width=78, indent="", first="": "\n".join(textwrap.wrap(
-        str(text), width=width, initial_indent=first or indent, subsequent_indent=indent,
-        break_on_hyphens=False)) or first.rstrip()
+    env.filters["wrap"] = wrap
     return env
 
 
