@@ -11,11 +11,13 @@ collected and raised as ``EngineError`` (durable_rules would swallow them).
 from __future__ import annotations
 
 import itertools
+import json
 from importlib import metadata
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import durable_rules_engine as _core
 from durable import engine as durable
 
 from .compile import FLOW_MARK, compile_policy
@@ -41,7 +43,6 @@ class _Evaluation:
         self.derived = derived
         self.firings: list[Firing] = []
         self.fired: set[str] = set()
-        self.errors: list[BaseException] = []
 
 
 _host: durable.Host | None = None
@@ -81,16 +82,23 @@ def _ignore(c: Any) -> None:
 
 
 class Engine:
-    """A policy compiled and registered on durable_rules, ready to evaluate flows."""
+    """A policy compiled and registered on durable_rules, ready to evaluate flows.
+
+    Rulesets are registered on the shared ``Host``; evaluation drives the engine's
+    synchronous core directly (assert, then take and complete each action in turn),
+    so that an action's error is raised where it happens and no state is rewritten
+    between actions.
+    """
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self._sessions = itertools.count()
-        self._live: dict[str, _Evaluation] = {}
-        self._strata: list[tuple[str, frozenset[str]]] = []
+        self._strata: list[tuple[str, Any, frozenset[str]]] = []
+        self._actions: dict[str, Callable[[_Evaluation], None]] = {}
         host = _shared_host()
         serial = next(_names)
         definitions = {}
+        names = []
         for index, ((definition, fields), rules) in enumerate(zip(compile_policy(policy), policy.strata)):
             if len(fields) > MAX_FIELDS:
                 raise PolicyError(f"the policy in {policy.root}: stratum {index} tests {len(fields)} fields; "
@@ -98,61 +106,76 @@ class Engine:
                                   "test the most facts, or test fewer list values")
             name = f"arbitre_{policy.name}_{serial}_s{index}"
             for placed in rules:
-                definition[placed.rule.id]["run"] = self._action(placed)
+                definition[placed.rule.id]["run"] = _ignore
+                self._actions[placed.rule.id] = self._action(placed)
             definition[_CATCH_ALL] = {"all": [{"m": {FLOW_MARK: True}}], "run": _ignore}
             definitions[name] = definition
-            self._strata.append((name, fields))
+            names.append((name, fields))
         if definitions:
             host.register_rulesets(definitions)
-        self._host = host
+        for name, fields in names:
+            self._strata.append((name, host.get_ruleset(name)._handle, fields))  # noqa: SLF001 - see class doc
 
-    def _action(self, placed: PlacedRule) -> Callable[[Any], None]:
+    @staticmethod
+    def _action(placed: PlacedRule) -> Callable[[_Evaluation], None]:
+        """The action generated for one rule: record it with the facts it matched, then assert
+        its derived facts into the evaluation's working memory."""
         rule = placed.rule
 
-        def action(c: Any) -> None:
-            evaluation = self._live.get(c.m._d.get("sid"))  # noqa: SLF001 - the matched fact as a plain dict
-            if evaluation is None or rule.id in evaluation.fired:
+        def action(evaluation: _Evaluation) -> None:
+            if rule.id in evaluation.fired:
                 return  # an 'any' condition can match twice: record a rule once
-            try:
-                evaluation.fired.add(rule.id)
-                known = evaluation.facts
-                matched = {name: known.get(name, evaluation.derived.get(name)) for name in placed.reads}
-                evaluation.firings.append(Firing(rule.id, placed.stratum, matched))
-                for name in rule.then.derive:
-                    evaluation.derived[name] = True
-            except BaseException as exc:  # noqa: BLE001 - re-raised after the assert returns
-                evaluation.errors.append(exc)
+            evaluation.fired.add(rule.id)
+            known = evaluation.facts
+            matched = {name: known.get(name, evaluation.derived.get(name)) for name in placed.reads}
+            evaluation.firings.append(Firing(rule.id, placed.stratum, matched))
+            for name in rule.then.derive:
+                evaluation.derived[name] = True
 
         return action
+
+    def _run_stratum(self, name: str, handle: Any, message: dict[str, Any], evaluation: _Evaluation) -> None:
+        """Assert the flow's fact into one stratum and run every action it activates, in order."""
+        sid = message["sid"]
+        try:
+            result = _core.assert_fact(handle, json.dumps(message))
+        except Exception as exc:
+            raise EngineError(f"the rule engine refused the facts on stratum {name}: {exc}") from exc
+        state = result[1]
+        try:
+            started = _core.start_action_for_state(handle, state)
+            pending = started[1] if started else None
+            while pending:
+                for rule_id in json.loads(pending):
+                    if rule_id != _CATCH_ALL:
+                        self._actions[rule_id](evaluation)
+                pending = _core.complete_and_start_action(handle, state)
+        except Exception as exc:
+            _abandon(handle, state)
+            raise EngineError(f"a rule action failed on stratum {name}: {exc!r}") from exc
+        finally:
+            _core.delete_state(handle, sid)
 
     def evaluate(self, facts: dict[str, Any]) -> tuple[list[Firing], dict[str, bool]]:
         """Run every stratum on one flow's facts; the firings in order and the derived facts."""
         sid = f"e{next(self._sessions)}"
         evaluation = _Evaluation(facts, dict.fromkeys(self.policy.derived, False))
-        self._live[sid] = evaluation
         base = engine_fields(facts)
-        try:
-            for name, fields in self._strata:
-                known = {**base, **evaluation.derived}
-                message = {field: known[field] for field in fields if field in known}
-                message["sid"] = sid
-                message[FLOW_MARK] = True
-                try:
-                    self._host.assert_fact(name, message)
-                except durable.MessageNotHandledException:
-                    pass  # no rule of this stratum matched
-                except Exception as exc:
-                    raise EngineError(f"the rule engine failed on stratum {name}: {exc}") from exc
-                finally:
-                    try:
-                        self._host.delete_state(name, sid)
-                    except Exception:  # noqa: BLE001 - a state that was never created
-                        pass
-                if evaluation.errors:
-                    raise EngineError(f"a rule action failed: {evaluation.errors[0]!r}") from evaluation.errors[0]
-        finally:
-            del self._live[sid]
+        for name, handle, fields in self._strata:
+            known = {**base, **evaluation.derived}
+            message = {field: known[field] for field in fields if field in known}
+            message["sid"] = sid
+            message[FLOW_MARK] = True
+            self._run_stratum(name, handle, message, evaluation)
         return evaluation.firings, evaluation.derived
+
+
+def _abandon(handle: Any, state: Any) -> None:
+    """Release an action that failed half-way, so the session can be deleted."""
+    try:
+        _core.abandon_action(handle, state)
+    except Exception:  # noqa: BLE001 - nothing more to release
+        pass
 
 
 def engine_for(policy: Policy) -> Engine:

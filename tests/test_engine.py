@@ -9,6 +9,8 @@ checks that the engine (``engine.run``) keeps those hazards away from the user.
 
 from __future__ import annotations
 
+import json
+
 import shutil
 import subprocess
 import sys
@@ -86,27 +88,33 @@ def fire(policy: Policy, **flow: Any) -> list[str]:
 
 
 class Sessions:
-    """A spy on the shared host: the (ruleset, session) of every assertion, and the state seen just after it."""
+    """A spy on durable_rules' core: the (ruleset handle, session) of every assertion, and the
+    state seen just after it."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.host = run._shared_host()
-        self.seen: list[tuple[str, str]] = []
+        self.real = run._core
+        self.seen: list[tuple[Any, str]] = []
         self.states: list[Any] = []
-        real = self.host.assert_fact
+        spy = self
 
-        def assert_fact(name: str, fact: dict[str, Any], complete: Any = None) -> Any:
-            self.seen.append((name, fact["sid"]))
-            result = real(name, fact, complete)
-            self.states.append(self.host.get_state(name, fact["sid"]))
-            return result
+        class Core:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(spy.real, name)
 
-        monkeypatch.setattr(self.host, "assert_fact", assert_fact)
+            def assert_fact(self, handle: Any, text: str) -> Any:
+                sid = json.loads(text)["sid"]
+                spy.seen.append((handle, sid))
+                result = spy.real.assert_fact(handle, text)
+                spy.states.append(json.loads(spy.real.get_state(handle, sid)))
+                return result
+
+        monkeypatch.setattr(run, "_core", Core())
 
     def assert_all_deleted(self) -> None:
         assert self.seen
-        for name, sid in self.seen:
+        for handle, sid in self.seen:
             with pytest.raises(Exception, match="Could not get state"):
-                self.host.get_state(name, sid)
+                self.real.get_state(handle, sid)
 
 
 NEGATION = (
@@ -280,7 +288,6 @@ class TestActionErrors:
         monkeypatch.setattr(run, "Firing", lambda *args: 1 / 0)
         with pytest.raises(EngineError):
             engine_for(negation).evaluate(facts(negation, monthly_volume=5000))
-        assert engine_for(negation)._live == {}
         sessions.assert_all_deleted()
 
     def test_usable_after_failure(self, negation: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -314,7 +321,7 @@ class TestRegistration:
 
     def test_rulesets_named_once(self, policy: Policy) -> None:
         """Each stratum of the policy is one registered ruleset with a name of its own."""
-        names = [name for name, _rules in engine_for(policy)._strata]
+        names = [name for name, _handle, _fields in engine_for(policy)._strata]
         assert len(names) == len(policy.strata) == len(set(names))
         assert set(names) <= set(run._shared_host()._ruleset_directory)
 
@@ -325,7 +332,7 @@ class TestRegistration:
         assert copy.digest == policy.digest
         engine = engine_for(copy)
         assert engine is not engine_for(policy)
-        assert {n for n, _ in engine._strata}.isdisjoint({n for n, _ in engine_for(policy)._strata})
+        assert {n for n, _h, _f in engine._strata}.isdisjoint({n for n, _h, _f in engine_for(policy)._strata})
         flow = {"monthly_volume": 12000, "peak_ratio": 1.8, "vendor_quote": {"per_contact": 2.1}}
         assert engine.evaluate(facts(copy, **flow)) == engine_for(policy).evaluate(facts(policy, **flow))
 
@@ -343,7 +350,7 @@ class TestRegistration:
     def test_two_engines_for_one_policy(self, negation: Policy) -> None:
         """Even a second engine built for the same policy registers under new names and works."""
         second = Engine(negation)
-        assert {n for n, _ in second._strata}.isdisjoint({n for n, _ in engine_for(negation)._strata})
+        assert {n for n, _h, _f in second._strata}.isdisjoint({n for n, _h, _f in engine_for(negation)._strata})
         firings, _derived = second.evaluate(facts(negation, monthly_volume=5000))
         assert [f.rule_id for f in firings] == ["NEG-01"]
 
@@ -355,11 +362,10 @@ class TestSessions:
         """After an evaluation the session's state no longer exists in any stratum's ruleset."""
         sessions = Sessions(monkeypatch)
         engine_for(negation).evaluate(facts(negation, monthly_volume=5000))
-        assert {name for name, _sid in sessions.seen} == {name for name, _ in engine_for(negation)._strata}
+        assert {handle for handle, _sid in sessions.seen} == {h for _n, h, _f in engine_for(negation)._strata}
         assert len({sid for _name, sid in sessions.seen}) == 1
         assert all(state["sid"] == sessions.seen[0][1] for state in sessions.states)  # it existed meanwhile
         sessions.assert_all_deleted()
-        assert engine_for(negation)._live == {}
 
     def test_new_session_each_time(self, negation: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
         """Two evaluations of the same facts use two sessions and give the same firings."""
@@ -407,7 +413,6 @@ class TestSessions:
         results = within(120, batch)
         assert results[0] == ["NEG-02", "NEG-03"] and results[1] == ["NEG-01"]
         assert all(r == results[i % 2] for i, r in enumerate(results))
-        assert len(engine._live) == 0
         assert len({sid for _name, sid in sessions.seen}) == 1000
         sessions.assert_all_deleted()
 
@@ -428,4 +433,5 @@ class TestTimers:
 
     def test_one_host(self, negation: Policy, policy: Policy) -> None:
         """Every engine shares the one host of the process."""
-        assert engine_for(negation)._host is engine_for(policy)._host is run._shared_host()
+        names = {n for engine in (engine_for(negation), engine_for(policy)) for n, _h, _f in engine._strata}
+        assert names <= set(run._shared_host()._ruleset_directory)
