@@ -5,9 +5,9 @@ answers -> flow inputs -> cost metrics -> facts -> firings (durable_rules) -> ve
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 
 from .costs import FlowCosts, flow_costs
 from .decide import Verdict, decide
@@ -17,10 +17,9 @@ from .policy import Policy
 from .run import Firing, engine_for
 
 
-class FlowResult(BaseModel):
-    """Everything known about one flow's recommendation."""
-
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+@dataclass(frozen=True)
+class FlowResult:
+    """Everything known about one flow's recommendation (values already validated upstream)."""
 
     inputs: FlowInputs
     costs: FlowCosts
@@ -38,10 +37,9 @@ class FlowResult(BaseModel):
         return self.inputs.flow.name or self.inputs.flow.id
 
 
-class Recommendation(BaseModel):
+@dataclass(frozen=True)
+class Recommendation:
     """The recommendation for every flow of one answers file, under one policy."""
-
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     policy_name: str
     policy_version: str

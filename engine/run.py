@@ -146,9 +146,11 @@ class Engine:
             started = _core.start_action_for_state(handle, state)
             pending = started[1] if started else None
             while pending:
-                for rule_id in json.loads(pending):
-                    if rule_id != _CATCH_ALL:
-                        self._actions[rule_id](evaluation)
+                # An action's message is {"RULE-ID": {"m": {...}}}, one rule at a time; rule ids
+                # hold no quote, so the id is read without decoding the whole fact again.
+                rule_id = pending[2:pending.index('"', 2)]
+                if rule_id != _CATCH_ALL:
+                    self._actions[rule_id](evaluation)
                 pending = _core.complete_and_start_action(handle, state)
         except Exception as exc:
             _abandon(handle, state)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, select_autoescape
+from jinja2 import FileSystemLoader, meta, StrictUndefined, Template, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.decide import pivots
@@ -61,17 +61,26 @@ _BREAKS = re.compile(r"[ \t\n]+")  # not str.split(): it breaks at no-break spac
 def wrap(text: Any, width: int = 78, indent: str = "", first: str = "") -> str:
     """Fill ``text`` into lines of at most ``width`` columns, breaking at spaces only (a no-break
     space keeps an amount with its currency); a word longer than a line stands on its own."""
+    head = first or indent
+    words = _BREAKS.split(str(text).strip(" \t\n"))
+    joined = " ".join(words)
+    if len(head) + len(joined) <= width:
+        return (head + joined).rstrip()
     lines: list[str] = []
-    line = first or indent
-    bare = len(line)
-    for word in _BREAKS.split(str(text).strip(" \t\n")):
-        if len(line) > bare and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = indent
-            bare = len(line)
-        line = f"{line} {word}" if len(line) > bare else line + word
-    lines.append(line)
-    return "\n".join(lines).rstrip() if lines != [first or indent] else (first or indent).rstrip()
+    line = [head]
+    size = len(head)
+    start = size
+    for word in words:
+        if size > start and size + 1 + len(word) > width:
+            lines.append("".join(line))
+            line, size, start = [indent], len(indent), len(indent)
+        if size > start:
+            line.append(" ")
+            size += 1
+        line.append(word)
+        size += len(word)
+    lines.append("".join(line))
+    return "\n".join(lines).rstrip()
 
 
 def value_label(value: Any, lang: Lang) -> str:
@@ -100,40 +109,60 @@ def environment(lang: Lang) -> SandboxedEnvironment:
 
 
 class RuleTexts:
-    """Each rule's explanation and attached-condition texts, compiled once per policy and language."""
+    """Each rule's explanation and attached-condition texts, compiled once per policy and language.
+
+    A text depends only on the facts it names, so it is rendered with those alone, and a
+    rendering is kept for the next flow with the same values (most texts name none or only
+    allowed values, so a batch renders each of them a few times only).
+    """
 
     def __init__(self, policy: Policy, lang: Lang) -> None:
         self.policy = policy
         self.lang = lang
         self._env = environment(lang)
-        self._templates: dict[tuple[str, str], Template] = {}
+        self._templates: dict[tuple[str, str], tuple[Template, tuple[str, ...]]] = {}
         self._params = {name: p.value for name, p in policy.parameters.items()}
+        self._rendered: dict[tuple[Any, ...], str] = {}
 
-    def _template(self, rule_id: str, key: str) -> Template:
-        """The rule's text as a template, compiled on first use."""
-        template = self._templates.get((rule_id, key))
-        if template is None:
+    def _template(self, rule_id: str, key: str) -> tuple[Template, tuple[str, ...]]:
+        """The rule's text as a template and the names it reads, compiled on first use."""
+        found = self._templates.get((rule_id, key))
+        if found is None:
             placed = self.policy.rule(rule_id)
             rule = placed.rule
             texts = rule.explain if key == "explain" else rule.then.condition
             assert texts is not None
+            source = getattr(texts, self.lang)
             try:
-                template = self._env.from_string(getattr(texts, self.lang))
+                names = tuple(sorted(meta.find_undeclared_variables(self._env.parse(source)) - {"param"}))
+                found = (self._env.from_string(source), names)
             except TemplateError as exc:
                 raise PolicyError(f"{placed.file}:{placed.line}: rule {rule_id}: its {self.lang} text is not a "
                                   f"valid template: {exc}") from exc
-            self._templates[(rule_id, key)] = template
-        return template
+            self._templates[(rule_id, key)] = found
+        return found
 
     def render(self, rule_id: str, key: str, facts: dict[str, Any]) -> str:
         """A rule's explanation (``key='explain'``) or condition text over a flow's facts."""
-        template = self._template(rule_id, key)
+        template, names = self._template(rule_id, key)
+        context = {name: facts[name] for name in names if name in facts}
+        cache_key = (rule_id, key, *((n, tuple(v) if isinstance(v, list) else v) for n, v in context.items()))
+        text = self._rendered.get(cache_key)
+        if text is not None:
+            return text
         try:
-            return str(template.render({**facts, "param": self._params})).strip()
+            text = str(template.render({**context, "param": self._params})).strip()
         except TemplateError as exc:
             placed = self.policy.rule(rule_id)
             raise PolicyError(f"{placed.file}:{placed.line}: rule {rule_id}: its {self.lang} text "
                               f"cannot be rendered: {exc}") from exc
+        if len(self._rendered) >= _RENDERED_MAX:
+            self._rendered.clear()
+        self._rendered[cache_key] = text
+        return text
+
+
+_RENDERED_MAX = 20_000
 
 
 @functools.lru_cache(maxsize=8)
@@ -219,12 +248,19 @@ def flow_view(result: FlowResult, policy: Policy, lang: Lang) -> dict[str, Any]:
         "quote": None if quote is None else {"form": quote.form, "amount": quote.amount,
                                              "label": words[quote.form]},
         "defaults_used": list(result.inputs.defaults_used),
-        "cost_assumptions": words["cost_assumptions_text"].format(
-            sl=number(a.service_level_target * 100, 0, lang), sec=number(a.service_level_seconds, 0, lang),
-            occ=number(a.max_occupancy * 100, 0, lang), shr=number(a.shrinkage * 100, 0, lang),
-            paid=number(a.paid_hours_per_fte_month, 1, lang), repl=number(a.replacement_cost_hours, 0, lang)),
+        "cost_assumptions": _cost_assumptions(policy, lang),
         "overhead_pct": a.provider_overhead * 100,
     }
+
+
+@functools.lru_cache(maxsize=16)
+def _cost_assumptions(policy: Policy, lang: Lang) -> str:
+    """The policy's main cost assumptions in one sentence."""
+    a = policy.costs
+    return str(labels(lang)["cost_assumptions_text"]).format(
+        sl=number(a.service_level_target * 100, 0, lang), sec=number(a.service_level_seconds, 0, lang),
+        occ=number(a.max_occupancy * 100, 0, lang), shr=number(a.shrinkage * 100, 0, lang),
+        paid=number(a.paid_hours_per_fte_month, 1, lang), repl=number(a.replacement_cost_hours, 0, lang))
 
 
 def _context(rec: Recommendation, policy: Policy, lang: Lang) -> dict[str, Any]:
@@ -236,9 +272,10 @@ def _context(rec: Recommendation, policy: Policy, lang: Lang) -> dict[str, Any]:
     }
 
 
-def render_flow_text(view: dict[str, Any], lang: Lang) -> str:
-    """One flow's explanation as plain text (the ``explanation`` field of the JSON output)."""
-    return str(environment(lang).get_template("flow.txt.j2").render(flow=view, L=labels(lang))).rstrip() + "\n"
+def render_flow_summary(view: dict[str, Any], lang: Lang) -> str:
+    """One flow's explanation in one paragraph: decision, vetoes, the strongest reasons, conditions and
+    what would change it (the ``explanation`` field of the JSON output; the text format has it all)."""
+    return str(environment(lang).get_template("flow.short.j2").render(flow=view, L=labels(lang))).strip()
 
 
 def render(rec: Recommendation, policy: Policy, fmt: Format = "text", lang: Lang = "en") -> str:
@@ -267,12 +304,14 @@ def to_json(rec: Recommendation, policy: Policy, lang: Lang = "en") -> dict[str,
             "margin": verdict.margin,
             "fired_rules": [f.rule_id for f in result.firings],
             "vetoes": {o.value: list(r) for o, r in verdict.vetoes.items()},
+            "reasons": [{"rule": r["rule"], "option": r["option"], "weight": r["weight"], "text": r["text"]}
+                        for r in view["reasons"] + view["against"]],
             "conditions": [{"id": c["id"], "rule": c["rule"], "text": c["text"]} for c in view["conditions"]],
-            "metrics": result.costs.model_dump(),
+            "metrics": view["costs"],
             "derived_facts": sorted(name for name, value in result.derived.items() if value),
             "assumptions": {"defaults_used": list(result.inputs.defaults_used),
                             "cost_model": {name: p for name, p in policy.costs.model_dump().items()}},
-            "explanation": render_flow_text(view, lang),
+            "explanation": render_flow_summary(view, lang),
         })
     return {
         "policy": {"name": rec.policy_name, "version": rec.policy_version, "digest": rec.policy_digest},
