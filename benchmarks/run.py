@@ -193,9 +193,8 @@ def child_stream(n: int, checkpoints: list[int]) -> dict[str, Any]:
     start = time.perf_counter()
     for index, flow_inputs in enumerate(inputs, 1):
         result = evaluate_flow(flow_inputs, policy)
-        # model_construct: validating a Recommendation re-runs the Answers validators (all flows) each time
-        rec = Recommendation.model_construct(policy_name=policy.name, policy_version=policy.version,
-                                             policy_digest=policy.digest, answers=answers, flows=(result,))
+        rec = Recommendation(policy_name=policy.name, policy_version=policy.version,
+                             policy_digest=policy.digest, answers=answers, flows=(result,))
         to_json(rec, policy)
         if index in checkpoints:
             gc.collect()
@@ -302,7 +301,7 @@ _ENTRY_POINTS = {
     "engine.decide.decide": ("engine/decide.py", "decide"),
     "explanations.render.to_json": ("explanations/render.py", "to_json"),
     "explanations.render.flow_view": ("explanations/render.py", "flow_view"),
-    "explanations.render.render_flow_text": ("explanations/render.py", "render_flow_text"),
+    "explanations.render.render_flow_summary": ("explanations/render.py", "render_flow_summary"),
 }
 
 

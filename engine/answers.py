@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from .errors import AnswersError, Problem
 from .load import Document, DocumentError, PathKey, dotted, read_document
-from .models import Answers, Flow, Organisation, VendorQuote
+from .models import Answers
 
 _EXPECTATIONS = {
     "id": "a slug of lower-case letters, digits, '-' or '_' (like order-taking)",
@@ -19,34 +19,41 @@ _EXPECTATIONS = {
     "currency": "an ISO 4217 code in capitals (like EUR)",
 }
 
-_SUBMODELS: dict[tuple[type[BaseModel], str], type[BaseModel]] = {
-    (Answers, "organisation"): Organisation,
-    (Answers, "flows"): Flow,
-    (Flow, "vendor_quote"): VendorQuote,
-}
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation holds (``list[Flow]``, ``Flow | None``, a union of models...)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel]:
-    """The model class that owns the last element of ``loc``."""
-    model: type[BaseModel] = Answers
+def known_fields(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names allowed where the last element of ``loc`` stands, from ``root`` down."""
+    models = [root]
     for part in loc[:-1]:
-        if isinstance(part, str):
-            model = _SUBMODELS.get((model, part), model)
-    return model
+        if isinstance(part, int):
+            continue
+        inner = [m for model in models if part in model.model_fields
+                 for m in _models_in(model.model_fields[part].annotation)]
+        if inner:
+            models = inner
+    fields: dict[str, None] = {}
+    for model in models:
+        fields.update(dict.fromkeys(field.alias or name for name, field in model.model_fields.items()))
+    return list(fields)
 
 
 def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _describe(error: Any, field: str) -> str:
+def _describe(error: Any, field: str, root: type[BaseModel] = Answers) -> str:
     """One pydantic error as a sentence that shows the value and what was expected."""
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
     shown = repr(value) if not isinstance(value, (dict, list)) else ("a mapping" if isinstance(value, dict) else "a list")
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
-        known = list(_model_at(error["loc"]).model_fields)
+        known = known_fields(root, tuple(error["loc"]))
         close = difflib.get_close_matches(str(field), known, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(known)}"
         return f"unknown field {field!r}{hint}"
@@ -129,8 +136,8 @@ def _duplicate_ids(doc: Document) -> list[Problem]:
     return problems
 
 
-def problems_from_errors(errors: list[Any], doc: Document) -> list[Problem]:
-    """Map pydantic errors (``ValidationError.errors()``) back to the document's lines."""
+def problems_from_errors(errors: list[Any], doc: Document, root: type[BaseModel] = Answers) -> list[Problem]:
+    """Map pydantic errors (``ValidationError.errors()``) of a ``root`` model back to the document's lines."""
     problems = []
     for error in errors:
         loc: PathKey = tuple(error["loc"])
@@ -145,7 +152,7 @@ def problems_from_errors(errors: list[Any], doc: Document) -> list[Problem]:
         line = doc.line_of(loc)
         if error["type"] == "extra_forbidden":
             line = doc.lines.get(loc, line)
-        problems.append(Problem(doc.source, line, dotted(loc), _describe(error, str(field))))
+        problems.append(Problem(doc.source, line, dotted(loc), _describe(error, str(field), root)))
     problems.sort(key=lambda p: (p.line or 0, p.path))
     return problems
 

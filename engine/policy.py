@@ -97,7 +97,7 @@ def _validate(model: type[M], doc: Document, problems: list[Problem]) -> M | Non
         return model.model_validate(doc.data)
     except ValidationError as exc:
         errors = [dict(error, loc=_clean_loc(error["loc"])) for error in exc.errors()]
-        problems.extend(problems_from_errors(errors, doc))
+        problems.extend(problems_from_errors(errors, doc, model))
         return None
 
 

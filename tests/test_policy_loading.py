@@ -57,6 +57,17 @@ def where(problem: Problem) -> tuple[str, int | None]:
 # One edit each: file, text to replace, replacement, the expected message.
 BAD_EDITS = [
     pytest.param(
+        "classify.yaml", "{fact: volume_predictability, op: eq, value: low}",
+        "{fact: volume_predictability, opp: eq, op: eq, value: low}",
+        "unknown field 'opp'; did you mean 'op'?",
+        id="unknown-key-in-a-comparison",
+    ),
+    pytest.param(
+        "hybrid.yaml", "      split: [overflow]\n", "      splitt: [overflow]\n",
+        "unknown field 'splitt'; did you mean 'split'?",
+        id="unknown-key-in-then",
+    ),
+    pytest.param(
         "classify.yaml", "{fact: monthly_volume, op: ge, param: massive_volume_min}",
         "{fact: monthly_volum, op: ge, param: massive_volume_min}",
         "unknown fact 'monthly_volum'; did you mean 'monthly_volume'?",
