@@ -119,9 +119,12 @@ def pivots(verdict: Verdict, firings: Sequence[Firing], policy: Policy) -> list[
     """The fired rules whose absence alone would change the decision, with the decision it would
     become, in firing order."""
     order = policy.manifest.decision.tie_break
-    deciding = {vote.rule_id for vote in verdict.votes}
+    # Only these can change the winner when taken away: a vote for it, a veto, or a split it needs.
+    # A vote for another option only lowers that option.
+    deciding = {vote.rule_id for vote in verdict.votes if vote.option is verdict.decision}
     deciding |= {rule_id for rules in verdict.vetoes.values() for rule_id in rules}
-    deciding |= {rule_id for rules in verdict.proposed_splits.values() for rule_id in rules}
+    if verdict.decision is Decision.hybrid:
+        deciding |= {rule_id for rules in verdict.proposed_splits.values() for rule_id in rules}
     out = []
     for rule_id in (f.rule_id for f in firings if f.rule_id in deciding):
         scores = dict(verdict.scores)

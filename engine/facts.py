@@ -140,13 +140,23 @@ def plain_number(value: Any) -> Any:
     return value
 
 
-def engine_fields(facts: dict[str, Any]) -> dict[str, Any]:
-    """The snapshot as the engine sees it: numbers in plain form, each list fact flattened to one
-    boolean per allowed value. Rules record the facts they matched from the snapshot itself."""
-    out = {name: plain_number(value) for name, value in facts.items() if not isinstance(value, list)}
-    for name in ("regulated_data", "provider_certifications"):
-        present = set(facts[name])
-        for item in ANSWER_FACTS[name].values:
-            out[flatten_key(name, item)] = item in present
-        out[flatten_key(name, "count")] = len(present)
+def engine_fields(facts: dict[str, Any], fields: frozenset[str] | None = None) -> dict[str, Any]:
+    """The snapshot as the engine sees it (only ``fields``, if given): numbers in plain form, each
+    list fact flattened to one boolean per allowed value and a count. Unknown values stay absent.
+    Rules record the facts they matched from the snapshot itself."""
+    out: dict[str, Any] = {}
+    for field in facts if fields is None else fields:
+        fact, _, item = field.partition("__")
+        value = facts.get(fact)
+        if value is None:
+            continue
+        if isinstance(value, list):
+            if item:
+                out[field] = len(value) if item == "count" else item in value
+            else:
+                for one in ANSWER_FACTS[fact].values:
+                    out[flatten_key(fact, one)] = one in value
+                out[flatten_key(fact, "count")] = len(value)
+        elif not item:
+            out[field] = plain_number(value)
     return out

@@ -115,6 +115,7 @@ class Engine:
             host.register_rulesets(definitions)
         for name, fields in names:
             self._strata.append((name, host.get_ruleset(name)._handle, fields))  # noqa: SLF001 - see class doc
+        self._fields = frozenset().union(*(fields for _name, fields in names))
 
     @staticmethod
     def _action(placed: PlacedRule) -> Callable[[_Evaluation], None]:
@@ -162,7 +163,7 @@ class Engine:
         """Run every stratum on one flow's facts; the firings in order and the derived facts."""
         sid = f"e{next(self._sessions)}"
         evaluation = _Evaluation(facts, dict.fromkeys(self.policy.derived, False))
-        base = engine_fields(facts)
+        base = engine_fields(facts, self._fields)
         for name, handle, fields in self._strata:
             known = {**base, **evaluation.derived}
             message = {field: known[field] for field in fields if field in known}

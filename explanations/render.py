@@ -17,7 +17,7 @@ import yaml
 from jinja2 import FileSystemLoader, meta, StrictUndefined, Template, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from engine.decide import pivots
+from engine.decide import Vote, pivots
 from engine.errors import PolicyError
 from engine.models import Decision
 from engine.policy import Policy
@@ -184,11 +184,14 @@ def flow_view(result: FlowResult, policy: Policy, lang: Lang) -> dict[str, Any]:
     facts = {**result.facts, **result.derived}
     decision = verdict.decision
     reasons, against, findings = [], [], []
+    votes_of: dict[str, list[Vote]] = {}
+    for vote in verdict.votes:
+        votes_of.setdefault(vote.rule_id, []).append(vote)
     for firing in result.firings:
         rule = policy.rule(firing.rule_id).rule
         text = texts.render(rule.id, "explain", facts)
         entry = {"rule": rule.id, "title": rule.title, "text": text, "matched": firing.matched}
-        votes = [v for v in verdict.votes if v.rule_id == rule.id]
+        votes = votes_of.get(rule.id, [])
         for vote in votes:
             item = {**entry, "option": vote.option.value, "weight": vote.weight,
                     "option_label": words["decisions"][vote.option.value]}
