@@ -71,8 +71,8 @@ def _construct_float(loader: _Loader, node: ScalarNode) -> float:
     return float("nan") if text == ".nan" else float(text)
 
 
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)  # type: ignore[arg-type]
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)  # type: ignore[arg-type]
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def _construct_mapping(loader: _Loader, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -91,7 +91,7 @@ def _construct_mapping(loader: _Loader, node: MappingNode, deep: bool = False) -
     return loader.construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)  # type: ignore[arg-type]
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
 @dataclass(frozen=True)

@@ -232,10 +232,9 @@ def load_policy(root: Path) -> Policy:
     digest = hashlib.sha256()
     files = ["policy.yaml", manifest.parameters, manifest.derived_facts, *manifest.rule_files]
     for name in files:
-        path = root / name
         digest.update(name.encode() + b"\0")
         try:
-            digest.update(path.read_bytes() + b"\0")
+            digest.update((root / name).read_bytes() + b"\0")
         except OSError:
             pass  # reported below when the file is read
 

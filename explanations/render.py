@@ -184,7 +184,9 @@ def flow_view(result: FlowResult, policy: Policy, lang: Lang) -> dict[str, Any]:
     verdict = result.verdict
     facts = {**result.facts, **result.derived}
     decision = verdict.decision
-    reasons, against, findings = [], [], []
+    reasons: list[dict[str, Any]] = []
+    against: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = []
     votes_of: dict[str, list[Vote]] = {}
     for vote in verdict.votes:
         votes_of.setdefault(vote.rule_id, []).append(vote)
