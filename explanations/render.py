@@ -163,7 +163,7 @@ class RuleTexts:
         return text
 
 
-_RENDERED_MAX = 20_000
+_RENDERED_MAX = 4_096  # renderings kept; a bound keeps memory flat in long batches
 
 
 @functools.lru_cache(maxsize=8)
