@@ -3,28 +3,63 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from .errors import Problem, UserError
 
 
+def _fail(path: Path, exc: OSError) -> UserError:
+    return UserError(f"cannot write {path}", (Problem(str(path), None, "", exc.strerror or str(exc)),))
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename it."""
-    folder = path.parent if str(path.parent) else Path(".")
+    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename it.
+
+    A link is followed and its target replaced; a device or a pipe (``/dev/stdout``) is written
+    to directly, since it cannot be replaced. A new file gets the usual permissions (the umask's),
+    a replaced file keeps its own.
+    """
+    if not str(path):
+        raise UserError("cannot write to an empty path", (Problem("", None, "--out", "give a file name"),))
+    target = path.resolve() if path.is_symlink() else path
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        info = target.stat()
+    except FileNotFoundError:
+        info = None
     except OSError as exc:
-        raise UserError(f"cannot write {path}", (Problem(str(path), None, "", exc.strerror or str(exc)),)) from exc
+        raise _fail(path, exc) from exc
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        if stat.S_ISDIR(info.st_mode):
+            raise UserError(f"cannot write {path}", (Problem(str(path), None, "", "is a directory"),))
+        try:
+            with open(target, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise _fail(path, exc) from exc
+        return
+    if info is not None:
+        mode = stat.S_IMODE(info.st_mode)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise _fail(path, exc) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise UserError(f"cannot write {path}", (Problem(str(path), None, "", exc.strerror or str(exc)),)) from exc
+        raise _fail(path, exc) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
