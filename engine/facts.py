@@ -75,6 +75,10 @@ METRIC_FACTS: dict[str, FactType] = {
 }
 
 
+# Field names the engine itself puts in a flow's fact.
+RESERVED_NAMES = frozenset({"sid", "id", "flow"})
+
+
 def fact_types(derived: dict[str, Any]) -> dict[str, FactType]:
     """Every fact a rule may name, given the policy's derived facts."""
     types = {**ANSWER_FACTS, **METRIC_FACTS}

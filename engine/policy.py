@@ -23,13 +23,14 @@ from pydantic import BaseModel, ValidationError
 from .answers import problems_from_errors
 from .costs import CostAssumptions
 from .errors import PolicyError, Problem
-from .facts import FactType, fact_types
+from .facts import ANSWER_FACTS, METRIC_FACTS, RESERVED_NAMES, FactType, fact_types
 from .load import Document, DocumentError, PathKey, dotted, read_document
 from .rules import (NO_OPERAND, AllOf, AnyOf, Comparison, Condition, DerivedFact, FactFile, NotOf,
                     Parameter, ParameterFile, PolicyManifest, Rule, RuleFile)
 
 M = TypeVar("M", bound=BaseModel)
 _TAGS = frozenset({"fact", "all", "any", "not"})
+_UNION_BRANCHES = frozenset({"float", "list[str]", "str", "int", "bool"})
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,32 @@ def _validate(model: type[M], doc: Document, problems: list[Problem]) -> M | Non
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        errors = [dict(error, loc=_clean_loc(error["loc"])) for error in exc.errors()]
+        errors, seen = [], set()
+        for error in exc.errors():
+            loc = tuple(part for part in _clean_loc(error["loc"]) if part not in _UNION_BRANCHES)
+            if loc not in seen:  # a union reports once per branch: the first says enough
+                seen.add(loc)
+                errors.append(dict(error, loc=loc))
         problems.extend(problems_from_errors(errors, doc, model))
         return None
+
+
+def _parameters(doc: Document, problems: list[Problem]) -> dict[str, Parameter] | None:
+    """The parameters file, each parameter checked on its own: one bad entry is reported without
+    hiding the others from the rules that use them."""
+    data = doc.data
+    if not (isinstance(data, dict) and isinstance(data.get("parameters"), dict)):
+        return None if _validate(ParameterFile, doc, problems) is None else {}
+    good: dict[str, Parameter] = {}
+    for name, raw in data["parameters"].items():
+        entry = Document(doc.source, {"parameters": {name: raw}}, doc.lines)
+        checked = _validate(ParameterFile, entry, problems)
+        if checked is not None:
+            good.update(checked.parameters)
+    extra = {key: value for key, value in data.items() if key != "parameters"}
+    if extra:
+        _validate(ParameterFile, Document(doc.source, {**extra, "parameters": {}}, doc.lines), problems)
+    return good
 
 
 def _read(path: Path, problems: list[Problem]) -> Document | None:
@@ -239,21 +263,33 @@ def load_policy(root: Path) -> Policy:
             pass  # reported below when the file is read
 
     param_doc = _read(root / manifest.parameters, problems)
-    param_file = _validate(ParameterFile, param_doc, problems) if param_doc else None
-    params = dict(param_file.parameters) if param_file else {}
+    checked_params = _parameters(param_doc, problems) if param_doc else None
+    params = checked_params if checked_params is not None else {}
     fact_doc = _read(root / manifest.derived_facts, problems)
     fact_file = _validate(FactFile, fact_doc, problems) if fact_doc else None
     derived = dict(fact_file.derived_facts) if fact_file else {}
+    for name in list(derived):
+        clash = ("the name of an answer" if name in ANSWER_FACTS else
+                 "the name of a cost metric" if name in METRIC_FACTS else
+                 "reserved by the engine" if name in RESERVED_NAMES or "__" in name else None)
+        if clash and fact_doc is not None:
+            fact_path: PathKey = ("derived_facts", name)
+            problems.append(Problem(fact_doc.source, fact_doc.line_of(fact_path), dotted(fact_path),
+                                    f"{name!r} is {clash}; a derived fact needs a name of its own"))
+            del derived[name]
     types = fact_types(derived)
 
     costs: CostAssumptions | None = None
-    if param_file is not None and param_doc is not None:
+    if checked_params is not None and param_doc is not None:
         numeric = {k: p.value for k, p in params.items() if not isinstance(p.value, list)}
         try:
             costs = CostAssumptions.model_validate(numeric)
         except ValidationError as exc:
+            written = param_doc.data.get("parameters", {}) if isinstance(param_doc.data, dict) else {}
             for error in exc.errors():
                 name = str(error["loc"][0])
+                if error["type"] == "missing" and isinstance(written, dict) and name in written:
+                    continue  # written but invalid: already reported at its value
                 detail = "is missing" if error["type"] == "missing" else f"{error['msg'].lower()} (found {error.get('input')!r})"
                 problems.append(Problem(param_doc.source, param_doc.line_of(("parameters", name)),
                                         f"parameters.{name}", f"the cost model's parameter {detail}"))
@@ -302,6 +338,10 @@ def load_policy(root: Path) -> Policy:
                     elif isinstance(value.value, list):
                         problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
                                                 f"the parameter {weight!r} is a list, a weight must be a number"))
+                    elif value.value <= 0:
+                        problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
+                                                f"the weight {weight!r} is {value.value:g}; a weight must be above 0 "
+                                                "(vote for the other option instead)"))
             placed.append((rule, doc.source, line, tuple(dict.fromkeys(reads))))
 
     levels = _strata(placed, set(derived), problems)

@@ -8,9 +8,12 @@ and attaches conditions. No Python anywhere: rule files are data.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator,
+)
 
 from .models import Decision, Split
 
@@ -29,12 +32,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _finite(value: Any) -> Any:
+    """Refuse infinities and NaN, which no comparison or weight can use."""
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"{item} is not a finite number")
+    return value
+
+
+Finite = AfterValidator(_finite)
+
+
 class Comparison(_Strict):
     """``{fact: monthly_volume, op: ge, param: massive_volume_min}`` or ``value: ...``."""
 
     fact: Name
     op: Operator
-    value: Scalar | list[Scalar] | None = None
+    value: Annotated[Scalar | list[Scalar] | None, Finite] = None
     param: Name | None = None
 
     @model_validator(mode="after")
@@ -103,7 +117,7 @@ class Then(_Strict):
     """What a rule concludes when its condition holds."""
 
     derive: tuple[Name, ...] = ()
-    vote: dict[Decision, float | Name] = {}
+    vote: dict[Decision, Annotated[float, Field(gt=0, allow_inf_nan=False)] | Name] = {}
     veto: tuple[Decision, ...] = ()
     split: tuple[Split, ...] = ()
     condition: AttachedCondition | None = None
@@ -133,7 +147,7 @@ class RuleFile(_Strict):
 class Parameter(_Strict):
     """A named threshold, weight or cost assumption, with its unit and source."""
 
-    value: float | list[str]
+    value: Annotated[float, Field(allow_inf_nan=False)] | list[str]
     unit: str = ""
     source: Annotated[str, StringConstraints(min_length=1)]
     description: str = ""
@@ -155,8 +169,14 @@ class FactFile(_Strict):
 
 
 class ConfidenceBands(_Strict):
-    high: float = Field(default=4, ge=0)
-    medium: float = Field(default=2, ge=0)
+    high: float = Field(default=4, ge=0, allow_inf_nan=False)
+    medium: float = Field(default=2, ge=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ConfidenceBands:
+        if self.medium > self.high:
+            raise ValueError(f"the medium band ({self.medium:g}) must not be above the high band ({self.high:g})")
+        return self
 
 
 class DecisionSettings(_Strict):

@@ -153,7 +153,7 @@ class RuleTexts:
             return text
         try:
             text = str(template.render({**context, "param": self._params})).strip()
-        except TemplateError as exc:
+        except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
             placed = self.policy.rule(rule_id)
             raise PolicyError(f"{placed.file}:{placed.line}: rule {rule_id}: its {self.lang} text "
                               f"cannot be rendered: {exc}") from exc

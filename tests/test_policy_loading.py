@@ -136,6 +136,39 @@ BAD_EDITS = [
 ]
 
 
+class TestNamesAndNumbers:
+    @pytest.mark.parametrize("name,clash", [
+        pytest.param("skill_gap", "the name of an answer", id="answer"),
+        pytest.param("savings_pct", "the name of a cost metric", id="metric"),
+        pytest.param("sid", "reserved by the engine", id="reserved"),
+    ])
+    def test_derived_fact_needs_its_own_name(self, root: Path, name: str, clash: str) -> None:
+        """A derived fact may not shadow an answer, a metric or the engine's own fields."""
+        with (root / "facts.yaml").open("a", encoding="utf-8") as handle:
+            handle.write(f"  {name}:\n    en: x\n    fr: x\n")
+        found = problems(root)
+        assert [(where(p), p.message) for p in found] == [
+            (("facts.yaml", line_of(root, "facts.yaml", f"  {name}:")),
+             f"{name!r} is {clash}; a derived fact needs a name of its own")]
+
+    def test_infinite_parameter_is_refused_alone(self, root: Path) -> None:
+        """An infinite parameter is reported at its value, and the others stay usable by the rules."""
+        edit(root, "parameters.yaml", "  massive_volume_min:\n    value: 5000\n",
+             "  massive_volume_min:\n    value: .inf\n")
+        found = problems(root)
+        assert found[0].message == "inf is not a finite number"
+        assert all("weight_" not in p.message for p in found)
+
+
+class TestWeights:
+    def test_weight_must_be_positive(self, root: Path) -> None:
+        """A weight parameter at or below zero is refused at every rule that uses it."""
+        edit(root, "parameters.yaml", "  weight_decisive:\n    value: 4\n", "  weight_decisive:\n    value: 0\n")
+        found = problems(root)
+        assert found and all("the weight 'weight_decisive' is 0; a weight must be above 0" in p.message
+                              for p in found)
+
+
 class TestBadPolicy:
     """A wrong policy file is refused with every problem at its file and line."""
 
