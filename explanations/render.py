@@ -57,13 +57,14 @@ def labels(lang: Lang) -> dict[str, Any]:
 
 
 _BREAKS = re.compile(r"[ \t\n]+")  # not str.split(): it breaks at no-break spaces too
+_GLUED = re.compile(r" (?=[:;%!?](?:\s|$))")  # French puts a space before these: never break there
 
 
-def wrap(text: Any, width: int = 78, indent: str = "", first: str = "") -> str:
+def wrap(text: Any, width: int = 78, indent: str = "", first: str | None = None) -> str:
     """Fill ``text`` into lines of at most ``width`` columns, breaking at spaces only (a no-break
     space keeps an amount with its currency); a word longer than a line stands on its own."""
-    head = first or indent
-    words = _BREAKS.split(str(text).strip(" \t\n"))
+    head = indent if first is None else first
+    words = _BREAKS.split(_GLUED.sub("\u00a0", str(text)).strip(" \t\n"))
     joined = " ".join(words)
     if len(head) + len(joined) <= width:
         return (head + joined).rstrip()
@@ -106,6 +107,7 @@ def environment(lang: Lang) -> SandboxedEnvironment:
     env.filters["money"] = lambda v, c: money(v, c, lang)
     env.filters["label"] = lambda v: value_label(v, lang)
     env.filters["wrap"] = wrap
+    env.filters["weight"] = lambda v: number(v, 0 if float(v).is_integer() else 1, lang)
     return env
 
 
@@ -169,6 +171,10 @@ _RENDERED_MAX = 4_096  # renderings kept; a bound keeps memory flat in long batc
 @functools.lru_cache(maxsize=8)
 def rule_texts(policy: Policy, lang: Lang) -> RuleTexts:
     return RuleTexts(policy, lang)
+
+
+def _score(value: float, lang: Lang) -> str:
+    return number(value, 0 if float(value).is_integer() else 1, lang)
 
 
 def _points(value: float, lang: Lang) -> str:
@@ -239,6 +245,7 @@ def flow_view(result: FlowResult, policy: Policy, lang: Lang) -> dict[str, Any]:
         "split_labels": [words["splits"][s.value] for s in verdict.split],
         "scores": [{"option": o.value, "label": words["decisions"][o.value], "score": verdict.scores[o]}
                    for o in Decision],
+        "score_text": ", ".join(f"{words['decisions'][o.value]} {_score(verdict.scores[o], lang)}" for o in Decision),
         "confidence": verdict.confidence,
         "confidence_label": words["confidence"][verdict.confidence],
         "margin": verdict.margin,

@@ -31,9 +31,21 @@ def test_explanation_matches_golden(policy: Policy, update_golden: bool, fmt: st
     assert text == golden.read_text(encoding="utf-8")
 
 
+ANSWERS = [GOLDEN / "answers.yaml", *sorted((GOLDEN.parent.parent / "examples").glob("*.yaml"))]
+
+
 @pytest.mark.parametrize("lang", ["en", "fr"])
-def test_text_fits_80_columns(policy: Policy, lang: str) -> None:
-    """Every line of the text explanation fits an 80-column terminal."""
-    result = recommend(load_answers(GOLDEN / "answers.yaml"), policy)
+@pytest.mark.parametrize("answers", ANSWERS, ids=[p.stem for p in ANSWERS])
+def test_text_fits_80_columns(policy: Policy, answers: Path, lang: str) -> None:
+    """Every line of the text explanation of every example fits an 80-column terminal."""
+    result = recommend(load_answers(answers), policy)
     long = [line for line in render(result, policy, "text", lang).splitlines() if len(line) > 80]  # type: ignore[arg-type]
     assert long == []
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+@pytest.mark.parametrize("answers", ANSWERS, ids=[p.stem for p in ANSWERS])
+def test_no_html_escapes_outside_html(policy: Policy, answers: Path, fmt: str) -> None:
+    """Apostrophes and ampersands stay as typed in text, Markdown and JSON."""
+    result = recommend(load_answers(answers), policy)
+    assert "&#" not in render(result, policy, fmt, "fr") and "&amp;" not in render(result, policy, fmt, "en")  # type: ignore[arg-type]
