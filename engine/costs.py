@@ -105,7 +105,10 @@ def flow_costs(inputs: FlowInputs, a: CostAssumptions) -> FlowCosts:
         elif quote.form == "per_minute":
             raw = quote.amount * flow.aht_seconds / 60
         else:
-            raw = quote.amount * on_queue / volume
+            # A productive hour is an hour logged in at the provider's occupancy: a provider pools
+            # its agents, so the in-house team's small-queue idle time is not billed.
+            pooled = a.max_occupancy if sizing == "erlang_c" else a.deferred_occupancy
+            raw = quote.amount * flow.aht_seconds / 3600 / pooled
         provider_per_contact = raw * (1 + a.provider_overhead)
     provider_monthly = provider_per_contact * volume if provider_per_contact is not None else None
     savings = (1 - provider_per_contact / inhouse_per_contact

@@ -230,8 +230,10 @@ def resolve(answers: Answers) -> tuple[FlowInputs, ...]:
                                                             "provider_country")]
         inherited = [f"organisation.{name}" for name in INHERITED if getattr(flow, name) is None
                      and f"organisation.{name}" in org_defaults]
-        if flow.coverage_hours_needed is None and "organisation.opening_hours_per_week" in org_defaults:
-            inherited.append("organisation.opening_hours_per_week")
+        # Every flow depends on these: the country for data-transfer rules, the currency for costs,
+        # the opening hours for the hours a flow needs beyond them.
+        inherited += [name for name in ("organisation.country", "organisation.currency",
+                                        "organisation.opening_hours_per_week") if name in org_defaults]
         out.append(FlowInputs(flow=flow, organisation=answers.organisation,
                               defaults_used=tuple(unset + inherited)))
     return tuple(out)

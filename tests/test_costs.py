@@ -188,6 +188,15 @@ class TestProviderCost:
         result = costs(policy, aht_seconds=270, vendor_quote={"per_minute": 0.60})
         assert result.provider_cost_per_contact == pytest.approx(0.60 * 270 / 60 * (1 + overhead))
 
+    def test_per_hour_on_a_queue_is_billed_at_the_provider_occupancy(self, policy: Policy) -> None:
+        """On a small phone queue the provider bills handled time at its own occupancy, not the
+        in-house team's idle minutes."""
+        a = policy.costs
+        result = costs(policy, channel="phone", monthly_volume=400, aht_seconds=300, vendor_quote={"per_hour": 24})
+        assert result.occupancy < a.max_occupancy
+        assert result.provider_cost_per_contact == pytest.approx(24 * 300 / 3600 / a.max_occupancy
+                                                                 * (1 + a.provider_overhead))
+
     def test_per_hour(self, policy: Policy) -> None:
         """A price per productive hour is paid for the on-queue hours, shared over the contacts."""
         a = policy.costs

@@ -372,7 +372,8 @@ class TestResolve:
         inputs = resolve(result)[0]
         assert (inputs.loaded_hourly_cost, inputs.annual_turnover_pct, inputs.absenteeism_pct,
                 inputs.coverage_hours_needed) == (40.0, 20.0, 5.0, 60.0)
-        assert not any(name.startswith("organisation.") for name in inputs.defaults_used)
+        org_defaults = [name for name in inputs.defaults_used if name.startswith("organisation.")]
+        assert org_defaults == ["organisation.country", "organisation.currency"]
 
     def test_flow_values_override(self) -> None:
         """A flow's own values win over the organisation's, even zero."""
