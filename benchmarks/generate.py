@@ -1,6 +1,6 @@
 """Generate realistic answers files with N flows, deterministically (seeded random).
 
-Every field of the vocabulary in DOMAIN.md appears somewhere: all channels and
+Every field of the vocabulary in docs/domain.md appears somewhere: all channels and
 activities, volumes on a log scale from 50 to 200,000 contacts a month, vendor
 quotes in all three forms (per contact, per hour, per minute), regulated data,
 provider countries inside and outside the EEA, certifications, and per-flow
@@ -67,7 +67,7 @@ LEVEL_FIELDS = ("volume_predictability", "repetitiveness", "scripting", "complex
 # Typical handling time per channel, in seconds (median); varied log-normally.
 AHT = {"phone": 300, "chat": 420, "email": 360, "social": 240, "letter": 600, "other": 300}
 
-# Provider countries: EEA, adequacy, offshore without adequacy (DOMAIN.md, compliance and location).
+# Provider countries: EEA, adequacy, offshore without adequacy (docs/domain.md, compliance and location).
 PROVIDER_COUNTRIES = (("FR", 6), ("PT", 8), ("ES", 5), ("DE", 3), ("PL", 4), ("RO", 4), ("GB", 3), ("CA", 2),
                       ("US", 3), ("MA", 10), ("TN", 7), ("MG", 3), ("MU", 3), ("PH", 9), ("IN", 7))
 REGULATED = ("payment_card", "health", "financial", "special_category")

@@ -1,4 +1,4 @@
-"""The answers vocabulary (see DOMAIN.md), as pydantic models.
+"""The answers vocabulary (see docs/domain.md), as pydantic models.
 
 Field names and allowed values are a contract shared by the questionnaire,
 answers files, rules and explanations: add fields, never rename or remove them.

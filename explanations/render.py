@@ -312,7 +312,7 @@ def dump_json(document: dict[str, Any]) -> str:
 
 
 def to_json(rec: Recommendation, policy: Policy, lang: Lang = "en") -> dict[str, Any]:
-    """The recommendation as the JSON contract of DOMAIN.md, plus metrics and assumptions."""
+    """The recommendation as the JSON contract of docs/domain.md, plus metrics and assumptions."""
     flows = []
     for result in rec.flows:
         view = flow_view(result, policy, lang)

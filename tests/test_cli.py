@@ -30,7 +30,7 @@ class TestRecommend:
         assert "Decision: KEEP IN-HOUSE" in run.stdout
 
     def test_json_follows_the_contract(self) -> None:
-        """--format json has the policy and, per flow, the contract fields of DOMAIN.md."""
+        """--format json has the policy and, per flow, the contract fields of docs/domain.md."""
         run = arbitre("recommend", GOLDEN_ANSWERS, "--format", "json")
         assert run.returncode == 0, run.stderr
         data = json.loads(run.stdout)

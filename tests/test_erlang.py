@@ -1,4 +1,4 @@
-"""Erlang C: the staffing of real-time queues, checked against DOMAIN.md's reference point."""
+"""Erlang C: the staffing of real-time queues, checked against docs/domain.md's reference point."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from engine import erlang
 
-# DOMAIN.md: 1,000 calls an hour, 4-minute handling, 80 % answered in 20 s.
+# docs/domain.md: 1,000 calls an hour, 4-minute handling, 80 % answered in 20 s.
 CALLS, AHT, TARGET, SECONDS = 1000, 240, 0.80, 20
 
 
 class TestReferencePoint:
-    """The figures DOMAIN.md gives for 1,000 calls an hour at 240 s, 80/20."""
+    """The figures docs/domain.md gives for 1,000 calls an hour at 240 s, 80/20."""
 
     def test_agents(self) -> None:
         """74 agents on queue reach the target."""

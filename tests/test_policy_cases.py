@@ -1,7 +1,7 @@
 """Policy cases as data: every case of ``rules/tests/*.yaml`` through the real pipeline.
 
 Each case file is a YAML list of cases (the format is documented at the top of
-every file). A case quotes the sentence or figure of DOMAIN.md it checks in
+every file). A case quotes the sentence or figure of docs/domain.md it checks in
 ``note``, gives answers (inline ``answers:`` or ``file:`` naming an answers file
 relative to the repository root) and, per flow id, what the default policy must
 conclude: ``decision``, optionally ``split``, ``fired`` and ``not_fired``.
@@ -111,7 +111,7 @@ def _check_shape(case: Case, policy: Policy) -> list[str]:
         return ["a case must be a mapping with note, answers (or file) and want"]
     problems = [f"unknown key {key!r} (expected {', '.join(sorted(CASE_KEYS))})" for key in raw if key not in CASE_KEYS]
     if not isinstance(raw.get("note"), str) or not raw["note"].strip():
-        problems.append("note: quote the sentence or figure of DOMAIN.md the case checks")
+        problems.append("note: quote the sentence or figure of docs/domain.md the case checks")
     if ("answers" in raw) == ("file" in raw):
         problems.append("give exactly one of answers: (inline) or file: (an answers file)")
     want = raw.get("want")
