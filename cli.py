@@ -59,6 +59,9 @@ def reports_errors(func: F) -> F:
 @click.version_option(package_name="arbitre", message="%(prog)s %(version)s")
 def main() -> None:
     """Arbitre: which customer-contact flows to outsource, keep in-house or split, and why."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):  # a terminal that cannot show a character shows '?'
+            stream.reconfigure(errors="replace")
 
 
 @main.command()
