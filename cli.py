@@ -17,6 +17,7 @@ if not ((3, 10) <= sys.version_info[:2] < (3, 13)):  # pragma: no cover - checke
     raise SystemExit(2)
 
 import functools  # noqa: E402
+import gc  # noqa: E402
 import os  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Callable, TypeVar  # noqa: E402
@@ -89,6 +90,9 @@ def recommend(file: Path, fmt: str, lang: str, flow_id: str | None, out: Path | 
         known = ", ".join(f.id for f in answers.flows)
         raise UserError(f"--flow {flow_id!r}: no flow with that id in {file}; the flows are: {known}")
     policy = load_policy(policy_dir)
+    # What is loaded now lives until the end: the cyclic collector need not scan it again and
+    # again while every flow is evaluated (a large file runs markedly faster).
+    gc.freeze()
     result = run_recommend(answers, policy, only=flow_id)
     text = render(result, policy, fmt, lang)  # type: ignore[arg-type]
     if out is None:
