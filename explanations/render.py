@@ -183,8 +183,9 @@ def _points(value: float, lang: Lang) -> str:
     return str(labels(lang)["points"]["one" if singular else "many"])
 
 
-def flow_view(result: FlowResult, policy: Policy, lang: Lang) -> dict[str, Any]:
-    """Everything a template shows about one flow, computed once."""
+def flow_view(result: FlowResult, policy: Policy, lang: Lang, findings_text: bool = True) -> dict[str, Any]:
+    """Everything a template shows about one flow, computed once (the texts of the findings, rules
+    that only derive facts, only where they are shown: not in JSON)."""
     texts = rule_texts(policy, lang)
     words = labels(lang)
     verdict = result.verdict
@@ -198,14 +199,15 @@ def flow_view(result: FlowResult, policy: Policy, lang: Lang) -> dict[str, Any]:
         votes_of.setdefault(vote.rule_id, []).append(vote)
     for firing in result.firings:
         rule = policy.rule(firing.rule_id).rule
-        text = texts.render(rule.id, "explain", facts)
-        entry = {"rule": rule.id, "title": rule.title, "text": text, "matched": firing.matched}
         votes = votes_of.get(rule.id, [])
+        finding = not votes and not rule.then.veto
+        text = texts.render(rule.id, "explain", facts) if findings_text or not finding else ""
+        entry = {"rule": rule.id, "title": rule.title, "text": text, "matched": firing.matched}
         for vote in votes:
             item = {**entry, "option": vote.option.value, "weight": vote.weight,
                     "option_label": words["decisions"][vote.option.value]}
             (reasons if vote.option is decision else against).append(item)
-        if not votes and not rule.then.veto:
+        if finding:
             findings.append(entry)
     reasons.sort(key=lambda r: -r["weight"])
     against.sort(key=lambda r: -r["weight"])
@@ -315,7 +317,7 @@ def to_json(rec: Recommendation, policy: Policy, lang: Lang = "en") -> dict[str,
     """The recommendation as the JSON contract of docs/domain.md, plus metrics and assumptions."""
     flows = []
     for result in rec.flows:
-        view = flow_view(result, policy, lang)
+        view = flow_view(result, policy, lang, findings_text=False)
         verdict = result.verdict
         flows.append({
             "id": result.id,
