@@ -2,17 +2,17 @@
 
 Each stratum is a ruleset registered once per process on a shared ``Host``
 (ruleset names are process-global). An evaluation asserts the flow's facts into
-each stratum in turn under its own session id, collects the rules that fired
-with the facts they matched, applies their derived facts before the next
-stratum, and deletes the session's state. Errors raised inside actions are
-collected and raised as ``EngineError`` (durable_rules would swallow them).
+each stratum in turn under its own session id, runs the generated action of
+every rule that fired (it records the rule with the facts it matched and
+asserts its derived facts), feeds those facts to the next stratum, and deletes
+the session's state. An error inside an action is raised as ``EngineError``
+where it happens (durable_rules' own dispatcher would swallow it).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from importlib import metadata
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -78,7 +78,7 @@ MAX_FIELDS = 250
 
 
 def _ignore(c: Any) -> None:
-    """The catch-all rule's action: nothing."""
+    """What durable_rules' own dispatcher would run: nothing, since ``Engine`` runs the actions."""
 
 
 class Engine:
@@ -189,11 +189,3 @@ def engine_for(policy: Policy) -> Engine:
         engine = Engine(policy)
         _registered[key] = engine
     return engine
-
-
-def engine_version() -> str:
-    """The version of durable_rules in use."""
-    try:
-        return metadata.version("durable_rules")
-    except metadata.PackageNotFoundError:  # pragma: no cover - installed without metadata
-        return "unknown"
