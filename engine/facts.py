@@ -8,6 +8,7 @@ known (no quote, no provider country) is absent: a comparison on it is false.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
@@ -144,13 +145,19 @@ def plain_number(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=1024)
+def _split(field: str) -> tuple[str, str, str]:
+    """An engine field as (fact, separator, list item): ``regulated_data__health``."""
+    return field.partition("__")
+
+
 def engine_fields(facts: dict[str, Any], fields: frozenset[str] | None = None) -> dict[str, Any]:
     """The snapshot as the engine sees it (only ``fields``, if given): numbers in plain form, each
     list fact flattened to one boolean per allowed value and a count. Unknown values stay absent.
     Rules record the facts they matched from the snapshot itself."""
     out: dict[str, Any] = {}
     for field in facts if fields is None else fields:
-        fact, _, item = field.partition("__")
+        fact, _, item = _split(field)
         value = facts.get(fact)
         if value is None:
             continue

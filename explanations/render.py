@@ -103,6 +103,8 @@ def environment(lang: Lang) -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # No globals (range, dict, lipsum...): texts need none, and a policy's text cannot loop a billion times.
+    env.globals.clear()
     env.filters["num"] = lambda v, d=0: number(v, d, lang)
     env.filters["money"] = lambda v, c: money(v, c, lang)
     env.filters["label"] = lambda v: value_label(v, lang)
