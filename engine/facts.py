@@ -151,23 +151,18 @@ def _split(field: str) -> tuple[str, str, str]:
     return field.partition("__")
 
 
-def engine_fields(facts: dict[str, Any], fields: frozenset[str] | None = None) -> dict[str, Any]:
-    """The snapshot as the engine sees it (only ``fields``, if given): numbers in plain form, each
-    list fact flattened to one boolean per allowed value and a count. Unknown values stay absent.
-    Rules record the facts they matched from the snapshot itself."""
+def engine_fields(facts: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
+    """The snapshot as the engine sees it, for the ``fields`` the rules test: numbers in plain form,
+    a list fact as one boolean per value tested (``regulated_data__health``) and its ``__count``.
+    Unknown values stay absent. Rules record the facts they matched from the snapshot itself."""
     out: dict[str, Any] = {}
-    for field in facts if fields is None else fields:
+    for field in fields:
         fact, _, item = _split(field)
         value = facts.get(fact)
         if value is None:
             continue
         if isinstance(value, list):
-            if item:
-                out[field] = len(value) if item == "count" else item in value
-            else:
-                for one in ANSWER_FACTS[fact].values:
-                    out[flatten_key(fact, one)] = one in value
-                out[flatten_key(fact, "count")] = len(value)
+            out[field] = len(value) if item == "count" else item in value
         elif not item:
             out[field] = plain_number(value)
     return out

@@ -14,12 +14,12 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from jinja2 import FileSystemLoader, meta, StrictUndefined, Template, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.decide import Vote, pivots
 from engine.errors import PolicyError
+from engine.load import read_document
 from engine.models import Decision
 from engine.policy import Policy
 from engine.recommend import FlowResult, Recommendation
@@ -51,7 +51,7 @@ def money(value: Any, currency: str, lang: Lang = "en") -> str:
 @functools.lru_cache(maxsize=4)
 def labels(lang: Lang) -> dict[str, Any]:
     """The fixed words of the explanations in one language."""
-    data = yaml.safe_load((HERE / lang / "labels.yaml").read_text(encoding="utf-8"))
+    data = read_document(HERE / lang / "labels.yaml").data
     assert isinstance(data, dict)
     return data
 

@@ -114,32 +114,24 @@ class TestHiddenCosts:
         result = costs(policy, {"absenteeism_pct": 10})
         assert result.absence_cost == pytest.approx(result.base_cost * 0.10 / 0.90)
 
-    @pytest.mark.parametrize("low,high", [
-        pytest.param(0, 20, id="none-to-some"),
-        pytest.param(20, 40, id="some-to-more"),
-        pytest.param(40, 120, id="more-to-extreme"),
+    @pytest.mark.parametrize("answer,cost,low,high", [
+        pytest.param("annual_turnover_pct", "turnover_cost", 0, 20, id="turnover-none-to-some"),
+        pytest.param("annual_turnover_pct", "turnover_cost", 20, 40, id="turnover-some-to-more"),
+        pytest.param("annual_turnover_pct", "turnover_cost", 40, 120, id="turnover-more-to-extreme"),
+        pytest.param("absenteeism_pct", "absence_cost", 0, 5, id="absence-none-to-some"),
+        pytest.param("absenteeism_pct", "absence_cost", 5, 10, id="absence-some-to-more"),
+        pytest.param("absenteeism_pct", "absence_cost", 10, 30, id="absence-more-to-extreme"),
     ])
-    def test_grow_with_turnover(self, policy: Policy, low: float, high: float) -> None:
-        """A higher turnover gives a higher turnover cost and a larger hidden share."""
-        before = costs(policy, {"annual_turnover_pct": low})
-        after = costs(policy, {"annual_turnover_pct": high})
-        assert after.turnover_cost > before.turnover_cost
+    def test_grow_with_turnover_and_absence(self, policy: Policy, answer: str, cost: str,
+                                            low: float, high: float) -> None:
+        """Higher turnover or absenteeism gives a higher cost of its own and a larger hidden share."""
+        before = costs(policy, {answer: low})
+        after = costs(policy, {answer: high})
+        assert getattr(after, cost) > getattr(before, cost)
         assert after.hidden_cost > before.hidden_cost
         assert after.hidden_cost_pct > before.hidden_cost_pct
-        assert after.base_cost == pytest.approx(before.base_cost)
-
-    @pytest.mark.parametrize("low,high", [
-        pytest.param(0, 5, id="none-to-some"),
-        pytest.param(5, 10, id="some-to-more"),
-        pytest.param(10, 30, id="more-to-extreme"),
-    ])
-    def test_grow_with_absenteeism(self, policy: Policy, low: float, high: float) -> None:
-        """A higher absenteeism gives a higher absence cost and a larger hidden share."""
-        before = costs(policy, {"absenteeism_pct": low})
-        after = costs(policy, {"absenteeism_pct": high})
-        assert after.absence_cost > before.absence_cost
-        assert after.hidden_cost > before.hidden_cost
-        assert after.hidden_cost_pct > before.hidden_cost_pct
+        if answer == "annual_turnover_pct":
+            assert after.base_cost == pytest.approx(before.base_cost)
 
     def test_none_without_turnover_absence_or_peaks(self, policy: Policy) -> None:
         """With no leavers, no absence and no peaks there is no hidden cost."""
