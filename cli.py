@@ -78,9 +78,20 @@ def main() -> None:
 @reports_errors
 def recommend(file: Path, fmt: str, lang: str, flow_id: str | None, out: Path | None, policy_dir: Path) -> None:
     """Recommend, flow by flow, for the answers in FILE (YAML or JSON)."""
+    from engine.files import write_atomic
+
+    text = _recommendation(file, fmt, lang, flow_id, policy_dir)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(out, text)
+        click.echo(f"wrote {out}", err=True)
+
+
+def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy_dir: Path) -> str:
+    """The recommendation for an answers file, rendered: what ``arbitre recommend`` prints."""
     from engine.answers import load_answers
     from engine.errors import UserError
-    from engine.files import write_atomic
     from engine.policy import load_policy
     from engine.recommend import recommend as run_recommend
     from explanations.render import render
@@ -94,12 +105,124 @@ def recommend(file: Path, fmt: str, lang: str, flow_id: str | None, out: Path | 
     # again while every flow is evaluated (a large file runs markedly faster).
     gc.freeze()
     result = run_recommend(answers, policy, only=flow_id)
-    text = render(result, policy, fmt, lang)  # type: ignore[arg-type]
-    if out is None:
-        click.echo(text, nl=False)
+    return render(result, policy, fmt, lang)  # type: ignore[arg-type]
+
+
+class TerminalConsole:
+    """The questionnaire's console: a terminal with line editing, or lines piped on standard input
+    (then the questions go to standard error, echoed with the answers read, and standard output
+    keeps only the recommendation)."""
+
+    def __init__(self) -> None:
+        self.interactive = sys.stdin.isatty() and sys.stdout.isatty()
+        if self.interactive:
+            try:
+                import readline  # noqa: F401 - input() gains line editing and history
+            except ImportError:  # pragma: no cover - not on every platform
+                pass
+
+    def say(self, text: str = "") -> None:
+        if text.startswith("== ") and self.interactive:
+            text = click.style(text.strip("= "), bold=True)
+        click.echo(text, err=not self.interactive)
+
+    def ask(self, prompt: str) -> str:
+        if self.interactive:
+            return input(prompt)
+        sys.stderr.write(prompt)
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            sys.stderr.write("\n")
+            raise EOFError
+        line = line.rstrip("\r\n")
+        sys.stderr.write(line + "\n")
+        return line
+
+
+def _draft_path(save: Path) -> Path:
+    return save.with_name(f"{save.stem}.draft{save.suffix or '.yaml'}")
+
+
+def _saved_path(resume: Path) -> Path:
+    """Where answers resumed from ``resume`` are saved: the draft's own answers file, else itself."""
+    if resume.stem.endswith(".draft"):
+        return resume.with_name(resume.stem[: -len(".draft")] + resume.suffix)
+    return resume
+
+
+@main.command()
+@click.option("--lang", type=click.Choice(["en", "fr"]), default="en", show_default=True,
+              help="Language of the questions and of the explanation.")
+@click.option("--save", type=click.Path(path_type=Path, dir_okay=False),
+              help="Answers file to write (default: answers.yaml, or the file resumed).")
+@click.option("--resume", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Continue a draft (or change an answers file) at its first unanswered question.")
+@click.option("--all-questions", is_flag=True,
+              help="Ask every question, also those whose answer could not change the decision.")
+@click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=DEFAULT_POLICY, show_default="the bundled rules/", help="Policy directory.")
+@reports_errors
+def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, policy_dir: Path) -> None:
+    """Answer the questions; save the answers file and print the recommendation.
+
+    Type ? for a question's help, back for the previous question; an empty answer takes the
+    value in brackets. Every answer is saved in a draft at once: after Ctrl-C, --resume goes on.
+    Without a terminal, answers are read one per line from standard input.
+    """
+    import shlex
+
+    from engine.errors import UserError
+    from engine.files import write_atomic
+    from engine.interview import Interview, count_answers, restore
+    from engine.load import read_document
+    from engine.policy import load_policy
+    from engine.questions import load_questions, to_yaml
+
+    policy = load_policy(policy_dir)
+    bank = load_questions(policy_dir, policy.manifest.questions)
+    language = "fr" if lang == "fr" else "en"
+    target = save or (_saved_path(resume) if resume else Path("answers.yaml"))
+    draft = _draft_path(target)
+    console = TerminalConsole()
+    data = None
+    if resume is not None:
+        data, dropped = restore(read_document(resume, what="answers file"), bank)
+        console.say(bank.message("resumed", language, path=resume, count=count_answers(data)))
+        for problem in dropped:
+            console.say(bank.message("dropped", language, where=f"{problem.file}:{problem.line}",
+                                     message=f"{problem.path}: {problem.message}"))
     else:
-        write_atomic(out, text)
-        click.echo(f"wrote {out}", err=True)
+        for path in (target, draft):
+            if path.exists():
+                raise UserError(bank.message("exists", language, path=path))
+    command = ["arbitre", "ask", "--resume", str(draft), "--save", str(target), "--lang", lang]
+    if all_questions:
+        command.append("--all-questions")
+    if policy_dir != DEFAULT_POLICY:
+        command += ["--policy", str(policy_dir)]
+    header = (f"Draft answers of arbitre ask. To go on: {shlex.join(command)}")
+
+    def save_draft(answers: dict[str, Any]) -> None:
+        write_atomic(draft, to_yaml(answers, bank, language, header))
+
+    interview = Interview(bank, policy, language, console, save_draft, data, all_questions)
+    try:
+        answers = interview.run()
+    except (KeyboardInterrupt, EOFError) as exc:
+        console.say()
+        if draft.exists():
+            console.say(bank.message("draft_saved", language, path=draft, command=shlex.join(command)))
+        sys.exit(130 if isinstance(exc, KeyboardInterrupt) else 2)
+    write_atomic(target, to_yaml(answers, bank, language,
+                                 "Answers for Arbitre, written by arbitre ask.\n"
+                                 f"Recommend: arbitre recommend {shlex.quote(str(target))}\n"
+                                 f"Change: arbitre ask --resume {shlex.quote(str(target))}"))
+    if draft != target and draft.exists():
+        draft.unlink()  # its answers are all in the answers file now
+    console.say(bank.message("saved", language, path=target))
+    console.say()
+    click.echo(_recommendation(target, "text", lang, None, policy_dir), nl=False)
 
 
 if __name__ == "__main__":

@@ -254,7 +254,8 @@ def load_policy(root: Path) -> Policy:
         raise PolicyError(f"cannot load the policy in {root}", tuple(problems))
 
     digest = hashlib.sha256()
-    files = ["policy.yaml", manifest.parameters, manifest.derived_facts, *manifest.rule_files]
+    files = ["policy.yaml", manifest.parameters, manifest.derived_facts, *manifest.rule_files,
+             manifest.questions]
     for name in files:
         digest.update(name.encode() + b"\0")
         try:

@@ -200,5 +200,57 @@ class PolicyManifest(_Strict):
     description: str = ""
     parameters: str = "parameters.yaml"
     derived_facts: str = "facts.yaml"
+    questions: str = "questions.yaml"
     rule_files: Annotated[list[str], Field(min_length=1)]
     decision: DecisionSettings = DecisionSettings()
+
+
+def _compare(op: str, actual: Any, operand: Any) -> bool:
+    """One comparison on a known value; a value of the wrong type compares false."""
+    try:
+        if op == "eq":
+            return bool(actual == operand)
+        if op == "ne":
+            return bool(actual != operand)
+        if op == "lt":
+            return bool(actual < operand)
+        if op == "le":
+            return bool(actual <= operand)
+        if op == "gt":
+            return bool(actual > operand)
+        if op == "ge":
+            return bool(actual >= operand)
+        if op == "in":
+            return actual in operand
+        if op == "not_in":
+            return actual not in operand
+        if op == "contains":
+            return operand in actual
+        if op == "lacks":
+            return operand not in actual
+        if op == "empty":
+            return len(actual) == 0
+        if op == "not_empty":
+            return len(actual) > 0
+    except TypeError:
+        return False
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def holds(cond: Condition, facts: dict[str, Any], params: dict[str, Any] | None = None) -> bool:
+    """Whether ``cond`` is true of ``facts``, with the engine's semantics: a comparison on an
+    unknown value (absent or None) is false, and its negation true. ``params`` gives the values
+    of the parameters a comparison names."""
+    if isinstance(cond, AllOf):
+        return all(holds(sub, facts, params) for sub in cond.all)
+    if isinstance(cond, AnyOf):
+        return any(holds(sub, facts, params) for sub in cond.any)
+    if isinstance(cond, NotOf):
+        return not holds(cond.not_, facts, params)
+    actual = facts.get(cond.fact)
+    if cond.op in ("known", "unknown"):
+        return (actual is not None) == (cond.op == "known")
+    if actual is None:
+        return False
+    operand = (params or {})[cond.param] if cond.param is not None else cond.value
+    return _compare(cond.op, actual, operand)

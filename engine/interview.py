@@ -1,0 +1,334 @@
+"""The guided questionnaire as a conversation over a ``Console``: no terminal needed.
+
+The interview asks the organisation's questions, then each flow's, then offers a
+review where any answer can be changed. Every accepted answer goes into a plain
+answers mapping (what an answers file holds) and the draft is saved at once, so
+an interrupt loses nothing; starting from a draft continues at the first
+unanswered question. A flow's optional questions are asked only when their
+answer could change its decision (``questions.could_matter``), unless every
+question is wanted.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from pydantic import ValidationError
+
+from .errors import Problem
+from .load import Document, dotted
+from .models import INHERITED, Answers
+from .policy import Policy
+from .questions import (Bank, Lang, Question, Refusal, Section, applies, check, could_matter, model_default, parse,
+                        show)
+
+
+# A flow's answers that, left empty, take an organisation's figure.
+INHERITS = {name: name for name in INHERITED} | {"coverage_hours_needed": "opening_hours_per_week"}
+
+
+class Console(Protocol):
+    """Where the interview talks: ``ask`` returns a typed line (raising ``EOFError`` at the end of
+    input, ``KeyboardInterrupt`` on Ctrl-C); ``say`` shows text."""
+
+    def ask(self, prompt: str) -> str: ...
+
+    def say(self, text: str = "") -> None: ...
+
+
+class _Back(Exception):
+    """The user asked for the previous question."""
+
+
+@dataclass
+class FlowTally:
+    """What the skip logic did for one flow."""
+
+    asked: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def slugify(text: str) -> str:
+    """An id made from a name: ``Order taking`` -> ``order-taking``."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:64].rstrip("-")
+
+
+def restore(doc: Document, bank: Bank) -> tuple[dict[str, Any], list[Problem]]:
+    """The answers of a draft (or of an answers file) that the model accepts, field by field,
+    and a problem for each value left out (it will be asked again)."""
+    data: dict[str, Any] = {"organisation": {}, "flows": []}
+    problems: list[Problem] = []
+    raw = doc.data if isinstance(doc.data, dict) else {}
+
+    def take(section: Section, values: Any, questions: tuple[Question, ...], path: tuple[Any, ...]) -> dict[str, Any]:
+        kept: dict[str, Any] = {}
+        known = {q.field: q for q in questions}
+        for name, value in (values.items() if isinstance(values, dict) else []):
+            where = (*path, name)
+            question = known.get(str(name))
+            if question is None:
+                problems.append(Problem(doc.source, doc.line_of(where), dotted(where), "unknown field, left out"))
+                continue
+            try:
+                kept[question.field] = check(question, section, value)
+            except Refusal as refusal:
+                args = {"value": value, **refusal.args_}
+                problems.append(Problem(doc.source, doc.line_of(where), dotted(where),
+                                        bank.message(refusal.key, "en", **args)))
+        return kept
+
+    data["organisation"] = take("organisation", raw.get("organisation"), bank.organisation, ("organisation",))
+    flows = raw.get("flows")
+    for index, flow in enumerate(flows if isinstance(flows, list) else []):
+        kept = take("flows", flow, bank.flows, ("flows", index))
+        if kept.get("id") in {f.get("id") for f in data["flows"]}:
+            problems.append(Problem(doc.source, doc.line_of(("flows", index, "id")), f"flows[{index}].id",
+                                    f"{kept['id']!r} is already used by another flow, left out"))
+            del kept["id"]
+        data["flows"].append(kept)
+    return data, problems
+
+
+def count_answers(data: dict[str, Any]) -> int:
+    return len(data.get("organisation", {})) + sum(len(f) for f in data.get("flows", []))
+
+
+class Interview:
+    """One run of the questionnaire over ``console``, filling ``data`` and calling ``save`` with it
+    after every accepted answer."""
+
+    def __init__(self, bank: Bank, policy: Policy, lang: Lang, console: Console,
+                 save: Callable[[dict[str, Any]], None], data: dict[str, Any] | None = None,
+                 all_questions: bool = False) -> None:
+        self.bank, self.policy, self.lang, self.console = bank, policy, lang, console
+        self.save = save
+        self.all_questions = all_questions
+        self.data: dict[str, Any] = copy.deepcopy(data) if data else {"organisation": {}, "flows": []}
+        self.data.setdefault("organisation", {})
+        self.data.setdefault("flows", [])
+        self.tallies: list[FlowTally] = []
+        self.current: Question | None = None  # the question being asked, for consoles that answer by script
+
+    # -- talking --------------------------------------------------------------------------
+
+    def msg(self, key: str, **args: Any) -> str:
+        return self.bank.message(key, self.lang, **args)
+
+    def _default_for(self, question: Question, section: Section, values: dict[str, Any]) -> tuple[Any, Any, str]:
+        """The value an empty answer takes, the value to show for it, and a note on where it comes
+        from. A flow's own cost figures and hours left empty take the organisation's."""
+        if question.field in values:
+            return values[question.field], values[question.field], ""
+        if section == "flows":
+            if question.field == "id" and values.get("name"):
+                candidate = slugify(str(values["name"]))
+                used = {f.get("id") for f in self.data["flows"] if f is not values}
+                if candidate and candidate not in used:
+                    return candidate, candidate, ""
+            suggested = self.bank.suggestion(values.get("activity"), question.field)
+            if suggested is not None:
+                activity = next((c.label(self.lang) for q in self.bank.flows if q.field == "activity"
+                                 for c in q.choices if c.value == values.get("activity")), "")
+                return suggested, suggested, self.msg("suggested", activity=activity)
+            if question.field in INHERITS:
+                name = INHERITS[question.field]
+                figure = self.data["organisation"].get(name, model_default("organisation", name))
+                return None, figure, self.msg("inherited")
+        if "default" in question.model_fields_set:
+            return question.default, question.default, ""
+        if question.ask == "required":
+            return None, None, ""
+        default = model_default(section, question.field)
+        return default, default, ""
+
+    def ask_one(self, question: Question, section: Section, values: dict[str, Any],
+                can_go_back: bool = True) -> Any:
+        """Ask until the answer is valid; store it in ``values``; raise ``_Back`` on 'back'."""
+        self.current = question
+        default, shown_value, note = self._default_for(question, section, values)
+        self.console.say()
+        self.console.say(question.text("prompt", self.lang))
+        if question.kind in ("choice", "choices"):
+            for number, choice in enumerate(question.choices, 1):
+                self.console.say(f"  {number:>2}. {choice.label(self.lang)}")
+        shown = ""
+        if shown_value is not None or question.ask != "required":
+            shown = show(question, shown_value, self.lang, self.bank)
+            shown = f" [{shown}{' — ' + note if note else ''}]"
+        while True:
+            text = self.console.ask(f"> {shown.strip()} " if shown else "> ")
+            word = " ".join(text.strip().lower().split())
+            if word == "?":
+                self.console.say(question.text("help", self.lang))
+                continue
+            if word in self.bank.words["back"]:
+                if can_go_back:
+                    raise _Back()
+                self.console.say(self.msg("nothing_before"))
+                continue
+            try:
+                if not word:
+                    if question.ask == "required" and default is None:
+                        raise Refusal("required")
+                    value = default
+                else:
+                    value = parse(question, text, self.bank)
+                if value is None:  # no quote: the field stays unset
+                    values.pop(question.field, None)
+                    self.save(self.data)
+                    return None
+                value = check(question, section, value)
+                if question.field == "id" and value in {f.get("id") for f in self.data["flows"] if f is not values}:
+                    raise Refusal("duplicate_id", value=value)
+            except Refusal as refusal:
+                args = {"value": text.strip(), **refusal.args_}
+                self.console.say(f"  {self.msg(refusal.key, **args)} {self.msg('help_hint')}")
+                continue
+            values[question.field] = value
+            self.save(self.data)
+            return value
+
+    # -- sections ---------------------------------------------------------------------------
+
+    def _section(self, section: Section, questions: tuple[Question, ...], values: dict[str, Any],
+                 tally: FlowTally | None) -> None:
+        """Walk a section's questions; already answered ones are passed until 'back' is used."""
+        index, revisit = 0, False
+        history: list[int] = []
+        while index < len(questions):
+            question = questions[index]
+            if section == "flows" and not applies(question, values):
+                index += 1
+                continue
+            if question.field in values and not revisit:
+                index += 1
+                continue
+            if (section == "flows" and tally is not None and question.ask == "if_it_matters"
+                    and not self.all_questions and question.field not in values
+                    and not could_matter(question, values, self.data["organisation"], self.policy)):
+                if question.field not in tally.skipped:
+                    tally.skipped.append(question.field)
+                index += 1
+                continue
+            try:
+                self.ask_one(question, section, values, can_go_back=bool(history))
+            except _Back:
+                index, revisit = history.pop(), True
+                continue
+            if tally is not None:
+                if question.field in tally.skipped:
+                    tally.skipped.remove(question.field)
+                if question.field not in tally.asked:
+                    tally.asked.append(question.field)
+            history.append(index)
+            index += 1
+
+    def _flow(self, number: int, values: dict[str, Any]) -> None:
+        self.console.say()
+        self.console.say(f"== {self.msg('section_flow', number=number)} ==")
+        tally = FlowTally()
+        self._section("flows", self.bank.flows, values, tally)
+        self.tallies.append(tally)
+        self.console.say()
+        if tally.asked:
+            self.console.say(self.msg("asked_count", asked=len(tally.asked)))
+        if tally.skipped:
+            self.console.say(self.msg("skipped", count=len(tally.skipped)))
+
+    def _yes_no(self, prompt: str, default: bool) -> bool:
+        shown = self.msg("yes_value") if default else self.msg("no_value")
+        while True:
+            word = " ".join(self.console.ask(f"{prompt} [{shown}] ").strip().lower().split())
+            if not word:
+                return default
+            if word in self.bank.words["yes"]:
+                return True
+            if word in self.bank.words["no"]:
+                return False
+            self.console.say(f"  {self.msg('not_yes_no', value=word)}")
+
+    def run(self) -> dict[str, Any]:
+        """The whole questionnaire; returns the complete answers mapping."""
+        self.console.say(self.msg("intro"))
+        self.console.say()
+        self.console.say(f"== {self.msg('section_organisation')} ==")
+        self._section("organisation", self.bank.organisation, self.data["organisation"], None)
+        if not self.data["flows"]:
+            self.data["flows"].append({})
+        for number, values in enumerate(self.data["flows"], 1):
+            self._flow(number, values)
+        while True:
+            self.console.say()
+            if not self._yes_no(self.msg("add_flow"), False):
+                break
+            self.data["flows"].append({})
+            self._flow(len(self.data["flows"]), self.data["flows"][-1])
+        self.review()
+        return self.data
+
+    # -- review -----------------------------------------------------------------------------
+
+    def entries(self) -> list[tuple[Section, Question, dict[str, Any], int]]:
+        """Every answer the review lists: (section, question, values, flow number or 0)."""
+        out: list[tuple[Section, Question, dict[str, Any], int]] = [
+            ("organisation", q, self.data["organisation"], 0) for q in self.bank.organisation]
+        for number, values in enumerate(self.data["flows"], 1):
+            out += [("flows", q, values, number) for q in self.bank.flows
+                    if q.field in values or applies(q, values)]
+        return out
+
+    def _show_review(self, entries: list[tuple[Section, Question, dict[str, Any], int]]) -> None:
+        self.console.say()
+        self.console.say(f"== {self.msg('review_title')} ==")
+        current = -1
+        width = max(len(q.text("label", self.lang)) for _, q, _, _ in entries) + 2
+        for position, (section, question, values, number) in enumerate(entries, 1):
+            if number != current:
+                current = number
+                heading = (self.msg("section_organisation") if number == 0 else
+                           self.msg("review_flow", number=number, name=values.get("name") or values.get("id", "")))
+                self.console.say(heading)
+            if question.field in values:
+                value, mark = values[question.field], ""
+            elif section == "flows" and question.field in INHERITS:
+                value = self._default_for(question, section, {})[1]
+                mark = f" ({self.msg('inherited')})"
+            else:
+                value, mark = model_default(section, question.field), " " + self.msg("review_default")
+            label = question.text("label", self.lang)
+            self.console.say(f"  {position:>3}. {label:<{width}}{show(question, value, self.lang, self.bank)}{mark}")
+
+    def review(self) -> None:
+        """List every answer; change any by its number; Enter when the answers are right."""
+        while True:
+            entries = self.entries()
+            self._show_review(entries)
+            problems = self.problems()
+            for problem in problems:
+                self.console.say(f"  ! {problem}")
+            text = self.console.ask(f"{self.msg('review_prompt')} ").strip()
+            if not text and not problems:
+                return
+            if text.isdigit() and 1 <= int(text) <= len(entries):
+                section, question, values, _ = entries[int(text) - 1]
+                try:
+                    self.ask_one(question, section, values)
+                except _Back:
+                    pass
+                continue
+            if text:
+                self.console.say(f"  {self.msg('not_choice', value=text)}")
+
+    def problems(self) -> list[str]:
+        """What the answers model still refuses in the whole answers (none, once every flow is done)."""
+        try:
+            Answers.model_validate(self.data)
+        except ValidationError as exc:
+            return [f"{dotted(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()]
+        return []

@@ -1,0 +1,720 @@
+"""The question bank of the guided questionnaire, and what it takes to ask one question.
+
+The bank (``rules/questions.yaml``) holds, per answer field, the prompt and help
+in English and French, the kind of answer, the allowed values with their labels,
+when to ask it and the values the skip logic tries. Loading checks it against the
+answers model: every field has exactly one question, every question names a real
+field, the kinds and allowed values agree, every text exists in both languages.
+
+Typed text becomes a value here (``parse``), and the value is checked by the
+same model that validates answers files (``check``). Both raise ``Refusal``, a
+message key of the bank with its arguments, so the questionnaire can say what is
+expected in the user's language. ``could_matter`` is the skip logic: whether an
+optional answer could change a flow's decision, found by evaluating the policy
+with each allowed or plausible value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+import string
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import PolicyError, Problem
+from .load import Document, DocumentError, PathKey, dotted, read_document
+from .models import Activity, Flow, FlowInputs, Organisation, VendorQuote
+from .policy import Policy, comparisons
+from .rules import Condition, Texts, holds
+
+Lang = Literal["en", "fr"]
+LANGS: tuple[Lang, ...] = ("en", "fr")
+Kind = Literal["text", "slug", "country", "currency", "choice", "choices", "yes_no", "integer", "number",
+               "seconds", "quote"]
+Section = Literal["organisation", "flows"]
+QUOTE_FORMS = ("per_contact", "per_hour", "per_minute")
+
+# Every message the questionnaire says, with the placeholders it may use.
+MESSAGES: dict[str, frozenset[str]] = {
+    name: frozenset(args.split()) for name, args in {
+        "intro": "", "section_organisation": "", "section_flow": "number", "add_flow": "",
+        "required": "", "help_hint": "", "no_help": "", "not_number": "value", "not_whole": "value",
+        "at_least": "bound", "more_than": "bound", "at_most": "bound", "less_than": "bound",
+        "not_choice": "value", "not_yes_no": "value", "bad_duration": "value", "bad_quote": "value",
+        "bad_slug": "value", "bad_country": "value", "bad_currency": "value", "bad_text": "value",
+        "repeated": "value", "duplicate_id": "value", "quote_form": "value", "nothing_before": "",
+        "suggested": "activity", "inherited": "", "skipped": "count", "asked_count": "asked", "review_title": "",
+        "review_prompt": "", "review_default": "", "review_flow": "number name", "saved": "path",
+        "draft_saved": "path command", "resumed": "path count", "dropped": "where message",
+        "exists": "path", "none_value": "", "yes_value": "", "no_value": "",
+    }.items()
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Choice(_Strict):
+    """One allowed value of a choice question, with its label in both languages."""
+
+    value: str
+    en: Annotated[str, Field(min_length=1)]
+    fr: Annotated[str, Field(min_length=1)]
+
+    def label(self, lang: Lang) -> str:
+        return self.en if lang == "en" else self.fr
+
+
+class Question(_Strict):
+    """How to ask for one field."""
+
+    field: str
+    kind: Kind
+    prompt: Texts
+    help: Texts
+    label: Texts | None = None
+    unit: Texts | None = None
+    choices: tuple[Choice, ...] = ()
+    default: Any = None
+    ask: Literal["required", "always", "if_it_matters"] = "if_it_matters"
+    when: Condition | None = None
+    probe: tuple[float | str, ...] = ()
+
+    def text(self, what: Literal["prompt", "help", "label", "unit"], lang: Lang) -> str:
+        texts = getattr(self, what)
+        if texts is None:
+            return self.text("prompt", lang).rstrip(" ?") if what == "label" else ""
+        return str(getattr(texts, lang))
+
+    def choice(self, value: str) -> Choice | None:
+        return next((c for c in self.choices if c.value == value), None)
+
+
+class Words(_Strict):
+    """The words a user may type, in one language."""
+
+    yes: tuple[str, ...]
+    no: tuple[str, ...]
+    none: tuple[str, ...]
+    back: tuple[str, ...]
+    per_contact: tuple[str, ...]
+    per_hour: tuple[str, ...]
+    per_minute: tuple[str, ...]
+
+
+class BankFile(_Strict):
+    messages: dict[str, Texts]
+    words: dict[Lang, Words]
+    suggestions: dict[Activity, dict[str, bool | str]] = {}
+    organisation: Annotated[tuple[Question, ...], Field(min_length=1)]
+    flows: Annotated[tuple[Question, ...], Field(min_length=1)]
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A checked question bank."""
+
+    source: str
+    file: BankFile
+
+    @property
+    def organisation(self) -> tuple[Question, ...]:
+        return self.file.organisation
+
+    @property
+    def flows(self) -> tuple[Question, ...]:
+        return self.file.flows
+
+    def message(self, key: str, lang: Lang, **args: Any) -> str:
+        return str(getattr(self.file.messages[key], lang)).format(**args)
+
+    @functools.cached_property
+    def words(self) -> dict[str, frozenset[str]]:
+        """Every word of both languages, by meaning, in lower case."""
+        out: dict[str, set[str]] = {}
+        for words in self.file.words.values():
+            for meaning in Words.model_fields:
+                out.setdefault(meaning, set()).update(w.lower() for w in getattr(words, meaning))
+        return {meaning: frozenset(found) for meaning, found in out.items()}
+
+    def suggestion(self, activity: str | None, field: str) -> Any:
+        """The answer the bank suggests for ``field`` given the flow's activity, or None."""
+        if activity is None:
+            return None
+        try:
+            value = self.file.suggestions.get(Activity(activity), {}).get(field)
+        except ValueError:
+            return None
+        return value.value if isinstance(value, Enum) else value
+
+
+# ---------------------------------------------------------------------------------------------
+# Values: the model's own validation of one field
+
+
+MODELS: dict[Section, type[BaseModel]] = {"organisation": Organisation, "flows": Flow}
+
+
+# The smallest valid flow: a field is checked by validating it in a flow (or an organisation) that
+# is otherwise valid, so that the model's own validators (no value listed twice...) run on it.
+_MINIMAL: dict[Section, dict[str, Any]] = {
+    "organisation": {}, "flows": {"id": "x", "channel": "phone", "monthly_volume": 0, "aht_seconds": 1},
+}
+
+
+class Refusal(Exception):
+    """An answer that cannot be taken: a message key of the bank and its arguments."""
+
+    def __init__(self, key: str, **args: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.args_ = args
+
+
+_BOUNDS = {"greater_than_equal": ("at_least", "ge"), "greater_than": ("more_than", "gt"),
+           "less_than_equal": ("at_most", "le"), "less_than": ("less_than", "lt")}
+_PATTERNS = {"slug": "bad_slug", "country": "bad_country", "currency": "bad_currency"}
+
+
+def model_default(section: Section, name: str) -> Any:
+    """The model's default for a field, as an answers file would write it (None when required)."""
+    info = MODELS[section].model_fields[name]
+    if info.is_required():
+        return None
+    return plain(info.default)
+
+
+def plain(value: Any) -> Any:
+    """A model value as an answers file writes it: enums as their values, tuples as lists."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (tuple, list)):
+        return [plain(v) for v in value]
+    if isinstance(value, BaseModel):
+        return {k: plain(v) for k, v in value.model_dump(exclude_none=True).items()}
+    return value
+
+
+def check(question: Question, section: Section, value: Any) -> Any:
+    """``value`` validated by the answers model for this field, in its plain form; or ``Refusal``."""
+    try:
+        model = MODELS[section].model_validate({**_MINIMAL[section], question.field: value})
+    except ValidationError as exc:
+        errors = [e for e in exc.errors() if e["type"] != "none_required"] or exc.errors()
+        raise _refusal(question, errors[0], value) from None
+    return plain(getattr(model, question.field))
+
+
+def _refusal(question: Question, error: Any, value: Any) -> Refusal:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    shown = show(question, value, "en") if not isinstance(value, str) else value
+    if kind in _BOUNDS:
+        key, bound = _BOUNDS[kind]
+        return Refusal(key, bound=_number(ctx[bound]))
+    if kind == "string_pattern_mismatch":
+        return Refusal(_PATTERNS.get(question.kind, "bad_text"), value=shown)
+    if kind in ("string_too_short", "string_too_long"):
+        return Refusal("bad_text", value=shown)
+    if kind in ("int_from_float", "int_parsing"):
+        return Refusal("not_whole", value=shown)
+    if kind == "value_error" and "twice" in str(ctx.get("error", "")):
+        repeated = str(ctx.get("error")).split("'")[1] if "'" in str(ctx.get("error")) else shown
+        return Refusal("repeated", value=repeated)
+    if kind in ("enum", "literal_error"):
+        return Refusal("not_choice", value=shown)
+    if question.kind == "quote":
+        return Refusal("quote_form", value=shown)
+    return Refusal("not_number", value=shown)
+
+
+# ---------------------------------------------------------------------------------------------
+# Typed text -> value
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+_SPACES = re.compile(r"[\s\u00a0\u202f_']+")
+_EN_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
+
+
+def parse_number(text: str) -> float:
+    """A number as people type it: ``12000``, ``12 000``, ``12,000``, ``3.5``, ``3,5``, ``35 %``."""
+    t = _SPACES.sub("", text.strip()).rstrip("%")
+    if _EN_GROUPED.match(t):
+        t = t.replace(",", "")
+    elif t.count(",") == 1 and "." not in t:
+        t = t.replace(",", ".")  # a decimal comma
+    if not _PLAIN.match(t):
+        raise Refusal("not_number", value=text.strip())
+    return float(t)
+
+
+_DURATION = re.compile(r"^(?:(?P<m>\d+(?:[.,]\d+)?)\s*(?:minutes?|mins?|mn|m)\s*)?"
+                       r"(?:(?P<s>\d+(?:[.,]\d+)?)\s*(?:secondes?|seconds?|secs?|s)?)?$")
+
+
+def parse_seconds(text: str) -> float:
+    """A duration in seconds: ``240``, ``4:00``, ``4 min``, ``4 min 30``, ``4m30s``, ``90 s``."""
+    t = text.strip().lower()
+    if re.fullmatch(r"\d+:\d{1,2}(:\d{1,2})?", t):
+        total = 0
+        for part in t.split(":"):
+            total = total * 60 + int(part)
+        if t.count(":") == 1 and int(t.split(":")[1]) >= 60:
+            raise Refusal("bad_duration", value=text.strip())
+        return float(total)
+    match = _DURATION.match(t)
+    if not t or not match:
+        raise Refusal("bad_duration", value=text.strip())
+    minutes = float(match["m"].replace(",", ".")) if match["m"] else 0.0
+    seconds = float(match["s"].replace(",", ".")) if match["s"] else 0.0
+    return minutes * 60 + seconds
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.strip().lower().replace("_", " ").split())
+
+
+def _one_choice(question: Question, text: str) -> str:
+    t = _normal(text)
+    if t.isdigit() and 1 <= int(t) <= len(question.choices):
+        return question.choices[int(t) - 1].value
+    names: dict[str, str] = {}
+    for choice in question.choices:
+        for name in (choice.value, choice.en, choice.fr):
+            names.setdefault(_normal(name), choice.value)
+    if t in names:
+        return names[t]
+    starts = {value for name, value in names.items() if t and name.startswith(t)}
+    if len(starts) == 1:
+        return starts.pop()
+    raise Refusal("not_choice", value=text.strip())
+
+
+def parse(question: Question, text: str, bank: Bank) -> Any:
+    """The value typed for ``question`` (not yet checked by the model), or ``Refusal``."""
+    t = text.strip()
+    kind = question.kind
+    if kind == "text":
+        return t
+    if kind == "slug":
+        return re.sub(r"\s+", "-", t.lower())
+    if kind in ("country", "currency"):
+        return t.upper()
+    if kind == "choice":
+        return _one_choice(question, t)
+    if kind == "choices":
+        if _normal(t) in bank.words["none"]:
+            return []
+        parts = [p for p in re.split(r"[,;]", t) if p.strip()]
+        if len(parts) == 1 and all(w.isdigit() for w in t.split()):
+            parts = t.split()
+        return [_one_choice(question, part) for part in parts]
+    if kind == "yes_no":
+        if _normal(t) in bank.words["yes"]:
+            return True
+        if _normal(t) in bank.words["no"]:
+            return False
+        raise Refusal("not_yes_no", value=t)
+    if kind == "seconds":
+        return parse_seconds(t)
+    if kind == "quote":
+        return parse_quote(t, bank)
+    value = parse_number(t)
+    if kind == "integer":
+        if not value.is_integer():
+            raise Refusal("not_whole", value=t)
+        return int(value)
+    return value
+
+
+_AMOUNT = re.compile(r"^[€$£]?\s*(?P<amount>[0-9][0-9\s\u00a0\u202f.,']*)\s*(?:€|eur|usd|gbp|\$|£)?\s*(?P<unit>.*)$")
+
+
+def parse_quote(text: str, bank: Bank) -> dict[str, float] | None:
+    """A provider's price: ``2.10 per contact``, ``28/h``, ``0,60 par minute``; None for no quote."""
+    t = _normal(text)
+    if t in bank.words["none"]:
+        return None
+    match = _AMOUNT.match(t)
+    if not match:
+        raise Refusal("bad_quote", value=text.strip())
+    try:
+        amount = parse_number(match["amount"])
+    except Refusal:
+        raise Refusal("bad_quote", value=text.strip()) from None
+    unit = match["unit"].strip()
+    for form in QUOTE_FORMS:
+        if unit in bank.words[form] or unit.replace(" ", "") in bank.words[form]:
+            return {form: amount}
+    raise Refusal("bad_quote", value=text.strip())
+
+
+# ---------------------------------------------------------------------------------------------
+# Value -> text
+
+
+def _grouped(value: float, lang: Lang) -> str:
+    text = f"{value:,.2f}".rstrip("0").rstrip(".") if not float(value).is_integer() else f"{int(value):,}"
+    if lang == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def show(question: Question, value: Any, lang: Lang, bank: Bank | None = None) -> str:
+    """A value as the questionnaire shows it: labels for choices, yes/no, grouped numbers."""
+    def word(key: str, fallback: str) -> str:
+        return bank.message(key, lang) if bank is not None else fallback
+
+    if value is None or value == []:
+        return word("none_value", "none")
+    kind = question.kind
+    if kind == "choice":
+        choice = question.choice(str(value))
+        return choice.label(lang) if choice else str(value)
+    if kind == "choices":
+        return ", ".join(show(question.model_copy(update={"kind": "choice"}), v, lang, bank) for v in value)
+    if kind == "yes_no" and isinstance(value, bool):
+        return word("yes_value", "yes") if value else word("no_value", "no")
+    if kind == "seconds" and isinstance(value, (int, float)):
+        minutes, seconds = divmod(int(round(value)), 60)
+        return f"{_grouped(value, lang)} s ({minutes}:{seconds:02d})"
+    if kind == "quote" and isinstance(value, dict) and value:
+        form, amount = next(iter(value.items()))
+        unit = next(iter(getattr(bank.file.words[lang], form)), form) if bank else form
+        return f"{_grouped(amount, lang)} {unit}"
+    if kind in ("integer", "number") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        unit = question.text("unit", lang)
+        return f"{_grouped(value, lang)} {unit}".strip()
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The skip logic
+
+
+def flow_model(flow: dict[str, Any], organisation: dict[str, Any]) -> FlowInputs | None:
+    """The flow's answers so far as the policy sees them; None while a required answer is missing."""
+    try:
+        return FlowInputs(flow=Flow.model_validate(flow), organisation=Organisation.model_validate(organisation),
+                          defaults_used=())
+    except ValidationError:
+        return None
+
+
+def _outcome(flow: dict[str, Any], organisation: dict[str, Any], policy: Policy) -> tuple[str, tuple[str, ...]] | None:
+    from .recommend import evaluate_flow
+
+    inputs = flow_model(flow, organisation)
+    if inputs is None:
+        return None
+    verdict = evaluate_flow(inputs, policy).verdict
+    return verdict.decision.value, tuple(s.value for s in verdict.split)
+
+
+def candidates(question: Question, flow: dict[str, Any], organisation: dict[str, Any],
+               policy: Policy) -> list[Any]:
+    """The values the skip logic tries for ``question``: every allowed value, or the bank's probes."""
+    kind = question.kind
+    if kind == "choice":
+        return [c.value for c in question.choices]
+    if kind == "choices":
+        return [[]] + [[c.value] for c in question.choices]
+    if kind == "yes_no":
+        return [False, True]
+    if kind == "quote":
+        inputs = flow_model({k: v for k, v in flow.items() if k != "vendor_quote"}, organisation)
+        if inputs is None:
+            return []
+        from .costs import flow_costs
+
+        per_contact = flow_costs(inputs, policy.costs).inhouse_cost_per_contact
+        if not per_contact:
+            return [None]
+        return [None] + [{"per_contact": round(per_contact * float(f), 4)} for f in question.probe]
+    if kind == "country":
+        return [None, organisation.get("country", model_default("organisation", "country")), *question.probe]
+    return list(question.probe)
+
+
+def could_matter(question: Question, flow: dict[str, Any], organisation: dict[str, Any], policy: Policy) -> bool:
+    """Whether some value of this optional answer would change the flow's decision or split,
+    every other answer staying as it is (unanswered ones at their defaults)."""
+    base = {k: v for k, v in flow.items() if k != question.field}
+    seen = {_outcome(base, organisation, policy)}
+    for value in candidates(question, flow, organisation, policy):
+        trial = base if value is None else {**base, question.field: value}
+        outcome = _outcome(trial, organisation, policy)
+        if outcome is not None:
+            seen.add(outcome)
+        if len(seen - {None}) > 1:
+            return True
+    return False
+
+
+def applies(question: Question, flow: dict[str, Any]) -> bool:
+    """Whether the question's ``when`` holds of the flow's answers so far (defaults filled in)."""
+    if question.when is None:
+        return True
+    facts = {name: model_default("flows", name) for name in Flow.model_fields}
+    facts.update(flow)
+    return holds(question.when, facts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing answers as YAML, each answer under its question
+
+
+# Values written without quotes: names like order_taking or low, that no YAML reader takes for
+# anything else (YAML 1.1 readers take yes, no, on, off, y and n for booleans).
+_BARE = re.compile(r"^[a-z][a-z0-9_]*$")
+_YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "null"})
+
+
+def _scalar(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = format(Decimal(repr(value)), "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if isinstance(value, list):
+        return "[" + ", ".join(_scalar(v) for v in value) + "]"
+    if isinstance(value, str) and _BARE.match(value) and value not in _YAML_WORDS:
+        return value
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_scalar(v)}" for k, v in value.items()) + "}"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _comment(text: str) -> str:
+    return " ".join(text.split())
+
+
+def to_yaml(data: dict[str, Any], bank: Bank, lang: Lang, header: str = "") -> str:
+    """An answers document as YAML that a person can read and edit: every answer under its question,
+    as a comment in ``lang``. Fields the bank does not know are kept, after the known ones."""
+    out = [f"# {line}".rstrip() for line in header.splitlines()]
+    organisation = data.get("organisation") or {}
+    if organisation:
+        out.append("organisation:")
+        out += _fields(organisation, bank.organisation, lang, "  ", "  ")
+    out.append("flows:" if data.get("flows") else "flows: []")
+    for flow in data.get("flows") or []:
+        lines = _fields(flow, bank.flows, lang, "  - ", "    ")
+        out += lines or ["  - {}"]
+    return "\n".join(out) + "\n"
+
+
+def _fields(values: dict[str, Any], questions: tuple[Question, ...], lang: Lang, first: str,
+            indent: str) -> list[str]:
+    lines: list[str] = []
+    known = {q.field: q for q in questions}
+    order = [q.field for q in questions if q.field in values] + [k for k in values if k not in known]
+    for name in order:
+        question = known.get(name)
+        if question is not None:
+            lines.append(f"{first if not lines else indent}# {_comment(question.text('prompt', lang))}")
+        lines.append(f"{first if not lines else indent}{name}: {_scalar(values[name])}")
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading and checking the bank
+
+
+def _atoms(annotation: Any) -> set[Any]:
+    """The plain types an annotation can hold, through Optional and Annotated; ``tuple`` stands
+    for a tuple of enum values."""
+    origin = getattr(annotation, "__origin__", None)
+    if origin is tuple:
+        return {tuple}
+    args = get_args(annotation)
+    if not args:
+        return {annotation}
+    if hasattr(annotation, "__metadata__"):  # Annotated[x, ...]: only x is a type
+        return _atoms(args[0])
+    return {atom for arg in args for atom in _atoms(arg)}
+
+
+def _expected_kinds(section: Section, name: str) -> set[str]:
+    """The kinds of question that can fill a field, from its annotation."""
+    atoms = _atoms(MODELS[section].model_fields[name].annotation)
+    if name == "id":
+        return {"slug"}
+    if name in ("country", "provider_country"):
+        return {"country"}
+    if name == "currency":
+        return {"currency"}
+    if VendorQuote in atoms:
+        return {"quote"}
+    if tuple in atoms:
+        return {"choices"}
+    if any(isinstance(a, type) and issubclass(a, Enum) for a in atoms):
+        return {"choice"}
+    if bool in atoms:
+        return {"yes_no"}
+    if int in atoms:
+        return {"integer"}
+    if float in atoms:
+        return {"number", "seconds"}
+    if str in atoms:
+        return {"text"}
+    return set()
+
+
+def _enum_values(section: Section, name: str) -> list[str]:
+    annotation = MODELS[section].model_fields[name].annotation
+    stack, found = [annotation], []
+    while stack:
+        arg = stack.pop()
+        if isinstance(arg, type) and issubclass(arg, Enum):
+            found += [str(m.value) for m in arg]
+        stack += list(get_args(arg))
+    return found
+
+
+def _check_question(q: Question, section: Section, path: PathKey, doc: Document, bank: Bank,
+                    problems: list[Problem]) -> None:
+    def problem(sub: PathKey, message: str) -> None:
+        problems.append(Problem(doc.source, doc.line_of((*path, *sub)), dotted((*path, *sub)), message))
+
+    model = MODELS[section]
+    if q.field not in model.model_fields:
+        close = difflib.get_close_matches(q.field, list(model.model_fields), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        problem(("field",), f"{q.field!r} is not a field of {section}{hint}")
+        return
+    kinds = _expected_kinds(section, q.field)
+    if q.kind not in kinds:
+        problem(("kind",), f"{q.kind!r} does not fit {q.field!r}; use {' or '.join(sorted(kinds))}")
+    if q.kind in ("choice", "choices"):
+        values, given = _enum_values(section, q.field), [c.value for c in q.choices]
+        missing = [v for v in values if v not in given]
+        extra = [v for v in given if v not in values]
+        if missing or extra or len(given) != len(set(given)):
+            problem(("choices",), f"the choices must list each of {', '.join(values)} once"
+                    + (f" (missing: {', '.join(missing)})" if missing else "")
+                    + (f" (not allowed: {', '.join(extra)})" if extra else ""))
+    elif q.choices:
+        problem(("choices",), f"only choice questions have choices, and {q.field!r} is {q.kind!r}")
+    if q.probe and q.kind not in ("integer", "number", "seconds", "quote", "country"):
+        problem(("probe",), f"probe values are for numbers, quotes and countries, not {q.kind!r}")
+    for index, value in enumerate(q.probe):
+        try:
+            if q.kind == "quote":
+                if isinstance(value, str) or value <= 0:
+                    raise Refusal("more_than", bound=0)
+            else:
+                check(q, section, value)
+        except Refusal as refusal:
+            problem(("probe", index), f"{value!r} cannot be an answer: "
+                    + bank.message(refusal.key, "en", **{"value": value, "bound": "", **refusal.args_}))
+    if "default" in q.model_fields_set:
+        try:
+            check(q, section, q.default)
+        except Refusal as refusal:
+            problem(("default",), f"{q.default!r} cannot be an answer: "
+                    + bank.message(refusal.key, "en", **{"value": q.default, "bound": "", **refusal.args_}))
+    required = model.model_fields[q.field].is_required()
+    if section == "organisation" and ("ask" in q.model_fields_set or q.when is not None):
+        problem(("ask",), "organisation questions are always asked: 'ask' and 'when' are for flows")
+    elif required and q.ask != "required":
+        problem(("ask",), f"{q.field!r} has no default, so its question must say ask: required")
+    elif q.ask == "required" and not required:
+        problem(("ask",), f"{q.field!r} has a default; 'required' is for fields without one (use always)")
+    if q.when is not None:
+        for cmp, sub in comparisons(q.when, ("when",)):
+            if cmp.fact not in Flow.model_fields:
+                close = difflib.get_close_matches(cmp.fact, list(Flow.model_fields), n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                problem((*sub, "fact"), f"{cmp.fact!r} is not a field of a flow{hint}")
+            elif cmp.param is not None:
+                problem(sub, "a question's condition compares with values, not parameters")
+
+
+def load_questions(root: Path, name: str = "questions.yaml") -> Bank:
+    """Read and check the question bank of the policy in ``root``; ``PolicyError`` lists every problem."""
+    try:
+        doc = read_document(root / name, what="question bank")
+    except DocumentError as exc:
+        raise PolicyError(f"cannot read the question bank of the policy in {root}", (exc.problem,)) from None
+    problems: list[Problem] = []
+    if not isinstance(doc.data, dict):
+        raise PolicyError("the question bank is not a mapping",
+                          (Problem(doc.source, doc.line_of(()), "", "expected a mapping"),))
+    try:
+        bank_file = BankFile.model_validate(doc.data)
+    except ValidationError as exc:
+        from .answers import problems_from_errors
+
+        problems.extend(problems_from_errors(exc.errors(), doc, BankFile))
+        raise PolicyError(f"the question bank {doc.source} has {len(problems)} problem"
+                          f"{'s' if len(problems) != 1 else ''}", tuple(problems)) from None
+    bank = Bank(doc.source, bank_file)
+
+    for key, allowed in MESSAGES.items():
+        texts = bank_file.messages.get(key)
+        if texts is None:
+            problems.append(Problem(doc.source, doc.line_of(("messages",)), "messages", f"the message {key!r} is missing"))
+            continue
+        for lang in LANGS:
+            used = {f for _, f, _, _ in string.Formatter().parse(getattr(texts, lang)) if f is not None}
+            if used - allowed:
+                path: PathKey = ("messages", key, lang)
+                problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
+                                        f"unknown placeholder {{{sorted(used - allowed)[0]}}}; this message may use "
+                                        + (", ".join(f"{{{a}}}" for a in sorted(allowed)) or "none")))
+    for key in bank_file.messages:
+        if key not in MESSAGES:
+            problems.append(Problem(doc.source, doc.line_of(("messages", key)), f"messages.{key}",
+                                    "not a message of the questionnaire"))
+
+    sections: tuple[tuple[Section, tuple[Question, ...]], ...] = (
+        ("organisation", bank_file.organisation), ("flows", bank_file.flows))
+    for section, questions in sections:
+        seen: dict[str, int] = {}
+        for index, question in enumerate(questions):
+            path = (section, index)
+            if question.field in seen:
+                problems.append(Problem(doc.source, doc.line_of((*path, "field")), dotted((*path, "field")),
+                                        f"{question.field!r} already has a question ({section}[{seen[question.field]}])"))
+            seen.setdefault(question.field, index)
+            _check_question(question, section, path, doc, bank, problems)
+        for name in MODELS[section].model_fields:
+            if name not in seen:
+                problems.append(Problem(doc.source, doc.line_of((section,)), section,
+                                        f"the field {name!r} has no question"))
+
+    flow_questions = {q.field: q for q in bank_file.flows}
+    for activity, answers in bank_file.suggestions.items():
+        for name, value in answers.items():
+            path = ("suggestions", activity.value, name)
+            asked = flow_questions.get(name)
+            if asked is None or asked.kind not in ("choice", "yes_no"):
+                problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
+                                        f"{name!r} is not a choice or yes/no question of a flow"))
+                continue
+            try:
+                check(asked, "flows", plain(value))
+            except Refusal:
+                problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
+                                        f"{plain(value)!r} is not an answer to {name!r}"))
+    if problems:
+        raise PolicyError(f"the question bank {doc.source} has {len(problems)} problem"
+                          f"{'s' if len(problems) != 1 else ''}", tuple(problems))
+    return bank

@@ -1,0 +1,175 @@
+"""The question bank: consistency with the answers model, typed text to values, the YAML it writes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.answers import load_answers
+from engine.errors import PolicyError
+from engine.models import Flow, Organisation
+from engine.questions import Bank, Refusal, check, load_questions, parse, parse_number, parse_seconds, show, to_yaml
+
+RULES = Path(__file__).resolve().parent.parent / "rules"
+
+
+@pytest.fixture(scope="session")
+def bank() -> Bank:
+    return load_questions(RULES)
+
+
+def question(bank: Bank, field: str):  # type: ignore[no-untyped-def]
+    return next(q for q in bank.flows if q.field == field)
+
+
+def test_every_field_has_one_question_in_both_languages(bank: Bank) -> None:
+    assert [q.field for q in bank.organisation] == list(dict.fromkeys(q.field for q in bank.organisation))
+    assert {q.field for q in bank.organisation} == set(Organisation.model_fields)
+    assert {q.field for q in bank.flows} == set(Flow.model_fields)
+    for q in (*bank.organisation, *bank.flows):
+        for lang in ("en", "fr"):
+            assert q.text("prompt", lang).strip() and q.text("help", lang).strip(), q.field
+            for choice in q.choices:
+                assert choice.label(lang).strip()
+    # The required answers of a flow are required questions, and nothing else is.
+    required = {name for name, info in Flow.model_fields.items() if info.is_required()}
+    assert {q.field for q in bank.flows if q.ask == "required"} == required
+
+
+def _copy_with(tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
+    root = tmp_path / "rules"
+    shutil.copytree(RULES, root)
+    data = yaml.safe_load((root / "questions.yaml").read_text(encoding="utf-8"))
+    edit(data)
+    (root / "questions.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda d: d["flows"].pop(), "has no question"),
+    (lambda d: d["flows"].append(dict(d["flows"][0], field="monthly_volumes")),
+     "'monthly_volumes' is not a field of flows; did you mean 'monthly_volume'?"),
+    (lambda d: d["flows"][2]["prompt"].pop("fr"), "flows[2].prompt.fr"),
+    (lambda d: d["flows"][2]["choices"].pop(), "the choices must list each of"),
+    (lambda d: d["organisation"][0].update(kind="integer"), "does not fit 'name'"),
+    (lambda d: d["messages"]["saved"].update(fr="Enregistré dans {chemin}."), "unknown placeholder {chemin}"),
+    (lambda d: d["messages"].pop("review_title"), "the message 'review_title' is missing"),
+    (lambda d: d["suggestions"].update(order_taking={"complexity": "extreme"}), "is not an answer to 'complexity'"),
+    (lambda d: next(q for q in d["flows"] if q["field"] == "regulated_data").update(
+        when={"fact": "data_sensitivty", "op": "ne", "value": "low"}), "did you mean 'data_sensitivity'?"),
+])
+def test_a_broken_bank_is_reported_with_file_and_line(tmp_path: Path, edit, expected: str) -> None:  # type: ignore[no-untyped-def]
+    root = _copy_with(tmp_path, edit)
+    with pytest.raises(PolicyError) as caught:
+        load_questions(root)
+    report = caught.value.report()
+    assert expected in report
+    assert "questions.yaml:" in report
+
+
+@pytest.mark.parametrize("text, value", [
+    ("12000", 12000), ("12 000", 12000), ("12,000", 12000), ("12\u202f000", 12000), ("3.5", 3.5), ("3,5", 3.5),
+    ("35 %", 35), ("-5", -5), (".5", 0.5),
+])
+def test_numbers_as_people_type_them(text: str, value: float) -> None:
+    assert parse_number(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1.2.3", "12,00,0", "3,5,6", "1e5", "twelve"])
+def test_what_is_not_a_number(text: str) -> None:
+    with pytest.raises(Refusal) as caught:
+        parse_number(text)
+    assert caught.value.key == "not_number"
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("240", 240), ("4:00", 240), ("4:30", 270), ("1:02:03", 3723), ("4 min", 240), ("4 min 30", 270),
+    ("4m30s", 270), ("90 s", 90), ("2,5 min", 150),
+])
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["four minutes", "4:75", "", "-3"])
+def test_what_is_not_a_duration(text: str) -> None:
+    with pytest.raises(Refusal):
+        parse_seconds(text)
+
+
+def test_choices_by_number_value_label_or_prefix(bank: Bank) -> None:
+    channel, activity = question(bank, "channel"), question(bank, "activity")
+    first = channel.choices[0].value
+    assert parse(channel, "1", bank) == first
+    assert parse(channel, "EMAIL", bank) == "email"
+    assert parse(activity, "order taking", bank) == "order_taking"
+    assert parse(activity, activity.choice("complaints").fr, bank) == "complaints"  # type: ignore[union-attr]
+    for text in ("fax", "0", str(len(channel.choices) + 1)):
+        with pytest.raises(Refusal) as caught:
+            parse(channel, text, bank)
+        assert caught.value.key == "not_choice"
+
+
+def test_lists_yes_no_and_quotes(bank: Bank) -> None:
+    regulated = question(bank, "regulated_data")
+    assert parse(regulated, "health, financial", bank) == ["health", "financial"]
+    assert parse(regulated, "none", bank) == [] == parse(regulated, "aucun", bank)
+    with pytest.raises(Refusal) as caught:
+        check(regulated, "flows", parse(regulated, "health, health", bank))
+    assert caught.value.key == "repeated"
+    yes_no = question(bank, "skill_gap")
+    assert parse(yes_no, "oui", bank) is True and parse(yes_no, "n", bank) is False
+    quote = question(bank, "vendor_quote")
+    assert parse(quote, "2.10 per contact", bank) == {"per_contact": 2.1}
+    assert parse(quote, "28 /h", bank) == {"per_hour": 28}
+    assert parse(quote, "0,60 par minute", bank) == {"per_minute": 0.6}
+    assert parse(quote, "none", bank) is None
+    for text in ("2.10", "cheap", "2.10 per week"):
+        with pytest.raises(Refusal) as caught:
+            parse(quote, text, bank)
+        assert caught.value.key == "bad_quote"
+
+
+@pytest.mark.parametrize("field, value, key", [
+    ("monthly_volume", -5, "at_least"), ("aht_seconds", 0, "more_than"), ("peak_ratio", 0.5, "at_least"),
+    ("peak_ratio", 51, "at_most"), ("id", "Order Taking!", "bad_slug"), ("provider_country", "FRA", "bad_country"),
+    ("vendor_quote", {"per_contact": -1}, "more_than"), ("vendor_quote", {"per_contact": 1, "per_hour": 20}, "quote_form"),
+    ("regulated_data", ["health", "health"], "repeated"), ("channel", "fax", "not_choice"),
+])
+def test_the_model_refuses_what_an_answers_file_could_not_hold(bank: Bank, field: str, value: object, key: str) -> None:
+    with pytest.raises(Refusal) as caught:
+        check(question(bank, field), "flows", value)
+    assert caught.value.key == key
+
+
+def test_shown_values_use_labels_and_the_language(bank: Bank) -> None:
+    assert show(question(bank, "monthly_volume"), 12000, "en", bank).startswith("12,000")
+    assert show(question(bank, "monthly_volume"), 12000, "fr", bank).startswith("12\u202f000")
+    assert show(question(bank, "aht_seconds"), 270, "en", bank) == "270 s (4:30)"
+    assert show(question(bank, "unique_know_how"), True, "fr", bank) == bank.message("yes_value", "fr")
+
+
+def test_written_answers_read_back_the_same_and_carry_the_questions(bank: Bank, tmp_path: Path) -> None:
+    data = {
+        "organisation": {"name": "L'Atelier \"Nord\"", "country": "NO", "loaded_hourly_cost": 31.5},
+        "flows": [
+            {"name": "Commandes: été", "id": "orders", "channel": "phone", "monthly_volume": 12000,
+             "aht_seconds": 270.0, "peak_ratio": 1.8, "regulated_data": ["payment_card", "health"],
+             "unique_know_how": False, "vendor_quote": {"per_minute": 0.0001}},
+            {"id": "mail", "channel": "email", "monthly_volume": 0, "aht_seconds": 600},
+        ],
+    }
+    for lang in ("en", "fr"):
+        path = tmp_path / f"answers.{lang}.yaml"
+        path.write_text(to_yaml(data, bank, lang, "Header line"), encoding="utf-8")  # type: ignore[arg-type]
+        answers = load_answers(path)
+        assert answers.organisation.country == "NO"
+        assert answers.organisation.name == "L'Atelier \"Nord\""
+        assert answers.flows[0].vendor_quote is not None and answers.flows[0].vendor_quote.per_minute == 0.0001
+        assert [f.id for f in answers.flows] == ["orders", "mail"]
+        assert answers.flows[0].model_dump(exclude_unset=True, mode="json") == data["flows"][0]  # type: ignore[index]
+        text = path.read_text(encoding="utf-8")
+        assert f"# {question(bank, 'monthly_volume').text('prompt', lang)}" in text  # type: ignore[arg-type]
+        assert text.startswith("# Header line\n")
