@@ -234,12 +234,25 @@ class Interview:
         self.console.say(f"== {self.msg('section_flow', number=number)} ==")
         tally = FlowTally()
         self._section("flows", self.bank.flows, values, tally)
+        self._second_look(values, tally)
         self.tallies.append(tally)
         self.console.say()
         if tally.asked:
             self.console.say(self.msg("asked_count", asked=len(tally.asked)))
         if tally.skipped:
             self.console.say(self.msg("skipped", count=len(tally.skipped)))
+
+    def _second_look(self, values: dict[str, Any], tally: FlowTally) -> None:
+        """Ask the skipped questions that later answers made relevant: the peak ratio may not matter
+        until a provider's quote is known, but matter once it is."""
+        while True:
+            relevant = next((q for q in self.bank.flows if q.field in tally.skipped and applies(q, values)
+                             and could_matter(q, values, self.data["organisation"], self.policy)), None)
+            if relevant is None:
+                return
+            self.ask_one(relevant, "flows", values, can_go_back=False)
+            tally.skipped.remove(relevant.field)
+            tally.asked.append(relevant.field)
 
     def _yes_no(self, prompt: str, default: bool) -> bool:
         shown = self.msg("yes_value") if default else self.msg("no_value")

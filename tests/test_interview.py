@@ -1,0 +1,293 @@
+"""The questionnaire's logic through a scripted console: no terminal, the real bank and policy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.answers import load_answers
+from engine.interview import Interview, restore, slugify
+from engine.load import parse_yaml
+from engine.policy import Policy
+from engine.questions import Bank, could_matter, load_questions, plain, to_yaml
+from engine.recommend import recommend
+
+ARBITRE = Path(sys.executable).parent / "arbitre"
+
+RULES = Path(__file__).resolve().parent.parent / "rules"
+
+ORGANISATION = {"org.name": "Acme", "org.country": "FR", "org.currency": "EUR", "org.loaded_hourly_cost": "32",
+                "org.annual_turnover_pct": "35", "org.absenteeism_pct": "8", "org.opening_hours_per_week": "50"}
+ORDERS = {"name": "Order taking", "id": "", "channel": "phone", "activity": "order taking",
+          "monthly_volume": "12,000", "aht_seconds": "4:00", "vendor_quote": "2.10 per contact"}
+
+
+@pytest.fixture(scope="session")
+def bank() -> Bank:
+    return load_questions(RULES)
+
+
+class Scripted:
+    """Answers each question from a script keyed by field (``org.`` before an organisation's field;
+    a list is used up one answer at a time); Enter for every other question; ``after`` answers the
+    other prompts (another flow? the review) in order."""
+
+    def __init__(self, script: dict[str, Any], after: list[str] | None = None) -> None:
+        self.script = {k: list(v) if isinstance(v, list) else [v] for k, v in script.items()}
+        self.after = list(after or [])
+        self.interview: Interview | None = None
+        self.asked: list[str] = []
+        self.said: list[str] = []
+
+    def say(self, text: str = "") -> None:
+        self.said.append(text)
+
+    def ask(self, prompt: str) -> str:
+        assert self.interview is not None
+        question = self.interview.current
+        if prompt.startswith(">") and question is not None:
+            key = f"org.{question.field}" if question in self.interview.bank.organisation else question.field
+            self.asked.append(key)
+            answers = self.script.get(key)
+            if answers:
+                return str(answers.pop(0) if len(answers) > 1 else answers[0])
+            return ""
+        if not self.after:
+            raise EOFError
+        return self.after.pop(0)
+
+
+def interview(bank: Bank, policy: Policy, console: Scripted, lang: str = "en",
+              data: dict[str, Any] | None = None, all_questions: bool = False,
+              saves: list[dict[str, Any]] | None = None) -> Interview:
+    def save(answers: dict[str, Any]) -> None:
+        if saves is not None:
+            saves.append(to_yaml(answers, bank, lang))  # type: ignore[arg-type]
+
+    run = Interview(bank, policy, lang, console, save, data, all_questions)  # type: ignore[arg-type]
+    console.interview = run
+    return run
+
+
+def test_a_whole_questionnaire_gives_the_answers_typed(bank: Bank, policy: Policy, tmp_path: Path) -> None:
+    console = Scripted({**ORGANISATION, **ORDERS}, after=["no", ""])
+    data = interview(bank, policy, console).run()
+    path = tmp_path / "answers.yaml"
+    path.write_text(to_yaml(data, bank, "en"), encoding="utf-8")
+    answers = load_answers(path)
+    flow = answers.flows[0]
+    assert (flow.id, flow.channel.value, flow.activity.value) == ("order-taking", "phone", "order_taking")
+    assert (flow.monthly_volume, flow.aht_seconds) == (12000, 240)
+    assert flow.vendor_quote is not None and flow.vendor_quote.per_contact == 2.1
+    assert answers.organisation.annual_turnover_pct == 35
+    # The activity's suggestion was offered and taken with Enter wherever the question was asked.
+    taken = [field for field in bank.file.suggestions[flow.activity] if field in console.asked]
+    assert taken
+    for field in taken:
+        assert plain(getattr(flow, field)) == bank.suggestion("order_taking", field), field
+
+
+@pytest.mark.parametrize("field, typed, message", [
+    ("monthly_volume", "-5", "Expected a number of at least 0."),
+    ("monthly_volume", "lots", "lots is not a number."),
+    ("monthly_volume", "12.5", "12.5 is not a whole number."),
+    ("channel", "fax", "fax is not one of the choices"),
+    ("aht_seconds", "0", "Expected a number above 0."),
+    ("aht_seconds", "ten minutes", "ten minutes is not a duration"),
+    ("id", "Order Taking!", "is not an id"),
+])
+def test_an_invalid_answer_is_asked_again_with_what_is_expected(bank: Bank, policy: Policy, field: str,
+                                                               typed: str, message: str) -> None:
+    script = {**ORGANISATION, **ORDERS}
+    script[field] = [typed, script[field] or "order-taking"]
+    console = Scripted(script, after=["no", ""])
+    data = interview(bank, policy, console).run()
+    assert console.asked.count(field) == 2
+    assert any(message in line and "Type ? for help." in line for line in console.said), console.said[-40:]
+    assert data["flows"][0]["monthly_volume"] == 12000
+
+
+def test_help_and_back(bank: Bank, policy: Policy) -> None:
+    script = {**ORGANISATION, **ORDERS, "aht_seconds": ["?", "back", "300"], "monthly_volume": ["9000", "8000"]}
+    console = Scripted(script, after=["no", ""])
+    data = interview(bank, policy, console).run()
+    help_text = next(q for q in bank.flows if q.field == "aht_seconds").text("help", "en")
+    assert help_text in console.said
+    # back from the handling time re-asked the volume; the second answer replaced the first
+    assert console.asked[console.asked.index("aht_seconds"):][:3] == ["aht_seconds", "aht_seconds", "monthly_volume"]
+    assert data["flows"][0]["monthly_volume"] == 8000 and data["flows"][0]["aht_seconds"] == 300
+
+
+def test_back_at_the_first_question_goes_nowhere(bank: Bank, policy: Policy) -> None:
+    console = Scripted({**ORGANISATION, "org.name": ["back", "Acme"], **ORDERS}, after=["no", ""])
+    interview(bank, policy, console).run()
+    assert bank.message("nothing_before", "en") in console.said
+
+
+def test_every_answer_is_saved_at_once(bank: Bank, policy: Policy) -> None:
+    saves: list[dict[str, Any]] = []
+    console = Scripted({**ORGANISATION, **ORDERS}, after=[])  # the input ends at "add another flow?"
+    with pytest.raises(EOFError):
+        interview(bank, policy, console, saves=saves).run()
+    last = parse_yaml(saves[-1], "draft").data  # type: ignore[arg-type]
+    assert last["flows"][0]["monthly_volume"] == 12000 and last["organisation"]["name"] == "Acme"
+    assert len(saves) == len(console.asked)  # one save per accepted answer
+
+
+def test_resume_continues_at_the_first_unanswered_question(bank: Bank, policy: Policy) -> None:
+    saves: list[dict[str, Any]] = []
+    first = Scripted({**ORGANISATION, "name": "Order taking", "id": "", "channel": "phone"}, after=[])
+    run = interview(bank, policy, first, saves=saves)
+
+    def stop(prompt: str) -> str:
+        if run.current is not None and run.current.field == "activity":
+            raise KeyboardInterrupt
+        return Scripted.ask(first, prompt)
+
+    first.ask = stop  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        run.run()
+    data, problems = restore(parse_yaml(saves[-1], "draft.yaml"), bank)  # type: ignore[arg-type]
+    assert not problems
+    second = Scripted({**ORDERS}, after=["no", ""])
+    resumed = interview(bank, policy, second, data=data).run()
+    assert second.asked[0] == "activity"
+    assert not {"name", "id", "channel", *ORGANISATION} & set(second.asked)
+    assert resumed["flows"][0]["id"] == "order-taking" and resumed["organisation"]["name"] == "Acme"
+
+
+def test_a_draft_with_bad_values_keeps_the_good_ones(bank: Bank) -> None:
+    doc = parse_yaml("organisation:\n  name: Acme\n  country: France\nflows:\n  - id: a\n    monthly_volume: -3\n"
+                     "    channel: phone\n    colour: blue\n", "draft.yaml")
+    data, problems = restore(doc, bank)
+    assert data == {"organisation": {"name": "Acme"}, "flows": [{"id": "a", "channel": "phone"}]}
+    assert [(p.line, p.path) for p in problems] == [(3, "organisation.country"), (6, "flows[0].monthly_volume"),
+                                                    (8, "flows[0].colour")]
+    assert "two-letter country code" in problems[0].message
+
+
+def test_the_review_changes_any_answer(bank: Bank, policy: Policy) -> None:
+    console = Scripted({**ORGANISATION, **ORDERS}, after=["no", "99999", "1", ""])
+    console.script["org.name"] = ["Acme", "Acme Retail"]  # the second is typed at the review
+    data = interview(bank, policy, console).run()
+    assert data["organisation"]["name"] == "Acme Retail"
+    assert any("99999 is not one of the choices" in line for line in console.said)
+
+
+def test_french_answers(bank: Bank, policy: Policy) -> None:
+    script = {**ORGANISATION, **ORDERS, "monthly_volume": "12 000", "aht_seconds": "4 min 30",
+              "vendor_quote": "2,10 par contact", "channel": "téléphone", "activity": "prise de commande"}
+    console = Scripted(script, after=["non", ""])
+    data = interview(bank, policy, console, lang="fr").run()
+    flow = data["flows"][0]
+    assert (flow["monthly_volume"], flow["aht_seconds"], flow["vendor_quote"]) == (12000, 270, {"per_contact": 2.1})
+    assert flow["activity"] == "order_taking"
+    assert "== Flux 1 ==" in console.said and bank.message("review_title", "fr") in " ".join(console.said)
+
+
+# --- the skip logic -------------------------------------------------------------------------------
+
+
+def question(bank: Bank, field: str):  # type: ignore[no-untyped-def]
+    return next(q for q in bank.flows if q.field == field)
+
+
+TINY = {"id": "t", "channel": "email", "monthly_volume": 40, "aht_seconds": 300}
+MASSIVE = {"id": "m", "channel": "phone", "activity": "order_taking", "monthly_volume": 50000, "aht_seconds": 240,
+           "repetitiveness": "high", "scripting": "high", "complexity": "low"}
+
+
+def decisions(policy: Policy, flow: dict[str, Any], field: str, values: list[Any]) -> set[str]:
+    out = set()
+    for value in values:
+        answers = load_answers_from({"flows": [{**flow, field: value}]})
+        out.add(recommend(answers, policy).flows[0].verdict.decision.value)
+    return out
+
+
+def load_answers_from(data: dict[str, Any]):  # type: ignore[no-untyped-def]
+    from engine.models import Answers
+
+    return Answers.model_validate(data)
+
+
+def test_an_answer_that_cannot_change_the_decision_is_not_asked(bank: Bank, policy: Policy) -> None:
+    # 40 e-mails a month stay in-house whatever their peak: the peak ratio is not asked...
+    assert decisions(policy, TINY, "peak_ratio", [1.0, 1.5, 3.0, 10.0]) == {"keep_internal"}
+    assert not could_matter(question(bank, "peak_ratio"), TINY, {}, policy)
+    # ...but the price of a provider changes a massive, scripted flow's decision: it is asked.
+    assert len(decisions(policy, MASSIVE, "vendor_quote", [{"per_contact": 0.5}, {"per_contact": 20}])) > 1
+    assert could_matter(question(bank, "vendor_quote"), MASSIVE, {}, policy)
+
+
+def test_the_interview_skips_and_counts(bank: Bank, policy: Policy) -> None:
+    tiny = {"name": "Letters", "id": "", "channel": "email", "activity": "something else", "monthly_volume": "40",
+            "aht_seconds": "300"}
+    console = Scripted({**ORGANISATION, **tiny}, after=["no", ""])
+    skipping = interview(bank, policy, console)
+    skipping.run()
+    everything = Scripted({**ORGANISATION, **tiny}, after=["no", ""])
+    interview(bank, policy, everything, all_questions=True).run()
+    asked, skipped = skipping.tallies[0].asked, skipping.tallies[0].skipped
+    assert "peak_ratio" in skipped and "peak_ratio" not in asked and "peak_ratio" in everything.asked
+    assert len(everything.asked) > len(console.asked)
+    assert bank.message("skipped", "en", count=len(skipped)) in console.said
+    # a question that does not apply is asked in neither mode: no regulated data without sensitive data
+    assert "provider_country" not in everything.asked  # only once a quote is known
+
+
+def test_a_skipped_question_is_asked_once_a_later_answer_makes_it_matter(bank: Bank, policy: Policy) -> None:
+    """Screened before the quote is known, a question is looked at again with every answer in."""
+    console = Scripted({**ORGANISATION, **ORDERS, "vendor_quote": "0.5 per contact"}, after=["no", ""])
+    run = interview(bank, policy, console)
+    run.run()
+    flow = run.data["flows"][0]
+    for field in run.tallies[0].skipped:
+        assert not could_matter(question(bank, field), flow, run.data["organisation"], policy), field
+
+
+def test_slugs() -> None:
+    assert slugify("Prise de commande (été)") == "prise-de-commande-ete"
+    assert slugify("  --  ") == ""
+
+
+# --- the command without a terminal ----------------------------------------------------------------
+
+
+def run_ask(tmp_path: Path, lines: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(ARBITRE), "ask", *args], input="\n".join(lines) + "\n", capture_output=True,
+                          text=True, cwd=tmp_path, timeout=60)
+
+
+def test_piped_answers_write_the_file_and_print_the_recommendation(tmp_path: Path) -> None:
+    lines = [*ORGANISATION.values(), "Order taking", "", "phone", "order taking", "12000", "4:00"] + [""] * 40
+    run = run_ask(tmp_path, lines)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "answers.yaml").exists() and not (tmp_path / "answers.draft.yaml").exists()
+    again = subprocess.run([str(ARBITRE), "recommend", "answers.yaml"], capture_output=True, text=True, cwd=tmp_path)
+    assert run.stdout == again.stdout
+    assert "How many contacts does this flow receive in an average month?" in run.stderr
+    assert "How many contacts" not in run.stdout  # the questions go to standard error
+
+
+def test_input_that_ends_early_leaves_a_draft_and_says_how_to_go_on(tmp_path: Path) -> None:
+    run = run_ask(tmp_path, [*ORGANISATION.values(), "Order taking"], "--lang", "fr")
+    assert run.returncode == 2
+    assert "arbitre ask --resume answers.draft.yaml --save answers.yaml --lang fr" in run.stderr
+    draft = (tmp_path / "answers.draft.yaml").read_text(encoding="utf-8")
+    assert 'name: "Order taking"' in draft and "# Comment appelez-vous ce flux ?" in draft
+    resumed = run_ask(tmp_path, ["", "phone", "order taking", "12000", "4:00"] + [""] * 40,
+                      "--resume", "answers.draft.yaml", "--lang", "fr")
+    assert resumed.returncode == 0, resumed.stderr
+    assert load_answers(tmp_path / "answers.yaml").flows[0].name == "Order taking"
+
+
+def test_an_existing_answers_file_is_never_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "answers.yaml").write_text("mine\n", encoding="utf-8")
+    run = run_ask(tmp_path, ["Acme"])
+    assert run.returncode == 2 and "answers.yaml already exists" in run.stderr
+    assert (tmp_path / "answers.yaml").read_text(encoding="utf-8") == "mine\n"
