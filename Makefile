@@ -30,6 +30,7 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/questions.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

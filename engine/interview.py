@@ -211,7 +211,8 @@ class Interview:
                 continue
             if (section == "flows" and tally is not None and question.ask == "if_it_matters"
                     and not self.all_questions and question.field not in values
-                    and not could_matter(question, values, self.data["organisation"], self.policy)):
+                    and not could_matter(question, values, self.data["organisation"], self.policy,
+                                         self._partners(questions[index + 1:], values))):
                 if question.field not in tally.skipped:
                     tally.skipped.append(question.field)
                 index += 1
@@ -242,12 +243,18 @@ class Interview:
         if tally.skipped:
             self.console.say(self.msg("skipped", count=len(tally.skipped)))
 
+    @staticmethod
+    def _partners(questions: tuple[Question, ...], values: dict[str, Any]) -> list[Question]:
+        """Of ``questions``, those whose answers are not known yet and that the skip logic screens."""
+        return [q for q in questions if q.ask == "if_it_matters" and q.field not in values]
+
     def _second_look(self, values: dict[str, Any], tally: FlowTally) -> None:
         """Ask the skipped questions that later answers made relevant: the peak ratio may not matter
         until a provider's quote is known, but matter once it is."""
         while True:
-            relevant = next((q for q in self.bank.flows if q.field in tally.skipped and applies(q, values)
-                             and could_matter(q, values, self.data["organisation"], self.policy)), None)
+            skipped = tuple(q for q in self.bank.flows if q.field in tally.skipped)
+            relevant = next((q for q in skipped if applies(q, values) and could_matter(
+                q, values, self.data["organisation"], self.policy, self._partners(skipped, values))), None)
             if relevant is None:
                 return
             self.ask_one(relevant, "flows", values, can_go_back=False)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Sequence, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -414,9 +414,19 @@ def flow_model(flow: dict[str, Any], organisation: dict[str, Any]) -> FlowInputs
 
 
 def _outcome(flow: dict[str, Any], organisation: dict[str, Any], policy: Policy) -> tuple[str, tuple[str, ...]] | None:
+    import json
+
+    return _cached_outcome(json.dumps(flow, sort_keys=True), json.dumps(organisation, sort_keys=True), policy)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_outcome(flow: str, organisation: str, policy: Policy) -> tuple[str, tuple[str, ...]] | None:
+    """The decision and split of a flow given as JSON; None while the flow is incomplete."""
+    import json
+
     from .recommend import evaluate_flow
 
-    inputs = flow_model(flow, organisation)
+    inputs = flow_model(json.loads(flow), json.loads(organisation))
     if inputs is None:
         return None
     verdict = evaluate_flow(inputs, policy).verdict
@@ -448,18 +458,36 @@ def candidates(question: Question, flow: dict[str, Any], organisation: dict[str,
     return list(question.probe)
 
 
-def could_matter(question: Question, flow: dict[str, Any], organisation: dict[str, Any], policy: Policy) -> bool:
-    """Whether some value of this optional answer would change the flow's decision or split,
-    every other answer staying as it is (unanswered ones at their defaults)."""
-    base = {k: v for k, v in flow.items() if k != question.field}
+def _varies(question: Question, base: dict[str, Any], values: list[Any], organisation: dict[str, Any],
+            policy: Policy) -> bool:
     seen = {_outcome(base, organisation, policy)}
-    for value in candidates(question, flow, organisation, policy):
+    for value in values:
         trial = base if value is None else {**base, question.field: value}
-        outcome = _outcome(trial, organisation, policy)
-        if outcome is not None:
-            seen.add(outcome)
+        seen.add(_outcome(trial, organisation, policy))
         if len(seen - {None}) > 1:
             return True
+    return False
+
+
+def could_matter(question: Question, flow: dict[str, Any], organisation: dict[str, Any], policy: Policy,
+                 partners: Sequence[Question] = ()) -> bool:
+    """Whether some value of this optional answer would change the flow's decision or split: with
+    every other answer as it is (unanswered ones at their defaults), or with one of ``partners``
+    (questions not answered yet) at one of its own plausible values. Pairs matter: a provider's
+    quote may decide a flow only once its work is known to be repetitive, and the other way round."""
+    base = {k: v for k, v in flow.items() if k != question.field}
+    values = candidates(question, flow, organisation, policy)
+    if _varies(question, base, values, organisation, policy):
+        return True
+    for partner in partners:
+        if partner.field == question.field or partner.field in flow:
+            continue
+        for other in candidates(partner, base, organisation, policy):
+            if other is None:
+                continue
+            paired = {**base, partner.field: other}
+            if _varies(question, paired, candidates(question, paired, organisation, policy), organisation, policy):
+                return True
     return False
 
 

@@ -224,6 +224,16 @@ def test_an_answer_that_cannot_change_the_decision_is_not_asked(bank: Bank, poli
     assert could_matter(question(bank, "vendor_quote"), MASSIVE, {}, policy)
 
 
+def test_an_answer_that_matters_only_with_another_unknown_one_is_asked(bank: Bank, policy: Policy) -> None:
+    """Without a quote, the in-house hourly cost cannot change anything; with one it can. While the
+    quote is still unknown, the hourly cost is screened with the quote's plausible values too."""
+    orders = {"id": "o", "channel": "phone", "activity": "order_taking", "monthly_volume": 12000, "aht_seconds": 240}
+    cost, quote = question(bank, "loaded_hourly_cost"), question(bank, "vendor_quote")
+    assert not could_matter(cost, orders, {}, policy)
+    assert could_matter(cost, orders, {}, policy, partners=[quote])
+    assert not could_matter(cost, orders, {}, policy, partners=[question(bank, "current_fte")])
+
+
 def test_the_interview_skips_and_counts(bank: Bank, policy: Policy) -> None:
     tiny = {"name": "Letters", "id": "", "channel": "email", "activity": "something else", "monthly_volume": "40",
             "aht_seconds": "300"}
@@ -233,7 +243,7 @@ def test_the_interview_skips_and_counts(bank: Bank, policy: Policy) -> None:
     everything = Scripted({**ORGANISATION, **tiny}, after=["no", ""])
     interview(bank, policy, everything, all_questions=True).run()
     asked, skipped = skipping.tallies[0].asked, skipping.tallies[0].skipped
-    assert "peak_ratio" in skipped and "peak_ratio" not in asked and "peak_ratio" in everything.asked
+    assert "repetitiveness" in skipped and "repetitiveness" not in asked and "repetitiveness" in everything.asked
     assert len(everything.asked) > len(console.asked)
     assert bank.message("skipped", "en", count=len(skipped)) in console.said
     # a question that does not apply is asked in neither mode: no regulated data without sensitive data
