@@ -94,7 +94,7 @@ def count(data: dict[str, Any], bank: Bank, policy: Any, all_questions: bool) ->
     console.interview = interview
     interview.run()
     differ = sum(a != b for a, b in zip(decisions(interview.data, policy), decisions(data, policy)))
-    return [len(t.asked) for t in interview.tallies], console.gaps, differ
+    return [len(t.asked) for t in interview.tallies.values()], console.gaps, differ
 
 
 def main() -> int:

@@ -112,7 +112,8 @@ class Interview:
         self.data: dict[str, Any] = copy.deepcopy(data) if data else {"organisation": {}, "flows": []}
         self.data.setdefault("organisation", {})
         self.data.setdefault("flows", [])
-        self.tallies: list[FlowTally] = []
+        self.tallies: dict[int, FlowTally] = {}  # by flow index
+        self.history: list[tuple[int, int]] = []  # the positions answered, in order, for 'back'
         self.current: Question | None = None  # the question being asked, for consoles that answer by script
 
     # -- talking --------------------------------------------------------------------------
@@ -170,7 +171,7 @@ class Interview:
             if word in self.bank.words["back"]:
                 if can_go_back:
                     raise _Back()
-                self.console.say(self.msg("nothing_before"))
+                self.console.say(f"  {self.msg('nothing_before')}")
                 continue
             try:
                 if not word:
@@ -196,47 +197,81 @@ class Interview:
 
     # -- sections ---------------------------------------------------------------------------
 
-    def _section(self, section: Section, questions: tuple[Question, ...], values: dict[str, Any],
-                 tally: FlowTally | None) -> None:
-        """Walk a section's questions; already answered ones are passed until 'back' is used."""
-        index, revisit = 0, False
-        history: list[int] = []
-        while index < len(questions):
+    # A position in the questionnaire: (-1, i) is the organisation's i-th question, (k, i) the i-th
+    # question of flow k. Positions are ordered the way the questions are asked.
+
+    def _questions(self, sec: int) -> tuple[Question, ...]:
+        return self.bank.organisation if sec < 0 else self.bank.flows
+
+    def _values(self, sec: int) -> dict[str, Any]:
+        return self.data["organisation"] if sec < 0 else self.data["flows"][sec]  # type: ignore[no-any-return]
+
+    def _heading(self, sec: int) -> None:
+        self.console.say()
+        title = self.msg("section_organisation") if sec < 0 else self.msg("section_flow", number=sec + 1)
+        self.console.say(f"== {title} ==")
+
+    def _answered(self) -> list[tuple[int, int]]:
+        """The positions already answered (a resumed draft's), in order: where 'back' goes first."""
+        return [(sec, index) for sec in range(-1, len(self.data["flows"]))
+                for index, q in enumerate(self._questions(sec)) if q.field in self._values(sec)]
+
+    def _walk(self, sec: int) -> None:
+        """Ask from the start of section ``sec`` to the end of the last flow. Answered questions are
+        passed, except after 'back', up to where 'back' was typed; 'back' crosses sections."""
+        index, farthest = 0, (sec, 0)
+        self._heading(sec)
+        while True:
+            questions, values = self._questions(sec), self._values(sec)
+            if index >= len(questions):
+                if sec >= 0:
+                    self._end_of_flow(sec)
+                if sec + 1 >= len(self.data["flows"]):
+                    return
+                sec, index = sec + 1, 0
+                self._heading(sec)
+                continue
             question = questions[index]
-            if section == "flows" and not applies(question, values):
+            revisit = (sec, index) < farthest
+            tally = self.tallies.setdefault(sec, FlowTally()) if sec >= 0 else None
+            if tally is not None and not applies(question, values):
                 index += 1
                 continue
             if question.field in values and not revisit:
                 index += 1
                 continue
-            if (section == "flows" and tally is not None and question.ask == "if_it_matters"
-                    and not self.all_questions and question.field not in values
+            if (tally is not None and question.ask == "if_it_matters" and not self.all_questions
+                    and question.field not in values
                     and not could_matter(question, values, self.data["organisation"], self.policy,
                                          self._partners(questions[index + 1:], values))):
                 if question.field not in tally.skipped:
                     tally.skipped.append(question.field)
                 index += 1
                 continue
+            earlier = [p for p in self.history if p < (sec, index)]
             try:
-                self.ask_one(question, section, values, can_go_back=bool(history))
+                self.ask_one(question, "organisation" if sec < 0 else "flows", values, can_go_back=bool(earlier))
             except _Back:
-                index, revisit = history.pop(), True
+                farthest = max(farthest, (sec, index))
+                self.history.remove(max(earlier))
+                back_sec, index = max(earlier)
+                if back_sec != sec:
+                    sec = back_sec
+                    self._heading(sec)
                 continue
             if tally is not None:
                 if question.field in tally.skipped:
                     tally.skipped.remove(question.field)
                 if question.field not in tally.asked:
                     tally.asked.append(question.field)
-            history.append(index)
+            if (sec, index) not in self.history:
+                self.history.append((sec, index))
+                self.history.sort()
             index += 1
 
-    def _flow(self, number: int, values: dict[str, Any]) -> None:
-        self.console.say()
-        self.console.say(f"== {self.msg('section_flow', number=number)} ==")
-        tally = FlowTally()
-        self._section("flows", self.bank.flows, values, tally)
+    def _end_of_flow(self, sec: int) -> None:
+        values, tally = self._values(sec), self.tallies.setdefault(sec, FlowTally())
         self._second_look(values, tally)
-        self.tallies.append(tally)
         self.console.say()
         if tally.asked:
             self.console.say(self.msg("asked_count", asked=len(tally.asked)))
@@ -276,19 +311,16 @@ class Interview:
     def run(self) -> dict[str, Any]:
         """The whole questionnaire; returns the complete answers mapping."""
         self.console.say(self.msg("intro"))
-        self.console.say()
-        self.console.say(f"== {self.msg('section_organisation')} ==")
-        self._section("organisation", self.bank.organisation, self.data["organisation"], None)
         if not self.data["flows"]:
             self.data["flows"].append({})
-        for number, values in enumerate(self.data["flows"], 1):
-            self._flow(number, values)
+        self.history = self._answered()
+        self._walk(-1)
         while True:
             self.console.say()
             if not self._yes_no(self.msg("add_flow"), False):
                 break
             self.data["flows"].append({})
-            self._flow(len(self.data["flows"]), self.data["flows"][-1])
+            self._walk(len(self.data["flows"]) - 1)
         self.review()
         return self.data
 

@@ -125,7 +125,27 @@ def test_help_and_back(bank: Bank, policy: Policy) -> None:
 def test_back_at_the_first_question_goes_nowhere(bank: Bank, policy: Policy) -> None:
     console = Scripted({**ORGANISATION, "org.name": ["back", "Acme"], **ORDERS}, after=["no", ""])
     interview(bank, policy, console).run()
-    assert bank.message("nothing_before", "en") in console.said
+    assert "  " + bank.message("nothing_before", "en") in console.said
+
+
+def test_back_crosses_into_the_previous_section(bank: Bank, policy: Policy) -> None:
+    """'back' at a flow's first question returns to the organisation's last one, then goes on."""
+    script = {**ORGANISATION, "org.opening_hours_per_week": ["50", "60"], **ORDERS, "name": ["back", "Order taking"]}
+    console = Scripted(script, after=["no", ""])
+    data = interview(bank, policy, console).run()
+    assert console.asked[6:10] == ["org.opening_hours_per_week", "name", "org.opening_hours_per_week", "name"]
+    assert data["organisation"]["opening_hours_per_week"] == 60
+    assert any(line == "== Your organisation ==" for line in console.said[-200:])
+
+
+def test_back_after_resuming_returns_to_the_last_answer_of_the_draft(bank: Bank, policy: Policy) -> None:
+    draft = {"organisation": {"name": "Acme"}, "flows": [{"name": "Orders", "id": "orders", "channel": "phone"}]}
+    console = Scripted({"org.country": ["back", "FR"], "org.name": "Acme Retail", **ORDERS}, after=["no", ""])
+    data = interview(bank, policy, console, data=draft).run()
+    assert console.asked[:3] == ["org.country", "org.name", "org.country"]
+    assert data["organisation"]["name"] == "Acme Retail"
+    assert data["flows"][0]["id"] == "orders"  # answers after it are kept and not asked again
+    assert "id" not in console.asked and "channel" not in console.asked
 
 
 def test_every_answer_is_saved_at_once(bank: Bank, policy: Policy) -> None:
