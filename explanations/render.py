@@ -57,7 +57,7 @@ def labels(lang: Lang) -> dict[str, Any]:
 
 
 _BREAKS = re.compile(r"[ \t\n]+")  # not str.split(): it breaks at no-break spaces too
-_GLUED = re.compile(r" (?=[:;%!?](?:\s|$))")  # French puts a space before these: never break there
+_GLUED = re.compile(r" (?=[:;%!?](?:[\s,.)]|$))")  # French puts a space before these: never break there
 
 
 def wrap(text: Any, width: int = 78, indent: str = "", first: str | None = None) -> str:
