@@ -127,10 +127,16 @@ class Interview:
         if question.field in values:
             return values[question.field], values[question.field], ""
         if section == "flows":
+            if question.field == "name" and "channel" in values:
+                name = self._suggested_name(values)
+                return name, name, ""
             if question.field == "id" and values.get("name"):
                 candidate = slugify(str(values["name"]))
                 used = {f.get("id") for f in self.data["flows"] if f is not values}
-                if candidate and candidate not in used:
+                number = 2
+                while candidate in used:
+                    candidate, number = f"{slugify(str(values['name']))[:60]}-{number}", number + 1
+                if candidate:
                     return candidate, candidate, ""
             suggested = self.bank.suggestion(values.get("activity"), question.field)
             if suggested is not None:
@@ -147,6 +153,21 @@ class Interview:
             return None, None, ""
         default = model_default(section, question.field)
         return default, default, ""
+
+    def _label(self, field: str, value: Any) -> str:
+        """A choice's label without its parenthesis: 'level-1 support (common questions)' -> 'level-1 support'."""
+        question = next(q for q in self.bank.flows if q.field == field)
+        choice = question.choice(str(value))
+        return re.sub(r"\s*\(.*?\)", "", choice.label(self.lang)) if choice else str(value)
+
+    def _suggested_name(self, values: dict[str, Any]) -> str:
+        """A name from the activity and the channel: 'Order taking (phone)'."""
+        channel = self._label("channel", values["channel"])
+        activity = values.get("activity")
+        if activity in (None, "other"):
+            return channel[:1].upper() + channel[1:]
+        text = self._label("activity", activity)
+        return f"{text[:1].upper()}{text[1:]} ({channel})"
 
     def ask_one(self, question: Question, section: Section, values: dict[str, Any],
                 can_go_back: bool = True) -> Any:

@@ -130,10 +130,10 @@ def test_back_at_the_first_question_goes_nowhere(bank: Bank, policy: Policy) -> 
 
 def test_back_crosses_into_the_previous_section(bank: Bank, policy: Policy) -> None:
     """'back' at a flow's first question returns to the organisation's last one, then goes on."""
-    script = {**ORGANISATION, "org.opening_hours_per_week": ["50", "60"], **ORDERS, "name": ["back", "Order taking"]}
+    script = {**ORGANISATION, "org.opening_hours_per_week": ["50", "60"], **ORDERS, "channel": ["back", "phone"]}
     console = Scripted(script, after=["no", ""])
     data = interview(bank, policy, console).run()
-    assert console.asked[6:10] == ["org.opening_hours_per_week", "name", "org.opening_hours_per_week", "name"]
+    assert console.asked[6:10] == ["org.opening_hours_per_week", "channel", "org.opening_hours_per_week", "channel"]
     assert data["organisation"]["opening_hours_per_week"] == 60
     assert any(line == "== Your organisation ==" for line in console.said[-200:])
 
@@ -160,11 +160,11 @@ def test_every_answer_is_saved_at_once(bank: Bank, policy: Policy) -> None:
 
 def test_resume_continues_at_the_first_unanswered_question(bank: Bank, policy: Policy) -> None:
     saves: list[dict[str, Any]] = []
-    first = Scripted({**ORGANISATION, "name": "Order taking", "id": "", "channel": "phone"}, after=[])
+    first = Scripted({**ORGANISATION, **ORDERS}, after=[])
     run = interview(bank, policy, first, saves=saves)
 
     def stop(prompt: str) -> str:
-        if run.current is not None and run.current.field == "activity":
+        if run.current is not None and run.current.field == "monthly_volume":
             raise KeyboardInterrupt
         return Scripted.ask(first, prompt)
 
@@ -175,8 +175,8 @@ def test_resume_continues_at_the_first_unanswered_question(bank: Bank, policy: P
     assert not problems
     second = Scripted({**ORDERS}, after=["no", ""])
     resumed = interview(bank, policy, second, data=data).run()
-    assert second.asked[0] == "activity"
-    assert not {"name", "id", "channel", *ORGANISATION} & set(second.asked)
+    assert second.asked[0] == "monthly_volume"
+    assert not {"name", "id", "channel", "activity", *ORGANISATION} & set(second.asked)
     assert resumed["flows"][0]["id"] == "order-taking" and resumed["organisation"]["name"] == "Acme"
 
 
@@ -294,23 +294,25 @@ def run_ask(tmp_path: Path, lines: list[str], *args: str) -> subprocess.Complete
 
 
 def test_piped_answers_write_the_file_and_print_the_recommendation(tmp_path: Path) -> None:
-    lines = [*ORGANISATION.values(), "Order taking", "", "phone", "order taking", "12000", "4:00"] + [""] * 40
+    lines = [*ORGANISATION.values(), "phone", "order taking", "", "", "12000", "4:00"] + [""] * 40
     run = run_ask(tmp_path, lines)
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "answers.yaml").exists() and not (tmp_path / "answers.draft.yaml").exists()
     again = subprocess.run([str(ARBITRE), "recommend", "answers.yaml"], capture_output=True, text=True, cwd=tmp_path)
     assert run.stdout == again.stdout
+    flow = load_answers(tmp_path / "answers.yaml").flows[0]
+    assert (flow.name, flow.id) == ("Order taking (phone)", "order-taking-phone")  # suggested, taken with Enter
     assert "How many contacts does this flow receive in an average month?" in run.stderr
     assert "How many contacts" not in run.stdout  # the questions go to standard error
 
 
 def test_input_that_ends_early_leaves_a_draft_and_says_how_to_go_on(tmp_path: Path) -> None:
-    run = run_ask(tmp_path, [*ORGANISATION.values(), "Order taking"], "--lang", "fr")
+    run = run_ask(tmp_path, [*ORGANISATION.values(), "phone", "order taking", "Order taking"], "--lang", "fr")
     assert run.returncode == 2
     assert "arbitre ask --resume answers.draft.yaml --save answers.yaml --lang fr" in run.stderr
     draft = (tmp_path / "answers.draft.yaml").read_text(encoding="utf-8")
     assert 'name: "Order taking"' in draft and "# Comment appelez-vous ce flux ?" in draft
-    resumed = run_ask(tmp_path, ["", "phone", "order taking", "12000", "4:00"] + [""] * 40,
+    resumed = run_ask(tmp_path, ["", "12000", "4:00"] + [""] * 40,
                       "--resume", "answers.draft.yaml", "--lang", "fr")
     assert resumed.returncode == 0, resumed.stderr
     assert load_answers(tmp_path / "answers.yaml").flows[0].name == "Order taking"

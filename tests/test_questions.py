@@ -53,7 +53,7 @@ def _copy_with(tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
     (lambda d: d["flows"].append(dict(d["flows"][0], field="monthly_volumes")),
      "'monthly_volumes' is not a field of flows; did you mean 'monthly_volume'?"),
     (lambda d: d["flows"][2]["prompt"].pop("fr"), "flows[2].prompt.fr"),
-    (lambda d: d["flows"][2]["choices"].pop(), "the choices must list each of"),
+    (lambda d: d["flows"][0]["choices"].pop(), "the choices must list each of"),
     (lambda d: d["organisation"][0].update(kind="integer"), "does not fit 'name'"),
     (lambda d: d["messages"]["saved"].update(fr="Enregistré dans {chemin}."), "unknown placeholder {chemin}"),
     (lambda d: d["messages"].pop("review_title"), "the message 'review_title' is missing"),
