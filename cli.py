@@ -65,22 +65,64 @@ def main() -> None:
             stream.reconfigure(errors="replace")
 
 
+FORMATS = click.Choice(["text", "markdown", "json"])
+LANGS = click.Choice(["en", "fr"])
+
+
+def _overrides(pairs: tuple[str, ...], reasons: tuple[str, ...], known: list[str]) -> dict[str, dict[str, str]]:
+    """``--override ID=DECISION`` options with their ``--reason``: one reason for all, or one each."""
+    from engine.errors import UserError
+    from engine.models import Decision
+
+    if not pairs:
+        if reasons:
+            raise UserError("--reason is given without --override: say which flow's decision it overrides")
+        return {}
+    if not reasons or any(not r.strip() for r in reasons):
+        raise UserError("an override needs a reason: add --reason TEXT (it is kept beside the override)")
+    if len(reasons) not in (1, len(pairs)):
+        raise UserError(f"{len(pairs)} overrides and {len(reasons)} reasons: give one reason for all, or one each")
+    out: dict[str, dict[str, str]] = {}
+    options = [d.value for d in Decision]
+    for index, pair in enumerate(pairs):
+        flow_id, sep, decision = pair.partition("=")
+        if not sep or decision not in options:
+            raise UserError(f"--override {pair!r}: expected FLOW_ID=DECISION, the decision one of {', '.join(options)}")
+        if flow_id not in known:
+            raise UserError(f"--override {pair!r}: no flow with the id {flow_id!r}; the flows are: {', '.join(known)}")
+        if flow_id in out:
+            raise UserError(f"--override {pair!r}: the flow {flow_id!r} is overridden twice")
+        out[flow_id] = {"decision": decision, "reason": reasons[index if len(reasons) > 1 else 0].strip()}
+    return out
+
+
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
-              show_default=True, help="Output format.")
-@click.option("--lang", type=click.Choice(["en", "fr"]), default="en", show_default=True,
-              help="Language of the explanation.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
+@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the explanation.")
 @click.option("--flow", "flow_id", metavar="ID", help="Only this flow.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file instead of the screen.")
 @click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
               default=DEFAULT_POLICY, show_default="the bundled rules/", help="Policy directory.")
+@click.option("--audit", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write an audit record (JSON) here, for `arbitre explain`.")
+@click.option("--override", "overrides", metavar="FLOW_ID=DECISION", multiple=True,
+              help="A person's decision for a flow, kept beside the engine's (needs --reason). Repeatable.")
+@click.option("--reason", "reasons", metavar="TEXT", multiple=True,
+              help="Why the decision is overridden: once for all overrides, or once for each.")
+@click.option("--tipping-points/--no-tipping-points", "tipping", default=None,
+              help="The nearest answers that would change each decision (default: on for text and markdown).")
+@click.option("--detail", type=click.Choice(["normal", "full"]), default="normal", show_default=True,
+              help="full: every fired rule with its file, line and rationale.")
 @reports_errors
-def recommend(file: Path, fmt: str, lang: str, flow_id: str | None, out: Path | None, policy_dir: Path) -> None:
+def recommend(file: Path, fmt: str, lang: str, flow_id: str | None, out: Path | None, policy_dir: Path,
+              audit: Path | None, overrides: tuple[str, ...], reasons: tuple[str, ...], tipping: bool | None,
+              detail: str) -> None:
     """Recommend, flow by flow, for the answers in FILE (YAML or JSON)."""
     from engine.files import write_atomic
 
-    text = _recommendation(file, fmt, lang, flow_id, policy_dir)
+    text = _recommendation(file, fmt, lang, flow_id, policy_dir, audit=audit, overrides=overrides,
+                           reasons=reasons, tipping=tipping, detail=detail)
     if out is None:
         click.echo(text, nl=False)
     else:
@@ -88,24 +130,105 @@ def recommend(file: Path, fmt: str, lang: str, flow_id: str | None, out: Path | 
         click.echo(f"wrote {out}", err=True)
 
 
-def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy_dir: Path) -> str:
+def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy_dir: Path, *,
+                    audit: Path | None = None, overrides: tuple[str, ...] = (), reasons: tuple[str, ...] = (),
+                    tipping: bool | None = None, detail: str = "normal") -> str:
     """The recommendation for an answers file, rendered: what ``arbitre recommend`` prints."""
+    import json
+
     from engine.answers import load_answers
     from engine.errors import UserError
+    from engine.files import write_atomic
     from engine.policy import load_policy
     from engine.recommend import recommend as run_recommend
-    from explanations.render import render
+    from explanations.render import LANGS as ALL_LANGS
+    from explanations.render import document, render_document
 
     answers = load_answers(file)
-    if flow_id is not None and flow_id not in {f.id for f in answers.flows}:
-        known = ", ".join(f.id for f in answers.flows)
-        raise UserError(f"--flow {flow_id!r}: no flow with that id in {file}; the flows are: {known}")
+    known = [f.id for f in answers.flows]
+    if flow_id is not None and flow_id not in known:
+        raise UserError(f"--flow {flow_id!r}: no flow with that id in {file}; the flows are: {', '.join(known)}")
+    chosen = _overrides(overrides, reasons, known)
     policy = load_policy(policy_dir)
     # What is loaded now lives until the end: the cyclic collector need not scan it again and
     # again while every flow is evaluated (a large file runs markedly faster).
     gc.freeze()
     result = run_recommend(answers, policy, only=flow_id)
-    return render(result, policy, fmt, lang)  # type: ignore[arg-type]
+    if tipping is None:
+        tipping = fmt != "json"
+    if audit is not None:
+        from engine.audit import new_record
+
+        doc = document(result, policy, ALL_LANGS, findings_text=True, tipping=True, overrides=chosen)
+        record = new_record(policy=policy, source=file, answers=answers.model_dump(mode="json"),
+                            organisation=doc.organisation, flows=doc.flows)
+        write_atomic(audit, json.dumps(record, ensure_ascii=False, indent=1) + "\n")
+        click.echo(f"wrote the audit record {audit}", err=True)
+        if not tipping:
+            for entry in doc.flows:
+                entry["tipping_points"] = None
+    else:
+        doc = document(result, policy, (lang,), findings_text=fmt != "json", tipping=tipping, overrides=chosen)
+    return render_document(doc, fmt, lang, detail)  # type: ignore[arg-type]
+
+
+@main.command()
+@click.argument("record_file", metavar="RECORD", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--flow", "flow_id", metavar="ID", help="Only this flow.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
+@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the explanation.")
+@click.option("--detail", type=click.Choice(["normal", "full"]), default="normal", show_default=True,
+              help="full: every fired rule with its file, line and rationale.")
+@click.option("--verify", is_flag=True,
+              help="Evaluate the recorded answers with the current policy: exit 3 if a decision changed.")
+@click.option("--why-not", "why_not", type=click.Choice(["outsource", "hybrid", "keep_internal"]),
+              help="With --flow: the rules that would have supported this option, and what each lacked.")
+@click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=DEFAULT_POLICY, show_default="the bundled rules/", help="Policy for --verify.")
+@reports_errors
+def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail: str, verify: bool,
+            why_not: str | None, policy_dir: Path) -> None:
+    """Explain again from an audit RECORD alone, without the policy files.
+
+    The record's digest is checked first: a record changed by hand is reported (exit 2).
+    """
+    import json
+
+    from engine import audit
+    from engine.errors import UserError
+    from engine.models import Decision
+    from explanations.render import Document, render_document, render_verify, render_why_not
+
+    record = audit.load_record(record_file)
+    known = [f.id for f in record.flows]
+    if flow_id is not None and flow_id not in known:
+        raise UserError(f"--flow {flow_id!r}: no flow with that id in the record; the flows are: {', '.join(known)}")
+    language = "fr" if lang == "fr" else "en"
+    if verify and why_not:
+        raise UserError("--verify and --why-not answer different questions: give one of them")
+    if verify:
+        from engine.policy import load_policy
+
+        checked = audit.verify(record, load_policy(policy_dir))
+        if flow_id is not None:
+            checked["changed"] = [c for c in checked["changed"] if c["flow"] == flow_id]
+            checked["flows"] = 1
+        click.echo(json.dumps(checked, ensure_ascii=False, indent=1) if fmt == "json"
+                   else render_verify(checked, language), nl=fmt == "json")
+        sys.exit(3 if checked["changed"] else 0)
+    if why_not:
+        if flow_id is None:
+            raise UserError(f"--why-not {why_not} needs --flow ID; the flows are: {', '.join(known)}")
+        data = audit.why_not(record, flow_id, Decision(why_not))
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1) if fmt == "json"
+                   else render_why_not(data, language), nl=fmt == "json")
+        return
+    flows = [f.model_dump(mode="json") for f in record.flows if flow_id is None or f.id == flow_id]
+    doc = Document(organisation=record.organisation,
+                   policy={"name": record.policy.name, "version": record.policy.version,
+                           "digest": record.policy.digest},
+                   cost_model=dict(record.policy.cost_model), flows=flows)
+    click.echo(render_document(doc, fmt, language, detail), nl=False)  # type: ignore[arg-type]
 
 
 class TerminalConsole:

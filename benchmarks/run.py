@@ -14,7 +14,7 @@ figures obtained that way are marked in the report.
 
 Sections:
   a. the whole pipeline in one process (validate a parsed document, costs,
-     engine, decision, JSON result via ``explanations.render.to_json``) at
+     engine, decision, JSON result via ``explanations.render.recommendation_json``) at
      1,000 and 10,000 flows, each stage timed, so the same run also gives the
      pipeline without rendering; memory in batch (ru_maxrss growth: the batch
      keeps every result, so it grows with the flows) and streamed flow by flow
@@ -97,12 +97,12 @@ def _warm_up(policy: Any) -> None:
     """Compile and register the policy, compile the templates: paid once per process, not per flow."""
     from engine.answers import validate_answers
     from engine.recommend import recommend
-    from explanations.render import to_json
+    from explanations.render import recommendation_json
 
     from engine.load import Document
 
     warm = Document("warm-up.yaml", generate_answers(100, SEED + 1), {})
-    to_json(recommend(validate_answers(warm), policy), policy)
+    recommendation_json(recommend(validate_answers(warm), policy), policy)
 
 
 # --------------------------------------------------------------------------- children (one process each)
@@ -116,7 +116,7 @@ def child_pipeline(n: int) -> dict[str, Any]:
     """
     from engine.answers import validate_answers
     from engine.recommend import recommend
-    from explanations.render import to_json
+    from explanations.render import recommendation_json
 
     policy = _policy()
     _warm_up(policy)
@@ -130,7 +130,7 @@ def child_pipeline(n: int) -> dict[str, Any]:
     rec = recommend(answers, policy)
     recommended = time.perf_counter()
     maxrss_recommended = _maxrss_bytes()
-    out = to_json(rec, policy)
+    out = recommendation_json(rec, policy)
     end = time.perf_counter()
     maxrss_after, rss_after = _maxrss_bytes(), _rss_bytes()
     assert len(out["flows"]) == n
@@ -179,7 +179,7 @@ def child_stream(n: int, checkpoints: list[int]) -> dict[str, Any]:
     from engine.answers import validate_answers
     from engine.models import resolve
     from engine.recommend import Recommendation, evaluate_flow
-    from explanations.render import to_json
+    from explanations.render import recommendation_json
 
     policy = _policy()
     _warm_up(policy)
@@ -196,7 +196,7 @@ def child_stream(n: int, checkpoints: list[int]) -> dict[str, Any]:
         result = evaluate_flow(flow_inputs, policy)
         rec = Recommendation(policy_name=policy.name, policy_version=policy.version,
                              policy_digest=policy.digest, answers=answers, flows=(result,))
-        to_json(rec, policy)
+        recommendation_json(rec, policy)
         if index in checkpoints:
             gc.collect()
             if tracemalloc.is_tracing():
@@ -301,7 +301,8 @@ _ENTRY_POINTS = {
     "engine.run.Engine.evaluate": ("engine/run.py", "evaluate"),
     "engine.decide.decide": ("engine/decide.py", "decide"),
     "explanations.render.to_json": ("explanations/render.py", "to_json"),
-    "explanations.render.flow_view": ("explanations/render.py", "flow_view"),
+    "explanations.render.flow_entry": ("explanations/render.py", "flow_entry"),
+    "explanations.render.view_of": ("explanations/render.py", "view_of"),
     "explanations.render.render_flow_summary": ("explanations/render.py", "render_flow_summary"),
 }
 
@@ -324,7 +325,7 @@ def child_profile(n: int) -> dict[str, Any]:
 
     from engine.answers import validate_answers
     from engine.recommend import recommend
-    from explanations.render import to_json
+    from explanations.render import recommendation_json
 
     policy = _policy()
     _warm_up(policy)
@@ -332,7 +333,7 @@ def child_profile(n: int) -> dict[str, Any]:
     profiler = cProfile.Profile()
     start = time.perf_counter()
     profiler.enable()
-    to_json(recommend(validate_answers(doc), policy), policy)
+    recommendation_json(recommend(validate_answers(doc), policy), policy)
     profiler.disable()
     wall = time.perf_counter() - start
     summary = summarise_profile(pstats.Stats(profiler))

@@ -254,3 +254,46 @@ def holds(cond: Condition, facts: dict[str, Any], params: dict[str, Any] | None 
         return False
     operand = (params or {})[cond.param] if cond.param is not None else cond.value
     return _compare(cond.op, actual, operand)
+
+
+def _describe(cond: Comparison, facts: dict[str, Any], params: dict[str, Any] | None) -> dict[str, Any]:
+    return {"fact": cond.fact, "op": cond.op, "value": cond.value, "param": cond.param,
+            "threshold": (params or {}).get(cond.param) if cond.param is not None else cond.value,
+            "actual": facts.get(cond.fact), "negated": False}
+
+
+def _holding(cond: Condition, facts: dict[str, Any], params: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A comparison inside ``cond`` that holds and makes it hold (for a failed ``not``)."""
+    if isinstance(cond, Comparison):
+        return _describe(cond, facts, params) if holds(cond, facts, params) else None
+    if isinstance(cond, (AllOf, AnyOf)):
+        for sub in cond.all if isinstance(cond, AllOf) else cond.any:
+            found = _holding(sub, facts, params)
+            if found is not None:
+                return found
+        return None
+    failed = first_failure(cond.not_, facts, params)
+    return None if failed is None else {**failed, "negated": not failed["negated"]}
+
+
+def first_failure(cond: Condition, facts: dict[str, Any], params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Why ``cond`` does not hold of ``facts``: the first comparison that fails (``all``), the first
+    alternative's failure and how many there were (``any``), or the comparison a ``not`` found true
+    (``negated``); None when it holds. Each says the fact, the operator, the value or parameter (and
+    its value, ``threshold``) and the actual value (None when unknown)."""
+    if holds(cond, facts, params):
+        return None
+    if isinstance(cond, Comparison):
+        return _describe(cond, facts, params)
+    if isinstance(cond, AllOf):
+        for sub in cond.all:
+            failed = first_failure(sub, facts, params)
+            if failed is not None:
+                return failed
+    if isinstance(cond, AnyOf):
+        failed = first_failure(cond.any[0], facts, params)
+        return None if failed is None else {**failed, "alternatives": len(cond.any)}
+    if isinstance(cond, NotOf):
+        found = _holding(cond.not_, facts, params)
+        return None if found is None else {**found, "negated": True}
+    return None

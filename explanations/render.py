@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -185,75 +186,189 @@ def _points(value: float, lang: Lang) -> str:
     return str(labels(lang)["points"]["one" if singular else "many"])
 
 
-def flow_view(result: FlowResult, policy: Policy, lang: Lang, findings_text: bool = True) -> dict[str, Any]:
-    """Everything a template shows about one flow, computed once (the texts of the findings, rules
-    that only derive facts, only where they are shown: not in JSON)."""
-    texts = rule_texts(policy, lang)
-    words = labels(lang)
+def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LANGS, findings_text: bool = True,
+               tipping: bool = False) -> dict[str, Any]:
+    """One flow's recommendation as plain data: what an audit record keeps of it, and all an
+    explanation shows (rule texts rendered in ``langs``), so that an explanation can be rendered
+    again from the record alone, with no policy. The texts of findings (rules that only derive
+    facts) are left out when not shown (``findings_text=False``: JSON)."""
     verdict = result.verdict
     facts = {**result.facts, **result.derived}
-    decision = verdict.decision
-    reasons: list[dict[str, Any]] = []
-    against: list[dict[str, Any]] = []
-    findings: list[dict[str, Any]] = []
     votes_of: dict[str, list[Vote]] = {}
     for vote in verdict.votes:
         votes_of.setdefault(vote.rule_id, []).append(vote)
-    for firing in result.firings:
-        rule = policy.rule(firing.rule_id).rule
+    firings = []
+    for order, firing in enumerate(result.firings, 1):
+        placed = policy.rule(firing.rule_id)
+        rule = placed.rule
         votes = votes_of.get(rule.id, [])
         finding = not votes and not rule.then.veto
-        text = texts.render(rule.id, "explain", facts) if findings_text or not finding else ""
-        entry = {"rule": rule.id, "title": rule.title, "text": text, "matched": firing.matched}
-        for vote in votes:
-            item = {**entry, "option": vote.option.value, "weight": vote.weight,
-                    "option_label": words["decisions"][vote.option.value]}
-            (reasons if vote.option is decision else against).append(item)
-        if finding:
-            findings.append(entry)
-    reasons.sort(key=lambda r: -r["weight"])
-    against.sort(key=lambda r: -r["weight"])
-    vetoes = [{"option": o.value, "option_label": words["decisions"][o.value], "rules": list(r),
-               "texts": [texts.render(rid, "explain", facts) for rid in r]}
-              for o, r in verdict.vetoes.items()]
-    conditions = [{"id": c.id, "rule": c.rule_id, "text": texts.render(c.rule_id, "condition", facts)}
-                  for c in verdict.conditions]
-    changes = [words["without_rule"].format(rule=rid, title=policy.rule(rid).rule.title,
-                                            decision=words["decisions"][new.value])
-               for rid, new in pivots(verdict, result.firings, policy)]
-    if verdict.runner_up is not None and verdict.margin == 0:
-        balance = words["tipped_tie"].format(
-            winner=words["decisions"][decision.value].capitalize(),
-            runner=words["decisions"][verdict.runner_up.value], score=number(verdict.scores[decision], 0, lang),
-            points=_points(verdict.scores[decision], lang))
-    elif verdict.runner_up is not None:
-        balance = words["tipped_winner"].format(
-            winner=words["decisions"][decision.value].capitalize(),
-            runner=words["decisions"][verdict.runner_up.value], margin=number(verdict.margin, 0, lang),
-            points=_points(verdict.margin, lang))
-    else:
-        balance = words["tipped_only"].format(winner=words["decisions"][decision.value].capitalize())
-    costs = result.costs
+        shown = findings_text or not finding
+        firings.append({
+            "order": order, "rule": rule.id, "title": rule.title, "file": _relative(placed.file, policy),
+            "line": placed.line, "stratum": placed.stratum, "rationale": rule.rationale,
+            "matched": firing.matched,
+            "derive": list(rule.then.derive), "votes": [{"option": v.option.value, "weight": v.weight} for v in votes],
+            "veto": [o.value for o in rule.then.veto], "split": [s.value for s in rule.then.split],
+            "condition": rule.then.condition.id if rule.then.condition is not None else None,
+            "text": {lang: rule_texts(policy, lang).render(rule.id, "explain", facts) if shown else ""
+                     for lang in langs},
+        })
     quote = result.inputs.flow.vendor_quote
-    a = policy.costs
-    return {
+    entry: dict[str, Any] = {
         "id": result.id,
         "name": result.name,
-        "channel": value_label(result.inputs.flow.channel.value, lang),
+        "channel": result.inputs.flow.channel.value,
         "activity": result.inputs.flow.activity.value,
         "monthly_volume": result.inputs.flow.monthly_volume,
         "currency": result.inputs.organisation.currency,
-        "decision": decision.value,
-        "decision_label": words["decisions"][decision.value],
+        "decision": verdict.decision.value,
         "split": [s.value for s in verdict.split],
-        "split_labels": [words["splits"][s.value] for s in verdict.split],
-        "scores": [{"option": o.value, "label": words["decisions"][o.value], "score": verdict.scores[o]}
-                   for o in Decision],
-        "score_text": ", ".join(f"{words['decisions'][o.value]} {_score(verdict.scores[o], lang)}" for o in Decision),
+        "scores": {o.value: verdict.scores[o] for o in Decision},
         "confidence": verdict.confidence,
-        "confidence_label": words["confidence"][verdict.confidence],
         "margin": verdict.margin,
+        "runner_up": verdict.runner_up.value if verdict.runner_up is not None else None,
         "all_vetoed": verdict.all_vetoed,
+        "vetoes": {o.value: list(r) for o, r in verdict.vetoes.items()},
+        "firings": firings,
+        "conditions": [{"id": c.id, "rule": c.rule_id,
+                        "text": {lang: rule_texts(policy, lang).render(c.rule_id, "condition", facts) for lang in langs}}
+                       for c in verdict.conditions],
+        "pivots": [{"rule": rid, "title": policy.rule(rid).rule.title, "decision": new.value}
+                   for rid, new in pivots(verdict, result.firings, policy)],
+        "metrics": result.costs.model_dump(),
+        "quote": None if quote is None else {"form": quote.form, "amount": quote.amount},
+        "facts": result.facts,
+        "derived_facts": sorted(name for name, value in result.derived.items() if value),
+        "defaults_used": list(result.inputs.defaults_used),
+        "tipping_points": None,
+        "override": None,
+    }
+    if tipping:
+        entry["tipping_points"] = tipping_entry(result, policy)
+    return entry
+
+
+def tipping_entry(result: FlowResult, policy: Policy) -> dict[str, Any]:
+    """The flow's tipping points as plain data."""
+    from engine.tipping import tipping_points
+
+    found = tipping_points(result.inputs, policy, (result.verdict.decision, result.verdict.split))
+    return {
+        "points": [{"field": p.field, "direction": p.direction, "current": p.current, "value": p.value,
+                    "unchanged_at": p.unchanged_at, "decision": p.decision.value, "split": [s.value for s in p.split]}
+                   for p in found.points],
+        "flips": [{"field": f.field, "current": f.current, "value": f.value, "decision": f.decision.value,
+                   "split": [s.value for s in f.split]} for f in found.flips],
+    }
+
+
+def _relative(file: str, policy: Policy) -> str:
+    """A rule file's path as the policy names it (``economics.yaml``), not where it lies on this machine."""
+    path = Path(file)
+    try:
+        return str(path.resolve().relative_to(policy.root.resolve()))
+    except ValueError:
+        return file
+
+
+def _decision_words(decision: str, split: list[str], words: dict[str, Any]) -> str:
+    text = str(words["decisions"][decision])
+    return f"{text} ({', '.join(words['splits'][s] for s in split)})" if split else text
+
+
+def _tip_value(field: str, value: float, currency: str, lang: Lang) -> str:
+    if field in ("loaded_hourly_cost", "vendor_quote"):
+        return money(value, currency, lang)
+    digits = 0 if field in ("monthly_volume", "coverage_hours_needed", "aht_seconds") else (
+        0 if float(value).is_integer() else 2)
+    return number(value, digits, lang)
+
+
+def tipping_sentences(entry: dict[str, Any], lang: Lang) -> list[str]:
+    """The tipping points of a flow in words: 'would become hybrid if the monthly volume rose above 5,000'."""
+    tips = entry.get("tipping_points")
+    if tips is None:
+        return []
+    words = labels(lang)
+    out = []
+    for point in tips["points"]:
+        key = "tip_below" if point["direction"] == "below" else "tip_above"
+        field = words["fields"][point["field"]]
+        out.append(str(words[key]).format(
+            decision=_decision_words(point["decision"], point["split"], words), field=field,
+            value=_tip_value(point["field"], point["unchanged_at"], entry["currency"], lang)))
+    for flip in tips["flips"]:
+        decision = _decision_words(flip["decision"], flip["split"], words)
+        field = words["fields"][flip["field"]]
+        if isinstance(flip["value"], bool):
+            key = "tip_flag_on" if flip["value"] else "tip_flag_off"
+            out.append(str(words[key]).format(decision=decision, field=field))
+        else:
+            out.append(str(words["tip_flip"]).format(decision=decision, field=field,
+                                                      value=value_label(flip["value"], lang)))
+    return out
+
+
+def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> dict[str, Any]:
+    """Everything a template shows about one flow, from its entry (``flow_entry`` or an audit record)."""
+    words = labels(lang)
+    decision = entry["decision"]
+    reasons: list[dict[str, Any]] = []
+    against: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = []
+    text_of: dict[str, str] = {}
+    for firing in entry["firings"]:
+        text = firing["text"].get(lang, "")
+        text_of[firing["rule"]] = text
+        item = {"rule": firing["rule"], "title": firing["title"], "text": text, "matched": firing["matched"],
+                "file": firing["file"], "line": firing["line"], "rationale": firing["rationale"]}
+        for vote in firing["votes"]:
+            voted = {**item, "option": vote["option"], "weight": vote["weight"],
+                     "option_label": words["decisions"][vote["option"]]}
+            (reasons if vote["option"] == decision else against).append(voted)
+        if not firing["votes"] and not firing["veto"]:
+            findings.append(item)
+    reasons.sort(key=lambda r: -r["weight"])
+    against.sort(key=lambda r: -r["weight"])
+    vetoes = [{"option": o, "option_label": words["decisions"][o], "rules": list(r),
+               "texts": [text_of.get(rid, "") for rid in r]}
+              for o, r in entry["vetoes"].items()]
+    conditions = [{"id": c["id"], "rule": c["rule"], "text": c["text"].get(lang, "")} for c in entry["conditions"]]
+    changes = [words["without_rule"].format(rule=p["rule"], title=p["title"], decision=words["decisions"][p["decision"]])
+               for p in entry["pivots"]]
+    scores = entry["scores"]
+    runner, margin = entry["runner_up"], entry["margin"]
+    if runner is not None and margin == 0:
+        balance = words["tipped_tie"].format(
+            winner=words["decisions"][decision].capitalize(), runner=words["decisions"][runner],
+            score=number(scores[decision], 0, lang), points=_points(scores[decision], lang))
+    elif runner is not None:
+        balance = words["tipped_winner"].format(
+            winner=words["decisions"][decision].capitalize(), runner=words["decisions"][runner],
+            margin=number(margin, 0, lang), points=_points(margin, lang))
+    else:
+        balance = words["tipped_only"].format(winner=words["decisions"][decision].capitalize())
+    quote = entry["quote"]
+    override = entry.get("override")
+    return {
+        "id": entry["id"],
+        "name": entry["name"],
+        "channel": value_label(entry["channel"], lang),
+        "activity": entry["activity"],
+        "monthly_volume": entry["monthly_volume"],
+        "currency": entry["currency"],
+        "decision": decision,
+        "decision_label": words["decisions"][decision],
+        "split": entry["split"],
+        "split_labels": [words["splits"][s] for s in entry["split"]],
+        "scores": [{"option": o.value, "label": words["decisions"][o.value], "score": scores[o.value]}
+                   for o in Decision],
+        "score_text": ", ".join(f"{words['decisions'][o.value]} {_score(scores[o.value], lang)}" for o in Decision),
+        "confidence": entry["confidence"],
+        "confidence_label": words["confidence"][entry["confidence"]],
+        "margin": margin,
+        "all_vetoed": entry["all_vetoed"],
         "reasons": reasons,
         "against": against,
         "findings": findings,
@@ -261,32 +376,57 @@ def flow_view(result: FlowResult, policy: Policy, lang: Lang, findings_text: boo
         "conditions": conditions,
         "balance": balance,
         "changes": changes,
-        "costs": costs.model_dump(),
-        "quote": None if quote is None else {"form": quote.form, "amount": quote.amount,
-                                             "label": words[quote.form]},
-        "defaults_used": list(result.inputs.defaults_used),
-        "cost_assumptions": _cost_assumptions(policy, lang),
-        "overhead_pct": a.provider_overhead * 100,
+        "tipping": tipping_sentences(entry, lang) if entry.get("tipping_points") is not None else None,
+        "override": None if override is None else {
+            "decision": override["decision"], "label": words["decisions"][override["decision"]],
+            "reason": override["reason"],
+            "text": words["override_text"].format(
+                final=words["decisions"][override["decision"]].capitalize(),
+                engine=_decision_words(decision, entry["split"], words), reason=override["reason"])},
+        "final_decision": override["decision"] if override else decision,
+        "costs": entry["metrics"],
+        "quote": None if quote is None else {**quote, "label": words[quote["form"]]},
+        "defaults_used": entry["defaults_used"],
+        "cost_assumptions": _cost_assumptions(tuple(sorted(cost_model.items())), lang),
+        "overhead_pct": cost_model["provider_overhead"] * 100,
     }
 
 
 @functools.lru_cache(maxsize=16)
-def _cost_assumptions(policy: Policy, lang: Lang) -> str:
+def _cost_assumptions(cost_model: tuple[tuple[str, Any], ...], lang: Lang) -> str:
     """The policy's main cost assumptions in one sentence."""
-    a = policy.costs
+    a = dict(cost_model)
     return str(labels(lang)["cost_assumptions_text"]).format(
-        sl=number(a.service_level_target * 100, 0, lang), sec=number(a.service_level_seconds, 0, lang),
-        occ=number(a.max_occupancy * 100, 0, lang), shr=number(a.shrinkage * 100, 0, lang),
-        paid=number(a.paid_hours_per_fte_month, 1, lang), repl=number(a.replacement_cost_hours, 0, lang))
+        sl=number(a["service_level_target"] * 100, 0, lang), sec=number(a["service_level_seconds"], 0, lang),
+        occ=number(a["max_occupancy"] * 100, 0, lang), shr=number(a["shrinkage"] * 100, 0, lang),
+        paid=number(a["paid_hours_per_fte_month"], 1, lang), repl=number(a["replacement_cost_hours"], 0, lang))
 
 
-def _context(rec: Recommendation, policy: Policy, lang: Lang) -> dict[str, Any]:
-    return {
-        "L": labels(lang),
-        "organisation": rec.answers.organisation.name,
-        "policy": {"name": rec.policy_name, "version": rec.policy_version, "digest": rec.policy_digest},
-        "flows": [flow_view(flow, policy, lang) for flow in rec.flows],
-    }
+Detail = Literal["normal", "full"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """What a whole explanation shows, whether from a fresh recommendation or from an audit record."""
+
+    organisation: str
+    policy: dict[str, str]
+    cost_model: dict[str, Any]
+    flows: list[dict[str, Any]]  # flow entries
+
+
+def document(rec: Recommendation, policy: Policy, langs: tuple[Lang, ...], findings_text: bool = True,
+             tipping: bool = False, overrides: dict[str, dict[str, str]] | None = None) -> Document:
+    """A recommendation as plain data, ready to render or to keep in an audit record."""
+    flows = []
+    for result in rec.flows:
+        entry = flow_entry(result, policy, langs, findings_text, tipping)
+        if overrides and result.id in overrides:
+            entry["override"] = overrides[result.id]
+        flows.append(entry)
+    return Document(organisation=rec.answers.organisation.name,
+                    policy={"name": rec.policy_name, "version": rec.policy_version, "digest": rec.policy_digest},
+                    cost_model=policy.costs.model_dump(), flows=flows)
 
 
 def render_flow_summary(view: dict[str, Any], lang: Lang) -> str:
@@ -295,11 +435,25 @@ def render_flow_summary(view: dict[str, Any], lang: Lang) -> str:
     return str(environment(lang).get_template("flow.short.j2").render(flow=view, L=labels(lang))).strip()
 
 
-def render(rec: Recommendation, policy: Policy, fmt: Format = "text", lang: Lang = "en") -> str:
+def render(rec: Recommendation, policy: Policy, fmt: Format = "text", lang: Lang = "en",
+           tipping: bool = False, detail: Detail = "normal",
+           overrides: dict[str, dict[str, str]] | None = None) -> str:
     """The whole recommendation in one format and language."""
+    doc = document(rec, policy, (lang,), findings_text=fmt != "json", tipping=tipping, overrides=overrides)
+    return render_document(doc, fmt, lang, detail)
+
+
+def render_document(doc: Document, fmt: Format = "text", lang: Lang = "en", detail: Detail = "normal") -> str:
+    """An explanation of a ``Document`` in one format and language."""
     if fmt == "json":
-        return dump_json(to_json(rec, policy, lang))
-    context = _context(rec, policy, lang)
+        return dump_json(to_json(doc, lang))
+    context = {
+        "L": labels(lang),
+        "organisation": doc.organisation,
+        "policy": doc.policy,
+        "detail": detail,
+        "flows": [view_of(entry, lang, doc.cost_model) for entry in doc.flows],
+    }
     name = "recommendation.txt.j2" if fmt == "text" else "recommendation.md.j2"
     return str(environment(lang).get_template(name).render(context))
 
@@ -315,33 +469,124 @@ def dump_json(document: dict[str, Any]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def to_json(rec: Recommendation, policy: Policy, lang: Lang = "en") -> dict[str, Any]:
+def to_json(doc: Document, lang: Lang = "en") -> dict[str, Any]:
     """The recommendation as the JSON contract of docs/domain.md, plus metrics and assumptions."""
     flows = []
-    for result in rec.flows:
-        view = flow_view(result, policy, lang, findings_text=False)
-        verdict = result.verdict
-        flows.append({
-            "id": result.id,
-            "name": result.name,
-            "decision": verdict.decision.value,
-            "split": [s.value for s in verdict.split],
-            "scores": {o.value: verdict.scores[o] for o in Decision},
-            "confidence": verdict.confidence,
-            "margin": verdict.margin,
-            "fired_rules": [f.rule_id for f in result.firings],
-            "vetoes": {o.value: list(r) for o, r in verdict.vetoes.items()},
+    for entry in doc.flows:
+        view = view_of(entry, lang, doc.cost_model)
+        item = {
+            "id": entry["id"],
+            "name": entry["name"],
+            "decision": entry["decision"],
+            "split": entry["split"],
+            "scores": entry["scores"],
+            "confidence": entry["confidence"],
+            "margin": entry["margin"],
+            "fired_rules": [f["rule"] for f in entry["firings"]],
+            "vetoes": entry["vetoes"],
             "reasons": [{"rule": r["rule"], "option": r["option"], "weight": r["weight"], "text": r["text"]}
                         for r in view["reasons"] + view["against"]],
             "conditions": [{"id": c["id"], "rule": c["rule"], "text": c["text"]} for c in view["conditions"]],
-            "metrics": view["costs"],
-            "derived_facts": sorted(name for name, value in result.derived.items() if value),
-            "assumptions": {"defaults_used": list(result.inputs.defaults_used),
-                            "cost_model": {name: p for name, p in policy.costs.model_dump().items()}},
+            "metrics": entry["metrics"],
+            "derived_facts": entry["derived_facts"],
+            "assumptions": {"defaults_used": entry["defaults_used"], "cost_model": doc.cost_model},
             "explanation": render_flow_summary(view, lang),
-        })
-    return {
-        "policy": {"name": rec.policy_name, "version": rec.policy_version, "digest": rec.policy_digest},
-        "organisation": rec.answers.organisation.name,
-        "flows": flows,
-    }
+        }
+        if entry.get("tipping_points") is not None:
+            item["tipping_points"] = {**entry["tipping_points"], "text": view["tipping"] or []}
+        if entry.get("override") is not None:
+            item["override"] = entry["override"]
+        flows.append(item)
+    return {"policy": doc.policy, "organisation": doc.organisation, "flows": flows}
+
+
+def recommendation_json(rec: Recommendation, policy: Policy, lang: Lang = "en", tipping: bool = False) -> dict[str, Any]:
+    """``to_json`` of a fresh recommendation (texts in one language, findings' texts left out)."""
+    return to_json(document(rec, policy, (lang,), findings_text=False, tipping=tipping), lang)
+
+
+def _operand(value: Any, lang: Lang) -> str:
+    if value is None:
+        return str(labels(lang)["unknown"])
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return number(value, 0 if float(value).is_integer() else 2, lang)
+    if isinstance(value, list):
+        return "[" + ", ".join(_operand(v, lang) for v in value) + "]"
+    return str(value)
+
+
+def _failure(failed: dict[str, Any], lang: Lang) -> str:
+    """A failed comparison: 'monthly_volume ge 5,000 (parameter massive_volume_min); actual: 300'."""
+    words = labels(lang)
+    operand = "" if failed["op"] in ("known", "unknown", "empty", "not_empty") else " " + _operand(failed["threshold"], lang)
+    param = f" ({words['parameter']} {failed['param']})" if failed.get("param") else ""
+    text = f"{failed['fact']} {failed['op']}{operand}{param}"
+    if failed.get("negated"):
+        text = f"{words['negated']} ({text})"
+    text += f"{words['semicolon']}{words['actual']}{words['colon']}{_operand(failed['actual'], lang)}"
+    if failed.get("alternatives"):
+        text += f" ({words['alternatives'].format(n=failed['alternatives'])})"
+    return text
+
+
+def render_why_not(data: dict[str, Any], lang: Lang = "en") -> str:
+    """``engine.audit.why_not`` as text."""
+    words = labels(lang)
+    option = _decision_words(data["option"], [], words)
+    lines = [wrap(words["why_not_title"].format(option=option, name=data["name"], id=data["flow"]))]
+    scores = ", ".join(f"{words['decisions'][o]} {_score(s, lang)}" for o, s in data["scores"].items())
+    lines.append(wrap(words["decided"].format(decision=_decision_words(data["decision"], data["split"], words),
+                                              scores=scores), indent="  ", first="  "))
+    if data.get("override"):
+        override = data["override"]
+        lines.append(wrap(f"{words['override']}{words['colon']}{words['decisions'][override['decision']]}"
+                          f" - {override['reason']}", indent="    ", first="  "))
+    if data["option"] == data["decision"]:
+        lines.append(wrap(words["is_decision"].format(option=option.capitalize()), indent="  ", first="  "))
+    for veto in data["vetoes"]:
+        text = veto["text"].get(lang, "")
+        lines.append(wrap(f"{words['vetoed_by']} {veto['rule']}{words['colon']}{text}", indent="    ", first="  "))
+    if data["needs_split"]:
+        lines.append(wrap(words["needs_split"], indent="  ", first="  "))
+    lines.append("")
+    if not data["rules"]:
+        lines.append(wrap(words["no_supporting"].format(option=option), indent="  ", first="  "))
+    else:
+        lines.append(f"  {words['supporting'].format(option=option)}")
+        for rule in data["rules"]:
+            gives = f"+{_score(rule['weight'], lang)}" if rule["weight"] is not None else ""
+            if rule["split"]:
+                gives = (gives + " " if gives else "") + ", ".join(words["splits"][s] for s in rule["split"])
+            head = f"{rule['rule']} {rule['title']} ({rule['file']}:{rule['line']}{words['semicolon']}{gives})"
+            if rule["fired"]:
+                lines.append(wrap(f"{head}{words['colon']}{words['fired']}", indent="      ", first="    "))
+            else:
+                lines.append(wrap(f"{head}{words['colon']}{words['did_not_fire']}", indent="      ", first="    "))
+                if rule["failed"] is not None:
+                    lines.append(wrap(_failure(rule["failed"], lang), indent="        ", first="      "))
+    return "\n".join(lines) + "\n"
+
+
+def render_verify(data: dict[str, Any], lang: Lang = "en") -> str:
+    """``engine.audit.verify`` as text."""
+    words = labels(lang)
+    now, then = data["policy_now"], data["policy_then"]
+    lines = []
+    if not data["changed"]:
+        lines.append(wrap(words["verify_same"].format(n=data["flows"], root=now["root"], name=now["name"],
+                                                      version=now["version"])))
+        if now["digest"] != then["digest"]:
+            lines.append(wrap(words["verify_policy_changed"].format(then=then["digest"][:19], now=now["digest"][:19])))
+        return "\n".join(lines) + "\n"
+    lines.append(wrap(words["verify_changed"].format(count=len(data["changed"]), n=data["flows"], root=now["root"],
+                                                     name=now["name"], version=now["version"])))
+    for flow in data["changed"]:
+        old = _decision_words(flow["recorded"]["decision"], flow["recorded"]["split"], words)
+        new = _decision_words(flow["now"]["decision"], flow["now"]["split"], words)
+        lines.append(wrap(words["verify_flow"].format(id=flow["flow"], old=old, new=new), indent="      ", first="  - "))
+        for key in ("fired_then_only", "fired_now_only"):
+            if flow[key]:
+                lines.append(wrap(f"{words[key]}{words['colon']}{', '.join(flow[key])}", indent="      ", first="    "))
+    return "\n".join(lines) + "\n"
