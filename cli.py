@@ -231,6 +231,150 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
     click.echo(render_document(doc, fmt, language, detail), nl=False)  # type: ignore[arg-type]
 
 
+@main.group()
+def rules() -> None:
+    """Check a policy, test it against its cases, compare two policies."""
+
+
+def _policy_problems(policy_dir: Path) -> tuple[Any, list[Any]]:
+    """The loaded policy (None if it does not load) and every problem found in it."""
+    from engine.errors import PolicyError
+    from engine.lint import lint
+    from engine.policy import load_policy
+    from engine.questions import load_questions
+    from explanations.render import check_texts
+
+    try:
+        policy = load_policy(policy_dir)
+    except PolicyError as exc:
+        return None, list(exc.problems) or [exc.message]
+    problems: list[Any] = [*lint(policy), *check_texts(policy)]
+    if (policy_dir / policy.manifest.questions).exists():
+        try:
+            load_questions(policy_dir, policy.manifest.questions)
+        except PolicyError as exc:
+            problems += list(exc.problems)
+    return policy, problems
+
+
+@rules.command("check")
+@click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=DEFAULT_POLICY, show_default="the bundled rules/", help="Policy directory.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@reports_errors
+def rules_check(policy_dir: Path, fmt: str) -> None:
+    """Every problem of a policy at once, with file and line; exit 1 if there is any."""
+    import json
+
+    policy, problems = _policy_problems(policy_dir)
+    if fmt == "json":
+        click.echo(json.dumps({"policy": str(policy_dir), "ok": not problems,
+                               "problems": [p.__dict__ if hasattr(p, "file") else {"message": str(p)}
+                                            for p in problems]}, ensure_ascii=False, indent=1))
+    elif problems:
+        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the policy in {policy_dir}:")
+        for problem in problems:
+            click.echo(f"  {problem}")
+    else:
+        click.echo(f"The policy in {policy_dir} ({policy.name} {policy.version}, {len(policy.rules)} rules) "
+                   "has no problem.")
+    sys.exit(1 if problems else 0)
+
+
+@rules.command("test")
+@click.argument("cases", nargs=-1, type=click.Path(path_type=Path, exists=True))
+@click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=DEFAULT_POLICY, show_default="the bundled rules/", help="Policy directory.")
+@click.option("--min-coverage", type=click.FloatRange(0, 100), metavar="PERCENT",
+              help="Fail if the cases fire fewer than this share of the policy's rules.")
+@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the explanations.")
+@reports_errors
+def rules_test(cases: tuple[Path, ...], policy_dir: Path, min_coverage: float | None, lang: str) -> None:
+    """Run policy CASES (files or folders; default: the policy's tests/ folder) and report coverage."""
+    from engine.cases import coverage, describe, read_cases, run_case
+    from engine.errors import UserError
+    from engine.policy import load_policy
+    from explanations.render import document, render_flow_summary, view_of
+
+    policy = load_policy(policy_dir)
+    paths = list(cases) or [policy_dir / "tests"]
+    found = read_cases(paths, shown_from=Path.cwd())
+    if not found:
+        raise UserError(f"no policy cases in {', '.join(map(str, paths))}")
+    outcomes = [run_case(case, policy) for case in found]
+    language = "fr" if lang == "fr" else "en"
+    for outcome in outcomes:
+        case = outcome.case
+        note = " ".join(case.note.split())
+        click.echo(f"{'PASS' if outcome.passed else 'FAIL'}  {case.where}  {note[:90]}{'...' if len(note) > 90 else ''}")
+        for problem in outcome.problems:
+            click.echo(f"      the case is malformed: {problem}")
+        if outcome.invalid:
+            click.echo("      the answers are invalid: " + outcome.invalid.replace("\n", "\n      "))
+        for failure in outcome.failures:
+            click.echo(f"      {failure.flow_id}: {'; '.join(failure.wrong)}")
+            if failure.flow is not None and outcome.result is not None:
+                click.echo("        " + describe(failure.flow).replace("\n", "\n        "))
+                doc = document(outcome.result, policy, (language,))
+                entry = next(e for e in doc.flows if e["id"] == failure.flow_id)
+                summary = render_flow_summary(view_of(entry, language, doc.cost_model), language)
+                click.echo(wrap_text(summary, "        "))
+    passed = sum(o.passed for o in outcomes)
+    fired, never = coverage(outcomes, policy)
+    share = 100 * len(fired) / len(policy.rules) if policy.rules else 100.0
+    click.echo()
+    click.echo(f"{len(outcomes)} case{'s' if len(outcomes) != 1 else ''}: {passed} passed, {len(outcomes) - passed} failed.")
+    click.echo(f"Rule coverage: {len(fired)} of {len(policy.rules)} rules fired by the flows the cases check "
+               f"({share:.0f} %).")
+    if never:
+        click.echo(wrap_text("Never fired: " + ", ".join(never), "  "))
+    low = min_coverage is not None and share < min_coverage
+    if low:
+        click.echo(f"Coverage {share:.0f} % is below the minimum of {min_coverage:g} %.")
+    sys.exit(1 if passed < len(outcomes) or low else 0)
+
+
+def wrap_text(text: str, indent: str) -> str:
+    from explanations.render import wrap
+
+    return wrap(text, 100, indent, indent)
+
+
+@rules.command("diff")
+@click.argument("old_dir", metavar="OLD_DIR", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("new_dir", metavar="NEW_DIR", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--cases", "case_paths", multiple=True, required=True, metavar="PATH",
+              type=click.Path(path_type=Path, exists=True),
+              help="Answers files, policy case files or folders of them. Repeatable.")
+@click.option("--fail-on-change", is_flag=True, help="Exit 1 when a decision changes (for CI).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@reports_errors
+def rules_diff(old_dir: Path, new_dir: Path, case_paths: tuple[Path, ...], fail_on_change: bool, fmt: str) -> None:
+    """What a policy edit changes: per flow whose decision changes, old and new, and the rules that
+    fired differently."""
+    import json
+
+    from engine.diff import diff_policies
+    from engine.policy import load_policy
+
+    report = diff_policies(load_policy(old_dir), load_policy(new_dir), list(case_paths))
+    if fmt == "json":
+        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+    else:
+        for change in report["changes"]:
+            old, new = change["old"], change["new"]
+            show = (lambda d: d["decision"] + (f" ({', '.join(d['split'])})" if d["split"] else ""))
+            click.echo(f"{change['source']}: {change['flow']}: {show(old)} -> {show(new)}")
+            for key, label in (("fired_old_only", "fired before only"), ("fired_new_only", "fired now only")):
+                if change[key]:
+                    click.echo(f"    {label}: {', '.join(change[key])}")
+        for problem in report["problems"]:
+            click.echo(f"skipped {problem}")
+        click.echo(f"{report['flows']} flows in {report['files']} files: {len(report['changes'])} decisions changed, "
+                   f"{report['rules_changed']} more with other rules fired but the same decision.")
+    sys.exit(1 if fail_on_change and report["changes"] else 0)
+
+
 class TerminalConsole:
     """The questionnaire's console: a terminal with line editing, or lines piped on standard input
     (then the questions go to standard error, echoed with the answers read, and standard output

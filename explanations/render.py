@@ -19,7 +19,7 @@ from jinja2 import FileSystemLoader, meta, StrictUndefined, Template, TemplateEr
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.decide import Vote, pivots
-from engine.errors import PolicyError
+from engine.errors import PolicyError, Problem
 from engine.load import read_document
 from engine.models import Decision
 from engine.policy import Policy
@@ -590,3 +590,29 @@ def render_verify(data: dict[str, Any], lang: Lang = "en") -> str:
             if flow[key]:
                 lines.append(wrap(f"{words[key]}{words['colon']}{', '.join(flow[key])}", indent="      ", first="    "))
     return "\n".join(lines) + "\n"
+
+
+def _sample(kind: str, values: tuple[str, ...]) -> Any:
+    return {"number": 1234.5, "bool": True, "enum": values[0] if values else "x",
+            "list": [values[0]] if values else [], "text": "FR"}[kind]
+
+
+def check_texts(policy: Policy) -> list[Problem]:
+    """Every rule text (explanation and attached condition, English and French) that does not
+    render over a flow's facts: a name that is not a fact, a filter that does not exist, a syntax
+    error. Rendered with every fact known, in Jinja2's sandbox with undefined names as errors."""
+    facts = {name: _sample(t.kind, t.values) for name, t in policy.facts.items()}
+    problems = []
+    for lang in LANGS:
+        texts = RuleTexts(policy, lang)
+        for placed in policy.rules:
+            keys = ["explain"] + (["condition"] if placed.rule.then.condition is not None else [])
+            for key in keys:
+                try:
+                    texts.render(placed.rule.id, key, facts)
+                except PolicyError as exc:
+                    message = exc.message.split(": ", 2)[-1] if exc.message.count(": ") >= 2 else exc.message
+                    where = "explain" if key == "explain" else "then.condition"
+                    problems.append(Problem(placed.file, placed.line, f"rules[{placed.rule.id}].{where}.{lang}",
+                                            message))
+    return problems

@@ -1,0 +1,196 @@
+"""Checks of a loaded policy beyond what loading refuses: what is legal but surely a mistake.
+
+Loading (``engine.policy.load_policy``) already refuses schema errors, unknown
+facts and parameters, operators that do not fit, values outside a field's
+allowed set, duplicate ids and cycles. Here: derived facts that nothing
+produces or nothing reads, parameters nothing uses, conditions that can never be
+true (contradictory ranges or values within one ``all``), and rules subsumed by
+another rule with the same conclusion. Each problem has its file and line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from .costs import CostAssumptions
+from .errors import Problem
+from .load import Document, DocumentError, PathKey, dotted, read_document
+from .policy import PlacedRule, Policy, comparisons
+from .rules import AllOf, Comparison, Condition, NotOf
+
+_NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "in": "not_in",
+            "not_in": "in", "contains": "lacks", "lacks": "contains", "empty": "not_empty",
+            "not_empty": "empty", "known": "unknown", "unknown": "known"}
+
+
+def _doc(path: Path, cache: dict[str, Document | None]) -> Document | None:
+    key = str(path)
+    if key not in cache:
+        try:
+            cache[key] = read_document(path, what="policy file")
+        except DocumentError:
+            cache[key] = None
+    return cache[key]
+
+
+def _line(doc: Document | None, path: PathKey, fallback: int | None) -> int | None:
+    found = doc.line_of(path) if doc is not None else None
+    return found if found is not None else fallback
+
+
+def _rule_path(placed: PlacedRule, doc: Document | None) -> PathKey:
+    """The rule's path in its file: ``rules[i]``."""
+    if doc is not None and isinstance(doc.data, dict) and isinstance(doc.data.get("rules"), list):
+        for index, raw in enumerate(doc.data["rules"]):
+            if isinstance(raw, dict) and raw.get("id") == placed.rule.id:
+                return ("rules", index)
+    return ("rules",)
+
+
+def _literals(cond: Condition, negate: bool = False) -> list[tuple[str, str, Any, Any]]:
+    """The comparisons a condition requires all at once: (fact, op, value, param), through nested
+    ``all`` and ``not`` of a single comparison. ``any`` and ``not`` of more are left out (they
+    require no single comparison)."""
+    if isinstance(cond, Comparison):
+        op = _NEGATED[cond.op] if negate else cond.op
+        return [(cond.fact, op, cond.value, cond.param)]
+    if isinstance(cond, AllOf) and not negate:
+        return [lit for sub in cond.all for lit in _literals(sub)]
+    if isinstance(cond, NotOf) and isinstance(cond.not_, Comparison):
+        return _literals(cond.not_, not negate)
+    if isinstance(cond, NotOf) and isinstance(cond.not_, NotOf):
+        return _literals(cond.not_.not_, negate)
+    return []
+
+
+def _contradiction(literals: list[tuple[str, str, Any, Any]], params: dict[str, Any]) -> str | None:
+    """Why these comparisons cannot all hold, or None."""
+    by_fact: dict[str, list[tuple[str, Any, str]]] = {}
+    for fact, op, value, param in literals:
+        operand = params.get(param) if param is not None else value
+        shown = f"{op} {param} ({operand})" if param is not None else f"{op} {json.dumps(operand)}"
+        by_fact.setdefault(fact, []).append((op, operand, shown))
+    for fact, items in by_fact.items():
+        low, low_strict, high, high_strict = -math.inf, False, math.inf, False
+        equal: list[tuple[Any, str]] = []
+        allowed: set[Any] | None = None
+        excluded: set[Any] = set()
+        known = unknown = False
+        for op, operand, shown in items:
+            if op in ("ge", "gt") and isinstance(operand, (int, float)) and not isinstance(operand, bool):
+                if operand > low or (operand == low and op == "gt"):
+                    low, low_strict = operand, op == "gt"
+            elif op in ("le", "lt") and isinstance(operand, (int, float)) and not isinstance(operand, bool):
+                if operand < high or (operand == high and op == "lt"):
+                    high, high_strict = operand, op == "lt"
+            elif op == "eq":
+                equal.append((operand, shown))
+            elif op == "ne":
+                excluded.add(json.dumps(operand))
+            elif op == "in" and isinstance(operand, list):
+                values = {json.dumps(v) for v in operand}
+                allowed = values if allowed is None else allowed & values
+            elif op == "not_in" and isinstance(operand, list):
+                excluded |= {json.dumps(v) for v in operand}
+            elif op == "known":
+                known = True
+            elif op == "unknown":
+                unknown = True
+        described = " and ".join(f"{fact} {shown}" for _, _, shown in items)
+        if low > high or (low == high and (low_strict or high_strict)):
+            return f"{described}: no value is in that range"
+        if known and unknown:
+            return f"{described}: a value cannot be both known and unknown"
+        if unknown and len(items) > 1:
+            return f"{described}: a comparison on an unknown value is false"
+        values = {json.dumps(v) for v, _ in equal}
+        if len(values) > 1:
+            return f"{described}: one value cannot equal two"
+        for value in values:
+            number = json.loads(value)
+            if value in excluded or (allowed is not None and value not in allowed):
+                return f"{described}: the value is excluded by another comparison"
+            if isinstance(number, (int, float)) and not isinstance(number, bool) and not (
+                    (low < number or (low == number and not low_strict))
+                    and (number < high or (number == high and not high_strict))):
+                return f"{described}: the value is outside the range"
+        if allowed is not None and not (allowed - excluded):
+            return f"{described}: no value is left in the allowed set"
+    return None
+
+
+def lint(policy: Policy) -> list[Problem]:
+    """Every problem this module finds in ``policy``, in file order."""
+    problems: list[Problem] = []
+    cache: dict[str, Document | None] = {}
+    root = policy.root
+    params = {name: p.value for name, p in policy.parameters.items()}
+
+    produced: dict[str, list[str]] = {}
+    read: set[str] = set()
+    used_params: set[str] = set(CostAssumptions.model_fields)
+    for placed in policy.rules:
+        for name in placed.rule.then.derive:
+            produced.setdefault(name, []).append(placed.rule.id)
+        read.update(placed.reads)
+        for cmp, _ in comparisons(placed.rule.when):
+            if cmp.param is not None:
+                used_params.add(cmp.param)
+        used_params.update(w for w in placed.rule.then.vote.values() if isinstance(w, str))
+
+    facts_doc = _doc(root / policy.manifest.derived_facts, cache)
+    facts_file = str(root / policy.manifest.derived_facts)
+    for name in policy.derived:
+        path: PathKey = ("derived_facts", name)
+        if name not in produced:
+            problems.append(Problem(facts_file, _line(facts_doc, path, None), dotted(path),
+                                    f"no rule derives {name!r}: it is always false"))
+        elif name not in read:
+            problems.append(Problem(facts_file, _line(facts_doc, path, None), dotted(path),
+                                    f"no rule reads {name!r} (derived by {', '.join(produced[name])})"))
+
+    param_doc = _doc(root / policy.manifest.parameters, cache)
+    param_file = str(root / policy.manifest.parameters)
+    for name in policy.parameters:
+        if name not in used_params:
+            path = ("parameters", name)
+            problems.append(Problem(param_file, _line(param_doc, path, None), dotted(path),
+                                    f"no rule uses the parameter {name!r}, and the cost model does not either"))
+
+    for placed in policy.rules:
+        doc = _doc(Path(placed.file), cache)
+        base = _rule_path(placed, doc)
+        why = _contradiction(_literals(placed.rule.when), params)
+        if why:
+            path = (*base, "when")
+            problems.append(Problem(placed.file, _line(doc, path, placed.line), f"rules[{placed.rule.id}].when",
+                                    f"this condition can never be true: {why}"))
+
+    def conclusion(placed: PlacedRule) -> str:
+        return json.dumps(placed.rule.then.model_dump(mode="json"), sort_keys=True)
+
+    def literal_set(placed: PlacedRule) -> frozenset[str] | None:
+        cond = placed.rule.when
+        parts = cond.all if isinstance(cond, AllOf) else [cond]
+        return frozenset(json.dumps(p.model_dump(mode="json", by_alias=True), sort_keys=True) for p in parts)
+
+    for placed in policy.rules:
+        mine = literal_set(placed)
+        for other in policy.rules:
+            if other is placed or conclusion(other) != conclusion(placed):
+                continue
+            theirs = literal_set(other)
+            if mine is None or theirs is None or not theirs <= mine:
+                continue
+            if theirs == mine and policy.rules.index(other) > policy.rules.index(placed):
+                continue  # the same condition twice: reported once, on the later rule
+            doc = _doc(Path(placed.file), cache)
+            problems.append(Problem(
+                placed.file, placed.line, f"rules[{placed.rule.id}]",
+                f"subsumed by {other.rule.id} ({Path(other.file).name}:{other.line}): whenever it fires, "
+                f"{other.rule.id} fires too with the same conclusion, so it only counts the same votes twice"))
+            break
+    return problems
