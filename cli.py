@@ -231,6 +231,40 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
     click.echo(render_document(doc, fmt, language, detail), nl=False)  # type: ignore[arg-type]
 
 
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+              help="The HTML file to write (default: FILE's name with -report.html, here).")
+@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the report.")
+@click.option("--override", "overrides", metavar="FLOW_ID=DECISION", multiple=True,
+              help="A person's decision for a flow, shown beside the engine's (needs --reason).")
+@click.option("--reason", "reasons", metavar="TEXT", multiple=True, help="Why the decision is overridden.")
+@click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=DEFAULT_POLICY, show_default="the bundled rules/", help="Policy directory.")
+@reports_errors
+def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...],
+           policy_dir: Path) -> None:
+    """A self-contained HTML report for FILE: summary, portfolio map, cost charts, a card per flow."""
+    from engine.answers import load_answers
+    from engine.files import write_atomic
+    from engine.policy import load_policy
+    from engine.recommend import recommend as run_recommend
+    from explanations.render import document
+    from explanations.report import render_report
+
+    answers = load_answers(file)
+    chosen = _overrides(overrides, reasons, [f.id for f in answers.flows])
+    policy = load_policy(policy_dir)
+    gc.freeze()
+    language = "fr" if lang == "fr" else "en"
+    doc = document(run_recommend(answers, policy), policy, (language,), tipping=True, overrides=chosen)
+    thresholds = {name: float(policy.param(name)) for name in ("small_volume_max", "massive_volume_min")
+                  if name in policy.parameters}
+    target = out or Path(f"{file.stem}-report.html")
+    write_atomic(target, render_report(doc, thresholds, language, file.name))
+    click.echo(f"wrote {target}", err=True)
+
+
 @main.group()
 def rules() -> None:
     """Check a policy, test it against its cases, compare two policies."""
