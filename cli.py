@@ -244,7 +244,7 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
 @reports_errors
 def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...],
            policy_dir: Path) -> None:
-    """A self-contained HTML report for FILE: summary, portfolio map, cost charts, a card per flow."""
+    """An HTML report for FILE: summary, portfolio map, costs, a card per flow."""
     from engine.answers import load_answers
     from engine.files import write_atomic
     from engine.policy import load_policy
