@@ -16,6 +16,7 @@ if not ((3, 10) <= sys.version_info[:2] < (3, 13)):  # pragma: no cover - checke
     )
     raise SystemExit(2)
 
+import contextlib  # noqa: E402
 import functools  # noqa: E402
 import gc  # noqa: E402
 import os  # noqa: E402
@@ -96,16 +97,38 @@ def _overrides(pairs: tuple[str, ...], reasons: tuple[str, ...], known: list[str
     return out
 
 
+ANSWER_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _answer_files(paths: tuple[str, ...]) -> list[Path]:
+    """The answers files named: files as given, folders searched (with their subfolders) for YAML and
+    JSON files, glob patterns expanded (``'clients/**/*.yaml'``). A name that matches nothing is
+    kept, to be reported as missing."""
+    import glob
+
+    out: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*") if p.suffix.lower() in ANSWER_SUFFIXES and p.is_file())
+        elif not path.exists() and any(c in name for c in "*?["):
+            out += sorted(Path(p) for p in glob.glob(name, recursive=True) if Path(p).is_file())
+        else:
+            out.append(path)
+    return list(dict.fromkeys(out))
+
+
 @main.command()
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
+@click.argument("paths", metavar="PATHS...", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "jsonl"]), default="text",
+              show_default=True, help="Output format; jsonl: one JSON object a line, one line per file.")
 @click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the explanation.")
 @click.option("--flow", "flow_id", metavar="ID", help="Only this flow.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file instead of the screen.")
 @click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
               default=DEFAULT_POLICY, show_default="the bundled rules/", help="Policy directory.")
 @click.option("--audit", type=click.Path(path_type=Path, dir_okay=False),
-              help="Also write an audit record (JSON) here, for `arbitre explain`.")
+              help="Also write an audit record (JSON) here, for `arbitre explain` (one answers file).")
 @click.option("--override", "overrides", metavar="FLOW_ID=DECISION", multiple=True,
               help="A person's decision for a flow, kept beside the engine's (needs --reason). Repeatable.")
 @click.option("--reason", "reasons", metavar="TEXT", multiple=True,
@@ -115,19 +138,104 @@ def _overrides(pairs: tuple[str, ...], reasons: tuple[str, ...], known: list[str
 @click.option("--detail", type=click.Choice(["normal", "full"]), default="normal", show_default=True,
               help="full: every fired rule with its file, line and rationale.")
 @reports_errors
-def recommend(file: Path, fmt: str, lang: str, flow_id: str | None, out: Path | None, policy_dir: Path,
+def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, out: Path | None, policy_dir: Path,
               audit: Path | None, overrides: tuple[str, ...], reasons: tuple[str, ...], tipping: bool | None,
               detail: str) -> None:
-    """Recommend, flow by flow, for the answers in FILE (YAML or JSON)."""
-    from engine.files import write_atomic
+    """Recommend, flow by flow, for answers files (YAML, JSON), folders or globs.
 
-    text = _recommendation(file, fmt, lang, flow_id, policy_dir, audit=audit, overrides=overrides,
-                           reasons=reasons, tipping=tipping, detail=detail)
-    if out is None:
-        click.echo(text, nl=False)
-    else:
-        write_atomic(out, text)
+    With several files, each is recommended in turn; a bad file is reported and the run goes on
+    (exit 2 at the end); a summary follows on standard error.
+    """
+    from engine.errors import UserError
+    from engine.files import open_atomic
+
+    files = _answer_files(paths)
+    if not files:
+        raise UserError(f"no answers files in {' '.join(paths)} (looked for {', '.join(ANSWER_SUFFIXES)})")
+    single = len(files) == 1 and Path(paths[0]).is_file() if len(paths) == 1 else False
+    if not single and fmt != "jsonl":
+        for option, given in (("--audit", audit), ("--override", overrides), ("--flow", flow_id)):
+            if given:
+                raise UserError(f"{option} applies to one answers file; {len(files)} were given")
+    if single and fmt != "jsonl":
+        text = _recommendation(files[0], fmt, lang, flow_id, policy_dir, audit=audit, overrides=overrides,
+                               reasons=reasons, tipping=tipping, detail=detail)
+        if out is None:
+            click.echo(text, nl=False)
+        else:
+            with open_atomic(out) as handle:
+                handle.write(text)
+            click.echo(f"wrote {out}", err=True)
+        return
+    if audit or overrides:
+        raise UserError("--audit and --override apply to one answers file, not to a batch or jsonl")
+    with contextlib.ExitStack() as stack:
+        handle = stack.enter_context(open_atomic(out)) if out is not None else None
+        bad = _batch(files, fmt, lang, flow_id, policy_dir, tipping, detail, handle)
+    if out is not None:
         click.echo(f"wrote {out}", err=True)
+    if bad:
+        sys.exit(2)
+
+
+def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_dir: Path, tipping: bool | None,
+           detail: str, handle: Any) -> int:
+    """Recommend for each file in turn, writing each result as soon as it is ready; the number of bad files."""
+    import json
+
+    from engine.answers import load_answers
+    from engine.errors import ArbitreError
+    from engine.policy import load_policy
+    from engine.recommend import recommend as run_recommend
+    from explanations.render import document, render_document, to_json
+
+    policy = load_policy(policy_dir)
+    gc.freeze()
+    language = "fr" if lang == "fr" else "en"
+    if tipping is None:
+        tipping = fmt in ("text", "markdown")
+    counts = {"outsource": 0, "hybrid": 0, "keep_internal": 0}
+    bad = flows = 0
+    write = handle.write if handle is not None else (lambda text: click.echo(text, nl=False))
+    # a bar on the terminal, unless the results go there too; none when standard error is piped
+    show_progress = sys.stderr.isatty() and (handle is not None or not sys.stdout.isatty())
+    opened = False
+    with click.progressbar(files, label="recommending", file=sys.stderr, show_pos=True,
+                           item_show_func=lambda p: p.name if p else None) if show_progress \
+            else contextlib.nullcontext(files) as items:
+        for path in items:
+            try:
+                answers = load_answers(path)
+                result = run_recommend(answers, policy, only=flow_id)
+                doc = document(result, policy, (language,), findings_text=fmt not in ("json", "jsonl"),
+                               tipping=tipping)
+            except ArbitreError as exc:
+                bad += 1
+                if show_progress:
+                    click.echo("", err=True)
+                click.echo(f"error: {exc.report()}", err=True)
+                if fmt == "jsonl":
+                    write(json.dumps({"file": str(path), "error": exc.report()}, ensure_ascii=False) + "\n")
+                continue
+            flows += len(doc.flows)
+            for entry in doc.flows:
+                counts[entry["decision"]] += 1
+            if fmt == "jsonl":
+                write(json.dumps({"file": str(path), **to_json(doc, language)}, ensure_ascii=False) + "\n")
+            elif fmt == "json":
+                head = ",\n" if opened else "[\n"
+                opened = True
+                write(head + json.dumps({"file": str(path), **to_json(doc, language)}, ensure_ascii=False))
+            else:
+                title = f"# {path}\n\n" if fmt == "markdown" else f"{'#' * 78}\n# {path}\n"
+                write(title + render_document(doc, fmt, language, detail) + "\n")  # type: ignore[arg-type]
+    if fmt == "json":
+        write("\n]\n" if opened else "[]\n")
+    click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''}, {flows} flow{'s' if flows != 1 else ''}: "
+               f"{counts['outsource']} to outsource, {counts['hybrid']} to split, {counts['keep_internal']} to keep "
+               f"in-house" + (f"; {bad} file{'s' if bad != 1 else ''} could not be read" if bad else "") + ".",
+               err=True)
+    return bad
 
 
 def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy_dir: Path, *,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import Iterator, TextIO
 
 from .errors import Problem, UserError
 
@@ -21,6 +23,14 @@ def write_atomic(path: Path, text: str) -> None:
     to directly, since it cannot be replaced. A new file gets the usual permissions (the umask's),
     a replaced file keeps its own.
     """
+    with open_atomic(path) as handle:
+        handle.write(text)
+
+
+@contextlib.contextmanager
+def open_atomic(path: Path) -> Iterator[TextIO]:
+    """A text handle whose content replaces ``path`` only when the block ends without an error
+    (``write_atomic`` for output written piece by piece: nothing is kept in memory)."""
     if not str(path):
         raise UserError("cannot write to an empty path", (Problem("", None, "--out", "give a file name"),))
     target = path.resolve() if path.is_symlink() else path
@@ -34,8 +44,8 @@ def write_atomic(path: Path, text: str) -> None:
         if stat.S_ISDIR(info.st_mode):
             raise UserError(f"cannot write {path}", (Problem(str(path), None, "", "is a directory"),))
         try:
-            with open(target, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
+            with open(target, "w", encoding="utf-8", newline="\n") as direct:
+                yield direct
         except OSError as exc:
             raise _fail(path, exc) from exc
         return
@@ -52,7 +62,7 @@ def write_atomic(path: Path, text: str) -> None:
         raise _fail(path, exc) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
