@@ -373,6 +373,42 @@ def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], 
     click.echo(f"wrote {target}", err=True)
 
 
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file instead of the screen.")
+@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the brief.")
+@click.option("--override", "overrides", metavar="FLOW_ID=DECISION", multiple=True,
+              help="A person's decision for a flow, which the brief follows (needs --reason).")
+@click.option("--reason", "reasons", metavar="TEXT", multiple=True, help="Why the decision is overridden.")
+@click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=DEFAULT_POLICY, show_default="the bundled rules/", help="Policy directory.")
+@reports_errors
+def brief(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...],
+          policy_dir: Path) -> None:
+    """A provider brief (Markdown) for the flows of FILE going out, wholly or partly."""
+    import datetime
+
+    from engine.answers import load_answers
+    from engine.files import write_atomic
+    from engine.policy import load_policy
+    from engine.recommend import recommend as run_recommend
+    from explanations.brief import render_brief
+    from explanations.render import document
+
+    answers = load_answers(file)
+    chosen = _overrides(overrides, reasons, [f.id for f in answers.flows])
+    policy = load_policy(policy_dir)
+    language = "fr" if lang == "fr" else "en"
+    result = run_recommend(answers, policy)
+    doc = document(result, policy, (language,), overrides=chosen)
+    text = render_brief(result, doc, language, file.name, datetime.date.today().isoformat())
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(out, text)
+        click.echo(f"wrote {out}", err=True)
+
+
 @main.group()
 def rules() -> None:
     """Check a policy, test it against its cases, compare two policies."""

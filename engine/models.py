@@ -83,6 +83,7 @@ Number = BeforeValidator(_not_bool)
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 Money = Annotated[float, Number, Field(gt=0, le=1_000_000)]
 WeeklyHours = Annotated[float, Number, Field(ge=0, le=168)]
 
@@ -160,14 +161,15 @@ class Flow(_Model):
     loaded_hourly_cost: Money | None = None
     annual_turnover_pct: Annotated[float, Number, Field(ge=0, le=300)] | None = None
     absenteeism_pct: Annotated[float, Number, Field(ge=0, lt=100)] | None = None
+    languages: tuple[LanguageCode, ...] = ()
 
-    @field_validator("regulated_data", "provider_certifications")
+    @field_validator("regulated_data", "provider_certifications", "languages")
     @classmethod
-    def _no_repeats(cls, values: tuple[Enum, ...]) -> tuple[Enum, ...]:
-        seen: set[Enum] = set()
+    def _no_repeats(cls, values: tuple[Enum | str, ...]) -> tuple[Enum | str, ...]:
+        seen: set[Enum | str] = set()
         for value in values:
             if value in seen:
-                raise ValueError(f"lists {value.value!r} twice")
+                raise ValueError(f"lists {value.value if isinstance(value, Enum) else value!r} twice")
             seen.add(value)
         return values
 
@@ -227,7 +229,7 @@ def resolve(answers: Answers) -> tuple[FlowInputs, ...]:
     for flow in answers.flows:
         unset = [name for name in Flow.model_fields if name not in flow.model_fields_set
                  and name not in INHERITED and name not in ("name", "current_fte", "vendor_quote",
-                                                            "provider_country")]
+                                                            "provider_country", "languages")]
         inherited = [f"organisation.{name}" for name in INHERITED if getattr(flow, name) is None
                      and f"organisation.{name}" in org_defaults]
         # Every flow depends on these: the country for data-transfer rules, the currency for costs,

@@ -37,7 +37,7 @@ from .rules import Condition, Texts, holds
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
 Kind = Literal["text", "slug", "country", "currency", "choice", "choices", "yes_no", "integer", "number",
-               "seconds", "quote"]
+               "seconds", "quote", "languages"]
 Section = Literal["organisation", "flows"]
 QUOTE_FORMS = ("per_contact", "per_hour", "per_minute")
 
@@ -49,6 +49,7 @@ MESSAGES: dict[str, frozenset[str]] = {
         "at_least": "bound", "more_than": "bound", "at_most": "bound", "less_than": "bound",
         "not_choice": "value", "not_yes_no": "value", "bad_duration": "value", "bad_quote": "value",
         "bad_slug": "value", "bad_country": "value", "bad_currency": "value", "bad_text": "value",
+        "bad_language": "value",
         "repeated": "value", "duplicate_id": "value", "quote_form": "value", "nothing_before": "",
         "suggested": "activity", "inherited": "", "skipped": "count", "asked_count": "asked", "review_title": "",
         "review_prompt": "", "review_default": "", "review_flow": "number name", "saved": "path",
@@ -181,7 +182,7 @@ class Refusal(Exception):
 
 _BOUNDS = {"greater_than_equal": ("at_least", "ge"), "greater_than": ("more_than", "gt"),
            "less_than_equal": ("at_most", "le"), "less_than": ("less_than", "lt")}
-_PATTERNS = {"slug": "bad_slug", "country": "bad_country", "currency": "bad_currency"}
+_PATTERNS = {"slug": "bad_slug", "country": "bad_country", "currency": "bad_currency", "languages": "bad_language"}
 
 
 def model_default(section: Section, name: str) -> Any:
@@ -220,7 +221,7 @@ def _refusal(question: Question, error: Any, value: Any) -> Refusal:
         key, bound = _BOUNDS[kind]
         return Refusal(key, bound=_number(ctx[bound]))
     if kind == "string_pattern_mismatch":
-        return Refusal(_PATTERNS.get(question.kind, "bad_text"), value=shown)
+        return Refusal(_PATTERNS.get(question.kind, "bad_text"), value=error.get("input", shown))
     if kind in ("string_too_short", "string_too_long"):
         return Refusal("bad_text", value=shown)
     if kind in ("int_from_float", "int_parsing"):
@@ -312,6 +313,10 @@ def parse(question: Question, text: str, bank: Bank) -> Any:
         return re.sub(r"\s+", "-", t.lower())
     if kind in ("country", "currency"):
         return t.upper()
+    if kind == "languages":
+        if _normal(t) in bank.words["none"]:
+            return []
+        return [part.lower() for part in re.split(r"[\s,;/]+", t) if part]
     if kind == "choice":
         return _one_choice(question, t)
     if kind == "choices":
@@ -385,6 +390,8 @@ def show(question: Question, value: Any, lang: Lang, bank: Bank | None = None) -
         return choice.label(lang) if choice else str(value)
     if kind == "choices":
         return ", ".join(show(question.model_copy(update={"kind": "choice"}), v, lang, bank) for v in value)
+    if kind == "languages" and isinstance(value, list):
+        return ", ".join(value)
     if kind == "yes_no" and isinstance(value, bool):
         return word("yes_value", "yes") if value else word("no_value", "no")
     if kind == "seconds" and isinstance(value, (int, float)):
@@ -588,6 +595,8 @@ def _expected_kinds(section: Section, name: str) -> set[str]:
         return {"country"}
     if name == "currency":
         return {"currency"}
+    if name == "languages":
+        return {"languages"}
     if VendorQuote in atoms:
         return {"quote"}
     if tuple in atoms:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import pytest
@@ -133,6 +134,9 @@ WRONG = {
     "number": negative | huge | words | containers | st.booleans() | st.just(math.nan),
     "count": negative | huge | words | containers | st.booleans() | st.floats(0.1, 0.9),
     "enum": words.filter(lambda w: w not in {*Channel, *Activity, *Level}) | st.integers() | containers,
+    "code_list": st.lists(st.text(max_size=5).filter(lambda w: re.fullmatch(r"[a-z]{2}", w) is None),
+                          min_size=1, max_size=3) | st.from_regex(r"\A[a-z]{2}\Z") | st.integers()
+    | st.dictionaries(words, scalars, min_size=1, max_size=2) | st.just(["fr", "fr"]),
     "flag": words | st.integers(min_value=2) | st.integers(max_value=-1) | containers,
     "country": st.from_regex(r"\A([a-z]{2}|[A-Z]{3,5}|[A-Z])\Z") | st.integers() | containers,
     "currency": st.from_regex(r"\A([a-z]{3}|[A-Z]{4,5}|[A-Z]{1,2})\Z") | st.integers() | containers,
@@ -173,6 +177,7 @@ FIELDS = [
     (("flows", 0, "loaded_hourly_cost"), "number", False),
     (("flows", 0, "annual_turnover_pct"), "number", False),
     (("flows", 0, "absenteeism_pct"), "number", False),
+    (("flows", 0, "languages"), "code_list", True),
 ]
 
 
@@ -273,6 +278,7 @@ flows = st.fixed_dictionaries(
         "loaded_hourly_cost": floats(1, 200),
         "annual_turnover_pct": floats(0, 300),
         "absenteeism_pct": floats(0, 99),
+        "languages": st.lists(st.from_regex(r"\A[a-z]{2}\Z"), unique=True, max_size=3),
     },
 )
 valid_answers = st.fixed_dictionaries(
