@@ -385,7 +385,7 @@ def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], 
 @reports_errors
 def brief(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...],
           policy_dir: Path) -> None:
-    """A provider brief (Markdown) for the flows of FILE going out, wholly or partly."""
+    """A provider brief (Markdown) for the flows of FILE going out."""
     import datetime
 
     from engine.answers import load_answers
