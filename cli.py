@@ -257,6 +257,9 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
     if flow_id is not None and flow_id not in known:
         raise UserError(f"--flow {flow_id!r}: no flow with that id in {file}; the flows are: {', '.join(known)}")
     chosen = _overrides(overrides, reasons, known)
+    if flow_id is not None and set(chosen) - {flow_id}:
+        raise UserError(f"--override {', '.join(sorted(set(chosen) - {flow_id}))}: not the flow chosen with "
+                        f"--flow {flow_id}, so the override would be lost")
     policy = load_policy(policy_dir)
     # What is loaded now lives until the end: the cyclic collector need not scan it again and
     # again while every flow is evaluated (a large file runs markedly faster).
@@ -529,7 +532,7 @@ def wrap_text(text: str, indent: str) -> str:
 @reports_errors
 def rules_diff(old_dir: Path, new_dir: Path, case_paths: tuple[Path, ...], fail_on_change: bool, fmt: str) -> None:
     """What a policy edit changes: per flow whose decision changes, old and new, and the rules that
-    fired differently."""
+    fired differently. Exit 0 (1 with --fail-on-change and a change; 2 if a file could not be used)."""
     import json
 
     from engine.diff import diff_policies
@@ -548,8 +551,12 @@ def rules_diff(old_dir: Path, new_dir: Path, case_paths: tuple[Path, ...], fail_
                     click.echo(f"    {label}: {', '.join(change[key])}")
         for problem in report["problems"]:
             click.echo(f"skipped {problem}")
-        click.echo(f"{report['flows']} flows in {report['files']} files: {len(report['changes'])} decisions changed, "
-                   f"{report['rules_changed']} more with other rules fired but the same decision.")
+        changed = len(report["changes"])
+        click.echo(f"{report['flows']} flow{'s' if report['flows'] != 1 else ''} in {report['files']} "
+                   f"file{'s' if report['files'] != 1 else ''}: {changed} decision{'s' if changed != 1 else ''} "
+                   f"changed, {report['rules_changed']} more with other rules fired but the same decision.")
+    if report["problems"]:
+        sys.exit(2)
     sys.exit(1 if fail_on_change and report["changes"] else 0)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from .answers import load_answers
-from .cases import case_answers, case_files, read_cases
+from .cases import case_answers, case_files, check_shape, read_cases
 from .errors import ArbitreError
 from .load import DocumentError, read_document
 from .models import Answers
@@ -24,10 +24,14 @@ def _answers_in(path: Path, policy: Policy, problems: list[str]) -> list[tuple[s
     if isinstance(doc.data, list):
         out = []
         for case in read_cases([path]):
+            malformed = check_shape(case, policy)
+            if malformed:
+                problems.append(f"{case.where}: not a policy case: {'; '.join(malformed)}")
+                continue
             try:
                 out.append((case.where, case_answers(case, policy)))
-            except (ArbitreError, KeyError, TypeError) as exc:
-                problems.append(f"{case.where}: {exc}")
+            except ArbitreError as exc:
+                problems.append(f"{case.where}: {exc.report()}")
         return out
     try:
         return [(str(path), load_answers(path))]

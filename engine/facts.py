@@ -76,6 +76,20 @@ METRIC_FACTS: dict[str, FactType] = {
 }
 
 
+# Facts that may be unknown, and what their being known implies is known too (from the cost
+# model: a saving needs both costs; a provider cost needs a quote and a volume).
+KNOWN_WITH: dict[str, frozenset[str]] = {
+    "savings_pct": frozenset({"provider_cost_per_contact", "provider_cost_monthly", "inhouse_cost_per_contact"}),
+    "provider_cost_per_contact": frozenset({"provider_cost_monthly", "inhouse_cost_per_contact"}),
+    "provider_cost_monthly": frozenset({"provider_cost_per_contact", "inhouse_cost_per_contact"}),
+    "provider_country": frozenset({"provider_is_local"}),
+    "provider_is_local": frozenset({"provider_country"}),
+    "agents_busy_hour": frozenset({"busy_hour_contacts", "service_level"}),
+    "busy_hour_contacts": frozenset({"agents_busy_hour", "service_level"}),
+    "service_level": frozenset({"agents_busy_hour", "busy_hour_contacts"}),
+}
+
+
 # Field names the engine itself puts in a flow's fact.
 RESERVED_NAMES = frozenset({"sid", "id", "flow"})
 

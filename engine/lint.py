@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 from .costs import CostAssumptions
 from .errors import Problem
+from .facts import KNOWN_WITH
 from .load import Document, DocumentError, PathKey, dotted, read_document
 from .policy import PlacedRule, Policy, comparisons
 from .rules import AllOf, Comparison, Condition, NotOf
@@ -50,20 +52,44 @@ def _rule_path(placed: PlacedRule, doc: Document | None) -> PathKey:
     return ("rules",)
 
 
-def _literals(cond: Condition, negate: bool = False) -> list[tuple[str, str, Any, Any]]:
+def _literals(cond: Condition, optional: frozenset[str] = frozenset(),
+              negate: bool = False) -> list[tuple[str, str, Any, Any]]:
     """The comparisons a condition requires all at once: (fact, op, value, param), through nested
     ``all`` and ``not`` of a single comparison. ``any`` and ``not`` of more are left out (they
-    require no single comparison)."""
+    require no single comparison), and so is a negated comparison on a fact that may be unknown:
+    ``not (provider_country eq FR)`` holds when the country is unknown, ``provider_country ne FR``
+    does not."""
     if isinstance(cond, Comparison):
+        if negate and cond.fact in optional and cond.op not in ("known", "unknown"):
+            return []
         op = _NEGATED[cond.op] if negate else cond.op
         return [(cond.fact, op, cond.value, cond.param)]
     if isinstance(cond, AllOf) and not negate:
-        return [lit for sub in cond.all for lit in _literals(sub)]
+        return [lit for sub in cond.all for lit in _literals(sub, optional)]
     if isinstance(cond, NotOf) and isinstance(cond.not_, Comparison):
-        return _literals(cond.not_, not negate)
+        return _literals(cond.not_, optional, not negate)
     if isinstance(cond, NotOf) and isinstance(cond.not_, NotOf):
-        return _literals(cond.not_.not_, negate)
+        return _literals(cond.not_.not_, optional, negate)
     return []
+
+
+def known_when_fired(policy: Policy, rule_id: str, optional: frozenset[str],
+                     _seen: frozenset[str] = frozenset()) -> set[str]:
+    """The facts that may be unknown but are surely known whenever the rule fires: those its
+    condition compares, not negated, in its top-level conjunction (a comparison on an unknown value
+    is false), and, for a derived fact it requires true, those known whenever any rule deriving it
+    fires."""
+    literals = _literals(policy.rule(rule_id).rule.when, optional)
+    sure = {fact for fact, op, _, _ in literals if op != "unknown" and fact in optional}
+    for fact, op, value, _ in literals:
+        if fact in policy.derived and op == "eq" and value is True:
+            producers = [p.rule.id for p in policy.rules if fact in p.rule.then.derive and p.rule.id not in _seen]
+            if producers:
+                sure |= set.intersection(*(known_when_fired(policy, rid, optional, _seen | {rule_id})
+                                           for rid in producers))
+    for fact in list(sure):
+        sure |= KNOWN_WITH.get(fact, frozenset())
+    return sure
 
 
 def _contradiction(literals: list[tuple[str, str, Any, Any]], params: dict[str, Any]) -> str | None:
@@ -71,7 +97,10 @@ def _contradiction(literals: list[tuple[str, str, Any, Any]], params: dict[str, 
     by_fact: dict[str, list[tuple[str, Any, str]]] = {}
     for fact, op, value, param in literals:
         operand = params.get(param) if param is not None else value
-        shown = f"{op} {param} ({operand})" if param is not None else f"{op} {json.dumps(operand)}"
+        if op in ("known", "unknown", "empty", "not_empty"):
+            shown = op
+        else:
+            shown = f"{op} {param} ({operand})" if param is not None else f"{op} {json.dumps(operand)}"
         by_fact.setdefault(fact, []).append((op, operand, shown))
     for fact, items in by_fact.items():
         low, low_strict, high, high_strict = -math.inf, False, math.inf, False
@@ -128,6 +157,7 @@ def lint(policy: Policy) -> list[Problem]:
     cache: dict[str, Document | None] = {}
     root = policy.root
     params = {name: p.value for name, p in policy.parameters.items()}
+    optional = frozenset(name for name, t in policy.facts.items() if t.optional)
 
     produced: dict[str, list[str]] = {}
     read: set[str] = set()
@@ -140,6 +170,11 @@ def lint(policy: Policy) -> list[Problem]:
             if cmp.param is not None:
                 used_params.add(cmp.param)
         used_params.update(w for w in placed.rule.then.vote.values() if isinstance(w, str))
+        texts = [placed.rule.explain.en, placed.rule.explain.fr]
+        if placed.rule.then.condition is not None:
+            texts += [placed.rule.then.condition.en, placed.rule.then.condition.fr]
+        for text in texts:  # a parameter shown in a text: {{ param.name }} or {{ param['name'] }}
+            used_params.update(re.findall(r"param\s*(?:\.\s*|\[\s*['\"])([a-z][a-z0-9_]*)", text))
 
     facts_doc = _doc(root / policy.manifest.derived_facts, cache)
     facts_file = str(root / policy.manifest.derived_facts)
@@ -163,7 +198,7 @@ def lint(policy: Policy) -> list[Problem]:
     for placed in policy.rules:
         doc = _doc(Path(placed.file), cache)
         base = _rule_path(placed, doc)
-        why = _contradiction(_literals(placed.rule.when), params)
+        why = _contradiction(_literals(placed.rule.when, optional), params)
         if why:
             path = (*base, "when")
             problems.append(Problem(placed.file, _line(doc, path, placed.line), f"rules[{placed.rule.id}].when",

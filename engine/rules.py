@@ -295,5 +295,5 @@ def first_failure(cond: Condition, facts: dict[str, Any], params: dict[str, Any]
         return None if failed is None else {**failed, "alternatives": len(cond.any)}
     if isinstance(cond, NotOf):
         found = _holding(cond.not_, facts, params)
-        return None if found is None else {**found, "negated": True}
+        return None if found is None else {**found, "negated": not found["negated"]}
     return None

@@ -55,8 +55,10 @@ NUMERIC: tuple[Numeric, ...] = (
     Numeric("coverage_hours_needed", False, lambda v: 0, lambda v: 168),
 )
 # Steps away from the answer, as fractions of the distance to the end of the range.
-_STEPS = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.85, 1.0)
-_BISECTIONS = 12
+# Finer near the answer, where the nearest change is looked for: a decision can change and change
+# back along the range, and a band narrower than a step can be missed.
+_STEPS = (0.01, 0.02, 0.035, *(k / 20 for k in range(1, 21)))
+_BISECTIONS = 24
 
 QUALITATIVE: dict[str, tuple[Any, ...]] = {
     "activity": tuple(Activity),
@@ -169,7 +171,7 @@ def _search(evaluate: _Evaluator, numeric: Numeric, current: float, end: float,
         same = probe
     else:
         return None
-    tolerance = max(1.0, abs(current) * 0.002) if numeric.integer else _relative(current)
+    tolerance = 1.0 if numeric.integer else _relative(current)
     for _ in range(_BISECTIONS):
         if abs(changed - same) <= tolerance:
             break

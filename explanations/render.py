@@ -331,8 +331,9 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
             findings.append(item)
     reasons.sort(key=lambda r: -r["weight"])
     against.sort(key=lambda r: -r["weight"])
+    source_of = {f["rule"]: f"{f['file']}:{f['line']} - {f['rationale']}" for f in entry["firings"]}
     vetoes = [{"option": o, "option_label": words["decisions"][o], "rules": list(r),
-               "texts": [text_of.get(rid, "") for rid in r]}
+               "texts": [text_of.get(rid, "") for rid in r], "sources": [source_of.get(rid, "") for rid in r]}
               for o, r in entry["vetoes"].items()]
     conditions = [{"id": c["id"], "rule": c["rule"], "text": c["text"].get(lang, "")} for c in entry["conditions"]]
     changes = [words["without_rule"].format(rule=p["rule"], title=p["title"], decision=words["decisions"][p["decision"]])
@@ -547,7 +548,8 @@ def render_why_not(data: dict[str, Any], lang: Lang = "en") -> str:
         lines.append(wrap(words["is_decision"].format(option=option.capitalize()), indent="  ", first="  "))
     for veto in data["vetoes"]:
         text = veto["text"].get(lang, "")
-        lines.append(wrap(f"{words['vetoed_by']} {veto['rule']}{words['colon']}{text}", indent="    ", first="  "))
+        lines.append(wrap(f"{words['vetoed_by'].format(rule=veto['rule'])}{words['colon']}{text}",
+                          indent="    ", first="  "))
     if data["needs_split"]:
         lines.append(wrap(words["needs_split"], indent="  ", first="  "))
     lines.append("")
@@ -601,17 +603,29 @@ def check_texts(policy: Policy) -> list[Problem]:
     """Every rule text (explanation and attached condition, English and French) that does not
     render over a flow's facts: a name that is not a fact, a filter that does not exist, a syntax
     error. Rendered with every fact known, in Jinja2's sandbox with undefined names as errors."""
+    from engine.lint import known_when_fired
+
     facts = {name: _sample(t.kind, t.values) for name, t in policy.facts.items()}
+    optional = frozenset(name for name, t in policy.facts.items() if t.optional)
     problems = []
     for lang in LANGS:
         texts = RuleTexts(policy, lang)
         for placed in policy.rules:
+            # A fact that may be unknown is left out unless the rule's condition makes it known:
+            # the text must then guard it ({% if savings_pct is defined %}).
+            sure = known_when_fired(policy, placed.rule.id, optional)
+            known = {name: value for name, value in facts.items() if name not in optional or name in sure}
             keys = ["explain"] + (["condition"] if placed.rule.then.condition is not None else [])
             for key in keys:
                 try:
-                    texts.render(placed.rule.id, key, facts)
+                    texts.render(placed.rule.id, key, known)
                 except PolicyError as exc:
                     message = exc.message.split(": ", 2)[-1] if exc.message.count(": ") >= 2 else exc.message
+                    message = message.strip().splitlines()[0]
+                    unknown = re.search(r"'(\w+)' is undefined", message)
+                    if unknown and unknown[1] in optional:
+                        message += (f" when the rule fires: {unknown[1]} can be unknown and the rule's condition "
+                                    f"does not require it; guard it with {{% if {unknown[1]} is defined %}}")
                     where = "explain" if key == "explain" else "then.condition"
                     problems.append(Problem(placed.file, placed.line, f"rules[{placed.rule.id}].{where}.{lang}",
                                             message))

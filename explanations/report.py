@@ -119,7 +119,7 @@ def cost_chart(entries: list[dict[str, Any]], lang: Lang) -> dict[str, Any]:
         top = 10 + index * ROW_H
         decision = (entry.get("override") or {}).get("decision", entry["decision"])
         rows.append({
-            "id": entry["id"], "name": entry["name"] if len(entry["name"]) <= 32 else entry["name"][:31] + "…",
+            "id": entry["id"], "name": entry["name"] if len(entry["name"]) <= 28 else entry["name"][:27] + "…",
             "top": top, "decision": decision, "colour": COLOURS[decision],
             "base_w": round(base / largest * inner, 1), "hidden_w": round(hidden / largest * inner, 1),
             "provider_w": round((provider or 0) / largest * inner, 1) if provider is not None else None,

@@ -1,0 +1,115 @@
+"""The HTML report in a real browser: headless Chromium (Debian's package) driven by Playwright.
+
+The report is written by the installed command, opened from the file system as a user would open
+it from a USB stick, and checked: no console error and no request to the network, the map and the
+cost chart visible with one mark per flow, a flow name full of markup shown as text. A screenshot is
+kept as a test artefact in ``tests/artefacts/``. Skipped when no Chromium is installed (``.ci/run``
+installs Debian's ``chromium``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARBITRE = Path(sys.executable).parent / "arbitre"
+ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+sync_api = pytest.importorskip("playwright.sync_api")
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield launched
+        launched.close()
+
+
+def write_report(tmp_path: Path, answers: Path, *args: str) -> Path:
+    out = tmp_path / "report.html"
+    run = subprocess.run([str(ARBITRE), "report", str(answers), "--out", str(out), *args],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return out
+
+
+def open_page(browser: Any, path: Path) -> tuple[Any, list[str], list[str]]:
+    page = browser.new_page(viewport={"width": 1100, "height": 1400})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("dialog", lambda dialog: (errors.append(f"a dialog opened: {dialog.message}"), dialog.dismiss()))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return page, errors, requests
+
+
+@pytest.mark.parametrize("example, lang", [("acme-retail", "en"), ("health-insurer", "fr")])
+def test_the_report_loads_clean_with_one_mark_per_flow(browser: Any, tmp_path: Path, example: str,
+                                                        lang: str) -> None:
+    answers = ROOT / "examples" / f"{example}.yaml"
+    flows = subprocess.run([str(ARBITRE), "recommend", str(answers), "--format", "jsonl"], capture_output=True,
+                           text=True, check=True).stdout.count('"decision":')
+    page, errors, requests = open_page(browser, write_report(tmp_path, answers, "--lang", lang))
+    assert errors == []
+    assert [url for url in requests if not url.startswith("file:")] == []  # nothing from the network
+    for chart in ("#map", "#costs"):
+        marks = page.locator(f"{chart} svg g.mark")
+        assert marks.count() == flows
+        for index in range(marks.count()):
+            box = marks.nth(index).bounding_box()
+            assert box is not None and box["width"] > 0 and box["height"] > 0
+            assert marks.nth(index).is_visible()
+    assert page.locator("#cards article.card").count() == flows
+    # the marks sit inside the plot: none outside the map's drawing
+    svg = page.locator("#map figure svg").bounding_box()
+    for index in range(flows):
+        box = page.locator("#map svg g.mark").nth(index).bounding_box()
+        assert svg["x"] <= box["x"] and box["x"] + box["width"] <= svg["x"] + svg["width"] + 1
+    ARTEFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / f"report-{example}-{lang}.png"), full_page=True)
+    page.close()
+
+
+def test_a_flow_named_with_markup_shows_as_text(browser: Any, tmp_path: Path) -> None:
+    answers = tmp_path / "hostile.yaml"
+    answers.write_text(
+        "organisation: {name: \"Acme <b>bold</b>\"}\n"
+        "flows:\n"
+        f"  - {{id: hostile, name: \"{HOSTILE}\", channel: phone, monthly_volume: 9000, aht_seconds: 240}}\n",
+        encoding="utf-8")
+    path = write_report(tmp_path, answers)
+    html = path.read_text(encoding="utf-8")
+    assert HOSTILE not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    page, errors, _ = open_page(browser, path)
+    assert errors == []  # no alert dialog, no script error
+    assert page.locator("script").count() == 0
+    assert HOSTILE in page.locator("#cards article.card h3").first.inner_text()
+    assert "Acme <b>bold</b>" in page.locator("h1").inner_text()
+    page.close()
+
+
+def test_it_prints_on_a4(browser: Any, tmp_path: Path) -> None:
+    page, errors, _ = open_page(browser, write_report(tmp_path, ROOT / "examples" / "acme-retail.yaml"))
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF") and errors == []
+    pages = pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type/Page")
+    assert 2 <= pages <= 8, pages
+    page.close()
+
