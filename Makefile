@@ -32,6 +32,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/questions.py
 	$(BIN)/python benchmarks/tipping.py
+	$(BIN)/python benchmarks/portfolio.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
