@@ -149,11 +149,14 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
     from engine.errors import UserError
     from engine.files import open_atomic
 
-    files = _answer_files(paths)
+    # One path that names a file (there or not: a missing file is reported as such) is a single run,
+    # printed exactly as it always was; folders, globs and several paths are a batch.
+    single = len(paths) == 1 and not Path(paths[0]).is_dir() and (
+        Path(paths[0]).exists() or not any(c in paths[0] for c in "*?["))
+    files = [Path(paths[0])] if single else _answer_files(paths)
     if not files:
         raise UserError(f"no answers files in {' '.join(paths)} (looked for {', '.join(ANSWER_SUFFIXES)})")
-    single = len(files) == 1 and Path(paths[0]).is_file() if len(paths) == 1 else False
-    if not single and fmt != "jsonl":
+    if not single:
         for option, given in (("--audit", audit), ("--override", overrides), ("--flow", flow_id)):
             if given:
                 raise UserError(f"{option} applies to one answers file; {len(files)} were given")
@@ -184,7 +187,7 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
     import json
 
     from engine.answers import load_answers
-    from engine.errors import ArbitreError
+    from engine.errors import ArbitreError, UserError
     from engine.policy import load_policy
     from engine.recommend import recommend as run_recommend
     from explanations.render import document, render_document, to_json
@@ -206,6 +209,9 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
         for path in items:
             try:
                 answers = load_answers(path)
+                if flow_id is not None and flow_id not in {f.id for f in answers.flows}:
+                    raise UserError(f"--flow {flow_id!r}: no flow with that id in {path}; the flows are: "
+                                    + ", ".join(f.id for f in answers.flows))
                 result = run_recommend(answers, policy, only=flow_id)
                 doc = document(result, policy, (language,), findings_text=fmt not in ("json", "jsonl"),
                                tipping=tipping)

@@ -22,6 +22,23 @@ def _duration(seconds: float) -> str:
     return f"{minutes}:{rest:02d}"
 
 
+def _part_sizing(split: list[str], metrics: dict[str, Any], volume: float, peak_volume: float, needed: float,
+                 lang: Lang) -> list[str]:
+    """The staffing of the part a split asks of the provider, in proportion to the whole flow's."""
+    words = labels(lang)["brief"]
+    fte = float(metrics["fte_needed"])
+    out = []
+    for name in split:
+        if name == "overflow" and volume:
+            out.append(str(words["part_overflow"]).format(fte=number(fte * (peak_volume - volume) / volume, 1, lang)))
+        elif name == "after_hours" and needed:
+            out.append(str(words["part_after_hours"]).format(
+                fte=number(fte * metrics["coverage_gap_hours"] / needed, 1, lang)))
+        elif name == "tier1":
+            out.append(str(words["part_tier1"]))
+    return out
+
+
 def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str, Any]]:
     """What the brief says of each flow going out, in part or in whole."""
     words = labels(lang)
@@ -82,6 +99,8 @@ def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str
             "conditions": [c for c in conditions if c],
             "real_time": flow.channel.value in ("phone", "chat"),
             "fte": number(metrics["fte_needed"], 1, lang),
+            "part_sizing": _part_sizing(split, metrics, flow.monthly_volume, peak_volume,
+                                        inputs.coverage_hours_needed, lang),
             "agents": metrics.get("agents_busy_hour"),
             "busy": number(metrics["busy_hour_contacts"], 0, lang) if metrics.get("busy_hour_contacts") else None,
             "local": flow.customers_expect_local,

@@ -93,6 +93,14 @@ def value_label(value: Any, lang: Lang) -> str:
     return str(labels(lang)["values"].get(str(value), str(value).replace("_", " ")))
 
 
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def markdown_text(value: Any) -> str:
+    """Text the user wrote (a name), shown as itself in Markdown: its markup characters escaped."""
+    return _MARKDOWN.sub(r"\\\1", str(value))
+
+
 @functools.lru_cache(maxsize=4)
 def environment(lang: Lang) -> SandboxedEnvironment:
     """The sandboxed Jinja2 environment for one language."""
@@ -111,6 +119,7 @@ def environment(lang: Lang) -> SandboxedEnvironment:
     env.filters["label"] = lambda v: value_label(v, lang)
     env.filters["wrap"] = wrap
     env.filters["weight"] = lambda v: number(v, 0 if float(v).is_integer() else 1, lang)
+    env.filters["md"] = markdown_text
     return env
 
 
