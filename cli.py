@@ -66,6 +66,20 @@ def main() -> None:
             stream.reconfigure(errors="replace")
 
 
+def policy_option(help_text: str = "Policy directory.") -> Callable[[F], F]:
+    return click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
+                        default=DEFAULT_POLICY, show_default="the bundled rules/", help=help_text)
+
+
+def override_options(func: F) -> F:
+    """``--override FLOW_ID=DECISION`` (repeatable) and ``--reason TEXT``."""
+    func = click.option("--reason", "reasons", metavar="TEXT", multiple=True,
+                        help="Why the decision is overridden: once for all overrides, or once for each.")(func)
+    return click.option("--override", "overrides", metavar="FLOW_ID=DECISION", multiple=True,
+                        help="A person's decision for a flow, kept beside the engine's (needs --reason). "
+                             "Repeatable.")(func)
+
+
 FORMATS = click.Choice(["text", "markdown", "json"])
 LANGS = click.Choice(["en", "fr"])
 
@@ -125,14 +139,10 @@ def _answer_files(paths: tuple[str, ...]) -> list[Path]:
 @click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the explanation.")
 @click.option("--flow", "flow_id", metavar="ID", help="Only this flow.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file instead of the screen.")
-@click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=DEFAULT_POLICY, show_default="the bundled rules/", help="Policy directory.")
+@policy_option()
 @click.option("--audit", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write an audit record (JSON) here, for `arbitre explain` (one answers file).")
-@click.option("--override", "overrides", metavar="FLOW_ID=DECISION", multiple=True,
-              help="A person's decision for a flow, kept beside the engine's (needs --reason). Repeatable.")
-@click.option("--reason", "reasons", metavar="TEXT", multiple=True,
-              help="Why the decision is overridden: once for all overrides, or once for each.")
+@override_options
 @click.option("--tipping-points/--no-tipping-points", "tipping", default=None,
               help="The nearest answers that would change each decision (default: on for text and markdown).")
 @click.option("--detail", type=click.Choice(["normal", "full"]), default="normal", show_default=True,
@@ -300,8 +310,7 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
               help="Evaluate the recorded answers with the current policy: exit 3 if a decision changed.")
 @click.option("--why-not", "why_not", type=click.Choice(["outsource", "hybrid", "keep_internal"]),
               help="With --flow: the rules that would have supported this option, and what each lacked.")
-@click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=DEFAULT_POLICY, show_default="the bundled rules/", help="Policy for --verify.")
+@policy_option("Policy for --verify.")
 @reports_errors
 def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail: str, verify: bool,
             why_not: str | None, policy_dir: Path) -> None:
@@ -348,37 +357,42 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
     click.echo(render_document(doc, fmt, language, detail), nl=False)  # type: ignore[arg-type]
 
 
-@main.command()
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
-              help="The HTML file to write (default: FILE's name with -report.html, here).")
-@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the report.")
-@click.option("--override", "overrides", metavar="FLOW_ID=DECISION", multiple=True,
-              help="A person's decision for a flow, shown beside the engine's (needs --reason).")
-@click.option("--reason", "reasons", metavar="TEXT", multiple=True, help="Why the decision is overridden.")
-@click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=DEFAULT_POLICY, show_default="the bundled rules/", help="Policy directory.")
-@reports_errors
-def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...],
-           policy_dir: Path) -> None:
-    """An HTML report for FILE: summary, portfolio map, costs, a card per flow."""
+def _document(file: Path, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...], policy_dir: Path,
+              tipping: bool) -> tuple[Any, Any, Any]:
+    """The recommendation for FILE, its policy, and its document in one language (for report, brief)."""
     from engine.answers import load_answers
-    from engine.files import write_atomic
     from engine.policy import load_policy
     from engine.recommend import recommend as run_recommend
     from explanations.render import document
-    from explanations.report import render_report
 
     answers = load_answers(file)
     chosen = _overrides(overrides, reasons, [f.id for f in answers.flows])
     policy = load_policy(policy_dir)
     gc.freeze()
-    language = "fr" if lang == "fr" else "en"
-    doc = document(run_recommend(answers, policy), policy, (language,), tipping=True, overrides=chosen)
+    result = run_recommend(answers, policy)
+    return result, policy, document(result, policy, ("fr" if lang == "fr" else "en",), tipping=tipping,
+                                    overrides=chosen)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+              help="The HTML file to write (default: FILE's name with -report.html, here).")
+@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the report.")
+@override_options
+@policy_option()
+@reports_errors
+def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...],
+           policy_dir: Path) -> None:
+    """An HTML report for FILE: summary, portfolio map, costs, a card per flow."""
+    from engine.files import write_atomic
+    from explanations.report import render_report
+
+    _, policy, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=True)
     thresholds = {name: float(policy.param(name)) for name in ("small_volume_max", "massive_volume_min")
                   if name in policy.parameters}
     target = out or Path(f"{file.stem}-report.html")
-    write_atomic(target, render_report(doc, thresholds, language, file.name))
+    write_atomic(target, render_report(doc, thresholds, "fr" if lang == "fr" else "en", file.name))
     click.echo(f"wrote {target}", err=True)
 
 
@@ -386,31 +400,19 @@ def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], 
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file instead of the screen.")
 @click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the brief.")
-@click.option("--override", "overrides", metavar="FLOW_ID=DECISION", multiple=True,
-              help="A person's decision for a flow, which the brief follows (needs --reason).")
-@click.option("--reason", "reasons", metavar="TEXT", multiple=True, help="Why the decision is overridden.")
-@click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=DEFAULT_POLICY, show_default="the bundled rules/", help="Policy directory.")
+@override_options
+@policy_option()
 @reports_errors
 def brief(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...],
           policy_dir: Path) -> None:
     """A provider brief (Markdown) for the flows of FILE going out."""
     import datetime
 
-    from engine.answers import load_answers
     from engine.files import write_atomic
-    from engine.policy import load_policy
-    from engine.recommend import recommend as run_recommend
     from explanations.brief import render_brief
-    from explanations.render import document
 
-    answers = load_answers(file)
-    chosen = _overrides(overrides, reasons, [f.id for f in answers.flows])
-    policy = load_policy(policy_dir)
-    language = "fr" if lang == "fr" else "en"
-    result = run_recommend(answers, policy)
-    doc = document(result, policy, (language,), overrides=chosen)
-    text = render_brief(result, doc, language, file.name, datetime.date.today().isoformat())
+    result, _, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=False)
+    text = render_brief(result, doc, "fr" if lang == "fr" else "en", file.name, datetime.date.today().isoformat())
     if out is None:
         click.echo(text, nl=False)
     else:
@@ -445,8 +447,7 @@ def _policy_problems(policy_dir: Path) -> tuple[Any, list[Any]]:
 
 
 @rules.command("check")
-@click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=DEFAULT_POLICY, show_default="the bundled rules/", help="Policy directory.")
+@policy_option()
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @reports_errors
 def rules_check(policy_dir: Path, fmt: str) -> None:
@@ -470,8 +471,7 @@ def rules_check(policy_dir: Path, fmt: str) -> None:
 
 @rules.command("test")
 @click.argument("cases", nargs=-1, type=click.Path(path_type=Path, exists=True))
-@click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=DEFAULT_POLICY, show_default="the bundled rules/", help="Policy directory.")
+@policy_option()
 @click.option("--min-coverage", type=click.FloatRange(0, 100), metavar="PERCENT",
               help="Fail if the cases fire fewer than this share of the policy's rules.")
 @click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the explanations.")
@@ -618,8 +618,7 @@ def _saved_path(resume: Path) -> Path:
               help="Continue a draft (or change an answers file) at its first unanswered question.")
 @click.option("--all-questions", is_flag=True,
               help="Ask every question, also those whose answer could not change the decision.")
-@click.option("--policy", "policy_dir", type=click.Path(path_type=Path, file_okay=False),
-              default=DEFAULT_POLICY, show_default="the bundled rules/", help="Policy directory.")
+@policy_option()
 @reports_errors
 def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, policy_dir: Path) -> None:
     """Answer the questions; save the answers file and print the recommendation.

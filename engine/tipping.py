@@ -54,10 +54,11 @@ NUMERIC: tuple[Numeric, ...] = (
     Numeric("annual_turnover_pct", False, lambda v: 0, lambda v: max(v * 3, 100)),
     Numeric("coverage_hours_needed", False, lambda v: 0, lambda v: 168),
 )
-# Steps away from the answer, as fractions of the distance to the end of the range.
-# Finer near the answer, where the nearest change is looked for: a decision can change and change
-# back along the range, and a band narrower than a step can be missed.
-_STEPS = (0.01, 0.02, 0.035, *(k / 20 for k in range(1, 21)))
+# Steps away from the answer, as fractions of the distance to the end of the range; once a change
+# is found, the stretch from the answer to it is walked again in finer steps, since a decision can
+# change and change back along the range (a band narrower than a fine step can still be missed).
+_STEPS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.75, 0.9, 1.0)
+_REFINE = 12
 _BISECTIONS = 24
 
 QUALITATIVE: dict[str, tuple[Any, ...]] = {
@@ -152,25 +153,38 @@ def _bounded(numeric: Numeric, value: float) -> float:
     return min(value, ceilings.get(numeric.name, math.inf))
 
 
-def _search(evaluate: _Evaluator, numeric: Numeric, current: float, end: float,
-            base: Outcome) -> tuple[float, float, Outcome] | None:
-    """From ``current`` towards ``end``: the first value with another outcome, the last with the same."""
-    if end == current:
-        return None
+def _probe(numeric: Numeric, current: float, end: float, fraction: float) -> float:
+    value = _bounded(numeric, current + (end - current) * fraction)
+    return float(round(value)) if numeric.integer else value
+
+
+def _first_change(evaluate: _Evaluator, numeric: Numeric, current: float, end: float, base: Outcome,
+                  fractions: Any) -> tuple[float, float, Outcome] | None:
+    """Walking from ``current`` towards ``end``: the first value with another outcome, the last one
+    before it with the same, and the other outcome."""
     same = current
-    for step in _STEPS:
-        probe = _bounded(numeric, current + (end - current) * step)
-        if numeric.integer:
-            probe = float(round(probe))
+    for fraction in fractions:
+        probe = _probe(numeric, current, end, fraction)
         if probe == same:
             continue
         outcome = evaluate(numeric.name, int(probe) if numeric.integer else probe)
         if outcome != base:
-            changed, new = probe, outcome
-            break
+            return probe, same, outcome
         same = probe
-    else:
+    return None
+
+
+def _search(evaluate: _Evaluator, numeric: Numeric, current: float, end: float,
+            base: Outcome) -> tuple[float, float, Outcome] | None:
+    """From ``current`` towards ``end``: the nearest value with another outcome, the last with the same."""
+    if end == current:
         return None
+    found = _first_change(evaluate, numeric, current, end, base, _STEPS)
+    if found is None:
+        return None
+    nearer = _first_change(evaluate, numeric, current, found[0], base,
+                           (k / _REFINE for k in range(1, _REFINE)))
+    changed, same, new = nearer if nearer is not None else found
     tolerance = 1.0 if numeric.integer else _relative(current)
     for _ in range(_BISECTIONS):
         if abs(changed - same) <= tolerance:

@@ -274,9 +274,13 @@ def tipping_entry(result: FlowResult, policy: Policy) -> dict[str, Any]:
 
 def _relative(file: str, policy: Policy) -> str:
     """A rule file's path as the policy names it (``economics.yaml``), not where it lies on this machine."""
-    path = Path(file)
+    return _relative_to(file, policy.root)
+
+
+@functools.lru_cache(maxsize=256)
+def _relative_to(file: str, root: Path) -> str:
     try:
-        return str(path.resolve().relative_to(policy.root.resolve()))
+        return str(Path(file).resolve().relative_to(root.resolve()))
     except ValueError:
         return file
 
