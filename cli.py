@@ -295,7 +295,8 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
             for entry in doc.flows:
                 entry["tipping_points"] = None
     else:
-        doc = document(result, policy, (lang,), findings_text=fmt != "json", tipping=tipping, overrides=chosen)
+        doc = document(result, policy, (lang,), findings_text=fmt != "json", tipping=tipping, overrides=chosen,
+                       lazy=fmt == "json")
     return render_document(doc, fmt, lang, detail)  # type: ignore[arg-type]
 
 

@@ -40,7 +40,7 @@ def typed(question: Question, value: Any, bank: Bank) -> str:
         return ""
     if question.kind == "yes_no":
         return "yes" if value else "no"
-    if question.kind == "choices":
+    if question.kind in ("choices", "languages"):
         return ", ".join(value) if value else "none"
     if question.kind == "quote":
         form, amount = next(iter(value.items()))

@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterator, Literal, Sequence
 
 from jinja2 import FileSystemLoader, meta, StrictUndefined, Template, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
@@ -426,21 +426,25 @@ class Document:
     organisation: str
     policy: dict[str, str]
     cost_model: dict[str, Any]
-    flows: list[dict[str, Any]]  # flow entries
+    flows: Sequence[dict[str, Any]] | Iterator[dict[str, Any]]  # flow entries (JSON reads them once)
 
 
 def document(rec: Recommendation, policy: Policy, langs: tuple[Lang, ...], findings_text: bool = True,
-             tipping: bool = False, overrides: dict[str, dict[str, str]] | None = None) -> Document:
-    """A recommendation as plain data, ready to render or to keep in an audit record."""
-    flows = []
-    for result in rec.flows:
-        entry = flow_entry(result, policy, langs, findings_text, tipping)
-        if overrides and result.id in overrides:
-            entry["override"] = overrides[result.id]
-        flows.append(entry)
+             tipping: bool = False, overrides: dict[str, dict[str, str]] | None = None,
+             lazy: bool = False) -> Document:
+    """A recommendation as plain data, ready to render or to keep in an audit record. ``lazy``: the
+    flow entries are made one by one as they are read, once (JSON output: a large file never holds
+    every entry at once)."""
+    def entries() -> Iterator[dict[str, Any]]:
+        for result in rec.flows:
+            entry = flow_entry(result, policy, langs, findings_text, tipping)
+            if overrides and result.id in overrides:
+                entry["override"] = overrides[result.id]
+            yield entry
+
     return Document(organisation=rec.answers.organisation.name,
                     policy={"name": rec.policy_name, "version": rec.policy_version, "digest": rec.policy_digest},
-                    cost_model=policy.costs.model_dump(), flows=flows)
+                    cost_model=policy.costs.model_dump(), flows=entries() if lazy else list(entries()))
 
 
 def render_flow_summary(view: dict[str, Any], lang: Lang) -> str:
@@ -453,7 +457,8 @@ def render(rec: Recommendation, policy: Policy, fmt: Format = "text", lang: Lang
            tipping: bool = False, detail: Detail = "normal",
            overrides: dict[str, dict[str, str]] | None = None) -> str:
     """The whole recommendation in one format and language."""
-    doc = document(rec, policy, (lang,), findings_text=fmt != "json", tipping=tipping, overrides=overrides)
+    doc = document(rec, policy, (lang,), findings_text=fmt != "json", tipping=tipping, overrides=overrides,
+                   lazy=fmt == "json")
     return render_document(doc, fmt, lang, detail)
 
 
@@ -516,7 +521,7 @@ def to_json(doc: Document, lang: Lang = "en") -> dict[str, Any]:
 
 def recommendation_json(rec: Recommendation, policy: Policy, lang: Lang = "en", tipping: bool = False) -> dict[str, Any]:
     """``to_json`` of a fresh recommendation (texts in one language, findings' texts left out)."""
-    return to_json(document(rec, policy, (lang,), findings_text=False, tipping=tipping), lang)
+    return to_json(document(rec, policy, (lang,), findings_text=False, tipping=tipping, lazy=True), lang)
 
 
 def _operand(value: Any, lang: Lang) -> str:

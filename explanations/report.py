@@ -167,7 +167,7 @@ def summary(entries: list[dict[str, Any]], lang: Lang) -> dict[str, Any]:
 def render_report(doc: Document, thresholds: dict[str, float], lang: Lang, source: str) -> str:
     """The whole report as one HTML page."""
     words = labels(lang)
-    entries = doc.flows
+    entries = list(doc.flows)
     views = [view_of(e, lang, doc.cost_model) for e in entries]
     for view, entry in zip(views, entries):
         view["risk_score"] = risk_score(entry["facts"])
