@@ -45,6 +45,11 @@ def reports_errors(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # the reader stopped reading (| head): end quietly, as a command in a pipe does
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
         except click.exceptions.Exit:
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence
@@ -82,6 +87,28 @@ def override_options(func: F) -> F:
 
 FORMATS = click.Choice(["text", "markdown", "json"])
 LANGS = click.Choice(["en", "fr"])
+
+
+def _check_outputs(inputs: list[Path], **outputs: Path | None) -> None:
+    """Refuse an output file that is one of the input files, or another output: it would be replaced."""
+    from engine.errors import UserError
+
+    def same(a: Path, b: Path) -> bool:
+        try:
+            return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+        except OSError:
+            return False
+
+    given = [(option, path) for option, path in outputs.items() if path is not None]
+    for option, path in given:
+        for source in inputs:
+            if same(path, source):
+                raise UserError(f"--{option} {path} is the answers file being read: it would be replaced; "
+                                "choose another file")
+    for index, (option, path) in enumerate(given):
+        for other, other_path in given[index + 1:]:
+            if same(path, other_path):
+                raise UserError(f"--{option} and --{other} name the same file ({path}): one would replace the other")
 
 
 def _overrides(pairs: tuple[str, ...], reasons: tuple[str, ...], known: list[str]) -> dict[str, dict[str, str]]:
@@ -170,6 +197,7 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
         for option, given in (("--audit", audit), ("--override", overrides), ("--flow", flow_id)):
             if given:
                 raise UserError(f"{option} applies to one answers file; {len(files)} were given")
+    _check_outputs(files, out=out, audit=audit)
     if single and fmt != "jsonl":
         text = _recommendation(files[0], fmt, lang, flow_id, policy_dir, audit=audit, overrides=overrides,
                                reasons=reasons, tipping=tipping, detail=detail)
@@ -389,10 +417,11 @@ def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], 
     from engine.files import write_atomic
     from explanations.report import render_report
 
+    target = out or Path(f"{file.stem}-report.html")
+    _check_outputs([file], out=target)
     _, policy, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=True)
     thresholds = {name: float(policy.param(name)) for name in ("small_volume_max", "massive_volume_min")
                   if name in policy.parameters}
-    target = out or Path(f"{file.stem}-report.html")
     write_atomic(target, render_report(doc, thresholds, "fr" if lang == "fr" else "en", file.name))
     click.echo(f"wrote {target}", err=True)
 
@@ -412,6 +441,7 @@ def brief(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], r
     from engine.files import write_atomic
     from explanations.brief import render_brief
 
+    _check_outputs([file], out=out)
     result, _, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=False)
     text = render_brief(result, doc, "fr" if lang == "fr" else "en", file.name, datetime.date.today().isoformat())
     if out is None:
@@ -645,11 +675,20 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
     console = TerminalConsole()
     data = None
     if resume is not None:
-        data, dropped = restore(read_document(resume, what="answers file"), bank)
+        from engine.errors import AnswersError
+        from engine.load import DocumentError
+
+        try:
+            resumed = read_document(resume, what="answers file")
+        except DocumentError as exc:
+            raise AnswersError(f"cannot resume from {resume}", (exc.problem,)) from None
+        data, dropped = restore(resumed, bank)
+        if not resume.stem.endswith(".draft"):
+            console.say(bank.message("rewritten", language, path=target))
         console.say(bank.message("resumed", language, path=resume, count=count_answers(data)))
         for problem in dropped:
             console.say(bank.message("dropped", language, where=f"{problem.file}:{problem.line}",
-                                     message=f"{problem.path}: {problem.message}"))
+                                     message=f"{problem.path}: {problem.message.rstrip('.')}"))
     else:
         for path in (target, draft):
             if path.exists():

@@ -146,7 +146,7 @@ def case_answers(case: Case, policy: Policy) -> Answers:
     raw = case.raw
     if "file" in raw:
         name = Path(str(raw["file"]))
-        candidates = [case.path.parent / name, policy.root.parent / name, name]
+        candidates = [case.path.parent / name, policy.root.resolve().parent / name, name]
         found = next((c for c in candidates if c.is_file()), candidates[0])
         return load_answers(found)
     lines = {key[1:]: value for key, value in case.lines.items() if key[:1] == ("answers",)}

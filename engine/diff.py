@@ -47,8 +47,9 @@ def diff_policies(old: Policy, new: Policy, paths: list[Path]) -> dict[str, Any]
     changes = []
     flows = files = rules_changed = 0
     for path in case_files(paths):
-        files += 1
-        for source, answers in _answers_in(path, old, problems):
+        found = _answers_in(path, old, problems)
+        files += 1 if found else 0
+        for source, answers in found:
             before = {f.id: f for f in recommend(answers, old).flows}
             for flow in recommend(answers, new).flows:
                 flows += 1

@@ -198,7 +198,8 @@ class Interview:
                 if not word:
                     if question.ask == "required" and default is None:
                         raise Refusal("required")
-                    value = default
+                    # the organisation's figure, confirmed for this flow, is kept as its answer
+                    value = shown_value if default is None and question.field in INHERITS else default
                 else:
                     value = parse(question, text, self.bank)
                 if value is None:  # no quote: the field stays unset
@@ -317,12 +318,15 @@ class Interview:
             tally.skipped.remove(relevant.field)
             tally.asked.append(relevant.field)
 
-    def _yes_no(self, prompt: str, default: bool) -> bool:
+    def _yes_no(self, prompt: str, default: bool) -> bool | None:
+        """Yes or no; None for 'back'."""
         shown = self.msg("yes_value") if default else self.msg("no_value")
         while True:
             word = " ".join(self.console.ask(f"{prompt} [{shown}] ").strip().lower().split())
             if not word:
                 return default
+            if word in self.bank.words["back"]:
+                return None
             if word in self.bank.words["yes"]:
                 return True
             if word in self.bank.words["no"]:
@@ -338,7 +342,16 @@ class Interview:
         self._walk(-1)
         while True:
             self.console.say()
-            if not self._yes_no(self.msg("add_flow"), False):
+            more = self._yes_no(self.msg("add_flow"), False)
+            if more is None:  # 'back': the last question answered, again
+                if self.history:
+                    sec, index = max(self.history)
+                    section: Section = "organisation" if sec < 0 else "flows"
+                    self.ask_one(self._questions(sec)[index], section, self._values(sec), can_go_back=False)
+                else:
+                    self.console.say(f"  {self.msg('nothing_before')}")
+                continue
+            if not more:
                 break
             self.data["flows"].append({})
             self._walk(len(self.data["flows"]) - 1)

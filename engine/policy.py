@@ -162,7 +162,7 @@ _ALLOWED_OPS: dict[str, set[str]] = {
 }
 
 
-def _check_comparison(cmp: Comparison, ftype: FactType, params: dict[str, Parameter]) -> str | None:
+def _check_comparison(cmp: Comparison, ftype: FactType, params: dict[str, Parameter] | None) -> str | None:
     """Why a comparison does not fit its fact's type, or None."""
     allowed = set(_ALLOWED_OPS[ftype.kind])
     if ftype.optional:
@@ -173,6 +173,8 @@ def _check_comparison(cmp: Comparison, ftype: FactType, params: dict[str, Parame
         return None
     operand: Any
     if cmp.param is not None:
+        if params is None:  # the parameters file could not be read: reported there, not at every use
+            return None
         if cmp.param not in params:
             return f"unknown parameter {cmp.param!r}{_suggest(cmp.param, params)}"
         operand = params[cmp.param].value
@@ -320,7 +322,7 @@ def load_policy(root: Path) -> Policy:
                                             f"unknown fact {cmp.fact!r}{_suggest(cmp.fact, types)}"))
                     continue
                 reads.append(cmp.fact)
-                why = _check_comparison(cmp, ftype, params)
+                why = _check_comparison(cmp, ftype, params if checked_params is not None else None)
                 if why:
                     problems.append(Problem(doc.source, doc.line_of(path), dotted(path), why))
             for i, fact in enumerate(rule.then.derive):
@@ -333,7 +335,9 @@ def load_policy(root: Path) -> Policy:
                 if isinstance(weight, str):
                     path = (*base, "then", "vote", option.value)
                     value = params.get(weight)
-                    if value is None:
+                    if checked_params is None:
+                        pass  # the parameters file could not be read: reported there
+                    elif value is None:
                         problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
                                                 f"unknown parameter {weight!r}{_suggest(weight, params)}"))
                     elif isinstance(value.value, list):

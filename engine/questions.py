@@ -53,7 +53,7 @@ MESSAGES: dict[str, frozenset[str]] = {
         "repeated": "value", "duplicate_id": "value", "quote_form": "value", "nothing_before": "",
         "suggested": "activity", "inherited": "", "skipped": "count", "asked_count": "asked", "review_title": "",
         "review_prompt": "", "review_default": "", "review_flow": "number name", "saved": "path",
-        "draft_saved": "path command", "resumed": "path count", "dropped": "where message",
+        "draft_saved": "path command", "resumed": "path count", "dropped": "where message", "rewritten": "path",
         "exists": "path", "none_value": "", "yes_value": "", "no_value": "",
     }.items()
 }

@@ -595,13 +595,15 @@ def render_verify(data: dict[str, Any], lang: Lang = "en") -> str:
     now, then = data["policy_now"], data["policy_then"]
     lines = []
     if not data["changed"]:
-        lines.append(wrap(words["verify_same"].format(n=data["flows"], root=now["root"], name=now["name"],
-                                                      version=now["version"])))
+        key = "verify_same_one" if data["flows"] == 1 else "verify_same"
+        lines.append(wrap(words[key].format(n=data["flows"], root=now["root"], name=now["name"],
+                                            version=now["version"])))
         if now["digest"] != then["digest"]:
             lines.append(wrap(words["verify_policy_changed"].format(then=then["digest"][:19], now=now["digest"][:19])))
         return "\n".join(lines) + "\n"
-    lines.append(wrap(words["verify_changed"].format(count=len(data["changed"]), n=data["flows"], root=now["root"],
-                                                     name=now["name"], version=now["version"])))
+    key = "verify_changed_one" if len(data["changed"]) == 1 else "verify_changed"
+    lines.append(wrap(words[key].format(count=len(data["changed"]), n=data["flows"], root=now["root"],
+                                        name=now["name"], version=now["version"])))
     for flow in data["changed"]:
         old = _decision_words(flow["recorded"]["decision"], flow["recorded"]["split"], words)
         new = _decision_words(flow["now"]["decision"], flow["now"]["split"], words)

@@ -337,7 +337,7 @@ class TestVerify:
 
         assert as_text.returncode == 3, as_text.stderr
         text = flat(as_text.stdout)
-        assert "1 of 6 flows are decided differently now" in text
+        assert "1 of 6 flows is decided differently now" in text
         assert "after-sales: recorded hybrid (overflow at peaks, tier 1 only), now keep in-house" in text
         assert f"fired then, not now: {', '.join(then_only)}" in text
         assert f"fired now, not then: {', '.join(now_only)}" in text
@@ -350,7 +350,7 @@ class TestVerify:
         other, same = arbitre_many({
             "other": ("explain", record, "--verify", "--policy", copy, "--flow", "order-taking"),
             "same": ("explain", record, "--verify", "--policy", copy, "--flow", "after-sales")}).values()
-        assert other.returncode == 0 and other.stdout.startswith("Same decisions")
+        assert other.returncode == 0 and other.stdout.startswith("Same decision: the flow is decided as recorded")
         assert same.returncode == 3 and "after-sales" in same.stdout
 
     def test_a_policy_changed_only_in_a_comment(self, runs: dict[str, Any], policy: Policy, tmp_path: Path) -> None:

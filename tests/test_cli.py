@@ -110,3 +110,61 @@ class TestHelp:
         """--version prints the package version."""
         run = arbitre("--version")
         assert run.returncode == 0 and run.stdout.startswith("arbitre ")
+
+
+class TestWhatAUserMightDo:
+    """Mistakes and habits found by trying the tool as a new user would."""
+
+    @pytest.mark.parametrize("command, option", [
+        ("recommend", "--out"), ("recommend", "--audit"), ("report", "--out"), ("brief", "--out")])
+    def test_an_output_that_is_the_answers_file_is_refused(self, tmp_path: Path, command: str, option: str) -> None:
+        answers = tmp_path / "in.yaml"
+        answers.write_bytes(GOLDEN_ANSWERS.read_bytes())
+        run = arbitre(command, answers, option, answers)
+        assert run.returncode == 2
+        assert "is the answers file being read" in run.stderr
+        assert answers.read_bytes() == GOLDEN_ANSWERS.read_bytes()
+
+    def test_out_and_audit_on_the_same_file_are_refused(self, tmp_path: Path) -> None:
+        run = arbitre("recommend", GOLDEN_ANSWERS, "--out", tmp_path / "a.json", "--audit", tmp_path / "a.json")
+        assert run.returncode == 2 and "name the same file" in run.stderr
+        assert not (tmp_path / "a.json").exists()
+
+    def test_a_reader_that_stops_reading_ends_the_command_quietly(self) -> None:
+        examples = Path(__file__).resolve().parent.parent / "examples"
+        shell = f"'{ARBITRE}' recommend '{examples}' --format jsonl | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}}"
+        run = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=120)
+        assert "internal error" not in run.stderr and "BrokenPipe" not in run.stderr
+        assert run.stdout.strip() == "0"
+
+    @pytest.mark.parametrize("content", [b"\x00\x01\xff binary", b"flows:\n  - id: a\n   channel: phone\n"])
+    def test_resuming_an_unreadable_file_is_a_user_error(self, tmp_path: Path, content: bytes) -> None:
+        bad = tmp_path / "bad.yaml"
+        bad.write_bytes(content)
+        run = subprocess.run([str(ARBITRE), "ask", "--resume", str(bad)], input="", capture_output=True, text=True,
+                             timeout=60, cwd=tmp_path)
+        assert run.returncode == 2, run.stderr
+        assert "cannot resume from" in run.stderr and "bad.yaml:" in run.stderr
+        assert "internal error" not in run.stderr
+
+    def test_a_broken_parameters_file_is_reported_once(self, tmp_path: Path) -> None:
+        import shutil
+
+        copy = tmp_path / "rules"
+        shutil.copytree(Path(__file__).resolve().parent.parent / "rules", copy)
+        text = (copy / "parameters.yaml").read_text(encoding="utf-8")
+        (copy / "parameters.yaml").write_text(text.replace("  savings_floor:\n", " savings_floor:\n", 1),
+                                              encoding="utf-8")
+        run = arbitre("rules", "check", "--policy", copy)
+        assert run.returncode == 1
+        assert "not valid YAML" in run.stdout and "unknown parameter" not in run.stdout, run.stdout
+
+    def test_rules_test_from_inside_a_policy_copy(self, tmp_path: Path) -> None:
+        import shutil
+
+        root = Path(__file__).resolve().parent.parent
+        shutil.copytree(root / "rules", tmp_path / "rules")
+        shutil.copytree(root / "examples", tmp_path / "examples")
+        run = arbitre("rules", "test", "--policy", ".", cwd=tmp_path / "rules")
+        assert run.returncode == 0, run.stdout[-2000:]
+        assert "0 failed" in run.stdout

@@ -323,3 +323,20 @@ def test_an_existing_answers_file_is_never_overwritten(tmp_path: Path) -> None:
     run = run_ask(tmp_path, ["Acme"])
     assert run.returncode == 2 and "answers.yaml already exists" in run.stderr
     assert (tmp_path / "answers.yaml").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_back_at_add_another_flow_asks_the_last_question_again(bank: Bank, policy: Policy) -> None:
+    console = Scripted({**ORGANISATION, **ORDERS}, after=["back", "no", ""])
+    run = interview(bank, policy, console)
+    data = run.run()
+    last = max(run.history)
+    assert console.asked.count(bank.flows[last[1]].field) == 2
+    assert data["flows"][0]["monthly_volume"] == 12000
+
+
+def test_the_organisations_figure_confirmed_for_a_flow_is_kept(bank: Bank, policy: Policy) -> None:
+    console = Scripted({**ORGANISATION, **ORDERS}, after=["no", ""])
+    data = interview(bank, policy, console, all_questions=True).run()
+    flow = data["flows"][0]
+    assert flow["coverage_hours_needed"] == 50  # the organisation's opening hours, taken with Enter
+    assert flow["loaded_hourly_cost"] == 32
