@@ -184,7 +184,7 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
     (exit 2 at the end); a summary follows on standard error.
     """
     from engine.errors import UserError
-    from engine.files import open_atomic
+    from engine.files import open_atomic, write_atomic
 
     # One path that names a file (there or not: a missing file is reported as such) is a single run,
     # printed exactly as it always was; folders, globs and several paths are a batch.
@@ -193,23 +193,29 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
     files = [Path(paths[0])] if single else _answer_files(paths)
     if not files:
         raise UserError(f"no answers files in {' '.join(paths)} (looked for {', '.join(ANSWER_SUFFIXES)})")
-    if not single:
-        for option, given in (("--audit", audit), ("--override", overrides), ("--flow", flow_id)):
-            if given:
-                raise UserError(f"{option} applies to one answers file; {len(files)} were given")
+    for option, given in (("--audit", audit), ("--override", overrides), ("--flow", flow_id)):
+        if given and not single:
+            raise UserError(f"{option} applies to one answers file; {len(files)} were given")
+        if given and fmt == "jsonl" and option != "--flow":
+            raise UserError(f"{option} applies to text, markdown or json output, not to jsonl")
     _check_outputs(files, out=out, audit=audit)
     if single and fmt != "jsonl":
-        text = _recommendation(files[0], fmt, lang, flow_id, policy_dir, audit=audit, overrides=overrides,
-                               reasons=reasons, tipping=tipping, detail=detail)
-        if out is None:
-            click.echo(text, nl=False)
-        else:
-            with open_atomic(out) as handle:
+        with contextlib.ExitStack() as stack:
+            # --out is opened first: a folder that is not there fails before any work, and no audit
+            # record is left behind by a run whose output could not be written
+            handle = stack.enter_context(open_atomic(out)) if out is not None else None
+            text, record = _recommendation(files[0], fmt, lang, flow_id, policy_dir, audit=audit is not None,
+                                           overrides=overrides, reasons=reasons, tipping=tipping, detail=detail)
+            if audit is not None and record is not None:
+                write_atomic(audit, record)
+                click.echo(f"wrote the audit record {audit}", err=True)
+            if handle is not None:
                 handle.write(text)
+            else:
+                click.echo(text, nl=False)
+        if out is not None:
             click.echo(f"wrote {out}", err=True)
         return
-    if audit or overrides:
-        raise UserError("--audit and --override apply to one answers file, not to a batch or jsonl")
     with contextlib.ExitStack() as stack:
         handle = stack.enter_context(open_atomic(out)) if out is not None else None
         bad = _batch(files, fmt, lang, flow_id, policy_dir, tipping, detail, handle)
@@ -283,14 +289,14 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
 
 
 def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy_dir: Path, *,
-                    audit: Path | None = None, overrides: tuple[str, ...] = (), reasons: tuple[str, ...] = (),
-                    tipping: bool | None = None, detail: str = "normal") -> str:
-    """The recommendation for an answers file, rendered: what ``arbitre recommend`` prints."""
+                    audit: bool = False, overrides: tuple[str, ...] = (), reasons: tuple[str, ...] = (),
+                    tipping: bool | None = None, detail: str = "normal") -> tuple[str, str | None]:
+    """The recommendation for an answers file, rendered as ``arbitre recommend`` prints it, and its
+    audit record as JSON text when ``audit`` is asked."""
     import json
 
     from engine.answers import load_answers
     from engine.errors import UserError
-    from engine.files import write_atomic
     from engine.policy import load_policy
     from engine.recommend import recommend as run_recommend
     from explanations.render import LANGS as ALL_LANGS
@@ -311,21 +317,21 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
     result = run_recommend(answers, policy, only=flow_id)
     if tipping is None:
         tipping = fmt != "json"
-    if audit is not None:
+    record = None
+    if audit:
         from engine.audit import new_record
 
         doc = document(result, policy, ALL_LANGS, findings_text=True, tipping=True, overrides=chosen)
-        record = new_record(policy=policy, source=file, answers=answers.model_dump(mode="json"),
-                            organisation=doc.organisation, flows=doc.flows)
-        write_atomic(audit, json.dumps(record, ensure_ascii=False, indent=1) + "\n")
-        click.echo(f"wrote the audit record {audit}", err=True)
+        record = json.dumps(new_record(policy=policy, source=file, answers=answers.model_dump(mode="json"),
+                                       organisation=doc.organisation, flows=doc.flows),
+                            ensure_ascii=False, indent=1) + "\n"
         if not tipping:
             for entry in doc.flows:
                 entry["tipping_points"] = None
     else:
         doc = document(result, policy, (lang,), findings_text=fmt != "json", tipping=tipping, overrides=chosen,
                        lazy=fmt == "json")
-    return render_document(doc, fmt, lang, detail)  # type: ignore[arg-type]
+    return render_document(doc, fmt, lang, detail), record  # type: ignore[arg-type]
 
 
 @main.command()
@@ -693,6 +699,8 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
         for path in (target, draft):
             if path.exists():
                 raise UserError(bank.message("exists", language, path=path))
+    if not target.parent.is_dir():  # found now, not when the first answer is saved
+        raise UserError(f"cannot write {target}: the folder {target.parent} does not exist")
     command = ["arbitre", "ask", "--resume", str(draft), "--save", str(target), "--lang", lang]
     if all_questions:
         command.append("--all-questions")
@@ -719,7 +727,7 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
         draft.unlink()  # its answers are all in the answers file now
     console.say(bank.message("saved", language, path=target))
     console.say()
-    click.echo(_recommendation(target, "text", lang, None, policy_dir), nl=False)
+    click.echo(_recommendation(target, "text", lang, None, policy_dir)[0], nl=False)
 
 
 if __name__ == "__main__":

@@ -220,7 +220,7 @@ def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisati
     import platform
 
     rules = [{"id": placed.rule.id, "title": placed.rule.title, "rationale": placed.rule.rationale,
-              "file": _relative(placed.file, policy.root), "line": placed.line, "stratum": placed.stratum,
+              "file": policy.file_name(placed.file), "line": placed.line, "stratum": placed.stratum,
               "when": placed.rule.model_dump(mode="json", by_alias=True, exclude_defaults=True)["when"],
               "then": placed.rule.then.model_dump(mode="json", exclude_defaults=True)}
              for placed in policy.rules]
@@ -248,13 +248,6 @@ def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisati
     sealed = seal(data)
     AuditRecord.model_validate(sealed)  # what is written follows the schema
     return sealed
-
-
-def _relative(file: str, root: Path) -> str:
-    try:
-        return str(Path(file).resolve().relative_to(root.resolve()))
-    except ValueError:
-        return file
 
 
 def load_record(path: Path) -> AuditRecord:

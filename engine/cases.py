@@ -16,7 +16,7 @@ from typing import Any
 
 from .answers import load_answers, validate_answers
 from .errors import AnswersError
-from .load import Document, DocumentError, PathKey, parse_yaml
+from .load import Document, DocumentError, PathKey, read_document
 from .models import Answers, Decision, Split
 from .policy import Policy
 from .recommend import FlowResult, Recommendation, recommend
@@ -86,10 +86,7 @@ def read_cases(paths: list[Path], shown_from: Path | None = None) -> list[Case]:
         except ValueError:
             source = str(path)
         try:
-            doc = parse_yaml(path.read_text(encoding="utf-8"), source)
-        except OSError as exc:
-            cases.append(Case(source, None, path.stem, path, broken=f"cannot read the file: {exc.strerror}"))
-            continue
+            doc = read_document(path, what="cases file")
         except DocumentError as exc:
             cases.append(Case(source, exc.problem.line, path.stem, path, broken=exc.problem.message))
             continue
@@ -105,8 +102,8 @@ def read_cases(paths: list[Path], shown_from: Path | None = None) -> list[Case]:
     return cases
 
 
-def check_shape(case: Case, policy: Policy) -> list[str]:
-    """What is wrong with the case itself (not with the policy), so that a typo cannot pass silently."""
+def answers_shape(case: Case) -> list[str]:
+    """What is wrong with the case as a holder of answers (all ``rules diff`` needs of it)."""
     raw = case.raw
     if case.broken:
         return [case.broken]
@@ -117,7 +114,15 @@ def check_shape(case: Case, policy: Policy) -> list[str]:
         problems.append("note: say what the case checks (quote the sentence or figure of the source)")
     if ("answers" in raw) == ("file" in raw):
         problems.append("give exactly one of answers: (inline) or file: (an answers file)")
-    want = raw.get("want")
+    return problems
+
+
+def check_shape(case: Case, policy: Policy) -> list[str]:
+    """What is wrong with the case itself (not with the policy), so that a typo cannot pass silently."""
+    problems = answers_shape(case)
+    if case.broken or not isinstance(case.raw, dict):
+        return problems
+    want = case.raw.get("want")
     if not isinstance(want, dict) or not want:
         return problems + ["want: a mapping of flow id to what the policy must conclude"]
     rule_ids = {placed.rule.id for placed in policy.rules}
@@ -126,14 +131,14 @@ def check_shape(case: Case, policy: Policy) -> list[str]:
             problems.append(f"want.{flow_id}: expected a mapping with decision (and split, fired, not_fired)")
             continue
         problems += [f"want.{flow_id}: unknown key {key!r}" for key in expected if key not in WANT_KEYS]
-        if expected.get("decision") not in DECISIONS:
+        if not isinstance(expected.get("decision"), str) or expected["decision"] not in DECISIONS:
             problems.append(f"want.{flow_id}.decision: {expected.get('decision')!r} is not one of {sorted(DECISIONS)}")
         split = expected.get("split", [])
-        if not isinstance(split, list) or not set(split) <= SPLITS:
+        if not isinstance(split, list) or not all(isinstance(s, str) and s in SPLITS for s in split):
             problems.append(f"want.{flow_id}.split: {split!r} is not a list of {sorted(SPLITS)}")
         for key in ("fired", "not_fired"):
             ids = expected.get(key, [])
-            if not isinstance(ids, list):
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
                 problems.append(f"want.{flow_id}.{key}: expected a list of rule ids")
                 continue
             problems += [f"want.{flow_id}.{key}: {rule!r} is not a rule of the policy" for rule in ids

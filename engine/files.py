@@ -33,9 +33,8 @@ def open_atomic(path: Path) -> Iterator[TextIO]:
     (``write_atomic`` for output written piece by piece: nothing is kept in memory)."""
     if not str(path):
         raise UserError("cannot write to an empty path", (Problem("", None, "--out", "give a file name"),))
-    target = path.resolve() if path.is_symlink() else path
     try:
-        info = target.stat()
+        info = path.stat()  # through a link: what the link names
     except FileNotFoundError:
         info = None
     except OSError as exc:
@@ -43,19 +42,21 @@ def open_atomic(path: Path) -> Iterator[TextIO]:
     if info is not None and not stat.S_ISREG(info.st_mode):
         if stat.S_ISDIR(info.st_mode):
             raise UserError(f"cannot write {path}", (Problem(str(path), None, "", "is a directory"),))
+        # a device or a pipe (/dev/stdout): written to as it is, through the link if there is one
         try:
-            with open(target, "w", encoding="utf-8", newline="\n") as direct:
+            with open(path, "w", encoding="utf-8", newline="\n") as direct:
                 yield direct
         except OSError as exc:
             raise _fail(path, exc) from exc
         return
+    target = path.resolve() if path.is_symlink() else path  # a link's target is replaced, not the link
     if info is not None:
         mode = stat.S_IMODE(info.st_mode)
     else:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    folder = target.parent if str(target.parent) else Path(".")
+    folder = target.parent
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:

@@ -20,14 +20,10 @@ from pydantic import ValidationError
 
 from .errors import Problem
 from .load import Document, dotted
-from .models import INHERITED, Answers
+from .models import INHERITS, Answers
 from .policy import Policy
 from .questions import (Bank, Lang, Question, Refusal, Section, applies, check, could_matter, model_default, parse,
                         show)
-
-
-# A flow's answers that, left empty, take an organisation's figure.
-INHERITS = {name: name for name in INHERITED} | {"coverage_hours_needed": "opening_hours_per_week"}
 
 
 class Console(Protocol):

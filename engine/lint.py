@@ -204,25 +204,21 @@ def lint(policy: Policy) -> list[Problem]:
             problems.append(Problem(placed.file, _line(doc, path, placed.line), f"rules[{placed.rule.id}].when",
                                     f"this condition can never be true: {why}"))
 
-    def conclusion(placed: PlacedRule) -> str:
-        return json.dumps(placed.rule.then.model_dump(mode="json"), sort_keys=True)
-
-    def literal_set(placed: PlacedRule) -> frozenset[str] | None:
+    # Rules with the same conclusion, and the top-level comparisons each requires, computed once.
+    shapes = []
+    for placed in policy.rules:
         cond = placed.rule.when
         parts = cond.all if isinstance(cond, AllOf) else [cond]
-        return frozenset(json.dumps(p.model_dump(mode="json", by_alias=True), sort_keys=True) for p in parts)
-
-    for placed in policy.rules:
-        mine = literal_set(placed)
-        for other in policy.rules:
-            if other is placed or conclusion(other) != conclusion(placed):
+        shapes.append((json.dumps(placed.rule.then.model_dump(mode="json"), sort_keys=True),
+                       frozenset(json.dumps(p.model_dump(mode="json", by_alias=True), sort_keys=True) for p in parts)))
+    for index, placed in enumerate(policy.rules):
+        conclusion, mine = shapes[index]
+        for other_index, other in enumerate(policy.rules):
+            other_conclusion, theirs = shapes[other_index]
+            if other_index == index or other_conclusion != conclusion or not theirs <= mine:
                 continue
-            theirs = literal_set(other)
-            if mine is None or theirs is None or not theirs <= mine:
-                continue
-            if theirs == mine and policy.rules.index(other) > policy.rules.index(placed):
+            if theirs == mine and other_index > index:
                 continue  # the same condition twice: reported once, on the later rule
-            doc = _doc(Path(placed.file), cache)
             problems.append(Problem(
                 placed.file, placed.line, f"rules[{placed.rule.id}]",
                 f"subsumed by {other.rule.id} ({Path(other.file).name}:{other.line}): whenever it fires, "

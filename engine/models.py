@@ -192,6 +192,9 @@ class Answers(_Model):
 
 # Fields a flow inherits from the organisation when it does not set them.
 INHERITED = ("loaded_hourly_cost", "annual_turnover_pct", "absenteeism_pct")
+# A flow's answers that, left unset, take an organisation's figure: the inherited ones, and the
+# hours to cover, which default to the opening hours.
+INHERITS = {**{name: name for name in INHERITED}, "coverage_hours_needed": "opening_hours_per_week"}
 
 
 class FlowInputs(_Model):

@@ -76,6 +76,22 @@ class Policy:
         """The rule with this id."""
         return self._by_id[rule_id]
 
+    @functools.cached_property
+    def _file_names(self) -> dict[str, str]:
+        root = self.root.resolve()
+        names: dict[str, str] = {}
+        for placed in self.rules:
+            if placed.file not in names:
+                try:
+                    names[placed.file] = str(Path(placed.file).resolve().relative_to(root))
+                except ValueError:
+                    names[placed.file] = placed.file
+        return names
+
+    def file_name(self, file: str) -> str:
+        """A rule file's path as the policy names it (``economics.yaml``), not where it lies here."""
+        return self._file_names.get(file, file)
+
 
 def _clean_loc(loc: tuple[Any, ...]) -> PathKey:
     """Drop the union tags pydantic puts in a condition's location."""

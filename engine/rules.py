@@ -21,8 +21,6 @@ Scalar = Union[bool, int, float, str]
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]*-[0-9]{2,3}$")]
 
-OPERATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in",
-             "contains", "lacks", "empty", "not_empty", "known", "unknown")
 Operator = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in",
                    "contains", "lacks", "empty", "not_empty", "known", "unknown"]
 NO_OPERAND = frozenset({"empty", "not_empty", "known", "unknown"})

@@ -20,12 +20,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Callable, Literal
 
-from .costs import flow_costs
-from .decide import decide
-from .facts import snapshot
-from .models import Activity, Decision, FlowInputs, Level, Split, VendorQuote
+from .models import INHERITS, Activity, Decision, FlowInputs, Level, Split, VendorQuote
 from .policy import Policy
-from .run import engine_for
+from .recommend import evaluate_flow
 
 Outcome = tuple[Decision, tuple[Split, ...]]
 Direction = Literal["below", "above"]
@@ -105,8 +102,7 @@ def current_value(inputs: FlowInputs, name: str) -> float | None:
     if name == "vendor_quote":
         quote = inputs.flow.vendor_quote
         return None if quote is None else quote.amount
-    value = getattr(inputs, name, None) if name in ("loaded_hourly_cost", "annual_turnover_pct",
-                                                      "coverage_hours_needed") else getattr(inputs.flow, name)
+    value = getattr(inputs, name) if name in INHERITS else getattr(inputs.flow, name)
     return None if value is None else float(value)
 
 
@@ -126,7 +122,6 @@ class _Evaluator:
 
     def __init__(self, inputs: FlowInputs, policy: Policy) -> None:
         self.inputs, self.policy = inputs, policy
-        self.engine = engine_for(policy)
         self.seen: dict[tuple[str, Any], Outcome] = {}
         self.count = 0
 
@@ -134,10 +129,7 @@ class _Evaluator:
         key = (name, value)
         found = self.seen.get(key)
         if found is None:
-            variant = with_value(self.inputs, name, value)
-            costs = flow_costs(variant, self.policy.costs)
-            firings, _ = self.engine.evaluate(snapshot(variant, costs))
-            verdict = decide(firings, self.policy)
+            verdict = evaluate_flow(with_value(self.inputs, name, value), self.policy).verdict
             found = (verdict.decision, verdict.split)
             self.seen[key] = found
             self.count += 1

@@ -214,7 +214,7 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
         finding = not votes and not rule.then.veto
         shown = findings_text or not finding
         firings.append({
-            "order": order, "rule": rule.id, "title": rule.title, "file": _relative(placed.file, policy),
+            "order": order, "rule": rule.id, "title": rule.title, "file": policy.file_name(placed.file),
             "line": placed.line, "stratum": placed.stratum, "rationale": rule.rationale,
             "matched": firing.matched,
             "derive": list(rule.then.derive), "votes": [{"option": v.option.value, "weight": v.weight} for v in votes],
@@ -270,19 +270,6 @@ def tipping_entry(result: FlowResult, policy: Policy) -> dict[str, Any]:
         "flips": [{"field": f.field, "current": f.current, "value": f.value, "decision": f.decision.value,
                    "split": [s.value for s in f.split]} for f in found.flips],
     }
-
-
-def _relative(file: str, policy: Policy) -> str:
-    """A rule file's path as the policy names it (``economics.yaml``), not where it lies on this machine."""
-    return _relative_to(file, policy.root)
-
-
-@functools.lru_cache(maxsize=256)
-def _relative_to(file: str, root: Path) -> str:
-    try:
-        return str(Path(file).resolve().relative_to(root.resolve()))
-    except ValueError:
-        return file
 
 
 def _decision_words(decision: str, split: list[str], words: dict[str, Any]) -> str:
@@ -344,9 +331,9 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
             findings.append(item)
     reasons.sort(key=lambda r: -r["weight"])
     against.sort(key=lambda r: -r["weight"])
-    source_of = {f["rule"]: f"{f['file']}:{f['line']} - {f['rationale']}" for f in entry["firings"]}
+    source_of = {f["rule"]: {"file": f["file"], "line": f["line"], "rationale": f["rationale"]} for f in entry["firings"]}
     vetoes = [{"option": o, "option_label": words["decisions"][o], "rules": list(r),
-               "texts": [text_of.get(rid, "") for rid in r], "sources": [source_of.get(rid, "") for rid in r]}
+               "texts": [text_of.get(rid, "") for rid in r], "sources": [source_of.get(rid, {"file": "?", "line": "?", "rationale": ""}) for rid in r]}
               for o, r in entry["vetoes"].items()]
     conditions = [{"id": c["id"], "rule": c["rule"], "text": c["text"].get(lang, "")} for c in entry["conditions"]]
     changes = [words["without_rule"].format(rule=p["rule"], title=p["title"], decision=words["decisions"][p["decision"]])
@@ -356,11 +343,11 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
     if runner is not None and margin == 0:
         balance = words["tipped_tie"].format(
             winner=words["decisions"][decision].capitalize(), runner=words["decisions"][runner],
-            score=number(scores[decision], 0, lang), points=_points(scores[decision], lang))
+            score=_score(scores[decision], lang), points=_points(scores[decision], lang))
     elif runner is not None:
         balance = words["tipped_winner"].format(
             winner=words["decisions"][decision].capitalize(), runner=words["decisions"][runner],
-            margin=number(margin, 0, lang), points=_points(margin, lang))
+            margin=_score(margin, lang), points=_points(margin, lang))
     else:
         balance = words["tipped_only"].format(winner=words["decisions"][decision].capitalize())
     quote = entry["quote"]

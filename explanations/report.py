@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .render import Document, Lang, environment, labels, money, number, tipping_sentences, view_of
+from .render import Document, Lang, environment, labels, money, number, view_of
 
 LEVEL = {"low": 0, "medium": 1, "high": 2}
 COLOURS = {"outsource": "#1f5f9e", "hybrid": "#c46d0a", "keep_internal": "#2f7d4f"}
@@ -171,7 +171,6 @@ def render_report(doc: Document, thresholds: dict[str, float], lang: Lang, sourc
     views = [view_of(e, lang, doc.cost_model) for e in entries]
     for view, entry in zip(views, entries):
         view["risk_score"] = risk_score(entry["facts"])
-        view["tipping"] = tipping_sentences(entry, lang) if entry.get("tipping_points") is not None else None
     context = {
         "L": words, "R": words["report"], "lang": lang, "organisation": doc.organisation, "policy": doc.policy,
         "source": source, "summary": summary(entries, lang), "map": portfolio_map(entries, thresholds, lang),
