@@ -106,7 +106,8 @@ def _clean_loc(loc: tuple[Any, ...]) -> PathKey:
     return tuple(out)
 
 
-def _validate(model: type[M], doc: Document, problems: list[Problem]) -> M | None:
+def validate_document(model: type[M], doc: Document, problems: list[Problem]) -> M | None:
+    """``doc`` as a ``model``, or None with its problems (union branches and tags left out of paths)."""
     if not isinstance(doc.data, dict):
         problems.append(Problem(doc.source, doc.line_of(()), "", "expected a mapping"))
         return None
@@ -128,16 +129,16 @@ def _parameters(doc: Document, problems: list[Problem]) -> dict[str, Parameter] 
     hiding the others from the rules that use them."""
     data = doc.data
     if not (isinstance(data, dict) and isinstance(data.get("parameters"), dict)):
-        return None if _validate(ParameterFile, doc, problems) is None else {}
+        return None if validate_document(ParameterFile, doc, problems) is None else {}
     good: dict[str, Parameter] = {}
     for name, raw in data["parameters"].items():
         entry = Document(doc.source, {"parameters": {name: raw}}, doc.lines)
-        checked = _validate(ParameterFile, entry, problems)
+        checked = validate_document(ParameterFile, entry, problems)
         if checked is not None:
             good.update(checked.parameters)
     extra = {key: value for key, value in data.items() if key != "parameters"}
     if extra:
-        _validate(ParameterFile, Document(doc.source, {**extra, "parameters": {}}, doc.lines), problems)
+        validate_document(ParameterFile, Document(doc.source, {**extra, "parameters": {}}, doc.lines), problems)
     return good
 
 
@@ -267,7 +268,7 @@ def load_policy(root: Path) -> Policy:
         raise PolicyError(f"cannot load the policy in {root}",
                           (Problem(str(root), None, "", "is not a directory with a policy.yaml"),))
     manifest_doc = _read(root / "policy.yaml", problems)
-    manifest = _validate(PolicyManifest, manifest_doc, problems) if manifest_doc else None
+    manifest = validate_document(PolicyManifest, manifest_doc, problems) if manifest_doc else None
     if manifest is None:
         raise PolicyError(f"cannot load the policy in {root}", tuple(problems))
 
@@ -285,7 +286,7 @@ def load_policy(root: Path) -> Policy:
     checked_params = _parameters(param_doc, problems) if param_doc else None
     params = checked_params if checked_params is not None else {}
     fact_doc = _read(root / manifest.derived_facts, problems)
-    fact_file = _validate(FactFile, fact_doc, problems) if fact_doc else None
+    fact_file = validate_document(FactFile, fact_doc, problems) if fact_doc else None
     derived = dict(fact_file.derived_facts) if fact_file else {}
     for name in list(derived):
         clash = ("the name of an answer" if name in ANSWER_FACTS else
@@ -319,7 +320,7 @@ def load_policy(root: Path) -> Policy:
         doc = _read(root / name, problems)
         if doc is None:
             continue
-        rule_file = _validate(RuleFile, doc, problems)
+        rule_file = validate_document(RuleFile, doc, problems)
         if rule_file is None:
             continue
         for index, rule in enumerate(rule_file.rules):

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import PolicyError, Problem
 from .load import Document, DocumentError, PathKey, dotted, read_document
 from .models import Activity, Flow, FlowInputs, Organisation, VendorQuote
-from .policy import Policy, comparisons
+from .policy import Policy, comparisons, validate_document
 from .rules import Condition, Texts, holds
 
 Lang = Literal["en", "fr"]
@@ -502,9 +502,10 @@ def applies(question: Question, flow: dict[str, Any]) -> bool:
     """Whether the question's ``when`` holds of the flow's answers so far (defaults filled in)."""
     if question.when is None:
         return True
-    facts = {name: model_default("flows", name) for name in Flow.model_fields}
-    facts.update(flow)
-    return holds(question.when, facts)
+    return holds(question.when, {**_FLOW_DEFAULTS, **flow})
+
+
+_FLOW_DEFAULTS = {name: model_default("flows", name) for name in Flow.model_fields}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -691,17 +692,10 @@ def load_questions(root: Path, name: str = "questions.yaml") -> Bank:
     except DocumentError as exc:
         raise PolicyError(f"cannot read the question bank of the policy in {root}", (exc.problem,)) from None
     problems: list[Problem] = []
-    if not isinstance(doc.data, dict):
-        raise PolicyError("the question bank is not a mapping",
-                          (Problem(doc.source, doc.line_of(()), "", "expected a mapping"),))
-    try:
-        bank_file = BankFile.model_validate(doc.data)
-    except ValidationError as exc:
-        from .answers import problems_from_errors
-
-        problems.extend(problems_from_errors(exc.errors(), doc, BankFile))
+    bank_file = validate_document(BankFile, doc, problems)
+    if bank_file is None:
         raise PolicyError(f"the question bank {doc.source} has {len(problems)} problem"
-                          f"{'s' if len(problems) != 1 else ''}", tuple(problems)) from None
+                          f"{'s' if len(problems) != 1 else ''}", tuple(problems))
     bank = Bank(doc.source, bank_file)
 
     for key, allowed in MESSAGES.items():

@@ -136,13 +136,15 @@ class _Evaluator:
         return found
 
 
+# The answers model's own bounds (a quote and a cost must be above 0, a handling time too).
+_FLOORS = {"aht_seconds": 1.0, "peak_ratio": 1.0, "loaded_hourly_cost": 0.01, "vendor_quote": 0.0001}
+_CEILINGS = {"peak_ratio": 50.0, "loaded_hourly_cost": 1_000_000.0, "vendor_quote": 1_000_000.0,
+             "annual_turnover_pct": 300.0, "coverage_hours_needed": 168.0, "monthly_volume": 100_000_000.0}
+
+
 def _bounded(numeric: Numeric, value: float) -> float:
     """Keep within the answers model's own bounds."""
-    floors = {"aht_seconds": 1.0, "peak_ratio": 1.0, "loaded_hourly_cost": 0.01, "vendor_quote": 0.0001}
-    ceilings = {"peak_ratio": 50.0, "loaded_hourly_cost": 1_000_000.0, "vendor_quote": 1_000_000.0,
-                "annual_turnover_pct": 300.0, "coverage_hours_needed": 168.0, "monthly_volume": 100_000_000.0}
-    value = max(value, floors.get(numeric.name, 0.0))
-    return min(value, ceilings.get(numeric.name, math.inf))
+    return min(max(value, _FLOORS.get(numeric.name, 0.0)), _CEILINGS.get(numeric.name, math.inf))
 
 
 def _probe(numeric: Numeric, current: float, end: float, fraction: float) -> float:

@@ -10,7 +10,7 @@ from typing import Any
 from engine.models import Certification, FlowInputs
 from engine.recommend import Recommendation
 
-from .render import Document, Lang, environment, labels, number, value_label
+from .render import Document, Lang, environment, final_decision, labels, number, value_label
 
 # The certification a regulated kind of data asks of a provider (a HIPAA business associate agreement
 # for health data of a US organisation only); ISO 27001 for any sensitive or regulated data.
@@ -45,7 +45,7 @@ def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str
     inputs_of: dict[str, FlowInputs] = {flow.id: flow.inputs for flow in rec.flows}
     out = []
     for entry in doc.flows:
-        decision = (entry.get("override") or {}).get("decision", entry["decision"])
+        decision = final_decision(entry)
         if decision == "keep_internal":
             continue
         inputs = inputs_of[entry["id"]]

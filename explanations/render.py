@@ -310,6 +310,11 @@ def tipping_sentences(entry: dict[str, Any], lang: Lang) -> list[str]:
     return out
 
 
+def final_decision(entry: dict[str, Any]) -> str:
+    """The decision that stands for a flow entry: a person's override, else the engine's."""
+    return str((entry.get("override") or {}).get("decision", entry["decision"]))
+
+
 def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> dict[str, Any]:
     """Everything a template shows about one flow, from its entry (``flow_entry`` or an audit record)."""
     words = labels(lang)
@@ -384,7 +389,7 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
             "text": words["override_text"].format(
                 final=words["decisions"][override["decision"]].capitalize(),
                 engine=_decision_words(decision, entry["split"], words), reason=override["reason"])},
-        "final_decision": override["decision"] if override else decision,
+        "final_decision": final_decision(entry),
         "costs": entry["metrics"],
         "quote": None if quote is None else {**quote, "label": words[quote["form"]]},
         "defaults_used": entry["defaults_used"],

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .render import Document, Lang, environment, labels, money, number, view_of
+from .render import Document, Lang, environment, final_decision, labels, money, number, view_of
 
 LEVEL = {"low": 0, "medium": 1, "high": 2}
 COLOURS = {"outsource": "#1f5f9e", "hybrid": "#c46d0a", "keep_internal": "#2f7d4f"}
@@ -58,7 +58,7 @@ def portfolio_map(entries: list[dict[str, Any]], thresholds: dict[str, float], l
         placed.append((px - 8, py - 8, px + 8, py + 8))
     points = []
     for entry, score, px, py in raw:
-        decision = (entry.get("override") or {}).get("decision", entry["decision"])
+        decision = final_decision(entry)
         name = entry["name"] if len(entry["name"]) <= 30 else entry["name"][:29] + "…"
         label_x, label_y, anchor = _place_label(name, px, py, placed, MAP_LEFT, MAP_W - MAP_RIGHT)
         points.append({"id": entry["id"], "name": name, "full_name": entry["name"], "x": round(px, 1),
@@ -117,7 +117,7 @@ def cost_chart(entries: list[dict[str, Any]], lang: Lang) -> dict[str, Any]:
         base = m["base_cost"] / volume if volume and inhouse is not None else 0.0
         hidden = m["hidden_cost"] / volume if volume and inhouse is not None else 0.0
         top = 10 + index * ROW_H
-        decision = (entry.get("override") or {}).get("decision", entry["decision"])
+        decision = final_decision(entry)
         rows.append({
             "id": entry["id"], "name": entry["name"] if len(entry["name"]) <= 28 else entry["name"][:27] + "…",
             "top": top, "decision": decision, "colour": COLOURS[decision],
@@ -137,30 +137,31 @@ def _whole(value: float, currency: str, lang: Lang) -> str:
 
 
 def summary(entries: list[dict[str, Any]], lang: Lang) -> dict[str, Any]:
-    """How many flows go out, stay, split; in-house against provider cost for the flows going out."""
-    final = [(e.get("override") or {}).get("decision", e["decision"]) for e in entries]
+    """How many flows go out, stay, split; in-house against provider cost for the flows going out
+    that have a quote."""
+    words = labels(lang)["report"]
+    final = [final_decision(e) for e in entries]
     out = [e for e, d in zip(entries, final) if d == "outsource"]
-    inhouse = sum(e["metrics"]["inhouse_cost_monthly"] for e in out)
     priced = [e for e in out if e["metrics"].get("provider_cost_monthly") is not None]
     provider = sum(e["metrics"]["provider_cost_monthly"] for e in priced)
-    inhouse_priced = sum(e["metrics"]["inhouse_cost_monthly"] for e in priced)
+    inhouse = sum(e["metrics"]["inhouse_cost_monthly"] for e in priced)
     currencies = sorted({e["currency"] for e in entries})
     currency = currencies[0] if len(currencies) == 1 else ""
+    unpriced = len(out) - len(priced)
+    overridden = sum(1 for e in entries if e.get("override"))
     return {
         "flows": len(entries),
         "outsource": final.count("outsource"), "hybrid": final.count("hybrid"),
         "keep_internal": final.count("keep_internal"),
-        "overridden": sum(1 for e in entries if e.get("override")),
-        "inhouse_monthly": _whole(inhouse_priced, currency, lang) if priced else None,
+        "overridden": overridden,
+        "inhouse_monthly": _whole(inhouse, currency, lang) if priced else None,
         "provider_monthly": _whole(provider, currency, lang) if priced else None,
-        "savings_monthly": _whole(inhouse_priced - provider, currency, lang) if priced else None,
-        "savings_yearly": _whole(12 * (inhouse_priced - provider), currency, lang) if priced else None,
-        "savings_pct": number(100 * (1 - provider / inhouse_priced), 0, lang) if priced and inhouse_priced else None,
-        "unpriced": len(out) - len(priced),
-        "inhouse_out_monthly": money(inhouse, currency, lang),
-        "unpriced_text": str(labels(lang)["report"]["unpriced"]).format(n=len(out) - len(priced)),
-        "overridden_text": str(labels(lang)["report"]["overridden"]).format(
-            n=sum(1 for e in entries if e.get("override"))),
+        "savings_monthly": _whole(inhouse - provider, currency, lang) if priced else None,
+        "savings_yearly": _whole(12 * (inhouse - provider), currency, lang) if priced else None,
+        "savings_pct": number(100 * (1 - provider / inhouse), 0, lang) if priced and inhouse else None,
+        "unpriced": unpriced,
+        "unpriced_text": str(words["unpriced"]).format(n=unpriced),
+        "overridden_text": str(words["overridden"]).format(n=overridden),
     }
 
 
