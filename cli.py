@@ -21,7 +21,7 @@ import functools  # noqa: E402
 import gc  # noqa: E402
 import os  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, Callable, TypeVar  # noqa: E402
+from typing import Any, Callable, Literal, TypeVar  # noqa: E402
 
 import click  # noqa: E402
 
@@ -87,6 +87,11 @@ def override_options(func: F) -> F:
 
 FORMATS = click.Choice(["text", "markdown", "json"])
 LANGS = click.Choice(["en", "fr"])
+
+
+def _language(lang: str) -> Literal["en", "fr"]:
+    """A --lang value as the explanations' language type."""
+    return "fr" if lang == "fr" else "en"
 
 
 def _check_outputs(inputs: list[Path], **outputs: Path | None) -> None:
@@ -238,7 +243,7 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
 
     policy = load_policy(policy_dir)
     gc.freeze()
-    language = "fr" if lang == "fr" else "en"
+    language = _language(lang)
     if tipping is None:
         tipping = fmt in ("text", "markdown")
     counts = {"outsource": 0, "hybrid": 0, "keep_internal": 0}
@@ -364,7 +369,7 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
     known = [f.id for f in record.flows]
     if flow_id is not None and flow_id not in known:
         raise UserError(f"--flow {flow_id!r}: no flow with that id in the record; the flows are: {', '.join(known)}")
-    language = "fr" if lang == "fr" else "en"
+    language = _language(lang)
     if verify and why_not:
         raise UserError("--verify and --why-not answer different questions: give one of them")
     if verify:
@@ -405,7 +410,7 @@ def _document(file: Path, lang: str, overrides: tuple[str, ...], reasons: tuple[
     policy = load_policy(policy_dir)
     gc.freeze()
     result = run_recommend(answers, policy)
-    return result, policy, document(result, policy, ("fr" if lang == "fr" else "en",), tipping=tipping,
+    return result, policy, document(result, policy, (_language(lang),), tipping=tipping,
                                     overrides=chosen)
 
 
@@ -428,7 +433,7 @@ def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], 
     _, policy, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=True)
     thresholds = {name: float(policy.param(name)) for name in ("small_volume_max", "massive_volume_min")
                   if name in policy.parameters}
-    write_atomic(target, render_report(doc, thresholds, "fr" if lang == "fr" else "en", file.name))
+    write_atomic(target, render_report(doc, thresholds, _language(lang), file.name))
     click.echo(f"wrote {target}", err=True)
 
 
@@ -449,7 +454,7 @@ def brief(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], r
 
     _check_outputs([file], out=out)
     result, _, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=False)
-    text = render_brief(result, doc, "fr" if lang == "fr" else "en", file.name, datetime.date.today().isoformat())
+    text = render_brief(result, doc, _language(lang), file.name, datetime.date.today().isoformat())
     if out is None:
         click.echo(text, nl=False)
     else:
@@ -526,7 +531,7 @@ def rules_test(cases: tuple[Path, ...], policy_dir: Path, min_coverage: float | 
     if not found:
         raise UserError(f"no policy cases in {', '.join(map(str, paths))}")
     outcomes = [run_case(case, policy) for case in found]
-    language = "fr" if lang == "fr" else "en"
+    language = _language(lang)
     for outcome in outcomes:
         case = outcome.case
         note = " ".join(case.note.split())
@@ -647,7 +652,7 @@ def _saved_path(resume: Path) -> Path:
 
 
 @main.command()
-@click.option("--lang", type=click.Choice(["en", "fr"]), default="en", show_default=True,
+@click.option("--lang", type=LANGS, default="en", show_default=True,
               help="Language of the questions and of the explanation.")
 @click.option("--save", type=click.Path(path_type=Path, dir_okay=False),
               help="Answers file to write (default: answers.yaml, or the file resumed).")
@@ -675,7 +680,7 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
 
     policy = load_policy(policy_dir)
     bank = load_questions(policy_dir, policy.manifest.questions)
-    language = "fr" if lang == "fr" else "en"
+    language = _language(lang)
     target = save or (_saved_path(resume) if resume else Path("answers.yaml"))
     draft = _draft_path(target)
     console = TerminalConsole()
