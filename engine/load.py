@@ -30,6 +30,11 @@ _STANDARD_TAGS = frozenset(
 )
 
 
+# Answers nest four levels deep and rules about ten; deeper is a mistake or an attack, refused
+# by the loader itself whatever limit the installed PyYAML applies (its own differs by version).
+MAX_DEPTH = 64
+_TOO_DEEP = f"nested too deeply (more than {MAX_DEPTH} levels)"
+
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
 
 
@@ -129,6 +134,8 @@ def _walk(node: Node, path: PathKey, lines: dict[PathKey, int], source: str,
     # An alias is the very node of its anchor: walk each node once, or "billion laughs"
     # aliases make the walk (and the line map) exponential; an alias inside its own anchor is refused.
     done = set() if done is None else done
+    if len(active) >= MAX_DEPTH:
+        raise DocumentError(Problem(source, node.start_mark.line + 1, "", f"not valid YAML: {_TOO_DEEP}"))
     if id(node) in active:
         raise DocumentError(Problem(
             source, node.start_mark.line + 1, _dotted(path),
@@ -189,6 +196,8 @@ def parse_yaml(text: str, source: str) -> Document:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         what = exc.problem or str(exc)
+        if "nesting depth" in what:  # PyYAML's own limit, worded by its version
+            raise DocumentError(Problem(source, line, "", f"not valid YAML: {_TOO_DEEP}")) from exc
         if exc.context and "duplicate" not in what:
             start = exc.context_mark
             if start is not None and mark is not None and start.line != mark.line:
@@ -205,7 +214,7 @@ def parse_yaml(text: str, source: str) -> Document:
     except yaml.YAMLError as exc:
         raise DocumentError(Problem(source, None, "", f"not valid YAML: {exc}")) from exc
     except RecursionError as exc:
-        raise DocumentError(Problem(source, None, "", "not valid YAML: nested too deeply")) from exc
+        raise DocumentError(Problem(source, None, "", f"not valid YAML: {_TOO_DEEP}")) from exc
     finally:
         loader.dispose()
     return Document(source, data, lines)

@@ -114,7 +114,9 @@ class TestParseYaml:
         pytest.param("a: 1\nb: \x07\n", 2, "the character U+0007 is not allowed", id="control-character"),
         pytest.param("a: '\ud800'\n", None, "the text is not valid Unicode", id="lone-surrogate"),
         pytest.param("? [a]\n: 1\n", 1, "a mapping key must be a plain value", id="list-as-key"),
-        pytest.param("a: " + "[" * 5000 + "]" * 5000, None, "nested too deeply", id="nested-too-deeply"),
+        pytest.param("a: " + "[" * 65 + "]" * 65, 1, "nested too deeply (more than 64 levels)", id="nested-65"),
+        pytest.param("a:\n" + "".join("  " * i + "-\n" for i in range(70)), 65, "nested too deeply",
+                     id="nested-block-70"),
     ])
     def test_refused(self, text: str, line: int | None, message: str) -> None:
         """Anything but one document of plain data is refused, with its line."""
@@ -123,6 +125,18 @@ class TestParseYaml:
         assert info.value.problem.file == "a.yaml"
         assert info.value.problem.line == line
         assert message in info.value.problem.message
+
+    @pytest.mark.parametrize("depth", [1000, 5000, 100_000])
+    def test_refused_very_deep(self, depth: int) -> None:
+        """Nesting far beyond the limit is refused with the same message, whichever of the loader's
+        check or PyYAML's own stops it first (the line it reports is PyYAML's to choose)."""
+        with pytest.raises(DocumentError) as info:
+            parse_yaml("a: " + "[" * depth + "]" * depth, "a.yaml")
+        assert info.value.problem.message == "not valid YAML: nested too deeply (more than 64 levels)"
+
+    def test_accepted_at_the_limit(self) -> None:
+        """Sixty-four levels are still plain data."""
+        assert parse_yaml("a: " + "[" * 63 + "]" * 63, "a.yaml").data is not None
 
 
 class TestParseJson:
