@@ -237,7 +237,7 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
 
     from engine.answers import load_answers
     from engine.errors import ArbitreError, UserError
-    from engine.policy import load_policy
+    from engine.policy.loading import load_policy
     from engine.recommend import recommend as run_recommend
     from explanations.render import document, render_document, to_json
 
@@ -302,7 +302,7 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
 
     from engine.answers import load_answers
     from engine.errors import UserError
-    from engine.policy import load_policy
+    from engine.policy.loading import load_policy
     from engine.recommend import recommend as run_recommend
     from explanations.render import LANGS as ALL_LANGS
     from explanations.render import document, render_document
@@ -324,7 +324,7 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
         tipping = fmt != "json"
     record = None
     if audit:
-        from engine.audit import new_record
+        from engine.analysis.audit import new_record
 
         doc = document(result, policy, ALL_LANGS, findings_text=True, tipping=True, overrides=chosen)
         record = json.dumps(new_record(policy=policy, source=file, answers=answers.model_dump(mode="json"),
@@ -360,7 +360,7 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
     """
     import json
 
-    from engine import audit
+    from engine.analysis import audit
     from engine.errors import UserError
     from engine.models import Decision
     from explanations.render import Document, render_document, render_verify, render_why_not
@@ -373,7 +373,7 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
     if verify and why_not:
         raise UserError("--verify and --why-not answer different questions: give one of them")
     if verify:
-        from engine.policy import load_policy
+        from engine.policy.loading import load_policy
 
         checked = audit.verify(record, load_policy(policy_dir))
         if flow_id is not None:
@@ -401,7 +401,7 @@ def _document(file: Path, lang: str, overrides: tuple[str, ...], reasons: tuple[
               tipping: bool) -> tuple[Any, Any, Any]:
     """The recommendation for FILE, its policy, and its document in one language (for report, brief)."""
     from engine.answers import load_answers
-    from engine.policy import load_policy
+    from engine.policy.loading import load_policy
     from engine.recommend import recommend as run_recommend
     from explanations.render import document
 
@@ -470,9 +470,9 @@ def rules() -> None:
 def _policy_problems(policy_dir: Path) -> tuple[Any, list[Any]]:
     """The loaded policy (None if it does not load) and every problem found in it."""
     from engine.errors import PolicyError
-    from engine.lint import lint
-    from engine.policy import load_policy
-    from engine.questions import load_questions
+    from engine.policy.lint import lint
+    from engine.policy.loading import load_policy
+    from engine.interview.questions import load_questions
     from explanations.render import check_texts
 
     try:
@@ -520,9 +520,9 @@ def rules_check(policy_dir: Path, fmt: str) -> None:
 @reports_errors
 def rules_test(cases: tuple[Path, ...], policy_dir: Path, min_coverage: float | None, lang: str) -> None:
     """Run policy CASES (files or folders; default: the policy's tests/ folder) and report coverage."""
-    from engine.cases import coverage, describe, read_cases, run_case
+    from engine.policy.cases import coverage, describe, read_cases, run_case
     from engine.errors import UserError
-    from engine.policy import load_policy
+    from engine.policy.loading import load_policy
     from explanations.render import document, render_flow_summary, view_of
 
     policy = load_policy(policy_dir)
@@ -583,8 +583,8 @@ def rules_diff(old_dir: Path, new_dir: Path, case_paths: tuple[Path, ...], fail_
     fired differently. Exit 0 (1 with --fail-on-change and a change; 2 if a file could not be used)."""
     import json
 
-    from engine.diff import diff_policies
-    from engine.policy import load_policy
+    from engine.policy.diff import diff_policies
+    from engine.policy.loading import load_policy
 
     report = diff_policies(load_policy(old_dir), load_policy(new_dir), list(case_paths))
     if fmt == "json":
@@ -673,10 +673,10 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
 
     from engine.errors import UserError
     from engine.files import write_atomic
-    from engine.interview import Interview, count_answers, restore
+    from engine.interview.conversation import Interview, count_answers, restore
     from engine.load import read_document
-    from engine.policy import load_policy
-    from engine.questions import load_questions, to_yaml
+    from engine.policy.loading import load_policy
+    from engine.interview.questions import load_questions, to_yaml
 
     policy = load_policy(policy_dir)
     bank = load_questions(policy_dir, policy.manifest.questions)

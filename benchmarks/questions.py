@@ -24,12 +24,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.generate import generate_answers  # noqa: E402
-from engine.interview import Interview  # noqa: E402
+from engine.interview.conversation import Interview  # noqa: E402
 from engine.load import read_document  # noqa: E402
 from engine.models import Answers  # noqa: E402
 from engine.recommend import recommend  # noqa: E402
-from engine.policy import load_policy  # noqa: E402
-from engine.questions import Bank, Question, load_questions, model_default  # noqa: E402
+from engine.policy.loading import load_policy  # noqa: E402
+from engine.interview.questions import Bank, Question, load_questions, model_default  # noqa: E402
 
 RESULTS = HERE / "results" / "questions.json"
 

@@ -88,7 +88,7 @@ def _document(n: int) -> Any:
 
 
 def _policy() -> Any:
-    from engine.policy import load_policy
+    from engine.policy.loading import load_policy
 
     return load_policy(ROOT / "rules")
 
@@ -212,7 +212,7 @@ def child_stream(n: int, checkpoints: list[int]) -> dict[str, Any]:
 
 
 # Areas of the code, by where a function is defined. Library code that is used everywhere
-# (pydantic, the standard library, builtins, engine.policy's lookups) is "shared": its time is
+# (pydantic, the standard library, builtins, engine.policy.loading's lookups) is "shared": its time is
 # charged to the area of the code that called it, through the profile's call graph.
 AREAS = (
     ("durable_rules", ("/durable/", "durable_rules_engine", "/engine/run.py")),

@@ -43,9 +43,9 @@ def whole(command: list[str]) -> float:
 def main() -> int:
     from engine.answers import validate_answers
     from engine.load import Document
-    from engine.policy import load_policy
+    from engine.policy.loading import load_policy
     from engine.recommend import recommend
-    from engine.tipping import tipping_points
+    from engine.analysis.tipping import tipping_points
 
     results: dict[str, Any] = {"flows": FLOWS, "runs": RUNS, "target_seconds": TARGET_SECONDS}
     with tempfile.TemporaryDirectory(prefix="arbitre-tipping-") as tmp:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .models import Decision, Split
-from .policy import Policy
+from .policy.loading import Policy
 from .run import Firing
 
 Confidence = Literal["high", "medium", "low"]

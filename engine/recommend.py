@@ -13,7 +13,7 @@ from .costs import FlowCosts, flow_costs
 from .decide import Verdict, decide
 from .facts import snapshot
 from .models import Answers, FlowInputs, resolve
-from .policy import Policy
+from .policy.loading import Policy
 from .run import Firing, engine_for
 
 

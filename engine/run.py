@@ -20,10 +20,10 @@ from typing import Any, Callable
 import durable_rules_engine as _core
 from durable import engine as durable
 
-from .compile import FLOW_MARK, compile_policy
+from .policy.compile import FLOW_MARK, compile_policy
 from .errors import EngineError, PolicyError
 from .facts import engine_fields
-from .policy import PlacedRule, Policy
+from .policy.loading import PlacedRule, Policy
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from engine.decide import Vote, pivots
 from engine.errors import PolicyError, Problem
 from engine.load import read_document
 from engine.models import Decision
-from engine.policy import Policy
+from engine.policy.loading import Policy
 from engine.recommend import FlowResult, Recommendation
 
 Lang = Literal["en", "fr"]
@@ -260,7 +260,7 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
 
 def tipping_entry(result: FlowResult, policy: Policy) -> dict[str, Any]:
     """The flow's tipping points as plain data."""
-    from engine.tipping import tipping_points
+    from engine.analysis.tipping import tipping_points
 
     found = tipping_points(result.inputs, policy, (result.verdict.decision, result.verdict.split))
     return {
@@ -615,7 +615,7 @@ def check_texts(policy: Policy) -> list[Problem]:
     """Every rule text (explanation and attached condition, English and French) that does not
     render over a flow's facts: a name that is not a fact, a filter that does not exist, a syntax
     error. Rendered with every fact known, in Jinja2's sandbox with undefined names as errors."""
-    from engine.lint import known_when_fired
+    from engine.policy.lint import known_when_fired
 
     facts = {name: _sample(t.kind, t.values) for name, t in policy.facts.items()}
     optional = frozenset(name for name, t in policy.facts.items() if t.optional)

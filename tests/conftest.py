@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.policy import Policy, load_policy
+from engine.policy.loading import Policy, load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"

@@ -25,12 +25,12 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from engine.answers import load_answers
-from engine.audit import AuditRecord, RecordError, load_record, why_not
+from engine.analysis.audit import AuditRecord, RecordError, load_record, why_not
 from engine.models import Decision, Flow, FlowInputs, Organisation, resolve
-from engine.policy import Policy, load_policy
+from engine.policy.loading import Policy, load_policy
 from engine.recommend import FlowResult, evaluate_flow
-from engine.rules import Comparison, Condition, first_failure, holds
-from engine.tipping import QUALITATIVE, current_value, tipping_points, with_value
+from engine.policy.rules import Comparison, Condition, first_failure, holds
+from engine.analysis.tipping import QUALITATIVE, current_value, tipping_points, with_value
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.audit import AuditRecord, schema
+from engine.analysis.audit import AuditRecord, schema
 
 SCHEMA = Path(__file__).resolve().parent.parent / "docs" / "audit-record.schema.json"
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from engine import erlang
 from engine.costs import WEEKS_PER_MONTH, CostAssumptions, FlowCosts, flow_costs
 from engine.models import Answers, FlowInputs, resolve
-from engine.policy import Policy
+from engine.policy.loading import Policy
 
 
 def inputs(organisation: dict[str, Any] | None = None, **flow: Any) -> FlowInputs:

@@ -14,7 +14,7 @@ import pytest
 
 from engine.decide import decide, pivots, weight_of
 from engine.models import Decision, Split
-from engine.policy import Policy, load_policy
+from engine.policy.loading import Policy, load_policy
 from engine.run import Firing
 
 RULES = Path(__file__).resolve().parent.parent / "rules"

@@ -27,7 +27,7 @@ from engine.costs import flow_costs
 from engine.errors import EngineError, PolicyError
 from engine.facts import snapshot
 from engine.models import Answers, Decision, resolve
-from engine.policy import Policy, load_policy
+from engine.policy.loading import Policy, load_policy
 from engine.recommend import evaluate_flow
 from engine.run import Engine, Firing, engine_for
 
@@ -388,7 +388,7 @@ class TestSessions:
             import sys
             from pathlib import Path
             from engine.models import Answers, resolve
-            from engine.policy import load_policy
+            from engine.policy.loading import load_policy
             from engine.recommend import evaluate_flow
             policy = load_policy(Path(sys.argv[1]))
             flow = {"id": "f", "channel": "email", "monthly_volume": 10, "aht_seconds": 60}

@@ -7,7 +7,7 @@ import pytest
 from engine.costs import flow_costs
 from engine.facts import snapshot
 from engine.models import Answers, resolve
-from engine.policy import Policy
+from engine.policy.loading import Policy
 from explanations.render import LANGS, RuleTexts, labels, money, number
 
 FULL = Answers.model_validate({

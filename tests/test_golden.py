@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.answers import load_answers
-from engine.policy import Policy
+from engine.policy.loading import Policy
 from engine.recommend import recommend
 from explanations.render import render
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from engine.answers import load_answers
-from engine.interview import Interview, restore, slugify
+from engine.interview.conversation import Interview, restore, slugify
 from engine.load import parse_yaml
-from engine.policy import Policy
-from engine.questions import Bank, could_matter, load_questions, plain, to_yaml
+from engine.policy.loading import Policy
+from engine.interview.questions import Bank, could_matter, load_questions, plain, to_yaml
 from engine.recommend import recommend
 
 ARBITRE = Path(sys.executable).parent / "arbitre"

@@ -1,7 +1,7 @@
 """Policy cases as data: every case of ``rules/tests/*.yaml`` through the real pipeline.
 
 Each case file is a YAML list of cases (the format is documented at the top of
-every file and in ``engine.cases``). The cases run through ``engine.cases``,
+every file and in ``engine.policy.cases``). The cases run through ``engine.policy.cases``,
 exactly as ``arbitre rules test`` runs them. A last test checks that every rule
 of the policy fires in at least one checked flow.
 """
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cases import Case, coverage, describe, read_cases, run_case
-from engine.policy import Policy
+from engine.policy.cases import Case, coverage, describe, read_cases, run_case
+from engine.policy.loading import Policy
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "rules" / "tests"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import PolicyError, Problem
-from engine.policy import Policy, load_policy
+from engine.policy.loading import Policy, load_policy
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
 

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from engine.costs import flow_costs
 from engine.models import Answers, Certification, Channel, Decision, Level, RegulatedData, resolve
-from engine.policy import Policy
+from engine.policy.loading import Policy
 from engine.recommend import FlowResult, evaluate_flow
 from test_properties import floats, organisations, values
 

@@ -23,7 +23,7 @@ from engine.load import DocumentError, dotted, parse_json, parse_yaml
 from engine.models import (
     Activity, Answers, Certification, Channel, Decision, Flow, Level, Organisation, RegulatedData,
 )
-from engine.policy import Policy
+from engine.policy.loading import Policy
 from engine.recommend import recommend
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,7 +11,7 @@ import yaml
 from engine.answers import load_answers
 from engine.errors import PolicyError
 from engine.models import Flow, Organisation
-from engine.questions import Bank, Refusal, check, load_questions, parse, parse_number, parse_seconds, show, to_yaml
+from engine.interview.questions import Bank, Refusal, check, load_questions, parse, parse_number, parse_seconds, show, to_yaml
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
 

@@ -24,8 +24,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from .errors import Problem, UserError
-from .models import Decision, Split
+from ..errors import Problem, UserError
+from ..models import Decision, Split
 
 FORMAT = "arbitre-audit-record"
 FORMAT_VERSION = 1
@@ -252,7 +252,7 @@ def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisati
 
 def load_record(path: Path) -> AuditRecord:
     """Read a record, check it against the schema and its own digest; ``RecordError`` otherwise."""
-    from .load import DocumentError, read_document
+    from ..load import DocumentError, read_document
 
     try:
         doc = read_document(path, what="audit record")
@@ -265,7 +265,7 @@ def load_record(path: Path) -> AuditRecord:
     try:
         record = AuditRecord.model_validate(data)
     except ValidationError as exc:
-        from .answers import problems_from_errors
+        from ..answers import problems_from_errors
 
         problems = problems_from_errors(exc.errors(), doc, AuditRecord)
         raise RecordError(f"the audit record {path} does not follow its schema (was it edited?)",
@@ -289,7 +289,7 @@ def schema() -> dict[str, Any]:
 def why_not(record: AuditRecord, flow_id: str, option: Decision) -> dict[str, Any]:
     """Why ``option`` was not the decision for a flow: the rules of the recorded policy that would
     have supported it, each fired or with the first condition that failed, and the vetoes on it."""
-    from .rules import Rule, first_failure
+    from ..policy.rules import Rule, first_failure
 
     flow = next(f for f in record.flows if f.id == flow_id)
     facts = dict(flow.facts)
@@ -328,8 +328,8 @@ def why_not(record: AuditRecord, flow_id: str, option: Decision) -> dict[str, An
 def verify(record: AuditRecord, policy: Any) -> dict[str, Any]:
     """The recorded answers evaluated again with ``policy``: per flow, the recorded and the current
     decision and the rules that fired only then or only now."""
-    from .models import Answers
-    from .recommend import recommend
+    from ..models import Answers
+    from ..recommend import recommend
 
     result = recommend(Answers.model_validate(record.answers), policy)
     now = {flow.id: flow for flow in result.flows}

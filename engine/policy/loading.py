@@ -20,11 +20,11 @@ from typing import Any, Iterator, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .answers import problems_from_errors
-from .costs import CostAssumptions
-from .errors import PolicyError, Problem
-from .facts import ANSWER_FACTS, METRIC_FACTS, RESERVED_NAMES, FactType, fact_types
-from .load import Document, DocumentError, PathKey, dotted, read_document
+from ..answers import problems_from_errors
+from ..costs import CostAssumptions
+from ..errors import PolicyError, Problem
+from ..facts import ANSWER_FACTS, METRIC_FACTS, RESERVED_NAMES, FactType, fact_types
+from ..load import Document, DocumentError, PathKey, dotted, read_document
 from .rules import (NO_OPERAND, AllOf, AnyOf, Comparison, Condition, DerivedFact, FactFile, NotOf,
                     Parameter, ParameterFile, PolicyManifest, Rule, RuleFile)
 

@@ -15,7 +15,7 @@ from pydantic import (
     AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator,
 )
 
-from .models import Decision, Split
+from ..models import Decision, Split
 
 Scalar = Union[bool, int, float, str]
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .answers import load_answers, validate_answers
-from .errors import AnswersError
-from .load import Document, DocumentError, PathKey, read_document
-from .models import Answers, Decision, Split
-from .policy import Policy
-from .recommend import FlowResult, Recommendation, recommend
+from ..answers import load_answers, validate_answers
+from ..errors import AnswersError
+from ..load import Document, DocumentError, PathKey, read_document
+from ..models import Answers, Decision, Split
+from .loading import Policy
+from ..recommend import FlowResult, Recommendation, recommend
 
 CASE_KEYS = {"note", "answers", "file", "want"}
 WANT_KEYS = {"decision", "split", "fired", "not_fired"}

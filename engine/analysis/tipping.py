@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Callable, Literal
 
-from .models import INHERITS, Activity, Decision, FlowInputs, Level, Split, VendorQuote
-from .policy import Policy
-from .recommend import evaluate_flow
+from ..models import INHERITS, Activity, Decision, FlowInputs, Level, Split, VendorQuote
+from ..policy.loading import Policy
+from ..recommend import evaluate_flow
 
 Outcome = tuple[Decision, tuple[Split, ...]]
 Direction = Literal["below", "above"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .facts import flatten_key, plain_number
-from .policy import Policy
+from ..facts import flatten_key, plain_number
+from .loading import Policy
 from .rules import AllOf, AnyOf, Comparison, Condition, NotOf
 
 Expr = dict[str, Any]

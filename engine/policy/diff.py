@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .answers import load_answers
+from ..answers import load_answers
 from .cases import answers_shape, case_answers, case_files, read_cases
-from .errors import ArbitreError
-from .load import DocumentError, read_document
-from .models import Answers
-from .policy import Policy
-from .recommend import recommend
+from ..errors import ArbitreError
+from ..load import DocumentError, read_document
+from ..models import Answers
+from .loading import Policy
+from ..recommend import recommend
 
 
 def _answers_in(path: Path, policy: Policy, problems: list[str]) -> list[tuple[str, Answers]]:

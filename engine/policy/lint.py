@@ -1,6 +1,6 @@
 """Checks of a loaded policy beyond what loading refuses: what is legal but surely a mistake.
 
-Loading (``engine.policy.load_policy``) already refuses schema errors, unknown
+Loading (``engine.policy.loading.load_policy``) already refuses schema errors, unknown
 facts and parameters, operators that do not fit, values outside a field's
 allowed set, duplicate ids and cycles. Here: derived facts that nothing
 produces or nothing reads, parameters nothing uses, conditions that can never be
@@ -16,11 +16,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .costs import CostAssumptions
-from .errors import Problem
-from .facts import KNOWN_WITH
-from .load import Document, DocumentError, PathKey, dotted, read_document
-from .policy import PlacedRule, Policy, comparisons
+from ..costs import CostAssumptions
+from ..errors import Problem
+from ..facts import KNOWN_WITH
+from ..load import Document, DocumentError, PathKey, dotted, read_document
+from .loading import PlacedRule, Policy, comparisons
 from .rules import AllOf, Comparison, Condition, NotOf
 
 _NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "in": "not_in",

@@ -18,10 +18,10 @@ from typing import Any, Callable, Protocol
 
 from pydantic import ValidationError
 
-from .errors import Problem
-from .load import Document, dotted
-from .models import INHERITS, Answers
-from .policy import Policy
+from ..errors import Problem
+from ..load import Document, dotted
+from ..models import INHERITS, Answers
+from ..policy.loading import Policy
 from .questions import (Bank, Lang, Question, Refusal, Section, applies, check, could_matter, model_default, parse,
                         show)
 

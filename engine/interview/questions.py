@@ -28,11 +28,11 @@ from typing import Annotated, Any, Literal, Sequence, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import PolicyError, Problem
-from .load import Document, DocumentError, PathKey, dotted, read_document
-from .models import Activity, Flow, FlowInputs, Organisation, VendorQuote
-from .policy import Policy, comparisons, validate_document
-from .rules import Condition, Texts, holds
+from ..errors import PolicyError, Problem
+from ..load import Document, DocumentError, PathKey, dotted, read_document
+from ..models import Activity, Flow, FlowInputs, Organisation, VendorQuote
+from ..policy.loading import Policy, comparisons, validate_document
+from ..policy.rules import Condition, Texts, holds
 
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
@@ -431,7 +431,7 @@ def _cached_outcome(flow: str, organisation: str, policy: Policy) -> tuple[str, 
     """The decision and split of a flow given as JSON; None while the flow is incomplete."""
     import json
 
-    from .recommend import evaluate_flow
+    from ..recommend import evaluate_flow
 
     inputs = flow_model(json.loads(flow), json.loads(organisation))
     if inputs is None:
@@ -454,7 +454,7 @@ def candidates(question: Question, flow: dict[str, Any], organisation: dict[str,
         inputs = flow_model({k: v for k, v in flow.items() if k != "vendor_quote"}, organisation)
         if inputs is None:
             return []
-        from .costs import flow_costs
+        from ..costs import flow_costs
 
         per_contact = flow_costs(inputs, policy.costs).inhouse_cost_per_contact
         if not per_contact:

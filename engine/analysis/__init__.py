@@ -1,0 +1,1 @@
+"""What is computed about a decision: tipping points and audit records."""

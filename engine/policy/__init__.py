@@ -1,0 +1,1 @@
+"""The rule language: rules, loading a policy, compiling it for durable_rules, lint, test cases and diff."""
