@@ -252,7 +252,7 @@ def test_interrupt_then_resume(tmp_path: Path) -> None:
     before: dict[str, Answer] = {key: [] for key in [*ORGANISATION_EN, *list(FLOW_EN)[:4]]}
     second = ask(tmp_path, {**FLOW_EN, **before}, "--resume", "answers.draft.yaml", "--save", "answers.yaml")
     assert second.status == 0, second.transcript
-    assert "Resuming from answers.draft.yaml: 12 answers kept." in second.transcript
+    assert "Resuming from answers.draft.yaml: 13 answers kept." in second.transcript  # temporary staff: yes, by Enter
     assert second.asked[0] == first.asked[-1] == "How long does one contact take to handle, on average?"
     assert set(first.asked[:-1]).isdisjoint(second.asked)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.yaml"]

@@ -21,7 +21,8 @@ ARBITRE = Path(sys.executable).parent / "arbitre"
 RULES = Path(__file__).resolve().parent.parent / "rules"
 
 ORGANISATION = {"org.name": "Acme", "org.country": "FR", "org.currency": "EUR", "org.loaded_hourly_cost": "32",
-                "org.annual_turnover_pct": "35", "org.absenteeism_pct": "8", "org.opening_hours_per_week": "50"}
+                "org.annual_turnover_pct": "35", "org.absenteeism_pct": "8", "org.opening_hours_per_week": "50",
+                "org.contract_months": "", "org.temp_staff_available": "yes", "org.opportunity_cost_per_hour": ""}
 ORDERS = {"name": "Order taking", "id": "", "channel": "phone", "activity": "order taking",
           "monthly_volume": "12,000", "aht_seconds": "4:00", "vendor_quote": "2.10 per contact"}
 
@@ -130,11 +131,14 @@ def test_back_at_the_first_question_goes_nowhere(bank: Bank, policy: Policy) -> 
 
 def test_back_crosses_into_the_previous_section(bank: Bank, policy: Policy) -> None:
     """'back' at a flow's first question returns to the organisation's last one, then goes on."""
-    script = {**ORGANISATION, "org.opening_hours_per_week": ["50", "60"], **ORDERS, "channel": ["back", "phone"]}
+    last = f"org.{bank.organisation[-1].field}"
+    assert last == "org.opportunity_cost_per_hour"
+    script = {**ORGANISATION, last: ["", "12"], **ORDERS, "channel": ["back", "phone"]}
     console = Scripted(script, after=["no", ""])
     data = interview(bank, policy, console).run()
-    assert console.asked[6:10] == ["org.opening_hours_per_week", "channel", "org.opening_hours_per_week", "channel"]
-    assert data["organisation"]["opening_hours_per_week"] == 60
+    before = len(bank.organisation) - 1
+    assert console.asked[before:before + 4] == [last, "channel", last, "channel"]
+    assert data["organisation"]["opportunity_cost_per_hour"] == 12
     assert any(line == "== Your organisation ==" for line in console.said[-200:])
 
 
@@ -188,6 +192,18 @@ def test_a_draft_with_bad_values_keeps_the_good_ones(bank: Bank) -> None:
     assert [(p.line, p.path) for p in problems] == [(3, "organisation.country"), (6, "flows[0].monthly_volume"),
                                                     (8, "flows[0].colour")]
     assert "two-letter country code" in problems[0].message
+
+
+def test_an_organisation_answer_left_empty_is_not_asked_again_on_resuming(bank: Bank, policy: Policy) -> None:
+    """A question without a default answered with Enter leaves no trace in the draft; before the
+    draft's last answer, it was passed and is not asked again."""
+    draft = {"organisation": {"name": "Acme", "temp_staff_available": False},
+             "flows": [{"name": "Orders", "id": "orders", "channel": "phone"}]}
+    console = Scripted({**ORDERS}, after=["no", ""])
+    data = interview(bank, policy, console, data=draft).run()
+    assert "org.contract_months" not in console.asked and "org.opportunity_cost_per_hour" not in console.asked
+    assert "org.country" in console.asked  # a question with a default leaves a trace: it was never reached
+    assert "contract_months" not in data["organisation"] and data["organisation"]["temp_staff_available"] is False
 
 
 def test_the_review_changes_any_answer(bank: Bank, policy: Policy) -> None:
@@ -278,6 +294,23 @@ def test_a_skipped_question_is_asked_once_a_later_answer_makes_it_matter(bank: B
     flow = run.data["flows"][0]
     for field in run.tallies[0].skipped:
         assert not could_matter(question(bank, field), flow, run.data["organisation"], policy), field
+
+
+def test_a_chat_flow_with_a_monthly_profile(bank: Bank, policy: Policy) -> None:
+    """Chat asks how many conversations an agent holds at once, a phone flow does not; a monthly
+    profile gives the peak, so the peak ratio is not asked after it."""
+    profile = "900; 900; 1000; 1000; 1000; 1100; 1500; 1500; 1000; 1000; 1000; 1100"
+    script = {**ORGANISATION, **ORDERS, "channel": ["chat", "phone"], "concurrency": "1.5",
+              "monthly_profile": [profile, "none"],
+              "name": ["Orders by chat", "Orders by phone"], "id": ["orders-chat", "orders-phone"]}
+    console = Scripted(script, after=["yes", "no", ""])
+    data = interview(bank, policy, console, all_questions=True).run()
+    chat, phone = data["flows"]
+    assert chat["concurrency"] == 1.5 and "concurrency" not in phone
+    assert console.asked.count("concurrency") == 1
+    assert chat["monthly_profile"][6] == 1500 and "peak_ratio" not in chat
+    assert console.asked.count("peak_ratio") == 1 and "monthly_profile" not in phone  # the phone flow: none
+    assert load_answers_from(data).flows[0].busiest_over_average == pytest.approx(1500 / (13000 / 12))
 
 
 def test_slugs() -> None:

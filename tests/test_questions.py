@@ -132,6 +132,71 @@ def test_lists_yes_no_and_quotes(bank: Bank) -> None:
         assert caught.value.key == "bad_quote"
 
 
+def test_quotes_per_fte_a_month_in_both_languages(bank: Bank) -> None:
+    """The historic form of tenders, the price of a dedicated full-time agent a month, parses in
+    English and French and is shown with the first unit word of the language."""
+    quote = question(bank, "vendor_quote")
+    for text in ("4200 per FTE a month", "4,200 per fte per month", "4200/fte", "4200 per seat",
+                 "€4200 per agent a month", "4 200 par ETP par mois", "4200 par poste", "4 200 € /etp", "4200 par conseiller par mois"):
+        assert check(quote, "flows", parse(quote, text, bank)) == {"per_fte_month": 4200}, text
+    assert parse(quote, "2 300 par ETP par mois", bank) == {"per_fte_month": 2300}
+    assert show(quote, {"per_fte_month": 4200}, "en", bank) == "4,200 per FTE a month"
+    assert show(quote, {"per_fte_month": 4200}, "fr", bank) == "4\u202f200 par ETP par mois"
+    with pytest.raises(Refusal) as caught:
+        parse(quote, "4200 per fortnight", bank)
+    assert "4200 per FTE a month" in bank.message(caught.value.key, "en", value="4200 per fortnight")
+
+
+TWELVE = [12000.0, 11500.0, 13000.0, 12500.0, 12000.0, 14000.0, 18000.0, 19000.0, 13000.0, 12000.0, 12500.0, 15000.0]
+
+
+@pytest.mark.parametrize("text, value", [
+    pytest.param("12000; 11500; 13000; 12500; 12000; 14000; 18000; 19000; 13000; 12000; 12500; 15000", TWELVE,
+                 id="semicolons"),
+    pytest.param("12 000; 11 500; 13 000; 12 500; 12 000; 14 000; 18 000; 19 000; 13 000; 12 000; 12 500; 15 000",
+                 TWELVE, id="semicolons-grouped-digits"),
+    pytest.param("12000;11500;13000;12500;12000;14000;18000;19000;13000;12000;12500;15000;", TWELVE,
+                 id="semicolons-no-spaces-trailing"),
+    pytest.param("12000 11500 13000 12500 12000 14000 18000 19000 13000 12000 12500 15000", TWELVE, id="spaces"),
+    pytest.param("12,000 11,500 13,000 12,500 12,000 14,000 18,000 19,000 13,000 12,000 12,500 15,000", TWELVE,
+                 id="spaces-comma-grouped"),
+    pytest.param("0 0 0 0 0 0 0 0 0 0 0 1,5", [0.0] * 11 + [1.5], id="decimal-comma-and-quiet-months"),
+    pytest.param("none", None, id="none"),
+    pytest.param("aucun", None, id="aucun"),
+])
+def test_a_monthly_profile_is_twelve_numbers(bank: Bank, text: str, value: list[float] | None) -> None:
+    profile = question(bank, "monthly_profile")
+    parsed = parse(profile, text, bank)
+    assert (parsed if parsed is None else check(profile, "flows", parsed)) == value
+
+
+@pytest.mark.parametrize("text, message", [
+    pytest.param("12000 11500 13000 12500 12000 14000 18000 19000 13000 12000 12500",
+                 "Expected 12 numbers separated by semicolons (or by spaces), found 11.", id="eleven-values"),
+    pytest.param("1;2;3;4;5;6;7;8;9;10;11;12;13",
+                 "Expected 12 numbers separated by semicolons (or by spaces), found 13.", id="thirteen-values"),
+    pytest.param("12 000 11 500 13 000 12 500 12 000 14 000 18 000 19 000 13 000 12 000 12 500 15 000",
+                 "Expected 12 numbers separated by semicolons (or by spaces), found 24.",
+                 id="grouped-digits-without-semicolons"),
+    pytest.param("100; 100; -5; 100; 100; 100; 100; 100; 100; 100; 100; 100", "Expected a number of at least 0.",
+                 id="negative-month"),
+    pytest.param("100; 100; lots; 100; 100; 100; 100; 100; 100; 100; 100; 100", "lots is not a number.",
+                 id="not-a-number"),
+    pytest.param("0 0 0 0 0 0 0 0 0 0 0 0", "Every number is 0: give the contacts of each month.", id="all-zero"),
+])
+def test_what_is_not_a_monthly_profile(bank: Bank, text: str, message: str) -> None:
+    profile = question(bank, "monthly_profile")
+    with pytest.raises(Refusal) as caught:
+        check(profile, "flows", parse(profile, text, bank))
+    assert bank.message(caught.value.key, "en", **{"value": text, **caught.value.args_}) == message
+
+
+def test_a_monthly_profile_is_shown_with_semicolons(bank: Bank) -> None:
+    profile = question(bank, "monthly_profile")
+    assert show(profile, [12000, 11500.5] + [100] * 10, "en", bank).startswith("12,000; 11,500.5; 100; 100")
+    assert show(profile, [12000, 11500.5] + [100] * 10, "fr", bank).startswith("12\u202f000; 11\u202f500,5; 100")
+
+
 @pytest.mark.parametrize("field, value, key", [
     ("monthly_volume", -5, "at_least"), ("aht_seconds", 0, "more_than"), ("peak_ratio", 0.5, "at_least"),
     ("peak_ratio", 51, "at_most"), ("id", "Order Taking!", "bad_slug"), ("provider_country", "FRA", "bad_country"),

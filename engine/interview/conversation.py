@@ -4,9 +4,10 @@ The interview asks the organisation's questions, then each flow's, then offers a
 review where any answer can be changed. Every accepted answer goes into a plain
 answers mapping (what an answers file holds) and the draft is saved at once, so
 an interrupt loses nothing; starting from a draft continues at the first
-unanswered question. A flow's optional questions are asked only when their
-answer could change its decision (``questions.could_matter``), unless every
-question is wanted.
+unanswered question (an organisation's question without a default, before the
+draft's last answer, was answered none and is not asked again). A flow's
+optional questions are asked only when their answer could change its decision
+(``questions.could_matter``), unless every question is wanted.
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ class Interview:
         self.tallies: dict[int, FlowTally] = {}  # by flow index
         self.history: list[tuple[int, int]] = []  # the positions answered, in order, for 'back'
         self.current: Question | None = None  # the question being asked, for consoles that answer by script
+        self.resumed_at: tuple[int, int] = (-2, 0)  # the draft's last answer: before every position when new
 
     # -- talking --------------------------------------------------------------------------
 
@@ -255,7 +257,12 @@ class Interview:
             if tally is not None and not applies(question, values):
                 index += 1
                 continue
-            if question.field in values and not revisit:
+            # Only an answer without a default, left empty, leaves no trace in the draft: such an
+            # organisation question before the draft's last answer was passed. (A flow's is screened
+            # again below.)
+            passed = (sec < 0 and (sec, index) < self.resumed_at
+                      and model_default("organisation", question.field) is None)
+            if (question.field in values or passed) and not revisit:
                 index += 1
                 continue
             if (tally is not None and question.ask == "if_it_matters" and not self.all_questions
@@ -335,6 +342,7 @@ class Interview:
         if not self.data["flows"]:
             self.data["flows"].append({})
         self.history = self._answered()
+        self.resumed_at = max(self.history, default=(-2, 0))
         self._walk(-1)
         while True:
             self.console.say()

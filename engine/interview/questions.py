@@ -30,16 +30,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import PolicyError, Problem
 from ..load import Document, DocumentError, PathKey, dotted, read_document
-from ..models import Activity, Flow, FlowInputs, Organisation, VendorQuote
+from ..models import QUOTE_FORMS, Activity, Flow, FlowInputs, Organisation, VendorQuote
 from ..policy.loading import Policy, comparisons, validate_document
 from ..policy.rules import Condition, Texts, holds
 
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
 Kind = Literal["text", "slug", "country", "currency", "choice", "choices", "yes_no", "integer", "number",
-               "seconds", "quote", "languages"]
+               "seconds", "quote", "languages", "numbers"]
 Section = Literal["organisation", "flows"]
-QUOTE_FORMS = ("per_contact", "per_hour", "per_minute")
 
 # Every message the questionnaire says, with the placeholders it may use.
 MESSAGES: dict[str, frozenset[str]] = {
@@ -49,7 +48,7 @@ MESSAGES: dict[str, frozenset[str]] = {
         "at_least": "bound", "more_than": "bound", "at_most": "bound", "less_than": "bound",
         "not_choice": "value", "not_yes_no": "value", "bad_duration": "value", "bad_quote": "value",
         "bad_slug": "value", "bad_country": "value", "bad_currency": "value", "bad_text": "value",
-        "bad_language": "value",
+        "bad_language": "value", "numbers_count": "expected count", "all_zero": "",
         "repeated": "value", "duplicate_id": "value", "quote_form": "value", "nothing_before": "",
         "suggested": "activity", "inherited": "", "skipped": "count", "asked_count": "asked", "review_title": "",
         "review_prompt": "", "review_default": "", "review_flow": "number name", "saved": "path",
@@ -87,7 +86,7 @@ class Question(_Strict):
     default: Any = None
     ask: Literal["required", "always", "if_it_matters"] = "if_it_matters"
     when: Condition | None = None
-    probe: tuple[float | str, ...] = ()
+    probe: tuple[float | str | tuple[float, ...], ...] = ()
 
     def text(self, what: Literal["prompt", "help", "label", "unit"], lang: Lang) -> str:
         texts = getattr(self, what)
@@ -109,6 +108,7 @@ class Words(_Strict):
     per_contact: tuple[str, ...]
     per_hour: tuple[str, ...]
     per_minute: tuple[str, ...]
+    per_fte_month: tuple[str, ...]
 
 
 class BankFile(_Strict):
@@ -165,9 +165,10 @@ MODELS: dict[Section, type[BaseModel]] = {"organisation": Organisation, "flows":
 
 
 # The smallest valid flow: a field is checked by validating it in a flow (or an organisation) that
-# is otherwise valid, so that the model's own validators (no value listed twice...) run on it.
+# is otherwise valid, so that the model's own validators (no value listed twice...) run on it. A
+# chat flow, the one channel that takes every answer: a concurrency is refused on the others.
 _MINIMAL: dict[Section, dict[str, Any]] = {
-    "organisation": {}, "flows": {"id": "x", "channel": "phone", "monthly_volume": 0, "aht_seconds": 1},
+    "organisation": {}, "flows": {"id": "x", "channel": "chat", "monthly_volume": 0, "aht_seconds": 1},
 }
 
 
@@ -224,6 +225,11 @@ def _refusal(question: Question, error: Any, value: Any) -> Refusal:
         return Refusal(_PATTERNS.get(question.kind, "bad_text"), value=error.get("input", shown))
     if kind in ("string_too_short", "string_too_long"):
         return Refusal("bad_text", value=shown)
+    if kind in ("too_short", "too_long") and question.kind == "numbers":
+        expected = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        return Refusal("numbers_count", expected=expected, count=ctx.get("actual_length"))
+    if kind == "value_error" and question.kind == "numbers" and "every" in str(ctx.get("error", "")):
+        return Refusal("all_zero")
     if kind in ("int_from_float", "int_parsing"):
         return Refusal("not_whole", value=shown)
     if kind == "value_error" and "twice" in str(ctx.get("error", "")):
@@ -336,6 +342,8 @@ def parse(question: Question, text: str, bank: Bank) -> Any:
         return parse_seconds(t)
     if kind == "quote":
         return parse_quote(t, bank)
+    if kind == "numbers":
+        return parse_numbers(t, bank)
     value = parse_number(t)
     if kind == "integer":
         if not value.is_integer():
@@ -344,11 +352,21 @@ def parse(question: Question, text: str, bank: Bank) -> Any:
     return value
 
 
+def parse_numbers(text: str, bank: Bank) -> list[float] | None:
+    """Numbers separated by semicolons, or by spaces when no semicolon is typed: ``12 000; 11 500``
+    or ``12000 11500`` (grouping digits with spaces then needs semicolons); None for none."""
+    if _normal(text) in bank.words["none"]:
+        return None
+    parts = text.split(";") if ";" in text else text.split()
+    return [parse_number(part) for part in parts if part.strip()]
+
+
 _AMOUNT = re.compile(r"^[€$£]?\s*(?P<amount>[0-9][0-9\s\u00a0\u202f.,']*)\s*(?:€|eur|usd|gbp|\$|£)?\s*(?P<unit>.*)$")
 
 
 def parse_quote(text: str, bank: Bank) -> dict[str, float] | None:
-    """A provider's price: ``2.10 per contact``, ``28/h``, ``0,60 par minute``; None for no quote."""
+    """A provider's price: ``2.10 per contact``, ``28/h``, ``0,60 par minute``, ``4200 per FTE a month``;
+    None for no quote."""
     t = _normal(text)
     if t in bank.words["none"]:
         return None
@@ -392,6 +410,8 @@ def show(question: Question, value: Any, lang: Lang, bank: Bank | None = None) -
         return ", ".join(show(question.model_copy(update={"kind": "choice"}), v, lang, bank) for v in value)
     if kind == "languages" and isinstance(value, list):
         return ", ".join(value)
+    if kind == "numbers" and isinstance(value, (list, tuple)):
+        return "; ".join(_grouped(v, lang) for v in value)
     if kind == "yes_no" and isinstance(value, bool):
         return word("yes_value", "yes") if value else word("no_value", "no")
     if kind == "seconds" and isinstance(value, (int, float)):
@@ -459,10 +479,11 @@ def candidates(question: Question, flow: dict[str, Any], organisation: dict[str,
         per_contact = flow_costs(inputs, policy.costs).inhouse_cost_per_contact
         if not per_contact:
             return [None]
-        return [None] + [{"per_contact": round(per_contact * float(f), 4)} for f in question.probe]
+        return [None] + [{"per_contact": round(per_contact * float(f), 4)} for f in question.probe
+                         if isinstance(f, (int, float))]
     if kind == "country":
         return [None, organisation.get("country", model_default("organisation", "country")), *question.probe]
-    return list(question.probe)
+    return [plain(value) for value in question.probe]
 
 
 def _varies(question: Question, base: dict[str, Any], values: list[Any], organisation: dict[str, Any],
@@ -575,10 +596,10 @@ def _fields(values: dict[str, Any], questions: tuple[Question, ...], lang: Lang,
 
 def _atoms(annotation: Any) -> set[Any]:
     """The plain types an annotation can hold, through Optional and Annotated; ``tuple`` stands
-    for a tuple of enum values."""
+    for a tuple of enum values, ``"numbers"`` for a tuple of numbers."""
     origin = getattr(annotation, "__origin__", None)
     if origin is tuple:
-        return {tuple}
+        return {"numbers"} if _atoms(get_args(annotation)[0]) & {int, float} else {tuple}
     args = get_args(annotation)
     if not args:
         return {annotation}
@@ -600,6 +621,8 @@ def _expected_kinds(section: Section, name: str) -> set[str]:
         return {"languages"}
     if VendorQuote in atoms:
         return {"quote"}
+    if "numbers" in atoms:
+        return {"numbers"}
     if tuple in atoms:
         return {"choices"}
     if any(isinstance(a, type) and issubclass(a, Enum) for a in atoms):
@@ -650,12 +673,12 @@ def _check_question(q: Question, section: Section, path: PathKey, doc: Document,
                     + (f" (not allowed: {', '.join(extra)})" if extra else ""))
     elif q.choices:
         problem(("choices",), f"only choice questions have choices, and {q.field!r} is {q.kind!r}")
-    if q.probe and q.kind not in ("integer", "number", "seconds", "quote", "country"):
+    if q.probe and q.kind not in ("integer", "number", "seconds", "quote", "country", "numbers"):
         problem(("probe",), f"probe values are for numbers, quotes and countries, not {q.kind!r}")
     for index, value in enumerate(q.probe):
         try:
             if q.kind == "quote":
-                if isinstance(value, str) or value <= 0:
+                if not isinstance(value, (int, float)) or value <= 0:
                     raise Refusal("more_than", bound=0)
             else:
                 check(q, section, value)
