@@ -33,6 +33,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/questions.py
 	$(BIN)/python benchmarks/tipping.py
 	$(BIN)/python benchmarks/portfolio.py
+	$(BIN)/python benchmarks/economics.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -2,7 +2,7 @@
 
 Every field of the vocabulary in docs/domain.md appears somewhere: all channels and
 activities, volumes on a log scale from 50 to 200,000 contacts a month, vendor
-quotes in all three forms (per contact, per hour, per minute), regulated data,
+quotes in all four forms (per contact, per hour, per minute, per FTE a month) priced by where the provider works, regulated data,
 provider countries inside and outside the EEA, certifications, and per-flow
 overrides of the organisation's cost figures. Attributes follow the activity
 (key accounts are high-value and complex, order taking is scripted and
@@ -104,18 +104,34 @@ def _volume(rng: random.Random) -> int:
     return int(round(math.exp(rng.uniform(math.log(50), math.log(200_000)))))
 
 
-def _quote(rng: random.Random, channel: str, aht: float, org: dict[str, Any]) -> dict[str, float] | None:
-    """A provider's price in one of the three forms, or None (no quote yet) a quarter of the time."""
+# Headline price advantage of a provider's productive hour over the in-house one (loaded cost over
+# the hours agents are on queue), by where the provider works: offshore headline savings of 30-50 %
+# (docs/domain.md), nearshore less, onshore about none (a provider can be dearer).
+OFFSHORE = frozenset({"MA", "TN", "MG", "MU", "PH", "IN"})
+NEARSHORE = frozenset({"PT", "ES", "PL", "RO"})
+HEADLINE = {"offshore": (0.30, 0.50), "nearshore": (0.15, 0.35), "onshore": (-0.10, 0.20)}
+IN_HOUSE_ON_QUEUE = 0.75  # share of paid hours on queue (shrinkage 25 %)
+
+
+def _region(country: str | None) -> str:
+    return "offshore" if country in OFFSHORE else "nearshore" if country in NEARSHORE else "onshore"
+
+
+def _quote(rng: random.Random, channel: str, aht: float, org: dict[str, Any],
+           country: str | None) -> dict[str, float] | None:
+    """A provider's price in one of the four forms, or None (no quote yet) a quarter of the time."""
     roll = rng.random()
     if roll < 0.25:
         return None
-    # A provider hour costs 20-90 % of the in-house loaded hour (offshore to nearshore).
-    hourly = org["loaded_hourly_cost"] * rng.uniform(0.2, 0.9)
-    if roll < 0.55:
+    low, high = HEADLINE[_region(country)]
+    hourly = org["loaded_hourly_cost"] / IN_HOUSE_ON_QUEUE * (1 - rng.uniform(low, high))
+    if roll < 0.5:
         # per contact: productive hour price spread over contacts handled at ~80 % occupancy
         return {"per_contact": round(max(0.05, hourly * aht / 3600 / 0.8 * rng.uniform(0.8, 1.3)), 2)}
-    if roll < 0.8:
+    if roll < 0.7:
         return {"per_hour": round(hourly, 2)}
+    if roll < 0.85:
+        return {"per_fte_month": round(hourly * 40 * 52 / 12 * IN_HOUSE_ON_QUEUE, 0)}  # a productive hour x a 40-hour FTE's
     return {"per_minute": round(max(0.05, hourly / 60 * rng.uniform(1.0, 1.5)), 2)}
 
 
@@ -167,12 +183,12 @@ def generate_flow(rng: random.Random, index: int, org: dict[str, Any]) -> dict[s
         flow["customers_expect_local"] = rng.random() < 0.2
     if rng.random() < 0.6:
         flow["current_fte"] = round(max(0.2, volume * aht / 3600 / 110 * rng.uniform(0.7, 1.4)), 1)
-    quote = _quote(rng, channel, aht, org)
+    country = rng.choices([c for c, _ in PROVIDER_COUNTRIES], weights=[w for _, w in PROVIDER_COUNTRIES])[0]
+    quote = _quote(rng, channel, aht, org, country)
     if quote is not None:
         flow["vendor_quote"] = quote
     if quote is not None and rng.random() < 0.85 or rng.random() < 0.1:
-        flow["provider_country"] = rng.choices([c for c, _ in PROVIDER_COUNTRIES],
-                                               weights=[w for _, w in PROVIDER_COUNTRIES])[0]
+        flow["provider_country"] = country
     if "provider_country" in flow and rng.random() < 0.7:
         certs = [c for c in CERTIFICATIONS if rng.random() < 0.35]
         if "payment_card" in regulated and rng.random() < 0.6 and "pci_dss" not in certs:

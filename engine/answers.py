@@ -85,8 +85,13 @@ def _describe(error: Any, field: str, root: type[BaseModel] = Answers) -> str:
         return f"{shown} is not a mapping of field: value"
     if kind == "finite_number":
         return f"{shown} is not a finite number"
+    if kind in ("too_short", "too_long") and ctx.get("min_length") == ctx.get("max_length") or \
+            kind == "too_short" and ctx.get("min_length", 1) > 1:
+        return f"has {ctx.get('actual_length')} values, expected {ctx.get('min_length')}"
     if kind == "too_short":
         return "must not be empty"
+    if kind == "too_long":
+        return f"has {ctx.get('actual_length')} values, expected at most {ctx.get('max_length')}"
     if kind == "value_error":
         message = str(ctx.get("error", error["msg"]))
         return message

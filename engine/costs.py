@@ -1,18 +1,38 @@
-"""The cost model: staffing, in-house cost with hidden costs, provider cost, savings.
+"""The cost model: every option a flow could take, costed on the same work.
 
 Pure functions of a flow's resolved answers and the policy's cost assumptions
-(``rules/parameters.yaml``, each with its source). Real-time channels are sized
-with Erlang C at the busiest hour; deferred channels from workload and occupancy.
+(``rules/parameters.yaml``, each with its source; ``docs/domain.md`` says how each
+option is costed). The options:
+
+- ``keep_internal``: the whole flow in-house as it would have to be staffed: a
+  permanent team sized for the base month, the peaks worked in overtime up to a cap
+  and then by temporary staff (or, without them, at the service level the team can
+  reach), hours beyond the opening hours at the night-and-weekend premium, and the
+  hidden costs of turnover and absence;
+- ``outsource``: the provider for the whole flow, priced in the quote's own form on
+  the work this flow needs, plus governance, a transition and the in-house exit;
+- ``overflow``: the permanent team without overtime or temporary staff, the provider
+  taking every contact above the base month;
+- ``after_hours``: the in-house team for its opening hours, the provider for the rest;
+- ``tier1``: the routine share of contacts to the provider, the rest in-house.
+
+Each option has a monthly run cost, a one-off cost, an all-in cost per contact (the
+one-off spread over the contract term), a saving against ``keep_internal``, a payback
+in months and a total over the term.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import erlang
-from .models import REAL_TIME_CHANNELS, FlowInputs
+from .models import DEDICATED_FORMS, FlowInputs, VendorQuote
+from .staffing import (WEEKS_PER_MONTH, Month, agent_seconds, base_level, is_real_time, paid_hours_per_fte,
+                       queue, year_shape)
 
-WEEKS_PER_MONTH = 52 / 12
+OPTIONS = ("keep_internal", "outsource", "overflow", "after_hours", "tier1")
 
 
 class CostAssumptions(BaseModel):
@@ -20,22 +40,69 @@ class CostAssumptions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
+    # Staffing
     service_level_target: float = Field(gt=0, lt=1)
     service_level_seconds: float = Field(gt=0)
     max_occupancy: float = Field(gt=0, le=1)
     deferred_occupancy: float = Field(gt=0, le=1)
     intraday_peak_factor: float = Field(ge=1)
-    min_agents_on_duty: float = Field(ge=0)
+    versatile_team_erlangs: float = Field(ge=0)
     shrinkage: float = Field(ge=0, lt=1)
     paid_hours_per_fte_month: float = Field(gt=0)
+    weekly_hours_by_country: dict[str, float]
+    chat_concurrency: float = Field(ge=1, le=4)
+    concurrency_capacity: dict[str, float]
+    # In-house: hidden costs and peaks
     replacement_cost_hours: float = Field(ge=0)
     overtime_premium: float = Field(ge=0)
+    overtime_premium_by_country: dict[str, float]
+    overtime_cap: float = Field(ge=0)
+    temp_staff_premium: float = Field(ge=0)
+    temp_training_hours: float = Field(ge=0)
     peak_months_per_year: float = Field(ge=0, le=12)
-    provider_overhead: float = Field(ge=0)
+    base_month_percentile: float = Field(ge=0, le=100)
+    unsocial_hours_premium: float = Field(ge=0)
+    after_hours_intensity: float = Field(gt=0, le=1)
+    # Provider and contract
+    min_dedicated_fte: float = Field(ge=0)
+    shared_agent_premium: float = Field(ge=0)
+    contract_months: int = Field(ge=1, le=120)
+    governance_fte_ratio: float = Field(ge=0)
+    governance_min_hours: float = Field(ge=0)
+    transition_weeks: float = Field(ge=0)
+    transition_lead_fte: float = Field(ge=0)
+    transition_hours_per_fte: float = Field(ge=0)
+    provider_training_hours: float = Field(ge=0)
+    parallel_run_weeks: float = Field(ge=0)
+    exit_cost_months: float = Field(ge=0)
+    exit_cost_months_by_country: dict[str, float]
+    redeployment_share: float = Field(ge=0, le=1)
+    routine_share_by_activity: dict[str, float]
+
+
+class OptionCost(BaseModel):
+    """What one option costs: a month's run, the one-off, all-in per contact, against keeping in-house."""
+
+    model_config = ConfigDict(frozen=True)
+
+    monthly: float
+    one_off: float
+    per_contact: float | None
+    saving_pct: float | None
+    payback_months: float | None
+    term_total: float
+    inhouse_monthly: float
+    provider_monthly: float
+    governance_monthly: float
+    transition_cost: float
+    exit_cost: float
+    provider_share_pct: float
+    inhouse_fte: float
+    provider_fte: float
 
 
 class FlowCosts(BaseModel):
-    """What a flow costs in-house and with the provider, per month, and the staffing behind it."""
+    """The staffing and costs of a flow: the in-house detail (metrics the rules read) and every option."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -44,96 +111,410 @@ class FlowCosts(BaseModel):
     busy_hour_contacts: float | None
     agents_busy_hour: int | None
     service_level: float | None
+    peak_service_level: float | None
     occupancy: float
     on_queue_hours: float
     paid_hours: float
     fte_needed: float
+    fte_model: float
+    fte_gap_pct: float | None
     base_cost: float
     turnover_cost: float
     absence_cost: float
     overtime_cost: float
+    temp_cost: float
     hidden_cost: float
     hidden_cost_pct: float
+    opportunity_cost: float
     inhouse_cost_monthly: float
     inhouse_cost_per_contact: float | None
     provider_cost_per_contact: float | None
     provider_cost_monthly: float | None
     savings_pct: float | None
+    payback_months: float | None
+    one_off_cost: float | None
+    contract_months: float
+    saving_overflow_pct: float | None
+    saving_after_hours_pct: float | None
+    saving_tier1_pct: float | None
+    overflow_share_pct: float | None
+    after_hours_share_pct: float | None
+    tier1_share_pct: float | None
     overflow_pct: float
     coverage_gap_hours: float
+    options: dict[str, OptionCost]
 
 
-def _on_queue(inputs: FlowInputs, a: CostAssumptions) -> tuple[str, float | None, int | None, float | None, float, float]:
-    """Sizing method, busy-hour contacts, agents, service level, occupancy and on-queue hours a month."""
-    flow = inputs.flow
-    workload = flow.monthly_volume * flow.aht_seconds / 3600
+# Cost fields that are not facts a rule can name (the options are read through their own metrics).
+NOT_FACTS = frozenset({"sizing", "options"})
+
+
+# ---------------------------------------------------------------------------------------------
+# In-house
+
+
+@dataclass(frozen=True)
+class _InHouse:
+    """An in-house team for a part of the flow, a month on average."""
+
+    on_queue: float          # permanent team's logged-in hours
+    paid_hours: float
+    fte: float
+    base: float
+    turnover: float
+    absence: float
+    overtime: float
+    temps: float
+    opportunity: float
+    peak_service_level: float | None
+
+    @property
+    def hidden(self) -> float:
+        return self.turnover + self.absence + self.overtime + self.temps
+
+    @property
+    def total(self) -> float:
+        return self.base + self.hidden + self.opportunity
+
+
+@dataclass(frozen=True)
+class _Part:
+    """The share of contacts one side handles and the weekly hours it covers (open and beyond)."""
+
+    share: float
+    open_hours: float
+    gap_hours: float
+
+
+def _windows(inputs: FlowInputs) -> tuple[float, float]:
+    """Hours a week inside and beyond the in-house opening hours (real-time channels only: a backlog
+    is worked in office hours whatever the hours promised)."""
     coverage = inputs.coverage_hours_needed
-    if flow.channel in REAL_TIME_CHANNELS and coverage > 0 and flow.monthly_volume > 0:
-        hourly = flow.monthly_volume / (coverage * WEEKS_PER_MONTH)
-        busy = hourly * a.intraday_peak_factor
-        staffing = erlang.staff(busy, flow.aht_seconds, a.service_level_target, a.service_level_seconds,
-                                a.max_occupancy)
-        floor = coverage * WEEKS_PER_MONTH * a.min_agents_on_duty
-        hours = max(workload / staffing.occupancy, floor)
-        return "erlang_c", busy, staffing.agents, staffing.service_level, workload / hours, hours
-    hours = workload / a.deferred_occupancy
-    return "workload", None, None, None, a.deferred_occupancy if hours else 0.0, hours
+    if not is_real_time(inputs.flow):
+        return coverage, 0.0
+    opening = inputs.organisation.opening_hours_per_week
+    return min(coverage, opening), max(0.0, coverage - opening)
+
+
+def _gap_share(open_hours: float, gap_hours: float, a: CostAssumptions) -> float:
+    """The share of contacts that arrive beyond the opening hours (evenings and nights are quieter)."""
+    weighted = gap_hours * a.after_hours_intensity
+    return weighted / (open_hours + weighted) if open_hours + weighted > 0 else 0.0
+
+
+class _Model:
+    """The cost model for one flow: its inputs, assumptions and the figures every option shares."""
+
+    def __init__(self, inputs: FlowInputs, a: CostAssumptions) -> None:
+        self.inputs, self.a = inputs, a
+        self.flow = inputs.flow
+        self.volume = float(inputs.flow.monthly_volume)
+        self.seconds = agent_seconds(inputs.flow, a)
+        self.real_time = is_real_time(inputs.flow)
+        self.shape = year_shape(inputs.flow, a)
+        self.base = base_level(inputs.flow, self.shape, a)
+        self.rate = inputs.loaded_hourly_cost
+        self.country = inputs.organisation.country
+        self.paid_per_fte = paid_hours_per_fte(self.country, a)
+        self.open_hours, self.gap_hours = _windows(inputs)
+        self.term = inputs.contract_months or a.contract_months
+
+    def hours(self, volume: float, part: _Part) -> tuple[float, float]:
+        """Logged-in hours a month inside and beyond the opening hours for ``volume`` contacts."""
+        a = self.a
+        gap = _gap_share(part.open_hours, part.gap_hours, a)
+        inside = queue(volume * (1 - gap), self.seconds, self.real_time, part.open_hours, a).on_queue_hours
+        beyond = queue(volume * gap, self.seconds, self.real_time, part.gap_hours, a).on_queue_hours
+        return inside, beyond
+
+    def inhouse(self, part: _Part, peaks: bool = True, headcount: float | None = None) -> _InHouse:
+        """The in-house team for ``part``. Without ``peaks`` (overflow), a permanent team sized for the
+        base month and nothing above it. With them, the team as it would have to be staffed to serve
+        every month: the ``headcount`` the company pays when it is given, else the cheaper of a
+        permanent team sized for the busiest month (overtime as its buffer) and a team sized for the
+        base month with temporary staff for the peaks. Beyond a given headcount and its overtime,
+        peaks take temporary staff, or without them are served at a lower service level."""
+        volume = self.volume * part.share
+        needed = [(m.months, sum(self.hours(volume * m.level, part)), volume * m.level) for m in self.shape]
+        inside, beyond = self.hours(volume, part)
+        # Hours beyond the opening hours are paid at the night-and-weekend premium.
+        uplift = (inside + beyond * (1 + self.a.unsocial_hours_premium)) / (inside + beyond) if inside + beyond else 1.0
+        base_hours = sum(self.hours(volume * self.base, part))
+        temps = self.inputs.organisation.temp_staff_available
+        if not peaks:
+            return self._team(base_hours, [], uplift, temps=False, part=part)
+        if headcount is not None:
+            team = headcount * self.paid_per_fte * (1 - self.a.shrinkage)
+            return self._team(team, needed, uplift, temps=temps, part=part)
+        busiest = max(hours for _, hours, _ in needed)
+        # Overtime is the peak's buffer, not a way of running every month short-staffed.
+        plans = [self._team(max(base_hours, busiest / (1 + self.a.overtime_cap)), needed, uplift, temps=False,
+                            part=part)]
+        if temps:
+            plans.append(self._team(base_hours, needed, uplift, temps=True, part=part))
+        return min(plans, key=lambda plan: plan.total)
+
+    def _team(self, team: float, needed: list[tuple[float, float, float]], uplift: float, temps: bool,
+              part: _Part) -> _InHouse:
+        """A permanent team of ``team`` logged-in hours a month, and what the months ``needed`` (months
+        a year, hours, contacts) ask beyond it: overtime up to the cap, then temporary staff or a
+        shortfall (and the service level it leaves)."""
+        a, inputs = self.a, self.inputs
+        paid = team / (1 - a.shrinkage)
+        fte = paid / self.paid_per_fte
+        base = paid * self.rate * uplift
+        premium = a.overtime_premium_by_country.get(self.country, a.overtime_premium)
+        overtime = temp_cost = 0.0
+        temp_fte: list[float] = []
+        peak_level: float | None = None
+        for months, hours, contacts in needed:
+            extra = max(0.0, hours - team)
+            worked = min(extra, a.overtime_cap * team)
+            overtime += months / 12 * worked * self.rate * uplift * (1 + premium)
+            rest = extra - worked
+            if temps:
+                temp_cost += months / 12 * rest / (1 - a.shrinkage) * self.rate * uplift * (1 + a.temp_staff_premium)
+                temp_fte.append(rest / (1 - a.shrinkage) / self.paid_per_fte)
+            elif rest > 1e-9 * hours:
+                level = self._level_reached(contacts, part, (team + worked) / hours)
+                peak_level = level if peak_level is None else min(peak_level, level)
+        # Temporary staff are trained each time the year's peak brings them in.
+        hires = sum(max(0.0, now - before) for before, now in zip([temp_fte[-1], *temp_fte], temp_fte)) \
+            if temp_fte else 0.0
+        temp_cost += hires * a.temp_training_hours * self.rate / 12
+        turnover = fte * inputs.annual_turnover_pct / 100 * a.replacement_cost_hours * self.rate / 12
+        absent = inputs.absenteeism_pct / 100
+        absence = base * absent / (1 - absent)
+        opportunity = paid * (inputs.organisation.opportunity_cost_per_hour or 0.0)
+        return _InHouse(team, paid, fte, base, turnover, absence, overtime, temp_cost, opportunity, peak_level)
+
+    def _level_reached(self, contacts: float, part: _Part, staffed: float) -> float:
+        """The service level reached at the busy hour of a month of ``contacts`` by a team with
+        ``staffed`` of the hours it needs (for a backlog: the share of the work done in the month)."""
+        hours = part.open_hours + part.gap_hours
+        if not self.real_time or hours <= 0:
+            return min(1.0, staffed)
+        need = queue(contacts, self.seconds, True, hours, self.a)
+        busy = need.busy_hour_contacts or 0.0
+        agents = int((need.agents_busy_hour or 1) * staffed)
+        return erlang.service_level(agents, busy * self.seconds / 3600, self.seconds, self.a.service_level_seconds)
+
+    # -----------------------------------------------------------------------------------------
+    # Provider
+
+    def provider_hourly(self, quote: VendorQuote) -> float:
+        """The provider's price of one productive (logged-in) hour, whatever the quote's form."""
+        a = self.a
+        if quote.form == "per_hour":
+            return quote.amount
+        if quote.form == "per_fte_month":
+            productive = paid_hours_per_fte(self.flow.provider_country or self.country, a) * (1 - a.shrinkage)
+            return quote.amount / productive
+        per_contact = quote.amount if quote.form == "per_contact" else quote.amount * self.flow.aht_seconds / 60
+        return per_contact * 3600 / self.seconds * a.max_occupancy
+
+    def provider_productive_per_fte(self) -> float:
+        return paid_hours_per_fte(self.flow.provider_country or self.country, self.a) * (1 - self.a.shrinkage)
+
+    def provider(self, quote: VendorQuote, months: list[tuple[float, float]], weekly_hours: float) -> tuple[float, float]:
+        """The provider's bill a month on average and its FTE at the busiest month, for ``months``
+        given as (months a year, contacts in such a month), answered over ``weekly_hours`` a week."""
+        a = self.a
+        hourly = self.provider_hourly(quote)
+        per_fte = self.provider_productive_per_fte()
+        peak_volume = max((v for _, v in months), default=0.0)
+        dedicated_hours = queue(peak_volume, self.seconds, self.real_time, weekly_hours, a).on_queue_hours
+        dedicated = quote.form in DEDICATED_FORMS and dedicated_hours / per_fte >= a.min_dedicated_fte
+        bill = 0.0
+        fte = 0.0
+        for share, volume in months:
+            if volume <= 0:
+                continue
+            if quote.form in ("per_contact", "per_minute"):
+                unit = quote.amount if quote.form == "per_contact" else quote.amount * self.flow.aht_seconds / 60
+                amount = unit * volume
+                hours = queue(volume, self.seconds, self.real_time, weekly_hours, a, pooled=True).on_queue_hours
+            elif dedicated:
+                hours = queue(volume, self.seconds, self.real_time, weekly_hours, a).on_queue_hours
+                amount = max(hours, a.min_dedicated_fte * per_fte) * hourly
+            else:
+                # Below a dedicated team: shared agents, billed for the pooled hours at a premium.
+                hours = queue(volume, self.seconds, self.real_time, weekly_hours, a, pooled=True).on_queue_hours
+                amount = hours * hourly * (1 + a.shared_agent_premium)
+            minimum = self.flow.minimum_monthly or 0.0
+            bill += share / 12 * max(amount, minimum)
+            fte = max(fte, hours / per_fte)
+        return bill, fte
+
+    def governance(self, provider_fte: float) -> float:
+        """In-house vendor management and quality staff for a provider team of ``provider_fte``."""
+        hours = max(self.a.governance_min_hours, self.a.governance_fte_ratio * provider_fte * self.paid_per_fte)
+        return hours * self.rate
+
+    def transition(self, quote: VendorQuote, provider_fte: float, provider_monthly: float, parallel: bool) -> float:
+        """The one-off cost of moving work to the provider, unless answered: the in-house project lead
+        and experts' time, the provider's agents' initial training, and a parallel run."""
+        if self.flow.transition_cost is not None:
+            return self.flow.transition_cost
+        a = self.a
+        lead = a.transition_weeks * a.transition_lead_fte * self.paid_per_fte / WEEKS_PER_MONTH * self.rate
+        experts = a.transition_hours_per_fte * provider_fte * self.rate
+        training = a.provider_training_hours * provider_fte * self.provider_hourly(quote)
+        run = a.parallel_run_weeks / WEEKS_PER_MONTH * provider_monthly if parallel else 0.0
+        return lead + experts + training + run
+
+    def exit(self, released_fte: float) -> float:
+        """The one-off cost of the in-house FTE no longer needed, unless answered: severance or
+        redeployment for those not absorbed by redeployment and natural attrition."""
+        if released_fte <= 0:
+            return 0.0
+        if self.flow.exit_cost is not None:
+            return self.flow.exit_cost
+        a = self.a
+        months = a.exit_cost_months_by_country.get(self.country, a.exit_cost_months)
+        return released_fte * (1 - a.redeployment_share) * months * self.paid_per_fte * self.rate
+
+
+# ---------------------------------------------------------------------------------------------
+# Options
+
+
+def _option(model: _Model, keep: float, inhouse: float, inhouse_fte: float, provider: float, governance: float,
+            transition: float, exit_cost: float, share: float, provider_fte: float) -> OptionCost:
+    monthly = inhouse + provider + governance
+    one_off = transition + exit_cost
+    allin = monthly + one_off / model.term
+    saved = keep - monthly
+    return OptionCost(
+        monthly=monthly, one_off=one_off,
+        per_contact=allin / model.volume if model.volume else None,
+        saving_pct=100 * (1 - allin / keep) if keep else None,
+        payback_months=(one_off / saved if one_off else 0.0) if saved > 0 else None,
+        term_total=monthly * model.term + one_off,
+        inhouse_monthly=inhouse, provider_monthly=provider, governance_monthly=governance,
+        transition_cost=transition, exit_cost=exit_cost, provider_share_pct=100 * share,
+        inhouse_fte=inhouse_fte, provider_fte=provider_fte,
+    )
+
+
+def routine_share(inputs: FlowInputs, a: CostAssumptions) -> float:
+    """The share of contacts routine enough for a provider's tier 1 (answered, or by activity)."""
+    pct = inputs.flow.routine_share_pct
+    if pct is None:
+        pct = a.routine_share_by_activity.get(inputs.flow.activity.value, 0.0)
+    return pct / 100
+
+
+def _options(model: _Model, keep_team: _InHouse) -> dict[str, OptionCost]:
+    flow, a = model.flow, model.a
+    keep = keep_team.total
+    whole = _Part(1.0, model.open_hours, model.gap_hours)
+    out = {"keep_internal": _option(model, keep, keep, keep_team.fte, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)}
+    quote = flow.vendor_quote
+    if quote is None or not model.volume:
+        return out
+    coverage = model.open_hours + model.gap_hours
+    # Outsource: the provider answers every hour needed; the in-house team leaves.
+    months = [(m.months, model.volume * m.level) for m in model.shape]
+    bill, fte = model.provider(quote, months, coverage)
+    gov = model.governance(fte)
+    out["outsource"] = _option(model, keep, 0.0, 0.0, bill, gov, model.transition(quote, fte, bill, True),
+                               model.exit(keep_team.fte), 1.0, fte)
+    # Overflow: the permanent team keeps the base month; the provider takes every contact above it.
+    above = [(m.months, model.volume * max(0.0, m.level - model.base)) for m in model.shape]
+    moved = sum(s * v for s, v in above) / 12
+    if moved > 1e-9 * model.volume:
+        team = model.inhouse(whole, peaks=False)
+        bill, fte = model.provider(quote, above, coverage)
+        # Seasonal agents are trained again every year: part of the run, not of the one-off.
+        bill += a.provider_training_hours * fte * model.provider_hourly(quote) / 12
+        gov = model.governance(fte)
+        transition = model.transition(quote, 0.0, 0.0, False)
+        out["overflow"] = _option(model, keep, team.total, team.fte, bill, gov, transition,
+                                  model.exit(keep_team.fte - team.fte),
+                                  moved / model.volume, fte)
+    # After hours: the in-house team keeps its opening hours, the provider answers beyond them.
+    if model.gap_hours > 0 and model.open_hours > 0:
+        gap = _gap_share(model.open_hours, model.gap_hours, a)
+        team = model.inhouse(_Part(1 - gap, model.open_hours, 0.0))
+        night = [(m.months, model.volume * m.level * gap) for m in model.shape]
+        bill, fte = model.provider(quote, night, model.gap_hours)
+        gov = model.governance(fte)
+        out["after_hours"] = _option(model, keep, team.total, team.fte, bill, gov,
+                                     model.transition(quote, fte, bill, True),
+                                     model.exit(keep_team.fte - team.fte), gap, fte)
+    # Tier 1: the routine share to the provider over every hour, the experts keep the rest.
+    share = routine_share(model.inputs, a)
+    if 0 < share < 1:
+        team = model.inhouse(_Part(1 - share, model.open_hours, model.gap_hours))
+        routine = [(m.months, model.volume * m.level * share) for m in model.shape]
+        bill, fte = model.provider(quote, routine, coverage)
+        gov = model.governance(fte)
+        out["tier1"] = _option(model, keep, team.total, team.fte, bill, gov, model.transition(quote, fte, bill, True),
+                               model.exit(keep_team.fte - team.fte), share, fte)
+    return out
 
 
 def flow_costs(inputs: FlowInputs, a: CostAssumptions) -> FlowCosts:
-    """Cost a flow in-house (with hidden costs) and, if quoted, with the provider."""
+    """Cost a flow in-house as it would have to be staffed, and every option a quote makes possible."""
     flow = inputs.flow
-    sizing, busy, agents, level, occupancy, on_queue = _on_queue(inputs, a)
-    paid = on_queue / (1 - a.shrinkage)
-    rate = inputs.loaded_hourly_cost
-    fte = paid / a.paid_hours_per_fte_month
-    base = paid * rate
-    turnover = fte * inputs.annual_turnover_pct / 100 * a.replacement_cost_hours * rate / 12
-    absent = inputs.absenteeism_pct / 100
-    absence = base * absent / (1 - absent)
-    overtime = (a.peak_months_per_year / 12) * (flow.peak_ratio - 1) * base * a.overtime_premium
-    hidden = turnover + absence + overtime
-    total = base + hidden
-    volume = flow.monthly_volume
-    inhouse_per_contact = total / volume if volume else None
+    model = _Model(inputs, a)
+    whole = _Part(1.0, model.open_hours, model.gap_hours)
+    team = model.inhouse(whole, headcount=flow.current_fte)
+    modelled = model.inhouse(whole) if flow.current_fte is not None else team
+    volume = model.volume
+    coverage = model.open_hours + model.gap_hours
+    average = queue(volume, model.seconds, model.real_time, coverage, a)
+    sizing = "erlang_c" if model.real_time and coverage > 0 and volume > 0 else "workload"
+    workload = volume * model.seconds / 3600
+    options = _options(model, team)
+    out = options.get("outsource")
 
-    provider_per_contact = None
-    quote = flow.vendor_quote
-    if quote is not None and volume:
-        if quote.form == "per_contact":
-            raw = quote.amount
-        elif quote.form == "per_minute":
-            raw = quote.amount * flow.aht_seconds / 60
-        else:
-            # A productive hour is an hour logged in at the provider's occupancy: a provider pools
-            # its agents, so the in-house team's small-queue idle time is not billed.
-            pooled = a.max_occupancy if sizing == "erlang_c" else a.deferred_occupancy
-            raw = quote.amount * flow.aht_seconds / 3600 / pooled
-        provider_per_contact = raw * (1 + a.provider_overhead)
-    provider_monthly = provider_per_contact * volume if provider_per_contact is not None else None
-    savings = (1 - provider_per_contact / inhouse_per_contact
-               if provider_per_contact is not None and inhouse_per_contact else None)
+    def saving(name: str) -> float | None:
+        option = options.get(name)
+        return None if option is None else option.saving_pct
+
+    def share(name: str) -> float | None:
+        option = options.get(name)
+        return None if option is None else option.provider_share_pct
+
+    current = flow.current_fte
     return FlowCosts(
         sizing=sizing,
-        workload_hours=volume * flow.aht_seconds / 3600,
-        busy_hour_contacts=busy,
-        agents_busy_hour=agents,
-        service_level=level,
-        occupancy=occupancy,
-        on_queue_hours=on_queue,
-        paid_hours=paid,
-        fte_needed=fte,
-        base_cost=base,
-        turnover_cost=turnover,
-        absence_cost=absence,
-        overtime_cost=overtime,
-        hidden_cost=hidden,
-        hidden_cost_pct=100 * hidden / total if total else 0.0,
-        inhouse_cost_monthly=total,
-        inhouse_cost_per_contact=inhouse_per_contact,
-        provider_cost_per_contact=provider_per_contact,
-        provider_cost_monthly=provider_monthly,
-        savings_pct=None if savings is None else savings * 100,
-        overflow_pct=100 * (flow.peak_ratio - 1) / flow.peak_ratio,
+        workload_hours=workload,
+        busy_hour_contacts=average.busy_hour_contacts if sizing == "erlang_c" else None,
+        agents_busy_hour=average.agents_busy_hour if sizing == "erlang_c" else None,
+        service_level=average.service_level if sizing == "erlang_c" else None,
+        peak_service_level=team.peak_service_level,
+        occupancy=min(1.0, workload / team.on_queue) if team.on_queue else 0.0,
+        on_queue_hours=team.on_queue,
+        paid_hours=team.paid_hours,
+        fte_needed=team.fte,
+        fte_model=modelled.fte,
+        fte_gap_pct=100 * abs(current - modelled.fte) / modelled.fte if current is not None and modelled.fte else None,
+        base_cost=team.base,
+        turnover_cost=team.turnover,
+        absence_cost=team.absence,
+        overtime_cost=team.overtime,
+        temp_cost=team.temps,
+        hidden_cost=team.hidden,
+        hidden_cost_pct=100 * team.hidden / team.total if team.total else 0.0,
+        opportunity_cost=team.opportunity,
+        inhouse_cost_monthly=team.total,
+        inhouse_cost_per_contact=team.total / volume if volume else None,
+        provider_cost_per_contact=None if out is None else out.per_contact,
+        provider_cost_monthly=None if out is None else out.monthly + out.one_off / model.term,
+        savings_pct=None if out is None else out.saving_pct,
+        payback_months=None if out is None else out.payback_months,
+        one_off_cost=None if out is None else out.one_off,
+        contract_months=float(model.term),
+        saving_overflow_pct=saving("overflow"),
+        saving_after_hours_pct=saving("after_hours"),
+        saving_tier1_pct=saving("tier1"),
+        overflow_share_pct=share("overflow"),
+        after_hours_share_pct=share("after_hours"),
+        tier1_share_pct=share("tier1"),
+        overflow_pct=100 * (flow.busiest_over_average - 1) / flow.busiest_over_average,
         coverage_gap_hours=max(0.0, inputs.coverage_hours_needed - inputs.organisation.opening_hours_per_week),
+        options=options,
     )

@@ -73,3 +73,28 @@ def staff(contacts_per_hour: float, aht_seconds: float, target_level: float, tar
         wait = probability_of_waiting(agents, traffic)
         level = service_level(agents, traffic, aht_seconds, target_seconds)
     return Staffing(agents, traffic, level, traffic / agents, wait)
+
+
+def fractional_agents(traffic: float, aht_seconds: float, target_level: float, target_seconds: float,
+                      max_occupancy: float = 1.0) -> float:
+    """The agents needed as a real number: the service level interpolated between the whole numbers of
+    agents around the target, so that staffing (and so cost) moves smoothly with traffic."""
+    if traffic <= 0:
+        return 0.0
+    whole = staff(traffic * 3600 / aht_seconds, aht_seconds, target_level, target_seconds)
+    agents = float(whole.agents)
+    if traffic <= LARGE_TRAFFIC and whole.agents - 1 > traffic:
+        below = service_level(whole.agents - 1, traffic, aht_seconds, target_seconds)
+        above = whole.service_level
+        if above > below:
+            # The share not answered in time falls about exponentially with each agent: interpolate
+            # its logarithm, which keeps agents per erlang falling as traffic grows.
+            agents = whole.agents - 1 + (math.log(1 - target_level) - math.log(1 - below)) / (
+                math.log(1 - above) - math.log(1 - below)) if above < 1 else float(whole.agents)
+    elif traffic <= LARGE_TRAFFIC:
+        # Between the traffic itself (every contact waits) and the first whole number that reaches
+        # the target: interpolate from a level of 0 at the traffic.
+        start, above = traffic, whole.service_level
+        share = math.log(1 - target_level) / math.log(1 - above) if 0 < above < 1 else 1.0
+        agents = start + (whole.agents - start) * share
+    return max(agents, traffic / max_occupancy)

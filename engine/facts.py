@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
 
-from .costs import FlowCosts
+from .costs import NOT_FACTS, FlowCosts
 from .models import (Activity, Certification, Channel, FlowInputs, Level, RegulatedData)
 
 Kind = Literal["number", "bool", "enum", "text", "list"]
@@ -69,19 +69,30 @@ ANSWER_FACTS: dict[str, FactType] = {
 }
 
 METRIC_FACTS: dict[str, FactType] = {
-    name: FactType("number", optional=name in {"busy_hour_contacts", "agents_busy_hour", "service_level",
-                                                "inhouse_cost_per_contact", "provider_cost_per_contact",
-                                                "provider_cost_monthly", "savings_pct"}, source="metrics")
-    for name, info in FlowCosts.model_fields.items() if name != "sizing"
+    name: FactType("number", optional="None" in str(info.annotation),
+                   source="metrics")
+    for name, info in FlowCosts.model_fields.items() if name not in NOT_FACTS
 }
 
 
 # Facts that may be unknown, and what their being known implies is known too (from the cost
 # model: a saving needs both costs; a provider cost needs a quote and a volume).
 KNOWN_WITH: dict[str, frozenset[str]] = {
-    "savings_pct": frozenset({"provider_cost_per_contact", "provider_cost_monthly", "inhouse_cost_per_contact"}),
-    "provider_cost_per_contact": frozenset({"provider_cost_monthly", "inhouse_cost_per_contact"}),
-    "provider_cost_monthly": frozenset({"provider_cost_per_contact", "inhouse_cost_per_contact"}),
+    "savings_pct": frozenset({"provider_cost_per_contact", "provider_cost_monthly", "inhouse_cost_per_contact",
+                              "one_off_cost"}),
+    "one_off_cost": frozenset({"savings_pct", "provider_cost_per_contact", "provider_cost_monthly",
+                               "inhouse_cost_per_contact"}),
+    "provider_cost_per_contact": frozenset({"provider_cost_monthly", "inhouse_cost_per_contact", "savings_pct",
+                                            "one_off_cost"}),
+    "provider_cost_monthly": frozenset({"provider_cost_per_contact", "inhouse_cost_per_contact", "savings_pct",
+                                        "one_off_cost"}),
+    "fte_gap_pct": frozenset({"current_fte"}),
+    "saving_overflow_pct": frozenset({"overflow_share_pct"}),
+    "overflow_share_pct": frozenset({"saving_overflow_pct"}),
+    "saving_after_hours_pct": frozenset({"after_hours_share_pct"}),
+    "after_hours_share_pct": frozenset({"saving_after_hours_pct"}),
+    "saving_tier1_pct": frozenset({"tier1_share_pct"}),
+    "tier1_share_pct": frozenset({"saving_tier1_pct"}),
     "provider_country": frozenset({"provider_is_local"}),
     "provider_is_local": frozenset({"provider_country"}),
     "agents_busy_hour": frozenset({"busy_hour_contacts", "service_level"}),
@@ -114,7 +125,7 @@ def snapshot(inputs: FlowInputs, costs: FlowCosts) -> dict[str, Any]:
         "activity": flow.activity.value,
         "monthly_volume": flow.monthly_volume,
         "aht_seconds": flow.aht_seconds,
-        "peak_ratio": flow.peak_ratio,
+        "peak_ratio": flow.busiest_over_average,
         "volume_predictability": flow.volume_predictability.value,
         "repetitiveness": flow.repetitiveness.value,
         "scripting": flow.scripting.value,

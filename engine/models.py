@@ -85,6 +85,8 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 Money = Annotated[float, Number, Field(gt=0, le=1_000_000)]
+OneOff = Annotated[float, Number, Field(ge=0, lt=1_000_000_000)]
+ContractMonths = Annotated[int, Number, Field(ge=1, le=120)]
 WeeklyHours = Annotated[float, Number, Field(ge=0, le=168)]
 
 
@@ -92,26 +94,31 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
+QuoteForm = Literal["per_contact", "per_hour", "per_minute", "per_fte_month"]
+QUOTE_FORMS: tuple[QuoteForm, ...] = ("per_contact", "per_hour", "per_minute", "per_fte_month")
+# Forms that buy a dedicated team (seats); the others buy handled work, shared agents allowed.
+DEDICATED_FORMS = frozenset({"per_hour", "per_fte_month"})
+
+
 class VendorQuote(_Model):
-    """A provider's price for the flow: exactly one of the three forms."""
+    """A provider's price for the flow: exactly one of the four forms."""
 
     per_contact: Money | None = None
     per_hour: Money | None = None
     per_minute: Money | None = None
+    per_fte_month: Annotated[float, Number, Field(gt=0, le=10_000_000)] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> VendorQuote:
-        given = [name for name in ("per_contact", "per_hour", "per_minute") if getattr(self, name) is not None]
+        given = [name for name in QUOTE_FORMS if getattr(self, name) is not None]
         if len(given) != 1:
             found = ", ".join(given) if given else "none"
-            raise ValueError(f"give exactly one of per_contact, per_hour, per_minute (found: {found})")
+            raise ValueError(f"give exactly one of {', '.join(QUOTE_FORMS)} (found: {found})")
         return self
 
     @property
-    def form(self) -> Literal["per_contact", "per_hour", "per_minute"]:
-        if self.per_contact is not None:
-            return "per_contact"
-        return "per_hour" if self.per_hour is not None else "per_minute"
+    def form(self) -> QuoteForm:
+        return next(name for name in QUOTE_FORMS if getattr(self, name) is not None)
 
     @property
     def amount(self) -> float:
@@ -130,6 +137,9 @@ class Organisation(_Model):
     annual_turnover_pct: Annotated[float, Number, Field(ge=0, le=300)] = 33.0
     absenteeism_pct: Annotated[float, Number, Field(ge=0, lt=100)] = 8.0
     opening_hours_per_week: WeeklyHours = 50.0
+    contract_months: ContractMonths | None = None
+    temp_staff_available: bool = True
+    opportunity_cost_per_hour: Annotated[float, Number, Field(ge=0, le=1_000_000)] | None = None
 
 
 class Flow(_Model):
@@ -162,6 +172,41 @@ class Flow(_Model):
     annual_turnover_pct: Annotated[float, Number, Field(ge=0, le=300)] | None = None
     absenteeism_pct: Annotated[float, Number, Field(ge=0, lt=100)] | None = None
     languages: tuple[LanguageCode, ...] = ()
+    monthly_profile: Annotated[tuple[Annotated[float, Number, Field(ge=0, le=100_000_000)], ...],
+                               Field(min_length=12, max_length=12)] | None = None
+    routine_share_pct: Annotated[float, Number, Field(ge=0, le=100)] | None = None
+    concurrency: Annotated[float, Number, Field(ge=1, le=4)] | None = None
+    contract_months: ContractMonths | None = None
+    transition_cost: OneOff | None = None
+    minimum_monthly: OneOff | None = None
+    exit_cost: OneOff | None = None
+
+    @field_validator("monthly_profile")
+    @classmethod
+    def _some_volume(cls, values: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if values is not None and not any(values):
+            raise ValueError("every month is 0: give the contacts of each of the twelve months")
+        return values
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Flow:
+        if self.concurrency not in (None, 1) and self.channel is not Channel.chat:
+            raise ValueError(f"concurrency {self.concurrency:g} is for chat only: a {self.channel.value} agent "
+                             "handles one contact at a time (leave it out or set 1)")
+        if self.monthly_profile is not None and "peak_ratio" in self.model_fields_set:
+            mean = sum(self.monthly_profile) / 12
+            implied = max(self.monthly_profile) / mean
+            if abs(implied - self.peak_ratio) > 0.05 * implied:
+                raise ValueError(f"peak_ratio {self.peak_ratio:g} disagrees with monthly_profile, whose busiest "
+                                 f"month is {implied:.2f} times its average: give one of them, or make them agree")
+        return self
+
+    @property
+    def busiest_over_average(self) -> float:
+        """The peak ratio, from the monthly profile when there is one."""
+        if self.monthly_profile is not None and "peak_ratio" not in self.model_fields_set:
+            return max(self.monthly_profile) / (sum(self.monthly_profile) / 12)
+        return self.peak_ratio
 
     @field_validator("regulated_data", "provider_certifications", "languages")
     @classmethod
@@ -192,9 +237,14 @@ class Answers(_Model):
 
 # Fields a flow inherits from the organisation when it does not set them.
 INHERITED = ("loaded_hourly_cost", "annual_turnover_pct", "absenteeism_pct")
+# Flow answers with no default to report when left out: their absence is itself the answer
+# (no quote, no headcount given), or the cost model derives them (a profile, a transition cost).
+OPTIONAL_ANSWERS = ("name", "current_fte", "vendor_quote", "provider_country", "languages", "monthly_profile",
+                    "routine_share_pct", "concurrency", "transition_cost", "minimum_monthly", "exit_cost")
 # A flow's answers that, left unset, take an organisation's figure: the inherited ones, and the
 # hours to cover, which default to the opening hours.
-INHERITS = {**{name: name for name in INHERITED}, "coverage_hours_needed": "opening_hours_per_week"}
+INHERITS = {**{name: name for name in INHERITED}, "coverage_hours_needed": "opening_hours_per_week",
+            "contract_months": "contract_months"}
 
 
 class FlowInputs(_Model):
@@ -219,6 +269,11 @@ class FlowInputs(_Model):
         return self.organisation.absenteeism_pct if value is None else value
 
     @property
+    def contract_months(self) -> int | None:
+        """The contract length answered for the flow or the organisation; None for the policy's default."""
+        return self.flow.contract_months or self.organisation.contract_months
+
+    @property
     def coverage_hours_needed(self) -> float:
         value = self.flow.coverage_hours_needed
         return self.organisation.opening_hours_per_week if value is None else value
@@ -231,14 +286,17 @@ def resolve(answers: Answers) -> tuple[FlowInputs, ...]:
     out = []
     for flow in answers.flows:
         unset = [name for name in Flow.model_fields if name not in flow.model_fields_set
-                 and name not in INHERITED and name not in ("name", "current_fte", "vendor_quote",
-                                                            "provider_country", "languages")]
+                 and name not in INHERITED and name not in OPTIONAL_ANSWERS and name != "contract_months"]
+        if "monthly_profile" in flow.model_fields_set and "peak_ratio" in unset:
+            unset.remove("peak_ratio")  # derived from the profile
         inherited = [f"organisation.{name}" for name in INHERITED if getattr(flow, name) is None
                      and f"organisation.{name}" in org_defaults]
         # Every flow depends on these: the country for data-transfer rules, the currency for costs,
         # the opening hours for the hours a flow needs beyond them.
         inherited += [name for name in ("organisation.country", "organisation.currency",
                                         "organisation.opening_hours_per_week") if name in org_defaults]
+        if flow.vendor_quote is not None and flow.contract_months is None and answers.organisation.contract_months is None:
+            inherited.append("contract_months")  # the policy's term spreads the one-off costs
         out.append(FlowInputs(flow=flow, organisation=answers.organisation,
                               defaults_used=tuple(unset + inherited)))
     return tuple(out)

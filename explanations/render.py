@@ -18,6 +18,7 @@ from typing import Any, Iterator, Literal, Sequence
 from jinja2 import FileSystemLoader, meta, StrictUndefined, Template, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
+from engine.costs import OPTIONS
 from engine.decide import Vote, pivots
 from engine.errors import PolicyError, Problem
 from engine.load import read_document
@@ -245,7 +246,8 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
                        for c in verdict.conditions],
         "pivots": [{"rule": rid, "title": policy.rule(rid).rule.title, "decision": new.value}
                    for rid, new in pivots(verdict, result.firings, policy)],
-        "metrics": result.costs.model_dump(),
+        "metrics": result.costs.model_dump(exclude={"options"}),
+        "costs": costs_entry(result),
         "quote": None if quote is None else {"form": quote.form, "amount": quote.amount},
         "facts": result.facts,
         "derived_facts": sorted(name for name, value in result.derived.items() if value),
@@ -256,6 +258,13 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
     if tipping:
         entry["tipping_points"] = tipping_entry(result, policy)
     return entry
+
+
+def costs_entry(result: FlowResult) -> dict[str, Any]:
+    """Every option the flow could take, costed on the same basis: the ``costs`` object of the JSON
+    output and of the audit record."""
+    return {"currency": result.inputs.organisation.currency, "term_months": int(result.costs.contract_months),
+            "options": {name: option.model_dump() for name, option in result.costs.options.items()}}
 
 
 def tipping_entry(result: FlowResult, policy: Policy) -> dict[str, Any]:
@@ -391,21 +400,37 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
                 engine=_decision_words(decision, entry["split"], words), reason=override["reason"])},
         "final_decision": final_decision(entry),
         "costs": entry["metrics"],
+        "options": _option_rows(entry.get("costs"), words),
+        "term_months": (entry.get("costs") or {}).get("term_months"),
         "quote": None if quote is None else {**quote, "label": words[quote["form"]]},
         "defaults_used": entry["defaults_used"],
-        "cost_assumptions": _cost_assumptions(tuple(sorted(cost_model.items())), lang),
-        "overhead_pct": cost_model["provider_overhead"] * 100,
+        "cost_assumptions": _cost_assumptions(_assumed(cost_model, entry["metrics"]), lang),
     }
 
 
+def _option_rows(costs: dict[str, Any] | None, words: dict[str, Any]) -> list[dict[str, Any]]:
+    """The options of a flow's cost comparison, each with its label, in the order of ``OPTIONS``."""
+    if not costs:
+        return []
+    return [{"option": name, "label": words["option_names"][name], **costs["options"][name]}
+            for name in OPTIONS if name in costs["options"]]
+
+
+def _assumed(cost_model: dict[str, Any], metrics: dict[str, Any]) -> tuple[float, ...]:
+    """The figures the cost-assumptions sentence shows: the paid hours are the flow's country's."""
+    fte = metrics.get("fte_needed") or 0.0
+    paid = metrics["paid_hours"] / fte if fte else cost_model["paid_hours_per_fte_month"]
+    return (cost_model["service_level_target"], cost_model["service_level_seconds"], cost_model["max_occupancy"],
+            cost_model["shrinkage"], paid, cost_model["replacement_cost_hours"])
+
+
 @functools.lru_cache(maxsize=16)
-def _cost_assumptions(cost_model: tuple[tuple[str, Any], ...], lang: Lang) -> str:
+def _cost_assumptions(figures: tuple[float, ...], lang: Lang) -> str:
     """The policy's main cost assumptions in one sentence."""
-    a = dict(cost_model)
+    level, seconds, occupancy, shrinkage, paid, replacement = figures
     return str(labels(lang)["cost_assumptions_text"]).format(
-        sl=number(a["service_level_target"] * 100, 0, lang), sec=number(a["service_level_seconds"], 0, lang),
-        occ=number(a["max_occupancy"] * 100, 0, lang), shr=number(a["shrinkage"] * 100, 0, lang),
-        paid=number(a["paid_hours_per_fte_month"], 1, lang), repl=number(a["replacement_cost_hours"], 0, lang))
+        sl=number(level * 100, 0, lang), sec=number(seconds, 0, lang), occ=number(occupancy * 100, 0, lang),
+        shr=number(shrinkage * 100, 0, lang), paid=number(paid, 1, lang), repl=number(replacement, 0, lang))
 
 
 Detail = Literal["normal", "full"]
@@ -499,6 +524,7 @@ def to_json(doc: Document, lang: Lang = "en") -> dict[str, Any]:
                         for r in view["reasons"] + view["against"]],
             "conditions": [{"id": c["id"], "rule": c["rule"], "text": c["text"]} for c in view["conditions"]],
             "metrics": entry["metrics"],
+            "costs": entry.get("costs"),
             "derived_facts": entry["derived_facts"],
             "assumptions": {"defaults_used": entry["defaults_used"], "cost_model": doc.cost_model},
             "explanation": render_flow_summary(view, lang),
@@ -543,7 +569,7 @@ def _failure(failed: dict[str, Any], lang: Lang) -> str:
 
 
 def render_why_not(data: dict[str, Any], lang: Lang = "en") -> str:
-    """``engine.audit.why_not`` as text."""
+    """``engine.analysis.audit.why_not`` as text."""
     words = labels(lang)
     option = _decision_words(data["option"], [], words)
     lines = [wrap(words["why_not_title"].format(option=option, name=data["name"], id=data["flow"]))]
@@ -582,7 +608,7 @@ def render_why_not(data: dict[str, Any], lang: Lang = "en") -> str:
 
 
 def render_verify(data: dict[str, Any], lang: Lang = "en") -> str:
-    """``engine.audit.verify`` as text."""
+    """``engine.analysis.audit.verify`` as text."""
     words = labels(lang)
     now, then = data["policy_now"], data["policy_then"]
     lines = []

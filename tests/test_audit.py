@@ -307,8 +307,8 @@ class TestRecord:
 class TestVerify:
     def test_a_changed_parameter_that_changes_a_decision(self, runs: dict[str, Any], policy: Policy,
                                                          tmp_path: Path) -> None:
-        """A massive volume from 15,000 contacts instead of 5,000 turns acme's after-sales flow from
-        hybrid to keep in-house, and no other flow: --verify exits 3 and says so."""
+        """A massive volume from 15,000 contacts instead of 5,000 takes acme's after-sales flow (about
+        9,000 contacts) out of the tier-1 split, and changes no other flow: --verify exits 3 and says so."""
         copy = copy_policy(tmp_path)
         set_parameter(copy, "massive_volume_min", 15000)
         changed = load_policy(copy)
@@ -330,15 +330,16 @@ class TestVerify:
         assert data["changed"] == [{
             "flow": "after-sales", "name": "After-sales service by phone",
             "recorded": {"decision": "hybrid", "split": ["overflow", "tier1"]},
-            "now": {"decision": "keep_internal", "split": []},
+            "now": {"decision": "outsource", "split": []},
             "fired_then_only": then_only, "fired_now_only": now_only}]
+        assert outcome_of(now_results["after-sales"]) == ("outsource", [])
         assert outcome_of(then_results["after-sales"]) == ("hybrid", ["overflow", "tier1"])
         assert data["policy_now"]["digest"] == changed.digest != data["policy_then"]["digest"] == policy.digest
 
         assert as_text.returncode == 3, as_text.stderr
         text = flat(as_text.stdout)
         assert "1 of 6 flows is decided differently now" in text
-        assert "after-sales: recorded hybrid (overflow at peaks, tier 1 only), now keep in-house" in text
+        assert "after-sales: recorded hybrid (overflow at peaks, tier 1 only), now outsource" in text
         assert f"fired then, not now: {', '.join(then_only)}" in text
         assert f"fired now, not then: {', '.join(now_only)}" in text
         assert "Traceback" not in as_text.stderr
@@ -715,14 +716,18 @@ class TestTippingPoints:
                         assert _at(inputs, point.field, value, policy) == today, (inputs.flow.id, point.field, value)
 
     def test_the_nearest_point_on_a_decision_that_changes_back(self, policy: Policy) -> None:
-        inputs = inputs_of(EXAMPLES / "health-insurer.yaml")["assistance-abroad"]
+        """The health insurer's assistance line at 100 contacts a month is kept in-house; more volume
+        makes it a hybrid, and more still keeps it in-house again: the point reported is the first
+        change, not one past the stretch where the decision changed and changed back."""
+        inputs = with_value(inputs_of(EXAMPLES / "health-insurer.yaml")["assistance-abroad"], "monthly_volume", 100)
         base = evaluate_flow(inputs, policy)
-        assert outcome_of(base) == ("hybrid", ["overflow", "after_hours"])
-        assert _at(inputs, "coverage_hours_needed", 94, policy) == ("keep_internal", [])
-        assert _at(inputs, "coverage_hours_needed", 80, policy) == ("hybrid", ["overflow", "after_hours"])
+        assert outcome_of(base) == ("keep_internal", [])
+        assert _at(inputs, "monthly_volume", 1000, policy) == ("hybrid", ["overflow", "after_hours"])
+        assert _at(inputs, "monthly_volume", 5000, policy) == ("keep_internal", [])
         points = tipping_points(inputs, policy, (base.verdict.decision, base.verdict.split)).points
-        below = next(p for p in points if (p.field, p.direction) == ("coverage_hours_needed", "below"))
-        assert below.unchanged_at > 94, f"reported {below.unchanged_at} ({below.value} changes it)"
+        above = next(p for p in points if (p.field, p.direction) == ("monthly_volume", "above"))
+        assert above.value <= 1000, f"reported {above.value} ({above.unchanged_at} unchanged)"
+        assert _at(inputs, "monthly_volume", above.unchanged_at, policy) == ("keep_internal", [])
 
 
 # --- 7. override -----------------------------------------------------------------------------------

@@ -31,61 +31,11 @@ def costs(policy: Policy, organisation: dict[str, Any] | None = None, **flow: An
 class TestSizing:
     """Real-time channels are sized with Erlang C at the busiest hour, deferred ones from workload."""
 
-    @pytest.mark.parametrize("channel", ["phone", "chat"])
-    def test_real_time_uses_erlang_c(self, policy: Policy, channel: str) -> None:
-        """Phone and chat are staffed with Erlang C for the busiest hour of the opening hours."""
-        a = policy.costs
-        result = costs(policy, channel=channel, coverage_hours_needed=50)
-        busy = 12000 / (50 * WEEKS_PER_MONTH) * a.intraday_peak_factor
-        staffing = erlang.staff(busy, 240, a.service_level_target, a.service_level_seconds, a.max_occupancy)
-        assert result.sizing == "erlang_c"
-        assert result.busy_hour_contacts == pytest.approx(busy)
-        assert result.agents_busy_hour == staffing.agents
-        assert result.service_level == pytest.approx(staffing.service_level)
-
-    def test_real_time_on_queue_hours(self, policy: Policy) -> None:
-        """A real-time flow is on queue for its workload at the busy-hour occupancy, or the opening floor."""
-        a = policy.costs
-        result = costs(policy, coverage_hours_needed=50)
-        busy = 12000 / (50 * WEEKS_PER_MONTH) * a.intraday_peak_factor
-        staffing = erlang.staff(busy, 240, a.service_level_target, a.service_level_seconds, a.max_occupancy)
-        workload = 12000 * 240 / 3600
-        floor = 50 * WEEKS_PER_MONTH * a.min_agents_on_duty
-        assert result.workload_hours == pytest.approx(workload)
-        assert result.on_queue_hours == pytest.approx(max(workload / staffing.occupancy, floor))
-        assert result.occupancy == pytest.approx(workload / result.on_queue_hours)
-
-    @pytest.mark.parametrize("channel", ["email", "letter", "social", "other"])
-    def test_deferred_uses_workload(self, policy: Policy, channel: str) -> None:
-        """Deferred channels are staffed from workload divided by the deferred occupancy."""
-        a = policy.costs
-        result = costs(policy, channel=channel)
-        assert result.sizing == "workload"
-        assert result.busy_hour_contacts is None
-        assert result.agents_busy_hour is None
-        assert result.service_level is None
-        assert result.occupancy == a.deferred_occupancy
-        assert result.on_queue_hours == pytest.approx(12000 * 240 / 3600 / a.deferred_occupancy)
-
     def test_real_time_costs_more_than_deferred(self, policy: Policy) -> None:
         """The same work costs more on the phone than by email: the busiest hour sets the staffing."""
         phone, email = costs(policy, channel="phone"), costs(policy, channel="email")
         assert phone.on_queue_hours > email.on_queue_hours
         assert phone.inhouse_cost_monthly > email.inhouse_cost_monthly
-
-    def test_small_queue_keeps_an_agent_on_duty(self, policy: Policy) -> None:
-        """A tiny phone flow still pays for an agent during every opening hour."""
-        a = policy.costs
-        result = costs(policy, monthly_volume=100, coverage_hours_needed=50)
-        assert result.on_queue_hours == pytest.approx(50 * WEEKS_PER_MONTH * a.min_agents_on_duty)
-        assert result.occupancy < 0.2
-
-    def test_paid_hours_add_shrinkage(self, policy: Policy) -> None:
-        """Paid hours are on-queue hours grossed up for shrinkage, and FTE follow from paid hours."""
-        a = policy.costs
-        result = costs(policy)
-        assert result.paid_hours == pytest.approx(result.on_queue_hours / (1 - a.shrinkage))
-        assert result.fte_needed == pytest.approx(result.paid_hours / a.paid_hours_per_fte_month)
 
     def test_base_cost_and_cost_per_contact(self, policy: Policy) -> None:
         """The base cost is paid hours at the loaded rate; the cost per contact adds hidden costs."""
@@ -133,77 +83,6 @@ class TestHiddenCosts:
         if answer == "annual_turnover_pct":
             assert after.base_cost == pytest.approx(before.base_cost)
 
-    def test_none_without_turnover_absence_or_peaks(self, policy: Policy) -> None:
-        """With no leavers, no absence and no peaks there is no hidden cost."""
-        result = costs(policy, {"annual_turnover_pct": 0, "absenteeism_pct": 0}, peak_ratio=1)
-        assert result.hidden_cost == 0
-        assert result.hidden_cost_pct == 0
-
-    def test_no_overtime_without_peaks(self, policy: Policy) -> None:
-        """A flow as busy in its busiest month as on average works no overtime."""
-        assert costs(policy, peak_ratio=1).overtime_cost == 0
-
-    def test_overtime_with_peaks_by_hand(self, policy: Policy) -> None:
-        """The volume above average in the peak months is paid at the overtime premium."""
-        a = policy.costs
-        result = costs(policy, peak_ratio=1.5)
-        expected = a.peak_months_per_year / 12 * 0.5 * result.base_cost * a.overtime_premium
-        assert result.overtime_cost == pytest.approx(expected)
-        assert expected > 0
-
-    def test_overtime_grows_with_peaks(self, policy: Policy) -> None:
-        """Sharper peaks cost more overtime."""
-        overtime = [costs(policy, peak_ratio=ratio).overtime_cost for ratio in (1, 1.2, 1.8, 3)]
-        assert overtime == sorted(overtime)
-        assert len(set(overtime)) == 4
-
-    def test_hidden_share(self, policy: Policy) -> None:
-        """The hidden share is the hidden cost over the whole in-house cost, in %."""
-        result = costs(policy, peak_ratio=1.4)
-        assert result.hidden_cost == pytest.approx(result.turnover_cost + result.absence_cost + result.overtime_cost)
-        assert result.hidden_cost_pct == pytest.approx(100 * result.hidden_cost / result.inhouse_cost_monthly)
-
-
-class TestProviderCost:
-    """The provider's cost per contact from each form of quote, with the policy's overhead."""
-
-    def test_per_contact(self, policy: Policy) -> None:
-        """A price per contact is that price plus the overhead."""
-        overhead = policy.costs.provider_overhead
-        result = costs(policy, vendor_quote={"per_contact": 2.10})
-        assert result.provider_cost_per_contact == pytest.approx(2.10 * (1 + overhead))
-        assert result.provider_cost_monthly == pytest.approx(2.10 * (1 + overhead) * 12000)
-
-    def test_per_minute(self, policy: Policy) -> None:
-        """A price per handled minute is paid for the handling time of each contact."""
-        overhead = policy.costs.provider_overhead
-        result = costs(policy, aht_seconds=270, vendor_quote={"per_minute": 0.60})
-        assert result.provider_cost_per_contact == pytest.approx(0.60 * 270 / 60 * (1 + overhead))
-
-    def test_per_hour_on_a_queue_is_billed_at_the_provider_occupancy(self, policy: Policy) -> None:
-        """On a small phone queue the provider bills handled time at its own occupancy, not the
-        in-house team's idle minutes."""
-        a = policy.costs
-        result = costs(policy, channel="phone", monthly_volume=400, aht_seconds=300, vendor_quote={"per_hour": 24})
-        assert result.occupancy < a.max_occupancy
-        assert result.provider_cost_per_contact == pytest.approx(24 * 300 / 3600 / a.max_occupancy
-                                                                 * (1 + a.provider_overhead))
-
-    def test_per_hour(self, policy: Policy) -> None:
-        """A price per productive hour is paid for the on-queue hours, shared over the contacts."""
-        a = policy.costs
-        result = costs(policy, channel="email", aht_seconds=300, vendor_quote={"per_hour": 24})
-        on_queue = 12000 * 300 / 3600 / a.deferred_occupancy
-        assert result.provider_cost_per_contact == pytest.approx(24 * on_queue / 12000 * (1 + a.provider_overhead))
-
-    def test_no_quote(self, policy: Policy) -> None:
-        """Without a quote there is no provider cost and no saving."""
-        result = costs(policy)
-        assert result.provider_cost_per_contact is None
-        assert result.provider_cost_monthly is None
-        assert result.savings_pct is None
-
-
 class TestSavings:
     """Savings % = 1 - provider cost / in-house cost."""
 
@@ -223,15 +102,6 @@ class TestSavings:
         assert result.inhouse_cost_per_contact is not None and result.provider_cost_per_contact is not None
         expected = 100 * (1 - result.provider_cost_per_contact / result.inhouse_cost_per_contact)
         assert result.savings_pct == pytest.approx(expected)
-
-    def test_break_even(self, policy: Policy) -> None:
-        """A provider quoting the in-house cost (before overhead) saves minus the overhead's share."""
-        base = costs(policy)
-        assert base.inhouse_cost_per_contact is not None
-        overhead = policy.costs.provider_overhead
-        result = costs(policy, vendor_quote={"per_contact": base.inhouse_cost_per_contact})
-        assert result.savings_pct == pytest.approx(-100 * overhead)
-
 
 class TestZeroVolume:
     """A flow with no contacts costs nothing and has no cost per contact."""

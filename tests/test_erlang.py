@@ -155,3 +155,22 @@ class TestLargeTraffic:
         start = time.perf_counter()
         erlang.staff(1_000_000, AHT, TARGET, SECONDS, 0.85)
         assert time.perf_counter() - start < 1.0
+
+
+class TestFractionalAgents:
+    """Agents as a real number, so that staffing and cost move smoothly with traffic."""
+
+    def test_between_the_whole_numbers_around_the_target(self) -> None:
+        """At the reference point (66.7 erlangs, 80/20) the target lies between 73 and 74 agents."""
+        agents = erlang.fractional_agents(1000 * 240 / 3600, 240, 0.80, 20)
+        assert 73 < agents <= 74
+        assert erlang.service_level(73, 1000 * 240 / 3600, 240, 20) < 0.80
+
+    def test_occupancy_cap(self) -> None:
+        """The occupancy cap still applies: at 85 % the reference point needs 66.7 / 0.85 agents."""
+        assert erlang.fractional_agents(1000 * 240 / 3600, 240, 0.80, 20, 0.85) == pytest.approx(66.667 / 0.85, rel=1e-3)
+
+    def test_agents_per_erlang_never_rise_with_traffic(self) -> None:
+        """Economies of scale without steps: agents per erlang fall as traffic grows."""
+        ratios = [erlang.fractional_agents(t / 10, 240, 0.80, 20) / (t / 10) for t in range(1, 3000)]
+        assert all(later <= earlier * (1 + 1e-12) for earlier, later in zip(ratios, ratios[1:]))

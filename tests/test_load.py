@@ -288,13 +288,16 @@ class TestValidateAnswers:
                      id="did-you-mean"),
         pytest.param("organisation:\n  zzz: 1\nflows:\n" + FLOW,
                      ["a.yaml:2: organisation.zzz: unknown field 'zzz'; known fields: name, country, currency, "
-                      "loaded_hourly_cost, annual_turnover_pct, absenteeism_pct, opening_hours_per_week"],
+                      "loaded_hourly_cost, annual_turnover_pct, absenteeism_pct, opening_hours_per_week, "
+                      "contract_months, temp_staff_available, opportunity_cost_per_hour"],
                      id="unknown-field-lists-the-known"),
         pytest.param("flows:\n" + FLOW + "      vendor_quote: {}\n",
-                     ["a.yaml:6: flows[0].vendor_quote: give exactly one of per_contact, per_hour, per_minute "
+                     ["a.yaml:6: flows[0].vendor_quote: give exactly one of per_contact, per_hour, per_minute, "
+                      "per_fte_month "
                       "(found: none)"], id="empty-vendor-quote"),
         pytest.param("flows:\n" + FLOW + "      vendor_quote: {per_contact: 2, per_minute: 1}\n",
-                     ["a.yaml:6: flows[0].vendor_quote: give exactly one of per_contact, per_hour, per_minute "
+                     ["a.yaml:6: flows[0].vendor_quote: give exactly one of per_contact, per_hour, per_minute, "
+                      "per_fte_month "
                       "(found: per_contact, per_minute)"], id="vendor-quote-two-forms"),
         pytest.param("flows:\n" + FLOW + "      regulated_data: [health, health]\n",
                      ["a.yaml:6: flows[0].regulated_data: lists 'health' twice"], id="value-listed-twice"),

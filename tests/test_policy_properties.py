@@ -82,7 +82,7 @@ coverages = st.sampled_from((35, 40, 45, 50, 55, 60, 70, 84, 98, 126, 168)) | st
 # The generator's provider countries: EEA (FR, PT, ES, DE, PL, RO), adequacy (GB, CA, US) and
 # offshore without adequacy (MA, TN, MG, MU, PH, IN).
 PROVIDER_COUNTRIES = [code for code, _ in GEN.PROVIDER_COUNTRIES]
-FORMS = st.sampled_from(["per_contact", "per_hour", "per_minute"])
+FORMS = st.sampled_from(["per_contact", "per_hour", "per_minute", "per_fte_month"])
 # Any price at all, in the bounds test_properties.py draws from.
 any_quotes = st.one_of(
     st.fixed_dictionaries({"per_contact": floats(0.01, 100)}),
@@ -246,23 +246,16 @@ def check_monotone(prop: str, doc: dict[str, Any], sides: list[tuple[str, FlowRe
 # --- 1. price -----------------------------------------------------------------------------------
 
 def quote_at(doc: dict[str, Any], form: str, factor: float, policy: Policy) -> float:
-    """The amount in ``form`` at which the provider's price, before its overhead, is ``factor`` times
-    the in-house cost per contact, so that the savings land on either side of the policy's thresholds
-    (15 %, 5 %, 0 %); with no in-house cost per contact (no volume), ``factor`` itself."""
-    inputs = resolve(answers_of(doc, vendor_quote=None))[0]
-    costs = flow_costs(inputs, policy.costs)
-    per_contact = costs.inhouse_cost_per_contact
-    if not per_contact:
+    """The amount in ``form`` at which the provider's bill for the whole flow, before governance,
+    transition and exit, is ``factor`` times the in-house cost, so that the savings land on either
+    side of the policy's thresholds (15 %, 5 %, 0 %); with no volume, ``factor`` itself. The bill is
+    linear in the price, so a price of 1 in ``form`` gives the scale."""
+    unit = resolve(answers_of(doc, vendor_quote={form: 1.0}))[0]
+    costs = flow_costs(unit, policy.costs)
+    outsource = costs.options.get("outsource")
+    if outsource is None or not outsource.provider_monthly:
         return factor
-    aht = inputs.flow.aht_seconds
-    if form == "per_contact":
-        amount = factor * per_contact
-    elif form == "per_minute":
-        amount = factor * per_contact * 60 / aht
-    else:
-        pooled = policy.costs.max_occupancy if costs.sizing == "erlang_c" else policy.costs.deferred_occupancy
-        amount = factor * per_contact * 3600 * pooled / aht
-    return float(f"{amount:.6g}")
+    return float(f"{factor * costs.inhouse_cost_monthly / outsource.provider_monthly:.6g}")
 
 
 def valid_amount(amount: float) -> bool:
@@ -292,8 +285,8 @@ class TestPrice:
     @given(doc=cases(), form=FORMS, factor=floats(1, 5))
     def test_quote_dearer_than_in_house_never_moves_towards_outsourcing(self, rules: Rules, doc: dict[str, Any],
                                                                         form: str, factor: float) -> None:
-        """A quote whose price per contact is at least the in-house cost per contact (before the
-        provider's overhead, so all-in it is dearer) outsources no further than no quote at all.
+        """A quote whose bill is at least the in-house cost (before governance, transition and exit,
+        so all-in it is dearer) outsources no further than no quote at all.
 
         It holds by design: without a quote no economic rule fires (ECO-03 only attaches a
         condition); with a dearer one CLS-10/ECO-02 vote keep_internal and CLS-14/ECO-07 veto

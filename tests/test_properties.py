@@ -110,6 +110,7 @@ VALID: dict[str, Any] = {
     "organisation": {
         "name": "Acme", "country": "FR", "currency": "EUR", "loaded_hourly_cost": 32.0,
         "annual_turnover_pct": 35, "absenteeism_pct": 8, "opening_hours_per_week": 50,
+        "contract_months": 36, "temp_staff_available": True, "opportunity_cost_per_hour": 5,
     },
     "flows": [{
         "id": "orders", "name": "Orders", "channel": "phone", "activity": "order_taking",
@@ -119,7 +120,9 @@ VALID: dict[str, Any] = {
         "unique_know_how": False, "skill_gap": False, "coverage_hours_needed": 60,
         "customers_expect_local": False, "current_fte": 9, "vendor_quote": {"per_contact": 2.1},
         "provider_country": "MA", "provider_certifications": ["pci_dss"], "loaded_hourly_cost": 30,
-        "annual_turnover_pct": 20, "absenteeism_pct": 5,
+        "annual_turnover_pct": 20, "absenteeism_pct": 5, "languages": ["fr"],
+        "monthly_profile": [7] * 11 + [11], "routine_share_pct": 80, "concurrency": 1, "contract_months": 24,
+        "transition_cost": 10000, "minimum_monthly": 0, "exit_cost": 0,
     }],
 }
 
@@ -142,6 +145,8 @@ WRONG = {
     "currency": st.from_regex(r"\A([a-z]{3}|[A-Z]{4,5}|[A-Z]{1,2})\Z") | st.integers() | containers,
     "slug": st.from_regex(r"\A[A-Z _.][a-zA-Z ]{0,8}\Z") | st.integers() | containers,
     "text": st.integers() | st.floats(allow_nan=False) | containers | st.just("") | st.just("x" * 201),
+    "profile": st.lists(st.floats(0, 10), max_size=11) | st.lists(st.floats(0, 10), min_size=13, max_size=14)
+    | st.lists(negative, min_size=12, max_size=12) | words | st.integers() | st.just([0] * 12),
     "enum_list": words | st.lists(words, min_size=1, max_size=3) | st.integers()
     | st.dictionaries(words, scalars, min_size=1, max_size=2),
 }
@@ -155,6 +160,9 @@ FIELDS = [
     (("organisation", "annual_turnover_pct"), "number", True),
     (("organisation", "absenteeism_pct"), "number", True),
     (("organisation", "opening_hours_per_week"), "number", True),
+    (("organisation", "contract_months"), "count", False),
+    (("organisation", "temp_staff_available"), "flag", True),
+    (("organisation", "opportunity_cost_per_hour"), "number", False),
     (("flows", 0, "id"), "slug", True),
     (("flows", 0, "name"), "text", False),
     (("flows", 0, "channel"), "enum", True),
@@ -178,6 +186,11 @@ FIELDS = [
     (("flows", 0, "annual_turnover_pct"), "number", False),
     (("flows", 0, "absenteeism_pct"), "number", False),
     (("flows", 0, "languages"), "code_list", True),
+    (("flows", 0, "monthly_profile"), "profile", False),
+    (("flows", 0, "routine_share_pct"), "number", False),
+    (("flows", 0, "concurrency"), "number", False),
+    (("flows", 0, "contract_months"), "count", False),
+    *((("flows", 0, name), "number", False) for name in ("transition_cost", "minimum_monthly", "exit_cost")),
 ]
 
 

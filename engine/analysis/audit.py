@@ -65,8 +65,8 @@ class PolicyRecord(_Model):
     digest: Digest = Field(description="sha256 over every policy file, in the order policy.yaml lists them")
     root: str = Field(description="the policy directory the recommendation used")
     decision: dict[str, Any] = Field(description="tie-break order and confidence bands")
-    cost_model: dict[str, float]
-    parameters: dict[str, float | list[str]]
+    cost_model: dict[str, float | dict[str, float]]
+    parameters: dict[str, float | list[str] | dict[str, float]]
     derived_facts: list[str]
     rules: list[RuleRecord]
 
@@ -143,8 +143,35 @@ class Override(_Model):
 
 
 class Quote(_Model):
-    form: Literal["per_contact", "per_hour", "per_minute"]
+    form: Literal["per_contact", "per_hour", "per_minute", "per_fte_month"]
     amount: float
+
+
+class OptionRecord(_Model):
+    """One option's cost: a month's run, the one-off, and against keeping the whole flow in-house."""
+
+    monthly: float = Field(description="run cost a month: in-house part, provider's bill and governance")
+    one_off: float = Field(description="transition and in-house exit, once")
+    per_contact: float | None = Field(description="all-in, the one-off spread over the contract term")
+    saving_pct: float | None = Field(description="against keeping the whole flow in-house as it would have to be staffed")
+    payback_months: float | None = Field(description="months of run saving that pay back the one-off; none without a saving")
+    term_total: float
+    inhouse_monthly: float
+    provider_monthly: float
+    governance_monthly: float
+    transition_cost: float
+    exit_cost: float
+    provider_share_pct: float
+    inhouse_fte: float
+    provider_fte: float
+
+
+class CostsRecord(_Model):
+    """Every option the flow could take, costed on the same basis."""
+
+    currency: str
+    term_months: int
+    options: dict[Literal["keep_internal", "outsource", "overflow", "after_hours", "tier1"], OptionRecord]
 
 
 class FlowRecord(_Model):
@@ -166,6 +193,8 @@ class FlowRecord(_Model):
     conditions: list[ConditionRecord]
     pivots: list[Pivot]
     metrics: dict[str, float | int | str | None]
+    costs: CostsRecord | None = Field(default=None, description="each option's cost (absent in records "
+                                                                  "written before options were costed)")
     quote: Quote | None
     facts: dict[str, Any] = Field(description="the answers (organisation values resolved) and cost metrics "
                                               "the rules read; unknown values are absent")

@@ -195,6 +195,8 @@ def _check_comparison(cmp: Comparison, ftype: FactType, params: dict[str, Parame
         if cmp.param not in params:
             return f"unknown parameter {cmp.param!r}{_suggest(cmp.param, params)}"
         operand = params[cmp.param].value
+        if isinstance(operand, dict):
+            return f"the parameter {cmp.param!r} is a table (by country or activity), not a value to compare with"
     else:
         operand = cmp.value
     many = cmp.op in ("in", "not_in")
@@ -301,7 +303,7 @@ def load_policy(root: Path) -> Policy:
 
     costs: CostAssumptions | None = None
     if checked_params is not None and param_doc is not None:
-        numeric = {k: p.value for k, p in params.items() if not isinstance(p.value, list)}
+        numeric = {k: p.value for k, p in params.items() if not isinstance(p.value, list)}  # numbers and tables
         try:
             costs = CostAssumptions.model_validate(numeric)
         except ValidationError as exc:
@@ -357,9 +359,10 @@ def load_policy(root: Path) -> Policy:
                     elif value is None:
                         problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
                                                 f"unknown parameter {weight!r}{_suggest(weight, params)}"))
-                    elif isinstance(value.value, list):
+                    elif isinstance(value.value, (list, dict)):
+                        kind = "a list" if isinstance(value.value, list) else "a table"
                         problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
-                                                f"the parameter {weight!r} is a list, a weight must be a number"))
+                                                f"the parameter {weight!r} is {kind}, a weight must be a number"))
                     elif value.value <= 0:
                         problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
                                                 f"the weight {weight!r} is {value.value:g}; a weight must be above 0 "

@@ -145,7 +145,7 @@ class RuleFile(_Strict):
 class Parameter(_Strict):
     """A named threshold, weight or cost assumption, with its unit and source."""
 
-    value: Annotated[float, Field(allow_inf_nan=False)] | list[str]
+    value: Annotated[float, Field(allow_inf_nan=False)] | list[str] | dict[str, Annotated[float, Field(allow_inf_nan=False)]]
     unit: str = ""
     source: Annotated[str, StringConstraints(min_length=1)]
     description: str = ""
