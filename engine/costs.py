@@ -218,14 +218,19 @@ class _Model:
         self.paid_per_fte = paid_hours_per_fte(self.country, a)
         self.open_hours, self.gap_hours = _windows(inputs)
         self.term = inputs.contract_months or a.contract_months
+        self._hours: dict[tuple[float, _Part], tuple[float, float]] = {}
 
     def hours(self, volume: float, part: _Part) -> tuple[float, float]:
         """Logged-in hours a month inside and beyond the opening hours for ``volume`` contacts."""
-        a = self.a
-        gap = _gap_share(part.open_hours, part.gap_hours, a)
-        inside = queue(volume * (1 - gap), self.seconds, self.real_time, part.open_hours, a).on_queue_hours
-        beyond = queue(volume * gap, self.seconds, self.real_time, part.gap_hours, a).on_queue_hours
-        return inside, beyond
+        key = (volume, part)
+        known = self._hours.get(key)
+        if known is None:
+            a = self.a
+            gap = _gap_share(part.open_hours, part.gap_hours, a)
+            inside = queue(volume * (1 - gap), self.seconds, self.real_time, part.open_hours, a).on_queue_hours
+            beyond = queue(volume * gap, self.seconds, self.real_time, part.gap_hours, a).on_queue_hours
+            known = self._hours[key] = (inside, beyond)
+        return known
 
     def inhouse(self, part: _Part, peaks: bool = True, headcount: float | None = None) -> _InHouse:
         """The in-house team for ``part``. Without ``peaks`` (overflow), a permanent team sized for the
@@ -294,7 +299,7 @@ class _Model:
         hours = part.open_hours + part.gap_hours
         if not self.real_time or hours <= 0:
             return min(1.0, staffed)
-        need = queue(contacts, self.seconds, True, hours, self.a)
+        need = queue(contacts, self.seconds, True, hours, self.a, busiest=True)
         busy = need.busy_hour_contacts or 0.0
         agents = int((need.agents_busy_hour or 1) * staffed)
         return erlang.service_level(agents, busy * self.seconds / 3600, self.seconds, self.a.service_level_seconds)
@@ -464,7 +469,7 @@ def flow_costs(inputs: FlowInputs, a: CostAssumptions) -> FlowCosts:
     modelled = model.inhouse(whole) if flow.current_fte is not None else team
     volume = model.volume
     coverage = model.open_hours + model.gap_hours
-    average = queue(volume, model.seconds, model.real_time, coverage, a)
+    average = queue(volume, model.seconds, model.real_time, coverage, a, busiest=True)
     sizing = "erlang_c" if model.real_time and coverage > 0 and volume > 0 else "workload"
     workload = volume * model.seconds / 3600
     options = _options(model, team)

@@ -8,6 +8,7 @@ answered within the target time.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -75,26 +76,36 @@ def staff(contacts_per_hour: float, aht_seconds: float, target_level: float, tar
     return Staffing(agents, traffic, level, traffic / agents, wait)
 
 
+@functools.lru_cache(maxsize=8192)
 def fractional_agents(traffic: float, aht_seconds: float, target_level: float, target_seconds: float,
                       max_occupancy: float = 1.0) -> float:
-    """The agents needed as a real number: the service level interpolated between the whole numbers of
-    agents around the target, so that staffing (and so cost) moves smoothly with traffic."""
+    """The agents needed as a real number, so that staffing (and so cost) moves smoothly with traffic:
+    between the last whole number of agents below the target and the first that reaches it, the
+    share of contacts not answered in time falls about exponentially with each agent, so its
+    logarithm is interpolated (from every contact waiting at ``traffic`` agents when the first
+    whole number above the traffic already reaches the target). Cached: tipping points and the
+    options of one flow ask for the same queues again and again."""
     if traffic <= 0:
         return 0.0
-    whole = staff(traffic * 3600 / aht_seconds, aht_seconds, target_level, target_seconds)
-    agents = float(whole.agents)
-    if traffic <= LARGE_TRAFFIC and whole.agents - 1 > traffic:
-        below = service_level(whole.agents - 1, traffic, aht_seconds, target_seconds)
-        above = whole.service_level
-        if above > below:
-            # The share not answered in time falls about exponentially with each agent: interpolate
-            # its logarithm, which keeps agents per erlang falling as traffic grows.
-            agents = whole.agents - 1 + (math.log(1 - target_level) - math.log(1 - below)) / (
-                math.log(1 - above) - math.log(1 - below)) if above < 1 else float(whole.agents)
-    elif traffic <= LARGE_TRAFFIC:
-        # Between the traffic itself (every contact waits) and the first whole number that reaches
-        # the target: interpolate from a level of 0 at the traffic.
-        start, above = traffic, whole.service_level
-        share = math.log(1 - target_level) / math.log(1 - above) if 0 < above < 1 else 1.0
-        agents = start + (whole.agents - start) * share
-    return max(agents, traffic / max_occupancy)
+    if traffic > LARGE_TRAFFIC:
+        return float(staff(traffic * 3600 / aht_seconds, aht_seconds, target_level, target_seconds,
+                           max_occupancy).agents)
+    agents = max(1, math.floor(traffic) + 1)
+    erlang_b = 1.0
+    for k in range(1, agents + 1):
+        erlang_b = traffic * erlang_b / (k + traffic * erlang_b)
+    below_agents, below = traffic, 0.0  # at the traffic itself every contact waits
+    while True:
+        wait = agents * erlang_b / (agents - traffic * (1 - erlang_b))
+        level = 1 - wait * math.exp(-(agents - traffic) * target_seconds / aht_seconds)
+        if level >= target_level:
+            break
+        below_agents, below = float(agents), level
+        agents += 1
+        erlang_b = traffic * erlang_b / (agents + traffic * erlang_b)
+    if level < 1:
+        share = (math.log(1 - target_level) - math.log(1 - below)) / (math.log(1 - level) - math.log(1 - below))
+        needed = below_agents + (agents - below_agents) * share
+    else:
+        needed = float(agents)
+    return max(needed, traffic / max_occupancy)

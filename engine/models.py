@@ -7,6 +7,7 @@ Models are frozen values; ``extra='forbid'`` rejects unknown fields.
 
 from __future__ import annotations
 
+import functools
 from enum import Enum
 from typing import Annotated, Literal
 
@@ -116,7 +117,7 @@ class VendorQuote(_Model):
             raise ValueError(f"give exactly one of {', '.join(QUOTE_FORMS)} (found: {found})")
         return self
 
-    @property
+    @functools.cached_property
     def form(self) -> QuoteForm:
         return next(name for name in QUOTE_FORMS if getattr(self, name) is not None)
 

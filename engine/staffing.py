@@ -55,9 +55,10 @@ def capacity(concurrency: float, a: CostAssumptions) -> float:
 
 
 def queue(volume: float, seconds: float, real_time: bool, weekly_hours: float, a: CostAssumptions,
-          pooled: bool = False) -> Queue:
+          pooled: bool = False, busiest: bool = False) -> Queue:
     """Logged-in hours a month for ``volume`` contacts of ``seconds`` each, answered over
-    ``weekly_hours`` a week. ``pooled``: shared agents of a large pool, at the occupancy cap."""
+    ``weekly_hours`` a week. ``pooled``: shared agents of a large pool, at the occupancy cap.
+    ``busiest``: also the whole agents and service level of the busiest hour."""
     workload = volume * seconds / 3600
     if workload <= 0:
         return Queue(0.0)
@@ -73,6 +74,8 @@ def queue(volume: float, seconds: float, real_time: bool, weekly_hours: float, a
     agents = erlang.fractional_agents(reference, seconds, a.service_level_target, a.service_level_seconds,
                                       a.max_occupancy)
     occupancy = reference / agents
+    if not busiest:
+        return Queue(workload / occupancy, busy)
     staffing = erlang.staff(busy, seconds, a.service_level_target, a.service_level_seconds, a.max_occupancy)
     return Queue(workload / occupancy, busy, staffing.agents, staffing.service_level)
 

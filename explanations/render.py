@@ -262,9 +262,11 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
 
 def costs_entry(result: FlowResult) -> dict[str, Any]:
     """Every option the flow could take, costed on the same basis: the ``costs`` object of the JSON
-    output and of the audit record."""
+    output and of the audit record (amounts to the cent, shares and months to two decimals)."""
     return {"currency": result.inputs.organisation.currency, "term_months": int(result.costs.contract_months),
-            "options": {name: option.model_dump() for name, option in result.costs.options.items()}}
+            "options": {name: {key: None if value is None else round(value, 2)
+                               for key, value in option.model_dump().items()}
+                        for name, option in result.costs.options.items()}}
 
 
 def tipping_entry(result: FlowResult, policy: Policy) -> dict[str, Any]:
@@ -507,6 +509,8 @@ def dump_json(document: dict[str, Any]) -> str:
 
 def to_json(doc: Document, lang: Lang = "en") -> dict[str, Any]:
     """The recommendation as the JSON contract of docs/domain.md, plus metrics and assumptions."""
+    # Each flow repeats the cost model's figures; its tables (by country, by activity) come once, above.
+    scalars = {name: value for name, value in doc.cost_model.items() if not isinstance(value, dict)}
     flows = []
     for entry in doc.flows:
         view = view_of(entry, lang, doc.cost_model)
@@ -526,7 +530,7 @@ def to_json(doc: Document, lang: Lang = "en") -> dict[str, Any]:
             "metrics": entry["metrics"],
             "costs": entry.get("costs"),
             "derived_facts": entry["derived_facts"],
-            "assumptions": {"defaults_used": entry["defaults_used"], "cost_model": doc.cost_model},
+            "assumptions": {"defaults_used": entry["defaults_used"], "cost_model": scalars},
             "explanation": render_flow_summary(view, lang),
         }
         if entry.get("tipping_points") is not None:
@@ -534,7 +538,7 @@ def to_json(doc: Document, lang: Lang = "en") -> dict[str, Any]:
         if entry.get("override") is not None:
             item["override"] = entry["override"]
         flows.append(item)
-    return {"policy": doc.policy, "organisation": doc.organisation, "flows": flows}
+    return {"policy": doc.policy, "organisation": doc.organisation, "cost_model": doc.cost_model, "flows": flows}
 
 
 def recommendation_json(rec: Recommendation, policy: Policy, lang: Lang = "en", tipping: bool = False) -> dict[str, Any]:
