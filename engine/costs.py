@@ -65,7 +65,6 @@ class CostAssumptions(BaseModel):
     after_hours_intensity: float = Field(gt=0, le=1)
     # Provider and contract
     min_dedicated_fte: float = Field(ge=0)
-    shared_agent_premium: float = Field(ge=0)
     contract_months: int = Field(ge=1, le=120)
     governance_fte_ratio: float = Field(ge=0)
     governance_min_hours: float = Field(ge=0)
@@ -99,6 +98,7 @@ class OptionCost(BaseModel):
     provider_share_pct: float
     inhouse_fte: float
     provider_fte: float
+    saving_vs_peak_team_pct: float | None = None
 
 
 class FlowCosts(BaseModel):
@@ -251,13 +251,27 @@ class _Model:
         if headcount is not None:
             team = headcount * self.paid_per_fte * (1 - self.a.shrinkage)
             return self._team(team, needed, uplift, temps=temps, part=part)
-        busiest = max(hours for _, hours, _ in needed)
-        # Overtime is the peak's buffer, not a way of running every month short-staffed.
-        plans = [self._team(max(base_hours, busiest / (1 + self.a.overtime_cap)), needed, uplift, temps=False,
-                            part=part)]
+        plans = [self._peak_team(needed, base_hours, uplift, part)]
         if temps:
             plans.append(self._team(base_hours, needed, uplift, temps=True, part=part))
         return min(plans, key=lambda plan: plan.total)
+
+    def _peak_team(self, needed: list[tuple[float, float, float]], base_hours: float, uplift: float,
+                   part: _Part) -> _InHouse:
+        """A permanent team sized for the busiest month, overtime as its buffer (overtime is the peak's
+        buffer, not a way of running every month short-staffed)."""
+        busiest = max(hours for _, hours, _ in needed)
+        return self._team(max(base_hours, busiest / (1 + self.a.overtime_cap)), needed, uplift, temps=False,
+                          part=part)
+
+    def peak_team(self, part: _Part) -> _InHouse:
+        """The in-house team expanded to serve the busiest month itself (seed B's "expanding the
+        in-house team")."""
+        volume = self.volume * part.share
+        needed = [(m.months, sum(self.hours(volume * m.level, part)), volume * m.level) for m in self.shape]
+        inside, beyond = self.hours(volume, part)
+        uplift = (inside + beyond * (1 + self.a.unsocial_hours_premium)) / (inside + beyond) if inside + beyond else 1.0
+        return self._peak_team(needed, sum(self.hours(volume * self.base, part)), uplift, part)
 
     def _team(self, team: float, needed: list[tuple[float, float, float]], uplift: float, temps: bool,
               part: _Part) -> _InHouse:
@@ -339,13 +353,12 @@ class _Model:
                 unit = quote.amount if quote.form == "per_contact" else quote.amount * self.flow.aht_seconds / 60
                 amount = unit * volume
                 hours = queue(volume, self.seconds, self.real_time, weekly_hours, a, pooled=True).on_queue_hours
-            elif dedicated:
-                hours = queue(volume, self.seconds, self.real_time, weekly_hours, a).on_queue_hours
-                amount = max(hours, a.min_dedicated_fte * per_fte) * hourly
             else:
-                # Below a dedicated team: shared agents, billed for the pooled hours at a premium.
-                hours = queue(volume, self.seconds, self.real_time, weekly_hours, a, pooled=True).on_queue_hours
-                amount = hours * hourly * (1 + a.shared_agent_premium)
+                # An hour's price buys the hours this flow needs, staffed as in-house would staff them:
+                # its pooling with other clients' work is only in per-contact and per-minute prices. A
+                # dedicated team keeps its minimum of seats in the quieter months.
+                hours = queue(volume, self.seconds, self.real_time, weekly_hours, a).on_queue_hours
+                amount = max(hours, a.min_dedicated_fte * per_fte if dedicated else 0.0) * hourly
             minimum = self.flow.minimum_monthly or 0.0
             bill += share / 12 * max(amount, minimum)
             fte = max(fte, hours / per_fte)
@@ -435,9 +448,11 @@ def _options(model: _Model, keep_team: _InHouse) -> dict[str, OptionCost]:
         bill += a.provider_training_hours * fte * model.provider_hourly(quote) / 12
         gov = model.governance(fte)
         transition = model.transition(quote, 0.0, 0.0, False)
-        out["overflow"] = _option(model, keep, team.total, team.fte, bill, gov, transition,
-                                  model.exit(keep_team.fte - team.fte),
-                                  moved / model.volume, fte)
+        option = _option(model, keep, team.total, team.fte, bill, gov, transition,
+                         model.exit(keep_team.fte - team.fte), moved / model.volume, fte)
+        expanded = model.peak_team(whole).total
+        out["overflow"] = option.model_copy(update={"saving_vs_peak_team_pct": 100 * (
+            1 - (option.monthly + option.one_off / model.term) / expanded) if expanded else None})
     # After hours: the in-house team keeps its opening hours, the provider answers beyond them.
     if model.gap_hours > 0 and model.open_hours > 0:
         gap = _gap_share(model.open_hours, model.gap_hours, a)

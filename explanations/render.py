@@ -43,10 +43,11 @@ def number(value: Any, digits: int = 0, lang: Lang = "en") -> str:
 
 
 def money(value: Any, currency: str, lang: Lang = "en") -> str:
-    """An amount with its currency code."""
+    """An amount with its currency code: to the cent below 1,000, whole above (a month's cost, a
+    one-off) where cents would only be noise."""
     if value is None:
         return "-"
-    amount = number(value, 2, lang)
+    amount = number(value, 2 if abs(value) < 1000 else 0, lang)
     return f"{currency}\u00a0{amount}" if lang == "en" else f"{amount}\u00a0{currency}"
 
 

@@ -13,7 +13,7 @@ from engine.costs import FlowCosts, flow_costs
 from engine.load import parse_yaml
 from engine.models import Answers, FlowInputs, resolve
 from engine.policy.loading import Policy
-from engine.staffing import WEEKS_PER_MONTH, paid_hours_per_fte
+from engine.staffing import WEEKS_PER_MONTH, paid_hours_per_fte, queue
 
 FLAT = {"coverage_hours_needed": 50, "peak_ratio": 1.0}
 
@@ -60,12 +60,24 @@ class TestPricingForms:
         assert by_fte.options["outsource"].provider_monthly == pytest.approx(
             by_hour.options["outsource"].provider_monthly)
 
-    def test_below_a_dedicated_team_shared_agents_at_a_premium(self, policy: Policy) -> None:
-        """Below the dedicated minimum, an hourly price buys shared agents billed at the pooled hours."""
-        a = policy.costs
+    def test_below_a_dedicated_team_the_hours_the_flow_needs(self, policy: Policy) -> None:
+        """Below the dedicated minimum, an hourly price still bills the hours this flow needs, staffed
+        as in-house would staff them (no pooling with the provider's other clients, no seat minimum)."""
         c = costs(policy, **FLAT, monthly_volume=300, vendor_quote={"per_hour": 20.0})
-        pooled = 300 * 240 / 3600 / a.max_occupancy
-        assert c.options["outsource"].provider_monthly == pytest.approx(pooled * 20.0 * (1 + a.shared_agent_premium))
+        assert c.options["outsource"].provider_monthly == pytest.approx(20.0 * c.on_queue_hours, rel=1e-6)
+
+    def test_a_dedicated_team_keeps_its_minimum_of_seats(self, policy: Policy) -> None:
+        """A dedicated team (enough work at the busiest month) is billed at least its minimum of seats
+        in the quieter months."""
+        a = policy.costs
+        c = costs(policy, coverage_hours_needed=50, peak_ratio=3.0, monthly_volume=3000,
+                  vendor_quote={"per_hour": 20.0})
+        seats = a.min_dedicated_fte * paid_hours_per_fte("FR", a) * (1 - a.shrinkage)
+        peak = queue(9000, 240, True, 50, a).on_queue_hours
+        quiet = queue(3000 * 0.6, 240, True, 50, a).on_queue_hours
+        assert peak > seats > quiet  # dedicated at the peak, under the minimum the rest of the year
+        expected = (2 * peak + 10 * seats) / 12 * 20.0
+        assert c.options["outsource"].provider_monthly == pytest.approx(expected)
 
     def test_minimum_monthly(self, policy: Policy) -> None:
         """A provider's minimum monthly billing applies when the work bills less."""

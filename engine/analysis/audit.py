@@ -164,6 +164,8 @@ class OptionRecord(_Model):
     provider_share_pct: float
     inhouse_fte: float
     provider_fte: float
+    saving_vs_peak_team_pct: float | None = Field(default=None, description="overflow only: against an "
+                                                  "in-house team expanded to serve the busiest month")
 
 
 class CostsRecord(_Model):
