@@ -335,19 +335,22 @@ class _Model:
     def provider_productive_per_fte(self) -> float:
         return paid_hours_per_fte(self.flow.provider_country or self.country, self.a) * (1 - self.a.shrinkage)
 
-    def provider(self, quote: VendorQuote, months: list[tuple[float, float]], weekly_hours: float) -> tuple[float, float]:
-        """The provider's bill a month on average and its FTE at the busiest month, for ``months``
-        given as (months a year, contacts in such a month), answered over ``weekly_hours`` a week."""
+    def provider(self, quote: VendorQuote, months: list[tuple[float, float]],
+                 weekly_hours: float) -> tuple[float, float, float]:
+        """The provider's bill a month on average, its FTE at the busiest month and on average, for
+        ``months`` given as (months a year, contacts in such a month), answered over ``weekly_hours``
+        a week. A minimum monthly billing holds in every month of the contract, quiet ones too."""
         a = self.a
         hourly = self.provider_hourly(quote)
         per_fte = self.provider_productive_per_fte()
         peak_volume = max((v for _, v in months), default=0.0)
         dedicated_hours = queue(peak_volume, self.seconds, self.real_time, weekly_hours, a).on_queue_hours
         dedicated = quote.form in DEDICATED_FORMS and dedicated_hours / per_fte >= a.min_dedicated_fte
-        bill = 0.0
-        fte = 0.0
+        minimum = self.flow.minimum_monthly or 0.0
+        bill = fte = average = 0.0
         for share, volume in months:
             if volume <= 0:
+                bill += share / 12 * minimum
                 continue
             if quote.form in ("per_contact", "per_minute"):
                 unit = quote.amount if quote.form == "per_contact" else quote.amount * self.flow.aht_seconds / 60
@@ -359,21 +362,23 @@ class _Model:
                 # dedicated team keeps its minimum of seats in the quieter months.
                 hours = queue(volume, self.seconds, self.real_time, weekly_hours, a).on_queue_hours
                 amount = max(hours, a.min_dedicated_fte * per_fte if dedicated else 0.0) * hourly
-            minimum = self.flow.minimum_monthly or 0.0
             bill += share / 12 * max(amount, minimum)
             fte = max(fte, hours / per_fte)
-        return bill, fte
+            average += share / 12 * hours / per_fte
+        return bill, fte, average
 
     def governance(self, provider_fte: float) -> float:
         """In-house vendor management and quality staff for a provider team of ``provider_fte``."""
         hours = max(self.a.governance_min_hours, self.a.governance_fte_ratio * provider_fte * self.paid_per_fte)
         return hours * self.rate
 
-    def transition(self, quote: VendorQuote, provider_fte: float, provider_monthly: float, parallel: bool) -> float:
-        """The one-off cost of moving work to the provider, unless answered: the in-house project lead
-        and experts' time, the provider's agents' initial training, and a parallel run."""
+    def transition(self, quote: VendorQuote, provider_fte: float, provider_monthly: float, parallel: bool,
+                   share: float = 1.0) -> float:
+        """The one-off cost of moving work to the provider: the answer (for the whole flow, so in
+        proportion to the ``share`` of contacts a split moves), else the in-house project lead and
+        experts' time, the provider's agents' initial training, and a parallel run."""
         if self.flow.transition_cost is not None:
-            return self.flow.transition_cost
+            return self.flow.transition_cost * share
         a = self.a
         lead = a.transition_weeks * a.transition_lead_fte * self.paid_per_fte / WEEKS_PER_MONTH * self.rate
         experts = a.transition_hours_per_fte * provider_fte * self.rate
@@ -381,13 +386,14 @@ class _Model:
         run = a.parallel_run_weeks / WEEKS_PER_MONTH * provider_monthly if parallel else 0.0
         return lead + experts + training + run
 
-    def exit(self, released_fte: float) -> float:
-        """The one-off cost of the in-house FTE no longer needed, unless answered: severance or
-        redeployment for those not absorbed by redeployment and natural attrition."""
+    def exit(self, released_fte: float, team_fte: float) -> float:
+        """The one-off cost of the in-house FTE no longer needed out of a team of ``team_fte``: the
+        answer (for the whole team, so in proportion), else severance or redeployment for those not
+        absorbed by redeployment and natural attrition."""
         if released_fte <= 0:
             return 0.0
         if self.flow.exit_cost is not None:
-            return self.flow.exit_cost
+            return self.flow.exit_cost * min(1.0, released_fte / team_fte) if team_fte else self.flow.exit_cost
         a = self.a
         months = a.exit_cost_months_by_country.get(self.country, a.exit_cost_months)
         return released_fte * (1 - a.redeployment_share) * months * self.paid_per_fte * self.rate
@@ -423,55 +429,54 @@ def routine_share(inputs: FlowInputs, a: CostAssumptions) -> float:
     return pct / 100
 
 
+def _moved(model: _Model, keep_team: _InHouse, quote: VendorQuote, team: _InHouse | None,
+           months: list[tuple[float, float]], weekly_hours: float, share: float, seasonal: bool = False) -> OptionCost:
+    """An option that moves ``months`` of contacts (months a year, contacts in such a month) to the
+    provider and keeps ``team`` in-house (none: the whole flow leaves)."""
+    a = model.a
+    bill, peak_fte, average_fte = model.provider(quote, months, weekly_hours)
+    if seasonal:
+        # Seasonal agents are trained again every year: part of the run, not of the one-off.
+        bill += a.provider_training_hours * peak_fte * model.provider_hourly(quote) / 12
+        transition = model.transition(quote, 0.0, 0.0, False, share)
+    else:
+        transition = model.transition(quote, peak_fte, bill, True, share)
+    inhouse, inhouse_fte = (team.total, team.fte) if team is not None else (0.0, 0.0)
+    return _option(model, keep_team.total, inhouse, inhouse_fte, bill, model.governance(average_fte), transition,
+                   model.exit(keep_team.fte - inhouse_fte, keep_team.fte), share, peak_fte)
+
+
 def _options(model: _Model, keep_team: _InHouse) -> dict[str, OptionCost]:
-    flow, a = model.flow, model.a
-    keep = keep_team.total
+    a, keep = model.a, keep_team.total
     whole = _Part(1.0, model.open_hours, model.gap_hours)
     out = {"keep_internal": _option(model, keep, keep, keep_team.fte, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)}
-    quote = flow.vendor_quote
+    quote = model.flow.vendor_quote
     if quote is None or not model.volume:
         return out
     coverage = model.open_hours + model.gap_hours
     # Outsource: the provider answers every hour needed; the in-house team leaves.
-    months = [(m.months, model.volume * m.level) for m in model.shape]
-    bill, fte = model.provider(quote, months, coverage)
-    gov = model.governance(fte)
-    out["outsource"] = _option(model, keep, 0.0, 0.0, bill, gov, model.transition(quote, fte, bill, True),
-                               model.exit(keep_team.fte), 1.0, fte)
+    out["outsource"] = _moved(model, keep_team, quote, None,
+                              [(m.months, model.volume * m.level) for m in model.shape], coverage, 1.0)
     # Overflow: the permanent team keeps the base month; the provider takes every contact above it.
     above = [(m.months, model.volume * max(0.0, m.level - model.base)) for m in model.shape]
-    moved = sum(s * v for s, v in above) / 12
+    moved = sum(months * volume for months, volume in above) / 12
     if moved > 1e-9 * model.volume:
-        team = model.inhouse(whole, peaks=False)
-        bill, fte = model.provider(quote, above, coverage)
-        # Seasonal agents are trained again every year: part of the run, not of the one-off.
-        bill += a.provider_training_hours * fte * model.provider_hourly(quote) / 12
-        gov = model.governance(fte)
-        transition = model.transition(quote, 0.0, 0.0, False)
-        option = _option(model, keep, team.total, team.fte, bill, gov, transition,
-                         model.exit(keep_team.fte - team.fte), moved / model.volume, fte)
+        option = _moved(model, keep_team, quote, model.inhouse(whole, peaks=False), above, coverage,
+                        moved / model.volume, seasonal=True)
         expanded = model.peak_team(whole).total
         out["overflow"] = option.model_copy(update={"saving_vs_peak_team_pct": 100 * (
             1 - (option.monthly + option.one_off / model.term) / expanded) if expanded else None})
     # After hours: the in-house team keeps its opening hours, the provider answers beyond them.
     if model.gap_hours > 0 and model.open_hours > 0:
         gap = _gap_share(model.open_hours, model.gap_hours, a)
-        team = model.inhouse(_Part(1 - gap, model.open_hours, 0.0))
-        night = [(m.months, model.volume * m.level * gap) for m in model.shape]
-        bill, fte = model.provider(quote, night, model.gap_hours)
-        gov = model.governance(fte)
-        out["after_hours"] = _option(model, keep, team.total, team.fte, bill, gov,
-                                     model.transition(quote, fte, bill, True),
-                                     model.exit(keep_team.fte - team.fte), gap, fte)
+        out["after_hours"] = _moved(model, keep_team, quote, model.inhouse(_Part(1 - gap, model.open_hours, 0.0)),
+                                    [(m.months, model.volume * m.level * gap) for m in model.shape],
+                                    model.gap_hours, gap)
     # Tier 1: the routine share to the provider over every hour, the experts keep the rest.
     share = routine_share(model.inputs, a)
     if 0 < share < 1:
-        team = model.inhouse(_Part(1 - share, model.open_hours, model.gap_hours))
-        routine = [(m.months, model.volume * m.level * share) for m in model.shape]
-        bill, fte = model.provider(quote, routine, coverage)
-        gov = model.governance(fte)
-        out["tier1"] = _option(model, keep, team.total, team.fte, bill, gov, model.transition(quote, fte, bill, True),
-                               model.exit(keep_team.fte - team.fte), share, fte)
+        out["tier1"] = _moved(model, keep_team, quote, model.inhouse(_Part(1 - share, model.open_hours, model.gap_hours)),
+                              [(m.months, model.volume * m.level * share) for m in model.shape], coverage, share)
     return out
 
 

@@ -298,6 +298,11 @@ def resolve(answers: Answers) -> tuple[FlowInputs, ...]:
                                         "organisation.opening_hours_per_week") if name in org_defaults]
         if flow.vendor_quote is not None and flow.contract_months is None and answers.organisation.contract_months is None:
             inherited.append("contract_months")  # the policy's term spreads the one-off costs
+        # Figures the cost model takes from the policy when they are not answered.
+        if flow.vendor_quote is not None and flow.routine_share_pct is None:
+            inherited.append("routine_share_pct")  # the tier-1 split's share, by activity
+        if flow.channel is Channel.chat and flow.concurrency is None:
+            inherited.append("concurrency")  # chats an agent handles at once
         out.append(FlowInputs(flow=flow, organisation=answers.organisation,
                               defaults_used=tuple(unset + inherited)))
     return tuple(out)

@@ -127,6 +127,35 @@ class TestContractTerms:
         assert fr.options["outsource"].exit_cost / fr.fte_needed > us.options["outsource"].exit_cost / us.fte_needed
 
 
+class TestSplitTerms:
+    """Contract terms answered for the whole flow are shared out by what a split moves."""
+
+    def test_answered_one_offs_in_proportion(self, policy: Policy) -> None:
+        """A tier-1 split moving 40 % of the contacts carries 40 % of the answered transition, and the
+        exit cost of the share of the team it releases."""
+        c = costs(policy, **FLAT, vendor_quote={"per_contact": 1.5}, routine_share_pct=40,
+                  transition_cost=100000, exit_cost=50000)
+        tier1 = c.options["tier1"]
+        assert tier1.transition_cost == pytest.approx(40000)
+        assert tier1.exit_cost == pytest.approx(50000 * (c.fte_needed - tier1.inhouse_fte) / c.fte_needed)
+        assert c.options["outsource"].exit_cost == pytest.approx(50000)
+
+    def test_minimum_billing_holds_in_quiet_months(self, policy: Policy) -> None:
+        """An overflow contract's minimum monthly billing is paid in the months without overflow too."""
+        c = costs(policy, **{**FLAT, "peak_ratio": 1.5}, vendor_quote={"per_contact": 1.5}, minimum_monthly=1000)
+        free = costs(policy, **{**FLAT, "peak_ratio": 1.5}, vendor_quote={"per_contact": 1.5})
+        extra = c.options["overflow"].provider_monthly - free.options["overflow"].provider_monthly
+        assert extra == pytest.approx(1000 * 10 / 12)  # ten quiet months at the minimum
+
+    def test_seasonal_governance_follows_the_average_team(self, policy: Policy) -> None:
+        """Governance of an overflow provider is sized on its team over the year, not at its peak."""
+        a = policy.costs
+        c = costs(policy, **{**FLAT, "peak_ratio": 2.0}, monthly_volume=200000, vendor_quote={"per_contact": 1.5})
+        overflow = c.options["overflow"]
+        at_peak = a.governance_fte_ratio * overflow.provider_fte * paid_hours_per_fte("FR", a) * 32.0
+        assert overflow.governance_monthly < at_peak / 4
+
+
 class TestInHouse:
     """The in-house cost: country hours, peaks in full, the headcount paid, chat concurrency."""
 
