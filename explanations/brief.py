@@ -22,20 +22,41 @@ def _duration(seconds: float) -> str:
     return f"{minutes}:{rest:02d}"
 
 
-def _part_sizing(split: list[str], metrics: dict[str, Any], volume: float, peak_volume: float, needed: float,
-                 lang: Lang) -> list[str]:
-    """The staffing of the part a split asks of the provider, in proportion to the whole flow's."""
+def _parts(asked: list[str], entry: dict[str, Any], inputs: FlowInputs, peak_volume: float,
+           lang: Lang) -> list[dict[str, Any]]:
+    """What each part asked of the provider is: its hours or share, and its contacts and indicative FTE
+    a month on average and in the busiest month. The busiest month's FTE is the cost model's sizing
+    of the provider's team (``provider_fte``); the average's is taken in proportion to the contacts.
+    No amount: the option's costs stay with the company."""
     words = labels(lang)["brief"]
-    fte = float(metrics["fte_needed"])
+    options = (entry.get("costs") or {}).get("options") or {}
+    volume = float(inputs.flow.monthly_volume)
+    hours = number(inputs.coverage_hours_needed, 0, lang)
     out = []
-    for name in split:
-        if name == "overflow" and volume:
-            out.append(str(words["part_overflow"]).format(fte=number(fte * (peak_volume - volume) / volume, 1, lang)))
-        elif name == "after_hours" and needed:
-            out.append(str(words["part_after_hours"]).format(
-                fte=number(fte * metrics["coverage_gap_hours"] / needed, 1, lang)))
-        elif name == "tier1":
-            out.append(str(words["part_tier1"]))
+    for name in asked:
+        option = options.get(name)
+        share = 1.0 if name == "outsource" else None if option is None else option["provider_share_pct"] / 100
+        average = None if share is None else volume * share
+        if name == "overflow":
+            busiest: float | None = max(0.0, peak_volume - volume)  # beyond the average month
+        else:
+            busiest = None if share is None else peak_volume * share
+        fte_peak = None if option is None else float(option["provider_fte"])
+        fte_average = fte_peak * average / busiest if fte_peak is not None and average is not None and busiest \
+            else None
+        if share is None:
+            share_text = ""
+        else:
+            share_text = str(words["share_year" if name == "overflow" else "share_contacts"]).format(
+                share=number(100 * share, 0, lang))
+        asks = str(words["asks_" + name]).format(
+            hours=hours, gap=number(entry["metrics"]["coverage_gap_hours"], 0, lang),
+            opening=number(inputs.organisation.opening_hours_per_week, 0, lang), share=share_text)
+        figures = {"average": number(average, 0, lang), "busiest": number(busiest, 0, lang),
+                   "fte_average": number(fte_average, 1, lang), "fte_busiest": number(fte_peak, 1, lang)}
+        key = "part_sizing" if fte_average is not None else "part_contacts" if average is not None else None
+        out.append({"option": name, "label": words["part_" + name], "asks": asks,
+                    "sizing": str(words[key]).format(**figures) if key else ""})
     return out
 
 
@@ -51,7 +72,7 @@ def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str
         inputs = inputs_of[entry["id"]]
         flow, metrics = inputs.flow, entry["metrics"]
         split = entry["split"] if decision == entry["decision"] else []
-        peak_volume = flow.monthly_volume * flow.peak_ratio
+        peak_volume = flow.monthly_volume * flow.busiest_over_average
         scope = []
         if decision == "outsource":
             scope.append(words["brief"]["scope_all"])
@@ -66,7 +87,9 @@ def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str
                     opening=number(inputs.organisation.opening_hours_per_week, 0, lang),
                     needed=number(inputs.coverage_hours_needed, 0, lang)))
             elif name == "tier1":
-                scope.append(words["brief"]["scope_tier1"])
+                tier1 = (entry.get("costs") or {}).get("options", {}).get("tier1")
+                scope.append(words["brief"]["scope_tier1"].format(
+                    share=number(tier1["provider_share_pct"], 0, lang) if tier1 else "-"))
         if decision == "hybrid" and not split:
             scope.append(words["brief"]["scope_hybrid"])
         certifications = [CERTIFICATION_FOR[r.value] for r in flow.regulated_data if r.value in CERTIFICATION_FOR
@@ -84,7 +107,8 @@ def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str
             "activity": value_label(flow.activity.value, lang),
             "volume": number(flow.monthly_volume, 0, lang),
             "peak_volume": number(peak_volume, 0, lang),
-            "peak_ratio": number(flow.peak_ratio, 2 if not float(flow.peak_ratio).is_integer() else 0, lang),
+            "peak_ratio": number(flow.busiest_over_average,
+                                 2 if not float(flow.busiest_over_average).is_integer() else 0, lang),
             "aht": _duration(flow.aht_seconds), "aht_seconds": number(flow.aht_seconds, 0, lang),
             "hours": number(inputs.coverage_hours_needed, 0, lang),
             "opening": number(inputs.organisation.opening_hours_per_week, 0, lang),
@@ -98,9 +122,7 @@ def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str
             "certifications": [value_label(c, lang) for c in certifications],
             "conditions": [c for c in conditions if c],
             "real_time": flow.channel.value in ("phone", "chat"),
-            "fte": number(metrics["fte_needed"], 1, lang),
-            "part_sizing": _part_sizing(split, metrics, flow.monthly_volume, peak_volume,
-                                        inputs.coverage_hours_needed, lang),
+            "parts": _parts(["outsource"] if decision == "outsource" else split, entry, inputs, peak_volume, lang),
             "agents": metrics.get("agents_busy_hour"),
             "busy": number(metrics["busy_hour_contacts"], 0, lang) if metrics.get("busy_hour_contacts") else None,
             "local": flow.customers_expect_local,

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from engine.costs import OPTIONS
+
 from .render import Document, Lang, environment, final_decision, labels, money, number, view_of
 
 LEVEL = {"low": 0, "medium": 1, "high": 2}
@@ -16,8 +18,6 @@ SHAPES = {"outsource": "circle", "hybrid": "diamond", "keep_internal": "square"}
 
 MAP_W, MAP_H = 760, 430
 MAP_LEFT, MAP_RIGHT, MAP_TOP, MAP_BOTTOM = 64, 24, 24, 52
-ROW_H = 46
-COST_W, COST_LEFT, COST_RIGHT = 760, 210, 190
 
 
 def risk_score(facts: dict[str, Any]) -> int:
@@ -100,35 +100,101 @@ def _place_label(name: str, px: float, py: float, placed: list[tuple[float, floa
     return lx, ly, anchor
 
 
+COST_W, COST_LABEL, COST_RIGHT = 760, 150, 200
+COST_HEAD, COST_STEP, COST_BAR, COST_GAP = 20, 18, 13, 12
+GREEN, RED = "#2f7d4f", "#b42318"
+KEEP_PARTS = (("base_cost", "#7d8796"), ("hidden_cost", "#c0c6d0"), ("opportunity_cost", "#e2e6ec"))
+
+
+def _options(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The flow's costed options, in the order of ``OPTIONS``."""
+    options = (entry.get("costs") or {}).get("options") or {}
+    return {name: options[name] for name in OPTIONS if name in options}
+
+
+def recommended_options(entry: dict[str, Any]) -> list[str]:
+    """The options the decision that stands takes: outsource, keep in-house, or a hybrid's splits
+    (those the engine proposed; a person's hybrid says no split)."""
+    decision = final_decision(entry)
+    if decision != "hybrid":
+        return [decision]
+    return list(entry["split"]) if decision == entry["decision"] else []
+
+
+def standing_option(entry: dict[str, Any]) -> str | None:
+    """The costed option that stands for a flow: outsource or keep in-house, or for a hybrid the split
+    with the best saving among those proposed; None when it has no cost (no quote, no split)."""
+    options = _options(entry)
+    priced = [name for name in recommended_options(entry) if name in options]
+    if not priced:
+        return None
+    return max(priced, key=lambda name: -math.inf if options[name]["saving_pct"] is None
+               else float(options[name]["saving_pct"]))
+
+
+def _pct(value: float, lang: Lang) -> str:
+    return f"{number(value, 0, lang)}\u00a0%"
+
+
+def _saving_text(saving: float | None, lang: Lang) -> tuple[str | None, str | None]:
+    """An option's saving against keeping in-house, in words, and its colour."""
+    words = labels(lang)["report"]
+    if saving is None or round(saving) == 0:
+        return (None if saving is None else str(words["saves"]).format(pct=_pct(0, lang))), None
+    if saving > 0:
+        return str(words["saves"]).format(pct=_pct(saving, lang)), GREEN
+    return str(words["costs_more"]).format(pct=_pct(-saving, lang)), RED
+
+
 def cost_chart(entries: list[dict[str, Any]], lang: Lang) -> dict[str, Any]:
-    """Per flow, the in-house cost per contact (base and hidden costs) against the provider's."""
-    largest = 0.0
-    for entry in entries:
-        m = entry["metrics"]
-        largest = max(largest, m.get("inhouse_cost_per_contact") or 0.0, m.get("provider_cost_per_contact") or 0.0)
-    largest = largest or 1.0
-    inner = COST_W - COST_LEFT - COST_RIGHT
+    """Per flow, one bar per option it could take: its all-in cost per contact (keeping in-house split
+    into base, hidden and opportunity costs), the options of the decision highlighted, each with its
+    saving against keeping in-house."""
+    words = labels(lang)
+    largest = max((o["per_contact"] or 0.0 for e in entries for o in _options(e).values()), default=0.0) or 1.0
+    inner = COST_W - COST_LABEL - COST_RIGHT
     rows = []
-    for index, entry in enumerate(entries):
-        m = entry["metrics"]
-        volume = entry["monthly_volume"] or 0
-        inhouse = m.get("inhouse_cost_per_contact")
-        provider = m.get("provider_cost_per_contact")
-        base = m["base_cost"] / volume if volume and inhouse is not None else 0.0
-        hidden = m["hidden_cost"] / volume if volume and inhouse is not None else 0.0
-        top = 10 + index * ROW_H
+    top = 8
+    for entry in entries:
+        options, chosen = _options(entry), recommended_options(entry)
         decision = final_decision(entry)
-        rows.append({
-            "id": entry["id"], "name": entry["name"] if len(entry["name"]) <= 28 else entry["name"][:27] + "…",
-            "top": top, "decision": decision, "colour": COLOURS[decision],
-            "base_w": round(base / largest * inner, 1), "hidden_w": round(hidden / largest * inner, 1),
-            "provider_w": round((provider or 0) / largest * inner, 1) if provider is not None else None,
-            "inhouse": money(inhouse, entry["currency"], lang) if inhouse is not None else "-",
-            "provider": money(provider, entry["currency"], lang) if provider is not None else None,
-            "savings": (number(m["savings_pct"], 0, lang) + " %") if m.get("savings_pct") is not None else None,
-            "saves": (m.get("savings_pct") or 0) > 0,
-        })
-    return {"width": COST_W, "height": 10 + len(entries) * ROW_H + 8, "left": COST_LEFT, "rows": rows}
+        split = [words["splits"][s] for s in chosen] if decision == "hybrid" else []
+        bars = []
+        y = top + COST_HEAD
+        for name, option in options.items():
+            width = round((option["per_contact"] or 0.0) / largest * inner, 1)
+            parts = []
+            if name == "keep_internal" and option["monthly"]:
+                # The whole bar is drawn in the base cost's colour, the other costs over its end.
+                x = float(COST_LABEL)
+                for index, (key, fill) in enumerate(KEEP_PARTS):
+                    part_w = round(width * float(entry["metrics"].get(key) or 0.0) / option["monthly"], 1)
+                    if index and part_w > 0:
+                        parts.append({"x": round(x, 1), "width": part_w, "colour": fill,
+                                      "title": words["report"][key]})
+                    x += part_w
+            text, colour = (None, None) if name == "keep_internal" else _saving_text(option["saving_pct"], lang)
+            bars.append({"option": name, "label": words["option_names"][name], "y": y, "width": width,
+                         "colour": "#7d8796" if name == "keep_internal" else COLOURS[
+                             "outsource" if name == "outsource" else "hybrid"],
+                         "parts": parts, "recommended": name in chosen,
+                         "amount": money(option["per_contact"], entry["currency"], lang),
+                         "saving": text, "saving_colour": colour})
+            y += COST_STEP
+        no_quote = "outsource" not in options
+        if no_quote:
+            y += COST_STEP
+        decision_label = words["decisions"][decision] + (f" ({', '.join(split)})" if split else "")
+        # The name (bold, 12 px) and the decision (11 px) share the heading line: the name gives way.
+        room = max(20, int((COST_W - 10 - len(decision_label) * CHAR_W * 0.92) / (CHAR_W * 1.1)))
+        shown = entry["name"] if len(entry["name"]) <= room else entry["name"][:room - 1] + "…"
+        rows.append({"id": entry["id"], "name": shown, "top": top, "decision": decision,
+                     "decision_label": decision_label, "bars": bars,
+                     "no_quote_y": y - COST_STEP if no_quote else None})
+        top = y + COST_GAP
+    opportunity = any(p["colour"] == KEEP_PARTS[2][1] for row in rows for bar in row["bars"] for p in bar["parts"])
+    return {"width": COST_W, "height": top, "left": COST_LABEL, "bar_h": COST_BAR, "rows": rows,
+            "opportunity": opportunity}
 
 
 def _whole(value: float, currency: str, lang: Lang) -> str:
@@ -137,31 +203,63 @@ def _whole(value: float, currency: str, lang: Lang) -> str:
 
 
 def summary(entries: list[dict[str, Any]], lang: Lang) -> dict[str, Any]:
-    """How many flows go out, stay, split; in-house against provider cost for the flows going out
-    that have a quote."""
-    words = labels(lang)["report"]
+    """How many flows go out, stay, split; for the flows going out or split, the in-house cost a month
+    against the option that stands (its one-off costs spread over the contract), flow by flow and in
+    all, and the one-off costs in all. Flows kept in-house are shown apart: they save nothing."""
+    words = labels(lang)
     final = [final_decision(e) for e in entries]
-    out = [e for e, d in zip(entries, final) if d == "outsource"]
-    priced = [e for e in out if e["metrics"].get("provider_cost_monthly") is not None]
-    provider = sum(e["metrics"]["provider_cost_monthly"] for e in priced)
-    inhouse = sum(e["metrics"]["inhouse_cost_monthly"] for e in priced)
     currencies = sorted({e["currency"] for e in entries})
     currency = currencies[0] if len(currencies) == 1 else ""
-    unpriced = len(out) - len(priced)
+    rows = []
+    inhouse = chosen = one_off = 0.0
+    unpriced = 0
+    kept, kept_cost = 0, 0.0
+    for entry, decision in zip(entries, final):
+        options = _options(entry)
+        if decision == "keep_internal":
+            kept += 1
+            kept_cost += options["keep_internal"]["monthly"] if "keep_internal" in options else 0.0
+            continue
+        name = standing_option(entry)
+        if name is None:
+            unpriced += 1
+            rows.append({"id": entry["id"], "name": entry["name"], "decision": decision,
+                         "option": f"{words['decisions'][decision]} ({words['no_quote']})", "priced": False})
+            continue
+        option, term = options[name], (entry.get("costs") or {}).get("term_months") or 1
+        keep = float(options["keep_internal"]["monthly"])
+        allin = float(option["monthly"]) + float(option["one_off"]) / term
+        inhouse, chosen, one_off = inhouse + keep, chosen + allin, one_off + float(option["one_off"])
+        text, colour = _saving_text(option["saving_pct"], lang)
+        rows.append({"id": entry["id"], "name": entry["name"], "decision": decision,
+                     "option": words["decisions"][decision] + (
+                         f" ({words['option_names'][name]})" if decision == "hybrid" else ""), "priced": True,
+                     "inhouse": _whole(keep, currency, lang), "chosen": _whole(allin, currency, lang),
+                     "saved": _whole(keep - allin, currency, lang), "saving": text, "colour": colour,
+                     "one_off": _whole(float(option["one_off"]), currency, lang)})
+    priced = any(row["priced"] for row in rows)
+    saved = inhouse - chosen
     overridden = sum(1 for e in entries if e.get("override"))
+    report = words["report"]
     return {
         "flows": len(entries),
         "outsource": final.count("outsource"), "hybrid": final.count("hybrid"),
         "keep_internal": final.count("keep_internal"),
         "overridden": overridden,
-        "inhouse_monthly": _whole(inhouse, currency, lang) if priced else None,
-        "provider_monthly": _whole(provider, currency, lang) if priced else None,
-        "savings_monthly": _whole(inhouse - provider, currency, lang) if priced else None,
-        "savings_yearly": _whole(12 * (inhouse - provider), currency, lang) if priced else None,
-        "savings_pct": number(100 * (1 - provider / inhouse), 0, lang) if priced and inhouse else None,
+        "rows": rows,
+        "priced": priced,
+        "inhouse_monthly": _whole(inhouse, currency, lang),
+        "chosen_monthly": _whole(chosen, currency, lang),
+        "savings_monthly": _whole(saved, currency, lang),
+        "savings_yearly": _whole(12 * saved, currency, lang),
+        "savings_pct": _pct(100 * saved / inhouse, lang) if inhouse else None,
+        "savings_colour": GREEN if saved >= 0.5 else RED if saved <= -0.5 else None,
+        "one_off": _whole(one_off, currency, lang),
+        "kept": kept, "kept_cost": _whole(kept_cost, currency, lang),
+        "kept_text": str(report["kept"]).format(n=kept),
         "unpriced": unpriced,
-        "unpriced_text": str(words["unpriced"]).format(n=unpriced),
-        "overridden_text": str(words["overridden"]).format(n=overridden),
+        "unpriced_text": str(report["unpriced"]).format(n=unpriced),
+        "overridden_text": str(report["overridden"]).format(n=overridden),
     }
 
 

@@ -496,6 +496,28 @@ def mark_x(inner: str) -> float:
     return float(m.group(1)) + 6
 
 
+OPTION_ORDER = ("keep_internal", "outsource", "overflow", "after_hours", "tier1")
+GREEN, RED = "#2f7d4f", "#b42318"
+
+
+def amount_in(value: float, currency: str, lang: str) -> str:
+    """A whole amount with its currency, as the report's summary writes it."""
+    whole = fmt_number(value, lang)
+    return f"{currency}\u00a0{whole}" if lang == "en" else f"{whole}\u00a0{currency}"
+
+
+def decision_options(flow: dict[str, Any]) -> list[str]:
+    """The options the decision takes: outsource, keep in-house, or a hybrid's splits."""
+    return list(flow["split"]) if flow["decision"] == "hybrid" else [flow["decision"]]
+
+
+def standing(flow: dict[str, Any]) -> str | None:
+    """The costed option that stands: outsource, or for a hybrid its split with the best saving."""
+    options = flow["costs"]["options"]
+    priced = [name for name in decision_options(flow) if name in options]
+    return max(priced, key=lambda name: options[name]["saving_pct"]) if priced else None
+
+
 @pytest.mark.parametrize("key", REPORTS, ids=[f"{Path(n).stem}-{lang}" for n, lang in REPORTS])
 class TestReport:
     def test_self_contained(self, reports: dict[tuple[str, str], str], key: tuple[str, str]) -> None:
@@ -552,29 +574,105 @@ class TestReport:
             "total": len(found), "outsource": found.count("outsource"), "hybrid": found.count("hybrid"),
             "keep_internal": found.count("keep_internal")}
 
-    def test_savings_are_the_sums_of_the_flows_going_out(self, reports: dict[tuple[str, str], str],
-                                                         single_json: dict[str, Any], key: tuple[str, str]) -> None:
-        """In-house and provider cost a month of the flows recommended out with a provider cost, the
-        monthly and yearly savings and their share, recomputed from recommend --format json."""
+    def test_savings_are_the_sums_of_the_flows_going_out_or_split(self, reports: dict[tuple[str, str], str],
+                                                                  single_json: dict[str, Any],
+                                                                  key: tuple[str, str]) -> None:
+        """Over the flows going out or split that have a quote: the in-house cost a month against the
+        option that stands (outsource, or a hybrid's split with the best saving), its one-off costs
+        spread over the contract; the monthly and yearly savings, their share and the one-off costs
+        in all, recomputed from recommend --format json."""
         data, lang = single_json[key[0]], key[1]
-        going = [f["metrics"] for f in data["flows"]
-                 if f["decision"] == "outsource" and f["metrics"]["provider_cost_monthly"] is not None]
-        assert going, "every example has flows going out with a quote"
-        inhouse = sum(m["inhouse_cost_monthly"] for m in going)
-        provider = sum(m["provider_cost_monthly"] for m in going)
+        inhouse = chosen = one_off = 0.0
+        counted = []
+        for flow in data["flows"]:
+            name = standing(flow) if flow["decision"] != "keep_internal" else None
+            if name is None:
+                continue
+            options, term = flow["costs"]["options"], flow["costs"]["term_months"]
+            inhouse += options["keep_internal"]["monthly"]
+            chosen += options[name]["monthly"] + options[name]["one_off"] / term
+            one_off += options[name]["one_off"]
+            counted.append(flow["decision"])
+        assert "outsource" in counted, "every example has flows going out with a quote"
         currency = yaml.safe_load((EXAMPLES / key[0]).read_text(encoding="utf-8"))["organisation"]["currency"]
-
-        def amount(value: float) -> str:
-            whole = fmt_number(value, lang)
-            return f"{currency}\u00a0{whole}" if lang == "en" else f"{whole}\u00a0{currency}"
-
         summary = part(reports[key], "summary")
-        money = re.search(r'<div class="money">(.*)', summary, re.S)
+        money = re.search(r'<div class="money">(.*?)</div>\s*<table', summary, re.S)
         assert money, "no money figures in the summary"
-        shown = re.findall(r"<b>([^<]*)</b>", money.group(1))
-        assert shown == [amount(inhouse), amount(provider), amount(inhouse - provider)]
-        assert f"({fmt_number(100 * (1 - provider / inhouse), lang)} %)" in summary
-        assert amount(12 * (inhouse - provider)) in summary
+        shown = re.findall(r"<b[^>]*>([^<]*)</b>", money.group(1))
+        assert shown == [amount_in(v, currency, lang) for v in (inhouse, chosen, inhouse - chosen, one_off)]
+        assert f"({fmt_number(100 * (1 - chosen / inhouse), lang)}\u00a0%)" in summary
+        assert amount_in(12 * (inhouse - chosen), currency, lang) in summary
+        assert f'<b style="color:{GREEN}">{amount_in(inhouse - chosen, currency, lang)}</b>' in summary
+
+    def test_the_summary_table_counts_split_flows_and_no_saving_for_kept_ones(
+            self, reports: dict[tuple[str, str], str], single_json: dict[str, Any], key: tuple[str, str]) -> None:
+        """A row per flow going out or split, in the order of the answers, with the option that stands;
+        the flows kept in-house in one muted row whose saving is '-', never green."""
+        data, lang = single_json[key[0]], key[1]
+        summary = part(reports[key], "summary")
+        rows = re.findall(r'<tr class="(\w+)" data-flow="([^"]*)">(.*?)</tr>', summary, re.S)
+        assert [(d, f) for d, f, _ in rows] == [(f["decision"], f["id"]) for f in data["flows"]
+                                                 if f["decision"] != "keep_internal"]
+        for (_, flow_id, cells), flow in zip(rows, [f for f in data["flows"] if f["decision"] != "keep_internal"]):
+            name = standing(flow)
+            if flow["decision"] == "hybrid" and name is not None:
+                words = yaml.safe_load((ROOT / "explanations" / lang / "labels.yaml").read_text(encoding="utf-8"))
+                assert f"({words['option_names'][name]})" in cells, flow_id
+        kept = [f for f in data["flows"] if f["decision"] == "keep_internal"]
+        row = re.search(r'<tr class="kept">(.*?)</tr>', summary, re.S)
+        assert (row is not None) == bool(kept)
+        if row:
+            cells = re.findall(r"<td>([^<]*)</td>", row.group(1))
+            assert cells[0].startswith(str(len(kept)))
+            assert cells[-2:] == ["-", "-"]
+            assert GREEN not in row.group(1)
+
+    def test_the_cost_chart_has_one_bar_per_option(self, reports: dict[tuple[str, str], str],
+                                                    single_json: dict[str, Any], key: tuple[str, str]) -> None:
+        """Per flow, one bar per option costed in recommend --format json, in a fixed order, each as
+        wide as its cost per contact on one scale; the decision's options outlined; beside each
+        option but keeping in-house, its saving in green when positive and red when negative; a
+        flow without a quote has keeping in-house only and says so."""
+        data, page = single_json[key[0]], reports[key]
+        found = {flow_id: inner for _, flow_id, inner in marks(part(page, "costs"))}
+        scale = []
+        for flow in data["flows"]:
+            inner, options = found[flow["id"]], flow["costs"]["options"]
+            bars = re.findall(r'<rect class="bar( recommended)?" data-option="(\w+)" x="[\d.]+" y="[\d.]+" '
+                              r'width="([\d.]+)"', inner)
+            assert [b[1] for b in bars] == [o for o in OPTION_ORDER if o in options], flow["id"]
+            assert [b[1] for b in bars if b[0]] == [o for o in decision_options(flow) if o in options]
+            scale += [float(width) / options[name]["per_contact"] for _, name, width in bars]
+            values = re.findall(r'<text class="tick value" x="[\d.]+" y="[\d.]+">([^<]*)(?: · <tspan font-weight="700"'
+                                r'(?: style="fill:([^"]+)")?>([^<]*)</tspan>)?</text>', inner)
+            assert len(values) == len(bars), flow["id"]
+            for (amount, colour, saving), (_, name, _) in zip(values, bars):
+                pct = options[name]["saving_pct"]
+                if name == "keep_internal":
+                    assert saving == ""
+                elif round(pct) > 0:
+                    assert colour == GREEN and fmt_number(pct, key[1]) in saving, (flow["id"], name)
+                elif round(pct) < 0:
+                    assert colour == RED and fmt_number(-pct, key[1]) in saving, (flow["id"], name)
+            assert ('<text class="tick no-quote"' in inner) == ("outsource" not in options), flow["id"]
+        assert max(scale) == pytest.approx(min(scale), rel=0.05)  # one scale (widths rounded to 0.1 px)
+
+    def test_the_cost_chart_lines_do_not_overlap(self, reports: dict[tuple[str, str], str],
+                                                  key: tuple[str, str]) -> None:
+        """Every line of text in the cost chart has its own height: at most one text in the left
+        column and one right of it on a line, lines at least 13 px apart, all inside the drawing,
+        which grows with the rows."""
+        costs = part(reports[key], "costs")
+        height = float(re.search(r'<svg viewBox="0 0 760 ([\d.]+)"', costs).group(1))  # type: ignore[union-attr]
+        texts = [(float(x), float(y)) for x, y in re.findall(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"', costs)]
+        lines: dict[float, list[float]] = {}
+        for x, y in texts:
+            lines.setdefault(y, []).append(x)
+        for y, xs in lines.items():
+            assert len([x for x in xs if x < 150]) <= 1 and len([x for x in xs if x >= 150]) <= 1, (y, xs)
+            assert 0 < y < height
+        ys = sorted(lines)
+        assert all(b - a >= 13 for a, b in zip(ys, ys[1:])), ys
 
     def test_print_styles_for_a4(self, reports: dict[tuple[str, str], str], key: tuple[str, str]) -> None:
         page = reports[key]
@@ -615,8 +713,9 @@ class TestReportMore:
         assert int(tiles["outsource"]) == found.count("outsource") and int(tiles["keep_internal"]) == found.count(
             "keep_internal")
         assert "1 decision(s) were overridden by a person" in page
-        inhouse = sum(f["metrics"]["inhouse_cost_monthly"] for f in single_json[ACME]["flows"]
-                      if f["id"] in ("order-taking", "support-chat", "complaints-email"))
+        inhouse = sum(f["costs"]["options"]["keep_internal"]["monthly"] for f in single_json[ACME]["flows"]
+                      if f["id"] in ("order-taking", "support-chat", "complaints-email")
+                      or f["decision"] == "hybrid")
         assert f"<b>EUR\u00a0{inhouse:,.0f}</b>" in page
 
     def test_default_out_is_the_file_stem_in_the_current_folder(self, work: Path, tmp_path: Path) -> None:
@@ -745,6 +844,51 @@ class TestBrief:
             if "after_hours" not in flow["split"]:
                 assert "After hours" not in scope_text
 
+    def test_sizing_of_each_part_for_a_month_on_average_and_the_busiest_month(
+            self, briefs: dict[tuple[str, str], str], all_json: dict[str, Any], answers: dict[str, Any],
+            name: str) -> None:
+        """Per part asked of the provider (the whole flow, or each split): what it asks (the hours
+        beyond the in-house team's for after hours, the share of the year's contacts for the
+        overflow, the routine share for tier 1), then its contacts and FTE a month on average and in
+        the busiest month; the busiest month's FTE is the option's provider_fte, the average's in
+        proportion to the contacts."""
+        sections = brief_sections(briefs[name, "en"])
+        labels = {"outsource": "The whole flow", "overflow": "Overflow at peaks", "after_hours": "After hours",
+                  "tier1": "Tier 1"}
+        for flow in going_out(all_json[name]):
+            org, given = flow_answers(answers, name, flow["id"])
+            body = sections[flow["id"]][1]
+            assert "- **Indicative sizing**: " in body
+            volume, ratio = float(given["monthly_volume"]), float(given.get("peak_ratio", 1.0))
+            peak = volume * ratio
+            parts = re.findall(r"^  - \*\*([^*]+)\*\*: (.*)$", body, re.M)
+            asked = decision_options(flow)
+            assert [label for label, _ in parts] == [labels[o] for o in asked], flow["id"]
+            for option_name, (_, line) in zip(asked, parts):
+                option = flow["costs"]["options"].get(option_name)
+                if option is None:
+                    continue
+                share = option["provider_share_pct"]
+                average = volume * (share / 100)
+                busiest = peak - volume if option_name == "overflow" else peak * (share / 100)
+                fte = option["provider_fte"]
+                assert f"in the busiest month, about {busiest:,.0f} contacts and {fte:.1f} FTE" in line, line
+                assert f"a month on average, about {average:,.0f} contacts and {fte * average / busiest:.1f} FTE" \
+                    in line, line
+                if option_name == "after_hours":
+                    gap = given["coverage_hours_needed"] - org["opening_hours_per_week"]
+                    assert line.startswith(f"{gap:.0f} hours a week beyond the in-house team's "
+                                           f"{org['opening_hours_per_week']}, about {share:.0f} % of the contacts;")
+                elif option_name == "overflow":
+                    assert f"about {share:.0f} % of the year's contacts" in line
+                elif option_name == "tier1":
+                    assert line.startswith(f"the routine contacts, about {share:.0f} % of the contacts")
+                else:
+                    hours = given.get("coverage_hours_needed", org.get("opening_hours_per_week"))
+                    assert line.startswith(f"every contact, over the flow's {hours:.0f} hours a week;")
+            if asked:
+                assert "- FTE: the full-time equivalents the provider would staff" in body
+
     def test_certifications(self, briefs: dict[tuple[str, str], str], all_json: dict[str, Any],
                             answers: dict[str, Any], name: str) -> None:
         """PCI DSS for card data; HIPAA BAA only for health data of a US organisation; ISO 27001 for
@@ -790,6 +934,21 @@ class TestBrief:
             for key in ("inhouse_cost_monthly", "provider_cost_monthly", "base_cost", "hidden_cost"):
                 if flow["metrics"].get(key):
                     assert fmt_number(flow["metrics"][key], lang) not in text, (flow["id"], key)
+        # Nor any option's cost or saving: the cost comparison stays with the company.
+        for flow in all_json[name]["flows"]:
+            for option_name, option in flow["costs"]["options"].items():
+                for key in ("monthly", "one_off", "per_contact", "term_total", "inhouse_monthly", "provider_monthly",
+                            "governance_monthly", "transition_cost", "exit_cost"):
+                    value = option[key]
+                    if value and value >= 1:
+                        written = {f"{value:.2f}", f"{value:,.2f}", f"{value:.2f}".replace(".", ",")}
+                        if value >= 1000:
+                            written.add(fmt_number(value, lang))
+                        for form in written:
+                            assert not re.search(rf"(?<![\d.,\u202f]){re.escape(form)}(?![\d\u202f])", text), \
+                                (flow["id"], option_name, key, form)
+        for word in ("saving", "saves", "économi", "quote", "devis", "payback"):
+            assert word not in text.lower(), word
 
 
 @pytest.mark.parametrize("name", [
@@ -843,6 +1002,27 @@ class TestBriefMore:
         text = briefs["all-internal.yaml", lang]
         assert sentence.replace("\u00a0", " ") in text.replace("\u00a0", " ")
         assert brief_sections(text) == {} and table_rows(text) == {}
+
+    @pytest.mark.parametrize("lang, sizing, busiest", [
+        ("en", "- **Indicative sizing**: ", "in the busiest month, about {contacts} contacts and {fte} FTE"),
+        ("fr", "- **Dimensionnement indicatif**\u00a0: ", "le mois le plus chargé, environ {contacts} contacts et {fte} ETP"),
+    ])
+    def test_the_holiday_overflow_is_sized_for_its_busiest_month(self, briefs: dict[tuple[str, str], str],
+                                                                 single_json: dict[str, Any], lang: str,
+                                                                 sizing: str, busiest: str) -> None:
+        """The US retailer's care line splits its holiday overflow: the provider is told the contacts
+        of the busiest month beyond the average month and the FTE the cost model sizes for it, in
+        English and in French (a no-break space before the colon and the semicolon)."""
+        flow = next(f for f in single_json[US_RETAIL]["flows"] if f["id"] == "customer-care-phone")
+        assert flow["decision"] == "hybrid" and flow["split"] == ["overflow"]
+        body = brief_sections(briefs[US_RETAIL, lang])["customer-care-phone"][1]
+        fte = flow["costs"]["options"]["overflow"]["provider_fte"]
+        fte_text = f"{fte:.1f}" if lang == "en" else f"{fte:.1f}".replace(".", ",")
+        assert sizing in body
+        assert busiest.format(contacts=fmt_number(150000 * 1.9 - 150000, lang), fte=fte_text) in body
+        if lang == "fr":
+            assert "ETP\u00a0: les équivalents temps plein" in body
+            assert not re.search(r"\w [:;]", body.replace("\u00a0", "~"))  # every space before : ; is a no-break one
 
     def test_out_writes_the_file(self, tmp_path: Path, briefs: dict[tuple[str, str], str]) -> None:
         out = tmp_path / "brief.md"

@@ -9,6 +9,7 @@ installs Debian's ``chromium``).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -113,3 +114,34 @@ def test_it_prints_on_a4(browser: Any, tmp_path: Path) -> None:
     assert 2 <= pages <= 8, pages
     page.close()
 
+
+
+@pytest.mark.parametrize("example, lang", [("acme-retail", "en"), ("health-insurer", "fr"),
+                                           ("us-retail-holiday-overflow", "en"), ("telecom-operator", "fr")])
+def test_the_cost_chart_shows_every_option_without_overlaps(browser: Any, tmp_path: Path, example: str,
+                                                            lang: str) -> None:
+    """As drawn by the browser: one bar per option of each flow, every bar and every text inside the
+    chart, and no two texts of the chart (flow names, option names, amounts and savings) overlap."""
+    answers = ROOT / "examples" / f"{example}.yaml"
+    data = json.loads(subprocess.run([str(ARBITRE), "recommend", str(answers), "--format", "json"],
+                                     capture_output=True, text=True, check=True).stdout)
+    page, errors, _ = open_page(browser, write_report(tmp_path, answers, "--lang", lang))
+    assert errors == []
+    for flow in data["flows"]:
+        bars = page.locator(f'#costs svg g.mark[data-flow="{flow["id"]}"] rect.bar')
+        assert bars.count() == len(flow["costs"]["options"]), flow["id"]
+    chart = page.locator("#costs > svg").bounding_box()
+    texts = page.locator("#costs > svg text")
+    bars = page.locator("#costs > svg rect.bar")
+    boxes = [texts.nth(i).bounding_box() for i in range(texts.count())]
+    boxes += [bars.nth(i).bounding_box() for i in range(bars.count())]
+    for box in boxes:
+        assert box is not None
+        assert chart["x"] - 1 <= box["x"] and box["x"] + box["width"] <= chart["x"] + chart["width"] + 1, box
+        assert chart["y"] - 1 <= box["y"] and box["y"] + box["height"] <= chart["y"] + chart["height"] + 1, box
+    drawn = boxes[:texts.count()]
+    for i, a in enumerate(drawn):
+        for b in drawn[i + 1:]:
+            assert not (a["x"] < b["x"] + b["width"] - 0.5 and b["x"] < a["x"] + a["width"] - 0.5
+                        and a["y"] < b["y"] + b["height"] - 0.5 and b["y"] < a["y"] + a["height"] - 0.5), (a, b)
+    page.close()
