@@ -26,7 +26,7 @@ run: $(BIN)/.installed
 	$(BIN)/arbitre recommend $(EXAMPLE)
 
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/run.py

@@ -39,6 +39,7 @@ class Attached:
     applies_to: tuple[Decision, ...]
     en: str
     fr: str
+    audience: str = "provider"
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def decide(firings: Sequence[Firing], policy: Policy) -> Verdict:
             splits.setdefault(split, []).append(firing.rule_id)
         if then.condition is not None:
             c = then.condition
-            conditions.append(Attached(c.id, firing.rule_id, c.applies_to, c.en, c.fr))
+            conditions.append(Attached(c.id, firing.rule_id, c.applies_to, c.en, c.fr, c.audience))
 
     scores = dict.fromkeys(OPTIONS, 0.0)
     for vote in votes:

@@ -97,7 +97,8 @@ def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str
         if flow.data_sensitivity.value == "high" or flow.regulated_data:
             certifications.append(Certification.iso27001.value)
         certifications = list(dict.fromkeys(certifications))
-        conditions = [c["text"].get(lang, "") for c in entry["conditions"]]
+        conditions = [c["text"].get(lang, "") for c in entry["conditions"]
+                      if c.get("audience", "provider") == "provider"]
         out.append({
             "id": flow.id, "name": flow.name or flow.id, "decision": decision,
             "decision_label": words["decisions"][decision],

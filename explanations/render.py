@@ -242,7 +242,7 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
         "all_vetoed": verdict.all_vetoed,
         "vetoes": {o.value: list(r) for o, r in verdict.vetoes.items()},
         "firings": firings,
-        "conditions": [{"id": c.id, "rule": c.rule_id,
+        "conditions": [{"id": c.id, "rule": c.rule_id, "audience": c.audience,
                         "text": {lang: rule_texts(policy, lang).render(c.rule_id, "condition", facts) for lang in langs}}
                        for c in verdict.conditions],
         "pivots": [{"rule": rid, "title": policy.rule(rid).rule.title, "decision": new.value}

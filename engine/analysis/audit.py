@@ -103,6 +103,8 @@ class FiringRecord(_Model):
 class ConditionRecord(_Model):
     id: str
     rule: str
+    audience: Literal["provider", "company"] = Field(default="provider", description="who must act on it: "
+                                                     "the provider (it goes into the brief) or the company only")
     text: dict[Lang, str]
 
 

@@ -107,6 +107,8 @@ class AttachedCondition(_Strict):
 
     id: Name
     applies_to: tuple[Decision, ...] = (Decision.outsource, Decision.hybrid)
+    # Who must act on it: the provider (it goes into the provider brief) or the company only.
+    audience: Literal["provider", "company"] = "provider"
     en: Annotated[str, StringConstraints(min_length=1)]
     fr: Annotated[str, StringConstraints(min_length=1)]
 
