@@ -252,7 +252,7 @@ class _Model:
             team = headcount * self.paid_per_fte * (1 - self.a.shrinkage)
             return self._team(team, needed, uplift, temps=temps, part=part)
         plans = [self._peak_team(needed, base_hours, uplift, part)]
-        if temps:
+        if temps and len(self.shape) > 1:  # with no peak both plans are the same team
             plans.append(self._team(base_hours, needed, uplift, temps=True, part=part))
         return min(plans, key=lambda plan: plan.total)
 
@@ -409,7 +409,8 @@ def _option(model: _Model, keep: float, inhouse: float, inhouse_fte: float, prov
     one_off = transition + exit_cost
     allin = monthly + one_off / model.term
     saved = keep - monthly
-    return OptionCost(
+    # Built from figures computed here, not from input: no validation to pay for.
+    return OptionCost.model_construct(
         monthly=monthly, one_off=one_off,
         per_contact=allin / model.volume if model.volume else None,
         saving_pct=100 * (1 - allin / keep) if keep else None,
@@ -504,7 +505,7 @@ def flow_costs(inputs: FlowInputs, a: CostAssumptions) -> FlowCosts:
         return None if option is None else option.provider_share_pct
 
     current = flow.current_fte
-    return FlowCosts(
+    return FlowCosts.model_construct(
         sizing=sizing,
         workload_hours=workload,
         busy_hour_contacts=average.busy_hour_contacts if sizing == "erlang_c" else None,
