@@ -34,6 +34,17 @@ from .staffing import (WEEKS_PER_MONTH, Month, agent_seconds, base_level, is_rea
 
 OPTIONS = ("keep_internal", "outsource", "overflow", "after_hours", "tier1")
 
+# The metrics only the splits' costing gives: a caller that needs none of them can skip it.
+SPLIT_METRICS = frozenset({"saving_overflow_pct", "saving_after_hours_pct", "saving_tier1_pct",
+                           "overflow_share_pct", "after_hours_share_pct", "tier1_share_pct"})
+
+# Answers of a flow the cost model never reads: a variant that changes only these costs the same.
+COSTLESS_FIELDS = frozenset({
+    "id", "name", "volume_predictability", "repetitiveness", "scripting", "complexity", "data_sensitivity",
+    "regulated_data", "brand_criticality", "customer_value", "unique_know_how", "skill_gap",
+    "customers_expect_local", "provider_certifications", "languages",
+})
+
 
 class CostAssumptions(BaseModel):
     """The policy parameters the cost model reads, by name."""
@@ -409,8 +420,7 @@ def _option(model: _Model, keep: float, inhouse: float, inhouse_fte: float, prov
     one_off = transition + exit_cost
     allin = monthly + one_off / model.term
     saved = keep - monthly
-    # Built from figures computed here, not from input: no validation to pay for.
-    return OptionCost.model_construct(
+    return OptionCost(
         monthly=monthly, one_off=one_off,
         per_contact=allin / model.volume if model.volume else None,
         saving_pct=100 * (1 - allin / keep) if keep else None,
@@ -447,7 +457,7 @@ def _moved(model: _Model, keep_team: _InHouse, quote: VendorQuote, team: _InHous
                    model.exit(keep_team.fte - inhouse_fte, keep_team.fte), share, peak_fte)
 
 
-def _options(model: _Model, keep_team: _InHouse) -> dict[str, OptionCost]:
+def _options(model: _Model, keep_team: _InHouse, splits: bool) -> dict[str, OptionCost]:
     a, keep = model.a, keep_team.total
     whole = _Part(1.0, model.open_hours, model.gap_hours)
     out = {"keep_internal": _option(model, keep, keep, keep_team.fte, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)}
@@ -458,6 +468,8 @@ def _options(model: _Model, keep_team: _InHouse) -> dict[str, OptionCost]:
     # Outsource: the provider answers every hour needed; the in-house team leaves.
     out["outsource"] = _moved(model, keep_team, quote, None,
                               [(m.months, model.volume * m.level) for m in model.shape], coverage, 1.0)
+    if not splits:
+        return out
     # Overflow: the permanent team keeps the base month; the provider takes every contact above it.
     above = [(m.months, model.volume * max(0.0, m.level - model.base)) for m in model.shape]
     moved = sum(months * volume for months, volume in above) / 12
@@ -481,8 +493,9 @@ def _options(model: _Model, keep_team: _InHouse) -> dict[str, OptionCost]:
     return out
 
 
-def flow_costs(inputs: FlowInputs, a: CostAssumptions) -> FlowCosts:
-    """Cost a flow in-house as it would have to be staffed, and every option a quote makes possible."""
+def flow_costs(inputs: FlowInputs, a: CostAssumptions, splits: bool = True) -> FlowCosts:
+    """Cost a flow in-house as it would have to be staffed, and every option a quote makes possible
+    (without ``splits``, only keeping and outsourcing: for a caller that reads no split metric)."""
     flow = inputs.flow
     model = _Model(inputs, a)
     whole = _Part(1.0, model.open_hours, model.gap_hours)
@@ -493,7 +506,7 @@ def flow_costs(inputs: FlowInputs, a: CostAssumptions) -> FlowCosts:
     average = queue(volume, model.seconds, model.real_time, coverage, a, busiest=True)
     sizing = "erlang_c" if model.real_time and coverage > 0 and volume > 0 else "workload"
     workload = volume * model.seconds / 3600
-    options = _options(model, team)
+    options = _options(model, team, splits)
     out = options.get("outsource")
 
     def saving(name: str) -> float | None:
@@ -505,7 +518,7 @@ def flow_costs(inputs: FlowInputs, a: CostAssumptions) -> FlowCosts:
         return None if option is None else option.provider_share_pct
 
     current = flow.current_fte
-    return FlowCosts.model_construct(
+    return FlowCosts(
         sizing=sizing,
         workload_hours=workload,
         busy_hour_contacts=average.busy_hour_contacts if sizing == "erlang_c" else None,

@@ -48,9 +48,11 @@ class Recommendation:
     flows: tuple[FlowResult, ...]
 
 
-def evaluate_flow(inputs: FlowInputs, policy: Policy) -> FlowResult:
-    """Cost one flow, run the policy on it and decide."""
-    costs = flow_costs(inputs, policy.costs)
+def evaluate_flow(inputs: FlowInputs, policy: Policy, costs: FlowCosts | None = None) -> FlowResult:
+    """Cost one flow (unless ``costs`` are given: those of a variant that differs only in answers
+    the cost model does not read), run the policy on it and decide."""
+    if costs is None:
+        costs = flow_costs(inputs, policy.costs)
     facts = snapshot(inputs, costs)
     firings, derived = engine_for(policy).evaluate(facts)
     return FlowResult(inputs=inputs, costs=costs, facts=facts, derived=derived,

@@ -117,6 +117,11 @@ class Engine:
             self._strata.append((name, host.get_ruleset(name)._handle, fields))  # noqa: SLF001 - see class doc
         self._fields = frozenset().union(*(fields for _name, fields in names))
 
+    @property
+    def tested(self) -> frozenset[str]:
+        """The facts the rules' conditions test (list facts as one field per value tested)."""
+        return self._fields
+
     @staticmethod
     def _action(placed: PlacedRule) -> Callable[[_Evaluation], None]:
         """The action generated for one rule: record it with the facts it matched, then assert

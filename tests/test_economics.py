@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from engine.answers import AnswersError, validate_answers
-from engine.costs import FlowCosts, flow_costs
+from engine.costs import COSTLESS_FIELDS, FlowCosts, flow_costs
 from engine.load import parse_yaml
 from engine.models import Answers, FlowInputs, resolve
 from engine.policy.loading import Policy
@@ -311,3 +311,26 @@ class TestBadInput:
         problems = info.value.problems
         assert any(p.file == "a.yaml" and p.line is not None and p.path == field and expected in p.message
                    for p in problems), problems
+
+
+class TestCostlessFields:
+    """The answers the cost model is declared not to read (tipping points reuse the costs of a flow
+    whose variants change only these) leave every cost unchanged."""
+
+    @pytest.mark.parametrize("name, value", [
+        ("name", "Another name"), ("volume_predictability", "low"), ("repetitiveness", "low"),
+        ("scripting", "low"), ("complexity", "high"), ("data_sensitivity", "high"),
+        ("regulated_data", ["health"]), ("brand_criticality", "high"), ("customer_value", "high"),
+        ("unique_know_how", True), ("skill_gap", True), ("customers_expect_local", True),
+        ("provider_certifications", ["iso27001"]), ("languages", ["fr"]),
+    ])
+    def test_same_costs(self, policy: Policy, name: str, value: Any) -> None:
+        base = {"peak_ratio": 1.6, "coverage_hours_needed": 84, "vendor_quote": {"per_contact": 2.0},
+                "activity": "support_level1", "current_fte": 20}
+        assert name in COSTLESS_FIELDS
+        assert costs(policy, **base, **{name: value}) == costs(policy, **base)
+
+    def test_every_name_is_a_field(self) -> None:
+        """The list names answers of a flow, none misspelt."""
+        from engine.models import Flow
+        assert COSTLESS_FIELDS < set(Flow.model_fields)

@@ -22,7 +22,9 @@ from typing import Any, Callable, Literal
 
 from ..models import INHERITS, Activity, Decision, FlowInputs, Level, Split, VendorQuote
 from ..policy.loading import Policy
+from ..costs import COSTLESS_FIELDS, SPLIT_METRICS, flow_costs
 from ..recommend import evaluate_flow
+from ..run import engine_for
 
 Outcome = tuple[Decision, tuple[Split, ...]]
 Direction = Literal["below", "above"]
@@ -122,6 +124,9 @@ class _Evaluator:
 
     def __init__(self, inputs: FlowInputs, policy: Policy) -> None:
         self.inputs, self.policy = inputs, policy
+        self.costs = flow_costs(inputs, policy.costs)
+        # Only the decision matters here: the splits are costed only when a rule's condition reads them.
+        self.splits = not SPLIT_METRICS.isdisjoint(engine_for(policy).tested)
         self.seen: dict[tuple[str, Any], Outcome] = {}
         self.count = 0
 
@@ -129,7 +134,9 @@ class _Evaluator:
         key = (name, value)
         found = self.seen.get(key)
         if found is None:
-            verdict = evaluate_flow(with_value(self.inputs, name, value), self.policy).verdict
+            variant = with_value(self.inputs, name, value)
+            costs = self.costs if name in COSTLESS_FIELDS else flow_costs(variant, self.policy.costs, self.splits)
+            verdict = evaluate_flow(variant, self.policy, costs).verdict
             found = (verdict.decision, verdict.split)
             self.seen[key] = found
             self.count += 1
