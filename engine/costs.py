@@ -243,7 +243,8 @@ class _Model:
             known = self._hours[key] = (inside, beyond)
         return known
 
-    def inhouse(self, part: _Part, peaks: bool = True, headcount: float | None = None) -> _InHouse:
+    def inhouse(self, part: _Part, peaks: bool = True, headcount: float | None = None,
+                level: float | None = None) -> _InHouse:
         """The in-house team for ``part``. Without ``peaks`` (overflow), a permanent team sized for the
         base month and nothing above it. With them, the team as it would have to be staffed to serve
         every month: the ``headcount`` the company pays when it is given, else the cheaper of a
@@ -255,9 +256,11 @@ class _Model:
         inside, beyond = self.hours(volume, part)
         # Hours beyond the opening hours are paid at the night-and-weekend premium.
         uplift = (inside + beyond * (1 + self.a.unsocial_hours_premium)) / (inside + beyond) if inside + beyond else 1.0
-        base_hours = sum(self.hours(volume * self.base, part))
+        base_hours = sum(self.hours(volume * (self.base if level is None else level), part))
         temps = self.inputs.organisation.temp_staff_available
         if not peaks:
+            if headcount is not None:  # never more than the team paid today
+                base_hours = min(base_hours, headcount * self.paid_per_fte * (1 - self.a.shrinkage))
             return self._team(base_hours, [], uplift, temps=False, part=part)
         if headcount is not None:
             team = headcount * self.paid_per_fte * (1 - self.a.shrinkage)
@@ -470,11 +473,18 @@ def _options(model: _Model, keep_team: _InHouse, splits: bool) -> dict[str, Opti
                               [(m.months, model.volume * m.level) for m in model.shape], coverage, 1.0)
     if not splits:
         return out
-    # Overflow: the permanent team keeps the base month; the provider takes every contact above it.
-    above = [(m.months, model.volume * max(0.0, m.level - model.base)) for m in model.shape]
+    # Overflow: the permanent team keeps the base month, or what the headcount paid today can
+    # handle when it is smaller; the provider takes every contact above it.
+    level = model.base
+    if model.flow.current_fte is not None:
+        needed = sum(model.hours(model.volume * model.base, whole))
+        paid = model.flow.current_fte * model.paid_per_fte * (1 - a.shrinkage)
+        level = model.base * min(1.0, paid / needed) if needed else model.base
+    above = [(m.months, model.volume * max(0.0, m.level - level)) for m in model.shape]
     moved = sum(months * volume for months, volume in above) / 12
     if moved > 1e-9 * model.volume:
-        option = _moved(model, keep_team, quote, model.inhouse(whole, peaks=False), above, coverage,
+        team = model.inhouse(whole, peaks=False, headcount=model.flow.current_fte, level=level)
+        option = _moved(model, keep_team, quote, team, above, coverage,
                         moved / model.volume, seasonal=True)
         expanded = model.peak_team(whole).total
         out["overflow"] = option.model_copy(update={"saving_vs_peak_team_pct": 100 * (

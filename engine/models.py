@@ -12,7 +12,8 @@ from enum import Enum
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator,
+    BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator,
+    model_validator,
 )
 
 
@@ -189,11 +190,17 @@ class Flow(_Model):
             raise ValueError("every month is 0: give the contacts of each of the twelve months")
         return values
 
+    @field_validator("concurrency")
+    @classmethod
+    def _chat_only(cls, value: float | None, info: ValidationInfo) -> float | None:
+        channel = info.data.get("channel")
+        if value not in (None, 1) and isinstance(channel, Channel) and channel is not Channel.chat:
+            raise ValueError(f"concurrency {value:g} is for chat only: a {channel.value} agent handles one "
+                             "contact at a time (leave it out or set 1)")
+        return value
+
     @model_validator(mode="after")
     def _coherent(self) -> Flow:
-        if self.concurrency not in (None, 1) and self.channel is not Channel.chat:
-            raise ValueError(f"concurrency {self.concurrency:g} is for chat only: a {self.channel.value} agent "
-                             "handles one contact at a time (leave it out or set 1)")
         if self.monthly_profile is not None and "peak_ratio" in self.model_fields_set:
             mean = sum(self.monthly_profile) / 12
             implied = max(self.monthly_profile) / mean

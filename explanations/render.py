@@ -263,11 +263,10 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
 
 def costs_entry(result: FlowResult) -> dict[str, Any]:
     """Every option the flow could take, costed on the same basis: the ``costs`` object of the JSON
-    output and of the audit record (amounts to the cent, shares and months to two decimals)."""
+    output and of the audit record, unrounded like the metrics (every figure shown is rounded once,
+    from these)."""
     return {"currency": result.inputs.organisation.currency, "term_months": int(result.costs.contract_months),
-            "options": {name: {key: None if value is None else round(value, 2)
-                               for key, value in option.model_dump().items()}
-                        for name, option in result.costs.options.items()}}
+            "options": {name: option.model_dump() for name, option in result.costs.options.items()}}
 
 
 def tipping_entry(result: FlowResult, policy: Policy) -> dict[str, Any]:
@@ -404,6 +403,7 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "final_decision": final_decision(entry),
         "costs": entry["metrics"],
         "options": _option_rows(entry.get("costs"), words),
+        "decision_saving_pct": _decision_saving(entry.get("costs"), decision, entry["split"]),
         "term_months": (entry.get("costs") or {}).get("term_months"),
         "quote": None if quote is None else {**quote, "label": words[quote["form"]]},
         "defaults_used": entry["defaults_used"],
@@ -417,6 +417,15 @@ def _option_rows(costs: dict[str, Any] | None, words: dict[str, Any]) -> list[di
         return []
     return [{"option": name, "label": words["option_names"][name], **costs["options"][name]}
             for name in OPTIONS if name in costs["options"]]
+
+
+def _decision_saving(costs: dict[str, Any] | None, decision: str, split: list[str]) -> float | None:
+    """The all-in saving of the option the decision takes: outsourcing the whole flow, the proposed
+    split that saves most, or none for a flow kept in-house."""
+    options = (costs or {}).get("options", {})
+    names = ["outsource"] if decision == "outsource" else split if decision == "hybrid" else []
+    savings = [options[name]["saving_pct"] for name in names if options.get(name, {}).get("saving_pct") is not None]
+    return max(savings) if savings else None
 
 
 def _assumed(cost_model: dict[str, Any], metrics: dict[str, Any]) -> tuple[float, ...]:

@@ -218,6 +218,16 @@ class TestSplits:
         assert overflow.inhouse_monthly < c.inhouse_cost_monthly
         assert overflow.saving_pct is not None and overflow.saving_pct > 0
 
+    @pytest.mark.parametrize("headcount", [5.0, 9.0, 30.0])
+    def test_overflow_keeps_no_more_than_the_team_paid_today(self, policy: Policy, headcount: float) -> None:
+        """With a headcount given, the overflow's in-house team is at most that team, and the provider
+        takes what it cannot handle: at least the contacts above the average month."""
+        c = costs(policy, **{**FLAT, "peak_ratio": 1.9}, monthly_volume=12000, current_fte=headcount,
+                  vendor_quote={"per_contact": 1.5})
+        overflow = c.options["overflow"]
+        assert overflow.inhouse_fte <= headcount + 1e-9
+        assert overflow.provider_share_pct >= 100 * 2 * 0.9 / 12 - 1e-9
+
     def test_no_overflow_without_peaks(self, policy: Policy) -> None:
         assert "overflow" not in costs(policy, **FLAT, vendor_quote={"per_contact": 1.5}).options
 
@@ -300,7 +310,7 @@ class TestBadInput:
                      "has 11 values, expected 12", id="profile-of-eleven"),
         pytest.param("    routine_share_pct: 140\n", "flows[0].routine_share_pct", "expected a number at most 100",
                      id="routine-share-140"),
-        pytest.param("    concurrency: 2\n", "flows[0]", "for chat only", id="concurrency-on-phone"),
+        pytest.param("    concurrency: 2\n", "flows[0].concurrency", "for chat only", id="concurrency-on-phone"),
         pytest.param("    peak_ratio: 3\n    monthly_profile: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2]\n", "flows[0]",
                      "disagrees with monthly_profile", id="profile-against-peak"),
     ])
