@@ -91,15 +91,18 @@ class CostAssumptions(BaseModel):
 
 
 class OptionCost(BaseModel):
-    """What one option costs: a month's run, the one-off, all-in per contact, against keeping in-house."""
+    """What one option costs: a month's run, the one-off, all-in per contact, against keeping in-house
+    (also the shape of an option in the JSON output and the audit record)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    monthly: float
-    one_off: float
-    per_contact: float | None
-    saving_pct: float | None
-    payback_months: float | None
+    monthly: float = Field(description="run cost a month: in-house part, provider's bill and governance")
+    one_off: float = Field(description="transition and in-house exit, once")
+    per_contact: float | None = Field(description="all-in, the one-off spread over the contract term")
+    saving_pct: float | None = Field(description="against keeping the whole flow in-house as it would have "
+                                                 "to be staffed")
+    payback_months: float | None = Field(description="months of run saving that pay back the one-off; none "
+                                                     "without a saving")
     term_total: float
     inhouse_monthly: float
     provider_monthly: float
@@ -109,7 +112,8 @@ class OptionCost(BaseModel):
     provider_share_pct: float
     inhouse_fte: float
     provider_fte: float
-    saving_vs_peak_team_pct: float | None = None
+    saving_vs_peak_team_pct: float | None = Field(default=None, description="overflow only: against an in-house "
+                                                  "team expanded to serve the busiest month")
 
 
 class FlowCosts(BaseModel):

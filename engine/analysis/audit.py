@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from ..costs import OptionCost
 from ..errors import Problem, UserError
 from ..models import Decision, Split
 
@@ -149,33 +150,12 @@ class Quote(_Model):
     amount: float
 
 
-class OptionRecord(_Model):
-    """One option's cost: a month's run, the one-off, and against keeping the whole flow in-house."""
-
-    monthly: float = Field(description="run cost a month: in-house part, provider's bill and governance")
-    one_off: float = Field(description="transition and in-house exit, once")
-    per_contact: float | None = Field(description="all-in, the one-off spread over the contract term")
-    saving_pct: float | None = Field(description="against keeping the whole flow in-house as it would have to be staffed")
-    payback_months: float | None = Field(description="months of run saving that pay back the one-off; none without a saving")
-    term_total: float
-    inhouse_monthly: float
-    provider_monthly: float
-    governance_monthly: float
-    transition_cost: float
-    exit_cost: float
-    provider_share_pct: float
-    inhouse_fte: float
-    provider_fte: float
-    saving_vs_peak_team_pct: float | None = Field(default=None, description="overflow only: against an "
-                                                  "in-house team expanded to serve the busiest month")
-
-
 class CostsRecord(_Model):
     """Every option the flow could take, costed on the same basis."""
 
     currency: str
     term_months: int
-    options: dict[Literal["keep_internal", "outsource", "overflow", "after_hours", "tier1"], OptionRecord]
+    options: dict[Literal["keep_internal", "outsource", "overflow", "after_hours", "tier1"], OptionCost]
 
 
 class FlowRecord(_Model):
