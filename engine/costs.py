@@ -29,8 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import erlang
 from .models import DEDICATED_FORMS, FlowInputs, VendorQuote
-from .staffing import (WEEKS_PER_MONTH, Month, agent_seconds, base_level, is_real_time, paid_hours_per_fte,
-                       queue, year_shape)
+from .staffing import (WEEKS_PER_MONTH, Month, agent_seconds, base_level, is_real_time, on_queue_hours,
+                       paid_hours_per_fte, queue, year_shape)
 
 OPTIONS = ("keep_internal", "outsource", "overflow", "after_hours", "tier1")
 
@@ -233,17 +233,17 @@ class _Model:
         self.paid_per_fte = paid_hours_per_fte(self.country, a)
         self.open_hours, self.gap_hours = _windows(inputs)
         self.term = inputs.contract_months or a.contract_months
-        self._hours: dict[tuple[float, _Part], tuple[float, float]] = {}
+        self._hours: dict[tuple[float, float, float, float], tuple[float, float]] = {}
 
     def hours(self, volume: float, part: _Part) -> tuple[float, float]:
         """Logged-in hours a month inside and beyond the opening hours for ``volume`` contacts."""
-        key = (volume, part)
+        key = (volume, part.share, part.open_hours, part.gap_hours)
         known = self._hours.get(key)
         if known is None:
             a = self.a
             gap = _gap_share(part.open_hours, part.gap_hours, a)
-            inside = queue(volume * (1 - gap), self.seconds, self.real_time, part.open_hours, a).on_queue_hours
-            beyond = queue(volume * gap, self.seconds, self.real_time, part.gap_hours, a).on_queue_hours
+            inside = on_queue_hours(volume * (1 - gap), self.seconds, self.real_time, part.open_hours, a)
+            beyond = on_queue_hours(volume * gap, self.seconds, self.real_time, part.gap_hours, a)
             known = self._hours[key] = (inside, beyond)
         return known
 
@@ -331,7 +331,7 @@ class _Model:
         hours = part.open_hours + part.gap_hours
         if not self.real_time or hours <= 0:
             return min(1.0, staffed)
-        need = queue(contacts, self.seconds, True, hours, self.a, busiest=True)
+        need = queue(contacts, self.seconds, True, hours, self.a)
         busy = need.busy_hour_contacts or 0.0
         agents = int((need.agents_busy_hour or 1) * staffed)
         return erlang.service_level(agents, busy * self.seconds / 3600, self.seconds, self.a.service_level_seconds)
@@ -362,7 +362,7 @@ class _Model:
         hourly = self.provider_hourly(quote)
         per_fte = self.provider_productive_per_fte()
         peak_volume = max((v for _, v in months), default=0.0)
-        dedicated_hours = queue(peak_volume, self.seconds, self.real_time, weekly_hours, a).on_queue_hours
+        dedicated_hours = on_queue_hours(peak_volume, self.seconds, self.real_time, weekly_hours, a)
         dedicated = quote.form in DEDICATED_FORMS and dedicated_hours / per_fte >= a.min_dedicated_fte
         minimum = self.flow.minimum_monthly or 0.0
         bill = fte = average = 0.0
@@ -373,12 +373,12 @@ class _Model:
             if quote.form in ("per_contact", "per_minute"):
                 unit = quote.amount if quote.form == "per_contact" else quote.amount * self.flow.aht_seconds / 60
                 amount = unit * volume
-                hours = queue(volume, self.seconds, self.real_time, weekly_hours, a, pooled=True).on_queue_hours
+                hours = on_queue_hours(volume, self.seconds, self.real_time, weekly_hours, a, pooled=True)
             else:
                 # An hour's price buys the hours this flow needs, staffed as in-house would staff them:
                 # its pooling with other clients' work is only in per-contact and per-minute prices. A
                 # dedicated team keeps its minimum of seats in the quieter months.
-                hours = queue(volume, self.seconds, self.real_time, weekly_hours, a).on_queue_hours
+                hours = on_queue_hours(volume, self.seconds, self.real_time, weekly_hours, a)
                 amount = max(hours, a.min_dedicated_fte * per_fte if dedicated else 0.0) * hourly
             bill += share / 12 * max(amount, minimum)
             fte = max(fte, hours / per_fte)
@@ -517,7 +517,7 @@ def flow_costs(inputs: FlowInputs, a: CostAssumptions, splits: bool = True) -> F
     modelled = model.inhouse(whole) if flow.current_fte is not None else team
     volume = model.volume
     coverage = model.open_hours + model.gap_hours
-    average = queue(volume, model.seconds, model.real_time, coverage, a, busiest=True)
+    average = queue(volume, model.seconds, model.real_time, coverage, a)
     sizing = "erlang_c" if model.real_time and coverage > 0 and volume > 0 else "workload"
     workload = volume * model.seconds / 3600
     options = _options(model, team, splits)

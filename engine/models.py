@@ -122,7 +122,7 @@ class VendorQuote(_Model):
     def form(self) -> QuoteForm:
         return next(name for name in QUOTE_FORMS if getattr(self, name) is not None)
 
-    @property
+    @functools.cached_property
     def amount(self) -> float:
         value = getattr(self, self.form)
         assert value is not None

@@ -54,30 +54,34 @@ def capacity(concurrency: float, a: CostAssumptions) -> float:
     return points[-1][1]
 
 
-def queue(volume: float, seconds: float, real_time: bool, weekly_hours: float, a: CostAssumptions,
-          pooled: bool = False, busiest: bool = False) -> Queue:
+def on_queue_hours(volume: float, seconds: float, real_time: bool, weekly_hours: float, a: CostAssumptions,
+                   pooled: bool = False) -> float:
     """Logged-in hours a month for ``volume`` contacts of ``seconds`` each, answered over
-    ``weekly_hours`` a week. ``pooled``: shared agents of a large pool, at the occupancy cap.
-    ``busiest``: also the whole agents and service level of the busiest hour."""
+    ``weekly_hours`` a week. ``pooled``: shared agents of a large pool, at the occupancy cap."""
     workload = volume * seconds / 3600
     if workload <= 0:
-        return Queue(0.0)
+        return 0.0
     if not real_time or weekly_hours <= 0:
-        return Queue(workload / a.deferred_occupancy)
+        return workload / a.deferred_occupancy
     if pooled:
-        return Queue(workload / a.max_occupancy)
-    busy = volume / (weekly_hours * WEEKS_PER_MONTH) * a.intraday_peak_factor
-    traffic = busy * seconds / 3600
+        return workload / a.max_occupancy
+    traffic = volume / (weekly_hours * WEEKS_PER_MONTH) * a.intraday_peak_factor * seconds / 3600
     # Versatile agents: a queue smaller than a small team shares its agents with other work and
     # reaches that team's occupancy rather than its own.
     reference = max(traffic, a.versatile_team_erlangs)
     agents = erlang.fractional_agents(reference, seconds, a.service_level_target, a.service_level_seconds,
                                       a.max_occupancy)
-    occupancy = reference / agents
-    if not busiest:
-        return Queue(workload / occupancy, busy)
+    return workload * agents / reference
+
+
+def queue(volume: float, seconds: float, real_time: bool, weekly_hours: float, a: CostAssumptions) -> Queue:
+    """``on_queue_hours``, with the whole agents and service level of the busiest hour of a real-time queue."""
+    hours = on_queue_hours(volume, seconds, real_time, weekly_hours, a)
+    if hours <= 0 or not real_time or weekly_hours <= 0:
+        return Queue(hours)
+    busy = volume / (weekly_hours * WEEKS_PER_MONTH) * a.intraday_peak_factor
     staffing = erlang.staff(busy, seconds, a.service_level_target, a.service_level_seconds, a.max_occupancy)
-    return Queue(workload / occupancy, busy, staffing.agents, staffing.service_level)
+    return Queue(hours, busy, staffing.agents, staffing.service_level)
 
 
 def is_real_time(flow: Flow) -> bool:
