@@ -276,6 +276,27 @@ class TestProperties:
         for name, option in base.options.items():
             assert scaled.options[name].saving_pct == pytest.approx(option.saving_pct, abs=1e-7)
 
+    @settings(max_examples=60, deadline=None)
+    @given(volume=st.integers(min_value=50, max_value=300000), aht=st.integers(min_value=30, max_value=1800),
+           channel=st.sampled_from(["phone", "chat", "email", "letter", "social", "other"]),
+           country=st.sampled_from(["FR", "US", "GB", "DE", "MA", "PH", "IN", "BR"]),
+           turnover=st.floats(min_value=0, max_value=100), absent=st.floats(min_value=0, max_value=20),
+           factor=st.floats(min_value=1.0, max_value=3.0), form=st.sampled_from(["per_hour", "per_fte_month"]))
+    def test_no_saving_at_or_above_the_inhouse_hour_anywhere(self, policy: Policy, volume: int, aht: int,
+                                                            channel: str, country: str, turnover: float,
+                                                            absent: float, factor: float, form: str) -> None:
+        """On any flow without peaks, answered within the opening hours, a provider hour priced at or
+        above the in-house cost of an hour on queue shows no saving (equal occupancy, like for like)."""
+        organisation = {"country": country, "annual_turnover_pct": turnover, "absenteeism_pct": absent,
+                        "opening_hours_per_week": 50}
+        flow = {"monthly_volume": volume, "aht_seconds": aht, "channel": channel, **FLAT}
+        flat = costs(policy, organisation, **flow)
+        hour = inhouse_productive_hour(flat) * factor
+        a = policy.costs
+        price = hour if form == "per_hour" else hour * paid_hours_per_fte(country, a) * (1 - a.shrinkage)
+        quoted = costs(policy, organisation, **flow, vendor_quote={form: price})
+        assert quoted.savings_pct is not None and quoted.savings_pct < 0
+
     @settings(max_examples=30, deadline=None)
     @given(price=st.floats(min_value=0.5, max_value=10), more=st.floats(min_value=0.01, max_value=5),
            peak=st.floats(min_value=1.0, max_value=3.0), volume=st.integers(min_value=50, max_value=200000))
