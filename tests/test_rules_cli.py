@@ -589,3 +589,17 @@ class TestDiff:
         assert run.returncode == 2  # a file that could not be used is a user error, reported
         assert run.stdout.count("skipped ") == 2
         assert "NoneType" not in run.stdout and "string indices" not in run.stdout, run.stdout
+
+
+class TestUnlistedFile:
+    def test_a_rule_file_missing_from_the_manifest_is_reported(self, tmp_path: Path) -> None:
+        """A YAML file in the policy folder that policy.yaml does not list is named by rules check,
+        which fails; the same copy without it is clean."""
+        copy = copy_policy(tmp_path / "policy")
+        clean = arbitre("rules", "check", "--policy", copy)
+        assert clean.returncode == 0, clean.stdout + clean.stderr
+        (copy / "promotions.yaml").write_text((RULES / "hybrid.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        run = arbitre("rules", "check", "--policy", copy)
+        assert run.returncode != 0
+        assert f"{copy / 'promotions.yaml'}: this file is not listed in policy.yaml" in run.stdout + run.stderr
+        assert "Traceback" not in run.stderr

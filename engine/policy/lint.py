@@ -224,4 +224,19 @@ def lint(policy: Policy) -> list[Problem]:
                 f"subsumed by {other.rule.id} ({Path(other.file).name}:{other.line}): whenever it fires, "
                 f"{other.rule.id} fires too with the same conclusion, so it only counts the same votes twice"))
             break
-    return problems
+    return problems + _unlisted(policy)
+
+
+def _unlisted(policy: Policy) -> list[Problem]:
+    """YAML files in the policy folder that policy.yaml does not list: an author who adds a rule file
+    and forgets the manifest would otherwise see no effect and no warning."""
+    manifest = policy.manifest
+    listed = {(policy.root / name).resolve() for name in ("policy.yaml", manifest.parameters, manifest.derived_facts,
+                                                           *manifest.rule_files, manifest.questions)}
+    try:
+        found = sorted(p for p in policy.root.iterdir() if p.is_file() and p.suffix.lower() in (".yaml", ".yml"))
+    except OSError:
+        return []
+    return [Problem(str(path), None, "", "this file is not listed in policy.yaml (rule_files, parameters, "
+                    "derived_facts or questions), so nothing in it is read: add it to rule_files, or move it out "
+                    "of the policy folder") for path in found if path.resolve() not in listed]
