@@ -176,10 +176,12 @@ def _split(field: str) -> tuple[str, str, str]:
     return field.partition("__")
 
 
-def engine_fields(facts: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
+def engine_fields(facts: dict[str, Any], fields: frozenset[str],
+                  sets: dict[str, frozenset[Any]] | None = None) -> dict[str, Any]:
     """The snapshot as the engine sees it, for the ``fields`` the rules test: numbers in plain form,
-    a list fact as one boolean per value tested (``regulated_data__health``) and its ``__count``.
-    Unknown values stay absent. Rules record the facts they matched from the snapshot itself."""
+    a list fact as one boolean per value tested (``regulated_data__health``) and its ``__count``, a
+    membership of ``sets`` as one boolean (``channel__in__3f2a...``). Unknown values stay absent.
+    Rules record the facts they matched from the snapshot itself."""
     out: dict[str, Any] = {}
     for field in fields:
         fact, _, item = _split(field)
@@ -190,4 +192,6 @@ def engine_fields(facts: dict[str, Any], fields: frozenset[str]) -> dict[str, An
             out[field] = len(value) if item == "count" else item in value
         elif not item:
             out[field] = plain_number(value)
+        elif sets is not None and field in sets:
+            out[field] = plain_number(value) in sets[field]
     return out

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import durable_rules_engine as _core
 from durable import engine as durable
 
-from .policy.compile import FLOW_MARK, compile_policy
+from .policy.compile import FLOW_MARK, compile_policy, membership_sets
 from .errors import EngineError, PolicyError
 from .facts import engine_fields
 from .policy.loading import PlacedRule, Policy
@@ -116,6 +116,7 @@ class Engine:
         for name, fields in names:
             self._strata.append((name, host.get_ruleset(name)._handle, fields))  # noqa: SLF001 - see class doc
         self._fields = frozenset().union(*(fields for _name, fields in names))
+        self._sets = membership_sets(policy)
 
     @property
     def tested(self) -> frozenset[str]:
@@ -168,7 +169,7 @@ class Engine:
         """Run every stratum on one flow's facts; the firings in order and the derived facts."""
         sid = f"e{next(self._sessions)}"
         evaluation = _Evaluation(facts, dict.fromkeys(self.policy.derived, False))
-        base = engine_fields(facts, self._fields)
+        base = engine_fields(facts, self._fields, self._sets)
         for name, handle, fields in self._strata:
             known = {**base, **evaluation.derived}
             message = {field: known[field] for field in fields if field in known}

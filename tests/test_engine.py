@@ -27,7 +27,7 @@ from engine.costs import flow_costs
 from engine.errors import EngineError, PolicyError
 from engine.facts import snapshot
 from engine.models import Answers, Decision, resolve
-from engine.policy.loading import Policy, load_policy
+from engine.policy.loading import MAX_COMPARISONS, Policy, load_policy
 from engine.recommend import evaluate_flow
 from engine.run import Engine, Firing, engine_for
 
@@ -435,3 +435,44 @@ class TestTimers:
         """Every engine shares the one host of the process."""
         names = {n for engine in (engine_for(negation), engine_for(policy)) for n, _h, _f in engine._strata}
         assert names <= set(run._shared_host()._ruleset_directory)
+
+
+# Every two-letter code but PT and FR: 674 values, as a list of countries would be.
+LONG = [a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if a + b not in ("PT", "FR")]
+
+
+@pytest.fixture(scope="module")
+def long_lists(tmp_path_factory: pytest.TempPathFactory) -> Policy:
+    values = ", ".join(f"'{code}'" for code in LONG)  # quoted: NO, ON, YES... stay text
+    countries = ", ".join(f"'{code}'" for code in [*LONG, "FR"])
+    return write_policy(
+        tmp_path_factory.mktemp("engine") / "long",
+        rule("LST-01", f"{{fact: provider_country, op: in, value: [{values}]}}", "{vote: {outsource: 1}}"),
+        rule("LST-02", f"{{fact: provider_country, op: not_in, value: [{values}]}}", "{vote: {outsource: 1}}"),
+        rule("LST-03", f"{{not: {{fact: provider_country, op: in, value: [{values}]}}}}", "{vote: {outsource: 1}}"),
+        rule("LST-04", f"{{fact: country, op: in, value: [{countries}]}}", "{vote: {outsource: 1}}"),
+    )
+
+
+class TestLongLists:
+    """A list of hundreds of values is one lookup: the run is quick and each value counts."""
+
+    @pytest.mark.parametrize("flow,fired", [
+        pytest.param({"provider_country": "MA"}, {"LST-01", "LST-04"}, id="in-the-list"),
+        pytest.param({"provider_country": "NO"}, {"LST-01", "LST-04"}, id="a-code-yaml-1.1-reads-as-false"),
+        pytest.param({"provider_country": "ZZ"}, {"LST-01", "LST-04"}, id="last-of-the-list"),
+        pytest.param({"provider_country": "PT"}, {"LST-02", "LST-03", "LST-04"}, id="not-in-the-list"),
+        pytest.param({}, {"LST-03", "LST-04"}, id="unknown-country"),
+    ])
+    def test_membership(self, long_lists: Policy, flow: dict[str, Any], fired: set[str]) -> None:
+        assert set(fire(long_lists, **flow)) == fired
+
+    def test_too_many_comparisons_are_refused_at_load(self, tmp_path: Path) -> None:
+        """A condition of more comparisons than the engine evaluates in reasonable time is refused,
+        with its file, line and the limit; the same test as one 'in' list loads."""
+        parts = ", ".join(f"{{fact: monthly_volume, op: eq, value: {i}}}" for i in range(MAX_COMPARISONS + 1))
+        with pytest.raises(PolicyError) as info:
+            write_policy(tmp_path / "many", rule("ANY-01", f"{{any: [{parts}]}}", "{vote: {outsource: 1}}"))
+        (problem,) = info.value.problems
+        assert problem.file.endswith("rules.yaml") and problem.line == 5 and problem.path == "rules[0].when"
+        assert f"{MAX_COMPARISONS + 1} comparisons in one condition, at most {MAX_COMPARISONS}" in problem.message

@@ -5,14 +5,19 @@ snapshot, with the derived facts of earlier strata filled in). Parameters are
 replaced by their values; list facts are tested through their flattened
 fields; ``not`` is pushed down to the comparisons. A comparison on an unknown
 value is false, and its negation true: ``not (x > 5)`` becomes ``x unknown or x <= 5``.
+``in`` and ``not_in`` test one boolean field computed before the run from a set
+(``membership_sets``): a list of a thousand values is one lookup, not a
+disjunction of a thousand tests that durable_rules would take minutes over.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from ..facts import flatten_key, plain_number
-from .loading import Policy
+from .loading import Policy, comparisons
 from .rules import AllOf, AnyOf, Comparison, Condition, NotOf
 
 Expr = dict[str, Any]
@@ -35,9 +40,9 @@ def _comparison(fact: str, op: str, operand: Any) -> Expr:
     if op in _ORDER:
         return {_ORDER[op]: {fact: operand}}
     if op == "in":
-        return _join("$or", [{fact: item} for item in operand])
+        return {membership_key(fact, operand): True}
     if op == "not_in":
-        return _join("$and", [{"$neq": {fact: item}} for item in operand])
+        return {membership_key(fact, operand): False}
     if op == "contains":
         return {flatten_key(fact, operand): True}
     if op == "lacks":
@@ -51,6 +56,25 @@ def _comparison(fact: str, op: str, operand: Any) -> Expr:
     if op == "unknown":
         return {"$nex": {fact: 1}}
     raise ValueError(f"unknown operator {op!r}")  # pragma: no cover - the checker refuses it
+
+
+def membership_key(fact: str, values: list[Any]) -> str:
+    """The engine field that says whether ``fact`` is one of ``values``: ``channel__in__3f2a...``."""
+    digest = hashlib.sha256(json.dumps(sorted(map(repr, values))).encode()).hexdigest()[:16]
+    return f"{fact}__in__{digest}"
+
+
+def membership_sets(policy: Policy) -> dict[str, frozenset[Any]]:
+    """Every ``in`` and ``not_in`` list of the policy's rules as a set, by its engine field."""
+    sets: dict[str, frozenset[Any]] = {}
+    for placed in policy.rules:
+        for cmp, _ in comparisons(placed.rule.when):
+            if cmp.op in ("in", "not_in"):
+                operand = policy.param(cmp.param) if cmp.param is not None else cmp.value
+                assert isinstance(operand, list)  # the checker refuses anything else for in and not_in
+                values = [plain_number(v) for v in operand]
+                sets[membership_key(cmp.fact, values)] = frozenset(values)
+    return sets
 
 
 def condition_expr(cond: Condition, policy: Policy, negate: bool = False) -> Expr:

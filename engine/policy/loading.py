@@ -155,6 +155,11 @@ def _suggest(name: str, known: Any) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+# durable_rules takes minutes over a condition of 500 comparisons and is quick at 300: a rule
+# stays well below, and a long list of values is one 'in' comparison (compiled to one lookup).
+MAX_COMPARISONS = 200
+
+
 def comparisons(cond: Condition, path: PathKey = ()) -> Iterator[tuple[Comparison, PathKey]]:
     """Every comparison in a condition, with its path."""
     if isinstance(cond, Comparison):
@@ -334,6 +339,13 @@ def load_policy(root: Path) -> Policy:
                                         f"duplicate rule id {rule.id!r} (first defined at {seen_ids[rule.id]})"))
             seen_ids.setdefault(rule.id, where)
             reads: list[str] = []
+            count = sum(1 for _ in comparisons(rule.when))
+            if count > MAX_COMPARISONS:
+                path = (*base, "when")
+                problems.append(Problem(doc.source, doc.line_of(path), dotted(path), (
+                    f"{count} comparisons in one condition, at most {MAX_COMPARISONS}: the inference engine "
+                    "cannot evaluate more in reasonable time; to test a fact against many values, write one "
+                    "comparison with 'in' and the list of values (a list of any length is one lookup)")))
             for cmp, path in comparisons(rule.when, (*base, "when")):
                 ftype = types.get(cmp.fact)
                 if ftype is None:
