@@ -306,9 +306,11 @@ def tipping_sentences(entry: dict[str, Any], lang: Lang) -> list[str]:
     for point in tips["points"]:
         key = "tip_below" if point["direction"] == "below" else "tip_above"
         field = words["fields"][point["field"]]
+        value = _tip_value(point["field"], point["unchanged_at"], entry["currency"], lang)
+        if point["field"] == "vendor_quote" and entry.get("quote"):
+            value += " " + str(words[entry["quote"]["form"]])  # "per productive hour"
         out.append(str(words[key]).format(
-            decision=_decision_words(point["decision"], point["split"], words), field=field,
-            value=_tip_value(point["field"], point["unchanged_at"], entry["currency"], lang)))
+            decision=_decision_words(point["decision"], point["split"], words), field=field, value=value))
     for flip in tips["flips"]:
         decision = _decision_words(flip["decision"], flip["split"], words)
         field = words["fields"][flip["field"]]
