@@ -25,11 +25,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from . import erlang
 from .models import DEDICATED_FORMS, FlowInputs, VendorQuote
-from .staffing import (WEEKS_PER_MONTH, Month, agent_seconds, base_level, is_real_time, on_queue_hours,
+from .staffing import (WEEKS_PER_MONTH, agent_seconds, base_level, is_real_time, on_queue_hours,
                        paid_hours_per_fte, queue, year_shape)
 
 OPTIONS = ("keep_internal", "outsource", "overflow", "after_hours", "tier1")
@@ -46,6 +48,12 @@ COSTLESS_FIELDS = frozenset({
 })
 
 
+# The tables of the cost model (by country, by activity): what each value must be.
+WeeklyHours = dict[str, Annotated[float, Field(gt=0, le=168)]]
+Share = dict[str, Annotated[float, Field(ge=0, le=100)]]
+NonNegative = dict[str, Annotated[float, Field(ge=0)]]
+
+
 class CostAssumptions(BaseModel):
     """The policy parameters the cost model reads, by name."""
 
@@ -60,13 +68,13 @@ class CostAssumptions(BaseModel):
     versatile_team_erlangs: float = Field(ge=0)
     shrinkage: float = Field(ge=0, lt=1)
     paid_hours_per_fte_month: float = Field(gt=0)
-    weekly_hours_by_country: dict[str, float]
+    weekly_hours_by_country: WeeklyHours
     chat_concurrency: float = Field(ge=1, le=4)
-    concurrency_capacity: dict[str, float]
+    concurrency_capacity: dict[str, Annotated[float, Field(gt=0)]]
     # In-house: hidden costs and peaks
     replacement_cost_hours: float = Field(ge=0)
     overtime_premium: float = Field(ge=0)
-    overtime_premium_by_country: dict[str, float]
+    overtime_premium_by_country: NonNegative
     overtime_cap: float = Field(ge=0)
     temp_staff_premium: float = Field(ge=0)
     temp_training_hours: float = Field(ge=0)
@@ -85,9 +93,22 @@ class CostAssumptions(BaseModel):
     provider_training_hours: float = Field(ge=0)
     parallel_run_weeks: float = Field(ge=0)
     exit_cost_months: float = Field(ge=0)
-    exit_cost_months_by_country: dict[str, float]
+    exit_cost_months_by_country: NonNegative
     redeployment_share: float = Field(ge=0, le=1)
-    routine_share_by_activity: dict[str, float]
+    routine_share_by_activity: Share
+
+    @field_validator("concurrency_capacity")
+    @classmethod
+    def _by_conversations(cls, table: dict[str, float]) -> dict[str, float]:
+        """Keys are numbers of conversations at once, from 1 (one conversation: a capacity of 1)."""
+        try:
+            counts = [float(key) for key in table]
+        except ValueError:
+            raise ValueError(f"the keys must be numbers of conversations at once, like \"2\" (found "
+                             f"{', '.join(map(repr, table))})") from None
+        if not counts or min(counts) != 1 or any(c < 1 for c in counts):
+            raise ValueError("the table must start at 1 conversation at once and give no count below 1")
+        return table
 
 
 class OptionCost(BaseModel):
@@ -255,24 +276,32 @@ class _Model:
         permanent team sized for the busiest month (overtime as its buffer) and a team sized for the
         base month with temporary staff for the peaks. Beyond a given headcount and its overtime,
         peaks take temporary staff, or without them are served at a lower service level."""
-        volume = self.volume * part.share
-        needed = [(m.months, sum(self.hours(volume * m.level, part)), volume * m.level) for m in self.shape]
-        inside, beyond = self.hours(volume, part)
-        # Hours beyond the opening hours are paid at the night-and-weekend premium.
-        uplift = (inside + beyond * (1 + self.a.unsocial_hours_premium)) / (inside + beyond) if inside + beyond else 1.0
-        base_hours = sum(self.hours(volume * (self.base if level is None else level), part))
+        needed, uplift, base_hours = self._needs(part, self.base if level is None else level)
         temps = self.inputs.organisation.temp_staff_available
         if not peaks:
             if headcount is not None:  # never more than the team paid today
-                base_hours = min(base_hours, headcount * self.paid_per_fte * (1 - self.a.shrinkage))
+                base_hours = min(base_hours, self.logged_hours(headcount))
             return self._team(base_hours, [], uplift, temps=False, part=part)
         if headcount is not None:
-            team = headcount * self.paid_per_fte * (1 - self.a.shrinkage)
-            return self._team(team, needed, uplift, temps=temps, part=part)
+            return self._team(self.logged_hours(headcount), needed, uplift, temps=temps, part=part)
         plans = [self._peak_team(needed, base_hours, uplift, part)]
         if temps and len(self.shape) > 1:  # with no peak both plans are the same team
             plans.append(self._team(base_hours, needed, uplift, temps=True, part=part))
         return min(plans, key=lambda plan: plan.total)
+
+    def _needs(self, part: _Part, level: float) -> tuple[list[tuple[float, float, float]], float, float]:
+        """What ``part`` asks of an in-house team: per month (months a year, logged-in hours,
+        contacts), the pay uplift of hours beyond the opening hours (night-and-weekend premium) and
+        the logged-in hours of a month at ``level``."""
+        volume = self.volume * part.share
+        needed = [(m.months, sum(self.hours(volume * m.level, part)), volume * m.level) for m in self.shape]
+        inside, beyond = self.hours(volume, part)
+        uplift = (inside + beyond * (1 + self.a.unsocial_hours_premium)) / (inside + beyond) if inside + beyond else 1.0
+        return needed, uplift, sum(self.hours(volume * level, part))
+
+    def logged_hours(self, fte: float) -> float:
+        """The logged-in hours a month of ``fte`` in-house full-time agents."""
+        return fte * self.paid_per_fte * (1 - self.a.shrinkage)
 
     def _peak_team(self, needed: list[tuple[float, float, float]], base_hours: float, uplift: float,
                    part: _Part) -> _InHouse:
@@ -285,11 +314,8 @@ class _Model:
     def peak_team(self, part: _Part) -> _InHouse:
         """The in-house team expanded to serve the busiest month itself (seed B's "expanding the
         in-house team")."""
-        volume = self.volume * part.share
-        needed = [(m.months, sum(self.hours(volume * m.level, part)), volume * m.level) for m in self.shape]
-        inside, beyond = self.hours(volume, part)
-        uplift = (inside + beyond * (1 + self.a.unsocial_hours_premium)) / (inside + beyond) if inside + beyond else 1.0
-        return self._peak_team(needed, sum(self.hours(volume * self.base, part)), uplift, part)
+        needed, uplift, base_hours = self._needs(part, self.base)
+        return self._peak_team(needed, base_hours, uplift, part)
 
     def _team(self, team: float, needed: list[tuple[float, float, float]], uplift: float, temps: bool,
               part: _Part) -> _InHouse:
@@ -345,12 +371,12 @@ class _Model:
         if quote.form == "per_hour":
             return quote.amount
         if quote.form == "per_fte_month":
-            productive = paid_hours_per_fte(self.flow.provider_country or self.country, a) * (1 - a.shrinkage)
-            return quote.amount / productive
+            return quote.amount / self.provider_productive_per_fte()
         per_contact = quote.amount if quote.form == "per_contact" else quote.amount * self.flow.aht_seconds / 60
         return per_contact * 3600 / self.seconds * a.max_occupancy
 
     def provider_productive_per_fte(self) -> float:
+        """The productive hours a month of one provider FTE (the provider's country's full-time week)."""
         return paid_hours_per_fte(self.flow.provider_country or self.country, self.a) * (1 - self.a.shrinkage)
 
     def provider(self, quote: VendorQuote, months: list[tuple[float, float]],
@@ -421,8 +447,10 @@ class _Model:
 # Options
 
 
-def _option(model: _Model, keep: float, inhouse: float, inhouse_fte: float, provider: float, governance: float,
-            transition: float, exit_cost: float, share: float, provider_fte: float) -> OptionCost:
+def _option(model: _Model, keep: float, *, inhouse: float, inhouse_fte: float, provider: float = 0.0,
+            governance: float = 0.0, transition: float = 0.0, exit_cost: float = 0.0, share: float = 0.0,
+            provider_fte: float = 0.0) -> OptionCost:
+    """An option's figures from its monthly parts and one-offs, against ``keep`` a month in-house."""
     monthly = inhouse + provider + governance
     one_off = transition + exit_cost
     allin = monthly + one_off / model.term
@@ -460,14 +488,15 @@ def _moved(model: _Model, keep_team: _InHouse, quote: VendorQuote, team: _InHous
     else:
         transition = model.transition(quote, peak_fte, bill, True, share)
     inhouse, inhouse_fte = (team.total, team.fte) if team is not None else (0.0, 0.0)
-    return _option(model, keep_team.total, inhouse, inhouse_fte, bill, model.governance(average_fte), transition,
-                   model.exit(keep_team.fte - inhouse_fte, keep_team.fte), share, peak_fte)
+    return _option(model, keep_team.total, inhouse=inhouse, inhouse_fte=inhouse_fte, provider=bill,
+                   governance=model.governance(average_fte), transition=transition,
+                   exit_cost=model.exit(keep_team.fte - inhouse_fte, keep_team.fte), share=share, provider_fte=peak_fte)
 
 
 def _options(model: _Model, keep_team: _InHouse, splits: bool) -> dict[str, OptionCost]:
     a, keep = model.a, keep_team.total
     whole = _Part(1.0, model.open_hours, model.gap_hours)
-    out = {"keep_internal": _option(model, keep, keep, keep_team.fte, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)}
+    out = {"keep_internal": _option(model, keep, inhouse=keep, inhouse_fte=keep_team.fte)}
     quote = model.flow.vendor_quote
     if quote is None or not model.volume:
         return out
@@ -482,7 +511,7 @@ def _options(model: _Model, keep_team: _InHouse, splits: bool) -> dict[str, Opti
     level = model.base
     if model.flow.current_fte is not None:
         needed = sum(model.hours(model.volume * model.base, whole))
-        paid = model.flow.current_fte * model.paid_per_fte * (1 - a.shrinkage)
+        paid = model.logged_hours(model.flow.current_fte)
         level = model.base * min(1.0, paid / needed) if needed else model.base
     above = [(m.months, model.volume * max(0.0, m.level - level)) for m in model.shape]
     moved = sum(months * volume for months, volume in above) / 12

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from .costs import NOT_FACTS, FlowCosts
 from .models import (Activity, Certification, Channel, FlowInputs, Level, RegulatedData)
@@ -69,8 +69,7 @@ ANSWER_FACTS: dict[str, FactType] = {
 }
 
 METRIC_FACTS: dict[str, FactType] = {
-    name: FactType("number", optional="None" in str(info.annotation),
-                   source="metrics")
+    name: FactType("number", optional=type(None) in get_args(info.annotation), source="metrics")
     for name, info in FlowCosts.model_fields.items() if name not in NOT_FACTS
 }
 

@@ -9,6 +9,7 @@ The per-flow view is built here once and shared by every format.
 from __future__ import annotations
 
 import functools
+import math
 import json
 import re
 from dataclasses import dataclass
@@ -273,7 +274,7 @@ def tipping_entry(result: FlowResult, policy: Policy) -> dict[str, Any]:
     """The flow's tipping points as plain data."""
     from engine.analysis.tipping import tipping_points
 
-    found = tipping_points(result.inputs, policy, (result.verdict.decision, result.verdict.split))
+    found = tipping_points(result.inputs, policy, (result.verdict.decision, result.verdict.split), result.costs)
     return {
         "points": [{"field": p.field, "direction": p.direction, "current": p.current, "value": p.value,
                     "unchanged_at": p.unchanged_at, "decision": p.decision.value, "split": [s.value for s in p.split]}
@@ -404,8 +405,9 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
                 engine=_decision_words(decision, entry["split"], words), reason=override["reason"])},
         "final_decision": final_decision(entry),
         "costs": entry["metrics"],
-        "options": _option_rows(entry.get("costs"), words),
-        "decision_saving_pct": _decision_saving(entry.get("costs"), decision, entry["split"]),
+        "options": [{"option": name, "label": words["option_names"][name], **option}
+                    for name, option in costed_options(entry).items()],
+        "decision_saving_pct": _decision_saving(entry),
         "term_months": (entry.get("costs") or {}).get("term_months"),
         "quote": None if quote is None else {**quote, "label": words[quote["form"]]},
         "defaults_used": entry["defaults_used"],
@@ -413,21 +415,39 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
     }
 
 
-def _option_rows(costs: dict[str, Any] | None, words: dict[str, Any]) -> list[dict[str, Any]]:
-    """The options of a flow's cost comparison, each with its label, in the order of ``OPTIONS``."""
-    if not costs:
-        return []
-    return [{"option": name, "label": words["option_names"][name], **costs["options"][name]}
-            for name in OPTIONS if name in costs["options"]]
+def costed_options(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The flow's costed options, in the order of ``OPTIONS``."""
+    options = (entry.get("costs") or {}).get("options") or {}
+    return {name: options[name] for name in OPTIONS if name in options}
 
 
-def _decision_saving(costs: dict[str, Any] | None, decision: str, split: list[str]) -> float | None:
-    """The all-in saving of the option the decision takes: outsourcing the whole flow, the proposed
-    split that saves most, or none for a flow kept in-house."""
-    options = (costs or {}).get("options", {})
-    names = ["outsource"] if decision == "outsource" else split if decision == "hybrid" else []
-    savings = [options[name]["saving_pct"] for name in names if options.get(name, {}).get("saving_pct") is not None]
-    return max(savings) if savings else None
+def recommended_options(entry: dict[str, Any]) -> list[str]:
+    """The options the decision that stands takes: outsource, keep in-house, or a hybrid's splits
+    (those the engine proposed; a person's hybrid says no split)."""
+    decision = final_decision(entry)
+    if decision != "hybrid":
+        return [decision]
+    return list(entry["split"]) if decision == entry["decision"] else []
+
+
+def standing_option(entry: dict[str, Any]) -> str | None:
+    """The costed option that stands for a flow: outsource or keep in-house, or for a hybrid the split
+    with the best saving among those proposed; None when it has no cost (no quote, no split)."""
+    options = costed_options(entry)
+    priced = [name for name in recommended_options(entry) if name in options]
+    if not priced:
+        return None
+    return max(priced, key=lambda name: -math.inf if options[name]["saving_pct"] is None
+               else float(options[name]["saving_pct"]))
+
+
+def _decision_saving(entry: dict[str, Any]) -> float | None:
+    """The all-in saving of the option that stands, none for a flow kept in-house."""
+    standing = standing_option(entry)
+    if standing is None or standing == "keep_internal":
+        return None
+    saving = costed_options(entry)[standing]["saving_pct"]
+    return None if saving is None else float(saving)
 
 
 def _assumed(cost_model: dict[str, Any], metrics: dict[str, Any]) -> tuple[float, ...]:

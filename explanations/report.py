@@ -10,7 +10,8 @@ from typing import Any
 
 from engine.costs import OPTIONS
 
-from .render import Document, Lang, environment, final_decision, labels, money, number, view_of
+from .render import (Document, Lang, costed_options, environment, final_decision, labels, money, number,
+                     recommended_options, standing_option, view_of)
 
 LEVEL = {"low": 0, "medium": 1, "high": 2}
 COLOURS = {"outsource": "#1f5f9e", "hybrid": "#c46d0a", "keep_internal": "#2f7d4f"}
@@ -106,32 +107,6 @@ GREEN, RED = "#2f7d4f", "#b42318"
 KEEP_PARTS = (("base_cost", "#7d8796"), ("hidden_cost", "#c0c6d0"), ("opportunity_cost", "#e2e6ec"))
 
 
-def _options(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The flow's costed options, in the order of ``OPTIONS``."""
-    options = (entry.get("costs") or {}).get("options") or {}
-    return {name: options[name] for name in OPTIONS if name in options}
-
-
-def recommended_options(entry: dict[str, Any]) -> list[str]:
-    """The options the decision that stands takes: outsource, keep in-house, or a hybrid's splits
-    (those the engine proposed; a person's hybrid says no split)."""
-    decision = final_decision(entry)
-    if decision != "hybrid":
-        return [decision]
-    return list(entry["split"]) if decision == entry["decision"] else []
-
-
-def standing_option(entry: dict[str, Any]) -> str | None:
-    """The costed option that stands for a flow: outsource or keep in-house, or for a hybrid the split
-    with the best saving among those proposed; None when it has no cost (no quote, no split)."""
-    options = _options(entry)
-    priced = [name for name in recommended_options(entry) if name in options]
-    if not priced:
-        return None
-    return max(priced, key=lambda name: -math.inf if options[name]["saving_pct"] is None
-               else float(options[name]["saving_pct"]))
-
-
 def _pct(value: float, lang: Lang) -> str:
     return f"{number(value, 0, lang)}\u00a0%"
 
@@ -151,12 +126,12 @@ def cost_chart(entries: list[dict[str, Any]], lang: Lang) -> dict[str, Any]:
     into base, hidden and opportunity costs), the options of the decision highlighted, each with its
     saving against keeping in-house."""
     words = labels(lang)
-    largest = max((o["per_contact"] or 0.0 for e in entries for o in _options(e).values()), default=0.0) or 1.0
+    largest = max((o["per_contact"] or 0.0 for e in entries for o in costed_options(e).values()), default=0.0) or 1.0
     inner = COST_W - COST_LABEL - COST_RIGHT
     rows = []
     top = 8
     for entry in entries:
-        options, chosen = _options(entry), recommended_options(entry)
+        options, chosen = costed_options(entry), recommended_options(entry)
         decision = final_decision(entry)
         split = [words["splits"][s] for s in chosen] if decision == "hybrid" else []
         bars = []
@@ -215,7 +190,7 @@ def summary(entries: list[dict[str, Any]], lang: Lang) -> dict[str, Any]:
     unpriced = 0
     kept, kept_cost = 0, 0.0
     for entry, decision in zip(entries, final):
-        options = _options(entry)
+        options = costed_options(entry)
         if decision == "keep_internal":
             kept += 1
             kept_cost += options["keep_internal"]["monthly"] if "keep_internal" in options else 0.0

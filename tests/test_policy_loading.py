@@ -242,6 +242,21 @@ class TestBadPolicy:
         assert problem.path == "parameters.shrinkage"
         assert problem.message == "the cost model's parameter is missing"
 
+    @pytest.mark.parametrize("old, new, path, message", [
+        pytest.param("value: {FR: 35, BE: 38", "value: {FR: 0, BE: 38", "parameters.weekly_hours_by_country.FR",
+                     "input should be greater than 0 (found 0.0)", id="weekly-hours-of-zero"),
+        pytest.param('value: {"1": 1.0, "2": 1.7', 'value: {one: 1.0, "2": 1.7', "parameters.concurrency_capacity",
+                     "the keys must be numbers of conversations at once", id="concurrency-key-not-a-number"),
+        pytest.param("information: 90,", "information: 190,", "parameters.routine_share_by_activity.information",
+                     "less than or equal to 100", id="routine-share-above-100"),
+    ])
+    def test_cost_table_entry(self, root: Path, old: str, new: str, path: str, message: str) -> None:
+        """A wrong entry of a cost-model table is reported at its line, named with its key."""
+        line = edit(root, "parameters.yaml", old, new)
+        (problem,) = problems(root)
+        assert where(problem) == ("parameters.yaml", line)
+        assert problem.path == path and message in problem.message
+
     def test_cost_parameter_out_of_range(self, root: Path) -> None:
         """A cost-model parameter the model cannot use is reported at that parameter, with its value."""
         line = edit(root, "parameters.yaml", "  shrinkage:\n    value: ", "  shrinkage:\n    value: 1.5 #")

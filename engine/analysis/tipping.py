@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Callable, Literal
 
+from ..costs import COSTLESS_FIELDS, SPLIT_METRICS, FlowCosts, flow_costs
 from ..models import INHERITS, Activity, Decision, FlowInputs, Level, Split, VendorQuote
 from ..policy.loading import Policy
-from ..costs import COSTLESS_FIELDS, SPLIT_METRICS, flow_costs
 from ..recommend import evaluate_flow
 from ..run import engine_for
 
@@ -122,9 +122,9 @@ def with_value(inputs: FlowInputs, name: str, value: Any) -> FlowInputs:
 class _Evaluator:
     """Runs the policy on variants of one flow, remembering outcomes."""
 
-    def __init__(self, inputs: FlowInputs, policy: Policy) -> None:
+    def __init__(self, inputs: FlowInputs, policy: Policy, costs: FlowCosts | None = None) -> None:
         self.inputs, self.policy = inputs, policy
-        self.costs = flow_costs(inputs, policy.costs)
+        self.costs = flow_costs(inputs, policy.costs) if costs is None else costs
         # Only the decision matters here: the splits are costed only when a rule's condition reads them.
         self.splits = not SPLIT_METRICS.isdisjoint(engine_for(policy).tested)
         self.seen: dict[tuple[str, Any], Outcome] = {}
@@ -203,9 +203,11 @@ def _search(evaluate: _Evaluator, numeric: Numeric, current: float, end: float,
     return changed, same, new
 
 
-def tipping_points(inputs: FlowInputs, policy: Policy, base: Outcome) -> TippingPoints:
-    """The tipping points of one flow whose decision today is ``base``."""
-    evaluate = _Evaluator(inputs, policy)
+def tipping_points(inputs: FlowInputs, policy: Policy, base: Outcome,
+                   costs: FlowCosts | None = None) -> TippingPoints:
+    """The tipping points of one flow whose decision today is ``base`` (and whose ``costs``, when the
+    caller has them, need not be computed again)."""
+    evaluate = _Evaluator(inputs, policy, costs)
     points: list[TippingPoint] = []
     for numeric in NUMERIC:
         current = current_value(inputs, numeric.name)

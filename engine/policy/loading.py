@@ -317,9 +317,18 @@ def load_policy(root: Path) -> Policy:
                 name = str(error["loc"][0])
                 if error["type"] == "missing" and isinstance(written, dict) and name in written:
                     continue  # written but invalid: already reported at its value
-                detail = "is missing" if error["type"] == "missing" else f"{error['msg'].lower()} (found {error.get('input')!r})"
-                problems.append(Problem(param_doc.source, param_doc.line_of(("parameters", name)),
-                                        f"parameters.{name}", f"the cost model's parameter {detail}"))
+                if error["type"] == "missing":
+                    detail = "is missing"
+                elif error["type"] == "value_error":
+                    detail = "is wrong: " + (str(error["ctx"]["error"]) if "ctx" in error else error["msg"])
+                else:
+                    detail = f"{error['msg'].lower()} (found {error.get('input')!r})"
+                # A table's entry (weekly_hours_by_country.FR) is named with its key, at its own line.
+                keys = tuple(str(k) for k in error["loc"][1:])
+                path: PathKey = ("parameters", name, "value", *keys)
+                where = ".".join(["parameters", name, *keys])
+                problems.append(Problem(param_doc.source, param_doc.line_of(path), where,
+                                        f"the cost model's parameter {detail}"))
 
     placed: list[tuple[Rule, str, int, tuple[str, ...]]] = []
     seen_ids: dict[str, str] = {}
