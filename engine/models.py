@@ -61,6 +61,8 @@ class Certification(str, Enum):
     pci_dss = "pci_dss"
     hipaa_baa = "hipaa_baa"
     iso27001 = "iso27001"
+    hds = "hds"
+    scc = "scc"
 
 
 class Decision(str, Enum):

@@ -303,7 +303,7 @@ class TestValidateAnswers:
                      ["a.yaml:6: flows[0].regulated_data: lists 'health' twice"], id="value-listed-twice"),
         pytest.param("flows:\n" + FLOW + "      provider_certifications: [pci]\n",
                      ["a.yaml:6: flows[0].provider_certifications[0]: 'pci' is not one of pci_dss, hipaa_baa, "
-                      "iso27001"], id="unknown-certification"),
+                      "iso27001, hds, scc"], id="unknown-certification"),
         pytest.param("flows:\n" + FLOW + "      1: x\n",
                      ["a.yaml:6: flows[0]: the key 1 is not a field name; field names are words like monthly_volume"],
                      id="number-as-key"),
