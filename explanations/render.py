@@ -20,6 +20,7 @@ from jinja2 import FileSystemLoader, meta, StrictUndefined, Template, TemplateEr
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.costs import OPTIONS
+from engine.analysis.tipping import UNITS, held_by_veto
 from engine.decide import Vote, pivots
 from engine.errors import PolicyError, Problem
 from engine.load import read_document
@@ -271,16 +272,22 @@ def costs_entry(result: FlowResult) -> dict[str, Any]:
 
 
 def tipping_entry(result: FlowResult, policy: Policy) -> dict[str, Any]:
-    """The flow's tipping points as plain data."""
+    """The flow's tipping points as plain data; the one that lifts a veto holding the decision names
+    the rules it lifts (``lifts``)."""
     from engine.analysis.tipping import tipping_points
 
-    found = tipping_points(result.inputs, policy, (result.verdict.decision, result.verdict.split), result.costs)
+    verdict = result.verdict
+    hold = held_by_veto({o.value: s for o, s in verdict.scores.items()},
+                        {o.value: r for o, r in verdict.vetoes.items()}, verdict.decision.value)
+    found = tipping_points(result.inputs, policy, (verdict.decision, verdict.split), result.costs, hold)
     return {
         "points": [{"field": p.field, "direction": p.direction, "current": p.current, "value": p.value,
-                    "unchanged_at": p.unchanged_at, "decision": p.decision.value, "split": [s.value for s in p.split]}
+                    "unchanged_at": p.unchanged_at, "unit": p.unit, "decision": p.decision.value,
+                    "split": [s.value for s in p.split], "lifts": list(p.lifts)}
                    for p in found.points],
-        "flips": [{"field": f.field, "current": f.current, "value": f.value, "decision": f.decision.value,
-                   "split": [s.value for s in f.split]} for f in found.flips],
+        "flips": [{"field": f.field, "current": f.current,
+                   "value": list(f.value) if isinstance(f.value, tuple) else f.value, "decision": f.decision.value,
+                   "split": [s.value for s in f.split], "lifts": list(f.lifts)} for f in found.flips],
     }
 
 
@@ -289,39 +296,106 @@ def _decision_words(decision: str, split: list[str], words: dict[str, Any]) -> s
     return f"{text} ({', '.join(words['splits'][s] for s in split)})" if split else text
 
 
-def _tip_value(field: str, value: float, currency: str, lang: Lang) -> str:
-    if field in ("loaded_hourly_cost", "vendor_quote"):
-        return money(value, currency, lang)
-    digits = 0 if field in ("monthly_volume", "coverage_hours_needed", "aht_seconds") else (
-        0 if float(value).is_integer() else 2)
-    return number(value, digits, lang)
+def roundest(near: float, far: float) -> float:
+    """The roundest number between two values, both included, the nearest to ``near`` of those as
+    round: 5,000 between 4,999 and 5,000, 57.1 between 57.05 and 57.33. A tipping point is shown at it
+    (``near`` its last value with today's decision): the boundary lies between the two sides, and is
+    known no closer."""
+    low, high = min(near, far), max(near, far)
+    if low <= 0 <= high:
+        return 0.0
+    if high < 0:
+        return near
+    exponent = math.floor(math.log10(high)) + 1
+    while exponent >= -4:
+        for step in (10.0 ** exponent, 5 * 10.0 ** (exponent - 1)):
+            first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+            if first <= last:
+                return round(min(max(round(near / step), first), last) * step, 6)
+        exponent -= 1
+    return near
+
+
+def _digits(value: float) -> int:
+    """The decimals a rounded value needs, two at most."""
+    return next((d for d in (0, 1) if abs(round(value, d) - value) < 1e-9), 2)
+
+
+_MONEY_LEVERS = frozenset({"loaded_hourly_cost", "vendor_quote"})
+
+
+def _tip_value(point: dict[str, Any], entry: dict[str, Any], lang: Lang) -> str:
+    """A tipping point's value as shown, rounded, with its unit: 'EUR 57.10 per productive hour'."""
+    field = point["field"]
+    value = roundest(point["unchanged_at"], point["value"])
+    shown = money(value, entry["currency"], lang) if field in _MONEY_LEVERS else number(
+        value, 0 if field == "monthly_volume" else _digits(value), lang)
+    unit = point.get("unit")
+    if not unit:  # a record written before units: the quote's form, or the field's own unit
+        unit = (entry.get("quote") or {}).get("form", "") if field == "vendor_quote" else UNITS.get(field, "")
+    return f"{shown} {labels(lang)['units'][unit]}" if unit else shown
+
+
+def _flip_sentence(flip: dict[str, Any], lang: Lang) -> str:
+    words = labels(lang)
+    decision = _decision_words(flip["decision"], flip["split"], words)
+    if flip["field"] == "provider_certifications":
+        added = flip["value"] if isinstance(flip["value"], (list, tuple)) else [flip["value"]]
+        conditions = str(words["and"]).join(str(words["certification_levers"][c]) for c in added)
+        return str(words["tip_provider"]).format(decision=decision, conditions=conditions)
+    if flip["field"] == "provider_country":
+        return str(words["tip_local_provider"]).format(decision=decision, country=flip["value"])
+    field = words["fields"][flip["field"]]
+    if isinstance(flip["value"], bool):
+        key = "tip_flag_on" if flip["value"] else "tip_flag_off"
+        return str(words[key]).format(decision=decision, field=field)
+    return str(words["tip_flip"]).format(decision=decision, field=field, value=value_label(flip["value"], lang))
 
 
 def tipping_sentences(entry: dict[str, Any], lang: Lang) -> list[str]:
-    """The tipping points of a flow in words: 'would become hybrid if the monthly volume rose above 5,000'."""
+    """The tipping points of a flow in words: 'would become hybrid if the monthly volume rose above
+    5,000 contacts a month'. When a veto holds the decision, the change that lifts it comes first
+    (or a sentence saying that no single lever does)."""
     tips = entry.get("tipping_points")
     if tips is None:
         return []
     words = labels(lang)
-    out = []
+    lifting: list[str] = []
+    out: list[str] = []
     for point in tips["points"]:
         key = "tip_below" if point["direction"] == "below" else "tip_above"
-        field = words["fields"][point["field"]]
-        value = _tip_value(point["field"], point["unchanged_at"], entry["currency"], lang)
-        if point["field"] == "vendor_quote" and entry.get("quote"):
-            value += " " + str(words[entry["quote"]["form"]])  # "per productive hour"
-        out.append(str(words[key]).format(
-            decision=_decision_words(point["decision"], point["split"], words), field=field, value=value))
+        sentence = str(words[key]).format(decision=_decision_words(point["decision"], point["split"], words),
+                                          field=words["fields"][point["field"]], value=_tip_value(point, entry, lang))
+        _place(sentence, point, words, lifting, out)
     for flip in tips["flips"]:
-        decision = _decision_words(flip["decision"], flip["split"], words)
-        field = words["fields"][flip["field"]]
-        if isinstance(flip["value"], bool):
-            key = "tip_flag_on" if flip["value"] else "tip_flag_off"
-            out.append(str(words[key]).format(decision=decision, field=field))
-        else:
-            out.append(str(words["tip_flip"]).format(decision=decision, field=field,
-                                                      value=value_label(flip["value"], lang)))
-    return out
+        _place(_flip_sentence(flip, lang), flip, words, lifting, out)
+    hold = held_by_veto(entry["scores"], entry["vetoes"], entry["decision"])
+    if hold is not None and not lifting:
+        lifting.append(str(words["tip_no_lever"]).format(rules=", ".join(hold.rules),
+                                                         option=words["decisions"][hold.option]))
+    return lifting + out
+
+
+def _place(sentence: str, tip: dict[str, Any], words: dict[str, Any], lifting: list[str], out: list[str]) -> None:
+    """A tipping point's sentence, first when it lifts a veto (saying which)."""
+    if tip.get("lifts"):
+        lifting.append(f"{sentence} {str(words['tip_lifts']).format(rules=', '.join(tip['lifts']))}")
+    else:
+        out.append(sentence)
+
+
+def held_sentence(entry: dict[str, Any], lang: Lang) -> str | None:
+    """'Keep in-house only because of the veto of RSK-02 on outsource, the option with the highest
+    score (9 against 5).', or None when the decision leads on its own."""
+    hold = held_by_veto(entry["scores"], entry["vetoes"], entry["decision"])
+    if hold is None:
+        return None
+    words = labels(lang)
+    decision = _decision_words(entry["decision"], entry["split"], words)
+    return str(words["held_by_veto"]).format(
+        decision=decision[:1].upper() + decision[1:],
+        rules=", ".join(hold.rules), option=words["decisions"][hold.option],
+        leader=_score(hold.score, lang), score=_score(entry["scores"][entry["decision"]], lang))
 
 
 def final_decision(entry: dict[str, Any]) -> str:
@@ -397,6 +471,7 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "balance": balance,
         "changes": changes,
         "tipping": tipping_sentences(entry, lang) if entry.get("tipping_points") is not None else None,
+        "held": held_sentence(entry, lang),
         "override": None if override is None else {
             "decision": override["decision"], "label": words["decisions"][override["decision"]],
             "reason": override["reason"],

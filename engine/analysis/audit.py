@@ -121,16 +121,25 @@ class TippingPointRecord(_Model):
     current: float
     value: float = Field(description="the first value found with the other decision")
     unchanged_at: float = Field(description="the last value found with today's decision")
+    unit: str = Field(default="", description="the unit of the values: contacts_a_month, seconds, "
+                      "times_the_average_month, per_paid_hour, pct_a_year, pct_of_paid_hours, hours_a_week, or "
+                      "the quote's form (per_contact, per_minute, per_hour, per_fte_month); absent in older records")
     decision: Decision
     split: list[Split]
+    lifts: list[str] = Field(default_factory=list, description="the rules whose veto this change lifts, when a "
+                             "veto holds the decision and this is the lever named for it")
 
 
 class FlipRecord(_Model):
-    field: str
+    field: str = Field(description="an answer about the work, provider_certifications (the value: the "
+                       "certification or agreement added, or a list of them when only several together lift a "
+                       "veto) or provider_country (the value: the customers' country)")
     current: Any
     value: Any
     decision: Decision
     split: list[Split]
+    lifts: list[str] = Field(default_factory=list, description="the rules whose veto this change lifts, when a "
+                             "veto holds the decision and this is the lever named for it")
 
 
 class TippingRecord(_Model):

@@ -1,27 +1,36 @@
 """Tipping points: the nearest answers at which a flow's decision would change.
 
-For each numeric input (monthly volume, handling time, peak ratio, loaded hourly
-cost, the quote, turnover, hours needed) the engine is run again at values
-stepping away from the answer, in each direction, within a plausible range;
-once the decision (or the hybrid split) changes, bisection narrows the step to
-the boundary. For each qualitative answer (the channel aside: another channel
-is another flow), every other allowed value is tried once: the single changes
-that would flip the decision are listed.
+Only the policy's levers (``levers.yaml``: the answers a person can act on) are
+tried. For each numeric lever (monthly volume, handling time, peak ratio, loaded
+hourly cost, the quote, turnover, absence, hours needed) the engine is run again
+at values stepping away from the answer, in each direction, within the lever's
+plausible range; once the decision (or the hybrid split) changes, bisection
+narrows the step to the boundary. For each answer about the work, every other
+allowed value is tried once; for the provider, each certification or agreement
+it lacks, added one at a time, and a provider based in the customers' country.
+The single changes that would flip the decision are listed. What a flow is (its
+channel, its activity) is never a lever.
 
 Each point says: the value at which the new decision starts (``value``), the
-last value still giving today's decision (``unchanged_at``) and the decision
-it becomes. Every other answer stays as it is.
+last value still giving today's decision (``unchanged_at``), its unit and the
+decision it becomes. Every other answer stays as it is.
+
+When the option with the highest score is vetoed, the decision stands by the
+veto alone (``held_by_veto``); the lever that lifts it (a certification or
+agreement first, then the nearest number) is marked with the rules it lifts.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from ..costs import COSTLESS_FIELDS, SPLIT_METRICS, FlowCosts, flow_costs
-from ..models import INHERITS, Activity, Decision, FlowInputs, Level, Split, VendorQuote
+from ..models import INHERITS, Certification, Decision, FlowInputs, Level, Split, VendorQuote
+from ..policy.levers import NumericLever
 from ..policy.loading import Policy
 from ..recommend import evaluate_flow
 from ..run import engine_for
@@ -29,30 +38,19 @@ from ..run import engine_for
 Outcome = tuple[Decision, tuple[Split, ...]]
 Direction = Literal["below", "above"]
 
-
-@dataclass(frozen=True)
-class Numeric:
-    """A numeric input: how to read and set it, its plausible range around the answer, its precision."""
-
-    name: str
-    integer: bool
-    low: Callable[[float], float]
-    high: Callable[[float], float]
+# The unit of each numeric lever's value (a quote's is the form it was quoted in).
+UNITS: dict[str, str] = {
+    "monthly_volume": "contacts_a_month", "aht_seconds": "seconds", "peak_ratio": "times_the_average_month",
+    "loaded_hourly_cost": "per_paid_hour", "annual_turnover_pct": "pct_a_year", "absenteeism_pct": "pct_of_paid_hours",
+    "coverage_hours_needed": "hours_a_week",
+}
+INTEGER = frozenset({"monthly_volume"})
 
 
 def _relative(value: float, fraction: float = 0.005, floor: float = 0.01) -> float:
     return max(abs(value) * fraction, floor)
 
 
-NUMERIC: tuple[Numeric, ...] = (
-    Numeric("monthly_volume", True, lambda v: 0, lambda v: max(v * 10, 10_000)),
-    Numeric("aht_seconds", False, lambda v: max(v / 10, 5), lambda v: min(v * 10, 86_400)),
-    Numeric("peak_ratio", False, lambda v: 1.0, lambda v: max(v * 3, 6.0)),
-    Numeric("loaded_hourly_cost", False, lambda v: v / 4, lambda v: v * 4),
-    Numeric("vendor_quote", False, lambda v: v / 10, lambda v: v * 10),
-    Numeric("annual_turnover_pct", False, lambda v: 0, lambda v: max(v * 3, 100)),
-    Numeric("coverage_hours_needed", False, lambda v: 0, lambda v: 168),
-)
 # Steps away from the answer, as fractions of the distance to the end of the range; once a change
 # is found, the stretch from the answer to it is walked again in finer steps, since a decision can
 # change and change back along the range (a band narrower than a fine step can still be missed).
@@ -60,8 +58,8 @@ _STEPS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.75, 0.9, 1.0)
 _REFINE = 12
 _BISECTIONS = 24
 
+# The allowed values of each answer about the work a policy may count as a lever.
 QUALITATIVE: dict[str, tuple[Any, ...]] = {
-    "activity": tuple(Activity),
     **{name: tuple(Level) for name in ("volume_predictability", "repetitiveness", "scripting", "complexity",
                                         "data_sensitivity", "brand_criticality", "customer_value")},
     **{name: (False, True) for name in ("unique_know_how", "skill_gap", "customers_expect_local")},
@@ -79,17 +77,22 @@ class TippingPoint:
     unchanged_at: float
     decision: Decision
     split: tuple[Split, ...]
+    unit: str = ""
+    lifts: tuple[str, ...] = ()  # the vetoing rules this change lifts (the decision becomes the vetoed leader)
 
 
 @dataclass(frozen=True)
 class Flip:
-    """A qualitative answer whose other value would change the decision."""
+    """Another value of an answer (or certifications added, or a local provider) that would change
+    the decision. For ``provider_certifications`` the value is the certification or agreement added,
+    or a tuple of them when only several together lift a veto."""
 
     field: str
     current: Any
     value: Any
     decision: Decision
     split: tuple[Split, ...]
+    lifts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,27 @@ class TippingPoints:
     evaluations: int
 
 
+@dataclass(frozen=True)
+class Hold:
+    """An option with the highest score that a veto rules out: the decision stands by the veto alone."""
+
+    option: str
+    rules: tuple[str, ...]
+    score: float
+
+
+def held_by_veto(scores: Mapping[str, float], vetoes: Mapping[str, Sequence[str]], decision: str) -> Hold | None:
+    """The vetoed option that outscores the decision (the highest, when several do), or None. Plain
+    values, so that a flow entry of an audit record answers the same as a fresh verdict."""
+    own = scores[decision]
+    leading = [option for option in vetoes if option != decision and scores[option] > own]
+    if not leading:
+        return None
+    order = [d.value for d in Decision]
+    option = max(leading, key=lambda o: (scores[o], -order.index(o)))
+    return Hold(option, tuple(vetoes[option]), scores[option])
+
+
 def current_value(inputs: FlowInputs, name: str) -> float | None:
     """The answer (resolved with the organisation's figures) a numeric input starts from."""
     if name == "vendor_quote":
@@ -106,6 +130,14 @@ def current_value(inputs: FlowInputs, name: str) -> float | None:
         return None if quote is None else quote.amount
     value = getattr(inputs, name) if name in INHERITS else getattr(inputs.flow, name)
     return None if value is None else float(value)
+
+
+def unit_of(inputs: FlowInputs, name: str) -> str:
+    """A numeric lever's unit: the quote's form for the quote."""
+    if name == "vendor_quote":
+        quote = inputs.flow.vendor_quote
+        return "" if quote is None else quote.form
+    return UNITS.get(name, "")
 
 
 def with_value(inputs: FlowInputs, name: str, value: Any) -> FlowInputs:
@@ -146,56 +178,80 @@ class _Evaluator:
 # The answers model's own bounds (a quote and a cost must be above 0, a handling time too).
 _FLOORS = {"aht_seconds": 1.0, "peak_ratio": 1.0, "loaded_hourly_cost": 0.01, "vendor_quote": 0.0001}
 _CEILINGS = {"peak_ratio": 50.0, "loaded_hourly_cost": 1_000_000.0, "vendor_quote": 1_000_000.0,
-             "annual_turnover_pct": 300.0, "coverage_hours_needed": 168.0, "monthly_volume": 100_000_000.0}
+             "annual_turnover_pct": 300.0, "absenteeism_pct": 99.9, "coverage_hours_needed": 168.0,
+             "monthly_volume": 100_000_000.0}
 
 
-def _bounded(numeric: Numeric, value: float) -> float:
-    """Keep within the answers model's own bounds."""
-    return min(max(value, _FLOORS.get(numeric.name, 0.0)), _CEILINGS.get(numeric.name, math.inf))
+@dataclass(frozen=True)
+class _Range:
+    """A numeric lever's plausible range around one flow's answer."""
+
+    name: str
+    integer: bool
+    low: float
+    high: float
+
+    def bounded(self, value: float) -> float:
+        """Keep within the range (and so within the answers model's own bounds)."""
+        return min(max(value, self.low), self.high)
 
 
-def _probe(numeric: Numeric, current: float, end: float, fraction: float) -> float:
-    value = _bounded(numeric, current + (end - current) * fraction)
-    return float(round(value)) if numeric.integer else value
+def plausible_range(inputs: FlowInputs, policy: Policy, name: str, lever: NumericLever,
+                    current: float) -> tuple[float, float]:
+    """The lowest and highest values of a numeric lever tried for a flow: the lever's range, within the
+    answers model's bounds; a volume never below the policy's share of the flow's own, nor below 1."""
+    low, high = lever.bounds(current)
+    low = max(low, _FLOORS.get(name, 0.0))
+    high = min(high, _CEILINGS.get(name, math.inf))
+    if name == "monthly_volume":
+        # Rounded first: 1 % of 14,000 is 140, not the 141 a float a hair above it would give.
+        low = float(math.ceil(round(max(low, policy.levers.volume_floor.share * current, 1.0), 6)))
+        high = float(math.floor(round(high, 6)))
+    return low, high
 
 
-def _first_change(evaluate: _Evaluator, numeric: Numeric, current: float, end: float, base: Outcome,
+def _probe(span: _Range, current: float, end: float, fraction: float) -> float:
+    value = span.bounded(current + (end - current) * fraction)
+    return float(round(value)) if span.integer else value
+
+
+def _first_change(evaluate: _Evaluator, span: _Range, current: float, end: float, base: Outcome,
                   fractions: Any) -> tuple[float, float, Outcome] | None:
     """Walking from ``current`` towards ``end``: the first value with another outcome, the last one
     before it with the same, and the other outcome."""
     same = current
     for fraction in fractions:
-        probe = _probe(numeric, current, end, fraction)
+        probe = _probe(span, current, end, fraction)
         if probe == same:
             continue
-        outcome = evaluate(numeric.name, int(probe) if numeric.integer else probe)
+        outcome = evaluate(span.name, int(probe) if span.integer else probe)
         if outcome != base:
             return probe, same, outcome
         same = probe
     return None
 
 
-def _search(evaluate: _Evaluator, numeric: Numeric, current: float, end: float,
+def _search(evaluate: _Evaluator, span: _Range, current: float, end: float,
             base: Outcome) -> tuple[float, float, Outcome] | None:
     """From ``current`` towards ``end``: the nearest value with another outcome, the last with the same."""
     if end == current:
         return None
-    found = _first_change(evaluate, numeric, current, end, base, _STEPS)
+    found = _first_change(evaluate, span, current, end, base, _STEPS)
     if found is None:
         return None
-    nearer = _first_change(evaluate, numeric, current, found[0], base,
+    nearer = _first_change(evaluate, span, current, found[0], base,
                            (k / _REFINE for k in range(1, _REFINE)))
     changed, same, new = nearer if nearer is not None else found
-    tolerance = 1.0 if numeric.integer else _relative(current)
+    tolerance = 1.0 if span.integer else _relative(current)
     for _ in range(_BISECTIONS):
         if abs(changed - same) <= tolerance:
             break
         middle = (same + changed) / 2
-        if numeric.integer:
+        if span.integer:
             middle = float(math.floor(middle) if changed < same else math.ceil(middle))
             if middle in (same, changed):
                 break
-        outcome = evaluate(numeric.name, int(middle) if numeric.integer else middle)
+        outcome = evaluate(span.name, int(middle) if span.integer else middle)
         if outcome == base:
             same = middle
         else:
@@ -203,31 +259,118 @@ def _search(evaluate: _Evaluator, numeric: Numeric, current: float, end: float,
     return changed, same, new
 
 
-def tipping_points(inputs: FlowInputs, policy: Policy, base: Outcome,
-                   costs: FlowCosts | None = None) -> TippingPoints:
-    """The tipping points of one flow whose decision today is ``base`` (and whose ``costs``, when the
-    caller has them, need not be computed again)."""
-    evaluate = _Evaluator(inputs, policy, costs)
+def _numeric_points(evaluate: _Evaluator, inputs: FlowInputs, policy: Policy, base: Outcome) -> list[TippingPoint]:
     points: list[TippingPoint] = []
-    for numeric in NUMERIC:
-        current = current_value(inputs, numeric.name)
+    for name, lever in policy.levers.numeric_levers().items():
+        if name == "peak_ratio" and inputs.flow.monthly_profile is not None:
+            continue  # the profile sets the peaks: the ratio alone is not an answer to change
+        current = current_value(inputs, name)
         if current is None:
             continue
-        for direction, end in (("below", numeric.low(current)), ("above", numeric.high(current))):
-            found = _search(evaluate, numeric, current, _bounded(numeric, end), base)
+        low, high = plausible_range(inputs, policy, name, lever, current)
+        span = _Range(name, name in INTEGER, low, high)
+        directions: tuple[tuple[Direction, float], ...] = (("below", low), ("above", high))
+        for direction, end in directions:
+            if (end >= current) if direction == "below" else (end <= current):
+                continue  # the answer already lies beyond this end of the range
+            found = _search(evaluate, span, current, end, base)
             if found is not None:
                 changed, same, (decision, split) = found
-                points.append(TippingPoint(numeric.name, direction, current, changed, same,  # type: ignore[arg-type]
-                                           decision, split))
+                points.append(TippingPoint(name, direction, current, changed, same, decision, split,
+                                           unit_of(inputs, name)))
+    return points
+
+
+def _answer_flips(evaluate: _Evaluator, inputs: FlowInputs, policy: Policy, base: Outcome) -> list[Flip]:
     flips: list[Flip] = []
-    for name, values in QUALITATIVE.items():
+    for name in policy.levers.answer_levers():
         current = getattr(inputs.flow, name)
-        for value in values:
+        for value in QUALITATIVE[name]:
             if value == current:
                 continue
             decision, split = evaluate(name, value)
             if (decision, split) != base:
                 flips.append(Flip(name, _plain(current), _plain(value), decision, split))
+    return flips
+
+
+def _provider_flips(evaluate: _Evaluator, inputs: FlowInputs, policy: Policy, base: Outcome,
+                    hold: Hold | None) -> list[Flip]:
+    flips: list[Flip] = []
+    levers = policy.levers.provider_levers()
+    flow = inputs.flow
+    if "provider_certifications" in levers:
+        have = tuple(flow.provider_certifications)
+        current = [c.value for c in have]
+        missing = [c for c in Certification if c not in have]
+        for cert in missing:
+            decision, split = evaluate("provider_certifications", (*have, cert))
+            if (decision, split) != base:
+                flips.append(Flip("provider_certifications", current, cert.value, decision, split))
+        if hold is not None and len(missing) > 1 and not any(f.decision.value == hold.option for f in flips):
+            # No one certification lifts the veto: the fewest that do together, if any.
+            needed = list(missing)
+            if evaluate("provider_certifications", (*have, *needed))[0].value == hold.option:
+                for cert in missing:
+                    fewer = [c for c in needed if c is not cert]
+                    if evaluate("provider_certifications", (*have, *fewer))[0].value == hold.option:
+                        needed = fewer
+                decision, split = evaluate("provider_certifications", (*have, *needed))
+                flips.append(Flip("provider_certifications", current, tuple(c.value for c in needed), decision,
+                                  split))
+    local = inputs.organisation.country
+    if "provider_country" in levers and flow.provider_country is not None and flow.provider_country != local:
+        decision, split = evaluate("provider_country", local)
+        if (decision, split) != base:
+            flips.append(Flip("provider_country", flow.provider_country, local, decision, split))
+    return flips
+
+
+def _nearness(point: TippingPoint) -> float:
+    return abs(point.value - point.current) / max(abs(point.current), 1e-9)
+
+
+def _mark_lever(points: list[TippingPoint], flips: list[Flip],
+                hold: Hold) -> tuple[list[TippingPoint], list[Flip]]:
+    """Mark the change that lifts the veto: a certification or agreement first (the fewest added),
+    then the nearest number, then the provider's country, then an answer about the work."""
+    def lifts(decision: Decision) -> bool:
+        return decision.value == hold.option
+
+    certs = [f for f in flips if f.field == "provider_certifications" and lifts(f.decision)]
+    numbers = sorted((p for p in points if lifts(p.decision)), key=_nearness)
+    country = [f for f in flips if f.field == "provider_country" and lifts(f.decision)]
+    answers = [f for f in flips if f.field not in ("provider_certifications", "provider_country")
+               and lifts(f.decision)]
+    if certs:
+        chosen: TippingPoint | Flip = min(certs, key=lambda f: 1 if isinstance(f.value, str) else len(f.value))
+    elif numbers:
+        chosen = numbers[0]
+    elif country or answers:
+        chosen = (country or answers)[0]
+    else:
+        return points, flips
+    if isinstance(chosen, TippingPoint):
+        points = [_with_lifts(p, hold) if p is chosen else p for p in points]
+    else:
+        flips = [_with_lifts(f, hold) if f is chosen else f for f in flips]
+    return points, flips
+
+
+def _with_lifts(item: Any, hold: Hold) -> Any:
+    return replace(item, lifts=hold.rules)
+
+
+def tipping_points(inputs: FlowInputs, policy: Policy, base: Outcome, costs: FlowCosts | None = None,
+                   hold: Hold | None = None) -> TippingPoints:
+    """The tipping points of one flow whose decision today is ``base`` (and whose ``costs``, when the
+    caller has them, need not be computed again). With ``hold`` (``held_by_veto`` of its verdict), the
+    change that lifts the veto is marked with the rules it lifts."""
+    evaluate = _Evaluator(inputs, policy, costs)
+    points = _numeric_points(evaluate, inputs, policy, base)
+    flips = _answer_flips(evaluate, inputs, policy, base) + _provider_flips(evaluate, inputs, policy, base, hold)
+    if hold is not None:
+        points, flips = _mark_lever(points, flips, hold)
     return TippingPoints(tuple(points), tuple(flips), evaluate.count)
 
 

@@ -232,11 +232,12 @@ def _unlisted(policy: Policy) -> list[Problem]:
     and forgets the manifest would otherwise see no effect and no warning."""
     manifest = policy.manifest
     listed = {(policy.root / name).resolve() for name in ("policy.yaml", manifest.parameters, manifest.derived_facts,
-                                                           *manifest.rule_files, manifest.questions)}
+                                                           *manifest.rule_files, manifest.questions,
+                                                           manifest.levers)}
     try:
         found = sorted(p for p in policy.root.iterdir() if p.is_file() and p.suffix.lower() in (".yaml", ".yml"))
     except OSError:
         return []
     return [Problem(str(path), None, "", "this file is not listed in policy.yaml (rule_files, parameters, "
-                    "derived_facts or questions), so nothing in it is read: add it to rule_files, or move it out "
-                    "of the policy folder") for path in found if path.resolve() not in listed]
+                    "derived_facts, questions or levers), so nothing in it is read: add it to rule_files, or move "
+                    "it out of the policy folder") for path in found if path.resolve() not in listed]

@@ -25,6 +25,7 @@ from ..costs import CostAssumptions
 from ..errors import PolicyError, Problem
 from ..facts import ANSWER_FACTS, METRIC_FACTS, RESERVED_NAMES, FactType, fact_types
 from ..load import Document, DocumentError, PathKey, dotted, read_document
+from .levers import Levers, read_levers
 from .rules import (NO_OPERAND, AllOf, AnyOf, Comparison, Condition, DerivedFact, FactFile, NotOf,
                     Parameter, ParameterFile, PolicyManifest, Rule, RuleFile)
 
@@ -58,6 +59,7 @@ class Policy:
     rules: tuple[PlacedRule, ...]
     costs: CostAssumptions
     facts: dict[str, FactType] = field(repr=False)
+    levers: Levers = field(default_factory=Levers, repr=False)
 
     @property
     def strata(self) -> tuple[tuple[PlacedRule, ...], ...]:
@@ -281,7 +283,7 @@ def load_policy(root: Path) -> Policy:
 
     digest = hashlib.sha256()
     files = ["policy.yaml", manifest.parameters, manifest.derived_facts, *manifest.rule_files,
-             manifest.questions]
+             manifest.questions, manifest.levers]
     for name in files:
         digest.update(name.encode() + b"\0")
         try:
@@ -390,6 +392,7 @@ def load_policy(root: Path) -> Policy:
                                                 "(vote for the other option instead)"))
             placed.append((rule, doc.source, line, tuple(dict.fromkeys(reads))))
 
+    levers = read_levers(root, manifest.levers, "levers" in manifest.model_fields_set, problems)
     levels = _strata(placed, set(derived), problems)
     if problems or costs is None:
         count = len(problems)
@@ -400,5 +403,5 @@ def load_policy(root: Path) -> Policy:
     return Policy(
         name=manifest.name, version=manifest.version, digest="sha256:" + digest.hexdigest(),
         root=root, manifest=manifest, parameters=params, derived=derived, rules=rules,
-        costs=costs, facts=types,
+        costs=costs, facts=types, levers=levers,
     )

@@ -201,6 +201,7 @@ class PolicyManifest(_Strict):
     parameters: str = "parameters.yaml"
     derived_facts: str = "facts.yaml"
     questions: str = "questions.yaml"
+    levers: str = "levers.yaml"
     rule_files: Annotated[list[str], Field(min_length=1)]
     decision: DecisionSettings = DecisionSettings()
 
