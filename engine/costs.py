@@ -493,6 +493,34 @@ def _moved(model: _Model, keep_team: _InHouse, quote: VendorQuote, team: _InHous
                    exit_cost=model.exit(keep_team.fte - inhouse_fte, keep_team.fte), share=share, provider_fte=peak_fte)
 
 
+def _overflow_level(model: _Model, whole: _Part) -> float:
+    """The month level the permanent team of an overflow keeps: the base month, or what the headcount
+    paid today can handle when it is smaller."""
+    level = model.base
+    if model.flow.current_fte is not None:
+        needed = sum(model.hours(model.volume * model.base, whole))
+        paid = model.logged_hours(model.flow.current_fte)
+        level = model.base * min(1.0, paid / needed) if needed else model.base
+    return level
+
+
+def _split_shares(model: _Model) -> dict[str, float]:
+    """The share of contacts each possible split hands over, quote or not."""
+    out: dict[str, float] = {}
+    if not model.volume:
+        return out
+    level = _overflow_level(model, _Part(1.0, model.open_hours, model.gap_hours))
+    moved = sum(m.months * max(0.0, m.level - level) for m in model.shape) / 12
+    if moved > 1e-9:
+        out["overflow"] = moved
+    if model.gap_hours > 0 and model.open_hours > 0:
+        out["after_hours"] = _gap_share(model.open_hours, model.gap_hours, model.a)
+    share = routine_share(model.inputs, model.a)
+    if 0 < share < 1:
+        out["tier1"] = share
+    return out
+
+
 def _options(model: _Model, keep_team: _InHouse, splits: bool) -> dict[str, OptionCost]:
     a, keep = model.a, keep_team.total
     whole = _Part(1.0, model.open_hours, model.gap_hours)
@@ -508,11 +536,7 @@ def _options(model: _Model, keep_team: _InHouse, splits: bool) -> dict[str, Opti
         return out
     # Overflow: the permanent team keeps the base month, or what the headcount paid today can
     # handle when it is smaller; the provider takes every contact above it.
-    level = model.base
-    if model.flow.current_fte is not None:
-        needed = sum(model.hours(model.volume * model.base, whole))
-        paid = model.logged_hours(model.flow.current_fte)
-        level = model.base * min(1.0, paid / needed) if needed else model.base
+    level = _overflow_level(model, whole)
     above = [(m.months, model.volume * max(0.0, m.level - level)) for m in model.shape]
     moved = sum(months * volume for months, volume in above) / 12
     if moved > 1e-9 * model.volume:
@@ -556,9 +580,10 @@ def flow_costs(inputs: FlowInputs, a: CostAssumptions, splits: bool = True) -> F
         option = options.get(name)
         return None if option is None else option.saving_pct
 
+    shares = _split_shares(model)
+
     def share(name: str) -> float | None:
-        option = options.get(name)
-        return None if option is None else option.provider_share_pct
+        return 100 * shares[name] if name in shares else None
 
     current = flow.current_fte
     return FlowCosts(

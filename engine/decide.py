@@ -2,23 +2,32 @@
 
 Vetoes first (a vetoed option cannot win), then the sum of votes, then the
 policy's tie-break order. Hybrid needs a split: without one proposed, it
-cannot win and the next option does. The margin over the runner-up gives the
-confidence.
+cannot win and the next option does. Each split proposed is a variant of
+hybrid scored on its own (the votes of the rules that proposed it, its own
+saving, the risks weighted by the share of contacts it hands over); the best
+variant stands for hybrid (the saving of outsourcing and the risks of handing contacts over both
+count for the share of contacts a split hands over). The margin over the runner-up gives the confidence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from .models import Decision, Split
 from .policy.loading import Policy
+from .policy.rules import Graded, band_weight
 from .run import Firing
 
 Confidence = Literal["high", "medium", "low"]
 OPTIONS: tuple[Decision, ...] = tuple(Decision)
 SPLITS: tuple[Split, ...] = tuple(Split)
+# Each split's own saving and the share of contacts it hands over (cost metrics).
+SAVING_OF = {Split.overflow: "saving_overflow_pct", Split.after_hours: "saving_after_hours_pct",
+             Split.tier1: "saving_tier1_pct"}
+SHARE_OF = {Split.overflow: "overflow_share_pct", Split.after_hours: "after_hours_share_pct",
+            Split.tier1: "tier1_share_pct"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,8 @@ class Vote:
     rule_id: str
     option: Decision
     weight: float
+    # For hybrid: the split this vote is about (None: every split).
+    split: Split | None = None
 
 
 @dataclass(frozen=True)
@@ -74,16 +85,65 @@ def _rank(scores: dict[Decision, float], vetoed: Iterable[Decision], has_split: 
     return sorted(eligible, key=lambda o: (-scores[o], order.index(o))), False
 
 
-def decide(firings: Sequence[Firing], policy: Policy) -> Verdict:
-    """Aggregate the firings of one flow into a verdict."""
+def _exposure(split: Split, facts: Mapping[str, Any]) -> float:
+    """The share of contacts a split hands over (all of them when the cost model could not say)."""
+    share = facts.get(SHARE_OF[split])
+    return 1.0 if share is None else min(1.0, max(0.0, float(share) / 100))
+
+
+def _votes(firing: Firing, policy: Policy, facts: Mapping[str, Any]) -> list[Vote]:
+    """The votes one firing gives: plain, graded, by each option's saving, and risks by exposure."""
+    rid = firing.rule_id
+    then = policy.rule(rid).rule.then
+    out: list[Vote] = []
+    for option, weight in then.vote.items():
+        if isinstance(weight, Graded):
+            value = facts.get(weight.by)
+            w = band_weight(policy.param(weight.bands), None if value is None else float(value))
+        else:
+            w = weight_of(weight, policy)
+        if w == 0:
+            continue
+        if option is Decision.hybrid and then.split:
+            out.extend(Vote(rid, option, w, split) for split in then.split)
+        else:
+            out.append(Vote(rid, option, w))
+    if then.vote_by_saving is not None:
+        # The saving of outsourcing, graded once: in full for outsourcing, and for each split in
+        # proportion to the contacts it hands over (the saving is earned on the contacts that leave).
+        # A cheaper quote can then never favour a split over outsourcing the whole flow.
+        saving = facts.get("savings_pct")
+        w = band_weight(policy.param(then.vote_by_saving), None if saving is None else float(saving))
+        if w:
+            out.append(Vote(rid, Decision.outsource, w))
+            for split in SPLITS:
+                exposure = _exposure(split, facts)
+                if exposure > 0:
+                    out.append(Vote(rid, Decision.hybrid, w * exposure, split))
+    if then.against is not None:
+        w = weight_of(then.against.weight, policy)
+        out.append(Vote(rid, Decision.outsource, -w))
+        for split in SPLITS:
+            exposure = 0.0 if split in then.against.spare else _exposure(split, facts)
+            if exposure > 0:
+                out.append(Vote(rid, Decision.hybrid, -w * exposure, split))
+    return out
+
+
+def decide(firings: Sequence[Firing], policy: Policy, facts: Mapping[str, Any] | None = None,
+           without: str | None = None) -> Verdict:
+    """Aggregate the firings of one flow (on its ``facts``: savings and shares of contacts) into a
+    verdict; ``without`` leaves one rule's firing out (what would the decision be without it)."""
+    facts = {} if facts is None else facts
     votes: list[Vote] = []
     vetoes: dict[Decision, list[str]] = {}
     splits: dict[Split, list[str]] = {}
     conditions: list[Attached] = []
     for firing in firings:
+        if firing.rule_id == without:
+            continue
         then = policy.rule(firing.rule_id).rule.then
-        for option, weight in then.vote.items():
-            votes.append(Vote(firing.rule_id, option, weight_of(weight, policy)))
+        votes.extend(_votes(firing, policy, facts))
         for option in then.veto:
             vetoes.setdefault(option, []).append(firing.rule_id)
         for split in then.split:
@@ -92,6 +152,13 @@ def decide(firings: Sequence[Firing], policy: Policy) -> Verdict:
             c = then.condition
             conditions.append(Attached(c.id, firing.rule_id, c.applies_to, c.en, c.fr, c.audience))
 
+    # Hybrid is its best variant: the split proposed whose votes sum highest (the first in order on a tie).
+    def variant(split: Split) -> float:
+        return sum(v.weight for v in votes if v.option is Decision.hybrid and v.split in (None, split))
+
+    proposed = [s for s in SPLITS if s in splits]
+    chosen = max(proposed, key=lambda s: (variant(s), -SPLITS.index(s))) if proposed else None
+    votes = [v for v in votes if v.option is not Decision.hybrid or v.split is None or v.split is chosen]
     scores = dict.fromkeys(OPTIONS, 0.0)
     for vote in votes:
         scores[vote.option] += vote.weight
@@ -103,7 +170,7 @@ def decide(firings: Sequence[Firing], policy: Policy) -> Verdict:
     confidence: Confidence = "high" if margin >= bands.high else "medium" if margin >= bands.medium else "low"
     return Verdict(
         decision=decision,
-        split=tuple(s for s in SPLITS if s in splits) if decision is Decision.hybrid else (),
+        split=(chosen,) if decision is Decision.hybrid and chosen is not None else (),
         scores=scores,
         votes=tuple(votes),
         vetoes={o: tuple(r) for o, r in vetoes.items()},
@@ -116,25 +183,16 @@ def decide(firings: Sequence[Firing], policy: Policy) -> Verdict:
     )
 
 
-def pivots(verdict: Verdict, firings: Sequence[Firing], policy: Policy) -> list[tuple[str, Decision]]:
+def pivots(verdict: Verdict, firings: Sequence[Firing], policy: Policy,
+           facts: Mapping[str, Any] | None = None) -> list[tuple[str, Decision]]:
     """The fired rules whose absence alone would change the decision, with the decision it would
     become, in firing order."""
-    order = policy.manifest.decision.tie_break
-    # Only these can change the winner when taken away: a vote for it, a veto, or a split it needs.
-    # A vote for another option only lowers that option.
-    deciding = {vote.rule_id for vote in verdict.votes if vote.option is verdict.decision}
-    deciding |= {rule_id for rules in verdict.vetoes.values() for rule_id in rules}
-    if verdict.decision is Decision.hybrid:
-        deciding |= {rule_id for rules in verdict.proposed_splits.values() for rule_id in rules}
     out = []
-    for rule_id in (f.rule_id for f in firings if f.rule_id in deciding):
-        scores = dict(verdict.scores)
-        for vote in verdict.votes:
-            if vote.rule_id == rule_id:
-                scores[vote.option] -= vote.weight
-        vetoed = [o for o, rules in verdict.vetoes.items() if set(rules) - {rule_id}]
-        has_split = any(set(rules) - {rule_id} for rules in verdict.proposed_splits.values())
-        other = _rank(scores, vetoed, has_split, order)[0][0]
+    for firing in firings:
+        then = policy.rule(firing.rule_id).rule.then
+        if not (then.vote or then.vote_by_saving or then.against or then.veto or then.split):
+            continue  # a finding or a condition changes no score
+        other = decide(firings, policy, facts, without=firing.rule_id).decision
         if other is not verdict.decision:
-            out.append((rule_id, other))
+            out.append((firing.rule_id, other))
     return out

@@ -66,6 +66,10 @@ ANSWER_FACTS: dict[str, FactType] = {
     "country": FactType("text"),
     "currency": FactType("text"),
     "opening_hours_per_week": FactType("number"),
+    # The flow's languages that the provider's country does not commonly serve (the policy's table
+    # languages_by_country): unknown without a provider country, languages or an entry in the table.
+    "unserved_languages": FactType("number", optional=True),
+    "unserved_language_list": FactType("text", optional=True),
 }
 
 METRIC_FACTS: dict[str, FactType] = {
@@ -86,13 +90,13 @@ KNOWN_WITH: dict[str, frozenset[str]] = {
     "provider_cost_monthly": frozenset({"provider_cost_per_contact", "inhouse_cost_per_contact", "savings_pct",
                                         "one_off_cost"}),
     "fte_gap_pct": frozenset({"current_fte"}),
+    # A split's share of contacts is known whenever the split is possible, quote or not.
     "saving_overflow_pct": frozenset({"overflow_share_pct"}),
-    "overflow_share_pct": frozenset({"saving_overflow_pct"}),
     "saving_after_hours_pct": frozenset({"after_hours_share_pct"}),
-    "after_hours_share_pct": frozenset({"saving_after_hours_pct"}),
     "saving_tier1_pct": frozenset({"tier1_share_pct"}),
-    "tier1_share_pct": frozenset({"saving_tier1_pct"}),
     "provider_country": frozenset({"provider_is_local"}),
+    "unserved_languages": frozenset({"unserved_language_list", "provider_country", "provider_is_local"}),
+    "unserved_language_list": frozenset({"unserved_languages", "provider_country", "provider_is_local"}),
     "provider_is_local": frozenset({"provider_country"}),
     "agents_busy_hour": frozenset({"busy_hour_contacts", "service_level"}),
     "busy_hour_contacts": frozenset({"agents_busy_hour", "service_level"}),
@@ -116,8 +120,10 @@ def flatten_key(fact: str, item: str) -> str:
     return f"{fact}__{item}"
 
 
-def snapshot(inputs: FlowInputs, costs: FlowCosts) -> dict[str, Any]:
-    """A flow's answers and metrics as one flat mapping of JSON values (unknowns left out)."""
+def snapshot(inputs: FlowInputs, costs: FlowCosts,
+             languages_by_country: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """A flow's answers and metrics as one flat mapping of JSON values (unknowns left out), with the
+    languages the provider's country does not commonly serve (from ``languages_by_country``)."""
     flow, org = inputs.flow, inputs.organisation
     facts: dict[str, Any] = {
         "channel": flow.channel.value,
@@ -151,6 +157,11 @@ def snapshot(inputs: FlowInputs, costs: FlowCosts) -> dict[str, Any]:
     if flow.provider_country is not None:
         facts["provider_country"] = flow.provider_country
         facts["provider_is_local"] = flow.provider_country == org.country
+        served = (languages_by_country or {}).get(flow.provider_country)
+        if served is not None and flow.languages:
+            unserved = [code for code in flow.languages if code not in served]
+            facts["unserved_languages"] = len(unserved)
+            facts["unserved_language_list"] = ", ".join(unserved)
     for name in METRIC_FACTS:
         value = getattr(costs, name)
         if value is not None:

@@ -53,10 +53,10 @@ def evaluate_flow(inputs: FlowInputs, policy: Policy, costs: FlowCosts | None = 
     the cost model does not read), run the policy on it and decide."""
     if costs is None:
         costs = flow_costs(inputs, policy.costs)
-    facts = snapshot(inputs, costs)
+    facts = snapshot(inputs, costs, policy.languages_by_country)
     firings, derived = engine_for(policy).evaluate(facts)
     return FlowResult(inputs=inputs, costs=costs, facts=facts, derived=derived,
-                      firings=tuple(firings), verdict=decide(firings, policy))
+                      firings=tuple(firings), verdict=decide(firings, policy, facts))
 
 
 def recommend(answers: Answers, policy: Policy, only: str | None = None) -> Recommendation:

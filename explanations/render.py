@@ -123,6 +123,7 @@ def environment(lang: Lang) -> SandboxedEnvironment:
     env.filters["label"] = lambda v: value_label(v, lang)
     env.filters["wrap"] = wrap
     env.filters["weight"] = lambda v: number(v, 0 if float(v).is_integer() else 1, lang)
+    env.filters["signed"] = lambda v: signed_weight(v, lang)
     env.filters["md"] = markdown_text
     return env
 
@@ -193,6 +194,11 @@ def _score(value: float, lang: Lang) -> str:
     return number(value, 0 if float(value).is_integer() else 1, lang)
 
 
+def signed_weight(value: float, lang: Lang) -> str:
+    """A vote's weight with its sign: +3 for an option, −2 against it."""
+    return ("+" if value >= 0 else "−") + _score(abs(value), lang)
+
+
 def _points(value: float, lang: Lang) -> str:
     """'point' or 'points': English makes only 1 singular, French every value below 2."""
     singular = abs(value) < 2 if lang == "fr" else abs(value) == 1
@@ -248,7 +254,7 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
                         "text": {lang: rule_texts(policy, lang).render(c.rule_id, "condition", facts) for lang in langs}}
                        for c in verdict.conditions],
         "pivots": [{"rule": rid, "title": policy.rule(rid).rule.title, "decision": new.value}
-                   for rid, new in pivots(verdict, result.firings, policy)],
+                   for rid, new in pivots(verdict, result.firings, policy, result.facts)],
         "metrics": result.costs.model_dump(exclude={"options"}),
         "costs": costs_entry(result),
         "quote": None if quote is None else {"form": quote.form, "amount": quote.amount},
@@ -417,13 +423,16 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         item = {"rule": firing["rule"], "title": firing["title"], "text": text, "matched": firing["matched"],
                 "file": firing["file"], "line": firing["line"], "rationale": firing["rationale"]}
         for vote in firing["votes"]:
-            voted = {**item, "option": vote["option"], "weight": vote["weight"],
-                     "option_label": words["decisions"][vote["option"]]}
-            (reasons if vote["option"] == decision else against).append(voted)
+            label = words["decisions"][vote["option"]]
+            voted = {**item, "option": vote["option"], "weight": vote["weight"], "option_label": label,
+                     "shown": text if vote["option"] == decision else f"{label}{words['colon']}{text}"}
+            # A vote for the decision, or against another option, is a reason for it.
+            supports = (vote["option"] == decision) == (vote["weight"] >= 0)
+            (reasons if supports else against).append(voted)
         if not firing["votes"] and not firing["veto"]:
             findings.append(item)
-    reasons.sort(key=lambda r: -r["weight"])
-    against.sort(key=lambda r: -r["weight"])
+    reasons.sort(key=lambda r: -abs(r["weight"]))
+    against.sort(key=lambda r: -abs(r["weight"]))
     source_of = {f["rule"]: {"file": f["file"], "line": f["line"], "rationale": f["rationale"]} for f in entry["firings"]}
     vetoes = [{"option": o, "option_label": words["decisions"][o], "rules": list(r),
                "texts": [text_of.get(rid, "") for rid in r], "sources": [source_of.get(rid, {"file": "?", "line": "?", "rationale": ""}) for rid in r]}
@@ -631,7 +640,7 @@ def to_json(doc: Document, lang: Lang = "en") -> dict[str, Any]:
             "margin": entry["margin"],
             "fired_rules": [f["rule"] for f in entry["firings"]],
             "vetoes": entry["vetoes"],
-            "reasons": [{"rule": r["rule"], "option": r["option"], "weight": r["weight"], "text": r["text"]}
+            "reasons": [{"rule": r["rule"], "option": r["option"], "weight": r["weight"], "text": r["shown"]}
                         for r in view["reasons"] + view["against"]],
             "conditions": [{"id": c["id"], "rule": c["rule"], "text": c["text"]} for c in view["conditions"]],
             "metrics": entry["metrics"],
@@ -705,7 +714,7 @@ def render_why_not(data: dict[str, Any], lang: Lang = "en") -> str:
     else:
         lines.append(f"  {words['supporting'].format(option=option)}")
         for rule in data["rules"]:
-            gives = f"+{_score(rule['weight'], lang)}" if rule["weight"] is not None else ""
+            gives = signed_weight(rule["weight"], lang) if rule["weight"] is not None else ""
             if rule["split"]:
                 gives = (gives + " " if gives else "") + ", ".join(words["splits"][s] for s in rule["split"])
             head = f"{rule['rule']} {rule['title']} ({rule['file']}:{rule['line']}{words['semicolon']}{gives})"

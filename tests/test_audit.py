@@ -394,7 +394,7 @@ TAMPERINGS = {
     "rule condition": _set(("policy", "rules", 0, "when"), lambda w: {**w, "op": "gt"}),
     "score": _set(("flows", 0, "scores", "outsource"), lambda s: s + 1),
     "fact": _set(("flows", 0, "facts", "monthly_volume"), lambda v: v + 1),
-    "parameter": _set(("policy", "parameters", "savings_threshold"), lambda v: v + 5),
+    "parameter": _set(("policy", "parameters", "massive_volume_min"), lambda v: v + 5),
     "answer": _set(("answers", "flows", 0, "aht_seconds"), lambda v: v * 2),
     "tipping point": _set(("flows", 0, "tipping_points", "points", 0, "value"), lambda v: v * 1.5),
 }

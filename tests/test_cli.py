@@ -153,7 +153,7 @@ class TestWhatAUserMightDo:
         copy = tmp_path / "rules"
         shutil.copytree(Path(__file__).resolve().parent.parent / "rules", copy)
         text = (copy / "parameters.yaml").read_text(encoding="utf-8")
-        (copy / "parameters.yaml").write_text(text.replace("  savings_floor:\n", " savings_floor:\n", 1),
+        (copy / "parameters.yaml").write_text(text.replace("  small_volume_max:\n", " savings_floor:\n", 1),
                                               encoding="utf-8")
         run = arbitre("rules", "check", "--policy", copy)
         assert run.returncode == 1

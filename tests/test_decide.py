@@ -230,11 +230,13 @@ class TestHybridNeedsSplit:
         assert verdict.decision is Decision.hybrid
         assert verdict.split == (Split.after_hours,)
 
-    def test_splits_in_fixed_order(self, rules: Policy) -> None:
-        """The splits of a hybrid decision come once each, in the vocabulary's order."""
+    def test_one_split_the_best_variant(self, rules: Policy) -> None:
+        """Every split proposed is a variant of hybrid; the decision carries one, the best scored (the
+        first in the vocabulary's order on a tie), and every proposal is kept."""
         verdict = decide(fired("HYB-03", "HYB-04", "HYB-01"), rules)
         assert verdict.decision is Decision.hybrid
-        assert verdict.split == (Split.overflow, Split.after_hours, Split.tier1)
+        assert len(verdict.split) == 1
+        assert set(verdict.proposed_splits) == {Split.overflow, Split.after_hours, Split.tier1}
         assert verdict.proposed_splits[Split.overflow] == ("HYB-04", "HYB-01")
 
     def test_split_only_for_hybrid(self, rules: Policy) -> None:

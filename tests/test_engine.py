@@ -259,12 +259,18 @@ class TestUnknownValues:
         assert next(f for f in firings if f.rule_id == "UNK-01").matched == {"provider_country": None}
 
     def test_default_policy_local_agents(self, policy: Policy) -> None:
-        """In the bundled policy, customers expecting local agents count against an unknown provider."""
-        inputs = resolve(Answers.model_validate({"flows": [
-            {"id": "f", "channel": "phone", "monthly_volume": 2000, "aht_seconds": 240,
-             "customers_expect_local": True}]}))[0]
-        fired = [f.rule_id for f in within(20, lambda: evaluate_flow(inputs, policy)).firings]
-        assert "BRD-02" in fired
+        """In the bundled policy, customers expecting local agents count against a provider abroad, and
+        are a condition on a provider not chosen yet (an unknown country is no failure)."""
+        def fired(**flow: Any) -> list[str]:
+            inputs = resolve(Answers.model_validate({"flows": [
+                {"id": "f", "channel": "phone", "monthly_volume": 2000, "aht_seconds": 240,
+                 "customers_expect_local": True, **flow}]}))[0]
+            return [f.rule_id for f in within(20, lambda: evaluate_flow(inputs, policy)).firings]
+
+        unknown, abroad, local = fired(), fired(provider_country="MA"), fired(provider_country="FR")
+        assert "BRD-03" in unknown and "BRD-02" not in unknown
+        assert "BRD-02" in abroad and "BRD-03" not in abroad
+        assert "BRD-02" not in local and "BRD-03" not in local
 
 
 class TestActionErrors:

@@ -74,9 +74,9 @@ BAD_EDITS = [
         id="unknown-fact",
     ),
     pytest.param(
-        "classify.yaml", "{fact: savings_pct, op: ge, param: savings_threshold}",
-        "{fact: savings, op: ge, param: savings_threshold}",
-        "unknown fact 'savings'; did you mean 'savings_pct'?",
+        "classify.yaml", "{fact: coverage_gap_hours, op: ge, param: after_hours_gap_min}",
+        "{fact: coverage_gap_hour, op: ge, param: after_hours_gap_min}",
+        "unknown fact 'coverage_gap_hour'; did you mean 'coverage_gap_hours'?",
         id="unknown-metric",
     ),
     pytest.param(
@@ -86,9 +86,9 @@ BAD_EDITS = [
         id="unknown-parameter",
     ),
     pytest.param(
-        "economics.yaml", "then: {vote: {outsource: weight_strong}}",
-        "then: {vote: {outsource: weight_strog}}",
-        "unknown parameter 'weight_strog'; did you mean 'weight_strong'?",
+        "classify.yaml", "then: {vote: {outsource: weight_medium}}",
+        "then: {vote: {outsource: weight_mediun}}",
+        "unknown parameter 'weight_mediun'; did you mean 'weight_medium'?",
         id="unknown-weight",
     ),
     pytest.param(
@@ -104,7 +104,7 @@ BAD_EDITS = [
         id="list-operator-on-bool",
     ),
     pytest.param(
-        "risk.yaml", "{fact: regulated_data, op: contains, value: special_category}",
+        "classify.yaml", "{fact: regulated_data, op: contains, value: special_category}",
         "{fact: regulated_data, op: eq, value: special_category}",
         "the operator 'eq' does not apply to 'regulated_data' (list); use one of contains, empty, lacks, not_empty",
         id="equality-on-list",
@@ -122,7 +122,7 @@ BAD_EDITS = [
         id="value-outside-enum",
     ),
     pytest.param(
-        "risk.yaml", "{fact: regulated_data, op: contains, value: special_category}",
+        "classify.yaml", "{fact: regulated_data, op: contains, value: special_category}",
         "{fact: regulated_data, op: contains, value: biometric}",
         "'biometric' is not one of payment_card, health, financial, special_category (the values of 'regulated_data')",
         id="value-outside-list",
@@ -189,7 +189,7 @@ class TestBadPolicy:
     def test_duplicate_rule_id(self, root: Path) -> None:
         """A rule id used twice is reported at the second rule, naming where the first is."""
         first = line_of(root, "economics.yaml", r"- id: ECO-01$")
-        line = edit(root, "economics.yaml", "- id: ECO-02\n", "- id: ECO-01\n")
+        line = edit(root, "economics.yaml", "- id: ECO-06\n", "- id: ECO-01\n")
         (problem,) = problems(root)
         assert where(problem) == ("economics.yaml", line)
         assert problem.message == f"duplicate rule id 'ECO-01' (first defined at {root / 'economics.yaml'}:{first})"
@@ -302,7 +302,7 @@ class TestAllProblemsAtOnce:
                                    "{fact: monthly_volum, op: ge, param: massive_volume_min}")),
             ("economics.yaml", edit(root, "economics.yaml", "{fact: skill_gap, op: eq, value: true}",
                                     "{fact: skill_gap, op: eq, value: yes}")),
-            ("risk.yaml", edit(root, "risk.yaml", "{fact: regulated_data, op: contains, value: special_category}",
+            ("classify.yaml", edit(root, "classify.yaml", "{fact: regulated_data, op: contains, value: special_category}",
                                "{fact: regulated_data, op: contains, value: biometric}")),
             ("parameters.yaml", line_of(root, "parameters.yaml", r"^parameters:")),
         }
@@ -373,7 +373,7 @@ class TestDigest:
     def test_changes_when_a_value_changes(self, root: Path) -> None:
         """A changed threshold changes the digest."""
         before = load_policy(root).digest
-        edit(root, "parameters.yaml", "  savings_threshold:\n    value: ", "  savings_threshold:\n    value: 1")
+        edit(root, "parameters.yaml", "  massive_volume_min:\n    value: ", "  massive_volume_min:\n    value: 1")
         assert load_policy(root).digest != before
 
 
@@ -417,8 +417,54 @@ class TestStrata:
     def test_chain_of_three(self, root: Path) -> None:
         """A fact derived from a derived fact puts its readers one stratum further."""
         edit(root, "classify.yaml", "when: {fact: volume_predictability, op: eq, value: low}",
-             "when: {fact: industrialisable, op: eq, value: true}")
+             "when: {fact: mixed_work, op: eq, value: true}")
         policy = load_policy(root)
-        assert policy.rule("CLS-12").stratum == 1
+        assert policy.rule("CLS-13").stratum == 1
         assert policy.rule("CLS-03").stratum == 2
         assert policy.rule("VOL-02").stratum == 3
+
+
+class TestGradedAndConditions:
+    """The 2.0 rule language: graded votes read bands from a parameter, checked at load time."""
+
+    def test_overlapping_bands(self, root: Path) -> None:
+        """Bands that overlap are reported at the parameter's value, with both bands and what is expected."""
+        edit(root, "parameters.yaml", "      - {min: 15, max: 25, weight: 2}", "      - {min: 4, max: 25, weight: 2}")
+        (problem,) = problems(root)
+        assert where(problem) == ("parameters.yaml", line_of(root, "parameters.yaml", r"^  saving_vote_bands:$") + 1)
+        assert problem.path == "parameters.saving_vote_bands.value"
+        assert "the bands [0, 5) and [4, 25) overlap" in problem.message
+        assert "each starting at or above the max of the one before" in problem.message
+
+    def test_band_with_min_above_max(self, root: Path) -> None:
+        line = edit(root, "parameters.yaml", "      - {min: 1.4, max: 1.8, weight: 1}", "      - {min: 1.9, max: 1.8, weight: 1}")
+        (problem,) = problems(root)
+        assert where(problem) == ("parameters.yaml", line)
+        assert "a band's min (1.9) must be below its max (1.8)" in problem.message
+
+    def test_graded_vote_on_a_parameter_that_is_no_bands(self, root: Path) -> None:
+        line = edit(root, "hybrid.yaml", "{by: peak_ratio, bands: peak_vote_bands}",
+                    "{by: peak_ratio, bands: peak_ratio_overflow}")
+        (problem,) = problems(root)
+        assert where(problem) == ("hybrid.yaml", line)
+        assert problem.message.startswith("the parameter 'peak_ratio_overflow' is not a list of bands")
+
+    def test_graded_vote_on_a_fact_that_is_no_number(self, root: Path) -> None:
+        line = edit(root, "hybrid.yaml", "{by: peak_ratio, bands: peak_vote_bands}", "{by: channel, bands: peak_vote_bands}")
+        (problem,) = problems(root)
+        assert where(problem) == ("hybrid.yaml", line)
+        assert "'channel' is not a number" in problem.message
+
+    def test_condition_met_by_an_unknown_requirement(self, root: Path) -> None:
+        """A condition names the certifications or agreements that meet it: only known ones."""
+        line = edit(root, "risk.yaml", "met_by: [pci_dss]", "met_by: [pci]")
+        (problem,) = problems(root)
+        assert where(problem) == ("risk.yaml", line)
+        assert "'pci' is not one of pci_dss, hipaa_baa, iso27001, hds, scc" in problem.message
+
+    def test_against_with_an_unknown_weight(self, root: Path) -> None:
+        line = edit(root, "in_house.yaml", "then: {against: {weight: weight_medium}}\n    explain:\n      en: \"High",
+                    "then: {against: {weight: weight_mediun}}\n    explain:\n      en: \"High")
+        (problem,) = problems(root)
+        assert where(problem) == ("in_house.yaml", line)
+        assert problem.message == "unknown parameter 'weight_mediun'; did you mean 'weight_medium'?"

@@ -985,7 +985,7 @@ class TestBriefMore:
         for french in ("| Flux | Canal | Périmètre | Mois moyen | Mois le plus chargé |", "**Périmètre.** Tout le flux",
                        "- **Langues**\u00a0: allemand", "38\u202f000 contacts en un mois moyen, 51\u202f300 le mois",
                        "- **Certifications exigées**\u00a0: ISO\u00a027001", "Écrit par arbitre brief",
-                       "hors heures d'ouverture"):
+                       "débordement en pointe"):
             assert french.replace("\u00a0", " ") in text.replace("\u00a0", " "), french
         for english in ("Scope", "Languages", "Certifications required", "Handling time", "Average month",
                         "The whole flow", "contacts in an average month", "Written by", "phone;"):

@@ -67,7 +67,7 @@ class PolicyRecord(_Model):
     root: str = Field(description="the policy directory the recommendation used")
     decision: dict[str, Any] = Field(description="tie-break order and confidence bands")
     cost_model: dict[str, float | dict[str, float]]
-    parameters: dict[str, float | list[str] | dict[str, float]]
+    parameters: dict[str, float | list[str] | list[dict[str, float | None]] | dict[str, float]]
     derived_facts: list[str]
     rules: list[RuleRecord]
 
@@ -258,7 +258,8 @@ def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisati
             "name": policy.name, "version": policy.version, "digest": policy.digest, "root": str(policy.root),
             "decision": policy.manifest.decision.model_dump(mode="json"),
             "cost_model": policy.costs.model_dump(),
-            "parameters": {name: p.value for name, p in policy.parameters.items()},
+            "parameters": {name: [band.model_dump() for band in p.value] if p.is_bands else p.value
+                           for name, p in policy.parameters.items()},
             "derived_facts": sorted(policy.derived),
             "rules": rules,
         },
@@ -324,9 +325,14 @@ def why_not(record: AuditRecord, flow_id: str, option: Decision) -> dict[str, An
                                     "when": stored.when, "then": stored.then, "explain": {"en": "-", "fr": "-"}})
         votes = {o: w for o, w in rule.then.vote.items() if o is option}
         splits = list(rule.then.split) if option is Decision.hybrid else []
-        if not votes and not splits:
+        by_saving = rule.then.vote_by_saving is not None and option is not Decision.keep_internal
+        if not votes and not splits and not by_saving:
             continue
-        weight = next(iter(votes.values()), None)
+        weight: Any = next(iter(votes.values()), None)
+        if weight is None or not isinstance(weight, (int, float, str)):
+            # A graded vote weighs what the flow's facts gave it: the weight recorded when it fired.
+            given = [v.weight for v in fired[stored.id].votes if v.option == option.value] if stored.id in fired else []
+            weight = sum(given) if given else None
         item: dict[str, Any] = {
             "rule": stored.id, "title": stored.title, "file": stored.file, "line": stored.line,
             "weight": params.get(weight) if isinstance(weight, str) else weight,

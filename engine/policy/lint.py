@@ -20,7 +20,7 @@ from ..costs import CostAssumptions
 from ..errors import Problem
 from ..facts import KNOWN_WITH
 from ..load import Document, DocumentError, PathKey, dotted, read_document
-from .loading import PlacedRule, Policy, comparisons
+from .loading import ENGINE_PARAMETERS, PlacedRule, Policy, comparisons
 from .rules import AllOf, Comparison, Condition, NotOf
 
 _NEGATED = {"eq": "ne", "ne": "eq", "lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "in": "not_in",
@@ -161,7 +161,7 @@ def lint(policy: Policy) -> list[Problem]:
 
     produced: dict[str, list[str]] = {}
     read: set[str] = set()
-    used_params: set[str] = set(CostAssumptions.model_fields)
+    used_params: set[str] = set(CostAssumptions.model_fields) | ENGINE_PARAMETERS
     for placed in policy.rules:
         for name in placed.rule.then.derive:
             produced.setdefault(name, []).append(placed.rule.id)
@@ -169,7 +169,12 @@ def lint(policy: Policy) -> list[Problem]:
         for cmp, _ in comparisons(placed.rule.when):
             if cmp.param is not None:
                 used_params.add(cmp.param)
-        used_params.update(w for w in placed.rule.then.vote.values() if isinstance(w, str))
+        then = placed.rule.then
+        used_params.update(w if isinstance(w, str) else w.bands for w in then.vote.values() if not isinstance(w, float))
+        if then.vote_by_saving is not None:
+            used_params.add(then.vote_by_saving)
+        if then.against is not None and isinstance(then.against.weight, str):
+            used_params.add(then.against.weight)
         texts = [placed.rule.explain.en, placed.rule.explain.fr]
         if placed.rule.then.condition is not None:
             texts += [placed.rule.then.condition.en, placed.rule.then.condition.fr]

@@ -26,12 +26,13 @@ from ..errors import PolicyError, Problem
 from ..facts import ANSWER_FACTS, METRIC_FACTS, RESERVED_NAMES, FactType, fact_types
 from ..load import Document, DocumentError, PathKey, dotted, read_document
 from .levers import Levers, read_levers
-from .rules import (NO_OPERAND, AllOf, AnyOf, Comparison, Condition, DerivedFact, FactFile, NotOf,
+from .rules import (NO_OPERAND, AllOf, AnyOf, Comparison, Condition, DerivedFact, FactFile, Graded, NotOf,
                     Parameter, ParameterFile, PolicyManifest, Rule, RuleFile)
 
 M = TypeVar("M", bound=BaseModel)
 _TAGS = frozenset({"fact", "all", "any", "not"})
-_UNION_BRANCHES = frozenset({"float", "list[str]", "str", "int", "bool"})
+_UNION_BRANCHES = frozenset({"float", "list[str]", "str", "int", "bool", "number-value", "list-of-names",
+                             "list-of-bands", "table-value", "table-of-lists"})
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,12 @@ class Policy:
 
     def param(self, name: str) -> Any:
         return self.parameters[name].value
+
+    @functools.cached_property
+    def languages_by_country(self) -> dict[str, list[str]] | None:
+        """The languages each provider country commonly serves (parameter ``languages_by_country``)."""
+        found = self.parameters.get("languages_by_country")
+        return found.value if found is not None and isinstance(found.value, dict) else None  # type: ignore[return-value]
 
     @functools.cached_property
     def _by_id(self) -> dict[str, PlacedRule]:
@@ -221,6 +228,43 @@ def _check_comparison(cmp: Comparison, ftype: FactType, params: dict[str, Parame
     return None
 
 
+# Parameters the engine reads itself, beside the cost model's and those rules name.
+ENGINE_PARAMETERS = frozenset({"languages_by_country"})
+
+# The facts a vote by saving reads: the saving of outsourcing and the share of contacts each split hands over.
+SAVING_FACTS = ("savings_pct", "overflow_share_pct", "after_hours_share_pct", "tier1_share_pct")
+
+
+def _check_weight(name: str, params: dict[str, Parameter], written: frozenset[str] | None) -> str | None:
+    """Why the parameter ``name`` cannot be a vote's weight, or None (also when the parameters file,
+    or this parameter in it, could not be read: reported there)."""
+    value = params.get(name)
+    if written is None or (value is None and name in written):
+        return None
+    if value is None:
+        return f"unknown parameter {name!r}{_suggest(name, params)}"
+    if isinstance(value.value, (list, dict)):
+        kind = "a list of bands" if value.is_bands else "a list" if isinstance(value.value, list) else "a table"
+        return f"the parameter {name!r} is {kind}, a weight must be a number"
+    if value.value <= 0:
+        return (f"the weight {name!r} is {value.value:g}; a weight must be above 0 "
+                "(vote for the other option instead)")
+    return None
+
+
+def _check_bands(name: str, params: dict[str, Parameter], written: frozenset[str] | None) -> str | None:
+    """Why the parameter ``name`` cannot grade a vote, or None (as ``_check_weight``)."""
+    value = params.get(name)
+    if written is None or (value is None and name in written):
+        return None
+    if value is None:
+        return f"unknown parameter {name!r}{_suggest(name, params)}"
+    if not value.is_bands:
+        return (f"the parameter {name!r} is not a list of bands; a graded vote needs bands like "
+                "[{max: 0, weight: -3}, {min: 15, max: 25, weight: 2}, {min: 25, weight: 3}]")
+    return None
+
+
 def _strata(placed: list[tuple[Rule, str, int, tuple[str, ...]]], derived: set[str],
             problems: list[Problem]) -> list[int]:
     """The stratum of each rule: one more than the highest stratum of the derived facts it reads."""
@@ -310,7 +354,9 @@ def load_policy(root: Path) -> Policy:
 
     costs: CostAssumptions | None = None
     if checked_params is not None and param_doc is not None:
-        numeric = {k: p.value for k, p in params.items() if not isinstance(p.value, list)}  # numbers and tables
+        numeric = {k: p.value for k, p in params.items()  # numbers and tables of numbers
+                   if not isinstance(p.value, list) and not (isinstance(p.value, dict) and any(
+                       isinstance(v, list) for v in p.value.values()))}
         try:
             costs = CostAssumptions.model_validate(numeric)
         except ValidationError as exc:
@@ -332,6 +378,8 @@ def load_policy(root: Path) -> Policy:
                 problems.append(Problem(param_doc.source, param_doc.line_of(path), where,
                                         f"the cost model's parameter {detail}"))
 
+    raw = param_doc.data.get("parameters") if param_doc is not None and isinstance(param_doc.data, dict) else None
+    written = frozenset(raw) if checked_params is not None and isinstance(raw, dict) else None
     placed: list[tuple[Rule, str, int, tuple[str, ...]]] = []
     seen_ids: dict[str, str] = {}
     for name in manifest.rule_files:
@@ -373,23 +421,38 @@ def load_policy(root: Path) -> Policy:
                     problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
                                             f"{fact!r} is not a declared derived fact{_suggest(fact, derived)}"
                                             f" (declare it in {manifest.derived_facts})"))
+            then_path: PathKey = (*base, "then")
             for option, weight in rule.then.vote.items():
-                if isinstance(weight, str):
-                    path = (*base, "then", "vote", option.value)
-                    value = params.get(weight)
-                    if checked_params is None:
-                        pass  # the parameters file could not be read: reported there
-                    elif value is None:
-                        problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
-                                                f"unknown parameter {weight!r}{_suggest(weight, params)}"))
-                    elif isinstance(value.value, (list, dict)):
-                        kind = "a list" if isinstance(value.value, list) else "a table"
-                        problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
-                                                f"the parameter {weight!r} is {kind}, a weight must be a number"))
-                    elif value.value <= 0:
-                        problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
-                                                f"the weight {weight!r} is {value.value:g}; a weight must be above 0 "
-                                                "(vote for the other option instead)"))
+                path = (*then_path, "vote", option.value)
+                if isinstance(weight, Graded):
+                    ftype = types.get(weight.by)
+                    if ftype is None or ftype.kind != "number":
+                        what = "unknown fact" if ftype is None else f"{weight.by!r} is not a number; the fact"
+                        problems.append(Problem(doc.source, doc.line_of((*path, "by")), dotted((*path, "by")),
+                                                f"{what} {weight.by!r}: a graded vote needs a numeric fact"
+                                                f"{_suggest(weight.by, types) if ftype is None else ''}"))
+                    else:
+                        reads.append(weight.by)
+                    why = _check_bands(weight.bands, params, written)
+                    if why:
+                        problems.append(Problem(doc.source, doc.line_of((*path, "bands")), dotted((*path, "bands")),
+                                                why))
+                elif isinstance(weight, str):
+                    why = _check_weight(weight, params, written)
+                    if why:
+                        problems.append(Problem(doc.source, doc.line_of(path), dotted(path), why))
+            if rule.then.vote_by_saving is not None:
+                path = (*then_path, "vote_by_saving")
+                why = _check_bands(rule.then.vote_by_saving, params, written)
+                if why:
+                    problems.append(Problem(doc.source, doc.line_of(path), dotted(path), why))
+                reads.extend(SAVING_FACTS)
+            against = rule.then.against
+            if against is not None and isinstance(against.weight, str):
+                path = (*then_path, "against", "weight")
+                why = _check_weight(against.weight, params, written)
+                if why:
+                    problems.append(Problem(doc.source, doc.line_of(path), dotted(path), why))
             placed.append((rule, doc.source, line, tuple(dict.fromkeys(reads))))
 
     levers = read_levers(root, manifest.levers, "levers" in manifest.model_fields_set, problems)

@@ -15,7 +15,7 @@ from pydantic import (
     AfterValidator, BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator,
 )
 
-from ..models import Decision, Split
+from ..models import Certification, Decision, Split
 
 Scalar = Union[bool, int, float, str]
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -109,23 +109,50 @@ class AttachedCondition(_Strict):
     applies_to: tuple[Decision, ...] = (Decision.outsource, Decision.hybrid)
     # Who must act on it: the provider (it goes into the provider brief) or the company only.
     audience: Literal["provider", "company"] = "provider"
+    # The certifications or agreements of the provider that meet it (any one of them).
+    met_by: tuple[Certification, ...] = ()
     en: Annotated[str, StringConstraints(min_length=1)]
     fr: Annotated[str, StringConstraints(min_length=1)]
+
+
+Weight = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class Graded(_Strict):
+    """A vote whose weight is the band a numeric fact falls in: ``{by: peak_ratio, bands: peak_bands}``."""
+
+    by: Name
+    bands: Name
+
+
+class Against(_Strict):
+    """A risk of handing contacts over: it counts its full weight against outsourcing and, against a
+    hybrid split, the weight times the share of contacts that split hands over (none for the splits
+    it ``spare``s: a tier-1 split keeps the experts' work in-house)."""
+
+    weight: Weight | Name
+    spare: tuple[Split, ...] = ()
 
 
 class Then(_Strict):
     """What a rule concludes when its condition holds."""
 
     derive: tuple[Name, ...] = ()
-    vote: dict[Decision, Annotated[float, Field(gt=0, allow_inf_nan=False)] | Name] = {}
+    vote: dict[Decision, Weight | Name | Graded] = {}
+    # Outsourcing gets the weight of the band its all-in saving falls in; each hybrid split that
+    # weight times the share of contacts it hands over.
+    vote_by_saving: Name | None = None
+    against: Against | None = None
     veto: tuple[Decision, ...] = ()
     split: tuple[Split, ...] = ()
     condition: AttachedCondition | None = None
 
     @model_validator(mode="after")
     def _says_something(self) -> Then:
-        if not (self.derive or self.vote or self.veto or self.split or self.condition):
-            raise ValueError("a rule must conclude something: derive, vote, veto, split or condition")
+        if not (self.derive or self.vote or self.vote_by_saving or self.against or self.veto or self.split
+                or self.condition):
+            raise ValueError("a rule must conclude something: derive, vote, vote_by_saving, against, veto, split "
+                             "or condition")
         return self
 
 
@@ -144,13 +171,82 @@ class RuleFile(_Strict):
     rules: Annotated[list[Rule], Field(min_length=1)]
 
 
+class Band(_Strict):
+    """One band of a graded vote: values from ``min`` (included) to ``max`` (excluded) weigh ``weight``
+    (below 0: a vote against); an open end is left out."""
+
+    min: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    max: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    weight: Annotated[float, Field(allow_inf_nan=False)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Band:
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"a band's min ({self.min:g}) must be below its max ({self.max:g})")
+        return self
+
+    def holds(self, value: float) -> bool:
+        return (self.min is None or value >= self.min) and (self.max is None or value < self.max)
+
+
+def _show(bound: float | None, open_end: str) -> str:
+    return open_end if bound is None else f"{bound:g}"
+
+
+def _no_overlap(bands: list[Band]) -> list[Band]:
+    """Bands are listed from the lowest up and do not overlap."""
+    for before, after in zip(bands, bands[1:]):
+        if before.max is None or after.min is None or after.min < before.max:
+            raise ValueError(
+                f"the bands [{_show(before.min, '-inf')}, {_show(before.max, 'inf')}) and "
+                f"[{_show(after.min, '-inf')}, {_show(after.max, 'inf')}) overlap: list bands from the lowest up, "
+                "each starting at or above the max of the one before")
+    return bands
+
+
+Bands = Annotated[list[Band], Field(min_length=1), AfterValidator(_no_overlap)]
+
+
+def band_weight(bands: list[Band], value: float | None) -> float:
+    """The weight of the band ``value`` falls in (0 outside every band or when unknown)."""
+    if value is None:
+        return 0.0
+    for band in bands:
+        if band.holds(value):
+            return band.weight
+    return 0.0
+
+
+def _value_kind(raw: Any) -> str | None:
+    """Which form a parameter's value takes, from its shape (errors then speak of that form only)."""
+    if isinstance(raw, dict):
+        return "table-of-lists" if raw and all(isinstance(v, list) for v in raw.values()) else "table-value"
+    if isinstance(raw, list):
+        return "list-of-bands" if raw and all(isinstance(item, (dict, Band)) for item in raw) else "list-of-names"
+    return "number-value"
+
+
+ParameterValue = Annotated[
+    Union[Annotated[Annotated[float, Field(allow_inf_nan=False)], Tag("number-value")],
+          Annotated[list[str], Tag("list-of-names")],
+          Annotated[Bands, Tag("list-of-bands")],
+          Annotated[dict[str, Annotated[float, Field(allow_inf_nan=False)]], Tag("table-value")],
+          Annotated[dict[str, list[str]], Tag("table-of-lists")]],
+    Discriminator(_value_kind),
+]
+
+
 class Parameter(_Strict):
     """A named threshold, weight or cost assumption, with its unit and source."""
 
-    value: Annotated[float, Field(allow_inf_nan=False)] | list[str] | dict[str, Annotated[float, Field(allow_inf_nan=False)]]
+    value: ParameterValue
     unit: str = ""
     source: Annotated[str, StringConstraints(min_length=1)]
     description: str = ""
+
+    @property
+    def is_bands(self) -> bool:
+        return isinstance(self.value, list) and bool(self.value) and isinstance(self.value[0], Band)
 
 
 class ParameterFile(_Strict):
