@@ -34,6 +34,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/tipping.py
 	$(BIN)/python benchmarks/portfolio.py
 	$(BIN)/python benchmarks/economics.py
+	$(BIN)/python benchmarks/properties.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
