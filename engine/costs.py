@@ -389,7 +389,13 @@ class _Model:
         per_fte = self.provider_productive_per_fte()
         peak_volume = max((v for _, v in months), default=0.0)
         dedicated_hours = on_queue_hours(peak_volume, self.seconds, self.real_time, weekly_hours, a)
-        dedicated = quote.form in DEDICATED_FORMS and dedicated_hours / per_fte >= a.min_dedicated_fte
+        # A dedicated team keeps its minimum of seats in quiet months. Near that minimum providers flex
+        # (shared agents at first, seats added with the volume): the floor phases in from nothing at a
+        # busiest month of min_dedicated_fte to the whole minimum at twice that, so the bill never jumps
+        # when a flow grows past the minimum.
+        peak_fte = dedicated_hours / per_fte
+        floor_fte = min(a.min_dedicated_fte, max(0.0, peak_fte - a.min_dedicated_fte)) \
+            if quote.form in DEDICATED_FORMS else 0.0
         minimum = self.flow.minimum_monthly or 0.0
         bill = fte = average = 0.0
         for share, volume in months:
@@ -405,7 +411,7 @@ class _Model:
                 # its pooling with other clients' work is only in per-contact and per-minute prices. A
                 # dedicated team keeps its minimum of seats in the quieter months.
                 hours = on_queue_hours(volume, self.seconds, self.real_time, weekly_hours, a)
-                amount = max(hours, a.min_dedicated_fte * per_fte if dedicated else 0.0) * hourly
+                amount = max(hours, floor_fte * per_fte) * hourly
             bill += share / 12 * max(amount, minimum)
             fte = max(fte, hours / per_fte)
             average += share / 12 * hours / per_fte

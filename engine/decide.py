@@ -124,7 +124,8 @@ def _votes(firing: Firing, policy: Policy, facts: Mapping[str, Any]) -> list[Vot
         w = weight_of(then.against.weight, policy)
         out.append(Vote(rid, Decision.outsource, -w))
         for split in SPLITS:
-            exposure = 0.0 if split in then.against.spare else _exposure(split, facts)
+            exposure = (0.0 if split in then.against.spare else
+                        _exposure(split, facts) if then.against.by_share else 1.0)
             if exposure > 0:
                 out.append(Vote(rid, Decision.hybrid, -w * exposure, split))
     return out

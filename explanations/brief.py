@@ -10,7 +10,7 @@ from typing import Any
 from engine.models import Certification, FlowInputs
 from engine.recommend import Recommendation
 
-from .render import Document, Lang, environment, final_decision, labels, number, value_label
+from .render import Document, Lang, environment, final_decision, glued, labels, number, value_label
 
 # The certification a regulated kind of data asks of a provider (a HIPAA business associate agreement
 # for health data of a US organisation only); ISO 27001 for any sensitive or regulated data.
@@ -97,7 +97,7 @@ def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str
         if flow.data_sensitivity.value == "high" or flow.regulated_data:
             certifications.append(Certification.iso27001.value)
         certifications = list(dict.fromkeys(certifications))
-        conditions = [c["text"].get(lang, "") for c in entry["conditions"]
+        conditions = [glued(c["text"].get(lang, "")) for c in entry["conditions"]
                       if c.get("audience", "provider") == "provider"]
         out.append({
             "id": flow.id, "name": flow.name or flow.id, "decision": decision,

@@ -65,6 +65,11 @@ _BREAKS = re.compile(r"[ \t\n]+")  # not str.split(): it breaks at no-break spac
 _GLUED = re.compile(r" (?=[:;%!?](?:[\s,.)]|$))")  # French puts a space before these: never break there
 
 
+def glued(text: str) -> str:
+    """The spaces French puts before ':', ';', '%', '!' and '?' made no-break (never a line there)."""
+    return _GLUED.sub("\u00a0", text)
+
+
 def wrap(text: Any, width: int = 78, indent: str = "", first: str | None = None) -> str:
     """Fill ``text`` into lines of at most ``width`` columns, breaking at spaces only (a no-break
     space keeps an amount with its currency); a word longer than a line stands on its own."""
@@ -422,12 +427,17 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         text_of[firing["rule"]] = text
         item = {"rule": firing["rule"], "title": firing["title"], "text": text, "matched": firing["matched"],
                 "file": firing["file"], "line": firing["line"], "rationale": firing["rationale"]}
+        # A rule is a reason for the decision when it weighs more for it (or less against it) than for
+        # every other option: a risk that counts against outsourcing and a split is a reason to keep.
+        given: dict[str, float] = {}
+        for vote in firing["votes"]:
+            given[vote["option"]] = given.get(vote["option"], 0.0) + vote["weight"]
+        others = [w for o, w in given.items() if o != decision]
+        supports = given.get(decision, 0.0) > (max(others) if others else 0.0)
         for vote in firing["votes"]:
             label = words["decisions"][vote["option"]]
             voted = {**item, "option": vote["option"], "weight": vote["weight"], "option_label": label,
                      "shown": text if vote["option"] == decision else f"{label}{words['colon']}{text}"}
-            # A vote for the decision, or against another option, is a reason for it.
-            supports = (vote["option"] == decision) == (vote["weight"] >= 0)
             (reasons if supports else against).append(voted)
         if not firing["votes"] and not firing["veto"]:
             findings.append(item)

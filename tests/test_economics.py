@@ -68,16 +68,29 @@ class TestPricingForms:
 
     def test_a_dedicated_team_keeps_its_minimum_of_seats(self, policy: Policy) -> None:
         """A dedicated team (enough work at the busiest month) is billed at least its minimum of seats
-        in the quieter months."""
+        in the quieter months; the minimum phases in from nothing at a busiest month of exactly the
+        minimum to all of it at twice the minimum, so that the bill never jumps as the flow grows."""
         a = policy.costs
-        c = costs(policy, coverage_hours_needed=50, peak_ratio=3.0, monthly_volume=3000,
-                  vendor_quote={"per_hour": 20.0})
-        seats = a.min_dedicated_fte * paid_hours_per_fte("FR", a) * (1 - a.shrinkage)
-        peak = queue(9000, 240, True, 50, a).on_queue_hours
-        quiet = queue(3000 * 0.6, 240, True, 50, a).on_queue_hours
-        assert peak > seats > quiet  # dedicated at the peak, under the minimum the rest of the year
-        expected = (2 * peak + 10 * seats) / 12 * 20.0
-        assert c.options["outsource"].provider_monthly == pytest.approx(expected)
+        per_fte = paid_hours_per_fte("FR", a) * (1 - a.shrinkage)
+        seats = a.min_dedicated_fte * per_fte
+        for volume, share in ((3000, None), (6000, 1.0)):
+            c = costs(policy, coverage_hours_needed=50, peak_ratio=3.0, monthly_volume=volume,
+                      vendor_quote={"per_hour": 20.0})
+            peak = queue(volume * 3, 240, True, 50, a).on_queue_hours
+            quiet = queue(volume * 0.6, 240, True, 50, a).on_queue_hours
+            floor = min(seats, max(0.0, peak - seats))
+            assert peak > seats > quiet  # dedicated at the peak, under the minimum the rest of the year
+            assert (floor == seats) == (share == 1.0) and floor > quiet
+            expected = (2 * peak + 10 * floor) / 12 * 20.0
+            assert c.options["outsource"].provider_monthly == pytest.approx(expected)
+
+    def test_no_jump_at_the_dedicated_minimum(self, policy: Policy) -> None:
+        """Around the volume at which the busiest month needs the provider's minimum of seats, the bill
+        grows smoothly: 1 % more contacts never costs 10 % more."""
+        bills = [costs(policy, coverage_hours_needed=50, peak_ratio=3.0, monthly_volume=volume,
+                       vendor_quote={"per_hour": 20.0}).options["outsource"].provider_monthly
+                 for volume in range(1000, 4000, 30)]
+        assert all(after < before * 1.1 for before, after in zip(bills, bills[1:]))
 
     def test_minimum_monthly(self, policy: Policy) -> None:
         """A provider's minimum monthly billing applies when the work bills less."""

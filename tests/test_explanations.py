@@ -15,7 +15,7 @@ FULL = Answers.model_validate({
     "flows": [{
         "id": "all", "channel": "phone", "monthly_volume": 9000, "aht_seconds": 300, "peak_ratio": 1.5,
         "regulated_data": ["payment_card"], "vendor_quote": {"per_contact": 2.5}, "provider_country": "MA",
-        "current_fte": 10,
+        "current_fte": 10, "languages": ["fr", "nl"], "coverage_hours_needed": 84,
     }],
 })
 
@@ -23,7 +23,7 @@ FULL = Answers.model_validate({
 def full_facts(policy: Policy) -> dict[str, object]:
     """The facts of a flow where every optional value is known, every derived fact true."""
     inputs = resolve(FULL)[0]
-    facts = snapshot(inputs, flow_costs(inputs, policy.costs))
+    facts = snapshot(inputs, flow_costs(inputs, policy.costs), policy.languages_by_country)
     return {**facts, **{name: True for name in policy.derived}}
 
 

@@ -284,7 +284,7 @@ class TestUnits:
                     expected = quote.form if point.field == "vendor_quote" and quote else UNITS[point.field]
                     assert point.unit == expected
                     seen.add(point.unit)
-        assert seen & set(QUOTE_FORMS) and "contacts_a_month" in seen
+        assert seen & set(QUOTE_FORMS) and len(seen) >= 3, seen
 
     @pytest.mark.parametrize("lang", ["en", "fr"])
     def test_units_in_every_format(self, policy: Policy, lang: str) -> None:

@@ -98,8 +98,8 @@ BAD_EDITS = [
         id="order-on-enum",
     ),
     pytest.param(
-        "economics.yaml", "{fact: skill_gap, op: eq, value: true}",
-        "{fact: skill_gap, op: contains, value: true}",
+        "economics.yaml", "when: {fact: skill_gap, op: eq, value: true}",
+        "when: {fact: skill_gap, op: contains, value: true}",
         "the operator 'contains' does not apply to 'skill_gap' (bool); use one of eq, ne",
         id="list-operator-on-bool",
     ),
@@ -300,8 +300,8 @@ class TestAllProblemsAtOnce:
         expected = {
             ("classify.yaml", edit(root, "classify.yaml", "{fact: monthly_volume, op: ge, param: massive_volume_min}",
                                    "{fact: monthly_volum, op: ge, param: massive_volume_min}")),
-            ("economics.yaml", edit(root, "economics.yaml", "{fact: skill_gap, op: eq, value: true}",
-                                    "{fact: skill_gap, op: eq, value: yes}")),
+            ("economics.yaml", edit(root, "economics.yaml", "when: {fact: skill_gap, op: eq, value: true}",
+                                    "when: {fact: skill_gap, op: eq, value: yes}")),
             ("classify.yaml", edit(root, "classify.yaml", "{fact: regulated_data, op: contains, value: special_category}",
                                "{fact: regulated_data, op: contains, value: biometric}")),
             ("parameters.yaml", line_of(root, "parameters.yaml", r"^parameters:")),

@@ -42,7 +42,7 @@ import yaml
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from engine.costs import flow_costs
+from engine.costs import _Model, flow_costs
 from engine.models import Answers, Certification, Channel, Decision, Level, RegulatedData, resolve
 from engine.policy.loading import Policy
 from engine.recommend import FlowResult, evaluate_flow
@@ -401,12 +401,22 @@ def test_volume_rising_on_routine_work_never_moves_towards_keep(
         rules: Rules, doc: dict[str, Any], volume: tuple[int, int], scripting: str, complexity: str) -> None:
     """Routine work (repetitive, scripted, not complex): v -> v * k, k > 1, never moves towards keep_internal.
 
-    The headcount answer (current_fte) is left out: it describes the team paid for today's volume,
-    and a team of that size kept for another volume is another flow (the in-house cost would stay
-    flat while the provider's bill grows)."""
+    Two answers describe today's volume only, and are restated for another volume as what they are:
+    the headcount (current_fte) is left out (a team of that size kept for another volume is another
+    flow: its cost would stay flat while the provider's bill grows), and a price per contact or per
+    handled minute becomes the same price per productive hour (a per-contact price is an offer for the
+    volume quoted, priced on the provider's pooling at that volume; the hour is the form that scales
+    with the work, as in-house hours do)."""
     v1, v2 = volume
     assume(v1 < v2 <= 20_000_000)
-    routine = variant(doc, repetitiveness="high", scripting=scripting, complexity=complexity, current_fte=None)
+    routine = variant(doc, repetitiveness="high", scripting=scripting, complexity=complexity, current_fte=None,
+                      monthly_volume=v1)
+    quote = routine["flows"][0].get("vendor_quote")
+    if quote is not None and ("per_contact" in quote or "per_minute" in quote) and v1 > 0:
+        inputs = resolve(Answers.model_validate(routine))[0]
+        hourly = _Model(inputs, rules.policy.costs).provider_hourly(inputs.flow.vendor_quote)
+        assume(0 < hourly <= 1_000_000)
+        routine = variant(routine, vendor_quote={"per_hour": float(f"{hourly:.6g}")})
     check_monotone("More routine volume", sides_along(rules.policy, routine, "monthly_volume", [v1, v2]),
                    rules.policy, never="towards_keep")
 

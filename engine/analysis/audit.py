@@ -67,7 +67,7 @@ class PolicyRecord(_Model):
     root: str = Field(description="the policy directory the recommendation used")
     decision: dict[str, Any] = Field(description="tie-break order and confidence bands")
     cost_model: dict[str, float | dict[str, float]]
-    parameters: dict[str, float | list[str] | list[dict[str, float | None]] | dict[str, float]]
+    parameters: dict[str, float | list[str] | list[dict[str, float | None]] | dict[str, float] | dict[str, list[str]]]
     derived_facts: list[str]
     rules: list[RuleRecord]
 
@@ -326,10 +326,14 @@ def why_not(record: AuditRecord, flow_id: str, option: Decision) -> dict[str, An
         votes = {o: w for o, w in rule.then.vote.items() if o is option}
         splits = list(rule.then.split) if option is Decision.hybrid else []
         by_saving = rule.then.vote_by_saving is not None and option is not Decision.keep_internal
-        if not votes and not splits and not by_saving:
+        # A risk of handing contacts over counts against every other option: it supports keeping.
+        by_risk = rule.then.against is not None and option is Decision.keep_internal
+        if not votes and not splits and not by_saving and not by_risk:
             continue
         weight: Any = next(iter(votes.values()), None)
-        if weight is None or not isinstance(weight, (int, float, str)):
+        if by_risk and rule.then.against is not None:
+            weight = rule.then.against.weight
+        elif weight is None or not isinstance(weight, (int, float, str)):
             # A graded vote weighs what the flow's facts gave it: the weight recorded when it fired.
             given = [v.weight for v in fired[stored.id].votes if v.option == option.value] if stored.id in fired else []
             weight = sum(given) if given else None

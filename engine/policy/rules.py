@@ -127,11 +127,13 @@ class Graded(_Strict):
 
 class Against(_Strict):
     """A risk of handing contacts over: it counts its full weight against outsourcing and, against a
-    hybrid split, the weight times the share of contacts that split hands over (none for the splits
-    it ``spare``s: a tier-1 split keeps the experts' work in-house)."""
+    hybrid split, the weight times the share of contacts that split hands over (``by_share: false``:
+    the full weight, for a risk that any contact handed over carries, such as know-how the provider
+    lacks); nothing against the splits it ``spare``s (a tier-1 split keeps the experts' work in-house)."""
 
     weight: Weight | Name
     spare: tuple[Split, ...] = ()
+    by_share: bool = True
 
 
 class Then(_Strict):
