@@ -387,30 +387,27 @@ class _Model:
         a = self.a
         hourly = self.provider_hourly(quote)
         per_fte = self.provider_productive_per_fte()
-        peak_volume = max((v for _, v in months), default=0.0)
-        dedicated_hours = on_queue_hours(peak_volume, self.seconds, self.real_time, weekly_hours, a)
-        # A dedicated team keeps its minimum of seats in quiet months. Near that minimum providers flex
-        # (shared agents at first, seats added with the volume): the floor phases in from nothing at a
-        # busiest month of min_dedicated_fte to the whole minimum at twice that, so the bill never jumps
-        # when a flow grows past the minimum.
-        peak_fte = dedicated_hours / per_fte
-        floor_fte = min(a.min_dedicated_fte, max(0.0, peak_fte - a.min_dedicated_fte)) \
-            if quote.form in DEDICATED_FORMS else 0.0
+        dedicated = quote.form not in ("per_contact", "per_minute")
+        needs = [on_queue_hours(volume, self.seconds, self.real_time, weekly_hours, a, pooled=not dedicated)
+                 if volume > 0 else 0.0 for _, volume in months]
+        # A dedicated team keeps its minimum of seats in quiet months. A flow that needs fewer seats
+        # than that on average is served by shared or seasonal agents; above it, the floor phases in
+        # from nothing at an average of min_dedicated_fte to the whole minimum at twice that, so that
+        # the bill never jumps when a flow grows past the minimum.
+        mean_fte = sum(share / 12 * hours for (share, _), hours in zip(months, needs)) / per_fte
+        floor_fte = min(a.min_dedicated_fte, max(0.0, mean_fte - a.min_dedicated_fte)) if dedicated else 0.0
         minimum = self.flow.minimum_monthly or 0.0
         bill = fte = average = 0.0
-        for share, volume in months:
+        for (share, volume), hours in zip(months, needs):
             if volume <= 0:
                 bill += share / 12 * minimum
                 continue
-            if quote.form in ("per_contact", "per_minute"):
+            if not dedicated:
                 unit = quote.amount if quote.form == "per_contact" else quote.amount * self.flow.aht_seconds / 60
                 amount = unit * volume
-                hours = on_queue_hours(volume, self.seconds, self.real_time, weekly_hours, a, pooled=True)
             else:
                 # An hour's price buys the hours this flow needs, staffed as in-house would staff them:
-                # its pooling with other clients' work is only in per-contact and per-minute prices. A
-                # dedicated team keeps its minimum of seats in the quieter months.
-                hours = on_queue_hours(volume, self.seconds, self.real_time, weekly_hours, a)
+                # its pooling with other clients' work is only in per-contact and per-minute prices.
                 amount = max(hours, floor_fte * per_fte) * hourly
             bill += share / 12 * max(amount, minimum)
             fte = max(fte, hours / per_fte)

@@ -67,22 +67,24 @@ class TestPricingForms:
         assert c.options["outsource"].provider_monthly == pytest.approx(20.0 * c.on_queue_hours, rel=1e-6)
 
     def test_a_dedicated_team_keeps_its_minimum_of_seats(self, policy: Policy) -> None:
-        """A dedicated team (enough work at the busiest month) is billed at least its minimum of seats
-        in the quieter months; the minimum phases in from nothing at a busiest month of exactly the
+        """A dedicated team (enough work on average over the year) is billed at least its minimum of
+        seats in the quieter months; the minimum phases in from nothing at an average of exactly the
         minimum to all of it at twice the minimum, so that the bill never jumps as the flow grows."""
         a = policy.costs
         per_fte = paid_hours_per_fte("FR", a) * (1 - a.shrinkage)
         seats = a.min_dedicated_fte * per_fte
-        for volume, share in ((3000, None), (6000, 1.0)):
-            c = costs(policy, coverage_hours_needed=50, peak_ratio=3.0, monthly_volume=volume,
+        for volume, full in ((3000, False), (9000, False), (20000, True)):
+            # a peak of 5: two months at 5 times the average, the ten others at 0.2 times
+            c = costs(policy, coverage_hours_needed=50, peak_ratio=5.0, monthly_volume=volume,
                       vendor_quote={"per_hour": 20.0})
-            peak = queue(volume * 3, 240, True, 50, a).on_queue_hours
-            quiet = queue(volume * 0.6, 240, True, 50, a).on_queue_hours
-            floor = min(seats, max(0.0, peak - seats))
-            assert peak > seats > quiet  # dedicated at the peak, under the minimum the rest of the year
-            assert (floor == seats) == (share == 1.0) and floor > quiet
-            expected = (2 * peak + 10 * floor) / 12 * 20.0
+            peak = queue(volume * 5, 240, True, 50, a).on_queue_hours
+            quiet = queue(volume * 0.2, 240, True, 50, a).on_queue_hours
+            mean = (2 * peak + 10 * quiet) / 12
+            floor = min(seats, max(0.0, mean - seats))
+            assert (floor == seats) == full and (floor == 0) == (mean <= seats)
+            expected = (2 * max(peak, floor) + 10 * max(quiet, floor)) / 12 * 20.0
             assert c.options["outsource"].provider_monthly == pytest.approx(expected)
+        assert floor > quiet  # at 20,000 a month, the quiet months are billed the minimum
 
     def test_no_jump_at_the_dedicated_minimum(self, policy: Policy) -> None:
         """Around the volume at which the busiest month needs the provider's minimum of seats, the bill
