@@ -36,9 +36,9 @@ from .staffing import (WEEKS_PER_MONTH, agent_seconds, base_level, is_real_time,
 
 OPTIONS = ("keep_internal", "outsource", "overflow", "after_hours", "tier1")
 
-# The metrics only the splits' costing gives: a caller that needs none of them can skip it.
-SPLIT_METRICS = frozenset({"saving_overflow_pct", "saving_after_hours_pct", "saving_tier1_pct",
-                           "overflow_share_pct", "after_hours_share_pct", "tier1_share_pct"})
+# The metrics only the splits' costing gives: a caller that needs none of them can skip it (the share
+# of contacts each split hands over is known without it).
+SPLIT_METRICS = frozenset({"saving_overflow_pct", "saving_after_hours_pct", "saving_tier1_pct"})
 
 # Answers of a flow the cost model never reads: a variant that changes only these costs the same.
 COSTLESS_FIELDS = frozenset({

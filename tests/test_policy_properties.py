@@ -20,7 +20,7 @@ and volumes from none to massive. Every example is validated by ``engine.models.
 
 A failure prints a minimal pair: flow A in full, what flow B changes, each side's decision with its
 scores, vetoes, votes, costs and every rule fired, and the rules that fired on one side only.
-``ARBITRE_PROPERTY_EXAMPLES`` sets the examples a property (default 50, so that ``make test`` stays
+``ARBITRE_PROPERTY_EXAMPLES`` sets the examples a property (default 25, so that ``make test`` stays
 quick); ``benchmarks/properties.py`` (``make bench``) runs every property on 2,000.
 """
 
@@ -49,7 +49,7 @@ from engine.recommend import FlowResult, evaluate_flow
 from test_properties import floats, organisations, values
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_EXAMPLES = 50
+DEFAULT_EXAMPLES = 25
 
 
 def _examples() -> int:

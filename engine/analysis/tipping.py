@@ -54,7 +54,7 @@ def _relative(value: float, fraction: float = 0.005, floor: float = 0.01) -> flo
 # Steps away from the answer, as fractions of the distance to the end of the range; once a change
 # is found, the stretch from the answer to it is walked again in finer steps, since a decision can
 # change and change back along the range (a band narrower than a fine step can still be missed).
-_STEPS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.75, 0.9, 1.0)
+_STEPS = (0.03, 0.1, 0.2, 0.35, 0.5, 0.7, 0.85, 1.0)
 _REFINE = 12
 _BISECTIONS = 24
 
