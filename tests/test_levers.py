@@ -19,8 +19,8 @@ from typing import Any, Sequence
 import pytest
 import yaml
 
-from engine.analysis.tipping import (QUALITATIVE, UNITS, held_by_veto, plausible_range, tipping_points,
-                                     with_value)
+from engine.analysis.tipping import (QUALITATIVE, UNITS, TippingPoints, held_by_veto, plausible_range,
+                                     tipping_points, with_value)
 from engine.answers import load_answers
 from engine.errors import PolicyError, Problem
 from engine.models import QUOTE_FORMS, FlowInputs, resolve
@@ -69,6 +69,18 @@ def flows_of(path: Path) -> tuple[FlowInputs, ...]:
 def outcome(inputs: FlowInputs, policy: Policy) -> tuple[Any, Any]:
     verdict = evaluate_flow(inputs, policy).verdict
     return verdict.decision, verdict.split
+
+
+_FOUND: dict[tuple[str, str, str], TippingPoints] = {}
+
+
+def points_of(path: Path, inputs: FlowInputs, policy: Policy) -> TippingPoints:
+    """The tipping points of an example's flow under ``policy``, worked out once per test session
+    (several tests read the same examples' points)."""
+    key = (policy.digest, str(path), inputs.flow.id)
+    if key not in _FOUND:
+        _FOUND[key] = tipping_points(inputs, policy, outcome(inputs, policy))
+    return _FOUND[key]
 
 
 def arbitre(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -212,7 +224,7 @@ class TestRanges:
         """Every tipping point of every example lies within its lever's range (a volume never below 1 % of
         the flow's own nor below 1), and no flip is about the channel or the activity."""
         inputs = _flow(path, flow_id)
-        found = tipping_points(inputs, policy, outcome(inputs, policy))
+        found = points_of(path, inputs, policy)
         levers = policy.levers.numeric_levers()
         for point in found.points:
             low, high = plausible_range(inputs, policy, point.field, levers[point.field], point.current)
@@ -249,7 +261,7 @@ class TestRanges:
         for path in EXAMPLES[:2]:
             for inputs in flows_of(path):
                 base = outcome(inputs, policy)
-                every = tipping_points(inputs, policy, base).flips
+                every = points_of(path, inputs, policy).flips
                 assert tipping_points(inputs, fewer, base).flips == tuple(f for f in every if f.field != "complexity")
 
     def test_the_profile_sets_the_peaks(self, policy: Policy) -> None:
@@ -279,7 +291,7 @@ class TestUnits:
         seen = set()
         for path in EXAMPLES:
             for inputs in flows_of(path):
-                for point in tipping_points(inputs, policy, outcome(inputs, policy)).points:
+                for point in points_of(path, inputs, policy).points:
                     quote = inputs.flow.vendor_quote
                     expected = quote.form if point.field == "vendor_quote" and quote else UNITS[point.field]
                     assert point.unit == expected
