@@ -163,6 +163,39 @@ def _walk(node: Node, path: PathKey, lines: dict[PathKey, int], source: str,
             _walk(item, (*path, index), lines, source, done, inside)
 
 
+# Aliases may share a value, not inflate a document: a few dozen aliases of aliases ("billion
+# laughs") expand a file of a few hundred bytes into billions of values, which every later step
+# (validation, error messages, digests) would walk. A document may expand to at most this many values
+# beyond ten times the values written in it.
+MAX_EXPANSION = 100_000
+
+
+def _check_expansion(root: Node, written: int, source: str) -> None:
+    """Refuse a document whose aliases expand it far beyond what is written, at the smallest value
+    that expands too far."""
+    limit = 10 * written + MAX_EXPANSION
+    sizes: dict[int, int] = {}
+
+    def size(node: Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        total = 1
+        if isinstance(node, MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, SequenceNode):
+            total += sum(size(item) for item in node.value)
+        if total > limit:
+            raise DocumentError(Problem(
+                source, node.start_mark.line + 1, "",
+                f"aliases expand the value that starts here to more than {limit:,} values, from "
+                f"{written:,} written: an alias may share a value, not multiply it"))
+        sizes[id(node)] = total
+        return total
+
+    size(root)
+
+
 def _dotted(path: PathKey) -> str:
     out = ""
     for part in path:
@@ -190,7 +223,9 @@ def parse_yaml(text: str, source: str) -> Document:
         if node is None:
             return Document(source, None, {})
         lines: dict[PathKey, int] = {}
-        _walk(node, (), lines, source)
+        done: set[int] = set()
+        _walk(node, (), lines, source, done)
+        _check_expansion(node, len(done), source)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

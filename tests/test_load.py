@@ -89,11 +89,13 @@ class TestParseYaml:
         assert doc.line_of(("nowhere",)) == 1
 
     def test_billion_laughs_is_quick(self) -> None:
-        """Aliases of aliases are walked once, not expanded (10**9 paths would never finish)."""
+        """Aliases of aliases are walked once, not expanded (10**9 paths would never finish), and the
+        document is refused at the first value that expands too far (l4: over 100,000 values)."""
         levels = ["&l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
         levels += [f"&l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" for i in range(1, 9)]
-        doc = parse_yaml("laughs:\n" + "".join(f"  - {level}\n" for level in levels), "a.yaml")
-        assert len(doc.lines) < 200
+        with pytest.raises(DocumentError) as info:
+            parse_yaml("laughs:\n" + "".join(f"  - {level}\n" for level in levels), "a.yaml")
+        assert info.value.problem.line == 6
 
     @pytest.mark.parametrize(("text", "line", "message"), [
         pytest.param("a: 1\nb: 2\na: 3\n", 3, "not valid YAML: duplicate key 'a' (first defined on line 1)",
@@ -439,3 +441,36 @@ class TestResolve:
         """resolve gives one FlowInputs per flow, in file order."""
         result = answers("flows:\n" + FLOW + FLOW.replace("orders", "complaints"))
         assert [inputs.flow.id for inputs in resolve(result)] == ["orders", "complaints"]
+
+
+def _laughs(levels: int, width: int = 9) -> str:
+    """Aliases of aliases: each level refers ``width`` times to the one before ("billion laughs")."""
+    lines = ["a0: &a0 [" + ", ".join(["x"] * width) + "]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+class TestAliasExpansion:
+    """An alias may share a value, not multiply a document into billions of values."""
+
+    def test_a_document_of_aliases_of_aliases_is_refused_at_its_line(self) -> None:
+        text = _laughs(10) + "flows:\n  - {id: f, channel: *a9, monthly_volume: 10, aht_seconds: 10}\n"
+        assert len(text) < 1000
+        with pytest.raises(DocumentError) as info:
+            parse_yaml(text, "a.yaml")
+        problem = info.value.problem
+        assert problem.line == 6  # a5 (9 ** 6 values): the smallest value that expands too far
+        assert "aliases expand the value that starts here to more than" in problem.message
+        assert "an alias may share a value, not multiply it" in problem.message
+
+    def test_the_answers_file_is_a_user_error(self, tmp_path: Path) -> None:
+        path = tmp_path / "bomb.yaml"
+        path.write_text(_laughs(10) + "flows: []\n", encoding="utf-8")
+        with pytest.raises(AnswersError) as info:
+            load_answers(path)
+        assert any("aliases expand" in p.message for p in info.value.problems)
+
+    def test_aliases_that_share_values_are_fine(self) -> None:
+        """A few levels of sharing, as people write them, stay well under the limit."""
+        doc = parse_yaml(_laughs(3) + "flows: []\n", "a.yaml")
+        assert len(doc.data["a2"]) == 9 and len(doc.data["a2"][0]) == 9
