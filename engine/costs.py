@@ -524,8 +524,9 @@ def _split_shares(model: _Model) -> dict[str, float]:
     return out
 
 
-def _options(model: _Model, keep_team: _InHouse, splits: bool) -> dict[str, OptionCost]:
-    a, keep = model.a, keep_team.total
+def _options(model: _Model, keep_team: _InHouse, shares: dict[str, float] | None) -> dict[str, OptionCost]:
+    """Every option a quote makes possible; the splits (those in ``shares``) unless ``shares`` is None."""
+    keep = keep_team.total
     whole = _Part(1.0, model.open_hours, model.gap_hours)
     out = {"keep_internal": _option(model, keep, inhouse=keep, inhouse_fte=keep_team.fte)}
     quote = model.flow.vendor_quote
@@ -535,29 +536,27 @@ def _options(model: _Model, keep_team: _InHouse, splits: bool) -> dict[str, Opti
     # Outsource: the provider answers every hour needed; the in-house team leaves.
     out["outsource"] = _moved(model, keep_team, quote, None,
                               [(m.months, model.volume * m.level) for m in model.shape], coverage, 1.0)
-    if not splits:
+    if shares is None:
         return out
     # Overflow: the permanent team keeps the base month, or what the headcount paid today can
     # handle when it is smaller; the provider takes every contact above it.
-    level = _overflow_level(model, whole)
-    above = [(m.months, model.volume * max(0.0, m.level - level)) for m in model.shape]
-    moved = sum(months * volume for months, volume in above) / 12
-    if moved > 1e-9 * model.volume:
+    if "overflow" in shares:
+        level = _overflow_level(model, whole)
+        above = [(m.months, model.volume * max(0.0, m.level - level)) for m in model.shape]
         team = model.inhouse(whole, peaks=False, headcount=model.flow.current_fte, level=level)
-        option = _moved(model, keep_team, quote, team, above, coverage,
-                        moved / model.volume, seasonal=True)
+        option = _moved(model, keep_team, quote, team, above, coverage, shares["overflow"], seasonal=True)
         expanded = model.peak_team(whole).total
         out["overflow"] = option.model_copy(update={"saving_vs_peak_team_pct": 100 * (
             1 - (option.monthly + option.one_off / model.term) / expanded) if expanded else None})
     # After hours: the in-house team keeps its opening hours, the provider answers beyond them.
-    if model.gap_hours > 0 and model.open_hours > 0:
-        gap = _gap_share(model.open_hours, model.gap_hours, a)
+    if "after_hours" in shares:
+        gap = shares["after_hours"]
         out["after_hours"] = _moved(model, keep_team, quote, model.inhouse(_Part(1 - gap, model.open_hours, 0.0)),
                                     [(m.months, model.volume * m.level * gap) for m in model.shape],
                                     model.gap_hours, gap)
     # Tier 1: the routine share to the provider over every hour, the experts keep the rest.
-    share = routine_share(model.inputs, a)
-    if 0 < share < 1:
+    if "tier1" in shares:
+        share = shares["tier1"]
         out["tier1"] = _moved(model, keep_team, quote, model.inhouse(_Part(1 - share, model.open_hours, model.gap_hours)),
                               [(m.months, model.volume * m.level * share) for m in model.shape], coverage, share)
     return out
@@ -576,14 +575,13 @@ def flow_costs(inputs: FlowInputs, a: CostAssumptions, splits: bool = True) -> F
     average = queue(volume, model.seconds, model.real_time, coverage, a)
     sizing = "erlang_c" if model.real_time and coverage > 0 and volume > 0 else "workload"
     workload = volume * model.seconds / 3600
-    options = _options(model, team, splits)
+    shares = _split_shares(model)
+    options = _options(model, team, shares if splits else None)
     out = options.get("outsource")
 
     def saving(name: str) -> float | None:
         option = options.get(name)
         return None if option is None else option.saving_pct
-
-    shares = _split_shares(model)
 
     def share(name: str) -> float | None:
         return 100 * shares[name] if name in shares else None

@@ -3,10 +3,10 @@
 Vetoes first (a vetoed option cannot win), then the sum of votes, then the
 policy's tie-break order. Hybrid needs a split: without one proposed, it
 cannot win and the next option does. Each split proposed is a variant of
-hybrid scored on its own (the votes of the rules that proposed it, its own
-saving, the risks weighted by the share of contacts it hands over); the best
-variant stands for hybrid (the saving of outsourcing and the risks of handing contacts over both
-count for the share of contacts a split hands over). The margin over the runner-up gives the confidence.
+hybrid scored on its own: the votes of the rules that proposed it, and the
+saving of outsourcing and the risks of handing contacts over, both counted for
+the share of contacts the split hands over. The best variant stands for hybrid.
+The margin over the runner-up gives the confidence.
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ from .run import Firing
 Confidence = Literal["high", "medium", "low"]
 OPTIONS: tuple[Decision, ...] = tuple(Decision)
 SPLITS: tuple[Split, ...] = tuple(Split)
-# Each split's own saving and the share of contacts it hands over (cost metrics).
-SAVING_OF = {Split.overflow: "saving_overflow_pct", Split.after_hours: "saving_after_hours_pct",
-             Split.tier1: "saving_tier1_pct"}
+# The share of contacts each split hands over (cost metrics).
 SHARE_OF = {Split.overflow: "overflow_share_pct", Split.after_hours: "after_hours_share_pct",
             Split.tier1: "tier1_share_pct"}
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pytest
 import yaml
@@ -28,24 +27,12 @@ from engine.policy.levers import ANSWER_LEVERS, NUMERIC_LEVERS, Levers
 from engine.policy.loading import Policy, load_policy
 from engine.recommend import evaluate_flow, recommend
 from explanations.render import labels, render, roundest
+from test_rules_cli import copy_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml")) + [ROOT / "tests" / "golden" / "answers.yaml"]
 ARBITRE = Path(sys.executable).parent / "arbitre"
-
-Edit = tuple[str, str, str]  # file of the policy, text found once, text put in its place
-
-
-def copy_policy(target: Path, edits: Sequence[Edit] = ()) -> Path:
-    """A copy of rules/ at ``target`` with each edit applied; each edited text must occur once."""
-    shutil.copytree(RULES, target, ignore=shutil.ignore_patterns("tests", "__pycache__"))
-    for name, old, new in edits:
-        path = target / name
-        text = path.read_text(encoding="utf-8")
-        assert text.count(old) == 1, f"{name}: {old!r} occurs {text.count(old)} times, expected once"
-        path.write_text(text.replace(old, new), encoding="utf-8")
-    return target
 
 
 def line_of(path: Path, needle: str) -> int:
