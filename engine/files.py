@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -21,10 +22,39 @@ def write_atomic(path: Path, text: str) -> None:
 
     A link is followed and its target replaced; a device or a pipe (``/dev/stdout``) is written
     to directly, since it cannot be replaced. A new file gets the usual permissions (the umask's),
-    a replaced file keeps its own.
+    a replaced file keeps its own; a write-protected file is refused, as ``cp`` refuses it.
     """
     with open_atomic(path) as handle:
         handle.write(text)
+
+
+def _write_protected(path: Path, mode: int) -> bool:
+    """Whether a file may not be replaced: no write permission bit is set (the owner protected it,
+    which counts even for root, who may write anything), or this user may not write it."""
+    return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs (one of another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(target: Path) -> None:
+    """Remove the temporary files a killed run left beside ``target`` (``kill -9`` cannot be caught):
+    those named for ``target`` whose process no longer runs. A live writer's file is left alone."""
+    pattern = re.compile(re.escape(f".{target.name}.") + r"(\d+)\.[a-z0-9_]+\.tmp")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(target.parent):
+            found = pattern.fullmatch(entry.name)
+            if found and entry.is_file(follow_symlinks=False) and not _alive(int(found.group(1))):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
 
 @contextlib.contextmanager
@@ -49,6 +79,10 @@ def open_atomic(path: Path) -> Iterator[TextIO]:
         except OSError as exc:
             raise _fail(path, exc) from exc
         return
+    if info is not None and _write_protected(path, info.st_mode):
+        raise UserError(f"cannot write {path}", (Problem(
+            str(path), None, "", f"is write-protected (mode {stat.S_IMODE(info.st_mode):o}): "
+                                 "make it writable (chmod u+w) or choose another file"),))
     target = path.resolve() if path.is_symlink() else path  # a link's target is replaced, not the link
     if info is not None:
         mode = stat.S_IMODE(info.st_mode)
@@ -57,8 +91,10 @@ def open_atomic(path: Path) -> Iterator[TextIO]:
         os.umask(umask)
         mode = 0o666 & ~umask
     folder = target.parent
+    remove_stale_temporaries(target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        # named for the target and this process, so that a later run knows a killed run's file
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise _fail(path, exc) from exc
     try:

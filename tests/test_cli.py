@@ -79,6 +79,16 @@ class TestRecommend:
         assert run.returncode == 2
         assert "cannot write" in run.stderr and "Traceback" not in run.stderr
 
+    def test_out_on_a_write_protected_file_is_refused(self, tmp_path: Path) -> None:
+        """--out on a read-only file (mode 444) exits 2 and leaves the file as it was, as cp would."""
+        out = tmp_path / "rec.txt"
+        out.write_text("kept", encoding="utf-8")
+        out.chmod(0o444)
+        run = arbitre("recommend", GOLDEN_ANSWERS, "--out", out)
+        assert run.returncode == 2
+        assert f"{out}: is write-protected" in run.stderr and "Traceback" not in run.stderr
+        assert out.read_text(encoding="utf-8") == "kept"
+
     def test_missing_file(self, tmp_path: Path) -> None:
         """A missing answers file exits 2 and names it."""
         run = arbitre("recommend", tmp_path / "absent.yaml")
