@@ -17,17 +17,53 @@ if not ((3, 10) <= sys.version_info[:2] < (3, 13)):  # pragma: no cover - checke
     raise SystemExit(2)
 
 import contextlib  # noqa: E402
+import errno  # noqa: E402
 import functools  # noqa: E402
 import gc  # noqa: E402
 import os  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, Callable, Literal, TypeVar  # noqa: E402
+from typing import Any, Callable, Iterator, Literal, NoReturn, TypeVar  # noqa: E402
 
 import click  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_POLICY = HERE / "rules"
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+# Raised only by writes; every file a command writes reports its own errors (engine.files), so one of
+# these reaching reports_errors comes from writing standard output.
+DEVICE_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _end(signum: int, frame: Any) -> None:
+    """End the command as Ctrl-C does, so that its temporary files are removed on the way out."""
+    raise SystemExit(128 + signum)
+
+
+@contextlib.contextmanager
+def _ending_cleanly() -> Iterator[None]:
+    """While a command runs, SIGTERM and SIGHUP end it through its ``finally`` blocks (by default they
+    kill the process on the spot and leave its temporary files behind)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _end) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _discard_stdout() -> None:
+    """Send what is left for standard output to /dev/null, so that Python's flush at exit does not
+    fail a second time."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def reports_errors(func: F) -> F:
@@ -38,7 +74,8 @@ def reports_errors(func: F) -> F:
         from engine.errors import ArbitreError
 
         try:
-            return func(*args, **kwargs)
+            with _ending_cleanly():
+                return func(*args, **kwargs)
         except ArbitreError as exc:
             click.echo(f"error: {exc.report()}", err=True)
             sys.exit(exc.exit_code)
@@ -47,19 +84,29 @@ def reports_errors(func: F) -> F:
             sys.exit(130)
         except BrokenPipeError:
             # the reader stopped reading (| head): end quietly, as a command in a pipe does
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            _discard_stdout()
             sys.exit(0)
+        except OSError as exc:
+            if exc.errno not in DEVICE_FULL:
+                _internal_error(exc)
+            _discard_stdout()
+            click.echo(f"error: cannot write to standard output: {exc.strerror}", err=True)
+            sys.exit(2)
         except click.exceptions.Exit:
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence
-            if os.environ.get("ARBITRE_DEBUG"):
-                raise
-            click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
-                       "Set ARBITRE_DEBUG=1 to see the traceback, and please report it.", err=True)
-            sys.exit(1)
+            _internal_error(exc)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _internal_error(exc: Exception) -> NoReturn:
+    """Report a bug in one line (the traceback with ARBITRE_DEBUG set) and exit 1."""
+    if os.environ.get("ARBITRE_DEBUG"):
+        raise exc
+    click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
+               "Set ARBITRE_DEBUG=1 to see the traceback, and please report it.", err=True)
+    sys.exit(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -189,7 +236,7 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
     (exit 2 at the end); a summary follows on standard error.
     """
     from engine.errors import UserError
-    from engine.files import open_atomic, write_atomic
+    from engine.files import open_atomic
 
     # One path that names a file (there or not: a missing file is reported as such) is a single run,
     # printed exactly as it always was; folders, globs and several paths are a batch.
@@ -206,18 +253,20 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
     _check_outputs(files, out=out, audit=audit)
     if single and fmt != "jsonl":
         with contextlib.ExitStack() as stack:
-            # --out is opened first: a folder that is not there fails before any work, and no audit
-            # record is left behind by a run whose output could not be written
+            # Both files are opened before any work (a folder that is not there fails at once) and the
+            # output is completed first: when it cannot be written, no audit record is left behind.
+            kept = stack.enter_context(open_atomic(audit)) if audit is not None else None
             handle = stack.enter_context(open_atomic(out)) if out is not None else None
             text, record = _recommendation(files[0], fmt, lang, flow_id, policy_dir, audit=audit is not None,
                                            overrides=overrides, reasons=reasons, tipping=tipping, detail=detail)
-            if audit is not None and record is not None:
-                write_atomic(audit, record)
-                click.echo(f"wrote the audit record {audit}", err=True)
             if handle is not None:
                 handle.write(text)
             else:
                 click.echo(text, nl=False)
+            if kept is not None and record is not None:
+                kept.write(record)
+        if audit is not None:
+            click.echo(f"wrote the audit record {audit}", err=True)
         if out is not None:
             click.echo(f"wrote {out}", err=True)
         return

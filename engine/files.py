@@ -8,7 +8,7 @@ import re
 import stat
 import tempfile
 from pathlib import Path
-from typing import Iterator, TextIO
+from typing import Callable, Iterator, TextIO, TypeVar
 
 from .errors import Problem, UserError
 
@@ -57,10 +57,29 @@ def remove_stale_temporaries(target: Path) -> None:
                     os.unlink(entry.path)
 
 
+class Output:
+    """A file being written: a failed write is reported as an error naming the file, so that it is
+    not mistaken for a failure of anything else done while the file is open."""
+
+    def __init__(self, handle: TextIO, path: Path) -> None:
+        self._handle = handle
+        self._path = path
+
+    def write(self, text: str) -> None:
+        try:
+            self._handle.write(text)
+        except OSError as exc:
+            raise _fail(self._path, exc) from exc
+
+
 @contextlib.contextmanager
-def open_atomic(path: Path) -> Iterator[TextIO]:
-    """A text handle whose content replaces ``path`` only when the block ends without an error
-    (``write_atomic`` for output written piece by piece: nothing is kept in memory)."""
+def open_atomic(path: Path) -> Iterator[Output]:
+    """An output whose content replaces ``path`` only when the block ends without an error
+    (``write_atomic`` for output written piece by piece: nothing is kept in memory).
+
+    An error raised in the block leaves ``path`` as it was and is raised as it is; only a failure
+    to write the file itself is reported as ``cannot write PATH``.
+    """
     if not str(path):
         raise UserError("cannot write to an empty path", (Problem("", None, "--out", "give a file name"),))
     try:
@@ -73,40 +92,64 @@ def open_atomic(path: Path) -> Iterator[TextIO]:
         if stat.S_ISDIR(info.st_mode):
             raise UserError(f"cannot write {path}", (Problem(str(path), None, "", "is a directory"),))
         # a device or a pipe (/dev/stdout): written to as it is, through the link if there is one
-        try:
-            with open(path, "w", encoding="utf-8", newline="\n") as direct:
-                yield direct
-        except OSError as exc:
-            raise _fail(path, exc) from exc
+        with _opened(path, lambda: open(path, "w", encoding="utf-8", newline="\n")) as direct:
+            yield Output(direct, path)
+            _finish(path, direct.close)
         return
     if info is not None and _write_protected(path, info.st_mode):
         raise UserError(f"cannot write {path}", (Problem(
             str(path), None, "", f"is write-protected (mode {stat.S_IMODE(info.st_mode):o}): "
                                  "make it writable (chmod u+w) or choose another file"),))
     target = path.resolve() if path.is_symlink() else path  # a link's target is replaced, not the link
-    if info is not None:
-        mode = stat.S_IMODE(info.st_mode)
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    folder = target.parent
     remove_stale_temporaries(target)
+    # named for the target and this process, so that a later run knows a killed run's file
+    fd, tmp = _finish(path, lambda: tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
+                                                     dir=target.parent))
     try:
-        # named for the target and this process, so that a later run knows a killed run's file
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise _fail(path, exc) from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise _fail(path, exc) from exc
+        with _opened(path, lambda: os.fdopen(fd, "w", encoding="utf-8", newline="\n")) as handle:
+            yield Output(handle, path)
+            _finish(path, lambda: _commit(handle, tmp, target, _mode(info)))
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+T = TypeVar("T")
+
+
+def _finish(path: Path, step: Callable[[], T]) -> T:
+    """One step of writing ``path``, an OSError reported as ``cannot write PATH``."""
+    try:
+        return step()
+    except OSError as exc:
+        raise _fail(path, exc) from exc
+
+
+@contextlib.contextmanager
+def _opened(path: Path, opener: Callable[[], TextIO]) -> Iterator[TextIO]:
+    """A handle on ``path``, closed at the end; when the block failed, its own error is the one raised
+    (closing may fail too, on a full disk, and would hide it)."""
+    handle = _finish(path, opener)
+    try:
+        yield handle
+    finally:
+        with contextlib.suppress(OSError):
+            handle.close()
+
+
+def _mode(info: os.stat_result | None) -> int:
+    """The permissions of the file written: those of the file replaced, or the umask's for a new one."""
+    if info is not None:
+        return stat.S_IMODE(info.st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _commit(handle: TextIO, tmp: str, target: Path, mode: int) -> None:
+    """Put the written temporary file in the target's place, its content on the disk first."""
+    handle.flush()
+    os.fsync(handle.fileno())
+    handle.close()
+    os.chmod(tmp, mode)
+    os.replace(tmp, target)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -106,6 +109,66 @@ class TestRecommend:
         run = arbitre("recommend", GOLDEN_ANSWERS, "--format", "pdf")
         assert run.returncode == 2
         assert "'pdf' is not one of 'text', 'markdown', 'json'" in run.stderr
+
+
+FULL_DISK = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full (a device that is always full)")
+
+
+class TestOutputsThatCannotBeWritten:
+    """A full disk, a killed run: the user is told which output failed, and nothing half-written is left."""
+
+    @pytest.fixture()
+    def one_flow(self, tmp_path: Path) -> Path:
+        """A small answers file: the run is quick."""
+        answers = tmp_path / "one.yaml"
+        answers.write_text("flows:\n  - {id: orders, name: Orders, channel: phone, monthly_volume: 9000, "
+                           "aht_seconds: 240}\n", encoding="utf-8")
+        return answers
+
+    @FULL_DISK
+    def test_out_on_a_full_disk_is_a_user_error_and_leaves_no_audit_record(self, tmp_path: Path,
+                                                                             one_flow: Path) -> None:
+        """The audit record is kept only once the output it records has been written."""
+        run = arbitre("recommend", one_flow, "--format", "json", "--out", "/dev/full", "--audit", tmp_path / "r.json")
+        assert run.returncode == 2
+        assert "cannot write /dev/full" in run.stderr and "Traceback" not in run.stderr
+        assert [p.name for p in tmp_path.iterdir()] == ["one.yaml"]
+
+    @FULL_DISK
+    def test_standard_output_on_a_full_disk_is_a_user_error(self, tmp_path: Path, one_flow: Path) -> None:
+        """One clear error (no second one when Python flushes at exit), and no audit record of the output."""
+        with open("/dev/full", "w") as full:
+            run = subprocess.run([str(ARBITRE), "recommend", str(one_flow), "--format", "json",
+                                  "--audit", str(tmp_path / "r.json")],
+                                 stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        assert run.returncode == 2
+        assert run.stderr == "error: cannot write to standard output: No space left on device\n"
+        assert [p.name for p in tmp_path.iterdir()] == ["one.yaml"]
+
+    @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
+    def test_a_signal_during_the_run_leaves_no_temporary_file(self, tmp_path: Path, signum: signal.Signals) -> None:
+        """A run stopped by a signal while its output is open removes its temporary file and leaves the
+        old output as it was (the answers come from a pipe nobody writes to: the run waits there)."""
+        answers = tmp_path / "answers.yaml"
+        os.mkfifo(answers)
+        out = tmp_path / "out" / "rec.txt"
+        out.parent.mkdir()
+        out.write_text("old", encoding="utf-8")
+        proc = subprocess.Popen([str(ARBITRE), "recommend", str(answers), "--out", str(out)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while len(list(out.parent.iterdir())) < 2 and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert len(list(out.parent.iterdir())) == 2, "the temporary output never appeared"
+            proc.send_signal(signum)
+            _, stderr = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+        assert proc.returncode in (128 + signum, 130), stderr
+        assert "Traceback" not in stderr
+        assert [p.name for p in out.parent.iterdir()] == ["rec.txt"]
+        assert out.read_text(encoding="utf-8") == "old"
 
 
 class TestHelp:
