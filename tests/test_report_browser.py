@@ -3,13 +3,17 @@
 The report is written by the installed command, opened from the file system as a user would open
 it from a USB stick, and checked: no console error and no request to the network, the map and the
 cost chart visible with one mark per flow, a flow name full of markup shown as text. A screenshot is
-kept as a test artefact in ``tests/artefacts/``. Skipped when no Chromium is installed (``.ci/run``
-installs Debian's ``chromium``).
+kept as a test artefact in ``tests/artefacts/``.
+
+Chromium is found the same way on every machine (see ``find_chromium``); the tests are skipped, with
+the reason in pytest's summary, when it or Playwright is missing (``.ci/run`` installs Debian's
+``chromium``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,10 +25,31 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ARBITRE = Path(sys.executable).parent / "arbitre"
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
-sync_api = pytest.importorskip("playwright.sync_api")
+
+def find_chromium() -> str | None:
+    """Chromium's path: the ``ARBITRE_CHROMIUM`` environment variable when it is set, else ``chromium`` or
+    ``chromium-browser`` on PATH, else Debian's ``/usr/bin/chromium`` (which a short PATH, as under cron
+    or some CI runners, would miss)."""
+    given = os.environ.get("ARBITRE_CHROMIUM")
+    if given:
+        if not (os.path.isfile(given) and os.access(given, os.X_OK)):
+            pytest.fail(f"ARBITRE_CHROMIUM={given} is not an executable file", pytrace=False)
+        return given
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and os.access(DEBIAN_CHROMIUM, os.X_OK):
+        found = DEBIAN_CHROMIUM
+    return found
+
+
+sync_api = pytest.importorskip("playwright.sync_api",
+                               reason="Playwright is not installed (pip install -e '.[test]' installs it)")
+CHROMIUM = find_chromium()
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason=f"Chromium not found: no ARBITRE_CHROMIUM, no chromium or chromium-browser on "
+                             f"PATH ({os.environ.get('PATH', '')}), no {DEBIAN_CHROMIUM}; apt-get install "
+                             "chromium, or set ARBITRE_CHROMIUM to its path")
 
 HOSTILE = "<script>alert(1)</script>"
 
