@@ -145,10 +145,11 @@ class TestOutputsThatCannotBeWritten:
         assert run.stderr == "error: cannot write to standard output: No space left on device\n"
         assert [p.name for p in tmp_path.iterdir()] == ["one.yaml"]
 
-    @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
-    def test_a_signal_during_the_run_leaves_no_temporary_file(self, tmp_path: Path, signum: signal.Signals) -> None:
-        """A run stopped by a signal while its output is open removes its temporary file and leaves the
-        old output as it was (the answers come from a pipe nobody writes to: the run waits there)."""
+    @staticmethod
+    def _stopped_while_writing(tmp_path: Path, signum: int) -> tuple[Path, int, str]:
+        """A run with ``--out`` sent ``signum`` once its temporary output exists (its answers come from a
+        pipe nobody writes to: the run waits there): the output file, which held ``old``, the run's exit
+        code and what it printed on standard error."""
         answers = tmp_path / "answers.yaml"
         os.mkfifo(answers)
         out = tmp_path / "out" / "rec.txt"
@@ -165,10 +166,25 @@ class TestOutputsThatCannotBeWritten:
             _, stderr = proc.communicate(timeout=30)
         finally:
             proc.kill()
-        assert proc.returncode in (128 + signum, 130), stderr
+            proc.communicate()
+        return out, proc.returncode, stderr
+
+    @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
+    def test_a_signal_during_the_run_leaves_no_temporary_file(self, tmp_path: Path, signum: signal.Signals) -> None:
+        """A run stopped by a signal it can catch removes its temporary file and leaves the old output."""
+        out, returncode, stderr = self._stopped_while_writing(tmp_path, signum)
+        assert returncode in (128 + signum, 130), stderr
         assert "Traceback" not in stderr
         assert [p.name for p in out.parent.iterdir()] == ["rec.txt"]
         assert out.read_text(encoding="utf-8") == "old"
+
+    def test_the_next_run_removes_what_kill_9_left(self, tmp_path: Path, one_flow: Path) -> None:
+        """SIGKILL cannot be caught: its temporary file stays until the same output is written again."""
+        out, _, _ = self._stopped_while_writing(tmp_path, signal.SIGKILL)
+        assert len(list(out.parent.iterdir())) == 2
+        run = arbitre("recommend", one_flow, "--format", "json", "--out", out)
+        assert run.returncode == 0, run.stderr
+        assert [p.name for p in out.parent.iterdir()] == ["rec.txt"]
 
 
 class TestHelp:
