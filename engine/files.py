@@ -38,14 +38,14 @@ def _alive(pid: int) -> bool:
     """Whether a process with this id runs (one of another user counts)."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # none has it, or none can
         return False
     except PermissionError:
-        return True
+        pass
     return True
 
 
-def remove_stale_temporaries(target: Path) -> None:
+def _remove_stale_temporaries(target: Path) -> None:
     """Remove the temporary files a killed run left beside ``target`` (``kill -9`` cannot be caught):
     those named for ``target`` whose process no longer runs. A live writer's file is left alone."""
     pattern = re.compile(re.escape(f".{target.name}.") + r"(\d+)\.[a-z0-9_]+\.tmp")
@@ -101,7 +101,7 @@ def open_atomic(path: Path) -> Iterator[Output]:
             str(path), None, "", f"is write-protected (mode {stat.S_IMODE(info.st_mode):o}): "
                                  "make it writable (chmod u+w) or choose another file"),))
     target = path.resolve() if path.is_symlink() else path  # a link's target is replaced, not the link
-    remove_stale_temporaries(target)
+    _remove_stale_temporaries(target)
     # named for the target and this process, so that a later run knows a killed run's file
     fd, tmp = _finish(path, lambda: tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
                                                      dir=target.parent))

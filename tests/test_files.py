@@ -110,6 +110,7 @@ class TestStaleTemporaries:
         pytest.param(".other.txt.{pid}.abcd1234.tmp", id="another-target"),
         pytest.param(".out.txt.notapid.tmp", id="no-process-id"),
         pytest.param("out.txt.{pid}.abcd1234.tmp", id="not-hidden"),
+        pytest.param(".out.txt.{pid}.abcd1234.tmp.keep", id="another-suffix"),
     ])
     def test_files_not_named_as_its_temporaries_are_kept(self, tmp_path: Path, name: str) -> None:
         """Only the temporary files named for the file being written are candidates for removal."""
@@ -117,3 +118,10 @@ class TestStaleTemporaries:
         other.write_text("mine")
         write_atomic(tmp_path / "out.txt", "x")
         assert other.read_text() == "mine"
+
+    def test_a_process_id_too_large_for_any_process_is_stale(self, tmp_path: Path) -> None:
+        """A number no process id can be is not mistaken for a running writer, nor an error."""
+        stale = tmp_path / f".out.txt.{10**30}.abcd1234.tmp"
+        stale.write_text("")
+        write_atomic(tmp_path / "out.txt", "x")
+        assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
