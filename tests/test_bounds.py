@@ -193,3 +193,57 @@ def test_field_walked_to_its_bounds(field: str, tmp_path: Path) -> None:
         assert not list(_finite(result)), (value, list(_finite(result)))
     for value, result in zip(outside, results[len(inside):]):
         assert "error" in result and _named(result["error"], field), (value, result)
+
+
+def _corner(end: int) -> dict[str, Any]:
+    """The base answers with every numeric answer at the same end of its walk (``Bounds.inside``)."""
+    organisation = {**BASE_ORGANISATION}
+    flows = []
+    for flow in BASE_FLOWS:
+        flow = {**flow, "vendor_quote": {**flow["vendor_quote"]}}
+        for field, bounds in FIELDS.items():
+            scope, *path = field.split(".")
+            value = _number(bounds.inside()[end], bounds.integer)
+            given: Any = (value, *[1] * 11) if bounds.months else value
+            if scope == "organisation":
+                organisation[path[0]] = given
+            elif len(path) > 1:
+                if path[1] in flow[path[0]]:
+                    flow[path[0]][path[1]] = given
+            elif flow["channel"] in CHANNELS_OF.get(path[0], {flow["channel"]}) and REPLACES.get(path[0]) not in flow:
+                flow[path[0]] = given
+        flows.append(flow)
+    return {"organisation": organisation, "flows": flows}
+
+
+EXTREMES = [
+    pytest.param(_corner(-1), id="every-answer-at-its-highest"),
+    pytest.param(_corner(1), id="every-answer-at-its-smallest-positive"),
+    pytest.param({"organisation": {"opening_hours_per_week": 1, "temp_staff_available": False}, "flows": [
+        {"id": "phone", "channel": "phone", "monthly_volume": 100_000_000, "aht_seconds": 86_400, "peak_ratio": 50,
+         "coverage_hours_needed": 1, "current_fte": 100_000, "vendor_quote": {"per_hour": 1_000_000}},
+        {"id": "chat", "channel": "chat", "monthly_volume": 100_000_000, "aht_seconds": 86_400, "concurrency": 4,
+         "monthly_profile": [100_000_000] + [0] * 11, "vendor_quote": {"per_minute": 1_000_000}}]},
+        id="the-busiest-hour-of-all"),
+    pytest.param({"organisation": {"loaded_hourly_cost": 0.0001}, "flows": [
+        {"id": "phone", "channel": "phone", "monthly_volume": 1, "aht_seconds": 1, "contract_months": 1,
+         "vendor_quote": {"per_fte_month": 10_000_000}, "minimum_monthly": 999_999_999,
+         "transition_cost": 999_999_999, "exit_cost": 999_999_999}]},
+        id="cheapest-in-house-dearest-provider"),
+    pytest.param({"organisation": {"loaded_hourly_cost": 1_000_000, "annual_turnover_pct": 300,
+                                   "absenteeism_pct": 99.99, "opportunity_cost_per_hour": 1_000_000}, "flows": [
+        {"id": "phone", "channel": "phone", "monthly_volume": 100_000_000, "aht_seconds": 86_400,
+         "coverage_hours_needed": 168, "vendor_quote": {"per_contact": 0.0001}},
+        {"id": "email", "channel": "email", "monthly_volume": 100_000_000, "aht_seconds": 86_400, "current_fte": 0.01,
+         "vendor_quote": {"per_hour": 0.0001}}]},
+        id="dearest-in-house-cheapest-provider"),
+]
+
+
+@pytest.mark.parametrize("answers", EXTREMES)
+def test_extremes_together(answers: dict[str, Any], tmp_path: Path) -> None:
+    """Answers at the ends of their ranges all at once, multiplying and dividing each other, still give
+    finite figures."""
+    (result,) = _recommend(tmp_path, [answers])
+    assert "error" not in result, result["error"]
+    assert not list(_finite(result))
