@@ -28,7 +28,9 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from cli import main
-from engine.models import Flow, NoneOrAtLeast, Organisation
+from engine.costs import CostAssumptions, flow_costs
+from engine.models import Answers, Flow, NoneOrAtLeast, Organisation, resolve
+from engine.policy.loading import Policy
 
 # Without temporary staff, peaks beyond the team's overtime are served at a lower service level:
 # the longest path through the cost model.
@@ -247,3 +249,25 @@ def test_extremes_together(answers: dict[str, Any], tmp_path: Path) -> None:
     (result,) = _recommend(tmp_path, [answers])
     assert "error" not in result, result["error"]
     assert not list(_finite(result))
+
+
+# The policy's cost assumptions that are single numbers (the tables share their entries' bounds).
+ASSUMPTIONS = {name: bounds for (name,), bounds in numeric_fields(CostAssumptions)}
+
+
+def test_every_cost_assumption_has_a_range() -> None:
+    """Every number of the policy's cost model has a lower and an upper bound."""
+    assert not [name for name, bounds in ASSUMPTIONS.items() if bounds.low is None or bounds.high is None]
+
+
+@pytest.mark.parametrize("name", sorted(ASSUMPTIONS))
+def test_cost_assumption_walked_to_its_bounds(name: str, policy: Policy) -> None:
+    """A policy's cost assumption at either end of its range, or at its smallest positive value, costs
+    every base flow in finite figures."""
+    bounds = ASSUMPTIONS[name]
+    flows = resolve(Answers.model_validate({"organisation": BASE_ORGANISATION, "flows": BASE_FLOWS}))
+    for value in bounds.inside():
+        assumptions = CostAssumptions.model_validate({**policy.costs.model_dump(), name: _number(value, bounds.integer)})
+        for inputs in flows:
+            costs = flow_costs(inputs, assumptions)
+            assert not list(_finite(costs.model_dump(mode="python"))), (value, inputs.flow.id)
