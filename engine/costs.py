@@ -51,7 +51,13 @@ COSTLESS_FIELDS = frozenset({
 # The tables of the cost model (by country, by activity): what each value must be.
 WeeklyHours = dict[str, Annotated[float, Field(gt=0, le=168)]]
 Share = dict[str, Annotated[float, Field(ge=0, le=100)]]
-NonNegative = dict[str, Annotated[float, Field(ge=0)]]
+NonNegative = dict[str, Annotated[float, Field(ge=0, le=1_000)]]
+# Hours of work for one person or one event (training, replacing a leaver): up to five years' worth.
+TaskHours = Annotated[float, Field(ge=0, le=10_000)]
+# A premium as a share of the hourly cost: up to ten times it.
+Premium = Annotated[float, Field(ge=0, le=10)]
+# A span of the project in weeks or months: up to ten years.
+Weeks = Annotated[float, Field(ge=0, le=520)]
 
 
 class CostAssumptions(BaseModel):
@@ -61,38 +67,38 @@ class CostAssumptions(BaseModel):
 
     # Staffing
     service_level_target: float = Field(gt=0, lt=1)
-    service_level_seconds: float = Field(gt=0)
-    max_occupancy: float = Field(gt=0, le=1)
-    deferred_occupancy: float = Field(gt=0, le=1)
-    intraday_peak_factor: float = Field(ge=1)
-    versatile_team_erlangs: float = Field(ge=0)
+    service_level_seconds: float = Field(ge=1, le=86_400)
+    max_occupancy: float = Field(ge=0.1, le=1)  # agents busy at least a tenth of their time
+    deferred_occupancy: float = Field(ge=0.1, le=1)
+    intraday_peak_factor: float = Field(ge=1, le=168)  # the busiest hour holds at most a whole week
+    versatile_team_erlangs: float = Field(ge=0, le=10_000)
     shrinkage: float = Field(ge=0, lt=1)
-    paid_hours_per_fte_month: float = Field(gt=0)
+    paid_hours_per_fte_month: float = Field(ge=1, le=744)  # at most every hour of a month
     weekly_hours_by_country: WeeklyHours
     chat_concurrency: float = Field(ge=1, le=4)
-    concurrency_capacity: dict[str, Annotated[float, Field(gt=0)]]
+    concurrency_capacity: dict[str, Annotated[float, Field(ge=0.1, le=100)]]
     # In-house: hidden costs and peaks
-    replacement_cost_hours: float = Field(ge=0)
-    overtime_premium: float = Field(ge=0)
+    replacement_cost_hours: TaskHours
+    overtime_premium: Premium
     overtime_premium_by_country: NonNegative
-    overtime_cap: float = Field(ge=0)
-    temp_staff_premium: float = Field(ge=0)
-    temp_training_hours: float = Field(ge=0)
+    overtime_cap: float = Field(ge=0, le=10)
+    temp_staff_premium: Premium
+    temp_training_hours: TaskHours
     peak_months_per_year: float = Field(ge=0, le=12)
     base_month_percentile: float = Field(ge=0, le=100)
-    unsocial_hours_premium: float = Field(ge=0)
+    unsocial_hours_premium: Premium
     after_hours_intensity: float = Field(gt=0, le=1)
     # Provider and contract
-    min_dedicated_fte: float = Field(ge=0)
+    min_dedicated_fte: float = Field(ge=0, le=100_000)
     contract_months: int = Field(ge=1, le=120)
-    governance_fte_ratio: float = Field(ge=0)
-    governance_min_hours: float = Field(ge=0)
-    transition_weeks: float = Field(ge=0)
-    transition_lead_fte: float = Field(ge=0)
-    transition_hours_per_fte: float = Field(ge=0)
-    provider_training_hours: float = Field(ge=0)
-    parallel_run_weeks: float = Field(ge=0)
-    exit_cost_months: float = Field(ge=0)
+    governance_fte_ratio: float = Field(ge=0, le=10)
+    governance_min_hours: float = Field(ge=0, le=100_000)
+    transition_weeks: Weeks
+    transition_lead_fte: float = Field(ge=0, le=100_000)
+    transition_hours_per_fte: TaskHours
+    provider_training_hours: TaskHours
+    parallel_run_weeks: Weeks
+    exit_cost_months: float = Field(ge=0, le=120)
     exit_cost_months_by_country: NonNegative
     redeployment_share: float = Field(ge=0, le=1)
     routine_share_by_activity: Share

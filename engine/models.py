@@ -8,13 +8,15 @@ Models are frozen values; ``extra='forbid'`` rejects unknown fields.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator,
-    model_validator,
+    BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler, StringConstraints, ValidationInfo,
+    field_validator, model_validator,
 )
+from pydantic_core import CoreSchema, core_schema
 
 
 class Channel(str, Enum):
@@ -83,15 +85,43 @@ def _not_bool(value: object) -> object:
     return value
 
 
+class TooLittle(ValueError):
+    """A positive answer below the least that means anything (see ``NoneOrAtLeast``)."""
+
+    def __init__(self, message: str, minimum: float) -> None:
+        super().__init__(message)
+        self.minimum = minimum
+
+
+@dataclass(frozen=True)
+class NoneOrAtLeast:
+    """A range with a gap: 0 (none), or at least ``minimum`` ``unit``. A sliver of an hour or of an
+    FTE means nothing in a contact centre, and dividing by one makes figures without bound."""
+
+    minimum: float
+    unit: str
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def _check(self, value: float) -> float:
+        if 0 < value < self.minimum:
+            raise TooLittle(f"{value:g} {self.unit} is too little to staff: give 0 (none) or at least "
+                            f"{self.minimum:g}", self.minimum)
+        return value
+
+
 Number = BeforeValidator(_not_bool)
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
-Money = Annotated[float, Number, Field(gt=0, le=1_000_000)]
+# A price or an hour's cost: from a hundredth of a cent (below any real price) to a million.
+Money = Annotated[float, Number, Field(ge=0.0001, le=1_000_000)]
 OneOff = Annotated[float, Number, Field(ge=0, lt=1_000_000_000)]
 ContractMonths = Annotated[int, Number, Field(ge=1, le=120)]
-WeeklyHours = Annotated[float, Number, Field(ge=0, le=168)]
+# Hours a week: none, or from one hour to the whole week (168).
+WeeklyHours = Annotated[float, Number, Field(ge=0, le=168), NoneOrAtLeast(1, "hours a week")]
 
 
 class _Model(BaseModel):
@@ -110,7 +140,7 @@ class VendorQuote(_Model):
     per_contact: Money | None = None
     per_hour: Money | None = None
     per_minute: Money | None = None
-    per_fte_month: Annotated[float, Number, Field(gt=0, le=10_000_000)] | None = None
+    per_fte_month: Annotated[float, Number, Field(ge=0.0001, le=10_000_000)] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> VendorQuote:
@@ -152,7 +182,8 @@ class Flow(_Model):
     id: Slug
     channel: Channel
     monthly_volume: Annotated[int, Number, Field(ge=0, le=100_000_000)]
-    aht_seconds: Annotated[float, Number, Field(gt=0, le=86_400)]
+    # From a second (no contact is handled faster) to a day.
+    aht_seconds: Annotated[float, Number, Field(ge=1, le=86_400)]
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     activity: Activity = Activity.other
     peak_ratio: Annotated[float, Number, Field(ge=1, le=50)] = 1.0
@@ -168,7 +199,8 @@ class Flow(_Model):
     skill_gap: bool = False
     coverage_hours_needed: WeeklyHours | None = None
     customers_expect_local: bool = False
-    current_fte: Annotated[float, Number, Field(ge=0, le=100_000)] | None = None
+    # None, or from a hundredth of an FTE (a few hours a month).
+    current_fte: Annotated[float, Number, Field(ge=0, le=100_000), NoneOrAtLeast(0.01, "FTE")] | None = None
     vendor_quote: VendorQuote | None = None
     provider_country: CountryCode | None = None
     provider_certifications: tuple[Certification, ...] = ()

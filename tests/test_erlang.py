@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -9,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine import erlang
+from conftest import ROOT
 
 # docs/domain.md: 1,000 calls an hour, 4-minute handling, 80 % answered in 20 s.
 CALLS, AHT, TARGET, SECONDS = 1000, 240, 0.80, 20
@@ -155,6 +160,36 @@ class TestLargeTraffic:
         start = time.perf_counter()
         erlang.staff(1_000_000, AHT, TARGET, SECONDS, 0.85)
         assert time.perf_counter() - start < 1.0
+
+
+class TestBeyondTheRecursion:
+    """Past ``LARGE_TRAFFIC`` erlangs the waiting probability has a closed form, not a step per agent."""
+
+    @staticmethod
+    def recursion(agents: int, traffic: float) -> float:
+        """Erlang C through the Erlang B recursion, the reference below the shortcut."""
+        erlang_b = 1.0
+        for k in range(1, agents + 1):
+            erlang_b = traffic * erlang_b / (k + traffic * erlang_b)
+        return agents * erlang_b / (agents - traffic * (1 - erlang_b))
+
+    @pytest.mark.parametrize("spare", [0.1, 0.5, 1, 2, 3])
+    def test_close_to_the_recursion(self, spare: float) -> None:
+        """Just past the shortcut, with ``spare`` square roots of the traffic in extra agents, the closed
+        form is within 10 % of the recursion."""
+        traffic = erlang.LARGE_TRAFFIC + 1
+        agents = math.ceil(traffic + spare * math.sqrt(traffic))
+        assert erlang.probability_of_waiting(agents, traffic) == pytest.approx(self.recursion(agents, traffic), rel=0.1)
+
+    def test_a_billion_erlangs(self) -> None:
+        """A queue of a billion erlangs with agents to spare is answered at once (was a loop of a step per
+        agent: minutes for a flow whose team falls short of its busiest month)."""
+        code = ("from engine import erlang; "
+                "print(erlang.probability_of_waiting(1_000_100_000, 1e9), erlang.service_level(1_000_100_000, 1e9, 240, 20))")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True,
+                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        waiting, level = map(float, done.stdout.split())
+        assert 0 <= waiting < 0.01 and 0.99 < level <= 1
 
 
 class TestFractionalAgents:

@@ -97,7 +97,7 @@ def test_a_whole_questionnaire_gives_the_answers_typed(bank: Bank, policy: Polic
     ("monthly_volume", "lots", "lots is not a number."),
     ("monthly_volume", "12.5", "12.5 is not a whole number."),
     ("channel", "fax", "fax is not one of the choices"),
-    ("aht_seconds", "0", "Expected a number above 0."),
+    ("aht_seconds", "0", "Expected a number of at least 1."),
     ("aht_seconds", "ten minutes", "ten minutes is not a duration"),
     ("id", "Order Taking!", "is not an id"),
 ])

@@ -346,7 +346,7 @@ class TestValidateAnswers:
             "a.yaml:6: flows[0].monthly_volume: -1 is out of range: expected a number at least 0",
             "a.yaml:8: flows[1].id: 'orders' is already the id of flows[0] on line 4; ids must be unique",
             "a.yaml:8: flows[1].monthly_volume: is required",
-            "a.yaml:10: flows[1].aht_seconds: 0 is out of range: expected a number more than 0",
+            "a.yaml:10: flows[1].aht_seconds: 0 is out of range: expected a number at least 1",
         ]
 
     @pytest.mark.parametrize(("data", "message"), [

@@ -120,7 +120,7 @@ EXACT = [
         "  tests/malformed/many-problems.yaml:5: flows[0].id: 'Orders' is not a slug of lower-case letters, "
         "digits, '-' or '_' (like order-taking)\n"
         "  tests/malformed/many-problems.yaml:8: flows[0].aht_seconds: 0 is out of range: "
-        "expected a number more than 0\n"
+        "expected a number at least 1\n"
         "  tests/malformed/many-problems.yaml:11: flows[1].monthly_volume: expected a number, found true\n"
         "  tests/malformed/many-problems.yaml:13: flows[1].regulated_data: 'health' is not a list; "
         "write [] or a list like [a, b]\n",

@@ -111,7 +111,7 @@ VOLUME_BANDS = (st.integers(SMALL, MASSIVE - 1), st.integers(MASSIVE, 200_000), 
 volumes = st.sampled_from(VOLUME_BANDS).flatmap(lambda band: band)
 handling_times = st.integers(20, 3600) | floats(1, 3600)
 peak_ratios = floats(1, 3) | st.just(1.0) | floats(1, 50)
-coverages = st.sampled_from((35, 40, 45, 50, 55, 60, 70, 84, 98, 126, 168)) | st.just(0) | floats(0, 168)
+coverages = st.sampled_from((35, 40, 45, 50, 55, 60, 70, 84, 98, 126, 168)) | st.just(0) | floats(1, 168)
 regulated = st.lists(values(RegulatedData), unique=True, max_size=2) | st.lists(values(RegulatedData), unique=True)
 certifications = st.lists(values(Certification), unique=True)
 # The generator's provider countries: EEA (FR, PT, ES, DE, PL, RO), adequacy (GB, CA, US) and
@@ -140,7 +140,7 @@ organisation_terms = st.fixed_dictionaries({}, optional={
 realistic_organisations = st.builds(lambda base, terms: {**base, **terms},
                                     st.sampled_from(GEN.ORGANISATIONS) | organisations, organisation_terms)
 OTHER_ANSWERS = {"unique_know_how": mostly_false(4), "skill_gap": mostly_false(3), "coverage_hours_needed": coverages,
-                 "customers_expect_local": mostly_false(4), "current_fte": floats(0, 1000),
+                 "customers_expect_local": mostly_false(4), "current_fte": st.just(0.0) | floats(0.01, 1000),
                  "loaded_hourly_cost": floats(1, 200), "annual_turnover_pct": floats(0, 300),
                  "absenteeism_pct": floats(0, 99)}
 minimum_monthly = floats(0, 200_000)

@@ -256,7 +256,7 @@ organisations = st.fixed_dictionaries({}, optional={
     "loaded_hourly_cost": floats(1, 200),
     "annual_turnover_pct": floats(0, 300),
     "absenteeism_pct": floats(0, 99),
-    "opening_hours_per_week": floats(0, 168),
+    "opening_hours_per_week": st.just(0.0) | floats(1, 168),
 })
 
 # Volumes stop at a million a month and handling times at an hour: the Erlang C sizing loops once
@@ -280,7 +280,7 @@ flows = st.fixed_dictionaries(
         "skill_gap": st.booleans(),
         "coverage_hours_needed": st.just(0) | floats(1, 168),
         "customers_expect_local": st.booleans(),
-        "current_fte": floats(0, 1000),
+        "current_fte": st.just(0.0) | floats(0.01, 1000),
         "vendor_quote": st.one_of(
             st.fixed_dictionaries({"per_contact": floats(0.01, 100)}),
             st.fixed_dictionaries({"per_hour": floats(1, 200)}),
@@ -327,12 +327,12 @@ class TestValidAnswers:
 
 
 @pytest.mark.parametrize("flow", [
-    pytest.param({"current_fte": 0.00001}, id="tiny-fte"),
-    pytest.param({"aht_seconds": 0.00001}, id="tiny-handling-time"),
-    pytest.param({"loaded_hourly_cost": 0.00001}, id="tiny-cost"),
+    pytest.param({"current_fte": 0.01}, id="tiny-fte"),
+    pytest.param({"aht_seconds": 1}, id="tiny-handling-time"),
+    pytest.param({"loaded_hourly_cost": 0.0001}, id="tiny-cost"),
 ])
 def test_tiny_numbers_reach_the_engine(policy: Policy, flow: dict[str, Any]) -> None:
-    """Valid answers with tiny numbers get a decision rather than an internal error."""
+    """Valid answers with the smallest numbers their ranges allow get a decision rather than an internal error."""
     answers = Answers.model_validate({"flows": [{"id": "tiny", "channel": "letter", "monthly_volume": 2605,
                                                  "aht_seconds": 240, **flow}]})
     assert recommend(answers, policy).flows[0].verdict.decision in set(Decision)

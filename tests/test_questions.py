@@ -198,9 +198,9 @@ def test_a_monthly_profile_is_shown_with_semicolons(bank: Bank) -> None:
 
 
 @pytest.mark.parametrize("field, value, key", [
-    ("monthly_volume", -5, "at_least"), ("aht_seconds", 0, "more_than"), ("peak_ratio", 0.5, "at_least"),
+    ("monthly_volume", -5, "at_least"), ("aht_seconds", 0, "at_least"), ("coverage_hours_needed", 0.5, "none_or_at_least"), ("peak_ratio", 0.5, "at_least"),
     ("peak_ratio", 51, "at_most"), ("id", "Order Taking!", "bad_slug"), ("provider_country", "FRA", "bad_country"),
-    ("vendor_quote", {"per_contact": -1}, "more_than"), ("vendor_quote", {"per_contact": 1, "per_hour": 20}, "quote_form"),
+    ("vendor_quote", {"per_contact": -1}, "at_least"), ("vendor_quote", {"per_contact": 1, "per_hour": 20}, "quote_form"),
     ("regulated_data", ["health", "health"], "repeated"), ("channel", "fax", "not_choice"),
 ])
 def test_the_model_refuses_what_an_answers_file_could_not_hold(bank: Bank, field: str, value: object, key: str) -> None:

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import PolicyError, Problem
 from ..load import Document, DocumentError, PathKey, dotted, read_document
-from ..models import QUOTE_FORMS, Activity, Flow, FlowInputs, Organisation, VendorQuote
+from ..models import QUOTE_FORMS, Activity, Flow, FlowInputs, Organisation, TooLittle, VendorQuote
 from ..policy.loading import Policy, comparisons, validate_document
 from ..policy.rules import Condition, Texts, holds
 
@@ -45,7 +45,7 @@ MESSAGES: dict[str, frozenset[str]] = {
     name: frozenset(args.split()) for name, args in {
         "intro": "", "section_organisation": "", "section_flow": "number", "add_flow": "",
         "required": "", "help_hint": "", "no_help": "", "not_number": "value", "not_whole": "value",
-        "at_least": "bound", "more_than": "bound", "at_most": "bound", "less_than": "bound",
+        "at_least": "bound", "none_or_at_least": "bound", "more_than": "bound", "at_most": "bound", "less_than": "bound",
         "not_choice": "value", "not_yes_no": "value", "bad_duration": "value", "bad_quote": "value",
         "bad_slug": "value", "bad_country": "value", "bad_currency": "value", "bad_text": "value",
         "bad_language": "value", "numbers_count": "expected count", "all_zero": "",
@@ -221,6 +221,8 @@ def _refusal(question: Question, error: Any, value: Any) -> Refusal:
     if kind in _BOUNDS:
         key, bound = _BOUNDS[kind]
         return Refusal(key, bound=_number(ctx[bound]))
+    if isinstance(ctx.get("error"), TooLittle):
+        return Refusal("none_or_at_least", bound=_number(ctx["error"].minimum))
     if kind == "string_pattern_mismatch":
         return Refusal(_PATTERNS.get(question.kind, "bad_text"), value=error.get("input", shown))
     if kind in ("string_too_short", "string_too_long"):
