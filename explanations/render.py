@@ -626,9 +626,9 @@ def dump_json(document: dict[str, Any]) -> str:
     """The JSON document with one flow a line: readable, diffable flow by flow, and written by the
     C encoder (``indent`` would switch json to its pure-Python encoder, several times slower)."""
     head = {key: value for key, value in document.items() if key != "flows"}
-    lines = [f"  {json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}"
+    lines = [f"  {json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False, allow_nan=False)}"
              for key, value in head.items()]
-    flows = ",\n".join(f"    {json.dumps(flow, ensure_ascii=False)}" for flow in document["flows"])
+    flows = ",\n".join(f"    {json.dumps(flow, ensure_ascii=False, allow_nan=False)}" for flow in document["flows"])
     lines.append(f'  "flows": [\n{flows}\n  ]' if flows else '  "flows": []')
     return "{\n" + ",\n".join(lines) + "\n}\n"
 

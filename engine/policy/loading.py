@@ -26,13 +26,14 @@ from ..errors import PolicyError, Problem
 from ..facts import ANSWER_FACTS, METRIC_FACTS, RESERVED_NAMES, FactType, fact_types
 from ..load import Document, DocumentError, PathKey, dotted, read_document
 from .levers import Levers, read_levers
-from .rules import (NO_OPERAND, AllOf, AnyOf, Comparison, Condition, DerivedFact, FactFile, Graded, NotOf,
+from .rules import (MAX_WEIGHT, NO_OPERAND, AllOf, AnyOf, Comparison, Condition, DerivedFact, FactFile, Graded, NotOf,
                     Parameter, ParameterFile, PolicyManifest, Rule, RuleFile)
 
 M = TypeVar("M", bound=BaseModel)
 _TAGS = frozenset({"fact", "all", "any", "not"})
 _UNION_BRANCHES = frozenset({"float", "list[str]", "str", "int", "bool", "number-value", "list-of-names",
-                             "list-of-bands", "table-value", "table-of-lists"})
+                             "list-of-bands", "table-value", "table-of-lists", "weight-number",
+                             "weight-name", "weight-graded"})
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,8 @@ def _check_weight(name: str, params: dict[str, Parameter], written: frozenset[st
     if value.value <= 0:
         return (f"the weight {name!r} is {value.value:g}; a weight must be above 0 "
                 "(vote for the other option instead)")
+    if value.value > MAX_WEIGHT:
+        return f"the weight {name!r} is {value.value:g}; a weight is at most {MAX_WEIGHT:g}"
     return None
 
 
