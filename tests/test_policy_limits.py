@@ -4,15 +4,86 @@ policy's texts may cost to render. Beyond a limit, a policy error names the rule
 from __future__ import annotations
 
 import math
+import shutil
+from pathlib import Path
+from typing import Sequence
 
 import pytest
+from click.testing import CliRunner, Result
 
+from cli import main
+from engine.errors import PolicyError, Problem
+from engine.policy.loading import MAX_STRATA, load_policy
+from engine.run import Engine
 from explanations.render import dump_json
 
+RULES = Path(__file__).resolve().parent.parent / "rules"
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "acme-retail.yaml"
 
-class TestJson:
-    @pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
-    def test_a_non_finite_number_is_never_printed(self, value: float) -> None:
-        """JSON output refuses a number JSON cannot hold rather than print Infinity or NaN."""
-        with pytest.raises(ValueError):
-            dump_json({"policy": {}, "flows": [{"scores": {"outsource": value}}]})
+
+def rule(number: int, when: str, then: str = "{vote: {outsource: weight_weak}}", text: str = "A reason.") -> str:
+    """One rule of an added rule file, as an author would write it: ``X1-002`` for number 1002."""
+    return (f"  - id: X{number // 1000}-{number % 1000:03d}\n    title: Added\n    rationale: Added.\n"
+            f"    when: {when}\n    then: {then}\n    explain: {{en: {text!r}, fr: {text!r}}}\n")
+
+
+def policy_with(tmp_path: Path, rules: Sequence[str], derived: Sequence[str] = ()) -> Path:
+    """A copy of rules/ with one more rule file holding ``rules``, and the ``derived`` facts declared."""
+    root = tmp_path / "rules"
+    shutil.copytree(RULES, root, ignore=shutil.ignore_patterns("tests"))
+    manifest = root / "policy.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        "  - hybrid.yaml\n", "  - hybrid.yaml\n  - added.yaml\n"), encoding="utf-8")
+    (root / "added.yaml").write_text("rules:\n" + "".join(rules), encoding="utf-8")
+    with (root / "facts.yaml").open("a", encoding="utf-8") as facts:
+        facts.writelines(f"  {name}:\n    en: {name}\n    fr: {name}\n" for name in derived)
+    return root
+
+
+def refused(root: Path) -> list[Problem]:
+    """The problems loading reports for a policy it refuses (a user error, exit 2)."""
+    with pytest.raises(PolicyError) as info:
+        load_policy(root)
+    assert info.value.exit_code == 2
+    return list(info.value.problems)
+
+
+def arbitre(*args: str | Path) -> Result:
+    """The command line, in this process."""
+    return CliRunner().invoke(main, [str(arg) for arg in args])
+
+
+def chain(length: int) -> tuple[list[str], list[str]]:
+    """Rules deriving ``length`` facts each from the next, written from the last reader up (the order
+    the strata sort has to undo), and the facts they derive."""
+    facts = [f"chained_{k}" for k in range(length)]
+    rules = [rule(k, f"{{fact: {facts[k + 1]}, op: eq, value: true}}", f"{{derive: [{facts[k]}]}}")
+             for k in range(length - 1)]
+    rules.append(rule(length - 1, "{fact: monthly_volume, op: ge, value: 1}", f"{{derive: [{facts[-1]}]}}"))
+    return rules, facts
+
+
+class TestStrata:
+    def test_a_long_chain_is_refused_by_name(self, tmp_path: Path) -> None:
+        """A chain of 1,100 derived facts written in reverse is reported at its deepest rule by ``rules
+        check``, not as a RecursionError."""
+        rules, facts = chain(1100)
+        result = arbitre("rules", "check", "--policy", policy_with(tmp_path, rules, facts))
+        assert result.exit_code == 1
+        assert "added.yaml:2: rules[X0-000]: this rule reads a chain of 1099 rules deriving facts one from another" in result.output
+        assert "Traceback" not in result.output
+
+    def test_a_chain_at_the_limit_runs(self, tmp_path: Path) -> None:
+        """A chain as deep as the limit allows loads, registers and fires to its end."""
+        rules, facts = chain(MAX_STRATA)
+        policy = load_policy(policy_with(tmp_path, rules, facts))
+        assert len(policy.strata) == MAX_STRATA
+        firings, derived = Engine(policy).evaluate({"monthly_volume": 5})
+        assert all(derived[name] for name in facts)
+
+    def test_one_more_is_refused(self, tmp_path: Path) -> None:
+        """One rule more in the chain is one stratum too many."""
+        rules, facts = chain(MAX_STRATA + 1)
+        found = refused(policy_with(tmp_path, rules, facts))
+        assert [(Path(p.file).name, p.path) for p in found] == [("added.yaml", "rules[X0-000]")]
+        assert f"would run in {MAX_STRATA + 1} strata; it runs in at most {MAX_STRATA} (" in found[0].message
