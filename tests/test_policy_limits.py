@@ -15,7 +15,7 @@ from cli import main
 from engine.errors import PolicyError, Problem
 from engine.policy.loading import MAX_STRATA, load_policy
 from engine.run import Engine
-from explanations.render import dump_json
+from explanations.render import RuleTexts, check_texts, dump_json
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "acme-retail.yaml"
@@ -156,3 +156,59 @@ class TestEngineLimits:
         recommended = arbitre("recommend", "--policy", root, EXAMPLE)
         assert recommended.exit_code == 2
         assert "rules[X0-001].when" in recommended.output and "Traceback" not in recommended.output
+
+
+SIX_LOOPS = "".join(f"{{% for v{i} in param.languages_by_country %}}" for i in range(6)) + "x" + "{% endfor %}" * 6
+# Texts that would run for minutes or exhaust memory, and what the problem says.
+COSTLY_TEXTS = [
+    pytest.param("{{ 'a'|center(10**9) }}", "the filter 'center' given 1e+09; a width, length or count is at most 1,000",
+                 id="center"),
+    pytest.param("{{ 5|num(10**9) }}", "the filter 'num' given 1e+09", id="num-digits"),
+    pytest.param("{{ 'x'|indent(10**9) }}", "the filter 'indent' given 1e+09", id="indent"),
+    pytest.param("{{ 'x'.ljust(10**9) }}", "'ljust' given 1e+09", id="method-width"),
+    pytest.param("{{ '%0999999d' % 1 }}", "a format with a width or precision above 999", id="format-width"),
+    pytest.param("{{ 'x' * 10**10 }}", "a repetition of 10,000,000,000 characters or items", id="repeated-text"),
+    pytest.param("{{ [0] * 10**9 }}", "a repetition of 1,000,000,000 characters or items", id="repeated-list"),
+    pytest.param("{{ 10**100000 }}", "10 ** 100000 has more than 4,096 bits", id="power"),
+    pytest.param("{{ ('x' * 9000)|join('y' * 9000) }}", "the filter 'join' would build more than 10,000", id="join"),
+    pytest.param(SIX_LOOPS, "more than 10,000 loop iterations and calls in one text", id="six-nested-loops"),
+    pytest.param("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
+                 "'macro' is not allowed in a policy text, only 'if' and 'for'", id="recursive-macro"),
+    pytest.param("{% set a = 'x' %}{{ a }}", "'assign' is not allowed in a policy text", id="assignment"),
+    pytest.param("{% for x in [1] recursive %}{{ loop([x]) }}{% endfor %}", "'recursive for' is not allowed",
+                 id="recursive-loop"),
+]
+
+
+@pytest.fixture(scope="module")
+def costly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A policy with one rule per costly text, and the problem ``rules check`` finds in each English text."""
+    texts = [param.values[0] for param in COSTLY_TEXTS]
+    root = policy_with(tmp_path_factory.mktemp("costly"), [
+        rule(number, "{fact: monthly_volume, op: ge, value: 1}", text=text) for number, text in enumerate(texts)])
+    found = {p.path: p.message for p in check_texts(load_policy(root))}
+    return root, {text: found.get(f"rules[X0-{number:03d}].explain.en", "") for number, text in enumerate(texts)}
+
+
+class TestTextBounds:
+    @pytest.mark.parametrize("text,message", COSTLY_TEXTS)
+    def test_a_costly_text_is_reported(self, costly: tuple[Path, dict[str, str]], text: str, message: str) -> None:
+        """``rules check`` reports a text beyond a bound at its rule, quickly, naming the bound."""
+        assert message in costly[1][text]
+
+    def test_recommend_refuses_it(self, costly: tuple[Path, dict[str, str]]) -> None:
+        """A recommendation that would render a costly text is a policy error (exit 2), not a crash."""
+        result = arbitre("recommend", "--policy", costly[0], EXAMPLE)
+        assert result.exit_code == 2, result.output
+        assert "rule X0-0" in result.output and "Traceback" not in result.output
+
+    @pytest.mark.parametrize("text,rendered", [
+        pytest.param("{% for c in ['a', 'b'] %}{{ c|upper }}{% endfor %}", "AB", id="loop-and-filter"),
+        pytest.param("[{{ '%5.1f'|format(2.25) }}] [{{ 'ab'|center(6) }}]", "[  2.2] [  ab  ]", id="small-widths"),
+        pytest.param("{{ ['x', 'y']|join(', ') }} {{ 2 ** 10 }} {{ 'ab' * 3 }}", "x, y 1024 ababab", id="operators"),
+        pytest.param("{{ monthly_volume|num }}{% if monthly_volume > 2 %} many{% endif %}", "3 many", id="facts"),
+    ])
+    def test_texts_within_the_bounds_render(self, tmp_path: Path, text: str, rendered: str) -> None:
+        """Filters, operators and loops within the bounds render as Jinja2 renders them."""
+        policy = load_policy(policy_with(tmp_path, [rule(1, "{fact: monthly_volume, op: ge, value: 1}", text=text)]))
+        assert RuleTexts(policy, "en").render("X0-001", "explain", {"monthly_volume": 3}) == rendered
