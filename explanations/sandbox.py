@@ -31,6 +31,7 @@ _SIZED_FILTERS = frozenset({"batch", "center", "filesizeformat", "indent", "num"
                             "wordwrap", "wrap"})
 # Statements a text may hold; every other (macro, set, call, filter, with, include...) is refused.
 _STATEMENTS = (nodes.Output, nodes.If, nodes.For)
+_TAGS = {"Assign": "set", "AssignBlock": "set", "CallBlock": "call", "FilterBlock": "filter", "FromImport": "from"}
 # A width or precision of 4 digits or more in a %-format or a {}-format.
 _WIDE_FORMAT = re.compile(r"%[-+ #0]*(?:\d{4,}|\d*\.\d{4,})|\{[^{}]*:[^{}]*\d{4,}[^{}]*\}")
 
@@ -157,7 +158,8 @@ class PolicyTextEnvironment(ImmutableSandboxedEnvironment):
         tree = self.parse(source)
         for statement in tree.find_all(nodes.Stmt):
             if not isinstance(statement, _STATEMENTS) or (isinstance(statement, nodes.For) and statement.recursive):
-                tag = "recursive for" if isinstance(statement, nodes.For) else type(statement).__name__.lower()
+                kind = type(statement).__name__
+                tag = "recursive for" if isinstance(statement, nodes.For) else _TAGS.get(kind, kind.lower())
                 raise SecurityError(f"line {statement.lineno}: '{tag}' is not allowed in a policy text, "
                                     "only 'if' and 'for'")
         for loop in tree.find_all(nodes.For):

@@ -137,15 +137,15 @@ def compile_policy(policy: Policy) -> list[tuple[dict[str, Expr], frozenset[str]
 
 
 # What durable_rules 2.0.28 can register and run, found by registering and running generated
-# rulesets; each limit here keeps a margin below the engine's. The engine shares one node per
-# distinct comparison among the rules of a ruleset (a network of tests), and:
-MAX_RULES = 1_000      # rules in one ruleset (the engine's table holds 4,096)
-MAX_BRANCHES = 400     # comparisons below one node (its table holds 511; one more never registers)
-MAX_ABSENT = 100       # 'any' groups and tests of an unknown value below one node (127: error 107)
-MAX_SAME = 200         # rules with one same condition (255: error 108)
-MAX_GROUPS = 12        # all/any groups in one condition, after 'not' is pushed down (14: error 113)
-MAX_PENDING = 48       # tests that can hold at once in one pass (64: error 303 on a flow that meets them)
-MAX_FIELDS = 250       # fields the facts of one ruleset carry (255: error 302)
+# rulesets; each limit keeps a margin below the engine's. The engine shares one node per distinct
+# comparison among the rules of a ruleset (a network of tests), and it fails at:
+MAX_RULES = 1_000      # rules in one ruleset (its table holds 4,096)
+MAX_BRANCHES = 400     # comparisons below one node (512 never finish registering)
+MAX_ABSENT = 100       # 'any' groups and tests of an unknown value below one node (128: error 107)
+MAX_SAME = 200         # rules with one same condition (256: error 108)
+MAX_GROUPS = 12        # all/any groups in one condition, after 'not' is pushed down (15: error 113)
+MAX_PENDING = 48       # tests that can hold at once in one pass (65: error 303 on a flow that meets them)
+MAX_FIELDS = 250       # fields a flow's fact carries, besides engine.run's two (255 in all: error 302)
 
 
 class _Node:
@@ -270,8 +270,8 @@ def limits(policy: Policy) -> list[Problem]:
                                        "pass of the inference engine")
         if len(fields) > MAX_FIELDS:
             report(stratum[0], f"stratum {index} tests {len(fields)} fields of a flow, at most {MAX_FIELDS} in "
-                               "one pass of the inference engine: test fewer facts or list values, or test the "
-                               "values of a list fact with one 'in' list")
+                               "one pass of the inference engine: test fewer facts, or fewer values of list facts "
+                               "('contains')")
         for node in _network(conditions).nodes:
             for ids, limit, what in (
                     ([child.rule_id for child in node.branches.values()], MAX_BRANCHES,
@@ -281,7 +281,7 @@ def limits(policy: Policy) -> list[Problem]:
                     (node.rules, MAX_SAME, "rules have the same condition")):
                 if len(ids) > limit:
                     report(by_id[ids[limit]], f"with this rule, {len(ids)} {what} in stratum {index} "
-                                              f"({_names(list(dict.fromkeys(ids)))}), at most {limit}: the "
+                                              f"({_names([r for r in dict.fromkeys(ids) if r])}), at most {limit}: the "
                                               "inference engine cannot register more")
         found = _first_too_many(conditions)
         if found is not None:
