@@ -191,7 +191,7 @@ class _Network:
                 parent.absent.append(parent.absent_keys[field])
             return parent.absent_keys[field]
         op, (field, operand) = (key, next(iter(value.items()))) if key.startswith("$") else ("$eq", (key, value))
-        branch = (op, field, json.dumps(operand))
+        branch = (op, field, repr(operand))
         if branch not in parent.branches:
             parent.branches[branch] = self._new(rule_id)
         return parent.branches[branch]
@@ -232,15 +232,13 @@ def _network(conditions: list[tuple[str, Expr]]) -> _Network:
     return network
 
 
-def _first_too_many(conditions: list[tuple[str, Expr]]) -> tuple[int, int] | None:
+def _first_too_many(conditions: list[tuple[str, Expr]]) -> tuple[int, int]:
     """The first rule with which more tests than the engine's stack holds can wait at once, and how
-    many: adding a rule never lowers that number, so a bisection over the rules finds it."""
+    many (there is one): adding a rule never lowers that number, so a bisection over the rules finds it."""
     def pending(count: int) -> int:
         network = _network(conditions[:count])
         return network.pending()[id(network.root)]
 
-    if pending(len(conditions)) <= MAX_PENDING:
-        return None
     low, high = 0, len(conditions)  # pending(low) fits, pending(high) does not
     while high - low > 1:
         middle = (low + high) // 2
@@ -259,9 +257,10 @@ def limits(policy: Policy) -> list[Problem]:
     for index, ((definition, fields), stratum) in enumerate(zip(compile_policy(policy), policy.strata)):
         by_id = {placed.rule.id: placed for placed in stratum}
         conditions = [(rule_id, rule["all"][0]["m"]) for rule_id, rule in definition.items()]
-        for placed in stratum:
-            groups = _groups(condition_expr(placed.rule.when, policy))
+        for rule_id, expr in conditions:
+            groups = _groups(expr) - 1  # the mark every rule requires is one group of its own
             if groups > MAX_GROUPS:
+                placed = by_id[rule_id]
                 report(placed, f"{groups} all/any groups (counting those a 'not' over a fact that may be "
                                f"unknown adds), at most {MAX_GROUPS}: the inference engine cannot register more "
                                "in one rule; write it as several rules")
@@ -272,7 +271,8 @@ def limits(policy: Policy) -> list[Problem]:
             report(stratum[0], f"stratum {index} tests {len(fields)} fields of a flow, at most {MAX_FIELDS} in "
                                "one pass of the inference engine: test fewer facts, or fewer values of list facts "
                                "('contains')")
-        for node in _network(conditions).nodes:
+        network = _network(conditions)
+        for node in network.nodes:
             for ids, limit, what in (
                     ([child.rule_id for child in node.branches.values()], MAX_BRANCHES,
                      "distinct comparisons follow the same tests"),
@@ -283,9 +283,8 @@ def limits(policy: Policy) -> list[Problem]:
                     report(by_id[ids[limit]], f"with this rule, {len(ids)} {what} in stratum {index} "
                                               f"({_names([r for r in dict.fromkeys(ids) if r])}), at most {limit}: the "
                                               "inference engine cannot register more")
-        found = _first_too_many(conditions)
-        if found is not None:
-            at, count = found
+        if network.pending()[id(network.root)] > MAX_PENDING:
+            at, count = _first_too_many(conditions)
             report(by_id[conditions[at][0]], (
                 f"with this rule, up to {count} comparisons of stratum {index} can hold at once for a flow, at "
                 f"most {MAX_PENDING}: the inference engine stops on a flow that meets more; compare one fact "
