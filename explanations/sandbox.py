@@ -29,6 +29,8 @@ MAX_BITS = 4_096     # bits of an integer computed on the way (about 1,200 digit
 # Filters whose numeric arguments are sizes: what they build grows with them.
 _SIZED_FILTERS = frozenset({"batch", "center", "filesizeformat", "indent", "num", "round", "slice", "truncate",
                             "wordwrap", "wrap"})
+# Methods of strings whose numeric arguments are widths.
+_SIZED_METHODS = frozenset({"center", "expandtabs", "ljust", "rjust", "zfill"})
 # Statements a text may hold; every other (macro, set, call, filter, with, include...) is refused.
 _STATEMENTS = (nodes.Output, nodes.If, nodes.For)
 _TAGS = {"Assign": "set", "AssignBlock": "set", "CallBlock": "call", "FilterBlock": "filter", "FromImport": "from"}
@@ -143,8 +145,9 @@ class PolicyTextEnvironment(ImmutableSandboxedEnvironment):
         _budget.get().spend()
         owner = getattr(__obj, "__self__", None)
         if isinstance(owner, (str, list, tuple, dict)):
-            name = getattr(__obj, "__name__", "a method")
-            _check_sizes(f"{name!r}", [*args, *kwargs.values()])
+            name = getattr(__obj, "__name__", "")
+            if name in _SIZED_METHODS:
+                _check_sizes(f"{name!r}", [*args, *kwargs.values()])
             if name in ("format", "format_map"):
                 _check_format(owner)
             if name == "join" and args:

@@ -207,6 +207,7 @@ class TestTextBounds:
         pytest.param("[{{ '%5.1f'|format(2.25) }}] [{{ 'ab'|center(6) }}]", "[  2.2] [  ab  ]", id="small-widths"),
         pytest.param("{{ ['x', 'y']|join(', ') }} {{ 2 ** 10 }} {{ 'ab' * 3 }}", "x, y 1024 ababab", id="operators"),
         pytest.param("{{ monthly_volume|num }}{% if monthly_volume > 2 %} many{% endif %}", "3 many", id="facts"),
+        pytest.param("{{ '{:,}'.format(50000) }} {{ [5000, 3]|max }}", "50,000 5000", id="large-values"),
     ])
     def test_texts_within_the_bounds_render(self, tmp_path: Path, text: str, rendered: str) -> None:
         """Filters, operators and loops within the bounds render as Jinja2 renders them."""
