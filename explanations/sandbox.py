@@ -128,7 +128,7 @@ class PolicyTextEnvironment(ImmutableSandboxedEnvironment):
         """``*``, ``**``, ``+`` and ``%`` within the bounds, refused before a too large result is built."""
         ints = isinstance(left, int) and isinstance(right, int)
         if operator == "**" and ints and right > 0 and abs(left) > 1 and right * math.log2(abs(left)) > MAX_BITS:
-            raise SecurityError(f"{left} ** {right} has more than {MAX_BITS:,} bits")
+            raise SecurityError(f"a power of more than {MAX_BITS:,} bits")
         if operator == "*":
             if ints and left.bit_length() + right.bit_length() > MAX_BITS:
                 raise SecurityError(f"a product of more than {MAX_BITS:,} bits")

@@ -169,7 +169,7 @@ COSTLY_TEXTS = [
     pytest.param("{{ '%0999999d' % 1 }}", "a format with a width or precision above 999", id="format-width"),
     pytest.param("{{ 'x' * 10**10 }}", "a repetition of 10,000,000,000 characters or items", id="repeated-text"),
     pytest.param("{{ [0] * 10**9 }}", "a repetition of 1,000,000,000 characters or items", id="repeated-list"),
-    pytest.param("{{ 10**100000 }}", "10 ** 100000 has more than 4,096 bits", id="power"),
+    pytest.param("{{ 10**100000 }}", "a power of more than 4,096 bits", id="power"),
     pytest.param("{{ ('x' * 9000)|join('y' * 9000) }}", "the filter 'join' would build more than 10,000", id="join"),
     pytest.param(SIX_LOOPS, "more than 10,000 loop iterations and calls in one text", id="six-nested-loops"),
     pytest.param("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
