@@ -325,11 +325,11 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
             for entry in doc.flows:
                 counts[entry["decision"]] += 1
             if fmt == "jsonl":
-                write(json.dumps({"file": str(path), **to_json(doc, language)}, ensure_ascii=False) + "\n")
+                write(json.dumps({"file": str(path), **to_json(doc, language)}, ensure_ascii=False, allow_nan=False) + "\n")
             elif fmt == "json":
                 head = ",\n" if opened else "[\n"
                 opened = True
-                write(head + json.dumps({"file": str(path), **to_json(doc, language)}, ensure_ascii=False))
+                write(head + json.dumps({"file": str(path), **to_json(doc, language)}, ensure_ascii=False, allow_nan=False))
             else:
                 title = f"# {path}\n\n" if fmt == "markdown" else f"{'#' * 78}\n# {path}\n"
                 write(title + render_document(doc, fmt, language, detail) + "\n")  # type: ignore[arg-type]
@@ -378,7 +378,7 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
         doc = document(result, policy, ALL_LANGS, findings_text=True, tipping=True, overrides=chosen)
         record = json.dumps(new_record(policy=policy, source=file, answers=answers.model_dump(mode="json"),
                                        organisation=doc.organisation, flows=doc.flows),
-                            ensure_ascii=False, indent=1) + "\n"
+                            ensure_ascii=False, allow_nan=False, indent=1) + "\n"
         if not tipping:
             for entry in doc.flows:
                 entry["tipping_points"] = None

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import durable_rules_engine as _core
 from durable import engine as durable
 
-from .policy.compile import FLOW_MARK, compile_policy, membership_sets
+from .policy.compile import FLOW_MARK, compile_policy, limits, membership_sets
 from .errors import EngineError, PolicyError
 from .facts import engine_fields
 from .policy.loading import PlacedRule, Policy
@@ -73,8 +73,6 @@ def _shared_host() -> durable.Host:
 # carries this rule, which matches every flow and does nothing: each assertion is
 # handled, and deleting its state is safe. Rule ids cannot start with "_".
 _CATCH_ALL = "_arbitre_any_flow"
-# durable_rules refuses a fact of more than about 255 fields (error 302); two are ours.
-MAX_FIELDS = 250
 
 
 def _ignore(c: Any) -> None:
@@ -95,15 +93,14 @@ class Engine:
         self._sessions = itertools.count()
         self._strata: list[tuple[str, Any, frozenset[str]]] = []
         self._actions: dict[str, Callable[[_Evaluation], None]] = {}
+        beyond = limits(policy)
+        if beyond:
+            raise PolicyError(f"the policy in {policy.root} is more than the inference engine can run", tuple(beyond))
         host = _shared_host()
         serial = next(_names)
         definitions = {}
         names = []
         for index, ((definition, fields), rules) in enumerate(zip(compile_policy(policy), policy.strata)):
-            if len(fields) > MAX_FIELDS:
-                raise PolicyError(f"the policy in {policy.root}: stratum {index} tests {len(fields)} fields; "
-                                  f"durable_rules takes at most {MAX_FIELDS} in one fact: split the rules that "
-                                  "test the most facts, or test fewer list values")
             name = f"arbitre_{policy.name}_{serial}_s{index}"
             for placed in rules:
                 definition[placed.rule.id]["run"] = _ignore

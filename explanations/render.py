@@ -27,6 +27,7 @@ from engine.load import read_document
 from engine.models import Decision
 from engine.policy.loading import Policy
 from engine.recommend import FlowResult, Recommendation
+from explanations.sandbox import PolicyTextEnvironment, render_text
 
 Lang = Literal["en", "fr"]
 Format = Literal["text", "markdown", "json"]
@@ -121,8 +122,24 @@ def environment(lang: Lang) -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    # No globals (range, dict, lipsum...): texts need none, and a policy's text cannot loop a billion times.
+    # No globals (range, dict, lipsum...): templates need none.
     env.globals.clear()
+    _add_filters(env, lang)
+    return env
+
+
+@functools.lru_cache(maxsize=4)
+def text_environment(lang: Lang) -> PolicyTextEnvironment:
+    """The bounded sandbox where a policy's texts render, with the filters of the templates."""
+    env = PolicyTextEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
+                                keep_trailing_newline=True)
+    _add_filters(env, lang)
+    env.guard_filters()
+    return env
+
+
+def _add_filters(env: SandboxedEnvironment, lang: Lang) -> None:
+    """Arbitre's filters, in one language."""
     env.filters["num"] = lambda v, d=0: number(v, d, lang)
     env.filters["money"] = lambda v, c: money(v, c, lang)
     env.filters["label"] = lambda v: value_label(v, lang)
@@ -130,7 +147,6 @@ def environment(lang: Lang) -> SandboxedEnvironment:
     env.filters["weight"] = lambda v: number(v, 0 if float(v).is_integer() else 1, lang)
     env.filters["signed"] = lambda v: signed_weight(v, lang)
     env.filters["md"] = markdown_text
-    return env
 
 
 class RuleTexts:
@@ -144,7 +160,7 @@ class RuleTexts:
     def __init__(self, policy: Policy, lang: Lang) -> None:
         self.policy = policy
         self.lang = lang
-        self._env = environment(lang)
+        self._env = text_environment(lang)
         self._templates: dict[tuple[str, str], tuple[Template, tuple[str, ...]]] = {}
         self._params = {name: p.value for name, p in policy.parameters.items()}
         self._rendered: dict[tuple[Any, ...], str] = {}
@@ -160,7 +176,7 @@ class RuleTexts:
             source = getattr(texts, self.lang)
             try:
                 names = tuple(sorted(meta.find_undeclared_variables(self._env.parse(source)) - {"param"}))
-                found = (self._env.from_string(source), names)
+                found = (self._env.text_template(source), names)
             except TemplateError as exc:
                 raise PolicyError(f"{placed.file}:{placed.line}: rule {rule_id}: its {self.lang} text is not a "
                                   f"valid template: {exc}") from exc
@@ -176,7 +192,7 @@ class RuleTexts:
         if text is not None:
             return text
         try:
-            text = str(template.render({**context, "param": self._params})).strip()
+            text = render_text(template, {**context, "param": self._params}).strip()
         except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
             placed = self.policy.rule(rule_id)
             raise PolicyError(f"{placed.file}:{placed.line}: rule {rule_id}: its {self.lang} text "
@@ -626,9 +642,9 @@ def dump_json(document: dict[str, Any]) -> str:
     """The JSON document with one flow a line: readable, diffable flow by flow, and written by the
     C encoder (``indent`` would switch json to its pure-Python encoder, several times slower)."""
     head = {key: value for key, value in document.items() if key != "flows"}
-    lines = [f"  {json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False)}"
+    lines = [f"  {json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False, allow_nan=False)}"
              for key, value in head.items()]
-    flows = ",\n".join(f"    {json.dumps(flow, ensure_ascii=False)}" for flow in document["flows"])
+    flows = ",\n".join(f"    {json.dumps(flow, ensure_ascii=False, allow_nan=False)}" for flow in document["flows"])
     lines.append(f'  "flows": [\n{flows}\n  ]' if flows else '  "flows": []')
     return "{\n" + ",\n".join(lines) + "\n}\n"
 

@@ -169,6 +169,43 @@ class TestWeights:
                               for p in found)
 
 
+class TestNumbersAreBounded:
+    """Every weight and number a policy gives is finite and bounded, so that no score can overflow."""
+
+    def test_weight_parameter_above_the_limit(self, root: Path) -> None:
+        """A weight parameter above 1,000 is refused at every rule that votes with it."""
+        edit(root, "parameters.yaml", "  weight_decisive:\n    value: 4\n", "  weight_decisive:\n    value: 5000\n")
+        found = problems(root)
+        assert found and all(p.message == "the weight 'weight_decisive' is 5000; a weight is at most 1000"
+                             for p in found)
+
+    def test_huge_parameter(self, root: Path) -> None:
+        """A parameter of 1e308 (finite, but a score made of it would not be) is refused at its value."""
+        line = edit(root, "parameters.yaml", "  weight_medium:\n    value: 2\n", "  weight_medium:\n    value: 1.0e+308\n")
+        found = problems(root)
+        assert [where(p) for p in found] == [("parameters.yaml", line + 1)]
+        assert "at most 1e+12" in found[0].message
+
+    @pytest.mark.parametrize("old,new", [
+        pytest.param("{min: 25, weight: 3}", "{min: 25, weight: 1.0e+308}", id="band-weight"),
+        pytest.param("{min: 25, weight: 3}", "{min: 25, weight: -2000}", id="negative-band-weight"),
+        pytest.param("{min: 25, weight: 3}", "{min: 1.0e+300, weight: 3}", id="band-bound"),
+    ])
+    def test_band_out_of_range(self, root: Path, old: str, new: str) -> None:
+        """A band's weight beyond 1,000 either way, or a bound beyond 1e12, is refused at its line."""
+        line = edit(root, "parameters.yaml", old, new)
+        found = problems(root)
+        assert [where(p) for p in found] == [("parameters.yaml", line)]
+        assert "at most" in found[0].message or "at least" in found[0].message
+
+    def test_vote_written_as_a_number(self, root: Path) -> None:
+        """A vote's weight written in the rule is bounded like a parameter."""
+        line = edit(root, "hybrid.yaml", "bands: peak_vote_bands}}", "bands: peak_vote_bands}, outsource: 1.0e+308}")
+        found = problems(root)
+        assert [(where(p), p.path) for p in found] == [(("hybrid.yaml", line), "rules[0].then.vote.outsource")]
+        assert "at most 1000" in found[0].message
+
+
 class TestBadPolicy:
     """A wrong policy file is refused with every problem at its file and line."""
 

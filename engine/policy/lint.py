@@ -1,8 +1,10 @@
-"""Checks of a loaded policy beyond what loading refuses: what is legal but surely a mistake.
+"""Checks of a loaded policy beyond what loading refuses: what the inference engine cannot run, and
+what is legal but surely a mistake.
 
 Loading (``engine.policy.loading.load_policy``) already refuses schema errors, unknown
 facts and parameters, operators that do not fit, values outside a field's
-allowed set, duplicate ids and cycles. Here: derived facts that nothing
+allowed set, duplicate ids and cycles. Here: the engine's limits (``compile.limits``, which
+running the policy refuses too), derived facts that nothing
 produces or nothing reads, parameters nothing uses, conditions that can never be
 true (contradictory ranges or values within one ``all``), and rules subsumed by
 another rule with the same conclusion. Each problem has its file and line.
@@ -20,6 +22,7 @@ from ..costs import CostAssumptions
 from ..errors import Problem
 from ..facts import KNOWN_WITH
 from ..load import Document, DocumentError, PathKey, dotted, read_document
+from .compile import limits
 from .loading import ENGINE_PARAMETERS, PlacedRule, Policy, comparisons
 from .rules import AllOf, Comparison, Condition, NotOf
 
@@ -229,7 +232,7 @@ def lint(policy: Policy) -> list[Problem]:
                 f"subsumed by {other.rule.id} ({Path(other.file).name}:{other.line}): whenever it fires, "
                 f"{other.rule.id} fires too with the same conclusion, so it only counts the same votes twice"))
             break
-    return problems + _unlisted(policy)
+    return limits(policy) + problems + _unlisted(policy)
 
 
 def _unlisted(policy: Policy) -> list[Problem]:

@@ -26,13 +26,14 @@ from ..errors import PolicyError, Problem
 from ..facts import ANSWER_FACTS, METRIC_FACTS, RESERVED_NAMES, FactType, fact_types
 from ..load import Document, DocumentError, PathKey, dotted, read_document
 from .levers import Levers, read_levers
-from .rules import (NO_OPERAND, AllOf, AnyOf, Comparison, Condition, DerivedFact, FactFile, Graded, NotOf,
+from .rules import (MAX_WEIGHT, NO_OPERAND, AllOf, AnyOf, Comparison, Condition, DerivedFact, FactFile, Graded, NotOf,
                     Parameter, ParameterFile, PolicyManifest, Rule, RuleFile)
 
 M = TypeVar("M", bound=BaseModel)
 _TAGS = frozenset({"fact", "all", "any", "not"})
 _UNION_BRANCHES = frozenset({"float", "list[str]", "str", "int", "bool", "number-value", "list-of-names",
-                             "list-of-bands", "table-value", "table-of-lists"})
+                             "list-of-bands", "table-value", "table-of-lists", "weight-number",
+                             "weight-name", "weight-graded"})
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,8 @@ def _check_weight(name: str, params: dict[str, Parameter], written: frozenset[st
     if value.value <= 0:
         return (f"the weight {name!r} is {value.value:g}; a weight must be above 0 "
                 "(vote for the other option instead)")
+    if value.value > MAX_WEIGHT:
+        return f"the weight {name!r} is {value.value:g}; a weight is at most {MAX_WEIGHT:g}"
     return None
 
 
@@ -265,53 +268,73 @@ def _check_bands(name: str, params: dict[str, Parameter], written: frozenset[str
     return None
 
 
+# Each stratum is one more pass of the inference engine every time a flow is evaluated (and tipping
+# points evaluate each flow a hundred times): the bundled policy needs 3, and 20 keeps a recommendation
+# within a few times today's time while leaving room for chains of findings.
+MAX_STRATA = 20
+
+
 def _strata(placed: list[tuple[Rule, str, int, tuple[str, ...]]], derived: set[str],
             problems: list[Problem]) -> list[int]:
-    """The stratum of each rule: one more than the highest stratum of the derived facts it reads."""
+    """The stratum of each rule: one more than the highest stratum of the rules deriving the facts
+    it reads. A depth-first walk with a stack of its own: a chain of derived facts as long as the
+    policy is never deep in Python's own stack."""
     producers: dict[str, list[int]] = {}
     for index, (rule, *_rest) in enumerate(placed):
         for name in rule.then.derive:
             producers.setdefault(name, []).append(index)
+    inputs = [[p for name in reads if name in derived for p in producers.get(name, [])]
+              for *_rest, reads in placed]
     level: dict[int, int] = {}
-    visiting: set[int] = set()
-
-    def visit(index: int, chain: tuple[int, ...]) -> int:
-        if index in level:
-            return level[index]
-        if index in visiting:
-            raise _Cycle((*chain[chain.index(index):], index))
-        visiting.add(index)
-        try:
-            depth = 0
-            for name in placed[index][3]:
-                if name in derived:
-                    for producer in producers.get(name, []):
-                        depth = max(depth, visit(producer, (*chain, index)) + 1)
-        finally:
-            visiting.discard(index)  # also when a cycle unwinds, or later rules see a stale one
-        level[index] = depth
-        return depth
-
-    out = []
     reported: set[frozenset[int]] = set()
-    for index in range(len(placed)):
-        try:
-            out.append(visit(index, ()))
-        except _Cycle as cycle:
-            if frozenset(cycle.chain) not in reported:  # once per cycle, at a rule that is in it
-                reported.add(frozenset(cycle.chain))
-                rule, source, line, _ = placed[cycle.chain[0]]
+    for start in range(len(placed)):
+        cycle = _walk(start, inputs, level)
+        if cycle is not None:
+            if frozenset(cycle) not in reported:  # once per cycle, at a rule that is in it
+                reported.add(frozenset(cycle))
+                rule, source, line, _ = placed[cycle[0]]
                 problems.append(Problem(source, line, f"rules[{rule.id}]", "derived facts form a cycle: "
-                                        + " -> ".join(placed[i][0].id for i in cycle.chain)))
-            level[index] = 0
-            out.append(0)
+                                        + " -> ".join(placed[i][0].id for i in cycle)))
+            level[start] = 0
+    out = [level[index] for index in range(len(placed))]
+    deepest = max(range(len(placed)), key=out.__getitem__, default=None)
+    if deepest is not None and out[deepest] >= MAX_STRATA:
+        rule, source, line, _ = placed[deepest]
+        problems.append(Problem(source, line, f"rules[{rule.id}]", (
+            f"this rule reads a chain of {out[deepest]} rules deriving facts one from another, so the policy "
+            f"would run in {out[deepest] + 1} strata; it runs in at most {MAX_STRATA} (each one a pass of the "
+            "inference engine over every flow): derive the facts from answers and metrics, not each from "
+            "the one before")))
     return out
 
 
-class _Cycle(Exception):
-    def __init__(self, chain: tuple[int, ...]) -> None:
-        super().__init__(chain)
-        self.chain = chain
+def _walk(start: int, inputs: list[list[int]], level: dict[int, int]) -> tuple[int, ...] | None:
+    """Set the level of ``start`` and of every rule it depends on (in ``level``); the first cycle met
+    instead, as the rules around it (the first repeated at the end)."""
+    if start in level:
+        return None
+    path, below = [start], [0]  # the rules being walked, and the highest level under each so far
+    walking = {start}
+    pending = [iter(inputs[start])]
+    while pending:
+        producer = next(pending[-1], None)
+        if producer is None:
+            pending.pop()
+            done, depth = path.pop(), below.pop()
+            walking.discard(done)
+            level[done] = depth
+            if below:
+                below[-1] = max(below[-1], depth + 1)
+        elif producer in level:
+            below[-1] = max(below[-1], level[producer] + 1)
+        elif producer in walking:
+            return (*path[path.index(producer):], producer)
+        else:
+            path.append(producer)
+            walking.add(producer)
+            below.append(0)
+            pending.append(iter(inputs[producer]))
+    return None
 
 
 def load_policy(root: Path) -> Policy:

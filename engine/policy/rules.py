@@ -40,6 +40,14 @@ def _finite(value: Any) -> Any:
 
 Finite = AfterValidator(_finite)
 
+# The bundled weights are 0.1 to 4 points and the confidence bands 2 and 4: a weight of 1,000 leaves
+# room for any scale, and a score, a sum of one vote per rule and option, stays exact and finite.
+MAX_WEIGHT = 1_000.0
+# Thresholds and cost assumptions are volumes, hours, shares and amounts of money: a trillion is
+# beyond any of them, and a product of a few such numbers stays far from a float's overflow.
+MAX_NUMBER = 1e12
+Number = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_NUMBER, le=MAX_NUMBER)]
+
 
 class Comparison(_Strict):
     """``{fact: monthly_volume, op: ge, param: massive_volume_min}`` or ``value: ...``."""
@@ -115,7 +123,7 @@ class AttachedCondition(_Strict):
     fr: Annotated[str, StringConstraints(min_length=1)]
 
 
-Weight = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Weight = Annotated[float, Field(gt=0, le=MAX_WEIGHT, allow_inf_nan=False)]
 
 
 class Graded(_Strict):
@@ -123,6 +131,20 @@ class Graded(_Strict):
 
     by: Name
     bands: Name
+
+
+def _weight_kind(raw: Any) -> str:
+    """Which form a vote's weight takes, from its shape (errors then speak of that form only)."""
+    if isinstance(raw, (dict, Graded)):
+        return "weight-graded"
+    return "weight-name" if isinstance(raw, str) else "weight-number"
+
+
+VoteWeight = Annotated[
+    Union[Annotated[Weight, Tag("weight-number")], Annotated[Name, Tag("weight-name")],
+          Annotated[Graded, Tag("weight-graded")]],
+    Discriminator(_weight_kind),
+]
 
 
 class Against(_Strict):
@@ -140,7 +162,7 @@ class Then(_Strict):
     """What a rule concludes when its condition holds."""
 
     derive: tuple[Name, ...] = ()
-    vote: dict[Decision, Weight | Name | Graded] = {}
+    vote: dict[Decision, VoteWeight] = {}
     # Outsourcing gets the weight of the band its all-in saving falls in; each hybrid split that
     # weight times the share of contacts it hands over.
     vote_by_saving: Name | None = None
@@ -177,9 +199,9 @@ class Band(_Strict):
     """One band of a graded vote: values from ``min`` (included) to ``max`` (excluded) weigh ``weight``
     (below 0: a vote against); an open end is left out."""
 
-    min: Annotated[float, Field(allow_inf_nan=False)] | None = None
-    max: Annotated[float, Field(allow_inf_nan=False)] | None = None
-    weight: Annotated[float, Field(allow_inf_nan=False)]
+    min: Number | None = None
+    max: Number | None = None
+    weight: Annotated[float, Field(ge=-MAX_WEIGHT, le=MAX_WEIGHT, allow_inf_nan=False)]
 
     @model_validator(mode="after")
     def _ordered(self) -> Band:
@@ -229,10 +251,10 @@ def _value_kind(raw: Any) -> str | None:
 
 
 ParameterValue = Annotated[
-    Union[Annotated[Annotated[float, Field(allow_inf_nan=False)], Tag("number-value")],
+    Union[Annotated[Number, Tag("number-value")],
           Annotated[list[str], Tag("list-of-names")],
           Annotated[Bands, Tag("list-of-bands")],
-          Annotated[dict[str, Annotated[float, Field(allow_inf_nan=False)]], Tag("table-value")],
+          Annotated[dict[str, Number], Tag("table-value")],
           Annotated[dict[str, list[str]], Tag("table-of-lists")]],
     Discriminator(_value_kind),
 ]
