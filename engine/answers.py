@@ -1,4 +1,9 @@
-"""Loading an answers file: parse safely, validate once, report every problem with its line."""
+"""Loading an answers file: parse safely, validate once, report every problem with its line.
+
+An answers file holds at most ``MAX_FLOWS`` flows (20,000): a bigger portfolio is split into several
+files, which ``arbitre recommend`` reads as a folder. Validation takes time in proportion to the flows,
+however many of them are wrong.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,9 @@ _EXPECTATIONS = {
     "provider_country": "an ISO 3166-1 alpha-2 code in capitals (like MA)",
     "currency": "an ISO 4217 code in capitals (like EUR)",
 }
+
+MAX_FLOWS = 20_000
+
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     """The pydantic models an annotation holds (``list[Flow]``, ``Flow | None``, a union of models...)."""
@@ -171,6 +179,13 @@ def validate_answers(doc: Document) -> Answers:
         kind = "a list" if isinstance(doc.data, list) else f"a single value ({doc.data!r})"
         raise AnswersError(f"{doc.source} is not an answers file", (Problem(
             doc.source, doc.line_of(()), "", f"the document is {kind}; expected a mapping with organisation: and flows:",
+        ),))
+    flows = doc.data.get("flows")
+    if isinstance(flows, list) and len(flows) > MAX_FLOWS:
+        raise AnswersError(f"{doc.source} holds too many flows", (Problem(
+            doc.source, doc.line_of(("flows",)), "flows",
+            f"{len(flows):,} flows, more than the {MAX_FLOWS:,} an answers file may hold; split them into "
+            "several files in a folder and recommend the folder",
         ),))
     # Repeated ids are found here, located at each repeat, so that they are reported with every
     # other problem (the model's own check only runs once the flows are otherwise valid).

@@ -3,11 +3,25 @@
 User errors (a bad answers file, a bad policy) exit with 2; internal errors with 1.
 A ``Problem`` is one located complaint; an error may carry many, so that every
 problem of a file is reported at once.
+
+Messages quote user values through ``excerpt`` (one line, a few dozen characters, escapes shown
+as ``\\x1b``), so that no file's contents reach the user's terminal through an error.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+
+def excerpt(value: Any, limit: int = 40) -> str:
+    """A value as a message quotes it: its ``repr`` on one line, escapes shown, at most about ``limit``
+    characters (longer text is cut and ends with ``...``)."""
+    if isinstance(value, str):
+        shown = repr(value[:limit])
+        return shown[:-1] + "..." + shown[-1] if len(value) > limit else shown
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[:limit] + "..."
 
 
 @dataclass(frozen=True)
