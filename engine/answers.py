@@ -8,6 +8,7 @@ however many of them are wrong.
 from __future__ import annotations
 
 import difflib
+import functools
 from pathlib import Path
 from typing import Any, get_args
 
@@ -54,6 +55,15 @@ def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+@functools.lru_cache(maxsize=1024)
+def _field_hint(root: type[BaseModel], within: tuple[str, ...], field: str) -> str:
+    """The known field an unknown one is closest to, or all of them; worked out once for each
+    misspelling, however many flows repeat it."""
+    known = known_fields(root, (*within, field))
+    close = difflib.get_close_matches(field, known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(known)}"
+
+
 def _describe(error: Any, field: str, root: type[BaseModel] = Answers) -> str:
     """One pydantic error as a sentence that shows the value and what was expected."""
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
@@ -61,10 +71,8 @@ def _describe(error: Any, field: str, root: type[BaseModel] = Answers) -> str:
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
-        known = known_fields(root, tuple(error["loc"]))
-        close = difflib.get_close_matches(str(field), known, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(known)}"
-        return f"unknown field {field!r}{hint}"
+        within = tuple(part for part in error["loc"][:-1] if not isinstance(part, int))
+        return f"unknown field {field!r}{_field_hint(root, within, field)}"
     if kind == "enum":
         expected = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
         return f"{shown} is not one of {expected}"
@@ -113,14 +121,24 @@ def _spelled(key: Any) -> str:
     return str(key).lower() if isinstance(key, bool) else str(key)
 
 
-def _key_problem(error: Any, doc: Document) -> Problem:
+KeyLines = dict[tuple[PathKey, str], int]
+
+
+def _key_lines(doc: Document) -> KeyLines:
+    """The line of every mapping key, by its mapping and its spelling in lower case (an empty key or
+    ``~`` spelled null): one pass over the document, however many keys are wrong."""
+    lines: KeyLines = {}
+    for path, line in doc.lines.items():
+        if path and isinstance(path[-1], str):
+            lines.setdefault((path[:-1], (path[-1].lower() or "null").replace("~", "null")), line)
+    return lines
+
+
+def _key_problem(error: Any, doc: Document, key_lines: KeyLines) -> Problem:
     """A mapping key that is a number, a boolean or null instead of a field name."""
     parent: PathKey = tuple(error["loc"][:-1])
     key = error.get("input")
-    wanted = _spelled(key).lower()
-    line = next((line for path, line in doc.lines.items()
-                 if len(path) == len(parent) + 1 and path[:-1] == parent and isinstance(path[-1], str)
-                 and (path[-1].lower() or "null").replace("~", "null") == wanted), doc.line_of(parent))
+    line = key_lines.get((parent, _spelled(key).lower()), doc.line_of(parent))
     return Problem(doc.source, line, dotted(parent),
                    f"the key {_spelled(key)} is not a field name; field names are words like monthly_volume")
 
@@ -152,14 +170,15 @@ def _duplicate_ids(doc: Document) -> list[Problem]:
 def problems_from_errors(errors: list[Any], doc: Document, root: type[BaseModel] = Answers) -> list[Problem]:
     """Map pydantic errors (``ValidationError.errors()``) of a ``root`` model back to the document's lines."""
     problems = []
+    # pydantic adds a too_short error to a list whose items themselves failed: the items are reported
+    failed_within = {tuple(e["loc"][:end]) for e in errors for end in range(len(e["loc"]))}
+    key_lines = _key_lines(doc) if any(e["type"] == "invalid_key" for e in errors) else {}
     for error in errors:
         loc: PathKey = tuple(error["loc"])
-        if error["type"] == "too_short" and any(
-            len(other["loc"]) > len(loc) and tuple(other["loc"][:len(loc)]) == loc for other in errors
-        ):
-            continue  # pydantic adds this when the items themselves failed
+        if error["type"] == "too_short" and loc in failed_within:
+            continue
         if error["type"] == "invalid_key":
-            problems.append(_key_problem(error, doc))
+            problems.append(_key_problem(error, doc, key_lines))
             continue
         field = loc[-1] if loc else ""
         line = doc.line_of(loc)

@@ -2,7 +2,7 @@
 
 User errors (a bad answers file, a bad policy) exit with 2; internal errors with 1.
 A ``Problem`` is one located complaint; an error may carry many, so that every
-problem of a file is reported at once.
+problem of a file is reported at once (the first ``MAX_LISTED`` are listed, then how many more).
 
 Messages quote user values through ``excerpt`` (one line, a few dozen characters, escapes shown
 as ``\\x1b``), so that no file's contents reach the user's terminal through an error.
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+MAX_LISTED = 50
 
 
 def excerpt(value: Any, limit: int = 40) -> str:
@@ -49,8 +51,11 @@ class ArbitreError(Exception):
         self.problems = problems
 
     def report(self) -> str:
-        """The message followed by one line per problem."""
-        lines = [self.message, *(f"  {p}" for p in self.problems)]
+        """The message followed by one line per problem, the first ``MAX_LISTED`` of them."""
+        lines = [self.message, *(f"  {p}" for p in self.problems[:MAX_LISTED])]
+        more = len(self.problems) - MAX_LISTED
+        if more > 0:
+            lines.append(f"  ... and {more:,} more problem{'s' if more > 1 else ''}")
         return "\n".join(lines)
 
 

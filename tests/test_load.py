@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import engine.load
-from engine.answers import MAX_FLOWS, load_answers, validate_answers
+from engine.answers import MAX_FLOWS, known_fields, load_answers, validate_answers
 from engine.errors import AnswersError, Problem
 from engine.load import Document, DocumentError, dotted, parse_json, parse_yaml, read_document
 from engine.models import Answers, Channel, Level, resolve
@@ -418,6 +418,28 @@ class TestValidateAnswers:
         assert [str(p) for p in info.value.problems] == [
             "a.yaml:3: flows: 20,001 flows, more than the 20,000 an answers file may hold; split them into "
             "several files in a folder and recommend the folder"]
+
+    def test_many_bad_flows_are_reported_in_one_pass(self) -> None:
+        """Three thousand flows each with a number for a key and an unknown field are each reported at
+        their line, in a time proportional to the flows, and the report lists the first 50 problems."""
+        count = 3000
+        data = {"flows": [{"id": f"f{i}", "channel": "phone", "monthly_volume": 1, "aht_seconds": 1, 1: 2,
+                           "colour": "red"} for i in range(count)]}
+        lines: dict[tuple[str | int, ...], int] = {(): 1, ("flows",): 1}
+        for i in range(count):
+            for key in ("id", "channel", "monthly_volume", "aht_seconds", "1", "colour"):
+                lines[("flows", i, key)] = 2 + i
+            lines[("flows", i)] = 2 + i
+        with pytest.raises(AnswersError) as info:
+            validate_answers(Document("a.yaml", data, lines))
+        assert info.value.message == "a.yaml: 6000 problems in the answers"
+        assert [str(p) for p in info.value.problems[-2:]] == [
+            "a.yaml:3001: flows[2999]: the key 1 is not a field name; field names are words like monthly_volume",
+            f"a.yaml:3001: flows[2999].colour: unknown field 'colour'; known fields: {', '.join(known_fields(Answers, ('flows', 0, 'colour')))}",
+        ]
+        report = info.value.report().splitlines()
+        assert len(report) == 1 + 50 + 1
+        assert report[-1] == "  ... and 5,950 more problems"
 
     def test_answers_errors_exit_with_2(self) -> None:
         """A bad answers file is a user error."""
