@@ -14,7 +14,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import AnswersError, Problem
+from .errors import AnswersError, Problem, excerpt
 from .load import Document, DocumentError, PathKey, dotted, read_document
 from .models import Answers
 
@@ -67,12 +67,12 @@ def _field_hint(root: type[BaseModel], within: tuple[str, ...], field: str) -> s
 def _describe(error: Any, field: str, root: type[BaseModel] = Answers) -> str:
     """One pydantic error as a sentence that shows the value and what was expected."""
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
-    shown = repr(value) if not isinstance(value, (dict, list)) else ("a mapping" if isinstance(value, dict) else "a list")
+    shown = ("a mapping" if isinstance(value, dict) else "a list") if isinstance(value, (dict, list)) else excerpt(value)
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
         within = tuple(part for part in error["loc"][:-1] if not isinstance(part, int))
-        return f"unknown field {field!r}{_field_hint(root, within, field)}"
+        return f"unknown field {excerpt(field)}{_field_hint(root, within, field)}"
     if kind == "enum":
         expected = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
         return f"{shown} is not one of {expected}"
@@ -160,7 +160,7 @@ def _duplicate_ids(doc: Document) -> list[Problem]:
             on_line = f" on line {where}" if where is not None else ""
             problems.append(Problem(
                 doc.source, doc.line_of(("flows", index, "id")), f"flows[{index}].id",
-                f"{flow_id!r} is already the id of flows[{earlier}]{on_line}; ids must be unique",
+                f"{excerpt(flow_id)} is already the id of flows[{earlier}]{on_line}; ids must be unique",
             ))
         else:
             first[flow_id] = index
@@ -189,13 +189,20 @@ def problems_from_errors(errors: list[Any], doc: Document, root: type[BaseModel]
     return problems
 
 
+def _kind_of(value: Any) -> str:
+    """What a document that is a single value holds, without quoting it (it may be any file at all)."""
+    if isinstance(value, bool):
+        return "a single true or false"
+    return "a single number" if isinstance(value, (int, float)) else "text"
+
+
 def validate_answers(doc: Document) -> Answers:
     """Validate a parsed document against the vocabulary; raise ``AnswersError`` with every problem."""
     if doc.data is None:
         raise AnswersError(f"{doc.source} is empty",
                            (Problem(doc.source, 1, "", "the file is empty; expected organisation: and flows:"),))
     if not isinstance(doc.data, dict):
-        kind = "a list" if isinstance(doc.data, list) else f"a single value ({doc.data!r})"
+        kind = "a list" if isinstance(doc.data, list) else _kind_of(doc.data)
         raise AnswersError(f"{doc.source} is not an answers file", (Problem(
             doc.source, doc.line_of(()), "", f"the document is {kind}; expected a mapping with organisation: and flows:",
         ),))

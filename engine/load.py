@@ -153,7 +153,7 @@ def _construct_mapping(loader: _Loader, node: MappingNode, deep: bool = False) -
         if key in seen:
             raise ConstructorError(
                 None, None,
-                f"duplicate key {key!r} (first defined on line {seen[key]})",
+                f"duplicate key {excerpt(key)} (first defined on line {seen[key]})",
                 key_node.start_mark,
             )
         seen[key] = key_node.start_mark.line + 1
@@ -331,7 +331,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise ValueError(f"duplicate key {key!r}")
+            raise ValueError(f"duplicate key {excerpt(key)}")
         out[key] = value
     return out
 

@@ -401,8 +401,12 @@ class TestValidateAnswers:
     @pytest.mark.parametrize(("data", "message"), [
         pytest.param(None, "the file is empty; expected organisation: and flows:", id="empty"),
         pytest.param([1, 2], "the document is a list; expected a mapping with organisation: and flows:", id="list"),
-        pytest.param("hello", "the document is a single value ('hello'); expected a mapping with organisation: "
-                     "and flows:", id="scalar"),
+        pytest.param("API_KEY=secret DB=x", "the document is text; expected a mapping with organisation: and flows:",
+                     id="text-is-not-quoted"),
+        pytest.param(12, "the document is a single number; expected a mapping with organisation: and flows:",
+                     id="number"),
+        pytest.param(True, "the document is a single true or false; expected a mapping with organisation: and flows:",
+                     id="boolean"),
     ])
     def test_not_a_mapping(self, data: Any, message: str) -> None:
         """A document that is not a mapping gets one clear problem."""
