@@ -104,7 +104,9 @@ def _internal_error(exc: Exception) -> NoReturn:
     """Report a bug in one line (the traceback with ARBITRE_DEBUG set) and exit 1."""
     if os.environ.get("ARBITRE_DEBUG"):
         raise exc
-    click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
+    from engine.errors import printable
+
+    click.echo(f"internal error: {type(exc).__name__}: {printable(str(exc))}\n"
                "Set ARBITRE_DEBUG=1 to see the traceback, and please report it.", err=True)
     sys.exit(1)
 
@@ -285,7 +287,7 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
     import json
 
     from engine.answers import load_answers
-    from engine.errors import ArbitreError, UserError
+    from engine.errors import ArbitreError, UserError, printable
     from engine.policy.loading import load_policy
     from engine.recommend import recommend as run_recommend
     from explanations.render import document, render_document, to_json
@@ -331,7 +333,7 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
                 opened = True
                 write(head + json.dumps({"file": str(path), **to_json(doc, language)}, ensure_ascii=False, allow_nan=False))
             else:
-                title = f"# {path}\n\n" if fmt == "markdown" else f"{'#' * 78}\n# {path}\n"
+                title = printable(f"# {path}\n\n" if fmt == "markdown" else f"{'#' * 78}\n# {path}\n")
                 write(title + render_document(doc, fmt, language, detail) + "\n")  # type: ignore[arg-type]
     if fmt == "json":
         write("\n]\n" if opened else "[]\n")
@@ -584,19 +586,19 @@ def rules_test(cases: tuple[Path, ...], policy_dir: Path, min_coverage: float | 
     for outcome in outcomes:
         case = outcome.case
         note = " ".join(case.note.split())
-        click.echo(f"{'PASS' if outcome.passed else 'FAIL'}  {case.where}  {note[:90]}{'...' if len(note) > 90 else ''}")
+        _say(f"{'PASS' if outcome.passed else 'FAIL'}  {case.where}  {note[:90]}{'...' if len(note) > 90 else ''}")
         for problem in outcome.problems:
-            click.echo(f"      the case is malformed: {problem}")
+            _say(f"      the case is malformed: {problem}")
         if outcome.invalid:
-            click.echo("      the answers are invalid: " + outcome.invalid.replace("\n", "\n      "))
+            _say("      the answers are invalid: " + outcome.invalid.replace("\n", "\n      "))
         for failure in outcome.failures:
-            click.echo(f"      {failure.flow_id}: {'; '.join(failure.wrong)}")
+            _say(f"      {failure.flow_id}: {'; '.join(failure.wrong)}")
             if failure.flow is not None and outcome.result is not None:
-                click.echo("        " + describe(failure.flow).replace("\n", "\n        "))
+                _say("        " + describe(failure.flow).replace("\n", "\n        "))
                 doc = document(outcome.result, policy, (language,))
                 entry = next(e for e in doc.flows if e["id"] == failure.flow_id)
                 summary = render_flow_summary(view_of(entry, language, doc.cost_model), language)
-                click.echo(wrap_text(summary, "        "))
+                _say(wrap_text(summary, "        "))
     passed = sum(o.passed for o in outcomes)
     fired, never = coverage(outcomes, policy)
     share = 100 * len(fired) / len(policy.rules) if policy.rules else 100.0
@@ -610,6 +612,14 @@ def rules_test(cases: tuple[Path, ...], policy_dir: Path, min_coverage: float | 
     if low:
         click.echo(f"Coverage {share:.0f} % is below the minimum of {min_coverage:g} %.")
     sys.exit(1 if passed < len(outcomes) or low else 0)
+
+
+def _say(text: str) -> None:
+    """Print a line that holds names and values from the user's files, their control characters
+    shown as escapes (``\\x1b``) rather than obeyed by the terminal."""
+    from engine.errors import printable
+
+    click.echo(printable(text))
 
 
 def wrap_text(text: str, indent: str) -> str:

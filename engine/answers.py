@@ -1,14 +1,20 @@
-"""Loading an answers file: parse safely, validate once, report every problem with its line."""
+"""Loading an answers file: parse safely, validate once, report every problem with its line.
+
+An answers file holds at most ``MAX_FLOWS`` flows (20,000): a bigger portfolio is split into several
+files, which ``arbitre recommend`` reads as a folder. Validation takes time in proportion to the flows,
+however many of them are wrong.
+"""
 
 from __future__ import annotations
 
 import difflib
+import functools
 from pathlib import Path
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import AnswersError, Problem
+from .errors import AnswersError, Problem, excerpt
 from .load import Document, DocumentError, PathKey, dotted, read_document
 from .models import Answers
 
@@ -18,6 +24,9 @@ _EXPECTATIONS = {
     "provider_country": "an ISO 3166-1 alpha-2 code in capitals (like MA)",
     "currency": "an ISO 4217 code in capitals (like EUR)",
 }
+
+MAX_FLOWS = 20_000
+
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     """The pydantic models an annotation holds (``list[Flow]``, ``Flow | None``, a union of models...)."""
@@ -46,17 +55,24 @@ def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+@functools.lru_cache(maxsize=1024)
+def _field_hint(root: type[BaseModel], within: tuple[str, ...], field: str) -> str:
+    """The known field an unknown one is closest to, or all of them; worked out once for each
+    misspelling, however many flows repeat it."""
+    known = known_fields(root, (*within, field))
+    close = difflib.get_close_matches(field, known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(known)}"
+
+
 def _describe(error: Any, field: str, root: type[BaseModel] = Answers) -> str:
     """One pydantic error as a sentence that shows the value and what was expected."""
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
-    shown = repr(value) if not isinstance(value, (dict, list)) else ("a mapping" if isinstance(value, dict) else "a list")
+    shown = ("a mapping" if isinstance(value, dict) else "a list") if isinstance(value, (dict, list)) else excerpt(value)
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
-        known = known_fields(root, tuple(error["loc"]))
-        close = difflib.get_close_matches(str(field), known, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(known)}"
-        return f"unknown field {field!r}{hint}"
+        within = tuple(part for part in error["loc"][:-1] if not isinstance(part, int))
+        return f"unknown field {excerpt(field)}{_field_hint(root, within, field)}"
     if kind == "enum":
         expected = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
         return f"{shown} is not one of {expected}"
@@ -105,14 +121,24 @@ def _spelled(key: Any) -> str:
     return str(key).lower() if isinstance(key, bool) else str(key)
 
 
-def _key_problem(error: Any, doc: Document) -> Problem:
+KeyLines = dict[tuple[PathKey, str], int]
+
+
+def _key_lines(doc: Document) -> KeyLines:
+    """The line of every mapping key, by its mapping and its spelling in lower case (an empty key or
+    ``~`` spelled null): one pass over the document, however many keys are wrong."""
+    lines: KeyLines = {}
+    for path, line in doc.lines.items():
+        if path and isinstance(path[-1], str):
+            lines.setdefault((path[:-1], (path[-1].lower() or "null").replace("~", "null")), line)
+    return lines
+
+
+def _key_problem(error: Any, doc: Document, key_lines: KeyLines) -> Problem:
     """A mapping key that is a number, a boolean or null instead of a field name."""
     parent: PathKey = tuple(error["loc"][:-1])
     key = error.get("input")
-    wanted = _spelled(key).lower()
-    line = next((line for path, line in doc.lines.items()
-                 if len(path) == len(parent) + 1 and path[:-1] == parent and isinstance(path[-1], str)
-                 and (path[-1].lower() or "null").replace("~", "null") == wanted), doc.line_of(parent))
+    line = key_lines.get((parent, _spelled(key).lower()), doc.line_of(parent))
     return Problem(doc.source, line, dotted(parent),
                    f"the key {_spelled(key)} is not a field name; field names are words like monthly_volume")
 
@@ -134,7 +160,7 @@ def _duplicate_ids(doc: Document) -> list[Problem]:
             on_line = f" on line {where}" if where is not None else ""
             problems.append(Problem(
                 doc.source, doc.line_of(("flows", index, "id")), f"flows[{index}].id",
-                f"{flow_id!r} is already the id of flows[{earlier}]{on_line}; ids must be unique",
+                f"{excerpt(flow_id)} is already the id of flows[{earlier}]{on_line}; ids must be unique",
             ))
         else:
             first[flow_id] = index
@@ -144,14 +170,15 @@ def _duplicate_ids(doc: Document) -> list[Problem]:
 def problems_from_errors(errors: list[Any], doc: Document, root: type[BaseModel] = Answers) -> list[Problem]:
     """Map pydantic errors (``ValidationError.errors()``) of a ``root`` model back to the document's lines."""
     problems = []
+    # pydantic adds a too_short error to a list whose items themselves failed: the items are reported
+    failed_within = {tuple(e["loc"][:end]) for e in errors for end in range(len(e["loc"]))}
+    key_lines = _key_lines(doc) if any(e["type"] == "invalid_key" for e in errors) else {}
     for error in errors:
         loc: PathKey = tuple(error["loc"])
-        if error["type"] == "too_short" and any(
-            len(other["loc"]) > len(loc) and tuple(other["loc"][:len(loc)]) == loc for other in errors
-        ):
-            continue  # pydantic adds this when the items themselves failed
+        if error["type"] == "too_short" and loc in failed_within:
+            continue
         if error["type"] == "invalid_key":
-            problems.append(_key_problem(error, doc))
+            problems.append(_key_problem(error, doc, key_lines))
             continue
         field = loc[-1] if loc else ""
         line = doc.line_of(loc)
@@ -162,15 +189,29 @@ def problems_from_errors(errors: list[Any], doc: Document, root: type[BaseModel]
     return problems
 
 
+def _kind_of(value: Any) -> str:
+    """What a document that is a single value holds, without quoting it (it may be any file at all)."""
+    if isinstance(value, bool):
+        return "a single true or false"
+    return "a single number" if isinstance(value, (int, float)) else "text"
+
+
 def validate_answers(doc: Document) -> Answers:
     """Validate a parsed document against the vocabulary; raise ``AnswersError`` with every problem."""
     if doc.data is None:
         raise AnswersError(f"{doc.source} is empty",
                            (Problem(doc.source, 1, "", "the file is empty; expected organisation: and flows:"),))
     if not isinstance(doc.data, dict):
-        kind = "a list" if isinstance(doc.data, list) else f"a single value ({doc.data!r})"
+        kind = "a list" if isinstance(doc.data, list) else _kind_of(doc.data)
         raise AnswersError(f"{doc.source} is not an answers file", (Problem(
             doc.source, doc.line_of(()), "", f"the document is {kind}; expected a mapping with organisation: and flows:",
+        ),))
+    flows = doc.data.get("flows")
+    if isinstance(flows, list) and len(flows) > MAX_FLOWS:
+        raise AnswersError(f"{doc.source} holds too many flows", (Problem(
+            doc.source, doc.line_of(("flows",)), "flows",
+            f"{len(flows):,} flows, more than the {MAX_FLOWS:,} an answers file may hold; split them into "
+            "several files in a folder and recommend the folder",
         ),))
     # Repeated ids are found here, located at each repeat, so that they are reported with every
     # other problem (the model's own check only runs once the flows are otherwise valid).

@@ -5,11 +5,24 @@ explicit tags (``!!python/object``, ``!custom``) are errors, and only ``true``
 and ``false`` are booleans (so the country code ``NO`` stays a string). JSON is
 read with the standard library, duplicate keys rejected. Every value's line is
 kept in a map from its path, so that validation errors can point at the line.
+
+A document is refused, at its line, when it goes beyond what any answers file or policy needs:
+
+- ``MAX_FILE_BYTES`` (32 MB): a bigger file is refused before it is read (split it into several files);
+- ``MAX_DEPTH`` (64 levels of nesting);
+- ``MAX_DIGITS`` (100 digits in a number): refused before any conversion, as is a number that
+  overflows to infinity (``1e400``);
+- ``MAX_EXPANSION``: aliases may share a value, not multiply a document.
+
+An explicit scalar tag must fit its value: ``!!int "42"`` and ``!!str 0120`` are fine, ``!!int high`` is
+not a whole number and is refused at its line.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +33,7 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import Problem
+from .errors import Problem, excerpt
 
 PathKey = tuple[str | int, ...]
 
@@ -65,6 +78,57 @@ _Loader.add_implicit_resolver(
 )
 
 
+# A number of more digits than any answer or parameter needs is a mistake or an attack: refused
+# before any conversion (Python refuses integers of more than 4,300 digits with an internal error).
+MAX_DIGITS = 100
+
+_WHOLE = re.compile(r"[-+]?[0-9]+")
+_DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_INFINITY_OR_NAN = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+_BOOLEAN = re.compile(r"true|True|TRUE|false|False|FALSE")
+_NULL = re.compile(r"|~|null|Null|NULL")
+
+
+def number_problem(text: str) -> str | None:
+    """What is wrong with a number as written (too many digits, overflowing to infinity), if anything."""
+    digits = sum(c.isdigit() for c in text)
+    if digits > MAX_DIGITS:
+        return (f"the number {excerpt(text)} has {digits:,} digits, more than the {MAX_DIGITS} a number may "
+                "have; write it shorter (or in quotes, as text)")
+    if _DECIMAL.fullmatch(text) and not _WHOLE.fullmatch(text) and math.isinf(float(text)):
+        return f"the number {excerpt(text)} is not a finite number (it is too large for a number)"
+    return None
+
+
+# What each scalar tag accepts, and what it means, for a tag written explicitly (``!!int high``):
+# the implicit resolvers above only give these tags to values of the right form.
+_SCALAR_FORMS = {
+    "tag:yaml.org,2002:int": (_WHOLE, "not a whole number"),
+    "tag:yaml.org,2002:float": (_DECIMAL, "not a number"),
+    "tag:yaml.org,2002:bool": (_BOOLEAN, "not true or false"),
+    "tag:yaml.org,2002:null": (_NULL, "not null (write null or ~, or nothing)"),
+}
+_NODE_KINDS: dict[str, tuple[type[Node], str]] = {
+    "tag:yaml.org,2002:map": (MappingNode, "a mapping"), "tag:yaml.org,2002:seq": (SequenceNode, "a list"),
+}
+
+
+def _tag_problem(node: Node) -> str | None:
+    """What is wrong with a node's value for its tag (``!!int high``, ``!!map [1]``), if anything."""
+    kind, what = _NODE_KINDS.get(node.tag, (ScalarNode, "a single value"))
+    if not isinstance(node, kind):
+        return f"the tag {_shown_tag(node.tag)} needs {what}, and the value here is not one"
+    if not isinstance(node, ScalarNode) or node.tag not in _SCALAR_FORMS:
+        return None
+    form, wrong = _SCALAR_FORMS[node.tag]
+    text = str(node.value)
+    if node.tag == "tag:yaml.org,2002:float" and _INFINITY_OR_NAN.fullmatch(text):
+        return None
+    if not form.fullmatch(text):
+        return f"the tag {_shown_tag(node.tag)} on {excerpt(text)}: {wrong}"
+    return number_problem(text) if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") else None
+
+
 def _construct_int(loader: _Loader, node: ScalarNode) -> int:
     return int(str(loader.construct_scalar(node)), 10)
 
@@ -89,7 +153,7 @@ def _construct_mapping(loader: _Loader, node: MappingNode, deep: bool = False) -
         if key in seen:
             raise ConstructorError(
                 None, None,
-                f"duplicate key {key!r} (first defined on line {seen[key]})",
+                f"duplicate key {excerpt(key)} (first defined on line {seen[key]})",
                 key_node.start_mark,
             )
         seen[key] = key_node.start_mark.line + 1
@@ -146,6 +210,9 @@ def _walk(node: Node, path: PathKey, lines: dict[PathKey, int], source: str,
             source, node.start_mark.line + 1, _dotted(path),
             f"the tag {_shown_tag(node.tag)!r} is not allowed: answers and rules are plain data",
         ))
+    wrong = _tag_problem(node)
+    if wrong is not None:
+        raise DocumentError(Problem(source, node.start_mark.line + 1, _dotted(path), wrong))
     lines[path] = node.start_mark.line + 1
     if id(node) in done:
         return
@@ -196,6 +263,10 @@ def _check_expansion(root: Node, written: int, source: str) -> None:
     size(root)
 
 
+# A key longer than this is cut where a path names it: a path says where, it does not quote a file.
+_LONGEST_KEY = 40
+
+
 def _dotted(path: PathKey) -> str:
     out = ""
     for part in path:
@@ -203,6 +274,7 @@ def _dotted(path: PathKey) -> str:
             out += f"[{part}]"
         else:
             part = part.replace("\x00key", "")
+            part = part if len(part) <= _LONGEST_KEY else part[:_LONGEST_KEY] + "..."
             out += f".{part}" if out else part
     return out
 
@@ -259,13 +331,41 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise ValueError(f"duplicate key {key!r}")
+            raise ValueError(f"duplicate key {excerpt(key)}")
         out[key] = value
     return out
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
+
+
+class _NumberError(ValueError):
+    """A JSON number refused as written (too many digits, or infinite)."""
+
+    def __init__(self, text: str, problem: str) -> None:
+        super().__init__(problem)
+        self.text = text
+
+
+def _json_number(convert: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A JSON number hook that refuses, before converting it, a number ``number_problem`` refuses."""
+    def parse(text: str) -> Any:
+        problem = number_problem(text)
+        if problem is not None:
+            raise _NumberError(text, problem)
+        return convert(text)
+    return parse
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+
+
+def _json_line_of(text: str, token: str) -> int | None:
+    """The line of the first number written ``token`` in a JSON text, strings aside."""
+    blanked = _JSON_STRING.sub(lambda m: " " * len(m[0]), text)
+    found = re.search(rf"(?<![\w.+-]){re.escape(token)}(?![\w.])", blanked)
+    return blanked[:found.start()].count("\n") + 1 if found else None
 
 
 def _json_lines(text: str) -> dict[PathKey, int]:
@@ -299,7 +399,10 @@ def _duplicate_key(text: str) -> Problem | None:
 def parse_json(text: str, source: str) -> Document:
     """Parse a JSON document, refusing duplicate keys and NaN; raise ``DocumentError``."""
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant,
+                          parse_int=_json_number(int), parse_float=_json_number(float))
+    except _NumberError as exc:
+        raise DocumentError(Problem(source, _json_line_of(text, exc.text), "", str(exc))) from exc
     except json.JSONDecodeError as exc:
         raise DocumentError(Problem(source, exc.lineno, "", f"not valid JSON: {exc.msg}")) from exc
     except RecursionError as exc:
@@ -313,11 +416,29 @@ def parse_json(text: str, source: str) -> Document:
     return Document(source, data, _json_lines(text))
 
 
+# The largest file read: twenty thousand flows of every field with comments fit in 32 MB; a bigger
+# file is refused before it is read, however it comes (a file, a pipe, a device).
+MAX_FILE_BYTES = 32 * 2**20
+
+
+def _read_bytes(path: Path, what: str) -> bytes:
+    """The bytes of a file of at most ``MAX_FILE_BYTES``, found too big before it is read in full."""
+    too_big = (f"is larger than {MAX_FILE_BYTES // 2**20} MB, the most Arbitre reads in one {what}; "
+               "split it into smaller files")
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size > MAX_FILE_BYTES:
+            raise DocumentError(Problem(str(path), None, "", too_big))
+        raw = handle.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise DocumentError(Problem(str(path), None, "", too_big))
+    return raw
+
+
 def read_document(path: Path, *, what: str = "file") -> Document:
     """Read a YAML or JSON file (by its suffix) into a ``Document``."""
     source = str(path)
     try:
-        raw = path.read_bytes()
+        raw = _read_bytes(path, what)
     except FileNotFoundError as exc:
         raise DocumentError(Problem(source, None, "", f"no such {what}")) from exc
     except IsADirectoryError as exc:

@@ -22,7 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from engine.costs import OPTIONS
 from engine.analysis.tipping import UNITS, held_by_veto
 from engine.decide import Vote, pivots
-from engine.errors import PolicyError, Problem
+from engine.errors import PolicyError, Problem, printable
 from engine.load import read_document
 from engine.models import Decision
 from engine.policy.loading import Policy
@@ -611,7 +611,7 @@ def document(rec: Recommendation, policy: Policy, langs: tuple[Lang, ...], findi
 def render_flow_summary(view: dict[str, Any], lang: Lang) -> str:
     """One flow's explanation in one paragraph: decision, vetoes, the strongest reasons, conditions and
     what would change it (the ``explanation`` field of the JSON output; the text format has it all)."""
-    return str(environment(lang).get_template("flow.short.j2").render(flow=view, L=labels(lang))).strip()
+    return printable(str(environment(lang).get_template("flow.short.j2").render(flow=view, L=labels(lang))).strip())
 
 
 def render(rec: Recommendation, policy: Policy, fmt: Format = "text", lang: Lang = "en",
@@ -624,7 +624,8 @@ def render(rec: Recommendation, policy: Policy, fmt: Format = "text", lang: Lang
 
 
 def render_document(doc: Document, fmt: Format = "text", lang: Lang = "en", detail: Detail = "normal") -> str:
-    """An explanation of a ``Document`` in one format and language."""
+    """An explanation of a ``Document`` in one format and language; text and Markdown, read on a terminal,
+    show the control characters of names and answers as escapes (``\\x1b``) rather than obey them."""
     if fmt == "json":
         return dump_json(to_json(doc, lang))
     context = {
@@ -635,7 +636,7 @@ def render_document(doc: Document, fmt: Format = "text", lang: Lang = "en", deta
         "flows": [view_of(entry, lang, doc.cost_model) for entry in doc.flows],
     }
     name = "recommendation.txt.j2" if fmt == "text" else "recommendation.md.j2"
-    return str(environment(lang).get_template(name).render(context))
+    return printable(str(environment(lang).get_template(name).render(context)))
 
 
 def dump_json(document: dict[str, Any]) -> str:
@@ -750,11 +751,16 @@ def render_why_not(data: dict[str, Any], lang: Lang = "en") -> str:
                 lines.append(wrap(f"{head}{words['colon']}{words['did_not_fire']}", indent="      ", first="    "))
                 if rule["failed"] is not None:
                     lines.append(wrap(_failure(rule["failed"], lang), indent="        ", first="      "))
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines) + "\n")
 
 
 def render_verify(data: dict[str, Any], lang: Lang = "en") -> str:
     """``engine.analysis.audit.verify`` as text."""
+    return printable("\n".join(_verify_lines(data, lang)) + "\n")
+
+
+def _verify_lines(data: dict[str, Any], lang: Lang) -> list[str]:
+    """The lines of ``render_verify``: the same decisions, or each decision that changed."""
     words = labels(lang)
     now, then = data["policy_now"], data["policy_then"]
     lines = []
@@ -764,7 +770,7 @@ def render_verify(data: dict[str, Any], lang: Lang = "en") -> str:
                                             version=now["version"])))
         if now["digest"] != then["digest"]:
             lines.append(wrap(words["verify_policy_changed"].format(then=then["digest"][:19], now=now["digest"][:19])))
-        return "\n".join(lines) + "\n"
+        return lines
     key = "verify_changed_one" if len(data["changed"]) == 1 else "verify_changed"
     lines.append(wrap(words[key].format(count=len(data["changed"]), n=data["flows"], root=now["root"],
                                         name=now["name"], version=now["version"])))
@@ -775,7 +781,7 @@ def render_verify(data: dict[str, Any], lang: Lang = "en") -> str:
         for key in ("fired_then_only", "fired_now_only"):
             if flow[key]:
                 lines.append(wrap(f"{words[key]}{words['colon']}{', '.join(flow[key])}", indent="      ", first="    "))
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _sample(kind: str, values: tuple[str, ...]) -> Any:

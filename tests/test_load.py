@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from engine.answers import load_answers, validate_answers
+import engine.load
+from engine.answers import MAX_FLOWS, known_fields, load_answers, validate_answers
 from engine.errors import AnswersError, Problem
 from engine.load import Document, DocumentError, dotted, parse_json, parse_yaml, read_document
 from engine.models import Answers, Channel, Level, resolve
@@ -57,6 +60,11 @@ class TestParseYaml:
         pytest.param("q: &q {per_hour: 18}\nr: *q\n", {"q": {"per_hour": 18}, "r": {"per_hour": 18}}, id="aliases"),
         pytest.param("", None, id="empty"),
         pytest.param("# only a comment\n", None, id="only-a-comment"),
+        pytest.param("a: !!str 0120\nb: !!int \"42\"\nc: !!float 3\nd: !!float -.inf\n",
+                     {"a": "0120", "b": 42, "c": 3.0, "d": float("-inf")}, id="tags-that-fit-their-value"),
+        pytest.param("a: !!bool true\nb: !!null\nc: !!null ~\nd: !!int -007\n",
+                     {"a": True, "b": None, "c": None, "d": -7}, id="more-tags-that-fit"),
+        pytest.param("a: " + "9" * 100 + "\n", {"a": int("9" * 100)}, id="a-number-of-100-digits"),
     ])
     def test_values(self, text: str, data: Any) -> None:
         """Plain data is read with YAML 1.2 booleans and no timestamps."""
@@ -119,6 +127,18 @@ class TestParseYaml:
         pytest.param("a: " + "[" * 65 + "]" * 65, 1, "nested too deeply (more than 64 levels)", id="nested-65"),
         pytest.param("a:\n" + "".join("  " * i + "-\n" for i in range(70)), 65, "nested too deeply",
                      id="nested-block-70"),
+        pytest.param("a: 1\nb: !!int high\n", 2, "the tag !!int on 'high': not a whole number", id="int-tag-on-text"),
+        pytest.param("country: !!int CO\n", 1, "the tag !!int on 'CO': not a whole number", id="int-tag-on-a-code"),
+        pytest.param("a: !!int ''\n", 1, "the tag !!int on '': not a whole number", id="int-tag-on-nothing"),
+        pytest.param("a: !!float true\n", 1, "the tag !!float on 'true': not a number", id="float-tag-on-boolean"),
+        pytest.param("a: !!bool maybe\n", 1, "the tag !!bool on 'maybe': not true or false", id="bool-tag-on-text"),
+        pytest.param("a: !!null x\n", 1, "the tag !!null on 'x': not null", id="null-tag-on-text"),
+        pytest.param("a: !!int [1]\n", 1, "the tag !!int needs a single value", id="int-tag-on-a-list"),
+        pytest.param("a: !!map x\n", 1, "the tag !!map needs a mapping", id="map-tag-on-text"),
+        pytest.param("a:\n  b: " + "9" * 4401 + "\n", 2, "has 4,401 digits, more than the 100 a number may have",
+                     id="number-of-4401-digits"),
+        pytest.param("a: -" + "1" * 101 + ".5\n", 1, "has 102 digits", id="float-of-102-digits"),
+        pytest.param("a: 1.0e400\n", 1, "the number '1.0e400' is not a finite number", id="float-overflows"),
     ])
     def test_refused(self, text: str, line: int | None, message: str) -> None:
         """Anything but one document of plain data is refused, with its line."""
@@ -163,6 +183,10 @@ class TestParseJson:
         pytest.param('{"a": 1,\n}', 2, "not valid JSON: Expecting property name", id="trailing-comma"),
         pytest.param("{'a': 1}", 1, "not valid JSON", id="single-quotes"),
         pytest.param("[" * 100_000 + "]" * 100_000, None, "not valid JSON: nested too deeply", id="nested-too-deeply"),
+        pytest.param('{"a":\n ' + "9" * 4401 + "}", 2, "has 4,401 digits, more than the 100 a number may have",
+                     id="number-of-4401-digits"),
+        pytest.param('{"a": "1e400",\n "b": [1E400]}', 2, "the number '1E400' is not a finite number",
+                     id="number-overflows-not-the-text"),
     ])
     def test_refused(self, text: str, line: int | None, message: str) -> None:
         """Invalid JSON, repeated keys and NaN are refused."""
@@ -211,6 +235,31 @@ class TestReadDocument:
         """A directory given for a file says so."""
         with pytest.raises(DocumentError, match="is a directory, expected a file"):
             read_document(tmp_path)
+
+    def test_too_big_a_file_is_refused_before_it_is_read(self, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+        """A file larger than the limit is refused with the limit and what to do; one at the limit is read."""
+        monkeypatch.setattr(engine.load, "MAX_FILE_BYTES", 2**20)
+        path = tmp_path / "a.yaml"
+        path.write_bytes(b"a: 1\n" + b"#" * (2**20 - 5))
+        assert read_document(path).data == {"a": 1}
+        path.write_bytes(b"a: 1\n" + b"#" * (2**20 - 4))
+        with pytest.raises(DocumentError) as info:
+            read_document(path, what="answers file")
+        assert info.value.problem == Problem(
+            str(path), None, "", "is larger than 1 MB, the most Arbitre reads in one answers file; "
+            "split it into smaller files")
+
+    def test_too_big_a_pipe_is_refused(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A pipe, whose size is not known beforehand, is read no further than the limit."""
+        monkeypatch.setattr(engine.load, "MAX_FILE_BYTES", 2**20)
+        pipe = tmp_path / "pipe.yaml"
+        os.mkfifo(pipe)
+        writer = threading.Thread(target=pipe.write_bytes, args=(b"#" * (2**20 + 1),))
+        writer.start()
+        with pytest.raises(DocumentError, match="is larger than 1 MB"):
+            read_document(pipe)
+        writer.join(timeout=30)
 
 
 class TestDotted:
@@ -352,14 +401,49 @@ class TestValidateAnswers:
     @pytest.mark.parametrize(("data", "message"), [
         pytest.param(None, "the file is empty; expected organisation: and flows:", id="empty"),
         pytest.param([1, 2], "the document is a list; expected a mapping with organisation: and flows:", id="list"),
-        pytest.param("hello", "the document is a single value ('hello'); expected a mapping with organisation: "
-                     "and flows:", id="scalar"),
+        pytest.param("API_KEY=secret DB=x", "the document is text; expected a mapping with organisation: and flows:",
+                     id="text-is-not-quoted"),
+        pytest.param(12, "the document is a single number; expected a mapping with organisation: and flows:",
+                     id="number"),
+        pytest.param(True, "the document is a single true or false; expected a mapping with organisation: and flows:",
+                     id="boolean"),
     ])
     def test_not_a_mapping(self, data: Any, message: str) -> None:
         """A document that is not a mapping gets one clear problem."""
         with pytest.raises(AnswersError) as info:
             validate_answers(Document("a.yaml", data, {(): 1}))
         assert [p.message for p in info.value.problems] == [message]
+
+    def test_too_many_flows(self) -> None:
+        """An answers file of more flows than the limit is refused at its flows, saying what to do."""
+        data = {"flows": [{"id": "a"}] * (MAX_FLOWS + 1)}
+        with pytest.raises(AnswersError) as info:
+            validate_answers(Document("a.yaml", data, {("flows",): 3}))
+        assert [str(p) for p in info.value.problems] == [
+            "a.yaml:3: flows: 20,001 flows, more than the 20,000 an answers file may hold; split them into "
+            "several files in a folder and recommend the folder"]
+
+    def test_many_bad_flows_are_reported_in_one_pass(self) -> None:
+        """Three thousand flows each with a number for a key and an unknown field are each reported at
+        their line, in a time proportional to the flows, and the report lists the first 50 problems."""
+        count = 3000
+        data = {"flows": [{"id": f"f{i}", "channel": "phone", "monthly_volume": 1, "aht_seconds": 1, 1: 2,
+                           "colour": "red"} for i in range(count)]}
+        lines: dict[tuple[str | int, ...], int] = {(): 1, ("flows",): 1}
+        for i in range(count):
+            for key in ("id", "channel", "monthly_volume", "aht_seconds", "1", "colour"):
+                lines[("flows", i, key)] = 2 + i
+            lines[("flows", i)] = 2 + i
+        with pytest.raises(AnswersError) as info:
+            validate_answers(Document("a.yaml", data, lines))
+        assert info.value.message == "a.yaml: 6000 problems in the answers"
+        assert [str(p) for p in info.value.problems[-2:]] == [
+            "a.yaml:3001: flows[2999]: the key 1 is not a field name; field names are words like monthly_volume",
+            f"a.yaml:3001: flows[2999].colour: unknown field 'colour'; known fields: {', '.join(known_fields(Answers, ('flows', 0, 'colour')))}",
+        ]
+        report = info.value.report().splitlines()
+        assert len(report) == 1 + 50 + 1
+        assert report[-1] == "  ... and 5,950 more problems"
 
     def test_answers_errors_exit_with_2(self) -> None:
         """A bad answers file is a user error."""

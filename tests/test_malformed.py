@@ -53,6 +53,10 @@ CASES = [
     pytest.param("multi-document.yaml", 6, "", None, id="multi-document"),
     pytest.param("recursive-alias.yaml", 2, "flows[0].vendor_quote", None, id="recursive-alias"),
     pytest.param("billion-laughs.yaml", 11, "", None, id="billion-laughs"),
+    pytest.param("tag-on-wrong-value.yaml", 6, "flows[0].monthly_volume", "'high'", id="int-tag-on-text"),
+    pytest.param("number-of-4401-digits.yaml", 4, "flows[0].monthly_volume", "4,401 digits",
+                 id="number-beyond-python-int-limit"),
+    pytest.param("infinite-number.json", 7, "", "'1e400' is not a finite number", id="json-number-overflows"),
 ]
 
 # The whole of stderr, pinned: the wording is part of the interface.
@@ -109,6 +113,13 @@ EXACT = [
         "error: cannot read the answers in tests/malformed/latin1.yaml\n"
         "  tests/malformed/latin1.yaml:2: is not UTF-8 text (byte 26); save it as UTF-8\n",
         id="not-utf8",
+    ),
+    pytest.param(
+        "tag-on-wrong-value.yaml",
+        "error: cannot read the answers in tests/malformed/tag-on-wrong-value.yaml\n"
+        "  tests/malformed/tag-on-wrong-value.yaml:6: flows[0].monthly_volume: the tag !!int on 'high': "
+        "not a whole number\n",
+        id="int-tag-on-text",
     ),
     pytest.param(
         "many-problems.yaml",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..answers import load_answers, validate_answers
-from ..errors import AnswersError
+from ..errors import AnswersError, excerpt
 from ..load import Document, DocumentError, PathKey, read_document
 from ..models import Answers, Decision, Split
 from .loading import Policy
@@ -109,7 +109,8 @@ def answers_shape(case: Case) -> list[str]:
         return [case.broken]
     if not isinstance(raw, dict):
         return ["a case must be a mapping with note, answers (or file) and want"]
-    problems = [f"unknown key {key!r} (expected {', '.join(sorted(CASE_KEYS))})" for key in raw if key not in CASE_KEYS]
+    problems = [f"unknown key {excerpt(key)} (expected {', '.join(sorted(CASE_KEYS))})"
+                for key in raw if key not in CASE_KEYS]
     if not isinstance(raw.get("note"), str) or not raw["note"].strip():
         problems.append("note: say what the case checks (quote the sentence or figure of the source)")
     if ("answers" in raw) == ("file" in raw):
@@ -130,18 +131,19 @@ def check_shape(case: Case, policy: Policy) -> list[str]:
         if not isinstance(expected, dict):
             problems.append(f"want.{flow_id}: expected a mapping with decision (and split, fired, not_fired)")
             continue
-        problems += [f"want.{flow_id}: unknown key {key!r}" for key in expected if key not in WANT_KEYS]
+        problems += [f"want.{flow_id}: unknown key {excerpt(key)}" for key in expected if key not in WANT_KEYS]
         if not isinstance(expected.get("decision"), str) or expected["decision"] not in DECISIONS:
-            problems.append(f"want.{flow_id}.decision: {expected.get('decision')!r} is not one of {sorted(DECISIONS)}")
+            problems.append(f"want.{flow_id}.decision: {excerpt(expected.get('decision'))} "
+                            f"is not one of {sorted(DECISIONS)}")
         split = expected.get("split", [])
         if not isinstance(split, list) or not all(isinstance(s, str) and s in SPLITS for s in split):
-            problems.append(f"want.{flow_id}.split: {split!r} is not a list of {sorted(SPLITS)}")
+            problems.append(f"want.{flow_id}.split: {excerpt(split)} is not a list of {sorted(SPLITS)}")
         for key in ("fired", "not_fired"):
             ids = expected.get(key, [])
             if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
                 problems.append(f"want.{flow_id}.{key}: expected a list of rule ids")
                 continue
-            problems += [f"want.{flow_id}.{key}: {rule!r} is not a rule of the policy" for rule in ids
+            problems += [f"want.{flow_id}.{key}: {excerpt(rule)} is not a rule of the policy" for rule in ids
                          if rule not in rule_ids]
     return problems
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..answers import problems_from_errors
 from ..costs import CostAssumptions
-from ..errors import PolicyError, Problem
+from ..errors import PolicyError, Problem, excerpt
 from ..facts import ANSWER_FACTS, METRIC_FACTS, RESERVED_NAMES, FactType, fact_types
 from ..load import Document, DocumentError, PathKey, dotted, read_document
 from .levers import Levers, read_levers
@@ -162,7 +162,7 @@ def _read(path: Path, problems: list[Problem]) -> Document | None:
 
 def _suggest(name: str, known: Any) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return f"; did you mean {excerpt(close[0])}?" if close else ""
 
 
 # durable_rules takes minutes over a condition of 500 comparisons and is quick at 300: a rule
@@ -200,7 +200,8 @@ def _check_comparison(cmp: Comparison, ftype: FactType, params: dict[str, Parame
     if ftype.optional:
         allowed |= {"known", "unknown"}
     if cmp.op not in allowed:
-        return f"the operator {cmp.op!r} does not apply to {cmp.fact!r} ({ftype.kind}); use one of {', '.join(sorted(allowed))}"
+        return (f"the operator {excerpt(cmp.op)} does not apply to {excerpt(cmp.fact)} ({ftype.kind}); "
+                f"use one of {', '.join(sorted(allowed))}")
     if cmp.op in NO_OPERAND:
         return None
     operand: Any
@@ -208,24 +209,26 @@ def _check_comparison(cmp: Comparison, ftype: FactType, params: dict[str, Parame
         if params is None:  # the parameters file could not be read: reported there, not at every use
             return None
         if cmp.param not in params:
-            return f"unknown parameter {cmp.param!r}{_suggest(cmp.param, params)}"
+            return f"unknown parameter {excerpt(cmp.param)}{_suggest(cmp.param, params)}"
         operand = params[cmp.param].value
         if isinstance(operand, dict):
-            return f"the parameter {cmp.param!r} is a table (by country or activity), not a value to compare with"
+            return (f"the parameter {excerpt(cmp.param)} is a table (by country or activity), "
+                    "not a value to compare with")
     else:
         operand = cmp.value
     many = cmp.op in ("in", "not_in")
     if many != isinstance(operand, list):
-        return f"the operator {cmp.op!r} needs {'a list' if many else 'a single value'}, found {operand!r}"
+        return (f"the operator {excerpt(cmp.op)} needs {'a list' if many else 'a single value'}, "
+                f"found {excerpt(operand)}")
     for item in operand if isinstance(operand, list) else [operand]:
         if ftype.kind == "number" and (isinstance(item, bool) or not isinstance(item, (int, float))):
-            return f"{item!r} is not a number, and {cmp.fact!r} is a number"
+            return f"{excerpt(item)} is not a number, and {excerpt(cmp.fact)} is a number"
         if ftype.kind == "bool" and not isinstance(item, bool):
-            return f"{item!r} is not true or false, and {cmp.fact!r} is true or false"
+            return f"{excerpt(item)} is not true or false, and {excerpt(cmp.fact)} is true or false"
         if ftype.kind in ("enum", "list") and item not in ftype.values:
-            return f"{item!r} is not one of {', '.join(ftype.values)} (the values of {cmp.fact!r})"
+            return f"{excerpt(item)} is not one of {', '.join(ftype.values)} (the values of {excerpt(cmp.fact)})"
         if ftype.kind == "text" and not isinstance(item, str):
-            return f"{item!r} is not text, and {cmp.fact!r} is text"
+            return f"{excerpt(item)} is not text, and {excerpt(cmp.fact)} is text"
     return None
 
 
@@ -243,12 +246,12 @@ def _check_weight(name: str, params: dict[str, Parameter], written: frozenset[st
     if written is None or (value is None and name in written):
         return None
     if value is None:
-        return f"unknown parameter {name!r}{_suggest(name, params)}"
+        return f"unknown parameter {excerpt(name)}{_suggest(name, params)}"
     if isinstance(value.value, (list, dict)):
         kind = "a list of bands" if value.is_bands else "a list" if isinstance(value.value, list) else "a table"
-        return f"the parameter {name!r} is {kind}, a weight must be a number"
+        return f"the parameter {excerpt(name)} is {kind}, a weight must be a number"
     if value.value <= 0:
-        return (f"the weight {name!r} is {value.value:g}; a weight must be above 0 "
+        return (f"the weight {excerpt(name)} is {value.value:g}; a weight must be above 0 "
                 "(vote for the other option instead)")
     if value.value > MAX_WEIGHT:
         return f"the weight {name!r} is {value.value:g}; a weight is at most {MAX_WEIGHT:g}"
@@ -261,9 +264,9 @@ def _check_bands(name: str, params: dict[str, Parameter], written: frozenset[str
     if written is None or (value is None and name in written):
         return None
     if value is None:
-        return f"unknown parameter {name!r}{_suggest(name, params)}"
+        return f"unknown parameter {excerpt(name)}{_suggest(name, params)}"
     if not value.is_bands:
-        return (f"the parameter {name!r} is not a list of bands; a graded vote needs bands like "
+        return (f"the parameter {excerpt(name)} is not a list of bands; a graded vote needs bands like "
                 "[{max: 0, weight: -3}, {min: 15, max: 25, weight: 2}, {min: 25, weight: 3}]")
     return None
 
@@ -371,7 +374,7 @@ def load_policy(root: Path) -> Policy:
         if clash and fact_doc is not None:
             fact_path: PathKey = ("derived_facts", name)
             problems.append(Problem(fact_doc.source, fact_doc.line_of(fact_path), dotted(fact_path),
-                                    f"{name!r} is {clash}; a derived fact needs a name of its own"))
+                                    f"{excerpt(name)} is {clash}; a derived fact needs a name of its own"))
             del derived[name]
     types = fact_types(derived)
 
@@ -393,7 +396,7 @@ def load_policy(root: Path) -> Policy:
                 elif error["type"] == "value_error":
                     detail = "is wrong: " + (str(error["ctx"]["error"]) if "ctx" in error else error["msg"])
                 else:
-                    detail = f"{error['msg'].lower()} (found {error.get('input')!r})"
+                    detail = f"{error['msg'].lower()} (found {excerpt(error.get('input'))})"
                 # A table's entry (weekly_hours_by_country.FR) is named with its key, at its own line.
                 keys = tuple(str(k) for k in error["loc"][1:])
                 path: PathKey = ("parameters", name, "value", *keys)
@@ -418,7 +421,7 @@ def load_policy(root: Path) -> Policy:
             where = f"{doc.source}:{line}"
             if rule.id in seen_ids:
                 problems.append(Problem(doc.source, line, f"rules[{index}].id",
-                                        f"duplicate rule id {rule.id!r} (first defined at {seen_ids[rule.id]})"))
+                                        f"duplicate rule id {excerpt(rule.id)} (first defined at {seen_ids[rule.id]})"))
             seen_ids.setdefault(rule.id, where)
             reads: list[str] = []
             count = sum(1 for _ in comparisons(rule.when))
@@ -432,7 +435,7 @@ def load_policy(root: Path) -> Policy:
                 ftype = types.get(cmp.fact)
                 if ftype is None:
                     problems.append(Problem(doc.source, doc.line_of((*path, "fact")), dotted((*path, "fact")),
-                                            f"unknown fact {cmp.fact!r}{_suggest(cmp.fact, types)}"))
+                                            f"unknown fact {excerpt(cmp.fact)}{_suggest(cmp.fact, types)}"))
                     continue
                 reads.append(cmp.fact)
                 why = _check_comparison(cmp, ftype, params if checked_params is not None else None)
@@ -442,7 +445,7 @@ def load_policy(root: Path) -> Policy:
                 if fact not in derived:
                     path = (*base, "then", "derive", i)
                     problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
-                                            f"{fact!r} is not a declared derived fact{_suggest(fact, derived)}"
+                                            f"{excerpt(fact)} is not a declared derived fact{_suggest(fact, derived)}"
                                             f" (declare it in {manifest.derived_facts})"))
             then_path: PathKey = (*base, "then")
             for option, weight in rule.then.vote.items():
@@ -450,9 +453,9 @@ def load_policy(root: Path) -> Policy:
                 if isinstance(weight, Graded):
                     ftype = types.get(weight.by)
                     if ftype is None or ftype.kind != "number":
-                        what = "unknown fact" if ftype is None else f"{weight.by!r} is not a number; the fact"
+                        what = "unknown fact" if ftype is None else f"{excerpt(weight.by)} is not a number; the fact"
                         problems.append(Problem(doc.source, doc.line_of((*path, "by")), dotted((*path, "by")),
-                                                f"{what} {weight.by!r}: a graded vote needs a numeric fact"
+                                                f"{what} {excerpt(weight.by)}: a graded vote needs a numeric fact"
                                                 f"{_suggest(weight.by, types) if ftype is None else ''}"))
                     else:
                         reads.append(weight.by)
