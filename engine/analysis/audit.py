@@ -8,8 +8,11 @@ it matched and what it concluded (its explanation already rendered in English
 and French), vetoes, scores, decision, split, conditions, tipping points and a
 person's override. An explanation renders from the record alone.
 
-The record seals itself: ``digest`` is the SHA-256 of the record's canonical
-JSON without the digest, so an edit by hand is detected. The schema is
+``digest`` is the SHA-256 of the record's canonical JSON without the digest and
+the signature: it shows an accidental or careless edit, not a deliberate one
+(anyone can compute it again). ``signature``, when a key is given, is an
+HMAC-SHA256 of the same JSON: only someone holding the key can make one that
+matches. A record is checked against the schema before any use; the schema is
 ``AuditRecord`` (exported as JSON Schema in ``docs/audit-record.schema.json``).
 """
 
@@ -296,13 +299,13 @@ def canonical(data: dict[str, Any]) -> bytes:
                       allow_nan=False).encode("utf-8")
 
 
-def seal(data: dict[str, Any], key: bytes | None = None) -> dict[str, Any]:
+def with_digest(data: dict[str, Any], key: bytes | None = None) -> dict[str, Any]:
     """The record with its digest, and its signature when a ``key`` is given."""
     body = canonical(data)
-    sealed = {**data, "digest": "sha256:" + hashlib.sha256(body).hexdigest()}
+    done = {**data, "digest": "sha256:" + hashlib.sha256(body).hexdigest()}
     if key is not None:
-        sealed["signature"] = "hmac-sha256:" + hmac.new(key, body, hashlib.sha256).hexdigest()
-    return sealed
+        done["signature"] = "hmac-sha256:" + hmac.new(key, body, hashlib.sha256).hexdigest()
+    return done
 
 
 def read_key(path: Path) -> bytes:
@@ -374,9 +377,9 @@ def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisati
         "answers": answers,
         "flows": flows,
     }
-    sealed = seal(data, key)
-    AuditRecord.model_validate(sealed)  # what is written follows the schema
-    return sealed
+    record = with_digest(data, key)
+    AuditRecord.model_validate(record)  # what is written follows the schema
+    return record
 
 
 def _not_json(value: Any, path: PathKey = ()) -> tuple[PathKey, str] | None:
