@@ -30,7 +30,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator,
+)
 
 from ..costs import Metrics, OptionCost
 from ..errors import Problem, UserError
@@ -132,6 +134,16 @@ class MetricsRecord(Metrics):
     """The cost model's results for the flow, as the rules read them."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def _busy_hour_together(self) -> MetricsRecord:
+        """A flow sized for its busiest hour has its agents, contacts and service level, or none of them."""
+        given = [self.agents_busy_hour is not None, self.busy_hour_contacts is not None,
+                 self.service_level is not None]
+        if any(given) and not all(given):
+            raise ValueError("agents_busy_hour, busy_hour_contacts and service_level go together: all given "
+                             "(a flow sized for its busiest hour) or all null")
+        return self
 
 
 class PolicyRecord(_Model):
@@ -246,7 +258,7 @@ class FlowRecord(_Model):
     name: str
     channel: str
     activity: str
-    monthly_volume: int
+    monthly_volume: Annotated[int, Field(gt=0)]
     currency: str
     decision: Decision = Field(description="the engine's decision (a person's override is kept apart)")
     split: list[Split]
