@@ -223,6 +223,8 @@ def _answer_files(paths: tuple[str, ...]) -> list[Path]:
 @policy_option()
 @click.option("--audit", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write an audit record (JSON) here, for `arbitre explain` (one answers file).")
+@click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False), metavar="KEY",
+              help="With --audit: sign the record with the key held in this file (HMAC-SHA256).")
 @override_options
 @click.option("--tipping-points/--no-tipping-points", "tipping", default=None,
               help="The nearest answers that would change each decision (default: on for text and markdown).")
@@ -230,13 +232,14 @@ def _answer_files(paths: tuple[str, ...]) -> list[Path]:
               help="full: every fired rule with its file, line and rationale.")
 @reports_errors
 def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, out: Path | None, policy_dir: Path,
-              audit: Path | None, overrides: tuple[str, ...], reasons: tuple[str, ...], tipping: bool | None,
-              detail: str) -> None:
+              audit: Path | None, key_file: Path | None, overrides: tuple[str, ...], reasons: tuple[str, ...],
+              tipping: bool | None, detail: str) -> None:
     """Recommend, flow by flow, for answers files (YAML, JSON), folders or globs.
 
     With several files, each is recommended in turn; a bad file is reported and the run goes on
     (exit 2 at the end); a summary follows on standard error.
     """
+    from engine.analysis.audit import read_key
     from engine.errors import UserError
     from engine.files import open_atomic
 
@@ -252,7 +255,10 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
             raise UserError(f"{option} applies to one answers file; {len(files)} were given")
         if given and fmt == "jsonl" and option != "--flow":
             raise UserError(f"{option} applies to text, markdown or json output, not to jsonl")
-    _check_outputs(files, out=out, audit=audit)
+    _check_outputs(files, out=out, audit=audit, **{"key-file": key_file})
+    if key_file is not None and audit is None:
+        raise UserError("--key-file signs the audit record: give --audit RECORD too")
+    key = None if key_file is None else read_key(key_file)
     if single and fmt != "jsonl":
         with contextlib.ExitStack() as stack:
             # Both files are opened before any work (a folder that is not there fails at once) and the
@@ -260,7 +266,8 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
             kept = stack.enter_context(open_atomic(audit)) if audit is not None else None
             handle = stack.enter_context(open_atomic(out)) if out is not None else None
             text, record = _recommendation(files[0], fmt, lang, flow_id, policy_dir, audit=audit is not None,
-                                           overrides=overrides, reasons=reasons, tipping=tipping, detail=detail)
+                                           overrides=overrides, reasons=reasons, tipping=tipping, detail=detail,
+                                           key=key)
             if handle is not None:
                 handle.write(text)
             else:
@@ -268,7 +275,7 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
             if kept is not None and record is not None:
                 kept.write(record)
         if audit is not None:
-            click.echo(f"wrote the audit record {audit}", err=True)
+            click.echo(f"wrote the audit record {audit}{' (signed)' if key else ''}", err=True)
         if out is not None:
             click.echo(f"wrote {out}", err=True)
         return
@@ -346,9 +353,10 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
 
 def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy_dir: Path, *,
                     audit: bool = False, overrides: tuple[str, ...] = (), reasons: tuple[str, ...] = (),
-                    tipping: bool | None = None, detail: str = "normal") -> tuple[str, str | None]:
+                    tipping: bool | None = None, detail: str = "normal",
+                    key: bytes | None = None) -> tuple[str, str | None]:
     """The recommendation for an answers file, rendered as ``arbitre recommend`` prints it, and its
-    audit record as JSON text when ``audit`` is asked."""
+    audit record as JSON text when ``audit`` is asked (signed with ``key`` when one is given)."""
     import json
 
     from engine.answers import load_answers
@@ -379,7 +387,7 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
 
         doc = document(result, policy, ALL_LANGS, findings_text=True, tipping=True, overrides=chosen)
         record = json.dumps(new_record(policy=policy, source=file, answers=answers.model_dump(mode="json"),
-                                       organisation=doc.organisation, flows=doc.flows),
+                                       organisation=doc.organisation, flows=doc.flows, key=key),
                             ensure_ascii=False, allow_nan=False, indent=1) + "\n"
         if not tipping:
             for entry in doc.flows:
@@ -402,12 +410,15 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
 @click.option("--why-not", "why_not", type=click.Choice(["outsource", "hybrid", "keep_internal"]),
               help="With --flow: the rules that would have supported this option, and what each lacked.")
 @policy_option("Policy for --verify.")
+@click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False), metavar="KEY",
+              help="Check the record's signature with the key held in this file: exit 2 if it does not match.")
 @reports_errors
 def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail: str, verify: bool,
-            why_not: str | None, policy_dir: Path) -> None:
+            why_not: str | None, policy_dir: Path, key_file: Path | None) -> None:
     """Explain again from an audit RECORD alone, without the policy files.
 
-    The record's digest is checked first: a record changed by hand is reported (exit 2).
+    The record is checked first, against its schema and its digest, and its signature with
+    --key-file: a record that fails is reported (exit 2) and nothing is explained from it.
     """
     import json
 
@@ -416,7 +427,12 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
     from engine.models import Decision
     from explanations.render import Document, render_document, render_verify, render_why_not
 
-    record = audit.load_record(record_file)
+    record = audit.load_record(record_file, None if key_file is None else audit.read_key(key_file))
+    if key_file is not None:
+        click.echo(f"the record's signature matches the key in {key_file}", err=True)
+    elif record.signature is not None:
+        click.echo("the record is signed; its signature was not checked (give --key-file KEY to check it)",
+                   err=True)
     known = [f.id for f in record.flows]
     if flow_id is not None and flow_id not in known:
         raise UserError(f"--flow {flow_id!r}: no flow with that id in the record; the flows are: {', '.join(known)}")
@@ -444,7 +460,7 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
     doc = Document(organisation=record.organisation,
                    policy={"name": record.policy.name, "version": record.policy.version,
                            "digest": record.policy.digest},
-                   cost_model=dict(record.policy.cost_model), flows=flows)
+                   cost_model=record.policy.cost_model.model_dump(), flows=flows)
     click.echo(render_document(doc, fmt, language, detail), nl=False)  # type: ignore[arg-type]
 
 

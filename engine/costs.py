@@ -143,8 +143,9 @@ class OptionCost(BaseModel):
                                                   "team expanded to serve the busiest month")
 
 
-class FlowCosts(BaseModel):
-    """The staffing and costs of a flow: the in-house detail (metrics the rules read) and every option."""
+class Metrics(BaseModel):
+    """The staffing and costs of a flow in-house, with the provider's price and the splits' savings:
+    the metrics the rules read."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -184,6 +185,11 @@ class FlowCosts(BaseModel):
     tier1_share_pct: float | None
     overflow_pct: float
     coverage_gap_hours: float
+
+
+class FlowCosts(Metrics):
+    """The metrics of a flow and every option it could take, costed on the same basis."""
+
     options: dict[str, OptionCost]
 
 

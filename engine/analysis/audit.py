@@ -8,25 +8,39 @@ it matched and what it concluded (its explanation already rendered in English
 and French), vetoes, scores, decision, split, conditions, tipping points and a
 person's override. An explanation renders from the record alone.
 
-The record seals itself: ``digest`` is the SHA-256 of the record's canonical
-JSON without the digest, so an edit by hand is detected. The schema is
+``digest`` is the SHA-256 of the record's canonical JSON without the digest and
+the signature: it shows an accidental or careless edit, not a deliberate one
+(anyone can compute it again). ``signature``, when a key is given, is an
+HMAC-SHA256 of the same JSON: only someone holding the key can make one that
+matches. A record is checked against the schema before any use; the schema is
 ``AuditRecord`` (exported as JSON Schema in ``docs/audit-record.schema.json``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import math
+import os
+import stat
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator,
+)
 
-from ..costs import OptionCost
+from ..costs import Metrics, OptionCost
 from ..errors import Problem, UserError
-from ..models import Decision, Split
+from ..load import DocumentError, PathKey, dotted, read_document
+from ..models import Answers, Decision, QuoteForm, Split
+from ..policy.levers import AnswerLevers, NumericLevers, ProviderLevers
+from ..policy.rules import Condition, RuleId, Then
+from .tipping import UNITS
 
 FORMAT = "arbitre-audit-record"
 FORMAT_VERSION = 1
@@ -34,8 +48,17 @@ Lang = Literal["en", "fr"]
 Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
 
 
+MIN_KEY_BYTES = 16
+MAX_KEY_BYTES = 4096
+Signature = Annotated[str, StringConstraints(pattern=r"^hmac-sha256:[0-9a-f]{64}$")]
+
+
 class RecordError(UserError):
     """An audit record that cannot be read, does not follow the schema, or was changed."""
+
+
+class KeyFileError(UserError):
+    """A key file that cannot sign or check records: absent, too short, or readable by others."""
 
 
 class _Model(BaseModel):
@@ -47,17 +70,80 @@ class Tool(_Model):
     version: str
 
 
+def _among(names: Iterable[str], what: str) -> Callable[[str], str]:
+    """A check that text is one of ``names``."""
+    allowed = tuple(names)
+
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"{value[:40]!r} is not {what}: one of {', '.join(allowed)}")
+        return value
+
+    return check
+
+
+def _enum(names: Iterable[str]) -> Any:
+    return Field(json_schema_extra={"enum": list(names)})
+
+
+Text = Annotated[str, StringConstraints(min_length=1)]
+_NUMERIC_LEVERS = tuple(NumericLevers.model_fields)
+_FLIP_FIELDS = (*AnswerLevers.model_fields, *ProviderLevers.model_fields)
+_UNITS = ("", *UNITS.values(), *get_args(QuoteForm))
+NumericLever = Annotated[str, AfterValidator(_among(_NUMERIC_LEVERS, "a numeric lever")), _enum(_NUMERIC_LEVERS)]
+FlipField = Annotated[str, AfterValidator(_among(_FLIP_FIELDS, "a lever")), _enum(_FLIP_FIELDS)]
+Unit = Annotated[str, AfterValidator(_among(_UNITS, "a unit")), _enum(_UNITS)]
+
+
+class Scores(_Model):
+    """Every option's score."""
+
+    outsource: float
+    hybrid: float
+    keep_internal: float
+
+
 class RuleRecord(_Model):
     """A rule of the policy as it was: enough to say, later, why it did not fire."""
 
-    id: str
-    title: str
-    rationale: str
+    id: RuleId
+    title: Text
+    rationale: Text
     file: str
     line: int
     stratum: int
-    when: dict[str, Any]
-    then: dict[str, Any]
+    when: Condition
+    then: Then
+
+
+class CostModelRecord(_Model):
+    """The cost model's assumptions: the figures an explanation states are required, every other kept."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, float | dict[str, float]]
+
+    service_level_target: float
+    service_level_seconds: float
+    max_occupancy: float
+    shrinkage: float
+    paid_hours_per_fte_month: float
+    replacement_cost_hours: float
+
+
+class MetricsRecord(Metrics):
+    """The cost model's results for the flow, as the rules read them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def _busy_hour_together(self) -> MetricsRecord:
+        """A flow sized for its busiest hour has its agents, contacts and service level, or none of them."""
+        given = [self.agents_busy_hour is not None, self.busy_hour_contacts is not None,
+                 self.service_level is not None]
+        if any(given) and not all(given):
+            raise ValueError("agents_busy_hour, busy_hour_contacts and service_level go together: all given "
+                             "(a flow sized for its busiest hour) or all null")
+        return self
 
 
 class PolicyRecord(_Model):
@@ -66,7 +152,7 @@ class PolicyRecord(_Model):
     digest: Digest = Field(description="sha256 over every policy file, in the order policy.yaml lists them")
     root: str = Field(description="the policy directory the recommendation used")
     decision: dict[str, Any] = Field(description="tie-break order and confidence bands")
-    cost_model: dict[str, float | dict[str, float]]
+    cost_model: CostModelRecord
     parameters: dict[str, float | list[str] | list[dict[str, float | None]] | dict[str, float] | dict[str, list[str]]]
     derived_facts: list[str]
     rules: list[RuleRecord]
@@ -116,12 +202,12 @@ class Pivot(_Model):
 
 
 class TippingPointRecord(_Model):
-    field: str
+    field: NumericLever
     direction: Literal["below", "above"]
     current: float
     value: float = Field(description="the first value found with the other decision")
     unchanged_at: float = Field(description="the last value found with today's decision")
-    unit: str = Field(default="", description="the unit of the values: contacts_a_month, seconds, "
+    unit: Unit = Field(default="", description="the unit of the values: contacts_a_month, seconds, "
                       "times_the_average_month, per_paid_hour, pct_a_year, pct_of_paid_hours, hours_a_week, or "
                       "the quote's form (per_contact, per_minute, per_hour, per_fte_month); absent in older records")
     decision: Decision
@@ -131,7 +217,7 @@ class TippingPointRecord(_Model):
 
 
 class FlipRecord(_Model):
-    field: str = Field(description="an answer about the work, provider_certifications (the value: the "
+    field: FlipField = Field(description="an answer about the work, provider_certifications (the value: the "
                        "certification or agreement added, or a list of them when only several together lift a "
                        "veto) or provider_country (the value: the customers' country)")
     current: Any
@@ -172,11 +258,11 @@ class FlowRecord(_Model):
     name: str
     channel: str
     activity: str
-    monthly_volume: int
+    monthly_volume: Annotated[int, Field(gt=0)]
     currency: str
     decision: Decision = Field(description="the engine's decision (a person's override is kept apart)")
     split: list[Split]
-    scores: dict[Decision, float]
+    scores: Scores
     confidence: Literal["high", "medium", "low"]
     margin: float
     runner_up: Decision | None
@@ -185,7 +271,7 @@ class FlowRecord(_Model):
     firings: list[FiringRecord]
     conditions: list[ConditionRecord]
     pivots: list[Pivot]
-    metrics: dict[str, float | int | str | None]
+    metrics: MetricsRecord
     costs: CostsRecord | None = Field(default=None, description="each option's cost (absent in records "
                                                                   "written before options were costed)")
     quote: Quote | None
@@ -210,21 +296,55 @@ class AuditRecord(_Model):
     policy: PolicyRecord
     source: Source
     organisation: str
-    answers: dict[str, Any] = Field(description="the validated answers, every field with its value")
+    answers: Answers = Field(description="the validated answers, every field with its value")
     flows: list[FlowRecord]
-    digest: Digest = Field(description="sha256 of this record's canonical JSON without this field")
+    digest: Digest = Field(description="sha256 of this record's canonical JSON without this field and "
+                                       "the signature")
+    signature: Signature | None = Field(default=None, description="HMAC-SHA256, with a key the user holds, of "
+                                        "the same canonical JSON the digest covers; absent when not signed")
 
 
 def canonical(data: dict[str, Any]) -> bytes:
-    """The record's canonical JSON (keys sorted, no spaces), without its digest."""
-    body = {key: value for key, value in data.items() if key != "digest"}
+    """The record's canonical JSON (keys sorted, no spaces), without its digest and signature."""
+    body = {key: value for key, value in data.items() if key not in ("digest", "signature")}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False).encode("utf-8")
 
 
-def seal(data: dict[str, Any]) -> dict[str, Any]:
-    """The record with its digest."""
-    return {**data, "digest": "sha256:" + hashlib.sha256(canonical(data)).hexdigest()}
+def with_digest(data: dict[str, Any], key: bytes | None = None) -> dict[str, Any]:
+    """The record with its digest, and its signature when a ``key`` is given."""
+    body = canonical(data)
+    done = {**data, "digest": "sha256:" + hashlib.sha256(body).hexdigest()}
+    if key is not None:
+        done["signature"] = "hmac-sha256:" + hmac.new(key, body, hashlib.sha256).hexdigest()
+    return done
+
+
+def read_key(path: Path) -> bytes:
+    """The signing key held in ``path``: its bytes, at least ``MIN_KEY_BYTES`` of them, in a regular
+    file no other user can read (a key others can read signs nothing). ``KeyFileError`` otherwise."""
+    def refuse(reason: str) -> KeyFileError:
+        return KeyFileError(f"cannot use the key file {path}", (Problem(str(path), None, "", reason),))
+
+    try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise refuse("is not a regular file; expected a file of random bytes")
+        if os.name == "posix" and status.st_mode & 0o077:
+            raise refuse(f"other users may read or change it (mode {stat.S_IMODE(status.st_mode):o}); "
+                         f"make it private: chmod 600 {path}")
+        with path.open("rb") as handle:
+            key = handle.read(MAX_KEY_BYTES + 1)
+    except FileNotFoundError:
+        raise refuse("no such key file; make one with: head -c 32 /dev/urandom > KEYFILE") from None
+    except OSError as exc:
+        raise refuse(f"cannot be read: {exc.strerror}") from None
+    if len(key) < MIN_KEY_BYTES:
+        raise refuse(f"holds {len(key)} bytes; a key needs at least {MIN_KEY_BYTES} "
+                     "(make one with: head -c 32 /dev/urandom > KEYFILE)")
+    if len(key) > MAX_KEY_BYTES:
+        raise refuse(f"holds more than {MAX_KEY_BYTES} bytes: is it the key file?")
+    return key
 
 
 def _version(package: str) -> str:
@@ -237,8 +357,9 @@ def _version(package: str) -> str:
 
 
 def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisation: str,
-               flows: list[dict[str, Any]]) -> dict[str, Any]:
-    """A sealed record of a recommendation (``flows`` are the explanations' flow entries)."""
+               flows: list[dict[str, Any]], key: bytes | None = None) -> dict[str, Any]:
+    """The record of a recommendation with its digest, signed when a ``key`` is given (``flows`` are the
+    explanations' flow entries)."""
     import platform
 
     rules = [{"id": placed.rule.id, "title": placed.rule.title, "rationale": placed.rule.rationale,
@@ -268,15 +389,40 @@ def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisati
         "answers": answers,
         "flows": flows,
     }
-    sealed = seal(data)
-    AuditRecord.model_validate(sealed)  # what is written follows the schema
-    return sealed
+    record = with_digest(data, key)
+    AuditRecord.model_validate(record)  # what is written follows the schema
+    return record
 
 
-def load_record(path: Path) -> AuditRecord:
-    """Read a record, check it against the schema and its own digest; ``RecordError`` otherwise."""
-    from ..load import DocumentError, read_document
+def _not_json(value: Any, path: PathKey = ()) -> tuple[PathKey, str] | None:
+    """Where a record holds what its canonical JSON cannot (a number out of range, a lone surrogate,
+    a key that is not text), and what; None when it holds none."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, f"{value} is not a finite number"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return path, f"holds {value[exc.start]!r}, a lone surrogate, not Unicode text"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return path, f"has the key {str(key)[:40]!r}; keys are text"
+            found = _not_json(key, path) or _not_json(item, (*path, key))
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _not_json(item, (*path, index))
+            if found:
+                return found
+    return None
 
+
+def load_record(path: Path, key: bytes | None = None) -> AuditRecord:
+    """Read a record and check it, before any use: against the schema, against its own digest, and
+    against its signature when a ``key`` is given. ``RecordError`` otherwise."""
     try:
         doc = read_document(path, what="audit record")
     except DocumentError as exc:
@@ -285,6 +431,11 @@ def load_record(path: Path) -> AuditRecord:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise RecordError(f"{path} is not an Arbitre audit record",
                           (Problem(str(path), doc.line_of(()), "format", f"expected {FORMAT!r}"),))
+    unfit = _not_json(data)
+    if unfit is not None:
+        where, what = unfit
+        raise RecordError(f"the audit record {path} holds a value JSON cannot carry (was it edited?)",
+                          (Problem(str(path), doc.line_of(where), dotted(where), what),))
     try:
         record = AuditRecord.model_validate(data)
     except ValidationError as exc:
@@ -293,13 +444,29 @@ def load_record(path: Path) -> AuditRecord:
         problems = problems_from_errors(exc.errors(), doc, AuditRecord)
         raise RecordError(f"the audit record {path} does not follow its schema (was it edited?)",
                           tuple(problems)) from None
-    actual = "sha256:" + hashlib.sha256(canonical(data)).hexdigest()
+    body = canonical(data)
+    actual = "sha256:" + hashlib.sha256(body).hexdigest()
     if actual != record.digest:
         raise RecordError(
             f"the audit record {path} was changed after it was written: its content no longer matches "
             f"its digest", (Problem(str(path), doc.line_of(("digest",)), "digest",
                                     f"recorded {record.digest[:19]}..., content gives {actual[:19]}..."),))
+    if key is not None:
+        _check_signature(record, body, key, path, doc.line_of(("signature",)))
     return record
+
+
+def _check_signature(record: AuditRecord, body: bytes, key: bytes, path: Path, line: int | None) -> None:
+    """Refuse a record that is not signed, or whose signature the key does not give."""
+    if record.signature is None:
+        raise RecordError(f"the audit record {path} is not signed, so the key cannot check it",
+                          (Problem(str(path), None, "signature", "absent; records are signed by "
+                                   "arbitre recommend --audit RECORD --key-file KEY"),))
+    expected = "hmac-sha256:" + hmac.new(key, body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, record.signature):
+        raise RecordError(f"the audit record {path}: the signature does not match: the record was changed "
+                          f"after it was signed, or the key differs",
+                          (Problem(str(path), line, "signature", "does not match the record and the key"),))
 
 
 def schema() -> dict[str, Any]:
@@ -348,7 +515,7 @@ def why_not(record: AuditRecord, flow_id: str, option: Decision) -> dict[str, An
     return {
         "flow": flow.id, "name": flow.name, "option": option.value, "decision": flow.decision.value,
         "split": [s.value for s in flow.split],
-        "scores": {o.value: s for o, s in flow.scores.items()},
+        "scores": flow.scores.model_dump(),
         "vetoes": [{"rule": rid, "text": fired[rid].text if rid in fired else {}}
                    for rid in flow.vetoes.get(option, [])],
         "needs_split": option is Decision.hybrid and not any(f.split for f in flow.firings),
@@ -360,10 +527,9 @@ def why_not(record: AuditRecord, flow_id: str, option: Decision) -> dict[str, An
 def verify(record: AuditRecord, policy: Any) -> dict[str, Any]:
     """The recorded answers evaluated again with ``policy``: per flow, the recorded and the current
     decision and the rules that fired only then or only now."""
-    from ..models import Answers
     from ..recommend import recommend
 
-    result = recommend(Answers.model_validate(record.answers), policy)
+    result = recommend(record.answers, policy)
     now = {flow.id: flow for flow in result.flows}
     changed = []
     for then in record.flows:
