@@ -383,12 +383,13 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
         tipping = fmt != "json"
     record = None
     if audit:
-        from engine.analysis.audit import new_record
+        from engine.analysis.audit import check_record_size, new_record
 
         doc = document(result, policy, ALL_LANGS, findings_text=True, tipping=True, overrides=chosen)
         record = json.dumps(new_record(policy=policy, source=file, answers=answers.model_dump(mode="json"),
                                        organisation=doc.organisation, flows=doc.flows, key=key),
                             ensure_ascii=False, allow_nan=False, indent=1) + "\n"
+        check_record_size(record, len(doc.flows))
         if not tipping:
             for entry in doc.flows:
                 entry["tipping_points"] = None

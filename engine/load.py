@@ -421,24 +421,24 @@ def parse_json(text: str, source: str) -> Document:
 MAX_FILE_BYTES = 32 * 2**20
 
 
-def _read_bytes(path: Path, what: str) -> bytes:
-    """The bytes of a file of at most ``MAX_FILE_BYTES``, found too big before it is read in full."""
-    too_big = (f"is larger than {MAX_FILE_BYTES // 2**20} MB, the most Arbitre reads in one {what}; "
+def _read_bytes(path: Path, what: str, limit: int) -> bytes:
+    """The bytes of a file of at most ``limit`` bytes, found too big before it is read in full."""
+    too_big = (f"is larger than {limit // 2**20} MB, the most Arbitre reads in one {what}; "
                "split it into smaller files")
     with path.open("rb") as handle:
-        if os.fstat(handle.fileno()).st_size > MAX_FILE_BYTES:
+        if os.fstat(handle.fileno()).st_size > limit:
             raise DocumentError(Problem(str(path), None, "", too_big))
-        raw = handle.read(MAX_FILE_BYTES + 1)
-    if len(raw) > MAX_FILE_BYTES:
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:
         raise DocumentError(Problem(str(path), None, "", too_big))
     return raw
 
 
-def read_document(path: Path, *, what: str = "file") -> Document:
-    """Read a YAML or JSON file (by its suffix) into a ``Document``."""
+def read_document(path: Path, *, what: str = "file", max_bytes: int = MAX_FILE_BYTES) -> Document:
+    """Read a YAML or JSON file (by its suffix) of at most ``max_bytes`` into a ``Document``."""
     source = str(path)
     try:
-        raw = _read_bytes(path, what)
+        raw = _read_bytes(path, what, max_bytes)
     except FileNotFoundError as exc:
         raise DocumentError(Problem(source, None, "", f"no such {what}")) from exc
     except IsADirectoryError as exc:

@@ -138,19 +138,20 @@ class TestWrongShape:
         path = write(tmp_path, edited(made["unsigned"], edit))
         refused(run("explain", path, *COMMANDS[command]), "does not follow its schema", f"{where}")
 
-    @pytest.mark.parametrize(("place", "written", "where", "what"), [
-        (("flows", 0, "margin"), "1e400", "flows[0].margin", "inf is not a finite number"),
-        (("organisation",), '"\\ud800"', "organisation", "a lone surrogate"),
+    @pytest.mark.parametrize(("place", "written", "expected"), [
+        # the reader refuses a number too large at its line, before the record is looked at
+        (("flows", 0, "margin"), "1e400", ("record.json:", "the number '1e400' is not a finite number")),
+        (("organisation",), '"\\ud800"', ("holds a value JSON cannot carry", "organisation: ", "a lone surrogate")),
     ], ids=["number-out-of-range", "lone-surrogate"])
     def test_a_value_json_cannot_carry(self, made: dict[str, Any], tmp_path: Path, place: tuple[str | int, ...],
-                                       written: str, where: str, what: str) -> None:
+                                       written: str, expected: tuple[str, ...]) -> None:
         """Whatever digest it carries, the record is refused at the value, not while computing one."""
         marker = "MARKER-9f1c"
         text = json.dumps(edited(made["unsigned"], _set(place, marker)), indent=1)
         path = tmp_path / "record.json"
         path.write_text(text.replace(f'"{marker}"', written), encoding="utf-8")
         for args in COMMANDS.values():
-            refused(run("explain", path, *args), "holds a value JSON cannot carry", f"{where}: ", what)
+            refused(run("explain", path, *args), *expected)
 
 
 class TestYamlRecord:
@@ -253,3 +254,24 @@ class TestKeyFile:
 
     def test_the_record_cannot_replace_the_key(self, made: dict[str, Any]) -> None:
         refused(run("recommend", MINIMAL, "--audit", made["key"], "--key-file", made["key"]), "the same file")
+
+
+class TestSize:
+    def test_a_record_too_large_to_read_back_is_not_written(self, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+        """What ``explain`` would refuse to read, ``recommend --audit`` refuses to write, saying what to do."""
+        import engine.analysis.audit as audit
+
+        monkeypatch.setattr(audit, "MAX_RECORD_BYTES", 1000)
+        record = tmp_path / "record.json"
+        result = run("recommend", MINIMAL, "--audit", record, "--no-tipping-points")
+        assert result.exit_code == 2, result.output
+        assert "a record may hold" in result.stderr and "--flow" in result.stderr
+        assert not record.exists()
+
+    def test_a_file_larger_than_a_record_may_be_is_refused_unread(self, made: dict[str, Any], tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+        import engine.analysis.audit as audit
+
+        monkeypatch.setattr(audit, "MAX_RECORD_BYTES", 1000)
+        refused(run("explain", write(tmp_path, made["unsigned"])), "the most Arbitre reads in one audit record")

@@ -48,6 +48,9 @@ Lang = Literal["en", "fr"]
 Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
 
 
+# A record holds every flow's facts, votes and figures (about 25 KB a flow): 128 MB keeps some
+# five thousand flows, and ``explain`` reads back whatever ``recommend`` writes.
+MAX_RECORD_BYTES = 128 * 2**20
 MIN_KEY_BYTES = 16
 MAX_KEY_BYTES = 4096
 Signature = Annotated[str, StringConstraints(pattern=r"^hmac-sha256:[0-9a-f]{64}$")]
@@ -420,11 +423,20 @@ def _not_json(value: Any, path: PathKey = ()) -> tuple[PathKey, str] | None:
     return None
 
 
+def check_record_size(text: str, flows: int) -> None:
+    """Refuse to write a record ``explain`` could not read back (``MAX_RECORD_BYTES``)."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_RECORD_BYTES:
+        raise UserError(f"the audit record of {flows:,} flows would take {size / 2**20:,.0f} MB, more than the "
+                        f"{MAX_RECORD_BYTES // 2**20} MB a record may hold: record the flows in several files "
+                        "(split the answers file, or use --flow)")
+
+
 def load_record(path: Path, key: bytes | None = None) -> AuditRecord:
     """Read a record and check it, before any use: against the schema, against its own digest, and
     against its signature when a ``key`` is given. ``RecordError`` otherwise."""
     try:
-        doc = read_document(path, what="audit record")
+        doc = read_document(path, what="audit record", max_bytes=MAX_RECORD_BYTES)
     except DocumentError as exc:
         raise RecordError(f"cannot read the audit record {path}", (exc.problem,)) from None
     data = doc.data
