@@ -42,6 +42,7 @@ import fuzzing  # noqa: E402
 
 DEFAULT_CASES = 10_000
 CASES_A_WORKER = 500
+STARTUP_SECONDS = 300
 COLUMNS = ["cases", "exit 0", "exit 2", "exit 1/3", "internal", "hangs", "memory", "secret"]
 
 
@@ -56,6 +57,7 @@ def _worker(conn: Connection, folder: str, memory_mb: int) -> None:
     cap = held + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     case_folder = Path(folder) / "case"
+    conn.send("ready")
     while True:
         try:
             task = conn.recv()
@@ -86,6 +88,9 @@ class Pool:
                                                               self.memory_mb), daemon=True)
         process.start()
         child.close()
+        # the clock of a case starts once the worker is ready, not while it imports and starts up
+        if not parent.poll(STARTUP_SECONDS) or parent.recv() != "ready":
+            raise RuntimeError(f"a fuzzing worker did not start within {STARTUP_SECONDS} s")
         return {"index": index, "process": process, "conn": parent, "task": None, "since": 0.0, "done": 0}
 
     def _restart(self, slot: dict[str, Any]) -> None:

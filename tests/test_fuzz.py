@@ -51,8 +51,8 @@ def test_a_user_error_is_not_a_failure(tmp_path: Path) -> None:
 
 
 def test_an_echoed_secret_is_caught(tmp_path: Path) -> None:
-    """The harness sees the secret marker when a command shows it (here, ``rules test`` on a case
-    that names a missing answers file is harmless; a note quoting the marker is shown as it is)."""
+    """The harness flags the secret marker whenever a command shows it (here a case's note that
+    quotes it, which ``rules test`` prints)."""
     text = (f"- note: {fuzzing.MARKER}\n  file: examples/acme-retail.yaml\n"
             "  want: {order-taking: {decision: outsource}}\n")
     case = fuzzing.Case("cases", 0, ["rules", "test", "{dir}/cases.yaml"], {"cases.yaml": text.encode()},
