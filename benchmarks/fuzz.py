@@ -14,7 +14,7 @@ hangs, memory, echoed secret) and each distinct failure once. A failing input is
 ``tests/regressions/<loader>/`` (``--no-save`` to keep none), once for each kind of failure (the
 exception's type and the project function it came from), with a line in that folder's
 ``index.jsonl``: the command, what failed, the seed; ``tests/test_regressions.py`` replays them.
-Exit 1 when anything failed.
+Exit 1 when anything failed. Ctrl-C stops the run and prints the figures of the cases run so far.
 
 Run with ``make fuzz`` or ``python benchmarks/fuzz.py [--cases N] [--seed S] [--loaders NAME ...]``.
 """
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -150,6 +151,8 @@ def main(argv: list[str]) -> int:
     if args.cases < 1 or args.workers < 1:
         parser.error("--cases and --workers must be at least 1")
 
+    # Ctrl-C (SIGINT) ends the run with the figures so far, also when it was started in the background.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     counts = {loader: Counter() for loader in args.loaders}
     failures: dict[tuple[str, str], dict[str, Any]] = {}
     saved = 0
@@ -185,12 +188,14 @@ def main(argv: list[str]) -> int:
         pool = Pool(min(args.workers, len(tasks)), args.timeout, args.memory_mb, Path(folder))
         try:
             pool.run(tasks, report)
+        except KeyboardInterrupt:
+            print("interrupted: the figures are those of the cases run so far", file=sys.stderr)
         finally:
             pool.close()
     wall = time.perf_counter() - wall
 
     print(f"Fuzzing, seeds {args.seed} to {args.seed + args.cases - 1}, {args.workers} workers, "
-          f"{wall:.0f} s ({len(tasks) / wall:.1f} cases a second):")
+          f"{wall:.0f} s ({progress['done'] / wall:.1f} cases a second):")
     print(f"  {'loader':8}" + "".join(f"  {c:>8}" for c in COLUMNS))
     for loader, count in counts.items():
         print(f"  {loader:8}" + "".join(f"  {count[c]:>8,}" for c in COLUMNS))
