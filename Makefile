@@ -1,6 +1,7 @@
 # make run   - set up .venv and recommend on the bundled example
 # make test  - set up .venv and run every test
 # make bench - set up .venv and run the benchmarks
+# make fuzz  - set up .venv and run 10,000 hostile inputs a loader (CASES=N for fewer)
 
 EXAMPLE ?= examples/acme-retail.yaml
 VENV := .venv
@@ -11,7 +12,7 @@ PYTHON ?= $(shell for v in python3.12 python3.11 python3.10 python3; do \
 	  $$p -c 'import sys; sys.exit(not ((3, 10) <= sys.version_info[:2] < (3, 13)))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: run test bench clean
+.PHONY: run test bench fuzz clean
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -35,6 +36,9 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/portfolio.py
 	$(BIN)/python benchmarks/economics.py
 	$(BIN)/python benchmarks/properties.py
+
+fuzz: $(BIN)/.installed
+	$(BIN)/python benchmarks/fuzz.py $(if $(CASES),--cases $(CASES))
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
