@@ -437,6 +437,8 @@ def _read_bytes(path: Path, what: str, limit: int) -> bytes:
 def read_document(path: Path, *, what: str = "file", max_bytes: int = MAX_FILE_BYTES) -> Document:
     """Read a YAML or JSON file (by its suffix) of at most ``max_bytes`` into a ``Document``."""
     source = str(path)
+    if "\0" in source:  # no system call takes it
+        raise DocumentError(Problem(source, None, "", f"a {what} name cannot hold a null character"))
     try:
         raw = _read_bytes(path, what, max_bytes)
     except FileNotFoundError as exc:

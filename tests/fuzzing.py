@@ -6,7 +6,7 @@ Four loaders read what a user hands Arbitre, and each has its seeds and its comm
   tipping points off; on for a one-flow file), ``report`` and ``brief``;
 - ``policy``: a copy of ``rules/`` with one file mutated, run through ``rules check`` and
   ``recommend --policy``;
-- ``records``: the sealed audit record of ``examples/acme-retail.yaml``, mutated then sealed again
+- ``records``: the audit record of ``examples/acme-retail.yaml``, mutated then sealed again
   (``engine.analysis.audit.canonical``, over what the loader will parse) so that the change reaches
   past the seal check, run through ``explain``, ``explain --verify`` and ``explain --why-not``;
 - ``cases``: a policy case file of ``rules/tests/``, run through ``rules test``.
@@ -359,7 +359,7 @@ def base_record() -> dict[str, Any]:
         from click.testing import CliRunner
 
         import cli
-        from engine.analysis.audit import seal
+        from engine.analysis.audit import with_digest
 
         with tempfile.TemporaryDirectory() as folder:
             target = Path(folder) / "record.json"
@@ -371,7 +371,7 @@ def base_record() -> dict[str, Any]:
         data.update(record_id="0" * 32, created_at="2025-01-01T00:00:00Z")
         data["source"]["file"] = "examples/acme-retail.yaml"
         data["policy"]["root"] = "rules"
-        _BASE_RECORD.update(seal(data))
+        _BASE_RECORD.update(with_digest(data))
     return json.loads(json.dumps(_BASE_RECORD))
 
 
