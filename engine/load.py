@@ -434,13 +434,14 @@ def _read_bytes(path: Path, what: str, limit: int) -> bytes:
     return raw
 
 
-def read_document(path: Path, *, what: str = "file", max_bytes: int = MAX_FILE_BYTES) -> Document:
-    """Read a YAML or JSON file (by its suffix) of at most ``max_bytes`` into a ``Document``."""
+def read_document(path: Path, *, what: str = "file", max_bytes: int | None = None) -> Document:
+    """Read a YAML or JSON file (by its suffix) of at most ``max_bytes`` (``MAX_FILE_BYTES`` unless
+    given) into a ``Document``."""
     source = str(path)
     if "\0" in source:  # no system call takes it
         raise DocumentError(Problem(source, None, "", f"a {what} name cannot hold a null character"))
     try:
-        raw = _read_bytes(path, what, max_bytes)
+        raw = _read_bytes(path, what, MAX_FILE_BYTES if max_bytes is None else max_bytes)
     except FileNotFoundError as exc:
         raise DocumentError(Problem(source, None, "", f"no such {what}")) from exc
     except IsADirectoryError as exc:

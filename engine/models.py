@@ -117,11 +117,11 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 # A price or an hour's cost: from a hundredth of a cent (below any real price) to a million.
-Money = Annotated[float, Number, Field(ge=0.0001, le=1_000_000)]
-OneOff = Annotated[float, Number, Field(ge=0, lt=1_000_000_000)]
-ContractMonths = Annotated[int, Number, Field(ge=1, le=120)]
+Money = Annotated[float, Field(ge=0.0001, le=1_000_000), Number]
+OneOff = Annotated[float, Field(ge=0, lt=1_000_000_000), Number]
+ContractMonths = Annotated[int, Field(ge=1, le=120), Number]
 # Hours a week: none, or from one hour to the whole week (168).
-WeeklyHours = Annotated[float, Number, Field(ge=0, le=168), NoneOrAtLeast(1, "hours a week")]
+WeeklyHours = Annotated[float, Field(ge=0, le=168), Number, NoneOrAtLeast(1, "hours a week")]
 
 
 class _Model(BaseModel):
@@ -140,7 +140,7 @@ class VendorQuote(_Model):
     per_contact: Money | None = None
     per_hour: Money | None = None
     per_minute: Money | None = None
-    per_fte_month: Annotated[float, Number, Field(ge=0.0001, le=10_000_000)] | None = None
+    per_fte_month: Annotated[float, Field(ge=0.0001, le=10_000_000), Number] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> VendorQuote:
@@ -168,12 +168,12 @@ class Organisation(_Model):
     country: CountryCode = "FR"
     currency: CurrencyCode = "EUR"
     loaded_hourly_cost: Money = 32.0
-    annual_turnover_pct: Annotated[float, Number, Field(ge=0, le=300)] = 33.0
-    absenteeism_pct: Annotated[float, Number, Field(ge=0, lt=100)] = 8.0
+    annual_turnover_pct: Annotated[float, Field(ge=0, le=300), Number] = 33.0
+    absenteeism_pct: Annotated[float, Field(ge=0, lt=100), Number] = 8.0
     opening_hours_per_week: WeeklyHours = 50.0
     contract_months: ContractMonths | None = None
     temp_staff_available: bool = True
-    opportunity_cost_per_hour: Annotated[float, Number, Field(ge=0, le=1_000_000)] | None = None
+    opportunity_cost_per_hour: Annotated[float, Field(ge=0, le=1_000_000), Number] | None = None
 
 
 class Flow(_Model):
@@ -181,12 +181,12 @@ class Flow(_Model):
 
     id: Slug
     channel: Channel
-    monthly_volume: Annotated[int, Number, Field(ge=0, le=100_000_000)]
+    monthly_volume: Annotated[int, Field(ge=0, le=100_000_000), Number]
     # From a second (no contact is handled faster) to a day.
-    aht_seconds: Annotated[float, Number, Field(ge=1, le=86_400)]
+    aht_seconds: Annotated[float, Field(ge=1, le=86_400), Number]
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     activity: Activity = Activity.other
-    peak_ratio: Annotated[float, Number, Field(ge=1, le=50)] = 1.0
+    peak_ratio: Annotated[float, Field(ge=1, le=50), Number] = 1.0
     volume_predictability: Level = Level.medium
     repetitiveness: Level = Level.medium
     scripting: Level = Level.medium
@@ -200,18 +200,18 @@ class Flow(_Model):
     coverage_hours_needed: WeeklyHours | None = None
     customers_expect_local: bool = False
     # None, or from a hundredth of an FTE (a few hours a month).
-    current_fte: Annotated[float, Number, Field(ge=0, le=100_000), NoneOrAtLeast(0.01, "FTE")] | None = None
+    current_fte: Annotated[float, Field(ge=0, le=100_000), Number, NoneOrAtLeast(0.01, "FTE")] | None = None
     vendor_quote: VendorQuote | None = None
     provider_country: CountryCode | None = None
     provider_certifications: tuple[Certification, ...] = ()
     loaded_hourly_cost: Money | None = None
-    annual_turnover_pct: Annotated[float, Number, Field(ge=0, le=300)] | None = None
-    absenteeism_pct: Annotated[float, Number, Field(ge=0, lt=100)] | None = None
+    annual_turnover_pct: Annotated[float, Field(ge=0, le=300), Number] | None = None
+    absenteeism_pct: Annotated[float, Field(ge=0, lt=100), Number] | None = None
     languages: tuple[LanguageCode, ...] = ()
-    monthly_profile: Annotated[tuple[Annotated[float, Number, Field(ge=0, le=100_000_000)], ...],
+    monthly_profile: Annotated[tuple[Annotated[float, Field(ge=0, le=100_000_000), Number], ...],
                                Field(min_length=12, max_length=12)] | None = None
-    routine_share_pct: Annotated[float, Number, Field(ge=0, le=100)] | None = None
-    concurrency: Annotated[float, Number, Field(ge=1, le=4)] | None = None
+    routine_share_pct: Annotated[float, Field(ge=0, le=100), Number] | None = None
+    concurrency: Annotated[float, Field(ge=1, le=4), Number] | None = None
     contract_months: ContractMonths | None = None
     transition_cost: OneOff | None = None
     minimum_monthly: OneOff | None = None
