@@ -291,13 +291,11 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
 def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_dir: Path, tipping: bool | None,
            detail: str, handle: Any) -> int:
     """Recommend for each file in turn, writing each result as soon as it is ready; the number of bad files."""
-    import json
-
     from engine.answers import load_answers
     from engine.errors import ArbitreError, UserError, printable
     from engine.policy.loading import load_policy
     from engine.recommend import recommend as run_recommend
-    from explanations.render import document, render_document, to_json
+    from explanations.render import document, json_text, render_document, to_json
 
     policy = load_policy(policy_dir)
     gc.freeze()
@@ -328,17 +326,17 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
                     click.echo("", err=True)
                 click.echo(f"error: {exc.report()}", err=True)
                 if fmt == "jsonl":
-                    write(json.dumps({"file": str(path), "error": exc.report()}, ensure_ascii=False) + "\n")
+                    write(json_text({"file": str(path), "error": exc.report()}) + "\n")
                 continue
             flows += len(doc.flows)
             for entry in doc.flows:
                 counts[entry["decision"]] += 1
             if fmt == "jsonl":
-                write(json.dumps({"file": str(path), **to_json(doc, language)}, ensure_ascii=False, allow_nan=False) + "\n")
+                write(json_text({"file": str(path), **to_json(doc, language)}) + "\n")
             elif fmt == "json":
                 head = ",\n" if opened else "[\n"
                 opened = True
-                write(head + json.dumps({"file": str(path), **to_json(doc, language)}, ensure_ascii=False, allow_nan=False))
+                write(head + json_text({"file": str(path), **to_json(doc, language)}))
             else:
                 title = printable(f"# {path}\n\n" if fmt == "markdown" else f"{'#' * 78}\n# {path}\n")
                 write(title + render_document(doc, fmt, language, detail) + "\n")  # type: ignore[arg-type]
@@ -357,14 +355,12 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
                     key: bytes | None = None) -> tuple[str, str | None]:
     """The recommendation for an answers file, rendered as ``arbitre recommend`` prints it, and its
     audit record as JSON text when ``audit`` is asked (signed with ``key`` when one is given)."""
-    import json
-
     from engine.answers import load_answers
     from engine.errors import UserError
     from engine.policy.loading import load_policy
     from engine.recommend import recommend as run_recommend
     from explanations.render import LANGS as ALL_LANGS
-    from explanations.render import document, render_document
+    from explanations.render import document, json_text, render_document
 
     answers = load_answers(file)
     known = [f.id for f in answers.flows]
@@ -386,9 +382,8 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
         from engine.analysis.audit import check_record_size, new_record
 
         doc = document(result, policy, ALL_LANGS, findings_text=True, tipping=True, overrides=chosen)
-        record = json.dumps(new_record(policy=policy, source=file, answers=answers.model_dump(mode="json"),
-                                       organisation=doc.organisation, flows=doc.flows, key=key),
-                            ensure_ascii=False, allow_nan=False, indent=1) + "\n"
+        record = json_text(new_record(policy=policy, source=file, answers=answers.model_dump(mode="json"),
+                                      organisation=doc.organisation, flows=doc.flows, key=key), indent=1) + "\n"
         check_record_size(record, len(doc.flows))
         if not tipping:
             for entry in doc.flows:
@@ -421,12 +416,10 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
     The record is checked first, against its schema and its digest, and its signature with
     --key-file: a record that fails is reported (exit 2) and nothing is explained from it.
     """
-    import json
-
     from engine.analysis import audit
     from engine.errors import UserError
     from engine.models import Decision
-    from explanations.render import Document, render_document, render_verify, render_why_not
+    from explanations.render import Document, json_text, render_document, render_verify, render_why_not
 
     record = audit.load_record(record_file, None if key_file is None else audit.read_key(key_file))
     if key_file is not None:
@@ -447,14 +440,14 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
         if flow_id is not None:
             checked["changed"] = [c for c in checked["changed"] if c["flow"] == flow_id]
             checked["flows"] = 1
-        click.echo(json.dumps(checked, ensure_ascii=False, indent=1) if fmt == "json"
+        click.echo(json_text(checked, indent=1) if fmt == "json"
                    else render_verify(checked, language), nl=fmt == "json")
         sys.exit(3 if checked["changed"] else 0)
     if why_not:
         if flow_id is None:
             raise UserError(f"--why-not {why_not} needs --flow ID; the flows are: {', '.join(known)}")
         data = audit.why_not(record, flow_id, Decision(why_not))
-        click.echo(json.dumps(data, ensure_ascii=False, indent=1) if fmt == "json"
+        click.echo(json_text(data, indent=1) if fmt == "json"
                    else render_why_not(data, language), nl=fmt == "json")
         return
     flows = [f.model_dump(mode="json") for f in record.flows if flow_id is None or f.id == flow_id]
@@ -562,13 +555,13 @@ def _policy_problems(policy_dir: Path) -> tuple[Any, list[Any]]:
 @reports_errors
 def rules_check(policy_dir: Path, fmt: str) -> None:
     """Every problem of a policy at once, with file and line; exit 1 if there is any."""
-    import json
+    from explanations.render import json_text
 
     policy, problems = _policy_problems(policy_dir)
     if fmt == "json":
-        click.echo(json.dumps({"policy": str(policy_dir), "ok": not problems,
-                               "problems": [p.__dict__ if hasattr(p, "file") else {"message": str(p)}
-                                            for p in problems]}, ensure_ascii=False, indent=1))
+        click.echo(json_text({"policy": str(policy_dir), "ok": not problems,
+                              "problems": [p.__dict__ if hasattr(p, "file") else {"message": str(p)}
+                                           for p in problems]}, indent=1))
     elif problems:
         click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the policy in {policy_dir}:")
         for problem in problems:
@@ -657,14 +650,13 @@ def wrap_text(text: str, indent: str) -> str:
 def rules_diff(old_dir: Path, new_dir: Path, case_paths: tuple[Path, ...], fail_on_change: bool, fmt: str) -> None:
     """What a policy edit changes: per flow whose decision changes, old and new, and the rules that
     fired differently. Exit 0 (1 with --fail-on-change and a change; 2 if a file could not be used)."""
-    import json
-
     from engine.policy.diff import diff_policies
     from engine.policy.loading import load_policy
+    from explanations.render import json_text
 
     report = diff_policies(load_policy(old_dir), load_policy(new_dir), list(case_paths))
     if fmt == "json":
-        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+        click.echo(json_text(report, indent=1))
     else:
         for change in report["changes"]:
             old, new = change["old"], change["new"]

@@ -639,13 +639,22 @@ def render_document(doc: Document, fmt: Format = "text", lang: Lang = "en", deta
     return printable(str(environment(lang).get_template(name).render(context)))
 
 
+_CONTROLS = re.compile("[\x7f-\x9f]")
+
+
+def json_text(value: Any, indent: int | None = None) -> str:
+    """JSON as Arbitre prints it: UTF-8 text, numbers that JSON allows (never NaN or Infinity), and no
+    character a terminal would act on (json escapes C0 controls; DEL and C1 are escaped here too)."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent)
+    return _CONTROLS.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
 def dump_json(document: dict[str, Any]) -> str:
     """The JSON document with one flow a line: readable, diffable flow by flow, and written by the
     C encoder (``indent`` would switch json to its pure-Python encoder, several times slower)."""
     head = {key: value for key, value in document.items() if key != "flows"}
-    lines = [f"  {json.dumps(key, ensure_ascii=False)}: {json.dumps(value, ensure_ascii=False, allow_nan=False)}"
-             for key, value in head.items()]
-    flows = ",\n".join(f"    {json.dumps(flow, ensure_ascii=False, allow_nan=False)}" for flow in document["flows"])
+    lines = [f"  {json_text(key)}: {json_text(value)}" for key, value in head.items()]
+    flows = ",\n".join(f"    {json_text(flow)}" for flow in document["flows"])
     lines.append(f'  "flows": [\n{flows}\n  ]' if flows else '  "flows": []')
     return "{\n" + ",\n".join(lines) + "\n}\n"
 

@@ -106,11 +106,14 @@ class TestNoTerminalEscapes:
         assert not any(c in result.stdout for c in RAW_CONTROLS)
         assert "Orders \\x9b31m red \\x7f" in result.stdout
 
-    def test_json_keeps_the_names_as_they_are(self, answers: Path) -> None:
-        """JSON carries the names unchanged, its own escaping keeping the terminal safe."""
-        result = run("recommend", answers, "--format", "json")
-        assert json.loads(result.stdout)["organisation"] == "Acme \x1b[2J\x1b]0;owned\x07"
-        assert "\x1b" not in result.stdout
+    @pytest.mark.parametrize("fmt", ["json", "jsonl"])
+    def test_json_keeps_the_names_as_they_are(self, answers: Path, fmt: str) -> None:
+        """JSON carries the names unchanged, escaped as JSON allows, so no control reaches the terminal."""
+        result = run("recommend", answers, "--format", fmt)
+        read = json.loads(result.stdout)
+        assert read["organisation"] == "Acme \x1b[2J\x1b]0;owned\x07"
+        assert read["flows"][0]["name"] == "Orders \x9b31m red \x7f"
+        assert not any(c in result.stdout for c in RAW_CONTROLS)
 
     def test_explain_shows_escapes(self, answers: Path, tmp_path: Path) -> None:
         """An explanation from an audit record, and why not another option, escape the names too."""
