@@ -690,11 +690,17 @@ class TerminalConsole:
                 pass
 
     def say(self, text: str = "") -> None:
+        from engine.errors import printable
+
+        text = printable(text)  # a resumed draft's names may hold escapes: shown, never acted on
         if text.startswith("== ") and self.interactive:
             text = click.style(text.strip("= "), bold=True)
         click.echo(text, err=not self.interactive)
 
     def ask(self, prompt: str) -> str:
+        from engine.errors import printable
+
+        prompt = printable(prompt)
         if self.interactive:
             return input(prompt)
         sys.stderr.write(prompt)

@@ -145,3 +145,20 @@ class TestNoTerminalEscapes:
         assert result.exit_code == 1
         assert not any(c in result.stdout for c in RAW_CONTROLS)
         assert "clears \\x1b[2J the screen" in result.stdout
+
+
+class TestQuestionnaireConsole:
+    def test_what_it_says_and_asks_shows_escapes(self, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+        """A resumed draft's names reach the questionnaire's lines and prompts escaped, never raw."""
+        import io
+
+        from cli import TerminalConsole
+
+        monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))
+        console = TerminalConsole()
+        console.say("Flow: Orders \x1b[2J\x9b")
+        assert console.ask("Keep \x1b]0;owned\x07? ") == "yes"
+        shown = capsys.readouterr()
+        assert not any(c in shown.out + shown.err for c in RAW_CONTROLS)
+        assert "Orders \\x1b[2J\\x9b" in shown.err and "Keep \\x1b]0;owned\\x07? " in shown.err
