@@ -1,7 +1,7 @@
 """Loading an answers file: parse safely, validate once, report every problem with its line.
 
-An answers file holds at most ``MAX_FLOWS`` flows (20,000): a bigger portfolio is split into several
-files, which ``arbitre recommend`` reads as a folder. Validation takes time in proportion to the flows,
+An answers file holds at most ``MAX_FLOWS`` flows (20,000), refused as soon as the file is parsed: a
+bigger portfolio is split into several files, which ``arbitre recommend`` reads as a folder. Validation takes time in proportion to the flows,
 however many of them are wrong.
 """
 
@@ -206,13 +206,6 @@ def validate_answers(doc: Document) -> Answers:
         raise AnswersError(f"{doc.source} is not an answers file", (Problem(
             doc.source, doc.line_of(()), "", f"the document is {kind}; expected a mapping with organisation: and flows:",
         ),))
-    flows = doc.data.get("flows")
-    if isinstance(flows, list) and len(flows) > MAX_FLOWS:
-        raise AnswersError(f"{doc.source} holds too many flows", (Problem(
-            doc.source, doc.line_of(("flows",)), "flows",
-            f"{len(flows):,} flows, more than the {MAX_FLOWS:,} an answers file may hold; split them into "
-            "several files in a folder and recommend the folder",
-        ),))
     # Repeated ids are found here, located at each repeat, so that they are reported with every
     # other problem (the model's own check only runs once the flows are otherwise valid).
     repeated = _duplicate_ids(doc)
@@ -235,7 +228,7 @@ def _many(doc: Document, problems: list[Problem]) -> AnswersError:
 def load_answers(path: Path) -> Answers:
     """Read and validate an answers file (YAML, or JSON by its suffix)."""
     try:
-        doc = read_document(path, what="answers file")
+        doc = read_document(path, what="answers file", max_items=MAX_FLOWS)
     except DocumentError as exc:
         raise AnswersError(f"cannot read the answers in {path}", (exc.problem,)) from exc
     return validate_answers(doc)

@@ -284,8 +284,26 @@ def dotted(path: PathKey) -> str:
     return _dotted(path)
 
 
-def parse_yaml(text: str, source: str) -> Document:
-    """Parse one YAML document safely, keeping lines; raise ``DocumentError``."""
+def _too_many(source: str, line: int | None, key: Any, count: int, limit: int, what: str) -> DocumentError:
+    return DocumentError(Problem(
+        source, line, str(key), f"{count:,} entries, more than the {limit:,} one {what} may hold; "
+        "split them into several files"))
+
+
+def _check_items(root: Node, source: str, max_items: int | None, what: str) -> None:
+    """Refuse a list under the root mapping (an answers file's flows, a record's) longer than
+    ``max_items``, before a value of the document is walked or built."""
+    if max_items is None or not isinstance(root, MappingNode):
+        return
+    for key_node, value_node in root.value:
+        if isinstance(value_node, SequenceNode) and len(value_node.value) > max_items:
+            raise _too_many(source, key_node.start_mark.line + 1, key_node.value, len(value_node.value),
+                            max_items, what)
+
+
+def parse_yaml(text: str, source: str, max_items: int | None = None, what: str = "file") -> Document:
+    """Parse one YAML document safely, keeping lines; raise ``DocumentError``. A list under the root
+    mapping may hold at most ``max_items`` entries."""
     try:
         loader = _Loader(text)
     except UnicodeError as exc:  # libyaml re-encodes the text: lone surrogates cannot be
@@ -294,6 +312,7 @@ def parse_yaml(text: str, source: str) -> Document:
         node = loader.get_single_node()
         if node is None:
             return Document(source, None, {})
+        _check_items(node, source, max_items, what)
         lines: dict[PathKey, int] = {}
         done: set[int] = set()
         _walk(node, (), lines, source, done)
@@ -396,8 +415,9 @@ def _duplicate_key(text: str) -> Problem | None:
     return None
 
 
-def parse_json(text: str, source: str) -> Document:
-    """Parse a JSON document, refusing duplicate keys and NaN; raise ``DocumentError``."""
+def parse_json(text: str, source: str, max_items: int | None = None, what: str = "file") -> Document:
+    """Parse a JSON document, refusing duplicate keys and NaN; raise ``DocumentError``. A list under
+    the root object may hold at most ``max_items`` entries."""
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant,
                           parse_int=_json_number(int), parse_float=_json_number(float))
@@ -413,6 +433,10 @@ def parse_json(text: str, source: str) -> Document:
             what = located.message.removeprefix("not valid YAML: ")
             raise DocumentError(Problem(source, located.line, "", f"not valid JSON: {what}")) from exc
         raise DocumentError(Problem(source, None, "", f"not valid JSON: {exc}")) from exc
+    if max_items is not None and isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, list) and len(value) > max_items:
+                raise _too_many(source, None, key, len(value), max_items, what)
     return Document(source, data, _json_lines(text))
 
 
@@ -434,9 +458,10 @@ def _read_bytes(path: Path, what: str, limit: int) -> bytes:
     return raw
 
 
-def read_document(path: Path, *, what: str = "file", max_bytes: int | None = None) -> Document:
+def read_document(path: Path, *, what: str = "file", max_bytes: int | None = None,
+                  max_items: int | None = None) -> Document:
     """Read a YAML or JSON file (by its suffix) of at most ``max_bytes`` (``MAX_FILE_BYTES`` unless
-    given) into a ``Document``."""
+    given) into a ``Document``, a list under its root holding at most ``max_items`` entries."""
     source = str(path)
     if "\0" in source:  # no system call takes it
         raise DocumentError(Problem(source, None, "", f"a {what} name cannot hold a null character"))
@@ -455,5 +480,5 @@ def read_document(path: Path, *, what: str = "file", max_bytes: int | None = Non
         raise DocumentError(Problem(
             source, line, "", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8",
         )) from exc
-    parse: Callable[[str, str], Document] = parse_json if path.suffix.lower() == ".json" else parse_yaml
-    return parse(text, source)
+    parse = parse_json if path.suffix.lower() == ".json" else parse_yaml
+    return parse(text, source, max_items, what)

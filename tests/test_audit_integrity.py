@@ -154,6 +154,16 @@ class TestWrongShape:
             refused(run("explain", path, *args), *expected)
 
 
+    @pytest.mark.parametrize("written", ["1e400", "nan", "-inf"])
+    def test_a_number_written_as_text_that_is_not_finite(self, made: dict[str, Any], tmp_path: Path,
+                                                         written: str) -> None:
+        """Text the schema reads as a number ("1e400", as YAML reads a plain 1e400) is refused at its
+        field once read, not printed as inf nor failing the JSON output."""
+        path = write(tmp_path, edited(made["unsigned"], _set(("flows", 0, "margin"), written)))
+        for args in [*COMMANDS.values(), ("--format", "json")]:
+            refused(run("explain", path, *args), "holds a value JSON cannot carry", "flows[0].margin: ",
+                    "not a finite number")
+
 class TestYamlRecord:
     def test_read_like_json(self, made: dict[str, Any], tmp_path: Path) -> None:
         """A record kept as YAML is the same record: it explains as the JSON one does."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 import threading
@@ -414,14 +415,19 @@ class TestValidateAnswers:
             validate_answers(Document("a.yaml", data, {(): 1}))
         assert [p.message for p in info.value.problems] == [message]
 
-    def test_too_many_flows(self) -> None:
-        """An answers file of more flows than the limit is refused at its flows, saying what to do."""
-        data = {"flows": [{"id": "a"}] * (MAX_FLOWS + 1)}
+    @pytest.mark.parametrize("suffix", [".yaml", ".json"])
+    def test_too_many_flows(self, tmp_path: Path, suffix: str) -> None:
+        """An answers file of more flows than the limit is refused at its flows as soon as it is parsed,
+        saying what to do."""
+        flows = [{"id": "a"}] * (MAX_FLOWS + 1)
+        path = tmp_path / f"a{suffix}"
+        path.write_text(json.dumps({"organisation": {"name": "x"}, "flows": flows}, indent=0), encoding="utf-8")
         with pytest.raises(AnswersError) as info:
-            validate_answers(Document("a.yaml", data, {("flows",): 3}))
+            load_answers(path)
+        line = ":5" if suffix == ".yaml" else ""  # JSON's lines are not mapped for a refused document
         assert [str(p) for p in info.value.problems] == [
-            "a.yaml:3: flows: 20,001 flows, more than the 20,000 an answers file may hold; split them into "
-            "several files in a folder and recommend the folder"]
+            f"{path}{line}: flows: 20,001 entries, more than the 20,000 one answers file may hold; split them "
+            "into several files"]
 
     def test_many_bad_flows_are_reported_in_one_pass(self) -> None:
         """Three thousand flows each with a number for a key and an unknown field are each reported at

@@ -34,9 +34,10 @@ from pydantic import (
     AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator,
 )
 
+from ..answers import MAX_FLOWS
 from ..costs import Metrics, OptionCost
 from ..errors import Problem, UserError
-from ..load import DocumentError, PathKey, dotted, read_document
+from ..load import Document, DocumentError, PathKey, dotted, read_document
 from ..models import Answers, Decision, QuoteForm, Split
 from ..policy.levers import AnswerLevers, NumericLevers, ProviderLevers
 from ..policy.rules import Condition, RuleId, Then
@@ -48,9 +49,9 @@ Lang = Literal["en", "fr"]
 Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
 
 
-# A record holds every flow's facts, votes and figures (about 25 KB a flow): 128 MB keeps some
-# five thousand flows, and ``explain`` reads back whatever ``recommend`` writes.
-MAX_RECORD_BYTES = 128 * 2**20
+# A record holds every flow's facts, votes and figures (about 25 KB a flow): 32 MB, as for an answers
+# file, keeps some thirteen hundred flows, and ``explain`` reads back whatever ``recommend`` writes.
+MAX_RECORD_BYTES = 32 * 2**20
 MIN_KEY_BYTES = 16
 MAX_KEY_BYTES = 4096
 Signature = Annotated[str, StringConstraints(pattern=r"^hmac-sha256:[0-9a-f]{64}$")]
@@ -432,22 +433,27 @@ def check_record_size(text: str, flows: int) -> None:
                         "(split the answers file, or use --flow)")
 
 
+def _refuse_unfit(data: Any, doc: Document, path: Path) -> None:
+    """Refuse a value JSON cannot carry (a number that is not finite, a lone surrogate), at its path."""
+    unfit = _not_json(data)
+    if unfit is not None:
+        where, what = unfit
+        raise RecordError(f"the audit record {path} holds a value JSON cannot carry (was it edited?)",
+                          (Problem(str(path), doc.line_of(where), dotted(where), what),))
+
+
 def load_record(path: Path, key: bytes | None = None) -> AuditRecord:
     """Read a record and check it, before any use: against the schema, against its own digest, and
     against its signature when a ``key`` is given. ``RecordError`` otherwise."""
     try:
-        doc = read_document(path, what="audit record", max_bytes=MAX_RECORD_BYTES)
+        doc = read_document(path, what="audit record", max_bytes=MAX_RECORD_BYTES, max_items=MAX_FLOWS)
     except DocumentError as exc:
         raise RecordError(f"cannot read the audit record {path}", (exc.problem,)) from None
     data = doc.data
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise RecordError(f"{path} is not an Arbitre audit record",
                           (Problem(str(path), doc.line_of(()), "format", f"expected {FORMAT!r}"),))
-    unfit = _not_json(data)
-    if unfit is not None:
-        where, what = unfit
-        raise RecordError(f"the audit record {path} holds a value JSON cannot carry (was it edited?)",
-                          (Problem(str(path), doc.line_of(where), dotted(where), what),))
+    _refuse_unfit(data, doc, path)
     try:
         record = AuditRecord.model_validate(data)
     except ValidationError as exc:
@@ -456,6 +462,7 @@ def load_record(path: Path, key: bytes | None = None) -> AuditRecord:
         problems = problems_from_errors(exc.errors(), doc, AuditRecord)
         raise RecordError(f"the audit record {path} does not follow its schema (was it edited?)",
                           tuple(problems)) from None
+    _refuse_unfit(record.model_dump(by_alias=True), doc, path)  # text read as a number: "1e400", "nan"
     body = canonical(data)
     actual = "sha256:" + hashlib.sha256(body).hexdigest()
     if actual != record.digest:
