@@ -89,15 +89,20 @@ def reports_errors(func: F) -> F:
         except OSError as exc:
             if exc.errno not in DEVICE_FULL:
                 _internal_error(exc)
-            _discard_stdout()
-            click.echo(f"error: cannot write to standard output: {exc.strerror}", err=True)
-            sys.exit(2)
+            _output_full(exc)
         except click.exceptions.Exit:
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             _internal_error(exc)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _output_full(exc: OSError) -> NoReturn:
+    """Standard output cannot take more (a full disk): a user error, said once, exit 2."""
+    _discard_stdout()
+    click.echo(f"error: cannot write to standard output: {exc.strerror}", err=True)
+    sys.exit(2)
 
 
 def _internal_error(exc: Exception) -> NoReturn:
@@ -809,5 +814,16 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
     click.echo(_recommendation(target, "text", lang, None, policy_dir)[0], nl=False)
 
 
+def entry() -> None:
+    """The installed command: ``main``, with standard output on a full disk a user error even where
+    no command runs (``--help``, ``--version``)."""
+    try:
+        main()
+    except OSError as exc:
+        if exc.errno not in DEVICE_FULL:
+            raise
+        _output_full(exc)
+
+
 if __name__ == "__main__":
-    main()
+    entry()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.errors import printable
 from engine.models import Certification, FlowInputs
 from engine.recommend import Recommendation
 
@@ -133,7 +134,7 @@ def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str
 
 
 def render_brief(rec: Recommendation, doc: Document, lang: Lang, source: str, date: str) -> str:
-    """The brief as Markdown."""
+    """The brief as Markdown, control characters from the answers shown escaped."""
     words = labels(lang)
     a = doc.cost_model
     context = {
@@ -144,4 +145,4 @@ def render_brief(rec: Recommendation, doc: Document, lang: Lang, source: str, da
         "occupancy": number(a["max_occupancy"] * 100, 0, lang),
         "country": rec.answers.organisation.country,
     }
-    return str(environment(lang).get_template("brief.md.j2").render(context))
+    return printable(str(environment(lang).get_template("brief.md.j2").render(context)))

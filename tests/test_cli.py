@@ -145,6 +145,15 @@ class TestOutputsThatCannotBeWritten:
         assert run.stderr == "error: cannot write to standard output: No space left on device\n"
         assert [p.name for p in tmp_path.iterdir()] == ["one.yaml"]
 
+    @FULL_DISK
+    @pytest.mark.parametrize("args", [["--help"], ["--version"], ["recommend", "--help"]])
+    def test_help_on_a_full_disk_is_a_user_error(self, args: list[str]) -> None:
+        """Where no command runs (click prints the help or the version itself), the same one clear error."""
+        with open("/dev/full", "w") as full:
+            run = subprocess.run([str(ARBITRE), *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        assert run.returncode == 2
+        assert run.stderr == "error: cannot write to standard output: No space left on device\n"
+
     @staticmethod
     def _stopped_while_writing(tmp_path: Path, signum: int) -> tuple[Path, int, str]:
         """A run with ``--out`` sent ``signum`` once its temporary output exists (its answers come from a

@@ -115,6 +115,13 @@ class TestNoTerminalEscapes:
         assert read["flows"][0]["name"] == "Orders \x9b31m red \x7f"
         assert not any(c in result.stdout for c in RAW_CONTROLS)
 
+    def test_the_brief_shows_escapes(self, answers: Path) -> None:
+        """The provider brief, Markdown sent outside the company, carries the names escaped too."""
+        result = run("brief", answers)
+        assert result.exit_code == 0, result.output
+        assert not any(c in result.stdout for c in RAW_CONTROLS)
+        assert "Acme \\x1b\\[2J\\x1b\\]0;owned\\x07" in result.stdout  # Markdown escapes the brackets
+
     def test_explain_shows_escapes(self, answers: Path, tmp_path: Path) -> None:
         """An explanation from an audit record, and why not another option, escape the names too."""
         record = tmp_path / "audit.json"
