@@ -19,10 +19,19 @@ from .load import Document, DocumentError, PathKey, dotted, read_document
 from .models import Answers
 
 _EXPECTATIONS = {
-    "id": "a slug of lower-case letters, digits, '-' or '_' (like order-taking)",
     "country": "an ISO 3166-1 alpha-2 code in capitals (like FR)",
     "provider_country": "an ISO 3166-1 alpha-2 code in capitals (like MA)",
     "currency": "an ISO 4217 code in capitals (like EUR)",
+}
+
+# What a text of a given form is, said by the form (the field's name says it first, above).
+_FORMS = {
+    r"^[a-z0-9][a-z0-9_-]{0,63}$": "a slug of lower-case letters, digits, '-' or '_' (like order-taking)",
+    r"^[a-z]{2}$": "an ISO 639-1 language code in lower case (like fr)",
+    r"^[a-z][a-z0-9_]*$": "a name of lower-case letters, digits and '_' (like massive_volume)",
+    r"^[A-Z][A-Z0-9]*-[0-9]{2,3}$": "a rule id: capitals, a dash and two or three digits (like ECO-01)",
+    r"^\d+\.\d+\.\d+$": "a version of three numbers (like 2.0.0)",
+    r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.ya?ml$": "the name of a YAML file in the policy's folder (like rules.yaml)",
 }
 
 MAX_FLOWS = 20_000
@@ -88,7 +97,9 @@ def _describe(error: Any, field: str, root: type[BaseModel] = Answers) -> str:
     if kind in ("bool_parsing", "bool_type"):
         return f"{shown} is not true or false"
     if kind == "string_pattern_mismatch":
-        return f"{shown} is not {_EXPECTATIONS.get(str(field), 'in the expected form')}"
+        pattern = str(ctx.get("pattern", ""))
+        expected = _EXPECTATIONS.get(str(field)) or _FORMS.get(pattern) or f"of the form {excerpt(pattern)}"
+        return f"{shown} is not {expected}"
     if kind in ("string_type",):
         return f"{shown} is not text"
     if kind in ("string_too_short",):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import PolicyError, Problem
+from engine.errors import PolicyError, Problem, excerpt
 from engine.policy.loading import Policy, load_policy
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
@@ -322,6 +322,20 @@ class TestBadPolicy:
         (problem,) = problems(root)
         assert Path(problem.file).name == "risk.yaml"
         assert "no such policy file" in problem.message
+
+    @pytest.mark.parametrize("named", ["../../etc/passwd", "/dev/zero", "\\0", "sub/rules.yaml", "rules.txt"])
+    def test_a_file_outside_the_folder_is_not_read(self, root: Path, named: str) -> None:
+        """A rule file is a YAML file in the policy's folder: another path is refused at its line, unread."""
+        line = edit(root, "policy.yaml", "  - hybrid.yaml", f'  - "{named}"')
+        assert [(where(p), p.message) for p in problems(root)] == [(("policy.yaml", line), (
+            f"{excerpt(named.replace(chr(92) + '0', chr(0)))} is not the name of a YAML file in the policy's "
+            "folder (like rules.yaml)"))]
+
+    def test_a_rule_id_of_another_form(self, root: Path) -> None:
+        """A rule id is told what form it takes, not that it is not a slug."""
+        line = edit(root, "economics.yaml", "id: ECO-01", "id: eco-1")
+        assert [(where(p), p.message) for p in problems(root)] == [(("economics.yaml", line), (
+            "'eco-1' is not a rule id: capitals, a dash and two or three digits (like ECO-01)"))]
 
     def test_not_a_directory(self, tmp_path: Path) -> None:
         """A path that is not a policy directory is refused."""

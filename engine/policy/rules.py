@@ -20,6 +20,8 @@ from ..models import Certification, Decision, Split
 Scalar = Union[bool, int, float, str]
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]*-[0-9]{2,3}$")]
+# A file of the policy: a YAML file in its folder (never a path out of it, nor a device).
+FileName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.ya?ml$")]
 
 Operator = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in",
                    "contains", "lacks", "empty", "not_empty", "known", "unknown"]
@@ -318,11 +320,11 @@ class PolicyManifest(_Strict):
     name: Name
     version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
     description: str = ""
-    parameters: str = "parameters.yaml"
-    derived_facts: str = "facts.yaml"
-    questions: str = "questions.yaml"
-    levers: str = "levers.yaml"
-    rule_files: Annotated[list[str], Field(min_length=1)]
+    parameters: FileName = "parameters.yaml"
+    derived_facts: FileName = "facts.yaml"
+    questions: FileName = "questions.yaml"
+    levers: FileName = "levers.yaml"
+    rule_files: Annotated[list[FileName], Field(min_length=1)]
     decision: DecisionSettings = DecisionSettings()
 
 
