@@ -7,6 +7,7 @@ traceback. A few messages are pinned word for word.
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +19,10 @@ MALFORMED = Path("tests") / "malformed"
 ARBITRE = Path(sys.executable).parent / "arbitre"
 
 
+@functools.lru_cache(maxsize=None)
 def recommend(name: str) -> subprocess.CompletedProcess[str]:
-    """Run ``arbitre recommend tests/malformed/NAME`` from the repository root."""
+    """Run ``arbitre recommend tests/malformed/NAME`` from the repository root (once a file: its
+    located problem and its exact wording are checked on the same run)."""
     return subprocess.run([str(ARBITRE), "recommend", str(MALFORMED / name)],
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
 
