@@ -28,7 +28,10 @@ def printable(text: str) -> str:
 
 def excerpt(value: Any, limit: int = 40) -> str:
     """A value as a message quotes it: its ``repr`` on one line, escapes shown, at most about ``limit``
-    characters (longer text is cut and ends with ``...``)."""
+    characters (longer text is cut and ends with ``...``). ``null``, ``true`` and ``false`` are shown as
+    YAML and JSON write them."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
     if isinstance(value, str):
         shown = repr(value[:limit])
         return shown[:-1] + "..." + shown[-1] if len(value) > limit else shown

@@ -44,6 +44,8 @@ class TestExcerpt:
         pytest.param("API_KEY=secret\nDB=x", "'API_KEY=secret\\nDB=x'", id="newline-escaped"),
         pytest.param("\x1b[2J\x9b\x7f", "'\\x1b[2J\\x9b\\x7f'", id="controls-escaped"),
         pytest.param(-5, "-5", id="number"),
+        pytest.param(None, "null", id="null-as-written"),
+        pytest.param(True, "true", id="boolean-as-written"),
         pytest.param(list(range(100)), "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 1...", id="long-list-is-cut"),
     ])
     def test_excerpt(self, value: object, shown: str) -> None:
