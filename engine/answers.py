@@ -7,6 +7,7 @@ however many of them are wrong.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 from pathlib import Path
@@ -35,6 +36,7 @@ _FORMS = {
 }
 
 MAX_FLOWS = 20_000
+_KNOWN = "; known fields: "
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
@@ -70,7 +72,7 @@ def _field_hint(root: type[BaseModel], within: tuple[str, ...], field: str) -> s
     misspelling, however many flows repeat it."""
     known = known_fields(root, (*within, field))
     close = difflib.get_close_matches(field, known, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(known)}"
+    return f"; did you mean {close[0]!r}?" if close else f"{_KNOWN}{', '.join(known)}"
 
 
 def _describe(error: Any, field: str, root: type[BaseModel] = Answers) -> str:
@@ -197,7 +199,21 @@ def problems_from_errors(errors: list[Any], doc: Document, root: type[BaseModel]
             line = doc.lines.get(loc, line)
         problems.append(Problem(doc.source, line, dotted(loc), _describe(error, str(field), root)))
     problems.sort(key=lambda p: (p.line or 0, p.path))
-    return problems
+    return _known_fields_listed_once(problems)
+
+
+def _known_fields_listed_once(problems: list[Problem]) -> list[Problem]:
+    """The same list of known fields given once, at its first unknown field; later ones point there."""
+    first: dict[str, int | None] = {}
+    out = []
+    for problem in problems:
+        head, listed, known = problem.message.partition(_KNOWN)
+        if listed and known in first:
+            problem = dataclasses.replace(problem, message=f"{head}; known fields as on line {first[known]}")
+        elif listed:
+            first[known] = problem.line
+        out.append(problem)
+    return out
 
 
 def _kind_of(value: Any) -> str:
@@ -233,7 +249,7 @@ def validate_answers(doc: Document) -> Answers:
 
 def _many(doc: Document, problems: list[Problem]) -> AnswersError:
     count = len(problems)
-    return AnswersError(f"{doc.source}: {count} problem{'s' if count > 1 else ''} in the answers", tuple(problems))
+    return AnswersError(f"{doc.source}: {count:,} problem{'s' if count > 1 else ''} in the answers", tuple(problems))
 
 
 def load_answers(path: Path) -> Answers:

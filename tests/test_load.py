@@ -442,10 +442,14 @@ class TestValidateAnswers:
             lines[("flows", i)] = 2 + i
         with pytest.raises(AnswersError) as info:
             validate_answers(Document("a.yaml", data, lines))
-        assert info.value.message == "a.yaml: 6000 problems in the answers"
+        assert info.value.message == "a.yaml: 6,000 problems in the answers"
+        known = ', '.join(known_fields(Answers, ('flows', 0, 'colour')))
+        assert [str(p) for p in info.value.problems[1:2]] == [
+            f"a.yaml:2: flows[0].colour: unknown field 'colour'; known fields: {known}"]
+        # the same list of known fields is given once, and pointed at
         assert [str(p) for p in info.value.problems[-2:]] == [
             "a.yaml:3001: flows[2999]: the key 1 is not a field name; field names are words like monthly_volume",
-            f"a.yaml:3001: flows[2999].colour: unknown field 'colour'; known fields: {', '.join(known_fields(Answers, ('flows', 0, 'colour')))}",
+            "a.yaml:3001: flows[2999].colour: unknown field 'colour'; known fields as on line 2",
         ]
         report = info.value.report().splitlines()
         assert len(report) == 1 + 50 + 1

@@ -485,7 +485,7 @@ def load_policy(root: Path) -> Policy:
     levels = _strata(placed, set(derived), problems)
     if problems or costs is None:
         count = len(problems)
-        raise PolicyError(f"the policy in {root} has {count} problem{'s' if count != 1 else ''}",
+        raise PolicyError(f"the policy in {root} has {count:,} problem{'s' if count != 1 else ''}",
                           tuple(problems))
     rules = tuple(PlacedRule(rule, source, line, level, reads)
                   for (rule, source, line, reads), level in zip(placed, levels))
