@@ -178,7 +178,10 @@ class TestYamlRecord:
         ("format: arbitre-audit-record\nx: !!python/object/apply:os.system [echo]\n", "tag"),
         ("format: arbitre-audit-record\nmargin: .inf\n", "margin: inf is not a finite number"),
         ("format: arbitre-audit-record\nanswers: {1: one}\n", "answers: has the key '1'; keys are text"),
-    ], ids=["python-tag", "infinity", "number-key"])
+        ("format: arbitre-audit-record\nx:\n" + "".join(
+            f"  - &a{i} [{', '.join([f'*a{i - 1}' if i else 'lol'] * 9)}]\n" for i in range(10)),
+         "aliases expand the value that starts here"),
+    ], ids=["python-tag", "infinity", "number-key", "aliases-of-aliases"])
     def test_through_the_safe_loader(self, tmp_path: Path, text: str, message: str) -> None:
         path = tmp_path / "record.yaml"
         path.write_text(text, encoding="utf-8")

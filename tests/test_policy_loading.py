@@ -331,6 +331,17 @@ class TestBadPolicy:
             f"{excerpt(named.replace(chr(92) + '0', chr(0)))} is not the name of a YAML file in the policy's "
             "folder (like rules.yaml)"))]
 
+    def test_aliases_of_aliases_in_a_condition(self, root: Path) -> None:
+        """A condition whose value is an alias of nested aliases is refused at once, at its line."""
+        path = root / "classify.yaml"
+        anchors = "".join(f"  - &a{i} [{', '.join([f'*a{i - 1}' if i else 'low'] * 9)}]\n" for i in range(10))
+        path.write_text("bombs:\n" + anchors + path.read_text(encoding="utf-8"), encoding="utf-8")
+        edit(root, "classify.yaml", "{fact: volume_predictability, op: eq, value: low}",
+             "{fact: volume_predictability, op: in, value: *a9}")
+        (problem,) = problems(root)
+        assert where(problem)[0] == "classify.yaml"
+        assert "aliases expand the value that starts here" in problem.message
+
     def test_a_rule_id_of_another_form(self, root: Path) -> None:
         """A rule id is told what form it takes, not that it is not a slug."""
         line = edit(root, "economics.yaml", "id: ECO-01", "id: eco-1")
