@@ -72,7 +72,7 @@ def test_a_broken_bank_is_reported_with_file_and_line(tmp_path: Path, edit, expe
 
 @pytest.mark.parametrize("text, value", [
     ("12000", 12000), ("12 000", 12000), ("12,000", 12000), ("12\u202f000", 12000), ("3.5", 3.5), ("3,5", 3.5),
-    ("35 %", 35), ("-5", -5), (".5", 0.5),
+    ("35 %", 35), ("-5", -5), (".5", 0.5), ("34,50 €", 34.5), ("$38", 38), ("€ 1 200", 1200), ("28 EUR", 28),
 ])
 def test_numbers_as_people_type_them(text: str, value: float) -> None:
     assert parse_number(text) == value
@@ -97,6 +97,36 @@ def test_durations(text: str, seconds: float) -> None:
 def test_what_is_not_a_duration(text: str) -> None:
     with pytest.raises(Refusal):
         parse_seconds(text)
+
+
+@pytest.mark.parametrize("text, code", [
+    ("France", "FR"), ("Maroc", "MA"), ("United States", "US"), ("États-Unis", "US"), ("etats unis", "US"),
+    ("Morocco", "MA"), ("fr", "FR"), ("ES", "ES"),
+])
+def test_countries_by_code_or_by_name_in_either_language(bank: Bank, text: str, code: str) -> None:
+    country = next(q for q in bank.organisation if q.field == "country")
+    assert check(country, "organisation", parse(country, text, bank)) == code
+
+
+def test_an_unknown_country_is_refused_as_typed(bank: Bank) -> None:
+    country = next(q for q in bank.organisation if q.field == "country")
+    with pytest.raises(Refusal):
+        check(country, "organisation", parse(country, "Narnia", bank))
+
+
+@pytest.mark.parametrize("text, codes", [
+    ("français", ["fr"]), ("Spanish", ["es"]), ("fr, en", ["fr", "en"]), ("français et anglais", ["fr", "en"]),
+    ("English and Arabic", ["en", "ar"]), ("fr en", ["fr", "en"]),
+])
+def test_languages_by_code_or_by_name(bank: Bank, text: str, codes: list[str]) -> None:
+    languages = question(bank, "languages")
+    assert parse(languages, text, bank) == codes
+
+
+@pytest.mark.parametrize("text, ratio", [("+150 %", 2.5), ("+80%", 1.8), ("1,8", 1.8), ("150 %", 150)])
+def test_a_peak_given_as_an_increase(bank: Bank, text: str, ratio: float) -> None:
+    """"+150 %" at the peak is 2.5 times the average; a plain number stays the ratio typed."""
+    assert parse(question(bank, "peak_ratio"), text, bank) == pytest.approx(ratio)
 
 
 def test_choices_by_number_value_label_or_prefix(bank: Bank) -> None:

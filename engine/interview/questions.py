@@ -20,12 +20,14 @@ import difflib
 import functools
 import re
 import string
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Sequence, get_args
 
+from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import PolicyError, Problem
@@ -257,9 +259,13 @@ _EN_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
 
 
+_CURRENCY = re.compile(r"^(?:[€$£]|eur|usd|gbp)|(?:[€$£]|eur|usd|gbp)$", re.IGNORECASE)
+
+
 def parse_number(text: str) -> float:
-    """A number as people type it: ``12000``, ``12 000``, ``12,000``, ``3.5``, ``3,5``, ``35 %``."""
-    t = _SPACES.sub("", text.strip()).rstrip("%")
+    """A number as people type it: ``12000``, ``12 000``, ``12,000``, ``3.5``, ``3,5``, ``35 %``,
+    ``34,50 €``, ``$38``."""
+    t = _CURRENCY.sub("", _SPACES.sub("", text.strip()).rstrip("%"))
     if _EN_GROUPED.match(t):
         t = t.replace(",", "")
     elif t.count(",") == 1 and "." not in t:
@@ -295,6 +301,50 @@ def _normal(text: str) -> str:
     return " ".join(text.strip().lower().replace("_", " ").split())
 
 
+def _folded(text: str) -> str:
+    """A name as typed or as written, compared without case, accents or hyphens (``États-Unis``)."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[-’'.]", " ", bare).casefold().split())
+
+
+@functools.lru_cache(maxsize=2)
+def _codes_by_name(kind: Literal["country", "languages"]) -> dict[str, str]:
+    """Country or language names in English and French, folded, to their ISO codes (Babel's CLDR
+    names: ``France``, ``Maroc``, ``United States``; ``français``, ``Spanish``)."""
+    codes: dict[str, str] = {}
+    for lang in ("en", "fr"):
+        locale = Locale(lang)
+        names = locale.territories if kind == "country" else locale.languages
+        for code, name in names.items():
+            if len(code) == 2 and code.isalpha():
+                codes.setdefault(_folded(name), code.upper() if kind == "country" else code.lower())
+    return codes
+
+
+def parse_country(text: str) -> str:
+    """A country by its code (``fr``, ``MA``) or its name in English or French (``France``, ``Maroc``);
+    anything else as typed, for the model to refuse."""
+    t = text.strip()
+    return _codes_by_name("country").get(_folded(t), t.upper())
+
+
+def parse_languages(text: str) -> list[str]:
+    """Languages by code (``fr, en``) or by name in English or French (``français, Spanish``)."""
+    names = _codes_by_name("languages")
+    codes = []
+    for part in (p for p in re.split(r"[,;/]|\s+(?:and|et)\s+", text) if p.strip()):
+        code = names.get(_folded(part))
+        if code is not None:
+            codes.append(code)
+        else:  # several codes or names separated by spaces only
+            codes += [names.get(_folded(word), word.lower()) for word in part.split()]
+    return codes
+
+
+# Ratios to an average that people also give as an increase: "+150 %" is 2.5 times the average.
+_RATIOS = frozenset({"peak_ratio"})
+
+
 def _one_choice(question: Question, text: str) -> str:
     t = _normal(text)
     if t.isdigit() and 1 <= int(t) <= len(question.choices):
@@ -319,12 +369,14 @@ def parse(question: Question, text: str, bank: Bank) -> Any:
         return t
     if kind == "slug":
         return re.sub(r"\s+", "-", t.lower())
-    if kind in ("country", "currency"):
+    if kind == "country":
+        return parse_country(t)
+    if kind == "currency":
         return t.upper()
     if kind == "languages":
         if _normal(t) in bank.words["none"]:
             return []
-        return [part.lower() for part in re.split(r"[\s,;/]+", t) if part]
+        return parse_languages(t)
     if kind == "choice":
         return _one_choice(question, t)
     if kind == "choices":
@@ -347,6 +399,8 @@ def parse(question: Question, text: str, bank: Bank) -> Any:
     if kind == "numbers":
         return parse_numbers(t, bank)
     value = parse_number(t)
+    if question.field in _RATIOS and t.startswith("+") and t.endswith("%"):
+        return 1 + value / 100
     if kind == "integer":
         if not value.is_integer():
             raise Refusal("not_whole", value=t)
