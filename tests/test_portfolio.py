@@ -680,6 +680,20 @@ class TestReport:
         assert "@media print" in page
 
 
+@pytest.mark.parametrize("lang, ruled_out, reason", [
+    ("en", "Ruled out", "no standard contractual clauses are recorded"),
+    ("fr", "Exclu", "aucune clause contractuelle type"),
+])
+def test_a_vetoed_option_says_why_on_its_card(reports: dict[tuple[str, str], str], lang: str, ruled_out: str,
+                                              reason: str) -> None:
+    """The health insurer's claims flow may not go out (RSK-07): its card says why, not only which rule."""
+    card = re.search(r'<article class="card[^"]*" id="flow-claims-phone">(.*?)</article>',
+                     reports[HEALTH, lang], re.S)
+    assert card, "no card for claims-phone"
+    vetoes = card.group(1).split(f"<h4>{ruled_out}</h4>")[1].split("</ul>")[0]
+    assert reason in html.unescape(vetoes) and "RSK-07" in vetoes
+
+
 class TestReportMore:
     def test_markup_in_names_is_shown_escaped_only(self, tmp_path: Path) -> None:
         """A flow named <script>alert(1)</script>, another and the organisation named
