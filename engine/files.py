@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import stat
 import tempfile
+import threading
 from pathlib import Path
 from typing import Callable, Iterator, TextIO, TypeVar
 
@@ -103,15 +105,38 @@ def open_atomic(path: Path) -> Iterator[Output]:
     target = path.resolve() if path.is_symlink() else path  # a link's target is replaced, not the link
     _remove_stale_temporaries(target)
     # named for the target and this process, so that a later run knows a killed run's file
-    fd, tmp = _finish(path, lambda: tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
-                                                     dir=target.parent))
+    held = _hold_ending_signals()
     try:
+        fd, tmp = _finish(path, lambda: tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
+                                                         dir=target.parent))
+    except BaseException:
+        _release(held)
+        raise
+    try:
+        _release(held)  # a signal that came meanwhile ends the command here, with the clean-up in place
         with _opened(path, lambda: os.fdopen(fd, "w", encoding="utf-8", newline="\n")) as handle:
             yield Output(handle, path)
             _finish(path, lambda: _commit(handle, tmp, target, _mode(info)))
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# The signals that end a command through its clean-up (Ctrl-C, kill, a closed terminal).
+_ENDING = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+
+
+def _hold_ending_signals() -> set[int | signal.Signals] | None:
+    """Hold the ending signals while a temporary file is created, so that none arrives between its
+    creation and the clean-up that removes it; the mask to restore (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING)
+
+
+def _release(held: set[int | signal.Signals] | None) -> None:
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 T = TypeVar("T")
