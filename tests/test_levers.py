@@ -398,8 +398,9 @@ class TestVetoLever:
     @pytest.mark.parametrize(("lang", "held", "lever", "lifts"), [
         ("en", "only because of the veto of", "It would be outsource if the provider showed a PCI DSS attestation",
          "This lifts the veto of"),
-        ("fr", "uniquement à cause du veto de", "Ce serait externaliser si le prestataire présentait une "
-         "attestation PCI DSS", "Cela lève le veto de"),
+        ("fr", "uniquement à cause du veto de",
+         "La décision serait « externaliser » si le prestataire présentait une attestation PCI DSS",
+         "Cela lève le veto de"),
     ])
     def test_a_certification_lifts_it(self, tmp_path: Path, answers_file: Path, lang: str, held: str, lever: str,
                                       lifts: str) -> None:
