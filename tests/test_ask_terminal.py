@@ -98,15 +98,15 @@ def clean(text: str) -> str:
 
 
 def ask(cwd: Path, answers: dict[str, Answer], *args: str, add_flow: tuple[str, ...] = ("",),
-        review: tuple[str, ...] = ("",)) -> Session:
+        review: tuple[str, ...] = ("",), columns: int = 250) -> Session:
     """Run ``arbitre ask ARGS`` in a pseudo-terminal in ``cwd`` and answer every question.
 
     A question containing a key of ``answers`` (case counts) gets that answer: the next one of
     a list each time it is asked again, Ctrl-C for ``INTERRUPT``; any other question gets Enter.
     The 'another flow' and review prompts take ``add_flow`` and ``review`` in turn, then Enter.
     """
-    child = pexpect.spawn(str(ARBITRE), ["ask", *args], cwd=str(cwd), env=ENV, encoding="utf-8",
-                          timeout=TIMEOUT, dimensions=(50, 250))
+    child = pexpect.spawn(str(ARBITRE), ["ask", *args], cwd=str(cwd), env={**ENV, "COLUMNS": str(columns)},
+                          encoding="utf-8", timeout=TIMEOUT, dimensions=(50, columns))
     log = io.StringIO()
     child.logfile_read = log
     child.delaybeforesend = None  # each send waits for its prompt: no need to wait more
@@ -237,8 +237,8 @@ def test_interrupt_then_resume(tmp_path: Path) -> None:
     first unanswered question and the final file holds the answers of both runs."""
     first = ask(tmp_path, {**ORGANISATION_EN, **FLOW_EN, "How long does one contact take": INTERRUPT})
     assert first.status == 130, first.transcript
-    assert ("Your answers so far are saved in answers.draft.yaml. To go on, run: "
-            "arbitre ask --resume answers.draft.yaml --save answers.yaml --lang en") in first.transcript
+    assert ("Your answers so far are saved in answers.draft.yaml. To go on, run:\n"
+            f"    {ARBITRE} ask --resume answers.draft.yaml --save answers.yaml --lang en\n") in first.transcript
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.draft.yaml"]
     draft = (tmp_path / "answers.draft.yaml").read_text(encoding="utf-8")
     for typed in ('name: "Acme Retail"', 'country: "FR"', 'currency: "EUR"', "loaded_hourly_cost: 32",
@@ -276,3 +276,16 @@ def test_refuses_to_overwrite(tmp_path: Path, existing: str) -> None:
     assert run.asked == []
     assert path.read_text(encoding="utf-8") == "organisation: {name: Kept}\n"
     assert [p.name for p in tmp_path.iterdir()] == [existing]
+
+
+def test_text_is_wrapped_to_the_terminal_at_spaces(tmp_path: Path) -> None:
+    """In a narrow terminal every line of help and message fits, and no word is cut."""
+    help_text = "Calls, emails, chats or letters handled in a typical month"
+    run = ask(tmp_path, {**ORGANISATION_EN, **FLOW_EN, "contacts does this flow receive": ["?", "12000"],
+                         "How long does one contact take": INTERRUPT}, columns=50)
+    assert run.status == 130, run.transcript
+    shown = run.transcript.split("\n")
+    assert all(len(line) <= 50 for line in shown if not line.startswith(("    ", "> "))), run.transcript
+    assert help_text in " ".join(run.transcript.split())
+    words = set(" ".join(shown).split())
+    assert {"customer-contact", "organisation,", "previous"} <= words  # whole words, never cut

@@ -373,3 +373,14 @@ def test_the_organisations_figure_confirmed_for_a_flow_is_kept(bank: Bank, polic
     flow = data["flows"][0]
     assert flow["coverage_hours_needed"] == 50  # the organisation's opening hours, taken with Enter
     assert flow["loaded_hourly_cost"] == 32
+
+
+def test_the_way_to_go_on_names_the_command_as_it_was_run(tmp_path: Path) -> None:
+    """Run by a path under the current folder, the command to resume is that path, on a line of its own."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "arbitre").symlink_to(ARBITRE)
+    run = subprocess.run(["bin/arbitre", "ask"], input="Acme\n", capture_output=True, text=True, cwd=tmp_path,
+                         timeout=60)
+    assert run.returncode == 2
+    assert "To go on, run:\n    bin/arbitre ask --resume answers.draft.yaml --save answers.yaml --lang en\n" \
+        in run.stderr
