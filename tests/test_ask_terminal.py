@@ -31,6 +31,7 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 INTERRUPT = "<Ctrl-C>"  # an answer that sends Ctrl-C instead of a line
 
 # What the questionnaire prints, in both languages.
+PROGRESS = re.compile(r"^.* · question \d+.*\n")  # the line above a question that says where it stands
 PROMPT = r"\r\n> "  # a question's input line; its default in [brackets] follows
 ADD_FLOW = r"(?:Add another flow|Ajouter un autre flux) ?\? \[[^\]]*\] "
 REVIEW = (r"(?:Number of an answer to change, or Enter to finish"
@@ -127,7 +128,7 @@ def ask(cwd: Path, answers: dict[str, Answer], *args: str, add_flow: tuple[str, 
                 continue
             before = clean(child.before)
             if "\n\n" in before:  # a new question (a re-asked one follows its message directly)
-                question = before.rsplit("\n\n", 1)[1].split("\n", 1)[0].strip()
+                question = PROGRESS.sub("", before.rsplit("\n\n", 1)[1]).split("\n", 1)[0].strip()
                 asked.append(question)
             key = next((k for k in pending if k in question), None)
             reply = pending.get(key, "") if key else ""
@@ -162,6 +163,8 @@ class TestHappyPath:
         run = ask(tmp_path, {**ORGANISATION_EN, **FLOW_EN})
         assert run.status == 0, run.transcript
         assert run.count("organisation") and run.count("call this flow") == 1
+        assert "\nYour organisation · question 1 of 10\n" in run.transcript
+        assert "\nFlow 1 · question 1\nOn which channel" in run.transcript
         answers = load_answers(tmp_path / "answers.yaml")
         org, (flow,) = answers.organisation, answers.flows
         assert (org.name, org.country, org.currency) == ("Acme Retail", "FR", "EUR")
