@@ -397,13 +397,15 @@ def test_each_question_says_where_it_stands(bank: Bank, policy: Policy) -> None:
     """Organisation questions count to their number; a flow's count, once its required answers are
     in, adds the questions expected to come."""
     console = Scripted({**ORGANISATION, **ORDERS}, after=["no", ""])
-    interview(bank, policy, console).run()
+    run = interview(bank, policy, console)
+    run.run()
     lines = progress_lines(console)
     total = len(bank.organisation)
     assert lines[:total] == [f"Your organisation · question {n} of {total}" for n in range(1, total + 1)]
     flow = lines[total:]
     assert flow[0] == "Flow 1 · question 1"
     assert flow[-1].startswith(f"Flow 1 · question {len(flow)} of about ")
+    assert len(flow) == len(run.tallies[0].asked)  # as many as the count at the end of the flow says
     last_total = int(flow[-1].rsplit(" ", 1)[1])
     assert last_total >= len(flow) and any(line.endswith(f"of about {last_total}") for line in flow)
 

@@ -332,7 +332,7 @@ class Interview:
 
     def _end_of_flow(self, sec: int) -> None:
         values, tally = self._values(sec), self.tallies.setdefault(sec, FlowTally())
-        self._second_look(values, tally)
+        self._second_look(sec, values, tally)
         self.console.say()
         if tally.asked:
             self.console.say(self.msg("asked_count", asked=len(tally.asked)))
@@ -344,7 +344,7 @@ class Interview:
         """Of ``questions``, those whose answers are not known yet and that the skip logic screens."""
         return [q for q in questions if q.ask == "if_it_matters" and q.field not in values]
 
-    def _second_look(self, values: dict[str, Any], tally: FlowTally) -> None:
+    def _second_look(self, sec: int, values: dict[str, Any], tally: FlowTally) -> None:
         """Ask the skipped questions that later answers made relevant: the peak ratio may not matter
         until a provider's quote is known, but matter once it is."""
         while True:
@@ -353,7 +353,9 @@ class Interview:
                 q, values, self.data["organisation"], self.policy, self._partners(skipped, values))), None)
             if relevant is None:
                 return
-            self.ask_one(relevant, "flows", values, can_go_back=False)
+            number = len(tally.asked) + 1  # the last of the flow's questions found so far
+            self.ask_one(relevant, "flows", values, can_go_back=False,
+                         progress=self.msg("progress_flow", flow=sec + 1, number=number, total=number))
             tally.skipped.remove(relevant.field)
             tally.asked.append(relevant.field)
 
