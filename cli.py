@@ -21,6 +21,7 @@ import errno  # noqa: E402
 import functools  # noqa: E402
 import gc  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, Callable, Iterator, Literal, NoReturn, TypeVar  # noqa: E402
 
@@ -681,6 +682,9 @@ def rules_diff(old_dir: Path, new_dir: Path, case_paths: tuple[Path, ...], fail_
     sys.exit(1 if fail_on_change and report["changes"] else 0)
 
 
+_LIST_ITEM = re.compile(r"( *)(\d+\. +)?")  # a line's indent, and a list item's number after it
+
+
 class TerminalConsole:
     """The questionnaire's console: a terminal with line editing, or lines piped on standard input
     (then the questions go to standard error, echoed with the answers read, and standard output
@@ -694,13 +698,32 @@ class TerminalConsole:
             except ImportError:  # pragma: no cover - not on every platform
                 pass
 
+    def width(self) -> int:
+        """The columns text fills: the terminal's, at most 100 for lines easy to read; 80 when piped."""
+        import shutil
+
+        return min(shutil.get_terminal_size().columns, 100) if self.interactive else 80
+
     def say(self, text: str = "") -> None:
+        """Show ``text``, each line filled to the width at spaces only, a list item's continuation
+        under its text; a line indented by four spaces (a command to copy) is shown as it is."""
+        import textwrap
+
         from engine.errors import printable
 
         text = printable(text)  # a resumed draft's names may hold escapes: shown, never acted on
         if text.startswith("== ") and self.interactive:
             text = click.style(text.strip("= "), bold=True)
-        click.echo(text, err=not self.interactive)
+        lines = []
+        for line in text.split("\n"):
+            head = _LIST_ITEM.match(line)
+            assert head is not None  # every part of the pattern is optional
+            if len(head.group(1)) >= 4 and not head.group(2):
+                lines.append(line)
+            else:
+                lines.append(textwrap.fill(line, self.width(), subsequent_indent=" " * head.end(),
+                                           break_long_words=False, break_on_hyphens=False) or line)
+        click.echo("\n".join(lines), err=not self.interactive)
 
     def ask(self, prompt: str) -> str:
         from engine.errors import printable
@@ -717,6 +740,23 @@ class TerminalConsole:
         line = line.rstrip("\r\n")
         sys.stderr.write(line + "\n")
         return line
+
+
+def _invoked() -> str:
+    """The command as the user typed it, to tell them how to go on: ``arbitre`` when found on the
+    PATH under that name, else its path (relative to the current folder when under it)."""
+    import shutil
+
+    typed = Path(sys.argv[0])
+    if typed.suffix == ".py" or not typed.name:  # python -m cli, python cli.py
+        return "arbitre"
+    found = shutil.which(typed.name)
+    if typed.parent == Path() or (found and Path(found).resolve() == typed.resolve()):
+        return typed.name
+    try:
+        return str(typed.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(typed.absolute())
 
 
 def _draft_path(save: Path) -> Path:
@@ -785,7 +825,7 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
                 raise UserError(bank.message("exists", language, path=path))
     if not target.parent.is_dir():  # found now, not when the first answer is saved
         raise UserError(f"cannot write {target}: the folder {target.parent} does not exist")
-    command = ["arbitre", "ask", "--resume", str(draft), "--save", str(target), "--lang", lang]
+    command = [_invoked(), "ask", "--resume", str(draft), "--save", str(target), "--lang", lang]
     if all_questions:
         command.append("--all-questions")
     if policy_dir != DEFAULT_POLICY:

@@ -31,6 +31,7 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 INTERRUPT = "<Ctrl-C>"  # an answer that sends Ctrl-C instead of a line
 
 # What the questionnaire prints, in both languages.
+PROGRESS = re.compile(r"^.* · question \d+.*\n")  # the line above a question that says where it stands
 PROMPT = r"\r\n> "  # a question's input line; its default in [brackets] follows
 ADD_FLOW = r"(?:Add another flow|Ajouter un autre flux) ?\? \[[^\]]*\] "
 REVIEW = (r"(?:Number of an answer to change, or Enter to finish"
@@ -98,15 +99,15 @@ def clean(text: str) -> str:
 
 
 def ask(cwd: Path, answers: dict[str, Answer], *args: str, add_flow: tuple[str, ...] = ("",),
-        review: tuple[str, ...] = ("",)) -> Session:
+        review: tuple[str, ...] = ("",), columns: int = 250) -> Session:
     """Run ``arbitre ask ARGS`` in a pseudo-terminal in ``cwd`` and answer every question.
 
     A question containing a key of ``answers`` (case counts) gets that answer: the next one of
     a list each time it is asked again, Ctrl-C for ``INTERRUPT``; any other question gets Enter.
     The 'another flow' and review prompts take ``add_flow`` and ``review`` in turn, then Enter.
     """
-    child = pexpect.spawn(str(ARBITRE), ["ask", *args], cwd=str(cwd), env=ENV, encoding="utf-8",
-                          timeout=TIMEOUT, dimensions=(50, 250))
+    child = pexpect.spawn(str(ARBITRE), ["ask", *args], cwd=str(cwd), env={**ENV, "COLUMNS": str(columns)},
+                          encoding="utf-8", timeout=TIMEOUT, dimensions=(50, columns))
     log = io.StringIO()
     child.logfile_read = log
     child.delaybeforesend = None  # each send waits for its prompt: no need to wait more
@@ -127,7 +128,7 @@ def ask(cwd: Path, answers: dict[str, Answer], *args: str, add_flow: tuple[str, 
                 continue
             before = clean(child.before)
             if "\n\n" in before:  # a new question (a re-asked one follows its message directly)
-                question = before.rsplit("\n\n", 1)[1].split("\n", 1)[0].strip()
+                question = PROGRESS.sub("", before.rsplit("\n\n", 1)[1]).split("\n", 1)[0].strip()
                 asked.append(question)
             key = next((k for k in pending if k in question), None)
             reply = pending.get(key, "") if key else ""
@@ -162,6 +163,8 @@ class TestHappyPath:
         run = ask(tmp_path, {**ORGANISATION_EN, **FLOW_EN})
         assert run.status == 0, run.transcript
         assert run.count("organisation") and run.count("call this flow") == 1
+        assert "\nYour organisation · question 1 of 10\n" in run.transcript
+        assert "\nFlow 1 · question 1\nOn which channel" in run.transcript
         answers = load_answers(tmp_path / "answers.yaml")
         org, (flow,) = answers.organisation, answers.flows
         assert (org.name, org.country, org.currency) == ("Acme Retail", "FR", "EUR")
@@ -237,8 +240,8 @@ def test_interrupt_then_resume(tmp_path: Path) -> None:
     first unanswered question and the final file holds the answers of both runs."""
     first = ask(tmp_path, {**ORGANISATION_EN, **FLOW_EN, "How long does one contact take": INTERRUPT})
     assert first.status == 130, first.transcript
-    assert ("Your answers so far are saved in answers.draft.yaml. To go on, run: "
-            "arbitre ask --resume answers.draft.yaml --save answers.yaml --lang en") in first.transcript
+    assert ("Your answers so far are saved in answers.draft.yaml. To go on, run:\n"
+            f"    {ARBITRE} ask --resume answers.draft.yaml --save answers.yaml --lang en\n") in first.transcript
     assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.draft.yaml"]
     draft = (tmp_path / "answers.draft.yaml").read_text(encoding="utf-8")
     for typed in ('name: "Acme Retail"', 'country: "FR"', 'currency: "EUR"', "loaded_hourly_cost: 32",
@@ -276,3 +279,16 @@ def test_refuses_to_overwrite(tmp_path: Path, existing: str) -> None:
     assert run.asked == []
     assert path.read_text(encoding="utf-8") == "organisation: {name: Kept}\n"
     assert [p.name for p in tmp_path.iterdir()] == [existing]
+
+
+def test_text_is_wrapped_to_the_terminal_at_spaces(tmp_path: Path) -> None:
+    """In a narrow terminal every line of help and message fits, and no word is cut."""
+    help_text = "Calls, emails, chats or letters handled in a typical month"
+    run = ask(tmp_path, {**ORGANISATION_EN, **FLOW_EN, "contacts does this flow receive": ["?", "12000"],
+                         "How long does one contact take": INTERRUPT}, columns=50)
+    assert run.status == 130, run.transcript
+    shown = run.transcript.split("\n")
+    assert all(len(line) <= 50 for line in shown if not line.startswith(("    ", "> "))), run.transcript
+    assert help_text in " ".join(run.transcript.split())
+    words = set(" ".join(shown).split())
+    assert {"customer-contact", "organisation,", "previous"} <= words  # whole words, never cut

@@ -373,3 +373,61 @@ def test_the_organisations_figure_confirmed_for_a_flow_is_kept(bank: Bank, polic
     flow = data["flows"][0]
     assert flow["coverage_hours_needed"] == 50  # the organisation's opening hours, taken with Enter
     assert flow["loaded_hourly_cost"] == 32
+
+
+def test_the_way_to_go_on_names_the_command_as_it_was_run(tmp_path: Path) -> None:
+    """Run by a path under the current folder, the command to resume is that path, on a line of its own."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "arbitre").symlink_to(ARBITRE)
+    run = subprocess.run(["bin/arbitre", "ask"], input="Acme\n", capture_output=True, text=True, cwd=tmp_path,
+                         timeout=60)
+    assert run.returncode == 2
+    assert "To go on, run:\n    bin/arbitre ask --resume answers.draft.yaml --save answers.yaml --lang en\n" \
+        in run.stderr
+
+
+# --- where the questionnaire stands ----------------------------------------------------------------
+
+
+def progress_lines(console: Scripted) -> list[str]:
+    return [line for line in console.said if " · question " in line]
+
+
+def test_each_question_says_where_it_stands(bank: Bank, policy: Policy) -> None:
+    """Organisation questions count to their number; a flow's count, once its required answers are
+    in, adds the questions expected to come."""
+    console = Scripted({**ORGANISATION, **ORDERS}, after=["no", ""])
+    run = interview(bank, policy, console)
+    run.run()
+    lines = progress_lines(console)
+    total = len(bank.organisation)
+    assert lines[:total] == [f"Your organisation · question {n} of {total}" for n in range(1, total + 1)]
+    flow = lines[total:]
+    assert flow[0] == "Flow 1 · question 1"
+    assert flow[-1].startswith(f"Flow 1 · question {len(flow)} of about ")
+    assert len(flow) == len(run.tallies[0].asked)  # as many as the count at the end of the flow says
+    last_total = int(flow[-1].rsplit(" ", 1)[1])
+    assert last_total >= len(flow) and any(line.endswith(f"of about {last_total}") for line in flow)
+
+
+def test_the_progress_line_is_in_french(bank: Bank, policy: Policy) -> None:
+    script = {**ORGANISATION, **ORDERS, "channel": "téléphone", "activity": "prise de commande"}
+    console = Scripted(script, after=["non", ""])
+    interview(bank, policy, console, lang="fr").run()
+    lines = progress_lines(console)
+    assert lines[0] == f"Votre organisation · question 1 sur {len(bank.organisation)}"
+    assert "Flux 1 · question 1" in lines and any(" sur environ " in line for line in lines)
+
+
+def test_after_resuming_the_counts_include_the_answers_of_the_draft(bank: Bank, policy: Policy) -> None:
+    """The draft's answers were asked before: the question number and the flow's count go on from them."""
+    draft = {"organisation": {"name": "Acme"},
+             "flows": [{"name": "Orders", "id": "orders", "channel": "phone", "activity": "order_taking",
+                        "monthly_volume": 12000}]}
+    console = Scripted({**ORGANISATION, **ORDERS}, after=["no", ""])
+    run = interview(bank, policy, console, data=draft)
+    run.run()
+    first_of_flow = next(line for line in progress_lines(console) if line.startswith("Flow 1"))
+    assert first_of_flow == "Flow 1 · question 6"  # after the 5 answers kept
+    asked = len([key for key in console.asked if not key.startswith("org.")]) + 5
+    assert bank.message("asked_count", "en", asked=asked) in console.said

@@ -113,6 +113,7 @@ class Interview:
         self.history: list[tuple[int, int]] = []  # the positions answered, in order, for 'back'
         self.current: Question | None = None  # the question being asked, for consoles that answer by script
         self.resumed_at: tuple[int, int] = (-2, 0)  # the draft's last answer: before every position when new
+        self.outlook: dict[int, frozenset[str]] = {}  # the optional questions expected, by flow index
 
     # -- talking --------------------------------------------------------------------------
 
@@ -168,11 +169,14 @@ class Interview:
         return f"{text[:1].upper()}{text[1:]} ({channel})"
 
     def ask_one(self, question: Question, section: Section, values: dict[str, Any],
-                can_go_back: bool = True) -> Any:
-        """Ask until the answer is valid; store it in ``values``; raise ``_Back`` on 'back'."""
+                can_go_back: bool = True, progress: str = "") -> Any:
+        """Ask until the answer is valid; store it in ``values``; raise ``_Back`` on 'back'.
+        ``progress`` is a line that says where the question stands, shown above it."""
         self.current = question
         default, shown_value, note = self._default_for(question, section, values)
         self.console.say()
+        if progress:
+            self.console.say(progress)
         self.console.say(question.text("prompt", self.lang))
         if question.kind in ("choice", "choices"):
             for number, choice in enumerate(question.choices, 1):
@@ -275,7 +279,8 @@ class Interview:
                 continue
             earlier = [p for p in self.history if p < (sec, index)]
             try:
-                self.ask_one(question, "organisation" if sec < 0 else "flows", values, can_go_back=bool(earlier))
+                self.ask_one(question, "organisation" if sec < 0 else "flows", values, can_go_back=bool(earlier),
+                             progress=self._progress(sec, index))
             except _Back:
                 farthest = max(farthest, (sec, index))
                 self.history.remove(max(earlier))
@@ -294,9 +299,40 @@ class Interview:
                 self.history.sort()
             index += 1
 
+    def _progress(self, sec: int, index: int) -> str:
+        """Where the question at ``(sec, index)`` stands: 'Flow 2 · question 5 of about 14'. Every
+        organisation question is asked; a flow's count adds to the questions answered those still
+        to come that apply and, for optional ones, could change its decision with what is known."""
+        if sec < 0:
+            return self.msg("progress_organisation", number=index + 1, total=len(self.bank.organisation))
+        values = self._values(sec)
+        answered = {i for s, i in self.history if s == sec}
+        number = sum(i < index for i in answered) + 1
+        expected = self._expected(sec)
+        if expected is None:
+            return self.msg("progress_flow_start", flow=sec + 1, number=number)
+        coming = [q for i, q in enumerate(self.bank.flows)
+                  if i > index and i not in answered and q.field not in values and applies(q, values)
+                  and (q.ask != "if_it_matters" or q.field in expected)]
+        return self.msg("progress_flow", flow=sec + 1, number=number, total=len(answered | {index}) + len(coming))
+
+    def _expected(self, sec: int) -> frozenset[str] | None:
+        """The optional questions flow ``sec`` is expected to ask, screened alone once its required
+        answers are in (once only: the screening takes a moment); None before, when nothing is known."""
+        values = self._values(sec)
+        optional = [q for q in self.bank.flows if q.ask == "if_it_matters" and applies(q, values)]
+        if self.all_questions:
+            return frozenset(q.field for q in optional)
+        if sec not in self.outlook:
+            if not all(q.field in values for q in self.bank.flows if q.ask == "required" and applies(q, values)):
+                return None
+            self.outlook[sec] = frozenset(
+                q.field for q in optional if could_matter(q, values, self.data["organisation"], self.policy))
+        return self.outlook[sec]
+
     def _end_of_flow(self, sec: int) -> None:
         values, tally = self._values(sec), self.tallies.setdefault(sec, FlowTally())
-        self._second_look(values, tally)
+        self._second_look(sec, values, tally)
         self.console.say()
         if tally.asked:
             self.console.say(self.msg("asked_count", asked=len(tally.asked)))
@@ -308,7 +344,7 @@ class Interview:
         """Of ``questions``, those whose answers are not known yet and that the skip logic screens."""
         return [q for q in questions if q.ask == "if_it_matters" and q.field not in values]
 
-    def _second_look(self, values: dict[str, Any], tally: FlowTally) -> None:
+    def _second_look(self, sec: int, values: dict[str, Any], tally: FlowTally) -> None:
         """Ask the skipped questions that later answers made relevant: the peak ratio may not matter
         until a provider's quote is known, but matter once it is."""
         while True:
@@ -317,7 +353,9 @@ class Interview:
                 q, values, self.data["organisation"], self.policy, self._partners(skipped, values))), None)
             if relevant is None:
                 return
-            self.ask_one(relevant, "flows", values, can_go_back=False)
+            number = len(tally.asked) + 1  # the last of the flow's questions found so far
+            self.ask_one(relevant, "flows", values, can_go_back=False,
+                         progress=self.msg("progress_flow", flow=sec + 1, number=number, total=number))
             tally.skipped.remove(relevant.field)
             tally.asked.append(relevant.field)
 
@@ -343,6 +381,9 @@ class Interview:
             self.data["flows"].append({})
         self.history = self._answered()
         self.resumed_at = max(self.history, default=(-2, 0))
+        for sec, index in self.history:  # a draft's answers were asked in the run that wrote it
+            if sec >= 0:
+                self.tallies.setdefault(sec, FlowTally()).asked.append(self.bank.flows[index].field)
         self._walk(-1)
         while True:
             self.console.say()

@@ -46,6 +46,8 @@ Section = Literal["organisation", "flows"]
 MESSAGES: dict[str, frozenset[str]] = {
     name: frozenset(args.split()) for name, args in {
         "intro": "", "section_organisation": "", "section_flow": "number", "add_flow": "",
+        "progress_organisation": "number total", "progress_flow_start": "flow number",
+        "progress_flow": "flow number total",
         "required": "", "help_hint": "", "no_help": "", "not_number": "value", "not_whole": "value",
         "at_least": "bound", "none_or_at_least": "bound", "more_than": "bound", "at_most": "bound", "less_than": "bound",
         "not_choice": "value", "not_yes_no": "value", "bad_duration": "value", "bad_quote": "value",
