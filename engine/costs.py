@@ -399,7 +399,7 @@ class _Model:
         a = self.a
         hourly = self.provider_hourly(quote)
         per_fte = self.provider_productive_per_fte()
-        dedicated = quote.form not in ("per_contact", "per_minute")
+        dedicated = quote.form in DEDICATED_FORMS
         needs = [on_queue_hours(volume, self.seconds, self.real_time, weekly_hours, a, pooled=not dedicated)
                  if volume > 0 else 0.0 for _, volume in months]
         # A dedicated team keeps its minimum of seats in quiet months. A flow that needs fewer seats

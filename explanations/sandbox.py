@@ -34,8 +34,9 @@ _SIZED_METHODS = frozenset({"center", "expandtabs", "ljust", "rjust", "zfill"})
 # Statements a text may hold; every other (macro, set, call, filter, with, include...) is refused.
 _STATEMENTS = (nodes.Output, nodes.If, nodes.For)
 _TAGS = {"Assign": "set", "AssignBlock": "set", "CallBlock": "call", "FilterBlock": "filter", "FromImport": "from"}
-# A width or precision of 4 digits or more in a %-format or a {}-format.
-_WIDE_FORMAT = re.compile(r"%[-+ #0]*(?:\d{4,}|\d*\.\d{4,})|\{[^{}]*:[^{}]*\d{4,}[^{}]*\}")
+# A width or precision of 4 digits or more in a %-format or a {}-format, or one given as an argument
+# (``%*d``, ``%.*f``, ``{:{}}``): the string is built before its size could be checked.
+_WIDE_FORMAT = re.compile(r"%[-+ #0]*(?:\d{4,}|\*|\d*\.(?:\d{4,}|\*))|\{[^{}]*:[^{}]*(?:\d{4,}|\{)")
 
 
 class _Budget:
@@ -71,7 +72,7 @@ def _check_sizes(what: str, args: Iterable[Any]) -> None:
 
 def _check_format(text: Any) -> None:
     if isinstance(text, str) and _WIDE_FORMAT.search(text):
-        raise SecurityError(f"a format with a width or precision above {MAX_WIDTH - 1:,}")
+        raise SecurityError(f"a format with a width or precision above {MAX_WIDTH - 1:,}, or given as an argument")
 
 
 def _check_spread(what: str, value: Any, piece: Any) -> None:
@@ -143,7 +144,8 @@ class PolicyTextEnvironment(ImmutableSandboxedEnvironment):
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - as Jinja2
         """A call (a method of a value, ``loop``) within the budget and the bounds of sizes."""
         _budget.get().spend()
-        owner = getattr(__obj, "__self__", None)
+        # Jinja2 hands str.format over wrapped in its own safe formatter: the string is the wrapped method's
+        owner = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)
         if isinstance(owner, (str, list, tuple, dict)):
             name = getattr(__obj, "__name__", "")
             if name in _SIZED_METHODS:

@@ -167,6 +167,9 @@ COSTLY_TEXTS = [
     pytest.param("{{ 'x'|indent(10**9) }}", "the filter 'indent' given 1e+09", id="indent"),
     pytest.param("{{ 'x'.ljust(10**9) }}", "'ljust' given 1e+09", id="method-width"),
     pytest.param("{{ '%0999999d' % 1 }}", "a format with a width or precision above 999", id="format-width"),
+    pytest.param("{{ '%*d' % (1500000000, 1) }}", "a format with a width or precision above 999, or given as an "
+                 "argument", id="format-width-as-argument"),
+    pytest.param("{{ '{:{}}'.format(1, 10**9) }}", "or given as an argument", id="nested-format-width"),
     pytest.param("{{ 'x' * 10**10 }}", "a repetition of 10,000,000,000 characters or items", id="repeated-text"),
     pytest.param("{{ [0] * 10**9 }}", "a repetition of 1,000,000,000 characters or items", id="repeated-list"),
     pytest.param("{{ 10**100000 }}", "a power of more than 4,096 bits", id="power"),
