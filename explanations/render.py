@@ -454,7 +454,10 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
             label = words["decisions"][vote["option"]]
             voted = {**item, "option": vote["option"], "weight": vote["weight"], "option_label": label,
                      "shown": text if vote["option"] == decision else f"{label}{words['colon']}{text}"}
-            (reasons if supports else against).append(voted)
+            # the reason is the rule's vote for the decision; its smaller vote for another option is not
+            # (a risk that votes only against the others is a reason by those votes)
+            reason = supports and (vote["option"] == decision or decision not in given)
+            (reasons if reason else against).append(voted)
         if not firing["votes"] and not firing["veto"]:
             findings.append(item)
     reasons.sort(key=lambda r: -abs(r["weight"]))
