@@ -123,9 +123,11 @@ def test_languages_by_code_or_by_name(bank: Bank, text: str, codes: list[str]) -
     assert parse(languages, text, bank) == codes
 
 
-@pytest.mark.parametrize("text, ratio", [("+150 %", 2.5), ("+80%", 1.8), ("1,8", 1.8), ("150 %", 150)])
+@pytest.mark.parametrize("text, ratio", [("+150 %", 2.5), ("+80%", 1.8), ("1,8", 1.8), ("150 %", 1.5),
+                                         ("2,5 × le mois moyen", 2.5)])
 def test_a_peak_given_as_an_increase(bank: Bank, text: str, ratio: float) -> None:
-    """"+150 %" at the peak is 2.5 times the average; a plain number stays the ratio typed."""
+    """"+150 %" at the peak is an increase, 2.5 times the average; "150 %" is 150 % of the average;
+    a plain number stays the ratio typed."""
     assert parse(question(bank, "peak_ratio"), text, bank) == pytest.approx(ratio)
 
 
@@ -175,6 +177,51 @@ def test_quotes_per_fte_a_month_in_both_languages(bank: Bank) -> None:
     with pytest.raises(Refusal) as caught:
         parse(quote, "4200 per fortnight", bank)
     assert "4200 per FTE a month" in bank.message(caught.value.key, "en", value="4200 per fortnight")
+
+
+@pytest.mark.parametrize("field, text, currency, value", [
+    pytest.param("vendor_quote", "1,90 € par appel", "EUR", {"per_contact": 1.9}, id="quote-per-call-fr"),
+    pytest.param("vendor_quote", "$1.90 per call", "USD", {"per_contact": 1.9}, id="quote-per-call-en"),
+    pytest.param("vendor_quote", "1.90 EUR per email", "EUR", {"per_contact": 1.9}, id="quote-per-email"),
+    pytest.param("vendor_quote", "28 $/h", "CAD", {"per_hour": 28}, id="quote-any-dollar"),
+    pytest.param("loaded_hourly_cost", "32 € de l'heure", "EUR", 32, id="hourly-cost-fr"),
+    pytest.param("loaded_hourly_cost", "38 USD an hour", "USD", 38, id="hourly-cost-en"),
+    pytest.param("loaded_hourly_cost", "32/h", None, 32, id="hourly-cost-short"),
+    pytest.param("monthly_volume", "12 000 appels par mois", None, 12000, id="volume-calls-fr"),
+    pytest.param("monthly_volume", "12,000 calls a month", None, 12000, id="volume-calls-en"),
+    pytest.param("monthly_volume", "12 000 par mois", None, 12000, id="volume-without-noun"),
+    pytest.param("annual_turnover_pct", "35 % par an", None, 35, id="percent-a-year"),
+    pytest.param("opening_hours_per_week", "50 hours a week", None, 50, id="hours-a-week-en"),
+])
+def test_amounts_with_the_questions_unit_in_either_language(bank: Bank, field: str, text: str,
+                                                           currency: str | None, value: object) -> None:
+    """An amount followed by the question's own unit, in English or French words, is the amount."""
+    asked = next(q for q in (*bank.flows, *bank.organisation) if q.field == field)
+    assert parse(asked, text, bank, currency) == value
+
+
+@pytest.mark.parametrize("field, text, currency, key, message", [
+    pytest.param("loaded_hourly_cost", "32 € par mois", "EUR", "wrong_unit",
+                 "32 € par mois: the unit of this question is “per hour”; type the number alone, or followed "
+                 "by that unit.", id="hourly-cost-per-month"),
+    pytest.param("monthly_volume", "12000 per hour", None, "wrong_unit",
+                 "12000 per hour: the unit of this question is “contacts a month”;", id="volume-per-hour"),
+    pytest.param("loaded_hourly_cost", "$38", "EUR", "wrong_currency",
+                 "$38: your amounts are in EUR, the organisation's currency;", id="dollars-for-euros"),
+    pytest.param("vendor_quote", "$1.90 per call", "EUR", "wrong_currency",
+                 "$1.90 per call: your amounts are in EUR", id="quote-dollars-for-euros"),
+    pytest.param("vendor_quote", "1.90 per week", "EUR", "bad_quote",
+                 "1.90 per week is not a price", id="quote-per-week"),
+])
+def test_a_contradicting_unit_or_currency_is_refused(bank: Bank, field: str, text: str, currency: str | None,
+                                                     key: str, message: str) -> None:
+    """A unit or a currency that is not the question's is refused, saying which one is expected."""
+    asked = next(q for q in (*bank.flows, *bank.organisation) if q.field == field)
+    with pytest.raises(Refusal) as caught:
+        parse(asked, text, bank, currency)
+    assert caught.value.key == key
+    said = bank.message(key, "en", **{"value": text, "unit": asked.text("unit", "en"), **caught.value.args_})
+    assert said.startswith(message)
 
 
 TWELVE = [12000.0, 11500.0, 13000.0, 12500.0, 12000.0, 14000.0, 18000.0, 19000.0, 13000.0, 12000.0, 12500.0, 15000.0]

@@ -125,6 +125,12 @@ class Interview:
         from. A flow's own cost figures and hours left empty take the organisation's."""
         if question.field in values:
             return values[question.field], values[question.field], ""
+        if section == "organisation" and question.field == "currency" and values.get("country"):
+            from babel.numbers import get_territory_currencies
+
+            local = get_territory_currencies(str(values["country"]))  # the country's legal tender
+            if local:
+                return local[0], local[0], ""
         if section == "flows":
             if question.field == "name" and "channel" in values:
                 name = self._suggested_name(values)
@@ -203,7 +209,8 @@ class Interview:
                     # the organisation's figure, confirmed for this flow, is kept as its answer
                     value = shown_value if default is None and question.field in INHERITS else default
                 else:
-                    value = parse(question, text, self.bank)
+                    currency = self.data["organisation"].get("currency", model_default("organisation", "currency"))
+                    value = parse(question, text, self.bank, currency)
                 if value is None:  # no quote: the field stays unset
                     values.pop(question.field, None)
                     self.save(self.data)
@@ -212,7 +219,7 @@ class Interview:
                 if question.field == "id" and value in {f.get("id") for f in self.data["flows"] if f is not values}:
                     raise Refusal("duplicate_id", value=value)
             except Refusal as refusal:
-                args = {"value": text.strip(), **refusal.args_}
+                args = {"value": text.strip(), "unit": question.text("unit", self.lang), **refusal.args_}
                 self.console.say(f"  {self.msg(refusal.key, **args)} {self.msg('help_hint')}")
                 continue
             values[question.field] = value

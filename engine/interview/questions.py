@@ -52,7 +52,7 @@ MESSAGES: dict[str, frozenset[str]] = {
         "at_least": "bound", "none_or_at_least": "bound", "more_than": "bound", "at_most": "bound", "less_than": "bound",
         "not_choice": "value", "not_yes_no": "value", "bad_duration": "value", "bad_quote": "value",
         "bad_slug": "value", "bad_country": "value", "bad_currency": "value", "bad_text": "value",
-        "bad_language": "value", "numbers_count": "expected count", "all_zero": "",
+        "bad_language": "value", "wrong_unit": "value unit", "wrong_currency": "value currency", "numbers_count": "expected count", "all_zero": "",
         "repeated": "value", "duplicate_id": "value", "quote_form": "value", "nothing_before": "",
         "suggested": "activity", "inherited": "", "skipped": "count", "asked_count": "asked", "review_title": "",
         "review_prompt": "", "review_default": "", "review_flow": "number name", "saved": "path",
@@ -113,6 +113,10 @@ class Words(_Strict):
     per_hour: tuple[str, ...]
     per_minute: tuple[str, ...]
     per_fte_month: tuple[str, ...]
+    per_month: tuple[str, ...]
+    per_year: tuple[str, ...]
+    contacts: tuple[str, ...]  # what a contact is called: call, email...; 'per call' is 'per contact'
+    review: tuple[str, ...]  # shows the review again
 
 
 class BankFile(_Strict):
@@ -149,6 +153,12 @@ class Bank:
             for meaning in Words.model_fields:
                 out.setdefault(meaning, set()).update(w.lower() for w in getattr(words, meaning))
         return {meaning: frozenset(found) for meaning, found in out.items()}
+
+    @functools.cached_property
+    def contact_nouns(self) -> re.Pattern[str]:
+        """The names of a contact in both languages, as whole words of a folded phrase."""
+        nouns = sorted({_folded(noun) for noun in self.words["contacts"]}, key=len, reverse=True)
+        return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, nouns)) + r")(?!\w)")
 
     def suggestion(self, activity: str | None, field: str) -> Any:
         """The answer the bank suggests for ``field`` given the flow's activity, or None."""
@@ -187,6 +197,8 @@ class Refusal(Exception):
 
 _BOUNDS = {"greater_than_equal": ("at_least", "ge"), "greater_than": ("more_than", "gt"),
            "less_than_equal": ("at_most", "le"), "less_than": ("less_than", "lt")}
+# The meanings of ``Words`` that are units, which a question's unit may belong to.
+UNIT_MEANINGS: tuple[str, ...] = (*QUOTE_FORMS, "per_month", "per_year")
 _PATTERNS = {"slug": "bad_slug", "country": "bad_country", "currency": "bad_currency", "languages": "bad_language"}
 
 
@@ -343,8 +355,16 @@ def parse_languages(text: str) -> list[str]:
     return codes
 
 
-# Ratios to an average that people also give as an increase: "+150 %" is 2.5 times the average.
+# Ratios to an average, that people also give as a percentage of it: "+150 %" is an increase
+# of 150 %, 2.5 times the average; "150 %" is 1.5 times the average.
 _RATIOS = frozenset({"peak_ratio"})
+
+
+def _ratio(question: Question, amount: Amount) -> float:
+    """The number typed, as a ratio when the question asks for one and a percentage was typed."""
+    if question.field not in _RATIOS or not amount.percent:
+        return amount.value
+    return 1 + amount.value / 100 if amount.increase else amount.value / 100
 
 
 def _one_choice(question: Question, text: str) -> str:
@@ -363,8 +383,9 @@ def _one_choice(question: Question, text: str) -> str:
     raise Refusal("not_choice", value=text.strip())
 
 
-def parse(question: Question, text: str, bank: Bank) -> Any:
-    """The value typed for ``question`` (not yet checked by the model), or ``Refusal``."""
+def parse(question: Question, text: str, bank: Bank, currency: str | None = None) -> Any:
+    """The value typed for ``question`` (not yet checked by the model), or ``Refusal``. An amount
+    typed with a currency other than ``currency`` (the organisation's) is refused."""
     t = text.strip()
     kind = question.kind
     if kind == "text":
@@ -397,12 +418,10 @@ def parse(question: Question, text: str, bank: Bank) -> Any:
     if kind == "seconds":
         return parse_seconds(t)
     if kind == "quote":
-        return parse_quote(t, bank)
+        return parse_quote(t, bank, currency)
     if kind == "numbers":
         return parse_numbers(t, bank)
-    value = parse_number(t)
-    if question.field in _RATIOS and t.startswith("+") and t.endswith("%"):
-        return 1 + value / 100
+    value = _ratio(question, parse_amount(question, t, bank, currency))
     if kind == "integer":
         if not value.is_integer():
             raise Refusal("not_whole", value=t)
@@ -419,26 +438,117 @@ def parse_numbers(text: str, bank: Bank) -> list[float] | None:
     return [parse_number(part) for part in parts if part.strip()]
 
 
-_AMOUNT = re.compile(r"^[€$£]?\s*(?P<amount>[0-9][0-9\s\u00a0\u202f.,']*)\s*(?:€|eur|usd|gbp|\$|£)?\s*(?P<unit>.*)$")
+# An amount as typed: a currency before or after the number, a percent sign, then a unit phrase.
+_MONEY = r"[€$£]|euros?|dollars?|[a-z]{3}(?![a-z])"
+_AMOUNT = re.compile(rf"^(?P<before>{_MONEY})?\s*(?P<number>[+-]?[0-9.,][0-9\s\u00a0\u202f.,']*?)\s*"
+                     rf"(?P<percent>%)?\s*(?P<after>{_MONEY})?\s*(?P<unit>\D*)$", re.IGNORECASE)
+_MONEY_WORDS = {"euro": "€", "euros": "€", "dollar": "$", "dollars": "$"}
 
 
-def parse_quote(text: str, bank: Bank) -> dict[str, float] | None:
-    """A provider's price: ``2.10 per contact``, ``28/h``, ``0,60 par minute``, ``4200 per FTE a month``;
-    None for no quote."""
+@dataclass(frozen=True)
+class Amount:
+    """A number as typed, with what came around it."""
+
+    value: float
+    percent: bool  # typed with %
+    increase: bool  # typed with a + sign
+    unit: str  # the words after it, folded ("" when none)
+
+
+def _currency_matches(typed: str, currency: str) -> bool:
+    """Whether a currency typed (a symbol, a word or an ISO code) can be ``currency``: ``$`` is any
+    dollar (USD, CAD...), ``€`` the euro, ``£`` the pound."""
+    from babel.numbers import get_currency_symbol
+
+    typed = _MONEY_WORDS.get(typed.lower(), typed)
+    if len(typed) == 3:
+        return typed.upper() == currency.upper()
+    return any(typed in get_currency_symbol(currency.upper(), lang) for lang in LANGS)
+
+
+def _split_amount(text: str, currency: str | None) -> tuple[Amount, str] | None:
+    """The amount typed and its currency if any; None when ``text`` does not start with one. A
+    currency that cannot be the organisation's is refused."""
+    from babel.numbers import list_currencies
+
+    match = _AMOUNT.match(text.strip())
+    if not match:
+        return None
+
+    def is_money(typed: str | None) -> bool:
+        return bool(typed) and (len(typed or "") != 3 or typed.lower() in _MONEY_WORDS  # type: ignore[union-attr]
+                                or typed.upper() in list_currencies())  # type: ignore[union-attr]
+
+    if match["before"] and not is_money(match["before"]):
+        return None
+    after, unit = match["after"], match["unit"]
+    if after and not is_money(after):  # a word of the unit: 'per contact'
+        after, unit = None, f"{after} {unit}"
+    money = [m for m in (match["before"], after) if m]
+    if len(money) > 1:
+        return None
+    value = parse_number(match["number"])
+    if money and currency and not _currency_matches(money[0], currency):
+        raise Refusal("wrong_currency", value=text.strip(), currency=currency.upper())
+    amount = Amount(value, bool(match["percent"]), match["number"].lstrip().startswith("+"), _folded(unit))
+    return amount, money[0] if money else ""
+
+
+def _unit_key(phrase: str, bank: Bank) -> str:
+    """A unit phrase compared without case, accents, %, × or the kind of contact: 'appels par
+    mois' and 'contacts par mois' are the same unit, and so are 'per call' and 'per contact'."""
+    return bank.contact_nouns.sub("contact", _folded(phrase.replace("%", " ").replace("×", " ")))
+
+
+def units_of(question: Question, bank: Bank) -> frozenset[str]:
+    """The unit phrases an answer to ``question`` may carry, in either language: its own unit, the
+    same without its noun ('par mois' for 'contacts par mois'), and every word of the same meaning
+    ('/h' and 'an hour' for 'per hour')."""
+    if question.unit is None:
+        return frozenset()
+    own = {_unit_key(getattr(question.unit, lang), bank) for lang in LANGS}
+    counted = any(key.startswith("contact ") for key in own)
+    own |= {key.removeprefix("contact ") for key in own}
+    for meaning in UNIT_MEANINGS:
+        words = {_unit_key(word, bank) for word in bank.words[meaning]}
+        if own & words:
+            own |= words | ({f"contact {word}" for word in words} if counted else set())
+    return frozenset(own - {""})
+
+
+def parse_amount(question: Question, text: str, bank: Bank, currency: str | None = None) -> Amount:
+    """A number with what people type around it: ``34,50 €``, ``$38``, ``+150 %``, ``32 € de
+    l'heure``, ``12 000 appels par mois``. A unit phrase must be the question's own, in either
+    language; any other is refused, saying which unit the question asks for."""
+    split = _split_amount(text, currency)
+    if split is None:
+        raise Refusal("not_number", value=text.strip())
+    amount, _ = split
+    if amount.unit and _unit_key(amount.unit, bank) not in units_of(question, bank):
+        if not question.unit:
+            raise Refusal("not_number", value=text.strip())
+        raise Refusal("wrong_unit", value=text.strip())  # the unit is the question's, in its language
+    return amount
+
+
+def parse_quote(text: str, bank: Bank, currency: str | None = None) -> dict[str, float] | None:
+    """A provider's price: ``2.10 per contact``, ``1,90 € par appel``, ``$28/h``, ``0,60 par minute``,
+    ``4200 per FTE a month``; None for no quote."""
     t = _normal(text)
     if t in bank.words["none"]:
         return None
-    match = _AMOUNT.match(t)
-    if not match:
-        raise Refusal("bad_quote", value=text.strip())
     try:
-        amount = parse_number(match["amount"])
-    except Refusal:
-        raise Refusal("bad_quote", value=text.strip()) from None
-    unit = match["unit"].strip()
+        split = _split_amount(t, currency)
+    except Refusal as refusal:
+        if refusal.key == "wrong_currency":
+            raise
+        split = None
+    if split is None:
+        raise Refusal("bad_quote", value=text.strip())
+    unit = _unit_key(split[0].unit, bank).replace(" ", "")
     for form in QUOTE_FORMS:
-        if unit in bank.words[form] or unit.replace(" ", "") in bank.words[form]:
-            return {form: amount}
+        if unit in {_unit_key(word, bank).replace(" ", "") for word in bank.words[form]}:
+            return {form: split[0].value}
     raise Refusal("bad_quote", value=text.strip())
 
 
