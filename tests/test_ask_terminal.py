@@ -34,8 +34,8 @@ INTERRUPT = "<Ctrl-C>"  # an answer that sends Ctrl-C instead of a line
 PROGRESS = re.compile(r"^.* · question \d+.*\n")  # the line above a question that says where it stands
 PROMPT = r"\r\n> "  # a question's input line; its default in [brackets] follows
 ADD_FLOW = r"(?:Add another flow|Ajouter un autre flux) ?\? \[[^\]]*\] "
-REVIEW = (r"(?:Number of an answer to change, or Enter to finish"
-          r"|Numéro de la réponse à modifier, ou Entrée pour terminer) ?: ")
+REVIEW = (r"(?:Number of an answer to change, r to see the answers again, or Enter to finish"
+          r"|Numéro de la réponse à modifier, r pour revoir les réponses, ou Entrée pour terminer) ?: ")
 
 Answer = Union[str, list[str]]  # a list answers the successive times the question is asked
 

@@ -99,12 +99,11 @@ def test_a_whole_questionnaire_gives_the_answers_typed(bank: Bank, policy: Polic
     ("channel", "fax", "fax is not one of the choices"),
     ("aht_seconds", "0", "Expected a number of at least 1."),
     ("aht_seconds", "ten minutes", "ten minutes is not a duration"),
-    ("id", "Order Taking!", "is not an id"),
 ])
 def test_an_invalid_answer_is_asked_again_with_what_is_expected(bank: Bank, policy: Policy, field: str,
                                                                typed: str, message: str) -> None:
     script = {**ORGANISATION, **ORDERS}
-    script[field] = [typed, script[field] or "order-taking"]
+    script[field] = [typed, script[field]]
     console = Scripted(script, after=["no", ""])
     data = interview(bank, policy, console).run()
     assert console.asked.count(field) == 2
@@ -428,6 +427,75 @@ def test_after_resuming_the_counts_include_the_answers_of_the_draft(bank: Bank, 
     run = interview(bank, policy, console, data=draft)
     run.run()
     first_of_flow = next(line for line in progress_lines(console) if line.startswith("Flow 1"))
-    assert first_of_flow == "Flow 1 · question 6"  # after the 5 answers kept
-    asked = len([key for key in console.asked if not key.startswith("org.")]) + 5
+    assert first_of_flow == "Flow 1 · question 5"  # after the 4 answers kept (the id was not asked)
+    asked = len([key for key in console.asked if not key.startswith("org.")]) + 4
     assert bank.message("asked_count", "en", asked=asked) in console.said
+
+
+# --- the flow's id and the review --------------------------------------------------------------------
+
+
+def test_the_flow_id_is_made_from_the_name_and_unique_in_the_file(bank: Bank, policy: Policy) -> None:
+    """No question asks for an id: each flow gets its name's, with -2 when another flow has it."""
+    console = Scripted({**ORGANISATION, **ORDERS}, after=["yes", "no", ""])
+    data = interview(bank, policy, console).run()
+    assert [flow["id"] for flow in data["flows"]] == ["order-taking", "order-taking-2"]
+    assert "id" not in console.asked
+    assert load_answers_from(data).flows[1].id == "order-taking-2"
+
+
+COMPLETE = {"organisation": {"name": "Acme", "country": "FR", "currency": "EUR"},
+            "flows": [{"channel": "phone", "name": "Orders", "id": "orders", "monthly_volume": 9000, "aht_seconds": 200},
+                      {"channel": "email", "name": "Returns", "id": "legacy-7", "monthly_volume": 900,
+                       "aht_seconds": 300}]}
+
+
+def reviewed(bank: Bank, policy: Policy, script: dict[str, Any], numbers: list[tuple[int, str]],
+             lang: str = "en") -> tuple[Interview, Scripted]:
+    """The review of ``COMPLETE`` alone, changing the answers to the questions named in ``numbers``
+    (flow number, field: 0 for the organisation) with ``script``, then Enter."""
+    console = Scripted(script)
+    run = interview(bank, policy, console, lang=lang, data=COMPLETE)
+    entries = run.entries()
+    console.after = [str(next(i for i, e in enumerate(entries, 1) if (e.number, e.question.field) == wanted))
+                     for wanted in numbers] + [""]
+    run.review()
+    return run, console
+
+
+def test_a_changed_name_changes_an_id_made_from_it_but_not_a_chosen_one(bank: Bank, policy: Policy) -> None:
+    """An answers file's own ids are kept; an id made from a name follows the name."""
+    run, _ = reviewed(bank, policy, {"name": ["Phone orders", "Returned goods"]}, [(1, "name"), (2, "name")])
+    assert [(f["name"], f["id"]) for f in run.data["flows"]] == [("Phone orders", "phone-orders"),
+                                                                ("Returned goods", "legacy-7")]
+
+
+def test_the_id_is_changed_in_the_review_and_checked(bank: Bank, policy: Policy) -> None:
+    """The id is listed with the answers; a bad or taken one is refused, a good one kept."""
+    run, console = reviewed(bank, policy, {"id": ["Order Taking!", "legacy-7", "phone-orders"]}, [(1, "id")])
+    assert run.data["flows"][0]["id"] == "phone-orders"
+    said = "\n".join(console.said)
+    assert "is not an id" in said and "The flow id legacy-7 is already used by another flow." in said
+    assert console.said[-1].endswith(". Id: phone-orders")
+
+
+def test_the_review_lists_the_answers_then_the_defaults_once(bank: Bank, policy: Policy) -> None:
+    """Answers given are listed one a line with their labels; questions never asked are not among
+    them but after, as left at their defaults; a change shows the changed line, not the whole list."""
+    run, console = reviewed(bank, policy, {"org.name": "Acme Retail"}, [(0, "name")])
+    said = "\n".join(console.said)
+    assert said.count("== Review your answers ==") == 1
+    assert "\n  1. Name: Acme\n" in said and console.said[-1] == "  1. Name: Acme Retail"
+    flow_lines = said.split("Flow 1: Orders\n", 1)[1].split("Flow 2:", 1)[0].splitlines()
+    answered, (defaults,) = flow_lines[:-1], flow_lines[-1:]
+    assert [line.split(". ", 1)[1].split(":")[0] for line in answered] == [
+        "Channel", "Name", "Id", "Monthly volume", "Handling time"]
+    assert defaults.startswith("  Not asked, left at their defaults: ") and "Predictability: medium" in defaults
+    assert "volume_predictability" not in said and "repetitiveness" not in said  # labels, not field names
+
+
+def test_the_review_is_shown_again_on_request_in_either_language(bank: Bank, policy: Policy) -> None:
+    for lang, word, title in (("en", "r", "Review your answers"), ("fr", "relire", "Relisez vos réponses")):
+        console = Scripted({}, after=[word, ""])
+        interview(bank, policy, console, lang=lang, data=COMPLETE).review()
+        assert console.said.count(f"== {title} ==") == 2, lang

@@ -34,9 +34,11 @@ def test_every_field_has_one_question_in_both_languages(bank: Bank) -> None:
             assert q.text("prompt", lang).strip() and q.text("help", lang).strip(), q.field
             for choice in q.choices:
                 assert choice.label(lang).strip()
-    # The required answers of a flow are required questions, and nothing else is.
+    # The required answers of a flow are required questions, or made from other answers (the id from
+    # the name), and nothing else is.
     required = {name for name, info in Flow.model_fields.items() if info.is_required()}
-    assert {q.field for q in bank.flows if q.ask == "required"} == required
+    assert {q.field for q in bank.flows if q.ask in ("required", "derived")} == required
+    assert {q.field for q in bank.flows if q.ask == "derived"} == {"id"}
 
 
 def _copy_with(tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]

@@ -40,6 +40,17 @@ class _Back(Exception):
     """The user asked for the previous question."""
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One answer of the review: the question, the answers it belongs to, and its flow's number
+    (0 for the organisation)."""
+
+    section: Section
+    question: Question
+    values: dict[str, Any]
+    number: int
+
+
 @dataclass
 class FlowTally:
     """What the skip logic did for one flow."""
@@ -135,14 +146,9 @@ class Interview:
             if question.field == "name" and "channel" in values:
                 name = self._suggested_name(values)
                 return name, name, ""
-            if question.field == "id" and values.get("name"):
-                candidate = slugify(str(values["name"]))
-                used = {f.get("id") for f in self.data["flows"] if f is not values}
-                number = 2
-                while candidate in used:
-                    candidate, number = f"{slugify(str(values['name']))[:60]}-{number}", number + 1
-                if candidate:
-                    return candidate, candidate, ""
+            if question.field == "id":
+                derived = self.flow_id(values)
+                return derived, derived, ""
             suggested = self.bank.suggestion(values.get("activity"), question.field)
             if suggested is not None:
                 activity = next((c.label(self.lang) for q in self.bank.flows if q.field == "activity"
@@ -158,6 +164,22 @@ class Interview:
             return None, None, ""
         default = model_default(section, question.field)
         return default, default, ""
+
+    def flow_id(self, values: dict[str, Any], name: Any = None) -> str:
+        """The id made from a flow's name (``name``, else its own): ``order-taking``, or
+        ``order-taking-2`` when another flow of the file has the first."""
+        base = slugify(str(name if name is not None else values.get("name") or "")) or "flow"
+        used = {f.get("id") for f in self.data["flows"] if f is not values}
+        candidate, number = base, 2
+        while candidate in used:
+            candidate, number = f"{base[:60]}-{number}", number + 1
+        return candidate
+
+    def _follow_name(self, values: dict[str, Any], old_name: Any) -> None:
+        """Give a flow the id of its new name, unless its id was chosen rather than made from the
+        old name (an answers file's own ids are kept)."""
+        if values.get("id") is None or values["id"] == self.flow_id(values, old_name):
+            values["id"] = self.flow_id(values)
 
     def _label(self, field: str, value: Any) -> str:
         """A choice's label without its parenthesis: 'level-1 support (common questions)' -> 'level-1 support'."""
@@ -222,7 +244,10 @@ class Interview:
                 args = {"value": text.strip(), "unit": question.text("unit", self.lang), **refusal.args_}
                 self.console.say(f"  {self.msg(refusal.key, **args)} {self.msg('help_hint')}")
                 continue
+            old = values.get(question.field)
             values[question.field] = value
+            if section == "flows" and question.field == "name":
+                self._follow_name(values, old)
             self.save(self.data)
             return value
 
@@ -245,7 +270,7 @@ class Interview:
     def _answered(self) -> list[tuple[int, int]]:
         """The positions already answered (a resumed draft's), in order: where 'back' goes first."""
         return [(sec, index) for sec in range(-1, len(self.data["flows"]))
-                for index, q in enumerate(self._questions(sec)) if q.field in self._values(sec)]
+                for index, q in enumerate(self._questions(sec)) if q.field in self._values(sec) and q.ask != "derived"]
 
     def _walk(self, sec: int) -> None:
         """Ask from the start of section ``sec`` to the end of the last flow. Answered questions are
@@ -263,6 +288,12 @@ class Interview:
                 self._heading(sec)
                 continue
             question = questions[index]
+            if question.ask == "derived":  # made from other answers, changed in the review only
+                if question.field not in values:
+                    values[question.field] = self.flow_id(values)
+                    self.save(self.data)
+                index += 1
+                continue
             revisit = (sec, index) < farthest
             tally = self.tallies.setdefault(sec, FlowTally()) if sec >= 0 else None
             if tally is not None and not applies(question, values):
@@ -320,7 +351,7 @@ class Interview:
             return self.msg("progress_flow_start", flow=sec + 1, number=number)
         coming = [q for i, q in enumerate(self.bank.flows)
                   if i > index and i not in answered and q.field not in values and applies(q, values)
-                  and (q.ask != "if_it_matters" or q.field in expected)]
+                  and q.ask != "derived" and (q.ask != "if_it_matters" or q.field in expected)]
         return self.msg("progress_flow", flow=sec + 1, number=number, total=len(answered | {index}) + len(coming))
 
     def _expected(self, sec: int) -> frozenset[str] | None:
@@ -412,53 +443,77 @@ class Interview:
 
     # -- review -----------------------------------------------------------------------------
 
-    def entries(self) -> list[tuple[Section, Question, dict[str, Any], int]]:
-        """Every answer the review lists: (section, question, values, flow number or 0)."""
-        out: list[tuple[Section, Question, dict[str, Any], int]] = [
-            ("organisation", q, self.data["organisation"], 0) for q in self.bank.organisation]
-        for number, values in enumerate(self.data["flows"], 1):
-            out += [("flows", q, values, number) for q in self.bank.flows
-                    if q.field in values or applies(q, values)]
+    def entries(self) -> list[Entry]:
+        """Every answer the review lists, in its order: the organisation's, then each flow's; in
+        each, the answers given first, then the questions left at their defaults."""
+        out: list[Entry] = []
+        sections: list[tuple[Section, tuple[Question, ...], dict[str, Any], int]] = [
+            ("organisation", self.bank.organisation, self.data["organisation"], 0)]
+        sections += [("flows", self.bank.flows, values, number) for number, values in enumerate(self.data["flows"], 1)]
+        for section, questions, values, number in sections:
+            shown = [q for q in questions if q.field in values or section == "organisation" or applies(q, values)]
+            out += [Entry(section, q, values, number) for q in shown if q.field in values]
+            out += [Entry(section, q, values, number) for q in shown if q.field not in values]
         return out
 
-    def _show_review(self, entries: list[tuple[Section, Question, dict[str, Any], int]]) -> None:
+    def _line(self, position: int, entry: Entry) -> str:
+        """One answer of the review: its number, its label and its value, with where the value comes from."""
+        section, question, values = entry.section, entry.question, entry.values
+        mark = ""
+        if question.field in values:
+            value = values[question.field]
+            if question.ask == "derived" and value == self.flow_id(values):
+                mark = f" {self.msg('review_derived')}"
+        elif section == "flows" and question.field in INHERITS:
+            value = self._default_for(question, section, {})[1]
+            mark = f" ({self.msg('inherited')})"
+        else:
+            value = model_default(section, question.field)
+        return f"{position}. {question.text('label', self.lang)}: {show(question, value, self.lang, self.bank)}{mark}"
+
+    def _show_review(self, entries: list[Entry]) -> None:
+        """The answers given, one a line, and after them in each section the questions left at
+        their defaults, together in a paragraph: every one numbered, to be changed by its number."""
         self.console.say()
         self.console.say(f"== {self.msg('review_title')} ==")
-        current = -1
-        width = max(len(q.text("label", self.lang)) for _, q, _, _ in entries) + 2
-        for position, (section, question, values, number) in enumerate(entries, 1):
-            if number != current:
-                current = number
-                heading = (self.msg("section_organisation") if number == 0 else
-                           self.msg("review_flow", number=number, name=values.get("name") or values.get("id", "")))
-                self.console.say(heading)
-            if question.field in values:
-                value, mark = values[question.field], ""
-            elif section == "flows" and question.field in INHERITS:
-                value = self._default_for(question, section, {})[1]
-                mark = f" ({self.msg('inherited')})"
-            else:
-                value, mark = model_default(section, question.field), " " + self.msg("review_default")
-            label = question.text("label", self.lang)
-            self.console.say(f"  {position:>3}. {label:<{width}}{show(question, value, self.lang, self.bank)}{mark}")
+        for number in range(len(self.data["flows"]) + 1):
+            numbered = [(position, e) for position, e in enumerate(entries, 1) if e.number == number]
+            if not numbered:
+                continue
+            values = numbered[0][1].values
+            self.console.say(self.msg("section_organisation") if number == 0 else
+                             self.msg("review_flow", number=number, name=values.get("name") or values.get("id", "")))
+            for position, entry in numbered:
+                if entry.question.field in values:
+                    self.console.say(f"  {self._line(position, entry)}")
+            defaults = [self._line(position, entry) for position, entry in numbered
+                        if entry.question.field not in values]
+            if defaults:
+                self.console.say(f"  {self.msg('review_defaults')} {'; '.join(defaults)}.")
 
     def review(self) -> None:
-        """List every answer; change any by its number; Enter when the answers are right."""
+        """List every answer once; change any by its number (the list keeps its numbers until it is
+        shown again on request); Enter when the answers are right."""
+        entries = self.entries()
+        self._show_review(entries)
         while True:
-            entries = self.entries()
-            self._show_review(entries)
             problems = self.problems()
             for problem in problems:
                 self.console.say(f"  ! {problem}")
             text = self.console.ask(f"{self.msg('review_prompt')} ").strip()
             if not text and not problems:
                 return
+            if " ".join(text.lower().split()) in self.bank.words["review"]:
+                entries = self.entries()
+                self._show_review(entries)
+                continue
             if text.isdigit() and 1 <= int(text) <= len(entries):
-                section, question, values, _ = entries[int(text) - 1]
+                entry = entries[int(text) - 1]
                 try:
-                    self.ask_one(question, section, values)
+                    self.ask_one(entry.question, entry.section, entry.values)
                 except _Back:
                     pass
+                self.console.say(f"  {self._line(int(text), entry)}")
                 continue
             if text:
                 self.console.say(f"  {self.msg('not_choice', value=text)}")

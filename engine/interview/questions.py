@@ -55,7 +55,7 @@ MESSAGES: dict[str, frozenset[str]] = {
         "bad_language": "value", "wrong_unit": "value unit", "wrong_currency": "value currency", "numbers_count": "expected count", "all_zero": "",
         "repeated": "value", "duplicate_id": "value", "quote_form": "value", "nothing_before": "",
         "suggested": "activity", "inherited": "", "skipped": "count", "asked_count": "asked", "review_title": "",
-        "review_prompt": "", "review_default": "", "review_flow": "number name", "saved": "path",
+        "review_prompt": "", "review_defaults": "", "review_derived": "", "review_flow": "number name", "saved": "path",
         "draft_saved": "path command", "resumed": "path count", "dropped": "where message", "rewritten": "path",
         "exists": "path", "none_value": "", "yes_value": "", "no_value": "",
     }.items()
@@ -64,6 +64,11 @@ MESSAGES: dict[str, frozenset[str]] = {
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# Flow fields the questionnaire makes from other answers instead of asking (ask: derived): the
+# id from the name. They are shown, and can be changed, in the review.
+DERIVED = frozenset({"id"})
 
 
 class Choice(_Strict):
@@ -88,7 +93,7 @@ class Question(_Strict):
     unit: Texts | None = None
     choices: tuple[Choice, ...] = ()
     default: Any = None
-    ask: Literal["required", "always", "if_it_matters"] = "if_it_matters"
+    ask: Literal["required", "always", "if_it_matters", "derived"] = "if_it_matters"
     when: Condition | None = None
     probe: tuple[float | str | tuple[float, ...], ...] = ()
 
@@ -862,7 +867,9 @@ def _check_question(q: Question, section: Section, path: PathKey, doc: Document,
     required = model.model_fields[q.field].is_required()
     if section == "organisation" and ("ask" in q.model_fields_set or q.when is not None):
         problem(("ask",), "organisation questions are always asked: 'ask' and 'when' are for flows")
-    elif required and q.ask != "required":
+    elif q.ask == "derived" and q.field not in DERIVED:
+        problem(("ask",), f"the questionnaire cannot derive {q.field!r}; only {', '.join(sorted(DERIVED))} can be")
+    elif required and q.ask not in ("required", "derived"):
         problem(("ask",), f"{q.field!r} has no default, so its question must say ask: required")
     elif q.ask == "required" and not required:
         problem(("ask",), f"{q.field!r} has a default; 'required' is for fields without one (use always)")
