@@ -812,7 +812,7 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
             resumed = read_document(resume, what="answers file")
         except DocumentError as exc:
             raise AnswersError(f"cannot resume from {resume}", (exc.problem,)) from None
-        data, dropped = restore(resumed, bank)
+        data, dropped = restore(resumed, bank, language)
         if not resume.stem.endswith(".draft"):
             console.say(bank.message("rewritten", language, path=target))
         console.say(bank.message("resumed", language, path=resume, count=count_answers(data)))
@@ -830,7 +830,7 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
         command.append("--all-questions")
     if policy_dir != DEFAULT_POLICY:
         command += ["--policy", str(policy_dir)]
-    header = (f"Draft answers of arbitre ask. To go on: {shlex.join(command)}")
+    header = bank.message("draft_header", language, command=shlex.join(command))
 
     def save_draft(answers: dict[str, Any]) -> None:
         write_atomic(draft, to_yaml(answers, bank, language, header))
@@ -843,10 +843,10 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
         if draft.exists():
             console.say(bank.message("draft_saved", language, path=draft, command=shlex.join(command)))
         sys.exit(130 if isinstance(exc, KeyboardInterrupt) else 2)
-    write_atomic(target, to_yaml(answers, bank, language,
-                                 "Answers for Arbitre, written by arbitre ask.\n"
-                                 f"Recommend: arbitre recommend {shlex.quote(str(target))}\n"
-                                 f"Change: arbitre ask --resume {shlex.quote(str(target))}"))
+    in_lang = ["--lang", lang] if lang != "en" else []
+    write_atomic(target, to_yaml(answers, bank, language, bank.message(
+        "answers_header", language, recommend=shlex.join([_invoked(), "recommend", str(target), *in_lang]),
+        change=shlex.join([_invoked(), "ask", "--resume", str(target), *in_lang]))))
     if draft != target and draft.exists():
         draft.unlink()  # its answers are all in the answers file now
     console.say(bank.message("saved", language, path=target))

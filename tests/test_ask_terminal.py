@@ -292,3 +292,51 @@ def test_text_is_wrapped_to_the_terminal_at_spaces(tmp_path: Path) -> None:
     assert help_text in " ".join(run.transcript.split())
     words = set(" ".join(shown).split())
     assert {"customer-contact", "organisation,", "previous"} <= words  # whole words, never cut
+
+
+class TestNaturalAnswers:
+    def test_french_names_amounts_and_percentages(self, tmp_path: Path) -> None:
+        """Answered as a French director speaks: the country and the language by name, amounts with a
+        euro sign and a unit, a peak as an increase. No id is asked: two flows of the same name get
+        prise-de-commande and prise-de-commande-2. The review is shown again on 'relire', and the
+        answers file speaks French."""
+        natural: dict[str, Answer] = {
+            "quel pays votre organisation": "France", "quelle devise": "",  # the euro, from the country
+            "une heure de conseiller interne": "34,50 €", "Dans quelles langues": "français",
+            "contacts ce flux reçoit-il": "12 000 appels par mois", "le mois le plus chargé": "+150 %",
+            "prix un prestataire a-t-il proposé": "1,90 € par appel"}
+        run = ask(tmp_path, {**ORGANISATION_FR, **FLOW_FR, **natural}, "--lang", "fr", "--all-questions",
+                  add_flow=("oui",), review=("relire",))
+        assert run.status == 0, run.transcript
+        assert not run.count("identifiant")
+        assert run.transcript.count("\nRelisez vos réponses\n") == 2
+        answers = load_answers(tmp_path / "answers.yaml")
+        org, flows = answers.organisation, answers.flows
+        assert (org.country, org.currency, org.loaded_hourly_cost) == ("FR", "EUR", 34.5)
+        assert [flow.id for flow in flows] == ["prise-de-commande", "prise-de-commande-2"]
+        flow = flows[0]
+        assert (flow.languages, flow.monthly_volume, flow.peak_ratio) == (("fr",), 12000, 2.5)
+        assert flow.vendor_quote is not None and flow.vendor_quote.per_contact == pytest.approx(1.9)
+        written = (tmp_path / "answers.yaml").read_text(encoding="utf-8")
+        assert written.startswith("# Réponses pour Arbitre, écrites par arbitre ask.\n")
+        assert "# Dans quel pays votre organisation est-elle établie ?\n" in written
+        assert "Answers for" not in written and "What is your" not in written
+
+    def test_english_names_and_dollars(self, tmp_path: Path) -> None:
+        """Answered in English with names and a dollar sign; the review lists the answers given,
+        then, apart, the questions left at their defaults, and is shown once."""
+        natural: dict[str, Answer] = {
+            "which country is your organisation": "United States", "which currency": "",
+            "one hour of an in-house agent cost": "$38", "In which languages": "Spanish"}
+        run = ask(tmp_path, {**ORGANISATION_EN, **FLOW_EN, **natural})
+        assert run.status == 0, run.transcript
+        assert "> [USD] \n" in run.transcript  # the currency offered is the country's
+        assert not run.count("identifier")
+        answers = load_answers(tmp_path / "answers.yaml")
+        org, (flow,) = answers.organisation, answers.flows
+        assert (org.country, org.currency, org.loaded_hourly_cost, flow.languages) == ("US", "USD", 38, ("es",))
+        review = run.transcript.split("\nReview your answers\n", 1)[1]
+        assert "Review your answers" not in review  # shown once
+        given, defaults = review.split("Flow 1: Order taking\n", 1)[1].split("Not asked, left at their defaults:", 1)
+        assert "Id: order-taking (from the name)" in given and "Predictability" not in given
+        assert "Predictability: medium" in " ".join(defaults.split())

@@ -67,9 +67,9 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:64].rstrip("-")
 
 
-def restore(doc: Document, bank: Bank) -> tuple[dict[str, Any], list[Problem]]:
+def restore(doc: Document, bank: Bank, lang: Lang = "en") -> tuple[dict[str, Any], list[Problem]]:
     """The answers of a draft (or of an answers file) that the model accepts, field by field,
-    and a problem for each value left out (it will be asked again)."""
+    and a problem in ``lang`` for each value left out (it will be asked again)."""
     data: dict[str, Any] = {"organisation": {}, "flows": []}
     problems: list[Problem] = []
     raw = doc.data if isinstance(doc.data, dict) else {}
@@ -81,14 +81,15 @@ def restore(doc: Document, bank: Bank) -> tuple[dict[str, Any], list[Problem]]:
             where = (*path, name)
             question = known.get(str(name))
             if question is None:
-                problems.append(Problem(doc.source, doc.line_of(where), dotted(where), "unknown field, left out"))
+                problems.append(Problem(doc.source, doc.line_of(where), dotted(where),
+                                        bank.message("unknown_field", lang)))
                 continue
             try:
                 kept[question.field] = check(question, section, value)
             except Refusal as refusal:
-                args = {"value": value, **refusal.args_}
+                args = {"value": value, "unit": question.text("unit", lang), **refusal.args_}
                 problems.append(Problem(doc.source, doc.line_of(where), dotted(where),
-                                        bank.message(refusal.key, "en", **args)))
+                                        bank.message(refusal.key, lang, **args)))
         return kept
 
     data["organisation"] = take("organisation", raw.get("organisation"), bank.organisation, ("organisation",))
@@ -97,7 +98,7 @@ def restore(doc: Document, bank: Bank) -> tuple[dict[str, Any], list[Problem]]:
         kept = take("flows", flow, bank.flows, ("flows", index))
         if kept.get("id") in {f.get("id") for f in data["flows"]}:
             problems.append(Problem(doc.source, doc.line_of(("flows", index, "id")), f"flows[{index}].id",
-                                    f"{kept['id']!r} is already used by another flow, left out"))
+                                    bank.message("duplicate_id", lang, value=kept["id"])))
             del kept["id"]
         data["flows"].append(kept)
     return data, problems

@@ -57,7 +57,7 @@ MESSAGES: dict[str, frozenset[str]] = {
         "suggested": "activity", "inherited": "", "skipped": "count", "asked_count": "asked", "review_title": "",
         "review_prompt": "", "review_defaults": "", "review_derived": "", "review_flow": "number name", "saved": "path",
         "draft_saved": "path command", "resumed": "path count", "dropped": "where message", "rewritten": "path",
-        "exists": "path", "none_value": "", "yes_value": "", "no_value": "",
+        "exists": "path", "unknown_field": "", "answers_header": "recommend change", "draft_header": "command", "none_value": "", "yes_value": "", "no_value": "",
     }.items()
 }
 
