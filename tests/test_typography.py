@@ -115,3 +115,12 @@ def test_french_punctuation_has_a_narrow_no_break_space(french: dict[tuple[str, 
 def test_the_check_sees_what_it_should(text: str, bad: int) -> None:
     """The check above fails on a plain, a wide or no space, and passes URLs, times and file:line."""
     assert len(badly_spaced(text)) == bad
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json", "report", "brief"])
+def test_french_has_one_word_per_concept(french: dict[tuple[str, str], str], fmt: str) -> None:
+    """French output calls an agent a 'conseiller' and scripting 'scénarisation' (docs/glossary.md)."""
+    for example in EXAMPLES:
+        text = french[example.stem, fmt]
+        stray = re.findall(r"\bagents?\b|\bscript(?:é|és|ée|ées)\b", text)
+        assert not stray, f"{example.name} ({fmt}): {stray}"
