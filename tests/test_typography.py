@@ -20,7 +20,7 @@ from engine.answers import load_answers
 from engine.policy.loading import Policy
 from engine.recommend import recommend
 from explanations.brief import render_brief
-from explanations.render import document, render_document, to_json
+from explanations.render import document, render_document, to_json, wrap
 from explanations.report import render_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,3 +124,12 @@ def test_french_has_one_word_per_concept(french: dict[tuple[str, str], str], fmt
         text = french[example.stem, fmt]
         stray = re.findall(r"\bagents?\b|\bscript(?:é|és|ée|ées)\b", text)
         assert not stray, f"{example.name} ({fmt}): {stray}"
+
+
+@pytest.mark.parametrize("start", range(60, 78))
+def test_wrapping_never_parts_a_mark_from_its_word(start: int) -> None:
+    """Wherever the line ends, a wrapped French line never starts with ': ; ? !' or '%'."""
+    text = "x" * start + f" Décision{NARROW}: garder{NARROW}; 52,1{NARROW}% de moins{NARROW}?"
+    lines = wrap(text, 78).splitlines()
+    assert all(len(line) <= 78 or " " not in line for line in lines)
+    assert not any(line.lstrip()[:1] in (":", ";", "%", "?", NARROW) for line in lines), lines
