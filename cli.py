@@ -521,7 +521,7 @@ def brief(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], r
 
     _check_outputs([file], out=out)
     result, _, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=False)
-    text = render_brief(result, doc, _language(lang), file.name, datetime.date.today().isoformat())
+    text = render_brief(result, doc, _language(lang), file.name, datetime.date.today())
     if out is None:
         click.echo(text, nl=False)
     else:

@@ -5,13 +5,15 @@ other provider's price is given away: only the work, its volumes, hours, languag
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from engine.errors import printable
 from engine.models import Certification, FlowInputs
 from engine.recommend import Recommendation
 
-from .render import Document, Lang, environment, final_decision, glued, labels, number, value_label
+from .figures import Lang, date as long_date, number, percent
+from .render import Document, environment, final_decision, labels, value_label
 
 # The certification a regulated kind of data asks of a provider (a HIPAA business associate agreement
 # for health data of a US organisation only); ISO 27001 for any sensitive or regulated data.
@@ -49,7 +51,7 @@ def _parts(asked: list[str], entry: dict[str, Any], inputs: FlowInputs, peak_vol
             share_text = ""
         else:
             share_text = str(words["share_year" if name == "overflow" else "share_contacts"]).format(
-                share=number(100 * share, 0, lang))
+                share=percent(100 * share, 0, lang))
         asks = str(words["asks_" + name]).format(
             hours=hours, gap=number(entry["metrics"]["coverage_gap_hours"], 0, lang),
             opening=number(inputs.organisation.opening_hours_per_week, 0, lang), share=share_text)
@@ -81,7 +83,7 @@ def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str
             if name == "overflow":
                 overflow = max(0.0, peak_volume - flow.monthly_volume)
                 scope.append(words["brief"]["scope_overflow"].format(
-                    share=number(metrics["overflow_pct"], 0, lang), contacts=number(overflow, 0, lang)))
+                    share=percent(metrics["overflow_pct"], 0, lang), contacts=number(overflow, 0, lang)))
             elif name == "after_hours":
                 scope.append(words["brief"]["scope_after_hours"].format(
                     hours=number(metrics["coverage_gap_hours"], 0, lang),
@@ -90,7 +92,7 @@ def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str
             elif name == "tier1":
                 tier1 = (entry.get("costs") or {}).get("options", {}).get("tier1")
                 scope.append(words["brief"]["scope_tier1"].format(
-                    share=number(tier1["provider_share_pct"], 0, lang) if tier1 else "-"))
+                    share=percent(tier1["provider_share_pct"], 0, lang) if tier1 else "-"))
         if decision == "hybrid" and not split:
             scope.append(words["brief"]["scope_hybrid"])
         certifications = [CERTIFICATION_FOR[r.value] for r in flow.regulated_data if r.value in CERTIFICATION_FOR
@@ -98,7 +100,7 @@ def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str
         if flow.data_sensitivity.value == "high" or flow.regulated_data:
             certifications.append(Certification.iso27001.value)
         certifications = list(dict.fromkeys(certifications))
-        conditions = [glued(c["text"].get(lang, "")) for c in entry["conditions"]
+        conditions = [c["text"].get(lang, "") for c in entry["conditions"]
                       if c.get("audience", "provider") == "provider"]
         out.append({
             "id": flow.id, "name": flow.name or flow.id, "decision": decision,
@@ -133,16 +135,16 @@ def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str
     return out
 
 
-def render_brief(rec: Recommendation, doc: Document, lang: Lang, source: str, date: str) -> str:
-    """The brief as Markdown, control characters from the answers shown escaped."""
+def render_brief(rec: Recommendation, doc: Document, lang: Lang, source: str, day: datetime.date) -> str:
+    """The brief as Markdown, prepared on ``day``, control characters from the answers shown escaped."""
     words = labels(lang)
     a = doc.cost_model
     context = {
         "L": words, "B": words["brief"], "organisation": doc.organisation, "policy": doc.policy, "source": source,
-        "date": date, "currency": rec.answers.organisation.currency, "flows": brief_flows(rec, doc, lang),
-        "service_level": number(a["service_level_target"] * 100, 0, lang),
+        "date": long_date(day, lang), "currency": rec.answers.organisation.currency, "flows": brief_flows(rec, doc, lang),
+        "service_level": percent(a["service_level_target"] * 100, 0, lang),
         "service_seconds": number(a["service_level_seconds"], 0, lang),
-        "occupancy": number(a["max_occupancy"] * 100, 0, lang),
+        "occupancy": percent(a["max_occupancy"] * 100, 0, lang),
         "country": rec.answers.organisation.country,
     }
     return printable(str(environment(lang).get_template("brief.md.j2").render(context)))

@@ -27,39 +27,31 @@ from engine.load import read_document
 from engine.models import Decision
 from engine.policy.loading import Policy
 from engine.recommend import FlowResult, Recommendation
+from explanations.figures import NARROW, Lang, currency_sign, money, number, percent, typeset
 from explanations.sandbox import PolicyTextEnvironment, render_text
 
-Lang = Literal["en", "fr"]
 Format = Literal["text", "markdown", "json"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
 HERE = Path(__file__).parent
 
 
-def number(value: Any, digits: int = 0, lang: Lang = "en") -> str:
-    """A number with thousands separators, the way each language writes it."""
-    if value is None:
-        return "-"
-    text = f"{float(value):,.{digits}f}"
-    if lang == "fr":
-        text = text.replace(",", "\u202f").replace(".", ",")
-    return text
-
-
-def money(value: Any, currency: str, lang: Lang = "en") -> str:
-    """An amount with its currency code: to the cent below 1,000, whole above (a month's cost, a
-    one-off) where cents would only be noise."""
-    if value is None:
-        return "-"
-    amount = number(value, 2 if abs(value) < 1000 else 0, lang)
-    return f"{currency}\u00a0{amount}" if lang == "en" else f"{amount}\u00a0{currency}"
-
-
 @functools.lru_cache(maxsize=4)
 def labels(lang: Lang) -> dict[str, Any]:
-    """The fixed words of the explanations in one language."""
-    data = read_document(HERE / lang / "labels.yaml").data
+    """The fixed words of the explanations in one language, set with its typography."""
+    data = _typeset_all(read_document(HERE / lang / "labels.yaml").data, lang)
     assert isinstance(data, dict)
     return data
+
+
+def _typeset_all(value: Any, lang: Lang) -> Any:
+    """Every string of the labels set with the language's typography."""
+    if isinstance(value, str):
+        return typeset(value, lang)
+    if isinstance(value, dict):
+        return {key: _typeset_all(item, lang) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_typeset_all(item, lang) for item in value]
+    return value
 
 
 _BREAKS = re.compile(r"[ \t\n]+")  # not str.split(): it breaks at no-break spaces too
@@ -67,15 +59,15 @@ _GLUED = re.compile(r" (?=[:;%!?](?:[\s,.)]|$))")  # French puts a space before 
 
 
 def glued(text: str) -> str:
-    """The spaces French puts before ':', ';', '%', '!' and '?' made no-break (never a line there)."""
-    return _GLUED.sub("\u00a0", text)
+    """The spaces French puts before ':', ';', '%', '!' and '?' made narrow no-break (never a line there)."""
+    return _GLUED.sub(NARROW, text)
 
 
 def wrap(text: Any, width: int = 78, indent: str = "", first: str | None = None) -> str:
     """Fill ``text`` into lines of at most ``width`` columns, breaking at spaces only (a no-break
     space keeps an amount with its currency); a word longer than a line stands on its own."""
     head = indent if first is None else first
-    words = _BREAKS.split(_GLUED.sub("\u00a0", str(text)).strip(" \t\n"))
+    words = _BREAKS.split(glued(str(text)).strip(" \t\n"))
     joined = " ".join(words)
     if len(head) + len(joined) <= width:
         return (head + joined).rstrip()
@@ -142,6 +134,7 @@ def _add_filters(env: SandboxedEnvironment, lang: Lang) -> None:
     """Arbitre's filters, in one language."""
     env.filters["num"] = lambda v, d=0: number(v, d, lang)
     env.filters["money"] = lambda v, c: money(v, c, lang)
+    env.filters["pct"] = lambda v, d=0: percent(v, d, lang)
     env.filters["label"] = lambda v: value_label(v, lang)
     env.filters["wrap"] = wrap
     env.filters["weight"] = lambda v: number(v, 0 if float(v).is_integer() else 1, lang)
@@ -192,7 +185,7 @@ class RuleTexts:
         if text is not None:
             return text
         try:
-            text = render_text(template, {**context, "param": self._params}).strip()
+            text = typeset(render_text(template, {**context, "param": self._params}).strip(), self.lang)
         except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
             placed = self.policy.rule(rule_id)
             raise PolicyError(f"{placed.file}:{placed.line}: rule {rule_id}: its {self.lang} text "
@@ -355,11 +348,14 @@ def _tip_value(point: dict[str, Any], entry: dict[str, Any], lang: Lang) -> str:
     """A tipping point's value as shown, rounded, with its unit: 'EUR 57.10 per productive hour'."""
     field = point["field"]
     value = roundest(point["unchanged_at"], point["value"])
-    shown = money(value, entry["currency"], lang) if field in _MONEY_LEVERS else number(
-        value, 0 if field == "monthly_volume" else _digits(value), lang)
     unit = point.get("unit")
     if not unit:  # a record written before units: the quote's form, or the field's own unit
         unit = (entry.get("quote") or {}).get("form", "") if field == "vendor_quote" else UNITS.get(field, "")
+    if field in _MONEY_LEVERS:
+        shown = money(value, entry["currency"], lang)
+    else:
+        shown = (percent if unit.startswith("pct_") else number)(
+            value, 0 if field == "monthly_volume" else _digits(value), lang)
     return f"{shown} {labels(lang)['units'][unit]}" if unit else shown
 
 
@@ -490,6 +486,7 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "activity": entry["activity"],
         "monthly_volume": entry["monthly_volume"],
         "currency": entry["currency"],
+        "currency_sign": currency_sign(entry["currency"], lang),
         "decision": decision,
         "decision_label": words["decisions"][decision],
         "split": entry["split"],
@@ -576,8 +573,8 @@ def _cost_assumptions(figures: tuple[float, ...], lang: Lang) -> str:
     """The policy's main cost assumptions in one sentence."""
     level, seconds, occupancy, shrinkage, paid, replacement = figures
     return str(labels(lang)["cost_assumptions_text"]).format(
-        sl=number(level * 100, 0, lang), sec=number(seconds, 0, lang), occ=number(occupancy * 100, 0, lang),
-        shr=number(shrinkage * 100, 0, lang), paid=number(paid, 1, lang), repl=number(replacement, 0, lang))
+        sl=percent(level * 100, 0, lang), sec=number(seconds, 0, lang), occ=percent(occupancy * 100, 0, lang),
+        shr=percent(shrinkage * 100, 0, lang), paid=number(paid, 1, lang), repl=number(replacement, 0, lang))
 
 
 Detail = Literal["normal", "full"]

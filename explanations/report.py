@@ -10,8 +10,9 @@ from typing import Any
 
 from engine.costs import OPTIONS
 
-from .render import (Document, Lang, costed_options, environment, final_decision, labels, money, number,
-                     recommended_options, standing_option, view_of)
+from .figures import Lang, money, number, percent
+from .render import (Document, costed_options, environment, final_decision, labels, recommended_options,
+                     standing_option, view_of)
 
 LEVEL = {"low": 0, "medium": 1, "high": 2}
 COLOURS = {"outsource": "#1f5f9e", "hybrid": "#c46d0a", "keep_internal": "#2f7d4f"}
@@ -107,18 +108,14 @@ GREEN, RED = "#2f7d4f", "#b42318"
 KEEP_PARTS = (("base_cost", "#7d8796"), ("hidden_cost", "#c0c6d0"), ("opportunity_cost", "#e2e6ec"))
 
 
-def _pct(value: float, lang: Lang) -> str:
-    return f"{number(value, 0, lang)}\u00a0%"
-
-
 def _saving_text(saving: float | None, lang: Lang) -> tuple[str | None, str | None]:
     """An option's saving against keeping in-house, in words, and its colour."""
     words = labels(lang)["report"]
     if saving is None or round(saving) == 0:
-        return (None if saving is None else str(words["saves"]).format(pct=_pct(0, lang))), None
+        return (None if saving is None else str(words["saves"]).format(pct=percent(0, 0, lang))), None
     if saving > 0:
-        return str(words["saves"]).format(pct=_pct(saving, lang)), GREEN
-    return str(words["costs_more"]).format(pct=_pct(-saving, lang)), RED
+        return str(words["saves"]).format(pct=percent(saving, 0, lang)), GREEN
+    return str(words["costs_more"]).format(pct=percent(-saving, 0, lang)), RED
 
 
 def cost_chart(entries: list[dict[str, Any]], lang: Lang) -> dict[str, Any]:
@@ -173,8 +170,8 @@ def cost_chart(entries: list[dict[str, Any]], lang: Lang) -> dict[str, Any]:
 
 
 def _whole(value: float, currency: str, lang: Lang) -> str:
-    amount = number(value, 0, lang)
-    return f"{currency}\u00a0{amount}" if lang == "en" else f"{amount}\u00a0{currency}"
+    """A total, whole, with its currency when the flows share one."""
+    return money(value, currency, lang, whole=True) if currency else number(value, 0, lang)
 
 
 def summary(entries: list[dict[str, Any]], lang: Lang) -> dict[str, Any]:
@@ -227,7 +224,7 @@ def summary(entries: list[dict[str, Any]], lang: Lang) -> dict[str, Any]:
         "chosen_monthly": _whole(chosen, currency, lang),
         "savings_monthly": _whole(saved, currency, lang),
         "savings_yearly": _whole(12 * saved, currency, lang),
-        "savings_pct": _pct(100 * saved / inhouse, lang) if inhouse else None,
+        "savings_pct": percent(100 * saved / inhouse, 0, lang) if inhouse else None,
         "savings_colour": GREEN if saved >= 0.5 else RED if saved <= -0.5 else None,
         "one_off": _whole(one_off, currency, lang),
         "kept": kept, "kept_cost": _whole(kept_cost, currency, lang),

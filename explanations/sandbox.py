@@ -27,7 +27,7 @@ MAX_WIDTH = 1_000    # a width, length, count or number of digits given to a fil
 MAX_BITS = 4_096     # bits of an integer computed on the way (about 1,200 digits)
 
 # Filters whose numeric arguments are sizes: what they build grows with them.
-_SIZED_FILTERS = frozenset({"batch", "center", "filesizeformat", "indent", "num", "round", "slice", "truncate",
+_SIZED_FILTERS = frozenset({"batch", "center", "filesizeformat", "indent", "num", "pct", "round", "slice", "truncate",
                             "wordwrap", "wrap"})
 # Methods of strings whose numeric arguments are widths.
 _SIZED_METHODS = frozenset({"center", "expandtabs", "ljust", "rjust", "zfill"})

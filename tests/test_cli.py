@@ -54,7 +54,7 @@ class TestRecommend:
         run = arbitre("recommend", GOLDEN_ANSWERS, "--lang", "fr", "--format", "markdown")
         assert run.returncode == 0, run.stderr
         assert run.stdout.startswith("# Recommandation Arbitre")
-        assert "**Décision\u00a0: EXTERNALISER**" in run.stdout
+        assert "**Décision\u202f: EXTERNALISER**" in run.stdout
 
     def test_one_flow(self) -> None:
         """--flow ID recommends on that flow only."""

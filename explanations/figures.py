@@ -1,0 +1,104 @@
+"""How figures are written in each language: numbers, percentages, amounts and dates, from Babel's
+locale data, and the spaces French typography puts before ``: ; ? !`` and ``%``.
+
+Every figure an explanation, a report or a brief shows is written here, so that "32,00 € de l'heure"
+and "USD 32.00 per hour" come from one place. English writes an amount with its ISO code in front
+(``USD 1.69``: unambiguous whichever dollar or pound is meant), French with the locale's own sign
+after it (``1,69 €``, ``1,69 $US``). An amount below 1,000 (a price per contact or per hour) keeps
+its cents; a larger one (a month's cost, a one-off) is whole, where cents would only be noise.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import decimal
+import functools
+import re
+from typing import Any, Literal
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import NumberPattern, format_currency, format_decimal, format_percent, get_currency_precision
+from babel.numbers import get_currency_symbol, parse_pattern
+
+Lang = Literal["en", "fr"]
+NARROW = "\u202f"  # narrow no-break space: French puts it before ': ; ? ! %'
+NO_BREAK = "\u00a0"  # no-break space: keeps an amount with its currency sign
+MISSING = "-"  # a figure that is not known
+WHOLE_FROM = 1000  # amounts from this size on are shown without cents
+
+# English: the ISO code before the amount; French: the locale's pattern (its sign after).
+_ENGLISH_AMOUNT = "¤¤" + NO_BREAK + "#,##0.00"
+_BEFORE_PUNCTUATION = re.compile(r"[ \u00a0\u202f]+(?=[:;?!%])")
+
+
+@functools.lru_cache(maxsize=None)
+def locale(lang: Lang) -> Locale:
+    """Babel's locale for a language, loaded once."""
+    return Locale.parse(lang)
+
+
+@functools.lru_cache(maxsize=None)
+def _pattern(lang: Lang, kind: str, digits: int) -> NumberPattern:
+    """The language's pattern for a kind of figure (decimal, percent, currency), with exactly
+    ``digits`` decimals."""
+    loc = locale(lang)
+    if kind == "currency":
+        source = parse_pattern(_ENGLISH_AMOUNT) if lang == "en" else loc.currency_formats["standard"]
+    else:
+        source = loc.percent_formats[None] if kind == "percent" else loc.decimal_formats[None]
+    pattern = copy.copy(source)
+    pattern.frac_prec = (digits, digits)
+    return pattern
+
+
+def typeset(text: str, lang: Lang) -> str:
+    """French text with a narrow no-break space before ``: ; ? !`` and ``%`` where it had a space
+    (or a wider no-break one); other languages' text as it is. A colon with no space before it
+    (``https://``, ``12:30``, ``rules.yaml:14``) is not punctuation and stays."""
+    return _BEFORE_PUNCTUATION.sub(NARROW, text) if lang == "fr" else text
+
+
+def _rounded(value: Any, digits: int) -> decimal.Decimal:
+    """A value rounded as it reads (52.1, not 52.099999...; 2.55 to 2.6, half up as taught), to
+    ``digits`` decimals; one that rounds to zero is zero (never "-0")."""
+    exact = decimal.Decimal(repr(float(value)))
+    rounded = exact.quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP)
+    return rounded if rounded else decimal.Decimal(0).scaleb(-digits)
+
+
+def number(value: Any, digits: int = 0, lang: Lang = "en") -> str:
+    """A number with ``digits`` decimals and the language's separators: 12,000.5 or 12 000,5."""
+    if value is None:
+        return MISSING
+    return format_decimal(_rounded(value, digits), _pattern(lang, "decimal", digits), locale=locale(lang))
+
+
+def percent(value: Any, digits: int = 0, lang: Lang = "en") -> str:
+    """A value already in percent (52.1) as the language writes it: 52.1% or 52,1 %."""
+    if value is None:
+        return MISSING
+    text = format_percent(_rounded(value, digits).scaleb(-2), _pattern(lang, "percent", digits), locale=locale(lang))
+    return typeset(text, lang)
+
+
+def money(value: Any, currency: str, lang: Lang = "en", whole: bool = False) -> str:
+    """An amount with its currency: to the cent (the currency's minor unit) below 1,000, whole above;
+    ``whole``: whole at any size (a total beside other totals)."""
+    if value is None:
+        return MISSING
+    digits = 0 if whole or abs(value) >= WHOLE_FROM else get_currency_precision(currency)
+    return format_currency(_rounded(value, digits), currency, _pattern(lang, "currency", digits), locale=locale(lang),
+                           currency_digits=False)
+
+
+def currency_sign(currency: str, lang: Lang) -> str:
+    """How a currency is named beside a figure shown without it (a table's heading): the ISO code in
+    English, the locale's sign in French (€, $US)."""
+    return currency if lang == "en" else str(get_currency_symbol(currency, locale=locale(lang)))
+
+
+def date(value: datetime.date, lang: Lang) -> str:
+    """A day as the language writes it in full: 14 March 2025, 14 mars 2025."""
+    return str(format_date(value, format="long", locale=locale(lang)))
