@@ -383,9 +383,16 @@ def tipping_sentences(entry: dict[str, Any], lang: Lang) -> list[str]:
     """The tipping points of a flow in words: 'would become hybrid if the monthly volume rose above
     5,000 contacts a month'. When a veto holds the decision, the change that lifts it comes first
     (or a sentence saying that no single lever does)."""
+    lifting, others = tipping_split(entry, lang)
+    return lifting + others
+
+
+def tipping_split(entry: dict[str, Any], lang: Lang) -> tuple[list[str], list[str]]:
+    """The tipping sentences that lift the veto holding the decision (or the one saying that no
+    single lever does), and the others."""
     tips = entry.get("tipping_points")
     if tips is None:
-        return []
+        return [], []
     words = labels(lang)
     lifting: list[str] = []
     out: list[str] = []
@@ -400,7 +407,7 @@ def tipping_sentences(entry: dict[str, Any], lang: Lang) -> list[str]:
     if hold is not None and not lifting:
         lifting.append(str(words["tip_no_lever"]).format(rules=", ".join(hold.rules),
                                                          option=words["decisions"][hold.option]))
-    return lifting + out
+    return lifting, out
 
 
 def _place(sentence: str, tip: dict[str, Any], words: dict[str, Any], lifting: list[str], out: list[str]) -> None:
