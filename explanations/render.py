@@ -674,7 +674,9 @@ def to_json(doc: Document, lang: Lang = "en") -> dict[str, Any]:
     # Each flow repeats the cost model's figures; its tables (by country, by activity) come once, above.
     scalars = {name: value for name, value in doc.cost_model.items() if not isinstance(value, dict)}
     flows = []
+    currency: str | None = None  # one answers file, one organisation: every amount is in its currency
     for entry in doc.flows:
+        currency = entry["currency"]
         view = view_of(entry, lang, doc.cost_model)
         item = {
             "id": entry["id"],
@@ -700,7 +702,8 @@ def to_json(doc: Document, lang: Lang = "en") -> dict[str, Any]:
         if entry.get("override") is not None:
             item["override"] = entry["override"]
         flows.append(item)
-    return {"policy": doc.policy, "organisation": doc.organisation, "cost_model": doc.cost_model, "flows": flows}
+    return {"policy": doc.policy, "organisation": doc.organisation, "currency": currency,
+            "cost_model": doc.cost_model, "flows": flows}
 
 
 def recommendation_json(rec: Recommendation, policy: Policy, lang: Lang = "en", tipping: bool = False) -> dict[str, Any]:
