@@ -36,6 +36,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/portfolio.py
 	$(BIN)/python benchmarks/economics.py
 	$(BIN)/python benchmarks/properties.py
+	$(BIN)/python benchmarks/report_scale.py
 
 fuzz: $(BIN)/.installed
 	$(BIN)/python benchmarks/fuzz.py $(if $(CASES),--cases $(CASES))

@@ -379,9 +379,16 @@ def tipping_sentences(entry: dict[str, Any], lang: Lang) -> list[str]:
     """The tipping points of a flow in words: 'would become hybrid if the monthly volume rose above
     5,000 contacts a month'. When a veto holds the decision, the change that lifts it comes first
     (or a sentence saying that no single lever does)."""
+    lifting, others = tipping_split(entry, lang)
+    return lifting + others
+
+
+def tipping_split(entry: dict[str, Any], lang: Lang) -> tuple[list[str], list[str]]:
+    """The tipping sentences that lift the veto holding the decision (or the one saying that no
+    single lever does), and the others."""
     tips = entry.get("tipping_points")
     if tips is None:
-        return []
+        return [], []
     words = labels(lang)
     lifting: list[str] = []
     out: list[str] = []
@@ -396,7 +403,7 @@ def tipping_sentences(entry: dict[str, Any], lang: Lang) -> list[str]:
     if hold is not None and not lifting:
         lifting.append(str(words["tip_no_lever"]).format(rules=", ".join(hold.rules),
                                                          option=words["decisions"][hold.option]))
-    return lifting + out
+    return lifting, out
 
 
 def _place(sentence: str, tip: dict[str, Any], words: dict[str, Any], lifting: list[str], out: list[str]) -> None:
@@ -664,7 +671,9 @@ def to_json(doc: Document, lang: Lang = "en") -> dict[str, Any]:
     # Each flow repeats the cost model's figures; its tables (by country, by activity) come once, above.
     scalars = {name: value for name, value in doc.cost_model.items() if not isinstance(value, dict)}
     flows = []
+    currency: str | None = None  # one answers file, one organisation: every amount is in its currency
     for entry in doc.flows:
+        currency = entry["currency"]
         view = view_of(entry, lang, doc.cost_model)
         item = {
             "id": entry["id"],
@@ -690,7 +699,8 @@ def to_json(doc: Document, lang: Lang = "en") -> dict[str, Any]:
         if entry.get("override") is not None:
             item["override"] = entry["override"]
         flows.append(item)
-    return {"policy": doc.policy, "organisation": doc.organisation, "cost_model": doc.cost_model, "flows": flows}
+    return {"policy": doc.policy, "organisation": doc.organisation, "currency": currency,
+            "cost_model": doc.cost_model, "flows": flows}
 
 
 def recommendation_json(rec: Recommendation, policy: Policy, lang: Lang = "en", tipping: bool = False) -> dict[str, Any]:

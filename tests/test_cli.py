@@ -49,6 +49,15 @@ class TestRecommend:
         assert "CLS-12" in flows["orders"]["fired_rules"]
         assert flows["orders"]["metrics"]["savings_pct"] > 15
 
+    def test_json_says_the_currency_of_its_amounts(self) -> None:
+        """--format json names the organisation's currency at the top and in each flow's costs: the
+        amounts mean nothing without it."""
+        run = arbitre("recommend", GOLDEN_ANSWERS, "--format", "json")
+        assert run.returncode == 0, run.stderr
+        data = json.loads(run.stdout)
+        assert data["currency"] == "EUR"
+        assert {flow["costs"]["currency"] for flow in data["flows"]} == {"EUR"}
+
     def test_french_markdown(self) -> None:
         """--lang fr --format markdown speaks French in Markdown."""
         run = arbitre("recommend", GOLDEN_ANSWERS, "--lang", "fr", "--format", "markdown")

@@ -469,6 +469,13 @@ def part(page: str, section_id: str) -> str:
     return match.group(1)
 
 
+def chart(page: str, section_id: str, variant: str = "wide") -> str:
+    """One drawing of a section's chart: ``wide`` (desktop and paper) or ``narrow`` (a phone)."""
+    match = re.search(rf'<svg class="chart {variant}"(.*?)</svg>', part(page, section_id), re.S)
+    assert match, f"no {variant} chart in #{section_id}"
+    return match.group(1)
+
+
 def fmt_number(value: float, lang: str) -> str:
     """Whole numbers as each language writes them: 5,000 and 5 000 (narrow no-break space)."""
     text = f"{value:,.0f}"
@@ -546,9 +553,10 @@ class TestReport:
     def test_one_mark_in_each_chart_and_one_card_per_flow(self, reports: dict[tuple[str, str], str],
                                                           single_json: dict[str, Any], key: tuple[str, str]) -> None:
         page, ids = reports[key], [f["id"] for f in single_json[key[0]]["flows"]]
-        for chart in ("map", "costs"):
-            found = marks(part(page, chart))
-            assert sorted(flow for _, flow, _ in found) == sorted(ids), chart
+        for section in ("map", "costs"):
+            for variant in ("wide", "narrow"):
+                found = marks(chart(page, section, variant))
+                assert sorted(flow for _, flow, _ in found) == sorted(ids), (section, variant)
         assert page.count('<article class="card') == len(ids)
         for flow_id in ids:
             assert page.count(f'id="flow-{flow_id}"') == 1
@@ -561,7 +569,7 @@ class TestReport:
         small, massive = parameter("small_volume_max"), parameter("massive_volume_min")
         assert (small, massive) == (300, 5000)
         lines = re.findall(r'<g class="threshold">\s*<line x1="([\d.]+)" x2="([\d.]+)" y1="[\d.]+" y2="[\d.]+"'
-                           r'[^>]*stroke-dasharray[^>]*/>\s*<text[^>]*>([^<]*)</text>', part(reports[key], "map"))
+                           r'[^>]*stroke-dasharray[^>]*/>\s*<text[^>]*>([^<]*)</text>', chart(reports[key], "map"))
         assert len(lines) == 2
         xs = {}
         for x1, x2, label in lines:
@@ -572,7 +580,7 @@ class TestReport:
         per_decade = (xs[massive] - xs[small]) / (math.log10(massive) - math.log10(small))
         answers = yaml.safe_load((EXAMPLES / key[0]).read_text(encoding="utf-8"))
         volumes = {f["id"]: float(f["monthly_volume"]) for f in answers["flows"]}
-        for _, flow_id, inner in marks(part(reports[key], "map")):
+        for _, flow_id, inner in marks(chart(reports[key], "map")):
             expected = xs[small] + per_decade * (math.log10(volumes[flow_id]) - math.log10(small))
             assert mark_x(inner) == pytest.approx(expected, abs=0.3), flow_id
 
@@ -632,7 +640,7 @@ class TestReport:
         row = re.search(r'<tr class="kept">(.*?)</tr>', summary, re.S)
         assert (row is not None) == bool(kept)
         if row:
-            cells = re.findall(r"<td>([^<]*)</td>", row.group(1))
+            cells = re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1))
             assert cells[0].startswith(str(len(kept)))
             assert cells[-2:] == ["-", "-"]
             assert GREEN not in row.group(1)
@@ -641,10 +649,11 @@ class TestReport:
                                                     single_json: dict[str, Any], key: tuple[str, str]) -> None:
         """Per flow, one bar per option costed in recommend --format json, in a fixed order, each as
         wide as its cost per contact on one scale; the decision's options outlined; beside each
-        option but keeping in-house, its saving in green when positive and red when negative; a
-        flow without a quote has keeping in-house only and says so."""
+        option but keeping in-house, its saving, in green when positive and red when negative on the
+        decision's options only (a saving not taken is no saving); a flow without a quote has keeping
+        in-house only and says so."""
         data, page = single_json[key[0]], reports[key]
-        found = {flow_id: inner for _, flow_id, inner in marks(part(page, "costs"))}
+        found = {flow_id: inner for _, flow_id, inner in marks(chart(page, "costs"))}
         scale = []
         for flow in data["flows"]:
             inner, options = found[flow["id"]], flow["costs"]["options"]
@@ -660,6 +669,8 @@ class TestReport:
                 pct = options[name]["saving_pct"]
                 if name == "keep_internal":
                     assert saving == ""
+                elif name not in decision_options(flow):
+                    assert colour == "" and fmt_number(abs(pct), key[1]) in saving, (flow["id"], name)
                 elif round(pct) > 0:
                     assert colour == GREEN and fmt_number(pct, key[1]) in saving, (flow["id"], name)
                 elif round(pct) < 0:
@@ -672,8 +683,8 @@ class TestReport:
         """Every line of text in the cost chart has its own height: at most one text in the left
         column and one right of it on a line, lines at least 13 px apart, all inside the drawing,
         which grows with the rows."""
-        costs = part(reports[key], "costs")
-        height = float(re.search(r'<svg viewBox="0 0 760 ([\d.]+)"', costs).group(1))  # type: ignore[union-attr]
+        costs = chart(reports[key], "costs")
+        height = float(re.search(r' viewBox="0 0 760 ([\d.]+)"', costs).group(1))  # type: ignore[union-attr]
         texts = [(float(x), float(y)) for x, y in re.findall(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"', costs)]
         lines: dict[float, list[float]] = {}
         for x, y in texts:
