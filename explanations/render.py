@@ -518,23 +518,30 @@ def _ahead(entry: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def balance_sentence(entry: dict[str, Any], lang: Lang) -> str:
-    """What tipped the balance, in words: the rules without which the decision would change, or
-    when none alone does, the rules that put it furthest ahead of the runner-up and what each gave
-    the runner-up (a tie or a lone option says so first; the margin is shown beside the decision)."""
+    """What tipped the balance, in words: the veto that holds the decision, the rules without which
+    the decision would change, or when none alone does, the rules that put it furthest ahead of the
+    runner-up and what each gave the runner-up (a tie or a lone option says so first; the margin is
+    shown beside the decision)."""
     words = labels(lang)
     decision, runner, scores = entry["decision"], entry["runner_up"], entry["scores"]
     winner = str(words["decisions"][decision]).capitalize()
+    hold = held_by_veto(scores, entry["vetoes"], decision)
     lead = ""
-    if runner is None:
+    if hold is not None:
+        lead = f"{held_sentence(entry, lang)} "
+    elif runner is None:
         lead = words["tipped_only"].format(winner=winner) + " "
     elif entry["margin"] == 0:
         lead = words["tipped_tie"].format(winner=winner, runner=words["decisions"][runner],
                                           score=_score(scores[decision], lang),
                                           points=_points(scores[decision], lang)) + " "
-    if entry["pivots"]:
+    pivots = [p for p in entry["pivots"] if hold is None or p["rule"] not in hold.rules]
+    if pivots:
         items = [words["balance_pivot"].format(rule=p["rule"], title=rule_title(p["title"], lang),
-                                               decision=words["decisions"][p["decision"]]) for p in entry["pivots"]]
+                                               decision=words["decisions"][p["decision"]]) for p in pivots]
         return lead + str(words["balance_pivots"]).format(items=str(words["list_sep"]).join(items))
+    if hold is not None:
+        return lead.rstrip()
     ahead = _ahead(entry)
     if not ahead:
         return lead + str(words["no_change"])
@@ -799,12 +806,13 @@ def summary_table(views: list[dict[str, Any]], lang: Lang, width: int = 78) -> l
 
 
 def shared_assumptions(views: list[dict[str, Any]]) -> dict[str, Any]:
-    """The assumptions stated once for the whole file: the cost model and the defaults used for
-    unanswered fields that most flows share."""
+    """The assumptions stated once for the whole file: the cost model most flows share, and the
+    defaults used for unanswered fields when most flows used the same (``None``: each flow says)."""
     costs = [view["cost_assumptions"] for view in views]
     defaults = [view["defaults_used"] for view in views]
+    common = max(defaults, key=defaults.count) if defaults else []
     return {"cost": max(costs, key=costs.count) if costs else None,
-            "defaults": max(defaults, key=defaults.count) if defaults else []}
+            "defaults": common if 2 * defaults.count(common) > len(defaults) else None}
 
 
 def own_assumptions(view: dict[str, Any], shared: dict[str, Any], lang: Lang) -> list[str]:
@@ -812,7 +820,7 @@ def own_assumptions(view: dict[str, Any], shared: dict[str, Any], lang: Lang) ->
     cost model (its country's paid hours)."""
     words = labels(lang)
     own = []
-    if view["defaults_used"] != shared["defaults"]:
+    if view["defaults_used"] != shared["defaults"] and (shared["defaults"] or view["defaults_used"]):
         used = ", ".join(view["defaults_used"]) or words["none"]
         own.append(f"{words['defaults_used']}{words['colon']}{used}")
     if view["cost_assumptions"] != shared["cost"]:
