@@ -95,6 +95,27 @@ def value_label(value: Any, lang: Lang) -> str:
     return str(labels(lang)["values"].get(str(value), str(value).replace("_", " ")))
 
 
+_SENTENCE = re.compile(r"(.+?[.!?])\s+(?=[A-Z\u00c0-\u00dd\u00ab])", re.S)
+
+
+def first_sentence(text: Any) -> str:
+    """A text's first sentence: what a one-line summary of a rule's explanation shows."""
+    found = _SENTENCE.match(str(text).strip())
+    return found[1] if found else str(text).strip()
+
+
+def clip(line: Any, width: int = 78) -> str:
+    """A line cut to ``width`` columns at a space, with an ellipsis when it was longer (its
+    indentation kept): a summary that stays on one line of the terminal."""
+    body = str(line).lstrip(" ")
+    indent = str(line)[:len(str(line)) - len(body)]
+    text = indent + glued(re.sub(r"\s*\n\s*|\t", " ", body.strip()))
+    if len(text) <= width:
+        return text
+    cut = text.rfind(" ", len(indent) + 1, width)
+    return text[:cut if cut > 0 else width - 1].rstrip(" ,;:\u00a0") + "\u2026"
+
+
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>|#])")
 
 
@@ -140,6 +161,8 @@ def _add_filters(env: SandboxedEnvironment, lang: Lang) -> None:
     env.filters["weight"] = lambda v: number(v, 0 if float(v).is_integer() else 1, lang)
     env.filters["signed"] = lambda v: signed_weight(v, lang)
     env.filters["md"] = markdown_text
+    env.filters["sentence"] = first_sentence
+    env.filters["clip"] = clip
 
 
 class RuleTexts:
@@ -428,6 +451,108 @@ def held_sentence(entry: dict[str, Any], lang: Lang) -> str | None:
         leader=_score(hold.score, lang), score=_score(entry["scores"][entry["decision"]], lang))
 
 
+def rule_title(title: Any, lang: Lang) -> str:
+    """A rule's title as shown in ``lang``."""
+    return str(title)
+
+
+def _by_rule(votes: list[dict[str, Any]], others: list[dict[str, Any]], lang: Lang) -> list[dict[str, Any]]:
+    """Each rule of ``votes`` once, by its first (strongest) vote there, with its other votes, in
+    ``votes`` or ``others``, said compactly (``also``: 'also +2.5 hybrid')."""
+    words = labels(lang)
+    firsts: dict[str, dict[str, Any]] = {}
+    also: dict[str, list[str]] = {}
+    for vote in votes:
+        firsts.setdefault(vote["rule"], vote)
+    for vote in votes + others:
+        if vote["rule"] in firsts and vote is not firsts[vote["rule"]]:
+            also.setdefault(vote["rule"], []).append(f"{signed_weight(vote['weight'], lang)} {vote['option_label']}")
+    return [{**vote, "also": f"{words['also']} {', '.join(also[rule])}" if rule in also else ""}
+            for rule, vote in firsts.items()]
+
+
+def _behind(firings: list[dict[str, Any]], deciding: list[str]) -> list[str]:
+    """The findings the deciding rules rest on: the rules that derived a fact they read, directly
+    or through other findings (the deciding rules themselves left out: they are named already)."""
+    needed: set[str] = set()
+    behind: set[str] = set()
+    for firing in sorted(firings, key=lambda f: -f["stratum"]):  # a fact is read in a later stratum
+        if firing["rule"] in deciding or needed & set(firing["derive"]):
+            needed.update(firing["matched"])
+            if firing["rule"] not in deciding and not firing["votes"] and not firing["veto"]:
+                behind.add(firing["rule"])
+    return [f["rule"] for f in firings if f["rule"] in behind]
+
+
+def _vetoes_once(vetoes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The vetoes with each rule once: the options the same rules rule out, together."""
+    grouped: dict[tuple[str, ...], dict[str, Any]] = {}
+    for veto in vetoes:
+        key = tuple(veto["rules"])
+        if key in grouped:
+            grouped[key]["option_labels"].append(veto["option_label"])
+        else:
+            grouped[key] = {**veto, "option_labels": [veto["option_label"]]}
+    return list(grouped.values())
+
+
+def _rule_votes(firing: dict[str, Any], options: Sequence[str], lang: Lang) -> str:
+    """What a fired rule gave two options, in short: '+3 outsource, 0 hybrid'."""
+    words = labels(lang)
+    given = dict.fromkeys(options, 0.0)
+    for vote in firing["votes"]:
+        if vote["option"] in given:
+            given[vote["option"]] += vote["weight"]
+    return ", ".join(f"{signed_weight(w, lang) if w else _score(w, lang)} {words['decisions'][o]}"
+                     for o, w in given.items())
+
+
+def _ahead(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The two fired rules that put the decision furthest ahead of the runner-up, by the difference
+    of their votes for the one and the other; none on a tie or with no runner-up."""
+    decision, runner = entry["decision"], entry["runner_up"]
+    if runner is None or entry["margin"] == 0:
+        return []
+
+    def gap(firing: dict[str, Any]) -> float:
+        return float(sum(v["weight"] * ((v["option"] == decision) - (v["option"] == runner)) for v in firing["votes"]))
+
+    return sorted((f for f in entry["firings"] if gap(f) > 0), key=lambda f: -gap(f))[:2]
+
+
+def balance_sentence(entry: dict[str, Any], lang: Lang) -> str:
+    """What tipped the balance, in words: the veto that holds the decision, the rules without which
+    the decision would change, or when none alone does, the rules that put it furthest ahead of the
+    runner-up and what each gave the runner-up (a tie or a lone option says so first; the margin is
+    shown beside the decision)."""
+    words = labels(lang)
+    decision, runner, scores = entry["decision"], entry["runner_up"], entry["scores"]
+    winner = str(words["decisions"][decision]).capitalize()
+    hold = held_by_veto(scores, entry["vetoes"], decision)
+    lead = ""
+    if hold is not None:
+        lead = f"{held_sentence(entry, lang)} "
+    elif runner is None:
+        lead = words["tipped_only"].format(winner=winner) + " "
+    elif entry["margin"] == 0:
+        lead = words["tipped_tie"].format(winner=winner, runner=words["decisions"][runner],
+                                          score=_score(scores[decision], lang),
+                                          points=_points(scores[decision], lang)) + " "
+    pivots = [p for p in entry["pivots"] if hold is None or p["rule"] not in hold.rules]
+    if pivots:
+        items = [words["balance_pivot"].format(rule=p["rule"], title=rule_title(p["title"], lang),
+                                               decision=words["decisions"][p["decision"]]) for p in pivots]
+        return lead + str(words["balance_pivots"]).format(items=str(words["list_sep"]).join(items))
+    if hold is not None:
+        return lead.rstrip()
+    ahead = _ahead(entry)
+    if not ahead:
+        return lead + str(words["no_change"])
+    items = [words["balance_part"].format(rule=f["rule"], title=rule_title(f["title"], lang),
+                                          votes=_rule_votes(f, (decision, runner), lang)) for f in ahead]
+    return lead + str(words["balance_parts"]).format(winner=winner, items=str(words["and"]).join(items))
+
+
 def final_decision(entry: dict[str, Any]) -> str:
     """The decision that stands for a flow entry: a person's override, else the engine's."""
     return str((entry.get("override") or {}).get("decision", entry["decision"]))
@@ -473,17 +598,10 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
     changes = [words["without_rule"].format(rule=p["rule"], title=p["title"], decision=words["decisions"][p["decision"]])
                for p in entry["pivots"]]
     scores = entry["scores"]
-    runner, margin = entry["runner_up"], entry["margin"]
-    if runner is not None and margin == 0:
-        balance = words["tipped_tie"].format(
-            winner=words["decisions"][decision].capitalize(), runner=words["decisions"][runner],
-            score=_score(scores[decision], lang), points=_points(scores[decision], lang))
-    elif runner is not None:
-        balance = words["tipped_winner"].format(
-            winner=words["decisions"][decision].capitalize(), runner=words["decisions"][runner],
-            margin=_score(margin, lang), points=_points(margin, lang))
-    else:
-        balance = words["tipped_only"].format(winner=words["decisions"][decision].capitalize())
+    margin = entry["margin"]
+    why = _by_rule(reasons, against, lang)
+    shown = {r["rule"] for r in why}
+    behind = _behind(entry["firings"], [p["rule"] for p in entry["pivots"]])
     quote = entry["quote"]
     override = entry.get("override")
     return {
@@ -508,9 +626,13 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "reasons": reasons,
         "against": against,
         "findings": findings,
+        "why": why,
+        "others": _by_rule([r for r in against if r["rule"] not in shown], [], lang),
+        "key_findings": [f for f in findings if f["rule"] in behind],
         "vetoes": vetoes,
+        "vetoes_once": _vetoes_once(vetoes),
         "conditions": conditions,
-        "balance": balance,
+        "balance": balance_sentence(entry, lang),
         "changes": changes,
         "tipping": tipping_sentences(entry, lang) if entry.get("tipping_points") is not None else None,
         "held": held_sentence(entry, lang),
@@ -525,6 +647,7 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "options": [{"option": name, "label": words["option_names"][name], **option}
                     for name, option in costed_options(entry).items()],
         "decision_saving_pct": _decision_saving(entry),
+        "decision_saving_monthly": monthly_saving(entry),
         "term_months": (entry.get("costs") or {}).get("term_months"),
         "quote": None if quote is None else {**quote, "label": words[quote["form"]]},
         "defaults_used": entry["defaults_used"],
@@ -565,6 +688,18 @@ def _decision_saving(entry: dict[str, Any]) -> float | None:
         return None
     saving = costed_options(entry)[standing]["saving_pct"]
     return None if saving is None else float(saving)
+
+
+def monthly_saving(entry: dict[str, Any]) -> float | None:
+    """What the option that stands saves a month against keeping the flow in-house, all-in (its
+    one-off costs spread over the contract); none for a flow kept in-house or an option not costed."""
+    standing = standing_option(entry)
+    options = costed_options(entry)
+    if standing is None or standing == "keep_internal" or "keep_internal" not in options:
+        return None
+    term = (entry.get("costs") or {}).get("term_months") or 1
+    option = options[standing]
+    return float(options["keep_internal"]["monthly"]) - float(option["monthly"]) - float(option["one_off"]) / term
 
 
 def _assumed(cost_model: dict[str, Any], metrics: dict[str, Any]) -> tuple[float, ...]:
@@ -635,15 +770,66 @@ def render_document(doc: Document, fmt: Format = "text", lang: Lang = "en", deta
     show the control characters of names and answers as escapes (``\\x1b``) rather than obey them."""
     if fmt == "json":
         return dump_json(to_json(doc, lang))
+    views = [view_of(entry, lang, doc.cost_model) for entry in doc.flows]
+    shared = shared_assumptions(views)
     context = {
         "L": labels(lang),
         "organisation": doc.organisation,
         "policy": doc.policy,
         "detail": detail,
-        "flows": [view_of(entry, lang, doc.cost_model) for entry in doc.flows],
+        "flows": [{**view, "own_assumptions": own_assumptions(view, shared, lang)} for view in views],
+        "assumptions": shared,
+        "table": summary_table(views, lang),
     }
     name = "recommendation.txt.j2" if fmt == "text" else "recommendation.md.j2"
     return printable(str(environment(lang).get_template(name).render(context)))
+
+
+def summary_table(views: list[dict[str, Any]], lang: Lang, width: int = 78) -> list[str]:
+    """The flows in a table of ``width`` columns, one a line: decision, split, confidence and the
+    saving a month of the option that stands (all-in); a name too long is cut, with an ellipsis."""
+    words = labels(lang)
+    heads = words["summary_table"]
+    rows = [[heads["decision"], heads["split"], heads["confidence"], heads["saving"]]]
+    for view in views:
+        engine = view["final_decision"] == view["decision"]
+        split = [words["option_names"][s] for s in view["split"]] if engine else []
+        saving = view["decision_saving_monthly"]
+        rows.append([words["decisions"][view["final_decision"]], ", ".join(split) or "-", view["confidence_label"],
+                     "-" if saving is None else money(saving, view["currency"], lang)])
+    sizes = [max(len(row[i]) for row in rows) for i in range(4)]
+    room = max(width - sum(sizes) - 2 * 4, 8)
+    names = [heads["flow"]] + [view["name"] for view in views]
+    name_size = min(max(len(name) for name in names), room)
+    lines = []
+    for name, (decision, split, confidence, saving) in zip(names, rows):
+        name = name if len(name) <= name_size else name[:name_size - 1].rstrip() + "\u2026"
+        lines.append(f"{name:<{name_size}}  {decision:<{sizes[0]}}  {split:<{sizes[1]}}  "
+                     f"{confidence:<{sizes[2]}}  {saving:>{sizes[3]}}".rstrip())
+    return lines
+
+
+def shared_assumptions(views: list[dict[str, Any]]) -> dict[str, Any]:
+    """The assumptions stated once for the whole file: the cost model most flows share, and the
+    defaults used for unanswered fields when most flows used the same (``None``: each flow says)."""
+    costs = [view["cost_assumptions"] for view in views]
+    defaults = [view["defaults_used"] for view in views]
+    common = max(defaults, key=defaults.count) if defaults else []
+    return {"cost": max(costs, key=costs.count) if costs else None,
+            "defaults": common if 2 * defaults.count(common) > len(defaults) else None}
+
+
+def own_assumptions(view: dict[str, Any], shared: dict[str, Any], lang: Lang) -> list[str]:
+    """What a flow assumed beyond the assumptions stated once for the file: its own defaults, its own
+    cost model (its country's paid hours)."""
+    words = labels(lang)
+    own = []
+    if view["defaults_used"] != shared["defaults"] and (shared["defaults"] or view["defaults_used"]):
+        used = ", ".join(view["defaults_used"]) or words["none"]
+        own.append(f"{words['defaults_used']}{words['colon']}{used}")
+    if view["cost_assumptions"] != shared["cost"]:
+        own.append(f"{words['cost_assumptions']}{words['colon']}{view['cost_assumptions']}")
+    return own
 
 
 _CONTROLS = re.compile("[\x7f-\x9f]")

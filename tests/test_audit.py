@@ -843,7 +843,7 @@ class TestOverride:
 # --- 8. --detail full ------------------------------------------------------------------------------
 
 RULE_ID = r"[A-Z][A-Z0-9]*-[0-9]{2,3}"
-TEXT_HEAD = re.compile(rf"^    (?:[+\u2212]\S+ )?({RULE_ID}) ")
+TEXT_HEAD = re.compile(rf"^ +(?:[+\u2212]\S+ +)?({RULE_ID}) ")
 TEXT_WHERE = re.compile(r"^ +([a-z_]+\.yaml):(\d+) - ")
 VETO_LINE = re.compile(r"\((?:ruled out by|exclu par) ([^)]*)\)")
 MD_PAIR = re.compile(rf"`({RULE_ID})`[^\n]*\n  <br>`([a-z_]+\.yaml):(\d+)`")

@@ -8,6 +8,7 @@ and a strong vote for outsourcing), so that they hold whichever default rule vet
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -294,8 +295,9 @@ class TestUnits:
         data = json.loads(render(rec, policy, "json", lang, tipping=True))  # type: ignore[arg-type]
         points = [p for flow in data["flows"] for p in flow["tipping_points"]["points"]]
         assert points and all(isinstance(p["value"], float | int) and p["unit"] for p in points)
-        for fmt in ("text", "markdown"):
-            shown = " ".join(render(rec, policy, fmt, lang, tipping=True).split())  # type: ignore[arg-type]
+        for fmt in ("text", "markdown"):  # every point: the text shows the first two unless in full
+            text = render(rec, policy, fmt, lang, tipping=True, detail="full")  # type: ignore[arg-type]
+            shown = " ".join(text.split())
             for point in points:
                 assert words["units"][point["unit"]] in shown.replace("\u00a0", " ")
 
@@ -381,7 +383,8 @@ HELD = re.compile(r"only because of the veto of [A-Z0-9, -]*TST-01[A-Z0-9, -]* o
 
 def tipping_text(text: str, title: str) -> list[str]:
     """The bullet sentences of the tipping-points section of a text explanation, unwrapped."""
-    section = text.split(f"  {title}\n", 1)[1].split("\n\n", 1)[0]
+    lines = text.split(f"\n  {title}", 1)[1].splitlines()[1:]
+    section = "\n".join(itertools.takewhile(lambda line: line.startswith("    "), lines))
     return [" ".join(item.split()) for item in section.split("    - ")[1:]]
 
 
