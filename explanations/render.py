@@ -245,8 +245,8 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
         finding = not votes and not rule.then.veto
         shown = findings_text or not finding
         firings.append({
-            "order": order, "rule": rule.id, "title": rule.title, "file": policy.file_name(placed.file),
-            "line": placed.line, "stratum": placed.stratum, "rationale": rule.rationale,
+            "order": order, "rule": rule.id, "title": rule.title.both(), "file": policy.file_name(placed.file),
+            "line": placed.line, "stratum": placed.stratum, "rationale": rule.rationale.both(),
             "matched": firing.matched,
             "derive": list(rule.then.derive), "votes": [{"option": v.option.value, "weight": v.weight} for v in votes],
             "veto": [o.value for o in rule.then.veto], "split": [s.value for s in rule.then.split],
@@ -274,7 +274,7 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
         "conditions": [{"id": c.id, "rule": c.rule_id, "audience": c.audience,
                         "text": {lang: rule_texts(policy, lang).render(c.rule_id, "condition", facts) for lang in langs}}
                        for c in verdict.conditions],
-        "pivots": [{"rule": rid, "title": policy.rule(rid).rule.title, "decision": new.value}
+        "pivots": [{"rule": rid, "title": policy.rule(rid).rule.title.both(), "decision": new.value}
                    for rid, new in pivots(verdict, result.firings, policy, result.facts)],
         "metrics": result.costs.model_dump(exclude={"options"}),
         "costs": costs_entry(result),
@@ -316,6 +316,12 @@ def tipping_entry(result: FlowResult, policy: Policy) -> dict[str, Any]:
                    "value": list(f.value) if isinstance(f.value, tuple) else f.value, "decision": f.decision.value,
                    "split": [s.value for s in f.split], "lifts": list(f.lifts)} for f in found.flips],
     }
+
+
+def in_language(text: str | dict[str, str], lang: Lang) -> str:
+    """A rule's title or rationale in ``lang``: records keep both languages (plain English text in
+    records written before rules had a French title)."""
+    return text if isinstance(text, str) else text.get(lang) or next(iter(text.values()), "")
 
 
 def _decision_words(decision: str, split: list[str], words: dict[str, Any]) -> str:
@@ -441,8 +447,9 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
     for firing in entry["firings"]:
         text = firing["text"].get(lang, "")
         text_of[firing["rule"]] = text
-        item = {"rule": firing["rule"], "title": firing["title"], "text": text, "matched": firing["matched"],
-                "file": firing["file"], "line": firing["line"], "rationale": firing["rationale"]}
+        item = {"rule": firing["rule"], "title": in_language(firing["title"], lang), "text": text,
+                "matched": firing["matched"], "file": firing["file"], "line": firing["line"],
+                "rationale": in_language(firing["rationale"], lang)}
         # A rule is a reason for the decision when it weighs more for it (or less against it) than for
         # every other option: a risk that counts against outsourcing and a split is a reason to keep.
         given: dict[str, float] = {}
@@ -462,12 +469,13 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
             findings.append(item)
     reasons.sort(key=lambda r: -abs(r["weight"]))
     against.sort(key=lambda r: -abs(r["weight"]))
-    source_of = {f["rule"]: {"file": f["file"], "line": f["line"], "rationale": f["rationale"]} for f in entry["firings"]}
+    source_of = {f["rule"]: {"file": f["file"], "line": f["line"], "rationale": in_language(f["rationale"], lang)}
+                 for f in entry["firings"]}
     vetoes = [{"option": o, "option_label": words["decisions"][o], "rules": list(r),
                "texts": [text_of.get(rid, "") for rid in r], "sources": [source_of.get(rid, {"file": "?", "line": "?", "rationale": ""}) for rid in r]}
               for o, r in entry["vetoes"].items()]
     conditions = [{"id": c["id"], "rule": c["rule"], "text": c["text"].get(lang, "")} for c in entry["conditions"]]
-    changes = [words["without_rule"].format(rule=p["rule"], title=p["title"], decision=words["decisions"][p["decision"]])
+    changes = [words["without_rule"].format(rule=p["rule"], title=in_language(p["title"], lang), decision=words["decisions"][p["decision"]])
                for p in entry["pivots"]]
     scores = entry["scores"]
     runner, margin = entry["runner_up"], entry["margin"]
@@ -756,7 +764,7 @@ def render_why_not(data: dict[str, Any], lang: Lang = "en") -> str:
             gives = signed_weight(rule["weight"], lang) if rule["weight"] is not None else ""
             if rule["split"]:
                 gives = (gives + " " if gives else "") + ", ".join(words["splits"][s] for s in rule["split"])
-            head = f"{rule['rule']} {rule['title']} ({rule['file']}:{rule['line']}{words['semicolon']}{gives})"
+            head = f"{rule['rule']} {in_language(rule['title'], lang)} ({rule['file']}:{rule['line']}{words['semicolon']}{gives})"
             if rule["fired"]:
                 lines.append(wrap(f"{head}{words['colon']}{words['fired']}", indent="      ", first="    "))
             else:

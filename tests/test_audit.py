@@ -273,7 +273,7 @@ class TestRecord:
             for firing in flow["firings"]:
                 placed = policy.rule(firing["rule"])
                 assert (firing["file"], firing["line"], firing["stratum"], firing["title"]) == (
-                    Path(placed.file).name, placed.line, placed.stratum, placed.rule.title)
+                    Path(placed.file).name, placed.line, placed.stratum, placed.rule.title.both())
                 assert set(firing["matched"]) == set(placed.reads)
                 assert firing["matched"], firing["rule"]
                 for name, value in firing["matched"].items():

@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import (
     AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator,
@@ -91,6 +91,10 @@ def _enum(names: Iterable[str]) -> Any:
 
 
 Text = Annotated[str, StringConstraints(min_length=1)]
+# A rule's title or rationale: in each language, or plain English text in records written before
+# rules had a French title.
+Wordings = Annotated[Union[Text, dict[Lang, Text]], Field(description="the text in each language (plain "
+                                                             "English text in older records)")]
 _NUMERIC_LEVERS = tuple(NumericLevers.model_fields)
 _FLIP_FIELDS = (*AnswerLevers.model_fields, *ProviderLevers.model_fields)
 _UNITS = ("", *UNITS.values(), *get_args(QuoteForm))
@@ -111,8 +115,8 @@ class RuleRecord(_Model):
     """A rule of the policy as it was: enough to say, later, why it did not fire."""
 
     id: RuleId
-    title: Text
-    rationale: Text
+    title: Wordings
+    rationale: Wordings
     file: str
     line: int
     stratum: int
@@ -177,11 +181,11 @@ class FiringRecord(_Model):
 
     order: int
     rule: str
-    title: str
+    title: Wordings
     file: str
     line: int
     stratum: int
-    rationale: str
+    rationale: Wordings
     matched: dict[str, Any]
     derive: list[str]
     votes: list[Vote]
@@ -201,7 +205,7 @@ class ConditionRecord(_Model):
 
 class Pivot(_Model):
     rule: str
-    title: str
+    title: Wordings
     decision: Decision
 
 
@@ -366,7 +370,7 @@ def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisati
     explanations' flow entries)."""
     import platform
 
-    rules = [{"id": placed.rule.id, "title": placed.rule.title, "rationale": placed.rule.rationale,
+    rules = [{"id": placed.rule.id, "title": placed.rule.title.both(), "rationale": placed.rule.rationale.both(),
               "file": policy.file_name(placed.file), "line": placed.line, "stratum": placed.stratum,
               "when": placed.rule.model_dump(mode="json", by_alias=True, exclude_defaults=True)["when"],
               "then": placed.rule.then.model_dump(mode="json", exclude_defaults=True)}
