@@ -26,6 +26,7 @@ from engine.errors import PolicyError, Problem, printable
 from engine.load import read_document
 from engine.models import Decision
 from engine.policy.loading import Policy
+from engine.policy.rules import NO_OPERAND
 from engine.recommend import FlowResult, Recommendation
 from explanations.sandbox import PolicyTextEnvironment, render_text
 
@@ -318,6 +319,13 @@ def tipping_entry(result: FlowResult, policy: Policy) -> dict[str, Any]:
     }
 
 
+def field_label(name: str, lang: Lang) -> str:
+    """An answer's name in words ('organisation.country' -> "the organisation's country"); the name
+    itself for a field the labels do not know (a newer record)."""
+    field = name.removeprefix("organisation.")
+    return str(labels(lang)["fields"].get(field, name))
+
+
 def in_language(text: str | dict[str, str], lang: Lang) -> str:
     """A rule's title or rationale in ``lang``: records keep both languages (plain English text in
     records written before rules had a French title)."""
@@ -531,7 +539,7 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "decision_saving_pct": _decision_saving(entry),
         "term_months": (entry.get("costs") or {}).get("term_months"),
         "quote": None if quote is None else {**quote, "label": words[quote["form"]]},
-        "defaults_used": entry["defaults_used"],
+        "defaults_used": [field_label(name, lang) for name in entry["defaults_used"]],
         "cost_assumptions": _cost_assumptions(_assumed(cost_model, entry["metrics"]), lang),
     }
 
@@ -721,10 +729,11 @@ def _operand(value: Any, lang: Lang) -> str:
     return str(value)
 
 
-def _failure(failed: dict[str, Any], lang: Lang) -> str:
-    """A failed comparison: 'monthly_volume ge 5,000 (parameter massive_volume_min); actual: 300'."""
+def _raw_failure(failed: dict[str, Any], lang: Lang) -> str:
+    """A failed comparison as the policy writes it: 'monthly_volume ge 5,000 (parameter
+    massive_volume_min); actual: 300'."""
     words = labels(lang)
-    operand = "" if failed["op"] in ("known", "unknown", "empty", "not_empty") else " " + _operand(failed["threshold"], lang)
+    operand = "" if failed["op"] in NO_OPERAND else " " + _operand(failed["threshold"], lang)
     param = f" ({words['parameter']} {failed['param']})" if failed.get("param") else ""
     text = f"{failed['fact']} {failed['op']}{operand}{param}"
     if failed.get("negated"):
@@ -735,8 +744,71 @@ def _failure(failed: dict[str, Any], lang: Lang) -> str:
     return text
 
 
-def render_why_not(data: dict[str, Any], lang: Lang = "en") -> str:
-    """``engine.analysis.audit.why_not`` as text."""
+# The comparison that holds when one does not (a failed condition is explained by what holds).
+OPPOSITE = {"eq": "ne", "ne": "eq", "lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "in": "not_in",
+            "not_in": "in", "contains": "lacks", "lacks": "contains", "empty": "not_empty",
+            "not_empty": "empty", "known": "unknown", "unknown": "known"}
+
+
+def _value_words(fact: str, value: Any, lang: Lang, compared: bool = True) -> str:
+    """A value in words: a share with its percent sign, an allowed value by its label, and a level a
+    fact is compared to as a level ('de niveau élevé': French agrees the bare word with the fact)."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_value_words(fact, v, lang, compared) for v in value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        shown = number(value, 0 if float(value).is_integer() else 2, lang)
+        return f"{shown}\u00a0%" if fact.endswith("_pct") else shown
+    if value is None:
+        return str(labels(lang)["unknown"])
+    levels = labels(lang)["levels"] if compared else {}
+    return str(levels.get(str(value), value_label(value, lang)))
+
+
+def _failure(failed: dict[str, Any], fact_words: dict[str, Any], lang: Lang) -> str:
+    """Why a rule's condition did not hold, in words: what holds instead, with the value found ('the
+    monthly volume is below 5,000 (actual: 300)', 'the flow needs no unique in-house know-how')."""
+    words = labels(lang)
+    fact, actual = failed["fact"], failed["actual"]
+    op = failed["op"] if failed.get("negated") else OPPOSITE[failed["op"]]
+    if actual is None and failed["op"] not in ("known", "unknown"):
+        op = "unknown"  # a comparison on a value not known is false, whatever it compares
+        if "unknown" in words["flags"].get(fact, {}):
+            return _capital(str(words["flags"][fact]["unknown"]))
+    elif isinstance(actual, bool) and op in ("eq", "ne") and isinstance(failed["threshold"], bool):
+        holds = (failed["threshold"] if op == "eq" else not failed["threshold"])
+        return _flag(fact, holds, fact_words, lang)
+    label = str(words["fields"].get(fact, fact))
+    text = str(words["said"][op]).format(fact=label, value=_value_words(fact, failed["threshold"], lang))
+    if op not in NO_OPERAND and op != "unknown":
+        text += f" ({words['actual']}{words['colon']}{_value_words(fact, actual, lang, compared=False)})"
+    if failed.get("alternatives"):
+        text += f" ({words['alternatives'].format(n=failed['alternatives'])})"
+    return _capital(text)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _flag(fact: str, holds: bool, fact_words: dict[str, Any], lang: Lang) -> str:
+    """A true-or-false fact as a sentence: the answer's (labels) or the derived fact's (the policy's)."""
+    words = labels(lang)
+    said = words["flags"].get(fact) or {key: text[lang] for key, text in fact_words.get(fact, {}).items()}
+    if holds and "is" in said:
+        text = str(said["is"])
+    elif not holds and "not" in said:
+        text = str(said["not"])
+    elif "is" in said:
+        text = str(words["fact_not"]).format(fact=said["is"])
+    else:
+        text = str(words["said"]["eq"]).format(fact=words["fields"].get(fact, fact),
+                                               value=words["flag_yes" if holds else "flag_no"])
+    return _capital(text)
+
+
+def render_why_not(data: dict[str, Any], lang: Lang = "en", detail: Detail = "normal") -> str:
+    """``engine.analysis.audit.why_not`` as text: each failed condition in words, and as the policy
+    writes it too with ``detail='full'``."""
     words = labels(lang)
     option = _decision_words(data["option"], [], words)
     lines = [wrap(words["why_not_title"].format(option=option, name=data["name"], id=data["flow"]))]
@@ -764,13 +836,17 @@ def render_why_not(data: dict[str, Any], lang: Lang = "en") -> str:
             gives = signed_weight(rule["weight"], lang) if rule["weight"] is not None else ""
             if rule["split"]:
                 gives = (gives + " " if gives else "") + ", ".join(words["splits"][s] for s in rule["split"])
-            head = f"{rule['rule']} {in_language(rule['title'], lang)} ({rule['file']}:{rule['line']}{words['semicolon']}{gives})"
+            where = f"{rule['file']}:{rule['line']}" + (f"{words['semicolon']}{gives}" if gives else "")
+            head = f"{rule['rule']} {in_language(rule['title'], lang)} ({where})"
             if rule["fired"]:
                 lines.append(wrap(f"{head}{words['colon']}{words['fired']}", indent="      ", first="    "))
             else:
                 lines.append(wrap(f"{head}{words['colon']}{words['did_not_fire']}", indent="      ", first="    "))
                 if rule["failed"] is not None:
-                    lines.append(wrap(_failure(rule["failed"], lang), indent="        ", first="      "))
+                    said = _failure(rule["failed"], data.get("fact_words", {}), lang)
+                    lines.append(wrap(said, indent="        ", first="      "))
+                    if detail == "full":
+                        lines.append(wrap(_raw_failure(rule["failed"], lang), indent="        ", first="      "))
     return printable("\n".join(lines) + "\n")
 
 

@@ -163,6 +163,9 @@ class PolicyRecord(_Model):
     cost_model: CostModelRecord
     parameters: dict[str, float | list[str] | list[dict[str, float | None]] | dict[str, float] | dict[str, list[str]]]
     derived_facts: list[str]
+    derived_fact_words: dict[str, dict[Literal["is", "not"], dict[Lang, str]]] = Field(
+        default_factory=dict, description="what each derived fact means when it holds (is) and when it does not "
+        "(not), in each language; absent in older records")
     rules: list[RuleRecord]
 
 
@@ -390,6 +393,7 @@ def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisati
             "parameters": {name: [band.model_dump() for band in p.value] if p.is_bands else p.value
                            for name, p in policy.parameters.items()},
             "derived_facts": sorted(policy.derived),
+            "derived_fact_words": {name: fact.words() for name, fact in sorted(policy.derived.items())},
             "rules": rules,
         },
         "source": {"file": str(source), "sha256": hashlib.sha256(source.read_bytes()).hexdigest()},
@@ -544,6 +548,9 @@ def why_not(record: AuditRecord, flow_id: str, option: Decision) -> dict[str, An
         "needs_split": option is Decision.hybrid and not any(f.split for f in flow.firings),
         "override": flow.override.model_dump(mode="json") if flow.override is not None else None,
         "rules": supporting,
+        # what the derived facts that failed mean, so that the failures can be said in words
+        "fact_words": {name: words for name, words in record.policy.derived_fact_words.items()
+                       if any((item["failed"] or {}).get("fact") == name for item in supporting)},
     }
 
 

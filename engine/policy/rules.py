@@ -312,10 +312,19 @@ class ParameterFile(_Strict):
 
 
 class DerivedFact(_Strict):
-    """A boolean fact that rules derive; false until a rule derives it."""
+    """A boolean fact that rules derive; false until a rule derives it. ``en`` and ``fr`` say what it
+    means when it holds, ``not`` when it does not (older policies may leave it out)."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     en: Annotated[str, StringConstraints(min_length=1)]
     fr: Annotated[str, StringConstraints(min_length=1)]
+    not_: Wording | None = Field(default=None, alias="not")
+
+    def words(self) -> dict[str, dict[str, str]]:
+        """Its sentences as records keep them: ``{"is": {en, fr}, "not": {en, fr}}`` (no "not" when
+        the policy does not say it)."""
+        said = {"is": {"en": self.en, "fr": self.fr}}
+        return said if self.not_ is None else {**said, "not": self.not_.both()}
 
 
 class FactFile(_Strict):
