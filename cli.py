@@ -406,7 +406,8 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
 @click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the explanation.")
 @click.option("--detail", type=click.Choice(["normal", "full"]), default="normal", show_default=True,
-              help="full: every fired rule with its file, line and rationale.")
+              help="full: every fired rule with its file, line and rationale; with --why-not, each failed "
+                   "condition as the policy writes it too.")
 @click.option("--verify", is_flag=True,
               help="Evaluate the recorded answers with the current policy: exit 3 if a decision changed.")
 @click.option("--why-not", "why_not", type=click.Choice(["outsource", "hybrid", "keep_internal"]),
@@ -454,7 +455,7 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
             raise UserError(f"--why-not {why_not} needs --flow ID; the flows are: {', '.join(known)}")
         data = audit.why_not(record, flow_id, Decision(why_not))
         click.echo(json_text(data, indent=1) if fmt == "json"
-                   else render_why_not(data, language), nl=fmt == "json")
+                   else render_why_not(data, language, detail), nl=fmt == "json")  # type: ignore[arg-type]
         return
     flows = [f.model_dump(mode="json") for f in record.flows if flow_id is None or f.id == flow_id]
     doc = Document(organisation=record.organisation,

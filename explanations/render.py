@@ -26,6 +26,7 @@ from engine.errors import PolicyError, Problem, printable
 from engine.load import read_document
 from engine.models import Decision
 from engine.policy.loading import Policy
+from engine.policy.rules import NO_OPERAND
 from engine.recommend import FlowResult, Recommendation
 from explanations.figures import NARROW, Lang, currency_sign, money, number, percent, typeset
 from explanations.sandbox import PolicyTextEnvironment, render_text
@@ -261,8 +262,8 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
         finding = not votes and not rule.then.veto
         shown = findings_text or not finding
         firings.append({
-            "order": order, "rule": rule.id, "title": rule.title, "file": policy.file_name(placed.file),
-            "line": placed.line, "stratum": placed.stratum, "rationale": rule.rationale,
+            "order": order, "rule": rule.id, "title": rule.title.both(), "file": policy.file_name(placed.file),
+            "line": placed.line, "stratum": placed.stratum, "rationale": rule.rationale.both(),
             "matched": firing.matched,
             "derive": list(rule.then.derive), "votes": [{"option": v.option.value, "weight": v.weight} for v in votes],
             "veto": [o.value for o in rule.then.veto], "split": [s.value for s in rule.then.split],
@@ -290,7 +291,7 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
         "conditions": [{"id": c.id, "rule": c.rule_id, "audience": c.audience,
                         "text": {lang: rule_texts(policy, lang).render(c.rule_id, "condition", facts) for lang in langs}}
                        for c in verdict.conditions],
-        "pivots": [{"rule": rid, "title": policy.rule(rid).rule.title, "decision": new.value}
+        "pivots": [{"rule": rid, "title": policy.rule(rid).rule.title.both(), "decision": new.value}
                    for rid, new in pivots(verdict, result.firings, policy, result.facts)],
         "metrics": result.costs.model_dump(exclude={"options"}),
         "costs": costs_entry(result),
@@ -332,6 +333,19 @@ def tipping_entry(result: FlowResult, policy: Policy) -> dict[str, Any]:
                    "value": list(f.value) if isinstance(f.value, tuple) else f.value, "decision": f.decision.value,
                    "split": [s.value for s in f.split], "lifts": list(f.lifts)} for f in found.flips],
     }
+
+
+def field_label(name: str, lang: Lang) -> str:
+    """An answer's name in words ('organisation.country' -> "the organisation's country"); the name
+    itself for a field the labels do not know (a newer record)."""
+    field = name.removeprefix("organisation.")
+    return str(labels(lang)["fields"].get(field, name))
+
+
+def in_language(text: str | dict[str, str], lang: Lang) -> str:
+    """A rule's title or rationale in ``lang``: records keep both languages (plain English text in
+    records written before rules had a French title)."""
+    return text if isinstance(text, str) else text.get(lang) or next(iter(text.values()), "")
 
 
 def _decision_words(decision: str, split: list[str], words: dict[str, Any]) -> str:
@@ -451,11 +465,6 @@ def held_sentence(entry: dict[str, Any], lang: Lang) -> str | None:
         leader=_score(hold.score, lang), score=_score(entry["scores"][entry["decision"]], lang))
 
 
-def rule_title(title: Any, lang: Lang) -> str:
-    """A rule's title as shown in ``lang``."""
-    return str(title)
-
-
 def _by_rule(votes: list[dict[str, Any]], others: list[dict[str, Any]], lang: Lang) -> list[dict[str, Any]]:
     """Each rule of ``votes`` once, by its first (strongest) vote there, with its other votes, in
     ``votes`` or ``others``, said compactly (``also``: 'also +2.5 hybrid')."""
@@ -540,7 +549,7 @@ def balance_sentence(entry: dict[str, Any], lang: Lang) -> str:
                                           points=_points(scores[decision], lang)) + " "
     pivots = [p for p in entry["pivots"] if hold is None or p["rule"] not in hold.rules]
     if pivots:
-        items = [words["balance_pivot"].format(rule=p["rule"], title=rule_title(p["title"], lang),
+        items = [words["balance_pivot"].format(rule=p["rule"], title=in_language(p["title"], lang),
                                                decision=words["decisions"][p["decision"]]) for p in pivots]
         return lead + str(words["balance_pivots"]).format(items=str(words["list_sep"]).join(items))
     if hold is not None:
@@ -548,7 +557,7 @@ def balance_sentence(entry: dict[str, Any], lang: Lang) -> str:
     ahead = _ahead(entry)
     if not ahead:
         return lead + str(words["no_change"])
-    items = [words["balance_part"].format(rule=f["rule"], title=rule_title(f["title"], lang),
+    items = [words["balance_part"].format(rule=f["rule"], title=in_language(f["title"], lang),
                                           votes=_rule_votes(f, (decision, runner), lang)) for f in ahead]
     return lead + str(words["balance_parts"]).format(winner=winner, items=str(words["and"]).join(items))
 
@@ -569,8 +578,9 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
     for firing in entry["firings"]:
         text = firing["text"].get(lang, "")
         text_of[firing["rule"]] = text
-        item = {"rule": firing["rule"], "title": firing["title"], "text": text, "matched": firing["matched"],
-                "file": firing["file"], "line": firing["line"], "rationale": firing["rationale"]}
+        item = {"rule": firing["rule"], "title": in_language(firing["title"], lang), "text": text,
+                "matched": firing["matched"], "file": firing["file"], "line": firing["line"],
+                "rationale": in_language(firing["rationale"], lang)}
         # A rule is a reason for the decision when it weighs more for it (or less against it) than for
         # every other option: a risk that counts against outsourcing and a split is a reason to keep.
         given: dict[str, float] = {}
@@ -590,12 +600,13 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
             findings.append(item)
     reasons.sort(key=lambda r: -abs(r["weight"]))
     against.sort(key=lambda r: -abs(r["weight"]))
-    source_of = {f["rule"]: {"file": f["file"], "line": f["line"], "rationale": f["rationale"]} for f in entry["firings"]}
+    source_of = {f["rule"]: {"file": f["file"], "line": f["line"], "rationale": in_language(f["rationale"], lang)}
+                 for f in entry["firings"]}
     vetoes = [{"option": o, "option_label": words["decisions"][o], "rules": list(r),
                "texts": [text_of.get(rid, "") for rid in r], "sources": [source_of.get(rid, {"file": "?", "line": "?", "rationale": ""}) for rid in r]}
               for o, r in entry["vetoes"].items()]
     conditions = [{"id": c["id"], "rule": c["rule"], "text": c["text"].get(lang, "")} for c in entry["conditions"]]
-    changes = [words["without_rule"].format(rule=p["rule"], title=p["title"], decision=words["decisions"][p["decision"]])
+    changes = [words["without_rule"].format(rule=p["rule"], title=in_language(p["title"], lang), decision=words["decisions"][p["decision"]])
                for p in entry["pivots"]]
     scores = entry["scores"]
     margin = entry["margin"]
@@ -650,7 +661,7 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "decision_saving_monthly": monthly_saving(entry),
         "term_months": (entry.get("costs") or {}).get("term_months"),
         "quote": None if quote is None else {**quote, "label": words[quote["form"]]},
-        "defaults_used": entry["defaults_used"],
+        "defaults_used": [field_label(name, lang) for name in entry["defaults_used"]],
         "cost_assumptions": _cost_assumptions(_assumed(cost_model, entry["metrics"]), lang),
     }
 
@@ -906,10 +917,11 @@ def _operand(value: Any, lang: Lang) -> str:
     return str(value)
 
 
-def _failure(failed: dict[str, Any], lang: Lang) -> str:
-    """A failed comparison: 'monthly_volume ge 5,000 (parameter massive_volume_min); actual: 300'."""
+def _raw_failure(failed: dict[str, Any], lang: Lang) -> str:
+    """A failed comparison as the policy writes it: 'monthly_volume ge 5,000 (parameter
+    massive_volume_min); actual: 300'."""
     words = labels(lang)
-    operand = "" if failed["op"] in ("known", "unknown", "empty", "not_empty") else " " + _operand(failed["threshold"], lang)
+    operand = "" if failed["op"] in NO_OPERAND else " " + _operand(failed["threshold"], lang)
     param = f" ({words['parameter']} {failed['param']})" if failed.get("param") else ""
     text = f"{failed['fact']} {failed['op']}{operand}{param}"
     if failed.get("negated"):
@@ -920,8 +932,71 @@ def _failure(failed: dict[str, Any], lang: Lang) -> str:
     return text
 
 
-def render_why_not(data: dict[str, Any], lang: Lang = "en") -> str:
-    """``engine.analysis.audit.why_not`` as text."""
+# The comparison that holds when one does not (a failed condition is explained by what holds).
+OPPOSITE = {"eq": "ne", "ne": "eq", "lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "in": "not_in",
+            "not_in": "in", "contains": "lacks", "lacks": "contains", "empty": "not_empty",
+            "not_empty": "empty", "known": "unknown", "unknown": "known"}
+
+
+def _value_words(fact: str, value: Any, lang: Lang, compared: bool = True) -> str:
+    """A value in words: a share with its percent sign, an allowed value by its label, and a level a
+    fact is compared to as a level ('de niveau élevé': French agrees the bare word with the fact)."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_value_words(fact, v, lang, compared) for v in value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        shown = number(value, 0 if float(value).is_integer() else 2, lang)
+        return f"{shown}\u00a0%" if fact.endswith("_pct") else shown
+    if value is None:
+        return str(labels(lang)["unknown"])
+    levels = labels(lang)["levels"] if compared else {}
+    return str(levels.get(str(value), value_label(value, lang)))
+
+
+def _failure(failed: dict[str, Any], fact_words: dict[str, Any], lang: Lang) -> str:
+    """Why a rule's condition did not hold, in words: what holds instead, with the value found ('the
+    monthly volume is below 5,000 (actual: 300)', 'the flow needs no unique in-house know-how')."""
+    words = labels(lang)
+    fact, actual = failed["fact"], failed["actual"]
+    op = failed["op"] if failed.get("negated") else OPPOSITE[failed["op"]]
+    if actual is None and failed["op"] not in ("known", "unknown"):
+        op = "unknown"  # a comparison on a value not known is false, whatever it compares
+        if "unknown" in words["flags"].get(fact, {}):
+            return _capital(str(words["flags"][fact]["unknown"]))
+    elif isinstance(actual, bool) and op in ("eq", "ne") and isinstance(failed["threshold"], bool):
+        holds = (failed["threshold"] if op == "eq" else not failed["threshold"])
+        return _flag(fact, holds, fact_words, lang)
+    label = str(words["fields"].get(fact, fact))
+    text = str(words["said"][op]).format(fact=label, value=_value_words(fact, failed["threshold"], lang))
+    if op not in NO_OPERAND and op != "unknown":
+        text += f" ({words['actual']}{words['colon']}{_value_words(fact, actual, lang, compared=False)})"
+    if failed.get("alternatives"):
+        text += f" ({words['alternatives'].format(n=failed['alternatives'])})"
+    return _capital(text)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _flag(fact: str, holds: bool, fact_words: dict[str, Any], lang: Lang) -> str:
+    """A true-or-false fact as a sentence: the answer's (labels) or the derived fact's (the policy's)."""
+    words = labels(lang)
+    said = words["flags"].get(fact) or {key: text[lang] for key, text in fact_words.get(fact, {}).items()}
+    if holds and "is" in said:
+        text = str(said["is"])
+    elif not holds and "not" in said:
+        text = str(said["not"])
+    elif "is" in said:
+        text = str(words["fact_not"]).format(fact=said["is"])
+    else:
+        text = str(words["said"]["eq"]).format(fact=words["fields"].get(fact, fact),
+                                               value=words["flag_yes" if holds else "flag_no"])
+    return _capital(text)
+
+
+def render_why_not(data: dict[str, Any], lang: Lang = "en", detail: Detail = "normal") -> str:
+    """``engine.analysis.audit.why_not`` as text: each failed condition in words, and as the policy
+    writes it too with ``detail='full'``."""
     words = labels(lang)
     option = _decision_words(data["option"], [], words)
     lines = [wrap(words["why_not_title"].format(option=option, name=data["name"], id=data["flow"]))]
@@ -949,13 +1024,17 @@ def render_why_not(data: dict[str, Any], lang: Lang = "en") -> str:
             gives = signed_weight(rule["weight"], lang) if rule["weight"] is not None else ""
             if rule["split"]:
                 gives = (gives + " " if gives else "") + ", ".join(words["splits"][s] for s in rule["split"])
-            head = f"{rule['rule']} {rule['title']} ({rule['file']}:{rule['line']}{words['semicolon']}{gives})"
+            where = f"{rule['file']}:{rule['line']}" + (f"{words['semicolon']}{gives}" if gives else "")
+            head = f"{rule['rule']} {in_language(rule['title'], lang)} ({where})"
             if rule["fired"]:
                 lines.append(wrap(f"{head}{words['colon']}{words['fired']}", indent="      ", first="    "))
             else:
                 lines.append(wrap(f"{head}{words['colon']}{words['did_not_fire']}", indent="      ", first="    "))
                 if rule["failed"] is not None:
-                    lines.append(wrap(_failure(rule["failed"], lang), indent="        ", first="      "))
+                    said = _failure(rule["failed"], data.get("fact_words", {}), lang)
+                    lines.append(wrap(said, indent="        ", first="      "))
+                    if detail == "full":
+                        lines.append(wrap(_raw_failure(rule["failed"], lang), indent="        ", first="      "))
     return printable("\n".join(lines) + "\n")
 
 

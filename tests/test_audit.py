@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from engine.answers import load_answers
-from engine.analysis.audit import AuditRecord, RecordError, load_record, why_not
+from engine.analysis.audit import AuditRecord, RecordError, load_record, why_not, with_digest
 from engine.models import Decision, Flow, FlowInputs, Organisation, resolve
 from engine.policy.loading import Policy, load_policy
 from engine.recommend import FlowResult, evaluate_flow
@@ -273,7 +273,7 @@ class TestRecord:
             for firing in flow["firings"]:
                 placed = policy.rule(firing["rule"])
                 assert (firing["file"], firing["line"], firing["stratum"], firing["title"]) == (
-                    Path(placed.file).name, placed.line, placed.stratum, placed.rule.title)
+                    Path(placed.file).name, placed.line, placed.stratum, placed.rule.title.both())
                 assert set(firing["matched"]) == set(placed.reads)
                 assert firing["matched"], firing["rule"]
                 for name, value in firing["matched"].items():
@@ -597,8 +597,9 @@ class TestWhyNot:
 
     def test_command(self, runs: dict[str, Any]) -> None:
         record = runs["records"]["why-not"]
-        text, as_json, fr, no_flow, both, unknown = arbitre_many({
+        text, full, as_json, fr, no_flow, both, unknown = arbitre_many({
             "text": ("explain", record, "--flow", "dear-email", "--why-not", "outsource"),
+            "full": ("explain", record, "--flow", "dear-email", "--why-not", "outsource", "--detail", "full"),
             "json": ("explain", record, "--flow", "dear-email", "--why-not", "outsource", "--format", "json"),
             "fr": ("explain", record, "--flow", "dear-email", "--why-not", "outsource", "--lang", "fr"),
             "no-flow": ("explain", record, "--why-not", "outsource"),
@@ -610,17 +611,44 @@ class TestWhyNot:
         skl01 = next(n for n, line in enumerate((RULES / "economics.yaml").read_text(encoding="utf-8").splitlines(), 1)
                      if line.strip() == "- id: SKL-01")
         assert f"SKL-01 Skill missing in-house (economics.yaml:{skl01}; +4): did not fire" in shown
-        assert "skill_gap eq true; actual: false" in shown
+        assert "did not fire, because: No skill the flow needs is missing in-house" in shown
+        assert "skill_gap eq" not in shown
+        assert "No skill the flow needs is missing in-house skill_gap eq true; actual: false" in flat(ok(full).stdout)
         assert "ECO-01 The economic equation (economics.yaml:3; \u22123): fired" in shown
         assert "ECO-06 Typical outsourced activity" in shown
         assert json.loads(ok(as_json).stdout) == why_not(load_record(record), "dear-email", Decision.outsource)
-        assert "skill_gap eq true\u202f; valeur réelle\u202f: false" in ok(fr).stdout
+        french = flat(ok(fr).stdout)
+        assert "SKL-01 Compétence manquante en interne (economics.yaml:" in french
+        assert "Aucune compétence nécessaire au flux ne manque en interne" in french
+        assert "skill_gap" not in french
         assert no_flow.returncode == 2 and "--why-not outsource needs --flow ID" in no_flow.stderr
         assert "dear-email, churn-orders" in no_flow.stderr and no_flow.stdout == ""
         assert both.returncode == 2 and "give one of them" in both.stderr
         assert unknown.returncode == 2 and "no flow with that id in the record" in unknown.stderr
         for run in (no_flow, both, unknown):
             assert "Traceback" not in run.stderr
+
+    def test_record_with_english_titles_only(self, runs: dict[str, Any], tmp_path: Path) -> None:
+        """A record written before rules had French titles (plain English titles and rationales, no
+        derived facts' words) still explains in French: the titles as recorded, the rest in French."""
+        data = json.loads(Path(runs["records"]["why-not"]).read_text(encoding="utf-8"))
+        del data["policy"]["derived_fact_words"]
+        for rule in data["policy"]["rules"]:
+            rule["title"], rule["rationale"] = rule["title"]["en"], rule["rationale"]["en"]
+        for flow in data["flows"]:
+            for item in flow["firings"] + flow["pivots"]:
+                item["title"] = item["title"]["en"]
+            for firing in flow["firings"]:
+                firing["rationale"] = firing["rationale"]["en"]
+        old = tmp_path / "old.json"
+        old.write_text(json.dumps(with_digest(data)), encoding="utf-8")
+        full, why = arbitre_many({
+            "full": ("explain", old, "--lang", "fr", "--detail", "full"),
+            "why": ("explain", old, "--flow", "dear-email", "--why-not", "outsource", "--lang", "fr")}).values()
+        assert "Décision" in ok(full).stdout and "White paper" in full.stdout
+        shown = flat(ok(why).stdout)
+        assert "SKL-01 Skill missing in-house (economics.yaml:" in shown
+        assert "Aucune compétence nécessaire au flux ne manque en interne" in shown
 
     @pytest.mark.parametrize(("lang", "expected"), [("en", "Ruled out by ECO-07: The provider costs"),
                                                     ("fr", "Exclu par ECO-07\u202f: Le prestataire coûte")])

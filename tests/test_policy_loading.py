@@ -305,8 +305,8 @@ class TestBadPolicy:
 
     def test_yaml_syntax_error(self, root: Path) -> None:
         """A YAML syntax error is reported at its file and line, and stops nothing else from being checked."""
-        line = edit(root, "economics.yaml", "    title: Typical outsourced activity\n",
-                    "    title: Typical: outsourced activity\n")
+        line = edit(root, "economics.yaml", '    title: {en: "Typical outsourced activity", fr: "Activité typiquement '
+                    'externalisée"}\n', "    title: Typical: outsourced activity\n")
         edit(root, "classify.yaml", "then: {derive: [small_volume]}", "then: {derive: [smal_volume]}")
         found = problems(root)
         assert len(found) == 2

@@ -99,8 +99,8 @@ def set_parameter(policy_dir: Path, name: str, value: float) -> None:
 # --- broken copies -------------------------------------------------------------------------------
 
 ECO_09_SUBSUMED = '''  - id: ECO-09
-    title: Typical outsourced activity, by phone
-    rationale: "ECO-06 again, with one more condition."
+    title: {en: "Typical outsourced activity, by phone", fr: "Activité typiquement externalisée, par téléphone"}
+    rationale: {en: "ECO-06 again, with one more condition.", fr: "ECO-06 encore, avec une condition de plus."}
     when:
       all:
         - {fact: activity, op: in, value: [information, order_taking, support_level1]}
@@ -114,8 +114,10 @@ ECO_09_SUBSUMED = '''  - id: ECO-09
 '''
 
 ECO_09_UNKNOWN_COUNTRY = '''  - id: ECO-09
-    title: No provider country yet
-    rationale: "A contract needs to say where the provider works from."
+    title: {en: "No provider country yet", fr: "Pas encore de pays du prestataire"}
+    rationale:
+      en: "A contract needs to say where the provider works from."
+      fr: "Un contrat doit dire d'où travaille le prestataire."
     when:
       all:
         - {fact: provider_country, op: unknown}
@@ -202,6 +204,15 @@ CHECKED: dict[str, Mistake] = {
           'en: "At {{ monthly_volume|nums }} contacts')],
         ("in_house.yaml", "- id: VOL-01", None, "rules[VOL-01].explain.en",
          "its en text is not a valid template: No filter named 'nums'")),
+    "title-in-english-only": (  # a plain string, as older policies wrote titles: the English alone
+        [("hybrid.yaml", '    title: {en: "Overflow at peaks", fr: "Débordement en pointe"}\n',
+          "    title: Overflow at peaks\n")],
+        ("hybrid.yaml", "title: Overflow at peaks", None, "rules[HYB-01].title.fr",
+         "the title has no French text, so the French explanations show it in the other language")),
+    "rationale-in-french-only": (
+        [("risk.yaml", 'rationale: {en: "docs/domain.md, compliance: a certified provider removes the obstacle; '
+          'the contract still audits its controls.", fr:', "rationale: {fr:")],
+        ("risk.yaml", "rationale: {fr:", None, "rules[RSK-06].rationale.en", "the rationale has no English text")),
     "question-unknown-field": (
         [("questions.yaml", "  - field: peak_ratio\n", "  - field: peak_ration\n")],
         ("questions.yaml", "field: peak_ration", None, "flows[{question:peak_ratio}].field",

@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import (
     AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator,
@@ -91,6 +91,10 @@ def _enum(names: Iterable[str]) -> Any:
 
 
 Text = Annotated[str, StringConstraints(min_length=1)]
+# A rule's title or rationale: in each language, or plain English text in records written before
+# rules had a French title.
+Wordings = Annotated[Union[Text, dict[Lang, Text]], Field(description="the text in each language (plain "
+                                                             "English text in older records)")]
 _NUMERIC_LEVERS = tuple(NumericLevers.model_fields)
 _FLIP_FIELDS = (*AnswerLevers.model_fields, *ProviderLevers.model_fields)
 _UNITS = ("", *UNITS.values(), *get_args(QuoteForm))
@@ -111,8 +115,8 @@ class RuleRecord(_Model):
     """A rule of the policy as it was: enough to say, later, why it did not fire."""
 
     id: RuleId
-    title: Text
-    rationale: Text
+    title: Wordings
+    rationale: Wordings
     file: str
     line: int
     stratum: int
@@ -159,6 +163,9 @@ class PolicyRecord(_Model):
     cost_model: CostModelRecord
     parameters: dict[str, float | list[str] | list[dict[str, float | None]] | dict[str, float] | dict[str, list[str]]]
     derived_facts: list[str]
+    derived_fact_words: dict[str, dict[Literal["is", "not"], dict[Lang, str]]] = Field(
+        default_factory=dict, description="what each derived fact means when it holds (is) and when it does not "
+        "(not), in each language; absent in older records")
     rules: list[RuleRecord]
 
 
@@ -177,11 +184,11 @@ class FiringRecord(_Model):
 
     order: int
     rule: str
-    title: str
+    title: Wordings
     file: str
     line: int
     stratum: int
-    rationale: str
+    rationale: Wordings
     matched: dict[str, Any]
     derive: list[str]
     votes: list[Vote]
@@ -201,7 +208,7 @@ class ConditionRecord(_Model):
 
 class Pivot(_Model):
     rule: str
-    title: str
+    title: Wordings
     decision: Decision
 
 
@@ -366,7 +373,7 @@ def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisati
     explanations' flow entries)."""
     import platform
 
-    rules = [{"id": placed.rule.id, "title": placed.rule.title, "rationale": placed.rule.rationale,
+    rules = [{"id": placed.rule.id, "title": placed.rule.title.both(), "rationale": placed.rule.rationale.both(),
               "file": policy.file_name(placed.file), "line": placed.line, "stratum": placed.stratum,
               "when": placed.rule.model_dump(mode="json", by_alias=True, exclude_defaults=True)["when"],
               "then": placed.rule.then.model_dump(mode="json", exclude_defaults=True)}
@@ -386,6 +393,7 @@ def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisati
             "parameters": {name: [band.model_dump() for band in p.value] if p.is_bands else p.value
                            for name, p in policy.parameters.items()},
             "derived_facts": sorted(policy.derived),
+            "derived_fact_words": {name: fact.words() for name, fact in sorted(policy.derived.items())},
             "rules": rules,
         },
         "source": {"file": str(source), "sha256": hashlib.sha256(source.read_bytes()).hexdigest()},
@@ -540,6 +548,9 @@ def why_not(record: AuditRecord, flow_id: str, option: Decision) -> dict[str, An
         "needs_split": option is Decision.hybrid and not any(f.split for f in flow.firings),
         "override": flow.override.model_dump(mode="json") if flow.override is not None else None,
         "rules": supporting,
+        # what the derived facts that failed mean, so that the failures can be said in words
+        "fact_words": {name: words for name, words in record.policy.derived_fact_words.items()
+                       if any((item["failed"] or {}).get("fact") == name for item in supporting)},
     }
 
 

@@ -206,6 +206,7 @@ def lint(policy: Policy) -> list[Problem]:
     for placed in policy.rules:
         doc = _doc(Path(placed.file), cache)
         base = _rule_path(placed, doc)
+        problems += _untranslated(placed, doc, base)
         why = _contradiction(_literals(placed.rule.when, optional), params)
         if why:
             path = (*base, "when")
@@ -233,6 +234,23 @@ def lint(policy: Policy) -> list[Problem]:
                 f"{other.rule.id} fires too with the same conclusion, so it only counts the same votes twice"))
             break
     return limits(policy) + problems + _unlisted(policy)
+
+
+_LANGUAGE_NAMES = {"en": "English", "fr": "French"}
+
+
+def _untranslated(placed: PlacedRule, doc: Document | None, base: PathKey) -> list[Problem]:
+    """A rule's title or rationale missing a language (a plain string is the English alone): the
+    explanations in that language would show the other one's."""
+    problems = []
+    for key in ("title", "rationale"):
+        wording = getattr(placed.rule, key)
+        for lang in wording.missing():
+            problems.append(Problem(
+                placed.file, _line(doc, (*base, key), placed.line), f"rules[{placed.rule.id}].{key}.{lang}",
+                f"the {key} has no {_LANGUAGE_NAMES[lang]} text, so the {_LANGUAGE_NAMES[lang]} explanations show "
+                f"it in the other language: write {key}: {{en: ..., fr: ...}}"))
+    return problems
 
 
 def _unlisted(policy: Policy) -> list[Problem]:

@@ -112,6 +112,38 @@ class Texts(_Strict):
     fr: Annotated[str, StringConstraints(min_length=1)]
 
 
+class Wording(_Strict):
+    """A rule's title or rationale in both languages: plain text, shown as written. A plain string,
+    as older policies wrote it, is the English alone; a language left out is shown in the other, and
+    ``rules check`` reports it missing."""
+
+    en: Annotated[str, StringConstraints(min_length=1)] | None = None
+    fr: Annotated[str, StringConstraints(min_length=1)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_english(cls, raw: Any) -> Any:
+        return {"en": raw} if isinstance(raw, str) else raw
+
+    @model_validator(mode="after")
+    def _some_language(self) -> Wording:
+        if self.en is None and self.fr is None:
+            raise ValueError("give the text in English (en) and French (fr)")
+        return self
+
+    def missing(self) -> tuple[Literal["en", "fr"], ...]:
+        """The languages the text is not written in."""
+        return tuple(lang for lang in ("en", "fr") if getattr(self, lang) is None)
+
+    def text(self, lang: Literal["en", "fr"]) -> str:
+        """The text in ``lang``, or in the other language when it is not written in ``lang``."""
+        return str(getattr(self, lang) or self.en or self.fr)
+
+    def both(self) -> dict[str, str]:
+        """The text in each language, as records keep it."""
+        return {"en": self.text("en"), "fr": self.text("fr")}
+
+
 class AttachedCondition(_Strict):
     """A condition the decision comes with (a certification, a contract clause...)."""
 
@@ -186,8 +218,8 @@ class Rule(_Strict):
     """One heuristic of the policy."""
 
     id: RuleId
-    title: Annotated[str, StringConstraints(min_length=1)]
-    rationale: Annotated[str, StringConstraints(min_length=1)]
+    title: Wording
+    rationale: Wording
     when: Condition
     then: Then
     explain: Texts
@@ -280,10 +312,19 @@ class ParameterFile(_Strict):
 
 
 class DerivedFact(_Strict):
-    """A boolean fact that rules derive; false until a rule derives it."""
+    """A boolean fact that rules derive; false until a rule derives it. ``en`` and ``fr`` say what it
+    means when it holds, ``not`` when it does not (older policies may leave it out)."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     en: Annotated[str, StringConstraints(min_length=1)]
     fr: Annotated[str, StringConstraints(min_length=1)]
+    not_: Wording | None = Field(default=None, alias="not")
+
+    def words(self) -> dict[str, dict[str, str]]:
+        """Its sentences as records keep them: ``{"is": {en, fr}, "not": {en, fr}}`` (no "not" when
+        the policy does not say it)."""
+        said = {"is": {"en": self.en, "fr": self.fr}}
+        return said if self.not_ is None else {**said, "not": self.not_.both()}
 
 
 class FactFile(_Strict):
