@@ -11,6 +11,7 @@ are taken out first: they are shown as written.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import html
 import re
@@ -130,7 +131,7 @@ def outputs(example: Path) -> dict[tuple[Lang, str], str]:
                 *(flow.get("tipping_points") or {}).get("text", [])])
         shown[lang, "report"] = _visible(render_report(doc, thresholds, lang, example.name))
         lang_doc = document(result, policy(), (lang,), tipping=False)
-        shown[lang, "brief"] = render_brief(result, lang_doc, lang, example.name, "2025-01-31")
+        shown[lang, "brief"] = render_brief(result, lang_doc, lang, example.name, datetime.date(2025, 1, 31))
         shown[lang, "why-not"] = "\n".join(
             render_why_not(why_not(record, flow.id, option), lang) for flow in record.flows for option in Decision)
     files = [Path(placed.file).name for placed in policy().rules]
@@ -140,6 +141,8 @@ def outputs(example: Path) -> dict[tuple[Lang, str], str]:
         flat = " ".join(text.split())
         for name in names:
             flat = flat.replace(" ".join(name.split()), " ")
+            if "\u2026" in flat:  # a name clipped to fit a table column
+                flat = re.sub("|".join(re.escape(name[:k]) + "\u2026" for k in range(1, len(name))), " ", flat)
         shown[key] = flat
     return shown
 
