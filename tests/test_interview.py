@@ -99,6 +99,9 @@ def test_a_whole_questionnaire_gives_the_answers_typed(bank: Bank, policy: Polic
     ("channel", "fax", "fax is not one of the choices"),
     ("aht_seconds", "0", "Expected a number of at least 1."),
     ("aht_seconds", "ten minutes", "ten minutes is not a duration"),
+    ("monthly_volume", "12 000 €", "12 000 €: this question asks for a number (contacts a month), not an amount"),
+    ("vendor_quote", "2.10 per email", "2.10 per email: “email” is not a contact of this flow (phone); type the "
+                                       "price per contact, per call, per hour"),
 ])
 def test_an_invalid_answer_is_asked_again_with_what_is_expected(bank: Bank, policy: Policy, field: str,
                                                                typed: str, message: str) -> None:

@@ -317,3 +317,51 @@ def test_written_answers_read_back_the_same_and_carry_the_questions(bank: Bank, 
         text = path.read_text(encoding="utf-8")
         assert f"# {question(bank, 'monthly_volume').text('prompt', lang)}" in text  # type: ignore[arg-type]
         assert text.startswith("# Header line\n")
+
+
+@pytest.mark.parametrize("field, text", [
+    pytest.param("monthly_volume", "12 000 €", id="euros-for-a-volume"),
+    pytest.param("monthly_volume", "$12,000", id="dollars-for-a-volume"),
+    pytest.param("annual_turnover_pct", "35 EUR", id="code-for-a-percentage"),
+    pytest.param("opening_hours_per_week", "50 €", id="euros-for-hours"),
+])
+def test_a_currency_on_a_number_that_is_not_money_is_refused(bank: Bank, field: str, text: str) -> None:
+    """A currency typed on a count, a share or hours is refused, saying what the question expects."""
+    asked = next(q for q in (*bank.flows, *bank.organisation) if q.field == field)
+    with pytest.raises(Refusal) as caught:
+        parse(asked, text, bank, "EUR")
+    assert caught.value.key == "not_money"
+    unit = asked.text("unit", "en")
+    assert bank.message("not_money", "en", value=text, unit=unit) == (
+        f"{text}: this question asks for a number ({unit}), not an amount of money; type the number alone.")
+
+
+@pytest.mark.parametrize("text, channel, value", [
+    pytest.param("1.90 per contact", "email", {"per_contact": 1.9}, id="neutral-on-email"),
+    pytest.param("1,90 € par contact", "phone", {"per_contact": 1.9}, id="neutral-fr"),
+    pytest.param("1.90 per ticket", "other", {"per_contact": 1.9}, id="ticket-on-another-channel"),
+    pytest.param("$1.90 per call", "phone", {"per_contact": 1.9}, id="call-on-phone"),
+    pytest.param("1,90 € par appel", "phone", {"per_contact": 1.9}, id="appel-on-phone"),
+    pytest.param("1.90 per e-mail", "email", {"per_contact": 1.9}, id="email-on-email"),
+    pytest.param("1,90 par courriel", "email", {"per_contact": 1.9}, id="courriel-on-email"),
+    pytest.param("2 per chat", "chat", {"per_contact": 2}, id="chat-on-chat"),
+    pytest.param("3 par lettre", "letter", {"per_contact": 3}, id="lettre-on-letter"),
+])
+def test_a_price_per_contact_names_the_flows_contacts(bank: Bank, text: str, channel: str, value: object) -> None:
+    """A price per contact is accepted with a neutral word, or with the word of the flow's channel."""
+    assert parse(question(bank, "vendor_quote"), text, bank, None, channel) == value
+
+
+@pytest.mark.parametrize("text, channel", [
+    pytest.param("1.90 per call", "email", id="call-on-email"),
+    pytest.param("1,90 € par appel", "chat", id="appel-on-chat"),
+    pytest.param("1.90 per email", "phone", id="email-on-phone"),
+    pytest.param("1.90 per call", "other", id="call-on-another-channel"),
+])
+def test_a_price_per_another_channels_contact_is_refused(bank: Bank, text: str, channel: str) -> None:
+    """A price per call on an email flow is refused, naming the word typed."""
+    with pytest.raises(Refusal) as caught:
+        parse(question(bank, "vendor_quote"), text, bank, None, channel)
+    assert caught.value.key == "wrong_contact"
+    assert caught.value.args_["channel"] == channel
+

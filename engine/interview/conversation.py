@@ -182,6 +182,14 @@ class Interview:
         if values.get("id") is None or values["id"] == self.flow_id(values, old_name):
             values["id"] = self.flow_id(values)
 
+    def refusal_text(self, question: Question, refusal: Refusal, value: Any) -> str:
+        """Why an answer was refused, in the questionnaire's language: what was typed, what is expected."""
+        args = {"value": value, "unit": question.text("unit", self.lang), **refusal.args_}
+        if "channel" in args:
+            args["fits"] = self.bank.per_contact(args["channel"], self.lang)
+            args["channel"] = self._label("channel", args["channel"])
+        return self.msg(refusal.key, **args)
+
     def _label(self, field: str, value: Any) -> str:
         """A choice's label without its parenthesis: 'level-1 support (common questions)' -> 'level-1 support'."""
         question = next(q for q in self.bank.flows if q.field == field)
@@ -233,7 +241,7 @@ class Interview:
                     value = shown_value if default is None and question.field in INHERITS else default
                 else:
                     currency = self.data["organisation"].get("currency", model_default("organisation", "currency"))
-                    value = parse(question, text, self.bank, currency)
+                    value = parse(question, text, self.bank, currency, values.get("channel"))
                 if value is None:  # no quote: the field stays unset
                     values.pop(question.field, None)
                     self.save(self.data)
@@ -242,8 +250,7 @@ class Interview:
                 if question.field == "id" and value in {f.get("id") for f in self.data["flows"] if f is not values}:
                     raise Refusal("duplicate_id", value=value)
             except Refusal as refusal:
-                args = {"value": text.strip(), "unit": question.text("unit", self.lang), **refusal.args_}
-                self.console.say(f"  {self.msg(refusal.key, **args)} {self.msg('help_hint')}")
+                self.console.say(f"  {self.refusal_text(question, refusal, text.strip())} {self.msg('help_hint')}")
                 continue
             old = values.get(question.field)
             values[question.field] = value

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import PolicyError, Problem
 from ..load import Document, DocumentError, PathKey, dotted, read_document
-from ..models import QUOTE_FORMS, Activity, Flow, FlowInputs, Organisation, TooLittle, VendorQuote
+from ..models import QUOTE_FORMS, Activity, Channel, Flow, FlowInputs, Organisation, TooLittle, VendorQuote
 from ..policy.loading import Policy, comparisons, validate_document
 from ..policy.rules import Condition, Texts, holds
 
@@ -50,9 +50,9 @@ MESSAGES: dict[str, frozenset[str]] = {
         "progress_flow": "flow number total",
         "required": "", "help_hint": "", "no_help": "", "not_number": "value", "not_whole": "value",
         "at_least": "bound", "none_or_at_least": "bound", "more_than": "bound", "at_most": "bound", "less_than": "bound",
-        "not_choice": "value", "not_yes_no": "value", "bad_duration": "value", "bad_quote": "value",
+        "not_choice": "value", "not_yes_no": "value", "bad_duration": "value", "bad_quote": "value", "wrong_contact": "value noun channel fits",
         "bad_slug": "value", "bad_country": "value", "bad_currency": "value", "bad_text": "value",
-        "bad_language": "value", "wrong_unit": "value unit", "wrong_currency": "value currency", "numbers_count": "expected count", "all_zero": "",
+        "bad_language": "value", "wrong_unit": "value unit", "wrong_currency": "value currency", "not_money": "value unit", "numbers_count": "expected count", "all_zero": "",
         "repeated": "value", "duplicate_id": "value", "quote_form": "value", "nothing_before": "",
         "suggested": "activity", "inherited": "", "skipped": "count", "asked_count": "asked", "review_title": "",
         "review_prompt": "", "review_defaults": "", "review_derived": "", "review_flow": "number name", "saved": "path",
@@ -120,7 +120,9 @@ class Words(_Strict):
     per_fte_month: tuple[str, ...]
     per_month: tuple[str, ...]
     per_year: tuple[str, ...]
-    contacts: tuple[str, ...]  # what a contact is called: call, email...; 'per call' is 'per contact'
+    # What a contact is called, on any channel ('any': contact, ticket) and on each one (phone: call):
+    # 'per call' is 'per contact' on a phone flow. The first word of each is the one shown.
+    contacts: dict[Literal["any"] | Channel, tuple[str, ...]]
     review: tuple[str, ...]  # shows the review again
 
 
@@ -156,7 +158,10 @@ class Bank:
         out: dict[str, set[str]] = {}
         for words in self.file.words.values():
             for meaning in Words.model_fields:
-                out.setdefault(meaning, set()).update(w.lower() for w in getattr(words, meaning))
+                found = getattr(words, meaning)
+                if isinstance(found, dict):
+                    found = [word for some in found.values() for word in some]
+                out.setdefault(meaning, set()).update(w.lower() for w in found)
         return {meaning: frozenset(found) for meaning, found in out.items()}
 
     @functools.cached_property
@@ -164,6 +169,21 @@ class Bank:
         """The names of a contact in both languages, as whole words of a folded phrase."""
         nouns = sorted({_folded(noun) for noun in self.words["contacts"]}, key=len, reverse=True)
         return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, nouns)) + r")(?!\w)")
+
+    def contacts_of(self, channel: str) -> frozenset[str]:
+        """The names of a contact that fit a flow of ``channel``, folded, in both languages: those of
+        any channel and the channel's own."""
+        keys = {"any", *(c for c in Channel if c.value == channel)}
+        return frozenset(_folded(noun) for words in self.file.words.values()
+                         for key, nouns in words.contacts.items() if key in keys for noun in nouns)
+
+    def per_contact(self, channel: str, lang: Lang) -> str:
+        """How a price per contact is written on a flow of ``channel`` in ``lang``: 'per contact, per
+        call'."""
+        words = self.file.words[lang]
+        neutral = words.per_contact[0]
+        own = [nouns[0] for key, nouns in words.contacts.items() if key != "any" and key.value == channel and nouns]
+        return ", ".join([neutral, *(neutral.replace("contact", noun) for noun in own)])
 
     def suggestion(self, activity: str | None, field: str) -> Any:
         """The answer the bank suggests for ``field`` given the flow's activity, or None."""
@@ -360,6 +380,12 @@ def parse_languages(text: str) -> list[str]:
     return codes
 
 
+# The answers that are amounts of money, typed with or without a currency; any other number typed
+# with one is refused (12 000 € is not a number of contacts).
+_MONEY_FIELDS = frozenset({"loaded_hourly_cost", "opportunity_cost_per_hour", "transition_cost", "minimum_monthly",
+                           "exit_cost"})
+
+
 # Ratios to an average, that people also give as a percentage of it: "+150 %" is an increase
 # of 150 %, 2.5 times the average; "150 %" is 1.5 times the average.
 _RATIOS = frozenset({"peak_ratio"})
@@ -388,9 +414,10 @@ def _one_choice(question: Question, text: str) -> str:
     raise Refusal("not_choice", value=text.strip())
 
 
-def parse(question: Question, text: str, bank: Bank, currency: str | None = None) -> Any:
+def parse(question: Question, text: str, bank: Bank, currency: str | None = None, channel: str | None = None) -> Any:
     """The value typed for ``question`` (not yet checked by the model), or ``Refusal``. An amount
-    typed with a currency other than ``currency`` (the organisation's) is refused."""
+    typed with a currency other than ``currency`` (the organisation's) is refused, and so is a price
+    per a kind of contact other than the ``channel``'s."""
     t = text.strip()
     kind = question.kind
     if kind == "text":
@@ -423,7 +450,7 @@ def parse(question: Question, text: str, bank: Bank, currency: str | None = None
     if kind == "seconds":
         return parse_seconds(t)
     if kind == "quote":
-        return parse_quote(t, bank, currency)
+        return parse_quote(t, bank, currency, channel)
     if kind == "numbers":
         return parse_numbers(t, bank)
     value = _ratio(question, parse_amount(question, t, bank, currency))
@@ -525,10 +552,12 @@ def parse_amount(question: Question, text: str, bank: Bank, currency: str | None
     """A number with what people type around it: ``34,50 €``, ``$38``, ``+150 %``, ``32 € de
     l'heure``, ``12 000 appels par mois``. A unit phrase must be the question's own, in either
     language; any other is refused, saying which unit the question asks for."""
-    split = _split_amount(text, currency)
+    split = _split_amount(text, currency if question.field in _MONEY_FIELDS else None)
     if split is None:
         raise Refusal("not_number", value=text.strip())
-    amount, _ = split
+    amount, money = split
+    if money and question.field not in _MONEY_FIELDS:
+        raise Refusal("not_money", value=text.strip())
     if amount.unit and _unit_key(amount.unit, bank) not in units_of(question, bank):
         if not question.unit:
             raise Refusal("not_number", value=text.strip())
@@ -536,9 +565,11 @@ def parse_amount(question: Question, text: str, bank: Bank, currency: str | None
     return amount
 
 
-def parse_quote(text: str, bank: Bank, currency: str | None = None) -> dict[str, float] | None:
+def parse_quote(text: str, bank: Bank, currency: str | None = None,
+                channel: str | None = None) -> dict[str, float] | None:
     """A provider's price: ``2.10 per contact``, ``1,90 € par appel``, ``$28/h``, ``0,60 par minute``,
-    ``4200 per FTE a month``; None for no quote."""
+    ``4200 per FTE a month``; None for no quote. A price per call is refused on an email flow: a
+    contact is named for the ``channel`` when one is given, or neutrally (per contact)."""
     t = _normal(text)
     if t in bank.words["none"]:
         return None
@@ -550,6 +581,10 @@ def parse_quote(text: str, bank: Bank, currency: str | None = None) -> dict[str,
         split = None
     if split is None:
         raise Refusal("bad_quote", value=text.strip())
+    if channel is not None:
+        alien = [n for n in bank.contact_nouns.findall(_folded(split[0].unit)) if n not in bank.contacts_of(channel)]
+        if alien:
+            raise Refusal("wrong_contact", value=text.strip(), noun=alien[0], channel=channel)
     unit = _unit_key(split[0].unit, bank).replace(" ", "")
     for form in QUOTE_FORMS:
         if unit in {_unit_key(word, bank).replace(" ", "") for word in bank.words[form]}:
