@@ -818,8 +818,7 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
             console.say(bank.message("rewritten", language, path=target))
         console.say(bank.message("resumed", language, path=resume, count=count_answers(data)))
         for problem in dropped:
-            console.say(bank.message("dropped", language, where=f"{problem.file}:{problem.line}",
-                                     message=f"{problem.path}: {problem.message.rstrip('.')}"))
+            console.say(str(problem))
     else:
         for path in (target, draft):
             if path.exists():

@@ -196,6 +196,26 @@ def test_a_draft_with_bad_values_keeps_the_good_ones(bank: Bank) -> None:
     assert "two-letter code (ISO 3166-1)" in problems[0].message  # a file holds the code; asked again, a name will do
 
 
+@pytest.mark.parametrize("lang, asked_again, left_out, id_remade", [
+    pytest.param("en", "the question will be asked again.", "colour: not a question of the questionnaire; it is left "
+                 "out, and the answers are saved without it.", "The flow id a is already used by another flow; this "
+                 "flow gets an id made from its name, which the review can change.", id="en"),
+    pytest.param("fr", "la question sera reposée.", "colour: cette réponse ne correspond à aucune question ; elle "
+                 "est ignorée", "L'identifiant a est déjà utilisé par un autre flux ; ce flux reçoit un identifiant "
+                 "tiré de son nom", id="fr"),
+])
+def test_a_resumed_file_says_what_becomes_of_each_answer_left_out(bank: Bank, lang: str, asked_again: str,
+                                                                  left_out: str, id_remade: str) -> None:
+    """A refused value is asked again, an unknown field is not saved, a repeated id is made from the name."""
+    doc = parse_yaml("flows:\n  - id: a\n    monthly_volume: -3\n    colour: blue\n  - id: a\n", "draft.yaml")
+    data, problems = restore(doc, bank, lang)  # type: ignore[arg-type]
+    assert data["flows"] == [{"id": "a"}, {}]
+    said = [str(p) for p in problems]
+    assert said[0].startswith("draft.yaml:3: flows[0].monthly_volume: ") and said[0].endswith(asked_again)
+    assert said[1].startswith(f"draft.yaml:4: flows[0].{left_out}")
+    assert said[2].startswith(f"draft.yaml:5: flows[1].id: {id_remade}")
+
+
 def test_an_organisation_answer_left_empty_is_not_asked_again_on_resuming(bank: Bank, policy: Policy) -> None:
     """A question without a default answered with Enter leaves no trace in the draft; before the
     draft's last answer, it was passed and is not asked again."""

@@ -69,10 +69,16 @@ def slugify(text: str) -> str:
 
 def restore(doc: Document, bank: Bank, lang: Lang = "en") -> tuple[dict[str, Any], list[Problem]]:
     """The answers of a draft (or of an answers file) that the model accepts, field by field,
-    and a problem in ``lang`` for each value left out (it will be asked again)."""
+    and a problem in ``lang`` for each value left out, saying what becomes of it: a refused value
+    is asked again, a field no question asks for is not written back, a repeated flow id is made
+    again from the flow's name."""
     data: dict[str, Any] = {"organisation": {}, "flows": []}
     problems: list[Problem] = []
     raw = doc.data if isinstance(doc.data, dict) else {}
+
+    def dropped(where: tuple[Any, ...], reason: str, then: str) -> None:
+        message = bank.message("dropped", lang, message=reason.rstrip("."), then=bank.message(then, lang))
+        problems.append(Problem(doc.source, doc.line_of(where), dotted(where), message))
 
     def take(section: Section, values: Any, questions: tuple[Question, ...], path: tuple[Any, ...]) -> dict[str, Any]:
         kept: dict[str, Any] = {}
@@ -81,15 +87,13 @@ def restore(doc: Document, bank: Bank, lang: Lang = "en") -> tuple[dict[str, Any
             where = (*path, name)
             question = known.get(str(name))
             if question is None:
-                problems.append(Problem(doc.source, doc.line_of(where), dotted(where),
-                                        bank.message("unknown_field", lang)))
+                dropped(where, bank.message("unknown_field", lang), "left_out")
                 continue
             try:
                 kept[question.field] = check(question, section, value)
             except Refusal as refusal:
                 args = {"value": value, "unit": question.text("unit", lang), **refusal.args_}
-                problems.append(Problem(doc.source, doc.line_of(where), dotted(where),
-                                        bank.message(refusal.key, lang, **args)))
+                dropped(where, bank.message(refusal.key, lang, **args), "asked_again")
         return kept
 
     data["organisation"] = take("organisation", raw.get("organisation"), bank.organisation, ("organisation",))
@@ -97,8 +101,7 @@ def restore(doc: Document, bank: Bank, lang: Lang = "en") -> tuple[dict[str, Any
     for index, flow in enumerate(flows if isinstance(flows, list) else []):
         kept = take("flows", flow, bank.flows, ("flows", index))
         if kept.get("id") in {f.get("id") for f in data["flows"]}:
-            problems.append(Problem(doc.source, doc.line_of(("flows", index, "id")), f"flows[{index}].id",
-                                    bank.message("duplicate_id", lang, value=kept["id"])))
+            dropped(("flows", index, "id"), bank.message("duplicate_id", lang, value=kept["id"]), "id_remade")
             del kept["id"]
         data["flows"].append(kept)
     return data, problems

@@ -56,7 +56,8 @@ MESSAGES: dict[str, frozenset[str]] = {
         "repeated": "value", "duplicate_id": "value", "quote_form": "value", "nothing_before": "",
         "suggested": "activity", "inherited": "", "skipped": "count", "asked_count": "asked", "review_title": "",
         "review_prompt": "", "review_defaults": "", "review_derived": "", "review_flow": "number name", "saved": "path",
-        "draft_saved": "path command", "resumed": "path count", "dropped": "where message", "rewritten": "path",
+        "draft_saved": "path command", "resumed": "path count", "dropped": "message then", "asked_again": "",
+        "left_out": "", "id_remade": "", "rewritten": "path",
         "exists": "path", "unknown_field": "", "answers_header": "recommend change", "draft_header": "command", "none_value": "", "yes_value": "", "no_value": "",
     }.items()
 }
