@@ -43,12 +43,14 @@ class Scripted:
         self.interview: Interview | None = None
         self.asked: list[str] = []
         self.said: list[str] = []
+        self.prompts: list[str] = []
 
     def say(self, text: str = "") -> None:
         self.said.append(text)
 
     def ask(self, prompt: str) -> str:
         assert self.interview is not None
+        self.prompts.append(prompt)
         question = self.interview.current
         if prompt.startswith(">") and question is not None:
             key = f"org.{question.field}" if question in self.interview.bank.organisation else question.field
@@ -522,3 +524,27 @@ def test_the_review_is_shown_again_on_request_in_either_language(bank: Bank, pol
         console = Scripted({}, after=[word, ""])
         interview(bank, policy, console, lang=lang, data=COMPLETE).review()
         assert console.said.count(f"== {title} ==") == 2, lang
+
+
+@pytest.mark.parametrize("lang, organisation, predictability", [
+    pytest.param("en", "Contract length: 36 months (the policy's default);", "Predictability: medium;", id="en"),
+    pytest.param("fr", "Durée du contrat: 36 mois (valeur par défaut de la politique);", "Prévisibilité: moyenne;",
+                 id="fr"),
+])
+def test_the_review_says_what_stands_for_a_figure_nobody_gave(bank: Bank, policy: Policy, lang: str,
+                                                              organisation: str, predictability: str) -> None:
+    """A contract length nobody gave shows the policy's term, not 'none'; choices show their short
+    label, the explanation being the question's."""
+    console = Scripted({}, after=[""])
+    interview(bank, policy, console, lang=lang, data=COMPLETE).review()
+    said = "\n".join(console.said)
+    assert organisation in said and predictability in said
+    assert "none (" not in said and "néant (" not in said
+
+
+def test_enter_on_a_length_nobody_gave_leaves_it_to_the_policy(bank: Bank, policy: Policy) -> None:
+    """The contract length offers the policy's term and, taken with Enter, leaves the answer unset."""
+    console = Scripted({**ORGANISATION, **ORDERS}, after=["no", ""])
+    data = interview(bank, policy, console, all_questions=True).run()
+    assert "contract_months" not in data["organisation"] and "contract_months" not in data["flows"][0]
+    assert any(line.startswith("> [36 months — the policy's default]") for line in console.prompts)

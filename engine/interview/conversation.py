@@ -159,15 +159,27 @@ class Interview:
                                  for c in q.choices if c.value == values.get("activity")), "")
                 return suggested, suggested, self.msg("suggested", activity=activity)
             if question.field in INHERITS:
-                name = INHERITS[question.field]
-                figure = self.data["organisation"].get(name, model_default("organisation", name))
-                return None, figure, self.msg("inherited")
+                return self._fallback(section, question.field)
         if "default" in question.model_fields_set:
             return question.default, question.default, ""
         if question.ask == "required":
             return None, None, ""
-        default = model_default(section, question.field)
-        return default, default, ""
+        return self._fallback(section, question.field)
+
+    def _fallback(self, section: Section, name: str) -> tuple[Any, Any, str]:
+        """What an unanswered field stands for: the value an empty answer takes, the value to show
+        and a note on where it comes from. A flow's own figure is the organisation's ('the
+        organisation's figure', kept as the flow's answer); a figure nobody gave is the policy's when
+        it has one (the contract's length: 'the policy's default', left unset so that the policy
+        decides); else the model's default."""
+        if section == "flows" and name in INHERITS:
+            figure = self.data["organisation"].get(INHERITS[name], model_default("organisation", INHERITS[name]))
+            if figure is not None:
+                return figure, figure, self.msg("inherited")
+        elif model_default(section, name) is not None:
+            return model_default(section, name), model_default(section, name), ""
+        policy = getattr(self.policy.costs, name, None)
+        return None, policy, self.msg("policy_default") if policy is not None else ""
 
     def flow_id(self, values: dict[str, Any], name: Any = None) -> str:
         """The id made from a flow's name (``name``, else its own): ``order-taking``, or
@@ -223,7 +235,7 @@ class Interview:
                 self.console.say(f"  {number:>2}. {choice.label(self.lang)}")
         shown = ""
         if shown_value is not None or question.ask != "required":
-            shown = show(question, shown_value, self.lang, self.bank)
+            shown = show(question, shown_value, self.lang, self.bank, short=True)  # the long labels are listed
             shown = f" [{shown}{' — ' + note if note else ''}]"
         while True:
             text = self.console.ask(f"> {shown.strip()} " if shown else "> ")
@@ -240,8 +252,7 @@ class Interview:
                 if not word:
                     if question.ask == "required" and default is None:
                         raise Refusal("required")
-                    # the organisation's figure, confirmed for this flow, is kept as its answer
-                    value = shown_value if default is None and question.field in INHERITS else default
+                    value = default  # the organisation's figure, confirmed for this flow, is kept as its answer
                 else:
                     currency = self.data["organisation"].get("currency", model_default("organisation", "currency"))
                     value = parse(question, text, self.bank, currency, values.get("channel"))
@@ -475,12 +486,11 @@ class Interview:
             value = values[question.field]
             if question.ask == "derived" and value == self.flow_id(values):
                 mark = f" {self.msg('review_derived')}"
-        elif section == "flows" and question.field in INHERITS:
-            value = self._default_for(question, section, {})[1]
-            mark = f" ({self.msg('inherited')})"
         else:
-            value = model_default(section, question.field)
-        return f"{position}. {question.text('label', self.lang)}: {show(question, value, self.lang, self.bank)}{mark}"
+            _, value, note = self._fallback(section, question.field)
+            mark = f" ({note})" if note else ""
+        shown = show(question, value, self.lang, self.bank, short=True)
+        return f"{position}. {question.text('label', self.lang)}: {shown}{mark}"
 
     def _show_review(self, entries: list[Entry]) -> None:
         """The answers given, one a line, and after them in each section the questions left at

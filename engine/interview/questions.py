@@ -54,7 +54,7 @@ MESSAGES: dict[str, frozenset[str]] = {
         "bad_slug": "value", "bad_country": "value", "bad_currency": "value", "bad_text": "value",
         "bad_language": "value", "wrong_unit": "value unit", "wrong_currency": "value currency", "not_money": "value unit", "numbers_count": "expected count", "all_zero": "",
         "repeated": "value", "duplicate_id": "value", "quote_form": "value", "nothing_before": "",
-        "suggested": "activity", "inherited": "", "skipped": "count", "asked_count": "asked", "review_title": "",
+        "suggested": "activity", "inherited": "", "policy_default": "", "skipped": "count", "asked_count": "asked", "review_title": "",
         "review_prompt": "", "review_defaults": "", "review_derived": "", "review_flow": "number name", "saved": "path",
         "draft_saved": "path command", "resumed": "path count", "dropped": "message then", "asked_again": "",
         "left_out": "", "id_remade": "", "rewritten": "path",
@@ -81,6 +81,10 @@ class Choice(_Strict):
 
     def label(self, lang: Lang) -> str:
         return self.en if lang == "en" else self.fr
+
+    def short(self, lang: Lang) -> str:
+        """The label without its explanation: 'medium' for 'medium: roughly forecast, with surprises'."""
+        return re.split(r"\s*:\s", self.label(lang), maxsplit=1)[0]
 
 
 class Question(_Strict):
@@ -604,8 +608,9 @@ def _grouped(value: float, lang: Lang) -> str:
     return text
 
 
-def show(question: Question, value: Any, lang: Lang, bank: Bank | None = None) -> str:
-    """A value as the questionnaire shows it: labels for choices, yes/no, grouped numbers."""
+def show(question: Question, value: Any, lang: Lang, bank: Bank | None = None, short: bool = False) -> str:
+    """A value as the questionnaire shows it: labels for choices (``short``: without their
+    explanation, for the review), yes/no, grouped numbers, names of countries and languages."""
     def word(key: str, fallback: str) -> str:
         return bank.message(key, lang) if bank is not None else fallback
 
@@ -614,11 +619,13 @@ def show(question: Question, value: Any, lang: Lang, bank: Bank | None = None) -
     kind = question.kind
     if kind == "choice":
         choice = question.choice(str(value))
-        return choice.label(lang) if choice else str(value)
+        return (choice.short(lang) if short else choice.label(lang)) if choice else str(value)
     if kind == "choices":
-        return ", ".join(show(question.model_copy(update={"kind": "choice"}), v, lang, bank) for v in value)
+        return ", ".join(show(question.model_copy(update={"kind": "choice"}), v, lang, bank, short) for v in value)
     if kind == "languages" and isinstance(value, list):
-        return ", ".join(value)
+        return ", ".join(Locale(lang).languages.get(str(code), str(code)) for code in value)
+    if kind == "country":
+        return str(Locale(lang).territories.get(str(value), value))
     if kind == "numbers" and isinstance(value, (list, tuple)):
         return "; ".join(_grouped(v, lang) for v in value)
     if kind == "yes_no" and isinstance(value, bool):
