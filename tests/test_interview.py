@@ -548,3 +548,35 @@ def test_enter_on_a_length_nobody_gave_leaves_it_to_the_policy(bank: Bank, polic
     data = interview(bank, policy, console, all_questions=True).run()
     assert "contract_months" not in data["organisation"] and "contract_months" not in data["flows"][0]
     assert any(line.startswith("> [36 months — the policy's default]") for line in console.prompts)
+
+
+@pytest.mark.parametrize("lang, said", [
+    pytest.param("en", "  ! {}. Chats at once (Flow 1: Orders): 3 conversations at once is for chat only: on the phone "
+                 "channel an agent handles one contact at a time; type 1, or change the channel.", id="en"),
+    pytest.param("fr", "  ! {}. Chats simultanés (Flux 1 : Orders) : 3 conversations à la fois ne vaut que pour le chat "
+                 ": sur le canal téléphone, un conseiller traite un contact à la fois ; tapez 1, ou changez de canal.",
+                 id="fr"),
+])
+def test_a_problem_at_the_review_is_said_with_the_questions_label(bank: Bank, policy: Policy, lang: str,
+                                                                   said: str) -> None:
+    """What the answers model refuses is shown under the answer's number and label, with its value and
+    what to do, in the questionnaire's language; typing 1 at that number settles it."""
+    data = {"organisation": COMPLETE["organisation"], "flows": [{**COMPLETE["flows"][0], "concurrency": 3}]}
+    console = Scripted({"concurrency": "1"})
+    run = interview(bank, policy, console, lang=lang, data=data)
+    number = next(i for i, e in enumerate(run.entries(), 1) if e.question.field == "concurrency")
+    console.after = [str(number), ""]
+    run.review()
+    assert said.format(number) in console.said
+    assert "concurrency" not in "\n".join(console.said) and run.problems(run.entries()) == []
+
+
+def test_an_answer_that_no_longer_applies_is_dropped(bank: Bank, policy: Policy) -> None:
+    """A chat flow changed to phone in the review loses its concurrency: the question is for chats."""
+    data = {"organisation": COMPLETE["organisation"],
+            "flows": [{**COMPLETE["flows"][0], "channel": "chat", "concurrency": 3}]}
+    console = Scripted({"channel": "phone"})
+    run = interview(bank, policy, console, data=data)
+    console.after = [str(next(i for i, e in enumerate(run.entries(), 1) if e.question.field == "channel")), ""]
+    run.review()
+    assert "concurrency" not in run.data["flows"][0] and run.problems(run.entries()) == []

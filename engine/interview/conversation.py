@@ -24,7 +24,7 @@ from ..load import Document, dotted
 from ..models import INHERITS, Answers
 from ..policy.loading import Policy
 from .questions import (Bank, Lang, Question, Refusal, Section, applies, check, could_matter, model_default, parse,
-                        show)
+                        refusal_of, show)
 
 
 class Console(Protocol):
@@ -270,6 +270,10 @@ class Interview:
             values[question.field] = value
             if section == "flows" and question.field == "name":
                 self._follow_name(values, old)
+            if section == "flows":  # a chat's concurrency once the channel is phone, a peak ratio once a profile is given
+                for other in self.bank.flows:
+                    if other.field in values and not applies(other, values):
+                        del values[other.field]
             self.save(self.data)
             return value
 
@@ -518,7 +522,7 @@ class Interview:
         entries = self.entries()
         self._show_review(entries)
         while True:
-            problems = self.problems()
+            problems = self.problems(entries)
             for problem in problems:
                 self.console.say(f"  ! {problem}")
             text = self.console.ask(f"{self.msg('review_prompt')} ").strip()
@@ -539,10 +543,40 @@ class Interview:
             if text:
                 self.console.say(f"  {self.msg('not_choice', value=text)}")
 
-    def problems(self) -> list[str]:
-        """What the answers model still refuses in the whole answers (none, once every flow is done)."""
+    def problems(self, entries: list[Entry]) -> list[str]:
+        """What the answers model still refuses in the whole answers (none, once every flow is done),
+        each under the number and label of its answer in the review, in the questionnaire's language."""
         try:
             Answers.model_validate(self.data)
         except ValidationError as exc:
-            return [f"{dotted(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()]
+            said = [self._problem(entries, error) for error in exc.errors()]
+            # an invalid flow also leaves the file without flows: said only when nothing else is
+            return [s for s in said if s is not None] or [f"{dotted(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()]
         return []
+
+    def _problem(self, entries: list[Entry], error: Any) -> str | None:
+        """One refusal of the answers model, said as the question would say it: 'Chats at once (Flow 1:
+        Orders): 3 conversations at once is for chat only...'. An answer refused only with the flow's
+        other answers is named by the question whose answer conflicts (the peak ratio with a profile);
+        None for an error on no answer of the review."""
+        loc = tuple(error["loc"])
+        number = 0 if loc[:1] == ("organisation",) else int(loc[1]) + 1 if len(loc) > 1 else -1
+        field = loc[1] if number == 0 else loc[2] if len(loc) > 2 else "peak_ratio"
+        position, entry = next(((p, e) for p, e in enumerate(entries, 1)
+                                if (e.number, e.question.field) == (number, field)), (0, None))
+        if entry is None:  # not an answer of the review
+            return None
+        values, question = entry.values, entry.question
+        value = show(question, values.get(field), self.lang, self.bank, short=True)
+        if error["type"] == "missing":
+            message = self.msg("required")
+        elif field == "concurrency":
+            message = self.msg("chat_only", value=value, channel=self._label("channel", values.get("channel")))
+        elif len(loc) == 2:
+            message = self.msg("peak_disagrees", value=value)
+        else:
+            message = self.refusal_text(question, refusal_of(question, error, values.get(field)), value)
+        where = self.msg("section_organisation") if number == 0 else self.msg(
+            "review_flow", number=number, name=values.get("name") or values.get("id", ""))
+        return self.msg("review_problem", number=position, label=question.text("label", self.lang), where=where,
+                        message=message)

@@ -55,7 +55,8 @@ MESSAGES: dict[str, frozenset[str]] = {
         "bad_language": "value", "wrong_unit": "value unit", "wrong_currency": "value currency", "not_money": "value unit", "numbers_count": "expected count", "all_zero": "",
         "repeated": "value", "duplicate_id": "value", "quote_form": "value", "nothing_before": "",
         "suggested": "activity", "inherited": "", "policy_default": "", "skipped": "count", "asked_count": "asked", "review_title": "",
-        "review_prompt": "", "review_defaults": "", "review_derived": "", "review_flow": "number name", "saved": "path",
+        "review_prompt": "", "review_defaults": "", "review_derived": "", "review_problem": "number label where message",
+        "chat_only": "value channel", "peak_disagrees": "value", "review_flow": "number name", "saved": "path",
         "draft_saved": "path command", "resumed": "path count", "dropped": "message then", "asked_again": "",
         "left_out": "", "id_remade": "", "rewritten": "path",
         "exists": "path", "unknown_field": "", "answers_header": "recommend change", "draft_header": "command", "none_value": "", "yes_value": "", "no_value": "",
@@ -257,11 +258,12 @@ def check(question: Question, section: Section, value: Any) -> Any:
         model = MODELS[section].model_validate({**_MINIMAL[section], question.field: value})
     except ValidationError as exc:
         errors = [e for e in exc.errors() if e["type"] != "none_required"] or exc.errors()
-        raise _refusal(question, errors[0], value) from None
+        raise refusal_of(question, errors[0], value) from None
     return plain(getattr(model, question.field))
 
 
-def _refusal(question: Question, error: Any, value: Any) -> Refusal:
+def refusal_of(question: Question, error: Any, value: Any) -> Refusal:
+    """The refusal that says in the bank's words what the answers model's ``error`` on ``value`` means."""
     kind, ctx = error["type"], error.get("ctx") or {}
     shown = show(question, value, "en") if not isinstance(value, str) else value
     if kind in _BOUNDS:
