@@ -14,7 +14,6 @@ import copy
 import datetime
 import decimal
 import functools
-import re
 from typing import Any, Literal
 
 from babel import Locale
@@ -22,15 +21,15 @@ from babel.dates import format_date
 from babel.numbers import NumberPattern, format_currency, format_decimal, format_percent, get_currency_precision
 from babel.numbers import get_currency_symbol, parse_pattern
 
+from engine.typography import NARROW as NARROW, typeset as typeset
+
 Lang = Literal["en", "fr"]
-NARROW = "\u202f"  # narrow no-break space: French puts it before ': ; ? ! %'
 NO_BREAK = "\u00a0"  # no-break space: keeps an amount with its currency sign
 MISSING = "-"  # a figure that is not known
 WHOLE_FROM = 1000  # amounts from this size on are shown without cents
 
 # English: the ISO code before the amount; French: the locale's pattern (its sign after).
 _ENGLISH_AMOUNT = "¤¤" + NO_BREAK + "#,##0.00"
-_BEFORE_PUNCTUATION = re.compile(r"[ \u00a0\u202f]+(?=[:;?!%])")
 
 
 @functools.lru_cache(maxsize=None)
@@ -51,13 +50,6 @@ def _pattern(lang: Lang, kind: str, digits: int) -> NumberPattern:
     pattern = copy.copy(source)
     pattern.frac_prec = (digits, digits)
     return pattern
-
-
-def typeset(text: str, lang: Lang) -> str:
-    """French text with a narrow no-break space before ``: ; ? !`` and ``%`` where it had a space
-    (or a wider no-break one); other languages' text as it is. A colon with no space before it
-    (``https://``, ``12:30``, ``rules.yaml:14``) is not punctuation and stays."""
-    return _BEFORE_PUNCTUATION.sub(NARROW, text) if lang == "fr" else text
 
 
 def _rounded(value: Any, digits: int) -> decimal.Decimal:

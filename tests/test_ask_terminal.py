@@ -33,9 +33,9 @@ INTERRUPT = "<Ctrl-C>"  # an answer that sends Ctrl-C instead of a line
 # What the questionnaire prints, in both languages.
 PROGRESS = re.compile(r"^.* · question \d+.*\n")  # the line above a question that says where it stands
 PROMPT = r"\r\n> "  # a question's input line; its default in [brackets] follows
-ADD_FLOW = r"(?:Add another flow|Ajouter un autre flux) ?\? \[[^\]]*\] "
+ADD_FLOW = r"(?:Add another flow|Ajouter un autre flux)[ \u202f]?\? \[[^\]]*\] "
 REVIEW = (r"(?:Number of an answer to change, r to see the answers again, or Enter to finish"
-          r"|Numéro de la réponse à modifier, r pour revoir les réponses, ou Entrée pour terminer) ?: ")
+          r"|Numéro de la réponse à modifier, r pour revoir les réponses, ou Entrée pour terminer)[ \u202f]?: ")
 
 Answer = Union[str, list[str]]  # a list answers the successive times the question is asked
 

@@ -15,6 +15,7 @@ from engine.load import parse_yaml
 from engine.policy.loading import Policy
 from engine.interview.questions import Bank, could_matter, load_questions, plain, to_yaml
 from engine.recommend import recommend
+from engine.typography import typeset
 
 ARBITRE = Path(sys.executable).parent / "arbitre"
 
@@ -528,7 +529,7 @@ def test_the_review_is_shown_again_on_request_in_either_language(bank: Bank, pol
 
 @pytest.mark.parametrize("lang, organisation, predictability", [
     pytest.param("en", "Contract length: 36 months (the policy's default);", "Predictability: medium;", id="en"),
-    pytest.param("fr", "Durée du contrat: 36 mois (valeur par défaut de la politique);", "Prévisibilité: moyenne;",
+    pytest.param("fr", "Durée du contrat : 36 mois (valeur par défaut de la politique) ;", "Prévisibilité : moyenne ;",
                  id="fr"),
 ])
 def test_the_review_says_what_stands_for_a_figure_nobody_gave(bank: Bank, policy: Policy, lang: str,
@@ -538,7 +539,7 @@ def test_the_review_says_what_stands_for_a_figure_nobody_gave(bank: Bank, policy
     console = Scripted({}, after=[""])
     interview(bank, policy, console, lang=lang, data=COMPLETE).review()
     said = "\n".join(console.said)
-    assert organisation in said and predictability in said
+    assert typeset(organisation, lang) in said and typeset(predictability, lang) in said
     assert "none (" not in said and "néant (" not in said
 
 
@@ -567,7 +568,7 @@ def test_a_problem_at_the_review_is_said_with_the_questions_label(bank: Bank, po
     number = next(i for i, e in enumerate(run.entries(), 1) if e.question.field == "concurrency")
     console.after = [str(number), ""]
     run.review()
-    assert said.format(number) in console.said
+    assert typeset(said.format(number), lang) in console.said
     assert "concurrency" not in "\n".join(console.said) and run.problems(run.entries()) == []
 
 

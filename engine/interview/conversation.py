@@ -23,6 +23,7 @@ from ..errors import Problem
 from ..load import Document, dotted
 from ..models import INHERITS, Answers
 from ..policy.loading import Policy
+from ..typography import typeset
 from .questions import (Bank, Lang, Question, Refusal, Section, applies, check, could_matter, model_default, parse,
                         refusal_of, show)
 
@@ -34,6 +35,20 @@ class Console(Protocol):
     def ask(self, prompt: str) -> str: ...
 
     def say(self, text: str = "") -> None: ...
+
+
+class _Typeset:
+    """A console that says French text with its typography (a narrow no-break space before
+    ``: ; ? !`` and ``%``, where no line breaks), whatever wrote the text."""
+
+    def __init__(self, console: Console, lang: Lang) -> None:
+        self.console, self.lang = console, lang
+
+    def ask(self, prompt: str) -> str:
+        return self.console.ask(typeset(prompt, self.lang))
+
+    def say(self, text: str = "") -> None:
+        self.console.say(typeset(text, self.lang))
 
 
 class _Back(Exception):
@@ -118,7 +133,8 @@ class Interview:
     def __init__(self, bank: Bank, policy: Policy, lang: Lang, console: Console,
                  save: Callable[[dict[str, Any]], None], data: dict[str, Any] | None = None,
                  all_questions: bool = False) -> None:
-        self.bank, self.policy, self.lang, self.console = bank, policy, lang, console
+        self.bank, self.policy, self.lang = bank, policy, lang
+        self.console: Console = _Typeset(console, lang) if lang == "fr" else console
         self.save = save
         self.all_questions = all_questions
         self.data: dict[str, Any] = copy.deepcopy(data) if data else {"organisation": {}, "flows": []}
@@ -494,7 +510,7 @@ class Interview:
             _, value, note = self._fallback(section, question.field)
             mark = f" ({note})" if note else ""
         shown = show(question, value, self.lang, self.bank, short=True)
-        return f"{position}. {question.text('label', self.lang)}: {shown}{mark}"
+        return f"{position}. {question.text('label', self.lang)}{self.msg('colon')}{shown}{mark}"
 
     def _show_review(self, entries: list[Entry]) -> None:
         """The answers given, one a line, and after them in each section the questions left at
@@ -514,7 +530,7 @@ class Interview:
             defaults = [self._line(position, entry) for position, entry in numbered
                         if entry.question.field not in values]
             if defaults:
-                self.console.say(f"  {self.msg('review_defaults')} {'; '.join(defaults)}.")
+                self.console.say(f"  {self.msg('review_defaults')} {self.msg('list_sep').join(defaults)}.")
 
     def review(self) -> None:
         """List every answer once; change any by its number (the list keeps its numbers until it is

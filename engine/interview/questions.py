@@ -55,7 +55,7 @@ MESSAGES: dict[str, frozenset[str]] = {
         "bad_language": "value", "wrong_unit": "value unit", "wrong_currency": "value currency", "not_money": "value unit", "numbers_count": "expected count", "all_zero": "",
         "repeated": "value", "duplicate_id": "value", "quote_form": "value", "nothing_before": "",
         "suggested": "activity", "inherited": "", "policy_default": "", "skipped": "count", "asked_count": "asked", "review_title": "",
-        "review_prompt": "", "review_defaults": "", "review_derived": "", "review_problem": "number label where message",
+        "colon": "", "list_sep": "", "review_prompt": "", "review_defaults": "", "review_derived": "", "review_problem": "number label where message",
         "chat_only": "value channel", "peak_disagrees": "value", "review_flow": "number name", "saved": "path",
         "draft_saved": "path command", "resumed": "path count", "dropped": "message then", "asked_again": "",
         "left_out": "", "id_remade": "", "rewritten": "path",
