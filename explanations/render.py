@@ -28,7 +28,7 @@ from engine.models import Decision
 from engine.policy.loading import Policy
 from engine.policy.rules import NO_OPERAND
 from engine.recommend import FlowResult, Recommendation
-from explanations.figures import NARROW, Lang, currency_sign, money, number, percent, typeset
+from explanations.figures import NARROW, Lang, country, currency_sign, language, money, number, percent, typeset
 from explanations.sandbox import PolicyTextEnvironment, render_text
 
 Format = Literal["text", "markdown", "json"]
@@ -158,6 +158,8 @@ def _add_filters(env: SandboxedEnvironment, lang: Lang) -> None:
     env.filters["money"] = lambda v, c: money(v, c, lang)
     env.filters["pct"] = lambda v, d=0: percent(v, d, lang)
     env.filters["label"] = lambda v: value_label(v, lang)
+    env.filters["country"] = lambda v: country(v, lang)
+    env.filters["language"] = lambda v: language(v, lang)
     env.filters["wrap"] = wrap
     env.filters["weight"] = lambda v: number(v, 0 if float(v).is_integer() else 1, lang)
     env.filters["signed"] = lambda v: signed_weight(v, lang)
@@ -404,7 +406,7 @@ def _flip_sentence(flip: dict[str, Any], lang: Lang) -> str:
         conditions = str(words["and"]).join(str(words["certification_levers"][c]) for c in added)
         return str(words["tip_provider"]).format(decision=decision, conditions=conditions)
     if flip["field"] == "provider_country":
-        return str(words["tip_local_provider"]).format(decision=decision, country=flip["value"])
+        return str(words["tip_local_provider"]).format(decision=decision, country=country(flip["value"], lang))
     field = words["fields"][flip["field"]]
     if isinstance(flip["value"], bool):
         key = "tip_flag_on" if flip["value"] else "tip_flag_off"
