@@ -12,7 +12,7 @@ from engine.errors import printable
 from engine.models import Certification, FlowInputs
 from engine.recommend import Recommendation
 
-from .figures import Lang, date as long_date, number, percent
+from .figures import Lang, country, date as long_date, language, number, percent
 from .render import Document, environment, final_decision, labels, value_label
 
 # The certification a regulated kind of data asks of a provider (a HIPAA business associate agreement
@@ -116,7 +116,7 @@ def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str
             "aht": _duration(flow.aht_seconds), "aht_seconds": number(flow.aht_seconds, 0, lang),
             "hours": number(inputs.coverage_hours_needed, 0, lang),
             "opening": number(inputs.organisation.opening_hours_per_week, 0, lang),
-            "languages": [words["languages"].get(code, code) for code in flow.languages],
+            "languages": [language(code, lang) for code in flow.languages],
             "work": {"repetitiveness": value_label(flow.repetitiveness.value, lang),
                      "scripting": value_label(flow.scripting.value, lang),
                      "complexity": value_label(flow.complexity.value, lang),
@@ -145,6 +145,6 @@ def render_brief(rec: Recommendation, doc: Document, lang: Lang, source: str, da
         "service_level": percent(a["service_level_target"] * 100, 0, lang),
         "service_seconds": number(a["service_level_seconds"], 0, lang),
         "occupancy": percent(a["max_occupancy"] * 100, 0, lang),
-        "country": rec.answers.organisation.country,
+        "country": country(rec.answers.organisation.country, lang),
     }
     return printable(str(environment(lang).get_template("brief.md.j2").render(context)))

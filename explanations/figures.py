@@ -1,5 +1,6 @@
-"""How figures are written in each language: numbers, percentages, amounts and dates, from Babel's
-locale data, and the spaces French typography puts before ``: ; ? !`` and ``%``.
+"""How figures are written in each language: numbers, percentages, amounts, dates and the names of
+countries and languages, from Babel's locale data, and the spaces French typography puts before
+``: ; ? !`` and ``%``.
 
 Every figure an explanation, a report or a brief shows is written here, so that "32,00 € de l'heure"
 and "USD 32.00 per hour" come from one place. English writes an amount with its ISO code in front
@@ -94,3 +95,19 @@ def currency_sign(currency: str, lang: Lang) -> str:
 def date(value: datetime.date, lang: Lang) -> str:
     """A day as the language writes it in full: 14 March 2025, 14 mars 2025."""
     return str(format_date(value, format="long", locale=locale(lang)))
+
+
+def country(code: Any, lang: Lang) -> str:
+    """A country's name in the language from its ISO code (``MA``: Morocco, Maroc); a code Babel does
+    not know as it is."""
+    return str(locale(lang).territories.get(str(code).upper(), code))
+
+
+def language(codes: Any, lang: Lang) -> str:
+    """Languages' names in the language from their ISO codes (``tr``: Turkish, turc), given one code, a
+    list of them or a text of codes separated by commas (``"tr, ca"``), named in that order; a code
+    Babel does not know as it is."""
+    if isinstance(codes, str):
+        codes = [code.strip() for code in codes.split(",") if code.strip()]
+    names = locale(lang).languages
+    return ", ".join(str(names.get(str(code).lower(), code)) for code in codes)

@@ -28,7 +28,7 @@ from engine.models import Decision
 from engine.policy.loading import Policy
 from engine.policy.rules import NO_OPERAND
 from engine.recommend import FlowResult, Recommendation
-from explanations.figures import NARROW, Lang, currency_sign, money, number, percent, typeset
+from explanations.figures import NARROW, Lang, country, currency_sign, language, money, number, percent, typeset
 from explanations.sandbox import PolicyTextEnvironment, render_text
 
 Format = Literal["text", "markdown", "json"]
@@ -158,6 +158,8 @@ def _add_filters(env: SandboxedEnvironment, lang: Lang) -> None:
     env.filters["money"] = lambda v, c: money(v, c, lang)
     env.filters["pct"] = lambda v, d=0: percent(v, d, lang)
     env.filters["label"] = lambda v: value_label(v, lang)
+    env.filters["country"] = lambda v: country(v, lang)
+    env.filters["language"] = lambda v: language(v, lang)
     env.filters["wrap"] = wrap
     env.filters["weight"] = lambda v: number(v, 0 if float(v).is_integer() else 1, lang)
     env.filters["signed"] = lambda v: signed_weight(v, lang)
@@ -404,7 +406,7 @@ def _flip_sentence(flip: dict[str, Any], lang: Lang) -> str:
         conditions = str(words["and"]).join(str(words["certification_levers"][c]) for c in added)
         return str(words["tip_provider"]).format(decision=decision, conditions=conditions)
     if flip["field"] == "provider_country":
-        return str(words["tip_local_provider"]).format(decision=decision, country=flip["value"])
+        return str(words["tip_local_provider"]).format(decision=decision, country=country(flip["value"], lang))
     field = words["fields"][flip["field"]]
     if isinstance(flip["value"], bool):
         key = "tip_flag_on" if flip["value"] else "tip_flag_off"
@@ -657,7 +659,6 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "costs": entry["metrics"],
         "options": [{"option": name, "label": words["option_names"][name], **option}
                     for name, option in costed_options(entry).items()],
-        "decision_saving_pct": _decision_saving(entry),
         "decision_saving_monthly": monthly_saving(entry),
         "term_months": (entry.get("costs") or {}).get("term_months"),
         "quote": None if quote is None else {**quote, "label": words[quote["form"]]},
@@ -690,15 +691,6 @@ def standing_option(entry: dict[str, Any]) -> str | None:
         return None
     return max(priced, key=lambda name: -math.inf if options[name]["saving_pct"] is None
                else float(options[name]["saving_pct"]))
-
-
-def _decision_saving(entry: dict[str, Any]) -> float | None:
-    """The all-in saving of the option that stands, none for a flow kept in-house."""
-    standing = standing_option(entry)
-    if standing is None or standing == "keep_internal":
-        return None
-    saving = costed_options(entry)[standing]["saving_pct"]
-    return None if saving is None else float(saving)
 
 
 def monthly_saving(entry: dict[str, Any]) -> float | None:
@@ -783,6 +775,7 @@ def render_document(doc: Document, fmt: Format = "text", lang: Lang = "en", deta
         return dump_json(to_json(doc, lang))
     views = [view_of(entry, lang, doc.cost_model) for entry in doc.flows]
     shared = shared_assumptions(views)
+    summary = summary_rows(views, lang)
     context = {
         "L": labels(lang),
         "organisation": doc.organisation,
@@ -790,30 +783,41 @@ def render_document(doc: Document, fmt: Format = "text", lang: Lang = "en", deta
         "detail": detail,
         "flows": [{**view, "own_assumptions": own_assumptions(view, shared, lang)} for view in views],
         "assumptions": shared,
-        "table": summary_table(views, lang),
+        "summary": summary,
+        "table": aligned(summary),
     }
     name = "recommendation.txt.j2" if fmt == "text" else "recommendation.md.j2"
     return printable(str(environment(lang).get_template(name).render(context)))
 
 
-def summary_table(views: list[dict[str, Any]], lang: Lang, width: int = 78) -> list[str]:
-    """The flows in a table of ``width`` columns, one a line: decision, split, confidence and the
-    saving a month of the option that stands (all-in); a name too long is cut, with an ellipsis."""
+def summary_rows(views: list[dict[str, Any]], lang: Lang) -> list[list[str]]:
+    """The summary of the flows as a table's cells, its heading first, then one row a flow: name,
+    decision, split, confidence and the saving a month of the option that stands (all-in)."""
     words = labels(lang)
     heads = words["summary_table"]
-    rows = [[heads["decision"], heads["split"], heads["confidence"], heads["saving"]]]
+    rows = [[heads["flow"], heads["decision"], heads["split"], heads["confidence"], heads["saving"]]]
     for view in views:
         engine = view["final_decision"] == view["decision"]
         split = [words["option_names"][s] for s in view["split"]] if engine else []
         saving = view["decision_saving_monthly"]
-        rows.append([words["decisions"][view["final_decision"]], ", ".join(split) or "-", view["confidence_label"],
-                     "-" if saving is None else money(saving, view["currency"], lang)])
-    sizes = [max(len(row[i]) for row in rows) for i in range(4)]
+        rows.append([view["name"], words["decisions"][view["final_decision"]], ", ".join(split) or "-",
+                     view["confidence_label"], "-" if saving is None else money(saving, view["currency"], lang)])
+    return rows
+
+
+def summary_table(views: list[dict[str, Any]], lang: Lang, width: int = 78) -> list[str]:
+    """The summary of the flows in ``width`` columns, one a line."""
+    return aligned(summary_rows(views, lang), width)
+
+
+def aligned(rows: list[list[str]], width: int = 78) -> list[str]:
+    """The summary's rows in columns of ``width`` in all: the figures right-aligned, a name too long
+    for the room the other columns leave cut, with an ellipsis."""
+    sizes = [max(len(row[i]) for row in rows) for i in range(1, 5)]
     room = max(width - sum(sizes) - 2 * 4, 8)
-    names = [heads["flow"]] + [view["name"] for view in views]
-    name_size = min(max(len(name) for name in names), room)
+    name_size = min(max(len(row[0]) for row in rows), room)
     lines = []
-    for name, (decision, split, confidence, saving) in zip(names, rows):
+    for name, decision, split, confidence, saving in rows:
         name = name if len(name) <= name_size else name[:name_size - 1].rstrip() + "\u2026"
         lines.append(f"{name:<{name_size}}  {decision:<{sizes[0]}}  {split:<{sizes[1]}}  "
                      f"{confidence:<{sizes[2]}}  {saving:>{sizes[3]}}".rstrip())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from engine.costs import flow_costs
@@ -51,3 +53,21 @@ def test_money_keeps_amount_and_currency_together() -> None:
     """An amount and its currency are joined by a no-break space, in each language's order."""
     assert money(2.1, "EUR", "en") == "EUR\u00a02.10"
     assert money(2.1, "EUR", "fr")[:-1] in ("2,10\u00a0", "2,10\u202f") and money(2.1, "EUR", "fr")[-1] == "€"
+
+
+@pytest.mark.parametrize("rule, key, given, lang, named, code", [
+    pytest.param("CLS-11", "explain", {"provider_country": "MA"}, "fr", "Maroc", "MA", id="transfer-fr"),
+    pytest.param("CLS-11", "explain", {"provider_country": "MA"}, "en", "Morocco", "MA", id="transfer-en"),
+    pytest.param("RSK-05", "condition", {"provider_country": "MA"}, "fr", "(Maroc)", "MA", id="condition-fr"),
+    pytest.param("BRD-03", "condition", {"country": "US"}, "fr", "(États-Unis)", "US", id="local-agents-fr"),
+    pytest.param("BRD-03", "condition", {"country": "US"}, "en", "(United States)", "US", id="local-agents-en"),
+    pytest.param("RSK-08", "condition", {"country": "US"}, "en", "(United States)", "US", id="health-law-en"),
+    pytest.param("LNG-01", "explain", {"unserved_language_list": "tr"}, "fr", "langues du flux\u202f: turc.", "tr",
+                 id="languages-fr"),
+])
+def test_rule_texts_name_countries_and_languages(policy: Policy, rule: str, key: str, given: dict[str, str],
+                                                 lang: str, named: str, code: str) -> None:
+    """A rule text names a country or a language in the reader's language, never by its ISO code."""
+    text = RuleTexts(policy, lang).render(rule, key, {**full_facts(policy), **given})  # type: ignore[arg-type]
+    assert named in text
+    assert not re.search(rf"\b{code}\b", text)

@@ -1,4 +1,5 @@
-"""Figures as each language writes them: numbers, percentages, amounts, dates and French spacing.
+"""Figures as each language writes them: numbers, percentages, amounts, dates, names of countries and
+languages, and French spacing.
 
 Exact strings are Arbitre's output; where the locale data chooses between two no-break spaces (a
 French thousands separator, the space between an amount and its sign), the test accepts either
@@ -13,7 +14,7 @@ import re
 
 import pytest
 
-from explanations.figures import currency_sign, date, money, number, percent, typeset
+from explanations.figures import country, currency_sign, date, language, money, number, percent, typeset
 
 NARROW = "\u202f"
 SPACE = "[\u00a0\u202f]"  # a no-break space, either width
@@ -108,6 +109,31 @@ class TestMoney:
 def test_date_in_full(lang: str, expected: str) -> None:
     """A date reads in words, in the language's order."""
     assert date(datetime.date(2025, 3, 14), lang) == expected  # type: ignore[arg-type]
+
+
+class TestNames:
+    @pytest.mark.parametrize("code, lang, expected", [
+        pytest.param("MA", "en", "Morocco", id="en-morocco"),
+        pytest.param("MA", "fr", "Maroc", id="fr-maroc"),
+        pytest.param("US", "en", "United States", id="en-united-states"),
+        pytest.param("US", "fr", "États-Unis", id="fr-etats-unis"),
+        pytest.param("fr", "fr", "France", id="lower-case-code"),
+        pytest.param("QQ", "en", "QQ", id="unknown-code-as-it-is"),
+    ])
+    def test_country(self, code: str, lang: str, expected: str) -> None:
+        """A country is named in the language from its ISO code; a code with no name stays."""
+        assert country(code, lang) == expected  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("codes, lang, expected", [
+        pytest.param("tr", "en", "Turkish", id="one-code"),
+        pytest.param("tr", "fr", "turc", id="one-code-fr"),
+        pytest.param(["es", "fr"], "fr", "espagnol, français", id="list"),
+        pytest.param("tr, ca", "en", "Turkish, Catalan", id="text-of-codes"),
+        pytest.param("qq", "en", "qq", id="unknown-code-as-it-is"),
+    ])
+    def test_language(self, codes: str | list[str], lang: str, expected: str) -> None:
+        """Languages are named in the language, in the order given."""
+        assert language(codes, lang) == expected  # type: ignore[arg-type]
 
 
 class TestTypeset:

@@ -1004,6 +1004,17 @@ def test_brief_names_the_languages(briefs: dict[tuple[str, str], str], all_json:
         assert names == [LANGUAGE_NAMES[lang][code] for code in given["languages"]], flow["id"]
 
 
+
+@pytest.mark.parametrize("name, lang, line", [
+    pytest.param(ACME, "en", "- Customers' country: France", id="acme-en"),
+    pytest.param(ACME, "fr", "- Pays des clients\u202f: France", id="acme-fr"),
+    pytest.param(US_RETAIL, "en", "- Customers' country: United States", id="us-retail-en"),
+    pytest.param(US_RETAIL, "fr", "- Pays des clients\u202f: États-Unis", id="us-retail-fr"),
+])
+def test_brief_names_the_country(briefs: dict[tuple[str, str], str], name: str, lang: str, line: str) -> None:
+    """The customers' country by its name in the brief's language, not its ISO code."""
+    assert line in briefs[name, lang].splitlines()
+
 class TestBriefMore:
     def test_hipaa_only_for_a_us_organisation(self, briefs: dict[tuple[str, str], str]) -> None:
         """Health data of a German insurer asks no HIPAA BAA; a US health plan's flows all do."""
