@@ -3,8 +3,9 @@ the HTML ``report`` and the provider ``brief``.
 
 Each test runs the installed ``arbitre`` entry point in a subprocess (pipes, so standard error is
 not a terminal), on copies of ``examples/*.yaml`` in a temporary folder; the runs whose output
-several tests read are made once per module, in this process through click's runner. What a command should print is worked out here from the
-answers files and from ``recommend --format json``, not from the code that renders it. Small answers
+several tests read are made once per module, in this process through click's runner. What a
+command should print is worked out here from the answers files and from ``recommend --format
+json``, not from the code that renders it. Small answers
 files of their own (a US health plan, flows all kept in-house, names full of markup) are in
 ``tests/portfolio/``.
 """

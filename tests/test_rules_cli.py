@@ -3,8 +3,8 @@ policy author would edit them: in this process through click's runner, and for a
 command as the installed entry point in a subprocess (exit codes, standard error).
 
 Every broken copy is made once for the module and checked in one batch; expected lines are found
-in the edited files themselves, so the tests do not depend on where a rule happens to sit today. Commands run from the repository root, where
-the bundled cases find ``examples/``.
+in the edited files themselves, so the tests do not depend on where a rule happens to sit today.
+Commands run from the repository root, where the bundled cases find ``examples/``.
 """
 
 from __future__ import annotations
