@@ -1,16 +1,35 @@
-"""Shared fixtures: the bundled policy, loaded once, and paths of the repository."""
+"""Shared fixtures: the bundled policy, loaded once, and paths of the repository; the command line
+run in this process."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from cli import main
 from engine.policy.loading import Policy, load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
 EXAMPLES = ROOT / "examples"
+
+
+def arbitre_in_process(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``arbitre ARGS`` run through click's runner in this process (from ``cwd`` if given), with
+    what a subprocess run gives back: for tests that read what a command prints, without an
+    interpreter start-up each time."""
+    argv = [str(arg) for arg in args]
+    before = Path.cwd()
+    os.chdir(cwd or before)
+    try:
+        result = CliRunner().invoke(main, argv, catch_exceptions=False)
+    finally:
+        os.chdir(before)
+    return subprocess.CompletedProcess(["arbitre", *argv], result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Union
 
 import pytest
 
+from conftest import arbitre_in_process
 from engine.answers import load_answers
 
 pexpect = pytest.importorskip("pexpect")
@@ -150,8 +150,8 @@ def ask(cwd: Path, answers: dict[str, Answer], *args: str, add_flow: tuple[str, 
 
 
 def recommend(cwd: Path, *args: str) -> str:
-    run = subprocess.run([str(ARBITRE), "recommend", *args], capture_output=True, text=True, timeout=60,
-                         cwd=cwd, env=ENV)
+    """What ``arbitre recommend ARGS`` prints, run in this process from ``cwd``."""
+    run = arbitre_in_process("recommend", *args, cwd=cwd)
     assert run.returncode == 0, run.stderr
     return run.stdout
 

@@ -1,8 +1,9 @@
 """Audit records and what is done with them, through the real policy in rules/ and the real engine.
 
-``arbitre recommend --audit`` and ``arbitre explain`` run as the installed entry point in
-subprocesses (several at a time, to keep the suite quick); the record's content, why-not,
-verify and the tipping points are checked against direct evaluations of the engine.
+``arbitre recommend --audit`` and ``arbitre explain`` run in this process through click's runner
+where a test reads what they print, and as the installed entry point in a subprocess for a few
+runs of each (exit codes, standard error); the record's content, why-not, verify and the tipping
+points are checked against direct evaluations of the engine.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import re
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Callable
@@ -23,6 +23,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
+
+from conftest import arbitre_in_process
 
 from engine.answers import load_answers
 from engine.analysis.audit import AuditRecord, RecordError, load_record, why_not, with_digest
@@ -54,10 +56,8 @@ def arbitre(*args: str | Path, cwd: Path | None = None) -> Run[str]:
 
 
 def arbitre_many(commands: dict[Any, tuple[str | Path, ...]]) -> dict[Any, Run[str]]:
-    """Several runs of the entry point at once (each is a process of its own)."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {key: pool.submit(arbitre, *args) for key, args in commands.items()}
-        return {key: future.result() for key, future in futures.items()}
+    """Several runs of the command line in this process, by name."""
+    return {key: arbitre_in_process(*args) for key, args in commands.items()}
 
 
 def ok(run: Run[str]) -> Run[str]:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from conftest import arbitre_in_process
 from engine.analysis.tipping import (QUALITATIVE, UNITS, TippingPoints, held_by_veto, plausible_range,
                                      tipping_points, with_value)
 from engine.answers import load_answers
@@ -421,9 +422,9 @@ class TestVetoLever:
     def test_every_format_names_it(self, tmp_path: Path, answers_file: Path) -> None:
         """Markdown, the report and JSON say it too."""
         root = vetoing_policy(tmp_path / "rules", CARDS_WITHOUT_PCI)
-        runs = {fmt: arbitre("recommend", answers_file, "--policy", root, "--format", fmt, "--tipping-points")
-                for fmt in ("markdown", "json")}
-        runs["report"] = arbitre("report", answers_file, "--policy", root, "--out", tmp_path / "report.html")
+        runs = {fmt: arbitre_in_process("recommend", answers_file, "--policy", root, "--format", fmt,
+                                        "--tipping-points") for fmt in ("markdown", "json")}
+        runs["report"] = arbitre_in_process("report", answers_file, "--policy", root, "--out", tmp_path / "report.html")
         for run in runs.values():
             assert run.returncode == 0, run.stderr
         markdown = runs["markdown"].stdout

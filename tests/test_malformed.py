@@ -1,4 +1,5 @@
-"""Malformed answers files, run through the installed ``arbitre`` entry point in a subprocess.
+"""Malformed answers files, run through ``arbitre recommend`` in this process, and one through the
+installed ``arbitre`` entry point in a subprocess, which must say the same.
 
 Every file in ``tests/malformed/`` must exit with code 2 and say where the problem is
 (``file:LINE:``), which field (``flows[0].channel``), the value it found, and never show a
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import arbitre_in_process
+
 ROOT = Path(__file__).resolve().parent.parent
 MALFORMED = Path("tests") / "malformed"
 ARBITRE = Path(sys.executable).parent / "arbitre"
@@ -23,8 +26,7 @@ ARBITRE = Path(sys.executable).parent / "arbitre"
 def recommend(name: str) -> subprocess.CompletedProcess[str]:
     """Run ``arbitre recommend tests/malformed/NAME`` from the repository root (once a file: its
     located problem and its exact wording are checked on the same run)."""
-    return subprocess.run([str(ARBITRE), "recommend", str(MALFORMED / name)],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    return arbitre_in_process("recommend", MALFORMED / name, cwd=ROOT)
 
 
 # name, line, field path ("" when the problem is the whole document), value shown (None when there is none)
@@ -167,6 +169,14 @@ class TestMalformedFiles:
         run = recommend(name)
         assert run.returncode == 2
         assert run.stderr == stderr
+
+    def test_the_installed_command_says_the_same(self) -> None:
+        """The entry point in a subprocess exits 2 with the message of the in-process run, and no traceback."""
+        name = "unknown-channel.yaml"
+        run = subprocess.run([str(ARBITRE), "recommend", str(MALFORMED / name)],
+                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+        assert (run.returncode, run.stdout) == (2, "")
+        assert run.stderr == recommend(name).stderr
 
     def test_every_file_has_a_case(self) -> None:
         """Each file in tests/malformed/ is in the table, and the table has no stale entry."""

@@ -1,10 +1,11 @@
 """Portfolios through the installed command: ``recommend`` on several files, folders and globs,
 the HTML ``report`` and the provider ``brief``.
 
-Every command is the installed ``arbitre`` entry point run in a subprocess (pipes, so standard
-error is not a terminal), on copies of ``examples/*.yaml`` in a temporary folder; runs shared by
-several tests are made once per module. What a command should print is worked out here from the
-answers files and from ``recommend --format json``, not from the code that renders it. Small answers
+Each test runs the installed ``arbitre`` entry point in a subprocess (pipes, so standard error is
+not a terminal), on copies of ``examples/*.yaml`` in a temporary folder; the runs whose output
+several tests read are made once per module, in this process through click's runner. What a
+command should print is worked out here from the answers files and from ``recommend --format
+json``, not from the code that renders it. Small answers
 files of their own (a US health plan, flows all kept in-house, names full of markup) are in
 ``tests/portfolio/``.
 """
@@ -28,6 +29,8 @@ from typing import Any
 import markupsafe
 import pytest
 import yaml
+
+from conftest import arbitre_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -111,19 +114,20 @@ def answers() -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="module")
 def single_json(work: Path) -> dict[str, dict[str, Any]]:
     """``recommend FILE --format json`` for each example, one file per run."""
-    return {name: json.loads(ok(arbitre("recommend", name, "--format", "json", cwd=work)).stdout) for name in NAMES}
+    return {name: json.loads(ok(arbitre_in_process("recommend", name, "--format", "json", cwd=work)).stdout)
+            for name in NAMES}
 
 
 @pytest.fixture(scope="module")
 def single_text(work: Path) -> dict[str, subprocess.CompletedProcess[str]]:
     """``recommend FILE`` (text) for two examples, one file per run."""
-    return {name: ok(arbitre("recommend", name, cwd=work)) for name in (ACME, HEALTH)}
+    return {name: ok(arbitre_in_process("recommend", name, cwd=work)) for name in (ACME, HEALTH)}
 
 
 @pytest.fixture(scope="module")
 def fixture_json() -> dict[str, dict[str, Any]]:
     """``recommend --format json`` for the answers files of tests/portfolio/."""
-    return {p.name: json.loads(ok(arbitre("recommend", p, "--format", "json")).stdout)
+    return {p.name: json.loads(ok(arbitre_in_process("recommend", p, "--format", "json")).stdout)
             for p in sorted(FIXTURES.glob("*.yaml"))}
 
 
@@ -457,7 +461,7 @@ def reports(work: Path) -> dict[tuple[str, str], str]:
     out = {}
     for name, lang in REPORTS:
         target = work / f"{Path(name).stem}.{lang}.html"
-        run = ok(arbitre("report", name, "--lang", lang, "--out", target, cwd=work))
+        run = ok(arbitre_in_process("report", name, "--lang", lang, "--out", target, cwd=work))
         assert run.stdout == "" and f"wrote {target}" in run.stderr
         out[name, lang] = target.read_text(encoding="utf-8")
     return out
@@ -781,7 +785,7 @@ def source(name: str) -> Path:
 def briefs() -> dict[tuple[str, str], str]:
     out = {}
     for name, lang in BRIEF_RUNS:
-        run = ok(arbitre("brief", source(name), "--lang", lang))
+        run = ok(arbitre_in_process("brief", source(name), "--lang", lang))
         assert run.stderr == ""
         out[name, lang] = run.stdout
     return out

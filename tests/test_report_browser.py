@@ -1,7 +1,8 @@
 """The HTML report in a real browser: headless Chromium (Debian's package) driven by Playwright.
 
-The report is written by the installed command, opened from the file system as a user would open
-it from a USB stick, and checked: no console error and no request to the network, the map and the
+The reports of the examples are written once per module by the command in this process, and a
+report with markup in its names by the installed command; each is opened from the file system as a
+user would open it from a USB stick, and checked: no console error and no request to the network, the map and the
 cost chart visible with one mark per flow, a flow name full of markup shown as text. A screenshot is
 kept as a test artefact in ``tests/artefacts/``.
 
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+
+from conftest import arbitre_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 ARBITRE = Path(sys.executable).parent / "arbitre"
@@ -88,13 +91,21 @@ def open_page(browser: Any, path: Path) -> tuple[Any, list[str], list[str]]:
     return page, errors, requests
 
 
+@pytest.fixture(scope="module")
+def recommended() -> dict[str, dict[str, Any]]:
+    """``recommend --format json`` of every example, by its name."""
+    runs = {answers.stem: arbitre_in_process("recommend", answers, "--format", "json")
+            for answers in sorted((ROOT / "examples").glob("*.yaml"))}
+    assert all(run.returncode == 0 for run in runs.values()), [run.stderr for run in runs.values()]
+    return {example: json.loads(run.stdout) for example, run in runs.items()}
+
+
 @pytest.mark.parametrize("example, lang", [("acme-retail", "en"), ("health-insurer", "fr")])
-def test_the_report_loads_clean_with_one_mark_per_flow(browser: Any, tmp_path: Path, example: str,
+def test_the_report_loads_clean_with_one_mark_per_flow(browser: Any, every_report: dict[tuple[str, str], Path],
+                                                        recommended: dict[str, dict[str, Any]], example: str,
                                                         lang: str) -> None:
-    answers = ROOT / "examples" / f"{example}.yaml"
-    flows = subprocess.run([str(ARBITRE), "recommend", str(answers), "--format", "jsonl"], capture_output=True,
-                           text=True, check=True).stdout.count('"decision":')
-    page, errors, requests = open_page(browser, write_report(tmp_path, answers, "--lang", lang))
+    flows = len(recommended[example]["flows"])
+    page, errors, requests = open_page(browser, every_report[example, lang])
     assert errors == []
     assert [url for url in requests if not url.startswith("file:")] == []  # nothing from the network
     for chart in ("#map", "#costs"):
@@ -135,16 +146,14 @@ def test_a_flow_named_with_markup_shows_as_text(browser: Any, tmp_path: Path) ->
 
 @pytest.mark.parametrize("example, lang", [("acme-retail", "en"), ("health-insurer", "fr"),
                                            ("us-retail-holiday-overflow", "en"), ("telecom-operator", "fr")])
-def test_the_cost_chart_shows_every_option_without_overlaps(browser: Any, tmp_path: Path, example: str,
+def test_the_cost_chart_shows_every_option_without_overlaps(browser: Any, every_report: dict[tuple[str, str], Path],
+                                                            recommended: dict[str, dict[str, Any]], example: str,
                                                             lang: str) -> None:
     """As drawn by the browser: one bar per option of each flow, every bar and every text inside the
     chart, and no two texts of the chart (flow names, option names, amounts and savings) overlap."""
-    answers = ROOT / "examples" / f"{example}.yaml"
-    data = json.loads(subprocess.run([str(ARBITRE), "recommend", str(answers), "--format", "json"],
-                                     capture_output=True, text=True, check=True).stdout)
-    page, errors, _ = open_page(browser, write_report(tmp_path, answers, "--lang", lang))
+    page, errors, _ = open_page(browser, every_report[example, lang])
     assert errors == []
-    for flow in data["flows"]:
+    for flow in recommended[example]["flows"]:
         bars = page.locator(f'#costs svg.wide g.mark[data-flow="{flow["id"]}"] rect.bar')
         assert bars.count() == len(flow["costs"]["options"]), flow["id"]
     chart = page.locator("#costs > svg.wide").bounding_box()

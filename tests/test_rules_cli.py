@@ -1,10 +1,10 @@
-"""``arbitre rules check|test|diff`` run for real: the installed entry point in subprocesses, on
-temporary copies of ``rules/`` edited the way a policy author would edit them.
+"""``arbitre rules check|test|diff`` run for real, on temporary copies of ``rules/`` edited the way a
+policy author would edit them: in this process through click's runner, and for a few runs of each
+command as the installed entry point in a subprocess (exit codes, standard error).
 
-Every broken copy is made once for the module and checked in one batch (several processes at a
-time, to keep the file quick); expected lines are found in the edited files themselves, so the tests
-do not depend on where a rule happens to sit today. Commands run from the repository root, where
-the bundled cases find ``examples/``.
+Every broken copy is made once for the module and checked in one batch; expected lines are found
+in the edited files themselves, so the tests do not depend on where a rule happens to sit today.
+Commands run from the repository root, where the bundled cases find ``examples/``.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ import re
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Sequence
 
 import pytest
 import yaml
+
+from conftest import arbitre_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
@@ -36,11 +37,11 @@ def arbitre(*args: str | Path, cwd: Path = ROOT) -> Run[str]:
     return subprocess.run([str(ARBITRE), *map(str, args)], capture_output=True, text=True, timeout=120, cwd=cwd)
 
 
-def arbitre_many(commands: dict[Any, tuple[str | Path, ...]]) -> dict[Any, Run[str]]:
-    """Several runs of the entry point at once (each is a process of its own)."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {key: pool.submit(arbitre, *args) for key, args in commands.items()}
-        return {key: future.result() for key, future in futures.items()}
+def arbitre_many(commands: dict[Any, tuple[str | Path, ...]], in_subprocess: Sequence[Any] = ()) -> dict[Any, Run[str]]:
+    """Several runs from the repository root, by name: in this process, but those named in
+    ``in_subprocess`` as the installed entry point."""
+    return {key: arbitre(*args) if key in in_subprocess else arbitre_in_process(*args, cwd=ROOT)
+            for key, args in commands.items()}
 
 
 def copy_policy(target: Path, edits: Sequence[Edit] = ()) -> Path:
@@ -427,7 +428,7 @@ def case_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path,
         "one-file": (RULES, ("rules", "test", "rules/tests/risk.yaml")),
         "malformed": (tmp / "malformed.yaml", ("rules", "test", tmp / "malformed.yaml")),
     }
-    runs = arbitre_many({key: args for key, (_, args) in commands.items()})
+    runs = arbitre_many({key: args for key, (_, args) in commands.items()}, in_subprocess=["wrong"])
     return {key: (path, runs[key]) for key, (path, _) in commands.items()}
 
 
@@ -535,7 +536,7 @@ def diffs(policies: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -
         "case-file": ("rules", "diff", "rules", raised, "--cases", "rules/tests/economics.yaml", "--format", "json"),
         "not-cases": ("rules", "diff", "rules", "rules", "--cases", tmp / "empty.yaml",
                       "--cases", tmp / "strings.yaml"),
-    })
+    }, in_subprocess=["raised-fail"])
 
 
 FOLDERS = ["examples", "rules/tests"]
