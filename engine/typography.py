@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 
 NARROW = "\u202f"  # narrow no-break space: French puts it before ': ; ? ! %'
+NO_BREAK = "\u00a0"  # no-break space: French puts it inside guillemets
 _BEFORE_PUNCTUATION = re.compile(r"[ \u00a0\u202f]+(?=[:;?!%])")
+_INSIDE_GUILLEMETS = re.compile(r"(?<=«)[ \u00a0\u202f]+|[ \u00a0\u202f]+(?=»)")
 
 
 def typeset(text: str, lang: str) -> str:
     """French text with a narrow no-break space before ``: ; ? !`` and ``%`` where it had a space
-    (or a wider no-break one); other languages' text as it is. A colon with no space before it
+    (or a wider no-break one), and a no-break space inside « guillemets »; other languages' text as
+    it is. A colon with no space before it
     (``https://``, ``12:30``, ``rules.yaml:14``) is not punctuation and stays."""
-    return _BEFORE_PUNCTUATION.sub(NARROW, text) if lang == "fr" else text
+    if lang != "fr":
+        return text
+    return _INSIDE_GUILLEMETS.sub(NO_BREAK, _BEFORE_PUNCTUATION.sub(NARROW, text))

@@ -334,7 +334,7 @@ def summary(entries: list[dict[str, Any]], lang: Lang) -> dict[str, Any]:
         "savings_colour": GREEN if saved >= 0.5 else RED if saved <= -0.5 else None,
         "one_off": _whole(one_off, currency, lang),
         "kept": kept, "kept_cost": _whole(kept_cost, currency, lang),
-        "kept_text": str(report["kept"]).format(n=kept),
+        "kept_text": str(report["kept_one" if kept == 1 else "kept"]).format(n=kept),
         "unpriced": unpriced,
         "unpriced_text": str(report["unpriced"]).format(n=unpriced),
         "overridden_text": str(report["overridden"]).format(n=overridden),

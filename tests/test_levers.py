@@ -314,8 +314,8 @@ class TestUnits:
                      {"field": "monthly_volume", "direction": "below", "current": 900, "value": 299,
                       "unchanged_at": 300, "decision": "keep_internal", "split": []}]}}
         assert tipping_sentences(entry, "en") == [
-            "It would be keep in-house if the provider's price rose above EUR\u00a025.00 per productive hour.",
-            "It would be keep in-house if the monthly volume fell below 300 contacts a month."]
+            "The decision would be keep in-house if the provider's price rose above EUR\u00a025.00 per productive hour.",
+            "The decision would be keep in-house if the monthly volume fell below 300 contacts a month."]
 
 
 # --- 4. the lever that lifts a veto ----------------------------------------------------------------
@@ -400,7 +400,7 @@ class TestVetoLever:
                             "keep_internal") is None
 
     @pytest.mark.parametrize(("lang", "held", "lever", "lifts"), [
-        ("en", "only because of the veto of", "It would be outsource if the provider showed a PCI DSS attestation",
+        ("en", "only because of the veto of", "The decision would be outsource if the provider showed a PCI DSS attestation",
          "This lifts the veto of"),
         ("fr", "uniquement à cause du veto de",
          "La décision serait « externaliser » si le prestataire présentait une attestation PCI DSS",
@@ -430,18 +430,18 @@ class TestVetoLever:
         markdown = runs["markdown"].stdout
         assert HELD.search(markdown)
         assert markdown.split("### Tipping points\n\n- ", 1)[1].startswith(
-            "It would be outsource if the provider showed a PCI DSS attestation.")
+            "The decision would be outsource if the provider showed a PCI DSS attestation.")
         report = (tmp_path / "report.html").read_text(encoding="utf-8")
         assert HELD.search(report)
         # on the card, under the veto it lifts
         assert re.search(r'<li>outsource: [^<]*<code>[^<]*TST-01[^<]*</code><div class="lever"><b>To lift it</b>: '
-                         r'It would be outsource if the provider showed a PCI DSS attestation\.', report)
+                         r'The decision would be outsource if the provider showed a PCI DSS attestation\.', report)
         flow = json.loads(runs["json"].stdout)["flows"][0]
         assert HELD.search(flow["explanation"])
         lever = next(f for f in flow["tipping_points"]["flips"] if f["lifts"])
         assert lever["field"] == "provider_certifications" and lever["value"] == "pci_dss"
         assert "TST-01" in lever["lifts"]
-        assert flow["tipping_points"]["text"][0].startswith("It would be outsource if the provider showed")
+        assert flow["tipping_points"]["text"][0].startswith("The decision would be outsource if the provider showed")
 
     def test_the_record_keeps_it(self, tmp_path: Path, answers_file: Path) -> None:
         """The audit record keeps the lever and the units, and `explain` renders both from the record alone."""
@@ -456,14 +456,14 @@ class TestVetoLever:
         assert explained.returncode == 0, explained.stderr
         assert HELD.search(" ".join(explained.stdout.split()))
         assert tipping_text(explained.stdout, "Tipping points")[0].startswith(
-            "It would be outsource if the provider showed a PCI DSS attestation.")
+            "The decision would be outsource if the provider showed a PCI DSS attestation.")
 
     def test_two_certifications_together(self, tmp_path: Path, answers_file: Path) -> None:
         """When no one certification lifts the veto, the fewest that do together are named."""
         policy = load_policy(vetoing_policy(tmp_path / "rules", CARDS_WITHOUT_PCI, CARDS_WITHOUT_ISO))
         rec = recommend(load_answers(answers_file), policy)
         first = tipping_text(render(rec, policy, "text", "en", tipping=True), "Tipping points")[0]
-        assert first.startswith("It would be outsource if the provider showed a PCI DSS attestation and the "
+        assert first.startswith("The decision would be outsource if the provider showed a PCI DSS attestation and the "
                                 "provider were ISO 27001 certified.")
         assert "TST-01" in first and "TST-04" in first
 
@@ -474,7 +474,7 @@ class TestVetoLever:
         answers = answers.model_copy(update={"flows": (answers.flows[0].model_copy(update={"regulated_data": ()}),)})
         rec = recommend(answers, policy)
         first = tipping_text(render(rec, policy, "text", "en", tipping=True), "Tipping points")[0]
-        assert first == ("It would be outsource if the monthly volume rose above 9,000 contacts a month. "
+        assert first == ("The decision would be outsource if the monthly volume rose above 9,000 contacts a month. "
                          "This lifts the veto of TST-05.")
 
     def test_nothing_lifts_it(self, tmp_path: Path, answers_file: Path) -> None:
