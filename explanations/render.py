@@ -583,13 +583,14 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         item = {"rule": firing["rule"], "title": in_language(firing["title"], lang), "text": text,
                 "matched": firing["matched"], "file": firing["file"], "line": firing["line"],
                 "rationale": in_language(firing["rationale"], lang)}
-        # A rule is a reason for the decision when it weighs more for it (or less against it) than for
-        # every other option: a risk that counts against outsourcing and a split is a reason to keep.
+        # A rule is a reason for the decision when it votes for it, or, voting nothing on it, only
+        # takes from other options (expert work counting against outsourcing is a reason to keep);
+        # a vote against the decision never is, whatever it takes from another option.
         given: dict[str, float] = {}
         for vote in firing["votes"]:
             given[vote["option"]] = given.get(vote["option"], 0.0) + vote["weight"]
-        others = [w for o, w in given.items() if o != decision]
-        supports = given.get(decision, 0.0) > (max(others) if others else 0.0)
+        on_decision = given.get(decision)
+        supports = on_decision > 0 if on_decision is not None else max(given.values(), default=0.0) < 0
         for vote in firing["votes"]:
             label = words["decisions"][vote["option"]]
             voted = {**item, "option": vote["option"], "weight": vote["weight"], "option_label": label,
@@ -600,8 +601,8 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
             (reasons if reason else against).append(voted)
         if not firing["votes"] and not firing["veto"]:
             findings.append(item)
-    reasons.sort(key=lambda r: -abs(r["weight"]))
-    against.sort(key=lambda r: -abs(r["weight"]))
+    reasons.sort(key=lambda r: (r["option"] != decision, -abs(r["weight"])))  # a rule's vote for the decision first
+    against.sort(key=lambda r: (r["option"] != decision, -abs(r["weight"])))  # against the decision first
     source_of = {f["rule"]: {"file": f["file"], "line": f["line"], "rationale": in_language(f["rationale"], lang)}
                  for f in entry["firings"]}
     vetoes = [{"option": o, "option_label": words["decisions"][o], "rules": list(r),

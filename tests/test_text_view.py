@@ -148,3 +148,26 @@ class TestOneLine:
         assert line.startswith("     +3 ECO-01  outsource: word") and line.endswith("word\u2026")
         assert len(line) <= 78
         assert clip("    short line", 78) == "    short line"
+
+
+@pytest.mark.parametrize("answers", ANSWERS, ids=[p.stem for p in ANSWERS])
+def test_why_lists_only_reasons_for_the_decision(policy: Policy, answers: Path) -> None:
+    """Under Why, a rule votes for the decision, or votes nothing on it and only takes from other
+    options; a rule that votes against the decision is never there. A hybrid decision that ECO-01
+    scores for is explained by it (acme's complaints: +1.2 hybrid, also +3 outsource)."""
+    doc = _document(answers, policy)
+    for entry in doc.flows:
+        view = view_of(entry, "en", doc.cost_model)
+        decision = view["decision"]
+        for reason in view["why"]:
+            on_decision = [v["weight"] for v in view["reasons"] + view["against"]
+                           if v["rule"] == reason["rule"] and v["option"] == decision]
+            if on_decision:
+                assert reason["option"] == decision and sum(on_decision) > 0, (entry["id"], reason["rule"])
+            else:
+                assert reason["weight"] < 0, (entry["id"], reason["rule"])
+    if answers.stem == "acme-retail":
+        complaints = view_of(next(e for e in doc.flows if e["id"] == "complaints-email"), "en", doc.cost_model)
+        assert complaints["decision"] == "hybrid"
+        assert "ECO-01" in [r["rule"] for r in complaints["why"]]
+        assert "BRD-01" in [r["rule"] for r in complaints["others"]]
