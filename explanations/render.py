@@ -161,7 +161,7 @@ def _add_filters(env: SandboxedEnvironment, lang: Lang) -> None:
     env.filters["country"] = lambda v: country(v, lang)
     env.filters["language"] = lambda v: language(v, lang)
     env.filters["wrap"] = wrap
-    env.filters["weight"] = lambda v: number(v, 0 if float(v).is_integer() else 1, lang)
+    env.filters["weight"] = lambda v: _score(v, lang)
     env.filters["signed"] = lambda v: signed_weight(v, lang)
     env.filters["md"] = markdown_text
     env.filters["sentence"] = first_sentence
@@ -231,7 +231,10 @@ def rule_texts(policy: Policy, lang: Lang) -> RuleTexts:
 
 
 def _score(value: float, lang: Lang) -> str:
-    return number(value, 0 if float(value).is_integer() else 1, lang)
+    """A score or a weight, to one decimal when it has one; below zero with a true minus sign, as
+    every vote's weight is written."""
+    shown = number(abs(value), 0 if float(value).is_integer() else 1, lang)
+    return "\u2212" + shown if value < 0 and shown.strip("0,.") else shown
 
 
 def signed_weight(value: float, lang: Lang) -> str:
