@@ -498,6 +498,15 @@ def _behind(firings: list[dict[str, Any]], deciding: list[str]) -> list[str]:
     return [f["rule"] for f in firings if f["rule"] in behind]
 
 
+def _forced_by(entry: dict[str, Any]) -> str:
+    """The rules that vetoed every option but the decision ('RSK-07'), or '' when the scores chose:
+    a decision a veto imposes has no margin to be sure of."""
+    others = [o.value for o in Decision if o.value != entry["decision"]]
+    if entry["decision"] in entry["vetoes"] or not all(o in entry["vetoes"] for o in others):
+        return ""
+    return ", ".join(dict.fromkeys(rule for o in others for rule in entry["vetoes"][o]))
+
+
 def _vetoes_once(vetoes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The vetoes with each rule once: the options the same rules rule out, together."""
     grouped: dict[tuple[str, ...], dict[str, Any]] = {}
@@ -638,6 +647,7 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "score_text": ", ".join(f"{words['decisions'][o.value]} {_score(scores[o.value], lang)}" for o in Decision),
         "confidence": entry["confidence"],
         "confidence_label": words["confidence"][entry["confidence"]],
+        "forced_by": _forced_by(entry),
         "margin": margin,
         "all_vetoed": entry["all_vetoed"],
         "reasons": reasons,
@@ -805,7 +815,7 @@ def summary_rows(views: list[dict[str, Any]], lang: Lang) -> list[list[str]]:
         split = [words["option_names"][s] for s in view["split"]] if engine else []
         saving = view["decision_saving_monthly"]
         rows.append([view["name"], words["decisions"][view["final_decision"]], ", ".join(split) or "-",
-                     view["confidence_label"], "-" if saving is None else money(saving, view["currency"], lang)])
+                     labels(lang)["forced_short"] if view["forced_by"] else view["confidence_label"], "-" if saving is None else money(saving, view["currency"], lang)])
     return rows
 
 

@@ -171,3 +171,16 @@ def test_why_lists_only_reasons_for_the_decision(policy: Policy, answers: Path) 
         assert complaints["decision"] == "hybrid"
         assert "ECO-01" in [r["rule"] for r in complaints["why"]]
         assert "BRD-01" in [r["rule"] for r in complaints["others"]]
+
+
+@pytest.mark.parametrize("lang, said", [("en", "imposed by a veto on every other option (RSK-07)"),
+                                        ("fr", "imposée par un veto sur toute autre option (RSK-07)")])
+def test_a_decision_a_veto_imposes_has_no_margin(policy: Policy, lang: str, said: str) -> None:
+    """The health insurer's claims line stays in-house because RSK-07 rules out outsourcing and every
+    split: the text says so where the confidence would be, and the summary table says 'veto'."""
+    text = render_document(_document(ROOT / "examples" / "health-insurer.yaml", policy), "text", lang)  # type: ignore[arg-type]
+    claims = next(f for f in _flows(text) if f.startswith("Claims and reimbursements by phone"))
+    header = re.sub(r"[ \n]+", " ", claims.split("Scores")[0])
+    assert said in header and "(0" not in header
+    row = next(line for line in text.splitlines() if line.startswith("Claims and reimburse"))
+    assert row.split()[-2:] == ["veto", "-"]
