@@ -414,7 +414,25 @@ def _flip_sentence(flip: dict[str, Any], lang: Lang) -> str:
     if isinstance(flip["value"], bool):
         key = "tip_flag_on" if flip["value"] else "tip_flag_off"
         return str(words[key]).format(decision=decision, field=field)
-    return str(words["tip_flip"]).format(decision=decision, field=field, value=value_label(flip["value"], lang))
+    values = flip["value"] if isinstance(flip["value"], list) else [flip["value"]]
+    shown = str(words["or"]).join(value_label(v, lang) for v in values)
+    return str(words["tip_flip"]).format(decision=decision, field=field, value=shown)
+
+
+def _flips_once(flips: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The flips of an answer that lead to the same decision said once, their values together ('if
+    the brand criticality were low or medium', not one sentence for each); a provider's
+    certifications and country stay one sentence each (each is a lever of its own)."""
+    out: list[dict[str, Any]] = []
+    together = ("field", "decision", "split", "lifts")
+    for flip in flips:
+        last = out[-1] if out else None
+        alone = not isinstance(flip["value"], str) or flip["field"] in ("provider_certifications", "provider_country")
+        if not alone and last is not None and last.get("grouped") and all(last.get(k) == flip.get(k) for k in together):
+            last["value"] = [*last["value"], flip["value"]]
+        else:
+            out.append(flip if alone else {**flip, "value": [flip["value"]], "grouped": True})
+    return out
 
 
 def tipping_sentences(entry: dict[str, Any], lang: Lang) -> list[str]:
@@ -439,7 +457,7 @@ def tipping_split(entry: dict[str, Any], lang: Lang) -> tuple[list[str], list[st
         sentence = str(words[key]).format(decision=_decision_words(point["decision"], point["split"], words),
                                           field=words["fields"][point["field"]], value=_tip_value(point, entry, lang))
         _place(sentence, point, words, lifting, out)
-    for flip in tips["flips"]:
+    for flip in _flips_once(tips["flips"]):
         _place(_flip_sentence(flip, lang), flip, words, lifting, out)
     hold = held_by_veto(entry["scores"], entry["vetoes"], entry["decision"])
     if hold is not None and not lifting:

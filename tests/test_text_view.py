@@ -184,3 +184,14 @@ def test_a_decision_a_veto_imposes_has_no_margin(policy: Policy, lang: str, said
     assert said in header and "(0" not in header
     row = next(line for line in text.splitlines() if line.startswith("Claims and reimburse"))
     assert row.split()[-2:] == ["veto", "-"]
+
+
+@pytest.mark.parametrize("lang, said", [("en", "if the brand criticality were low or medium."),
+                                        ("fr", "si l'exposition de la marque était faible ou moyenne.")])
+def test_flips_to_the_same_decision_are_said_once(policy: Policy, lang: str, said: str) -> None:
+    """Two values of one answer that both lead to the same decision make one tipping point."""
+    text = render_document(_document(ROOT / "examples" / "health-insurer.yaml", policy), "text", lang,  # type: ignore[arg-type]
+                           detail="full")
+    flat = re.sub(r"[ \n]+", " ", text)
+    assert said in flat
+    assert "were low." not in flat and "était faible." not in flat
