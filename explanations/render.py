@@ -1058,6 +1058,8 @@ def render_why_not(data: dict[str, Any], lang: Lang = "en", detail: Detail = "no
         lines.append(f"  {words['supporting'].format(option=option)}")
         for rule in data["rules"]:
             gives = signed_weight(rule["weight"], lang) if rule["weight"] is not None else ""
+            if rule.get("against_others") and rule["weight"] is not None:  # its weight lands on the other options
+                gives = words["against_others"].format(weight=signed_weight(-abs(float(rule["weight"])), lang))
             if rule["split"]:
                 gives = (gives + " " if gives else "") + ", ".join(words["splits"][s] for s in rule["split"])
             where = f"{rule['file']}:{rule['line']}" + (f"{words['semicolon']}{gives}" if gives else "")

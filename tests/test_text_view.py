@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from engine.analysis.audit import AuditRecord, new_record, why_not
 from engine.answers import load_answers
+from engine.models import Decision
 from engine.policy.loading import Policy
 from engine.recommend import recommend
-from explanations.render import LANGS, Document, clip, document, first_sentence, render_document, summary_table, view_of
+from explanations.render import (LANGS, Document, clip, document, first_sentence, render_document, render_why_not,
+                                  summary_table, view_of)
 
 ROOT = Path(__file__).parent.parent
 ANSWERS = [ROOT / "tests" / "golden" / "answers.yaml", *sorted((ROOT / "examples").glob("*.yaml"))]
@@ -195,3 +198,19 @@ def test_flips_to_the_same_decision_are_said_once(policy: Policy, lang: str, sai
     flat = re.sub(r"[ \n]+", " ", text)
     assert said in flat
     assert "were low." not in flat and "était faible." not in flat
+
+
+@pytest.mark.parametrize("lang, said", [("en", "(in_house.yaml:35; −3 on outsourcing and the splits)"),
+                                        ("fr", "(in_house.yaml:35\u202f; −3 sur l'externalisation et les partages)")])
+def test_why_not_keep_says_where_a_risk_weighs(policy: Policy, lang: str, said: str) -> None:
+    """A rule that supports keeping in-house by weighing against the other options (CPX-01, expert
+    work) says so in why-not: its weight is not a score keeping in-house received."""
+    example = ROOT / "examples" / "acme-retail.yaml"
+    answers = load_answers(example)
+    doc = _document(example, policy)
+    record = AuditRecord.model_validate(new_record(policy=policy, source=example, answers=answers.model_dump(mode="json"),
+                                                   organisation=doc.organisation, flows=doc.flows))
+    data = why_not(record, "complaints-email", Decision.keep_internal)
+    expert = next(r for r in data["rules"] if r["rule"] == "CPX-01")
+    assert expert["against_others"] and expert["fired"]
+    assert said in re.sub(r"[ \n]+", " ", render_why_not(data, lang))  # type: ignore[arg-type]

@@ -535,6 +535,7 @@ def why_not(record: AuditRecord, flow_id: str, option: Decision) -> dict[str, An
             "rule": stored.id, "title": stored.title, "file": stored.file, "line": stored.line,
             "weight": params.get(weight) if isinstance(weight, str) else weight,
             "split": [s.value for s in splits], "fired": stored.id in fired, "failed": None,
+            "against_others": by_risk,
         }
         if stored.id not in fired:
             item["failed"] = first_failure(rule.when, facts, params)
