@@ -494,14 +494,12 @@ def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], 
            policy_dir: Path) -> None:
     """An HTML report for FILE: summary, portfolio map, costs, a card per flow."""
     from engine.files import write_atomic
-    from explanations.report import render_report
+    from explanations.report import map_thresholds, render_report
 
     target = out or Path(f"{file.stem}-report.html")
     _check_outputs([file], out=target)
     _, policy, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=True)
-    thresholds = {name: float(policy.param(name)) for name in ("small_volume_max", "massive_volume_min")
-                  if name in policy.parameters}
-    write_atomic(target, render_report(doc, thresholds, _language(lang), file.name))
+    write_atomic(target, render_report(doc, map_thresholds(policy), _language(lang), file.name))
     click.echo(f"wrote {target}", err=True)
 
 

@@ -28,11 +28,10 @@ from engine.answers import load_answers  # noqa: E402
 from engine.policy.loading import load_policy  # noqa: E402
 from engine.recommend import recommend  # noqa: E402
 from explanations.render import Document, Lang, document  # noqa: E402
-from explanations.report import render_report  # noqa: E402
+from explanations.report import map_thresholds, render_report  # noqa: E402
 
 RESULTS = HERE / "results" / "report_scale.json"
 SIZES = (250, 500, 1000, 2000)
-THRESHOLDS = ("small_volume_max", "massive_volume_min")
 
 
 def portfolio_document(flows: int, lang: Lang) -> tuple[Document, dict[str, float]]:
@@ -41,13 +40,7 @@ def portfolio_document(flows: int, lang: Lang) -> tuple[Document, dict[str, floa
     with tempfile.TemporaryDirectory(prefix="arbitre-report-") as tmp:
         answers = load_answers(write_yaml(generate_answers(flows, seed=flows), Path(tmp) / "answers.yaml"))
     doc = document(recommend(answers, policy), policy, (lang,))
-    return doc, {name: float(policy.param(name)) for name in THRESHOLDS}
-
-
-def portfolio_report(flows: int, lang: Lang) -> str:
-    """The report page of a generated portfolio of ``flows`` flows."""
-    doc, thresholds = portfolio_document(flows, lang)
-    return render_report(doc, thresholds, lang, "generated.yaml")
+    return doc, map_thresholds(policy)
 
 
 def main() -> int:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.analysis.tipping import held_by_veto
+from engine.policy.loading import Policy
 
 from .figures import Lang, money, number, percent
 from .placement import Placement, text_box
@@ -355,6 +356,12 @@ def ruled_out(entry: dict[str, Any], view: dict[str, Any], lang: Lang) -> dict[s
         if hold is not None and veto["option"] == hold.option:
             item["levers"] = levers
     return {"vetoes": list(items.values()), "tipping": others if view["tipping"] is not None else None}
+
+
+def map_thresholds(policy: Policy) -> dict[str, float]:
+    """The policy's volume thresholds the portfolio map draws (those it defines)."""
+    return {name: float(policy.param(name)) for name in ("small_volume_max", "massive_volume_min")
+            if name in policy.parameters}
 
 
 def render_report(doc: Document, thresholds: dict[str, float], lang: Lang, source: str) -> str:

@@ -29,7 +29,7 @@ from engine.policy.loading import Policy, load_policy
 from engine.recommend import recommend
 from explanations.brief import render_brief
 from explanations.render import LANGS, Lang, document, labels, render_document, render_why_not, to_json
-from explanations.report import render_report
+from explanations.report import map_thresholds, render_report
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -118,7 +118,7 @@ def outputs(example: Path) -> dict[tuple[Lang, str], str]:
     record = AuditRecord.model_validate(new_record(
         policy=policy(), source=example, answers=answers.model_dump(mode="json"),
         organisation=doc.organisation, flows=doc.flows))
-    thresholds = {name: float(policy().param(name)) for name in ("small_volume_max", "massive_volume_min")}
+    thresholds = map_thresholds(policy())
     shown: dict[tuple[Lang, str], str] = {}
     for lang in LANGS:
         for fmt in ("text", "markdown"):

@@ -21,7 +21,7 @@ from engine.policy.loading import Policy
 from engine.recommend import recommend
 from explanations.brief import render_brief
 from explanations.render import document, render_document, to_json, wrap
-from explanations.report import render_report
+from explanations.report import map_thresholds, render_report
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -75,7 +75,7 @@ def outputs(example: Path, policy: Policy) -> dict[str, str]:
     tipping points (what takes time) of the example that has the most kinds of them."""
     rec = recommend(load_answers(example), policy)
     doc = document(rec, policy, ("fr",), tipping=example.name == TIPPING)
-    thresholds = {name: float(policy.param(name)) for name in ("small_volume_max", "massive_volume_min")}
+    thresholds = map_thresholds(policy)
     return {
         "text": render_document(doc, "text", "fr"),
         "markdown": TABLE_RULE.sub("", render_document(doc, "markdown", "fr")),
