@@ -980,8 +980,8 @@ def _value_words(fact: str, value: Any, lang: Lang, compared: bool = True) -> st
     if isinstance(value, (list, tuple)):
         return ", ".join(_value_words(fact, v, lang, compared) for v in value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        shown = number(value, 0 if float(value).is_integer() else 2, lang)
-        return f"{shown}\u00a0%" if fact.endswith("_pct") else shown
+        digits = 0 if float(value).is_integer() else 2
+        return percent(value, digits, lang) if fact.endswith("_pct") else number(value, digits, lang)
     if value is None:
         return str(labels(lang)["unknown"])
     levels = labels(lang)["levels"] if compared else {}
