@@ -823,11 +823,9 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
                 raise UserError(bank.message("exists", language, path=path))
     if not target.parent.is_dir():  # found now, not when the first answer is saved
         raise UserError(f"cannot write {target}: the folder {target.parent} does not exist")
-    command = [_invoked(), "ask", "--resume", str(draft), "--save", str(target), "--lang", lang]
-    if all_questions:
-        command.append("--all-questions")
-    if policy_dir != DEFAULT_POLICY:
-        command += ["--policy", str(policy_dir)]
+    with_policy = ["--policy", str(policy_dir)] if policy_dir != DEFAULT_POLICY else []
+    command = [_invoked(), "ask", "--resume", str(draft), "--save", str(target), "--lang", lang,
+               *(["--all-questions"] if all_questions else []), *with_policy]
     header = bank.message("draft_header", language, command=shlex.join(command))
 
     def save_draft(answers: dict[str, Any]) -> None:
@@ -843,8 +841,9 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
         sys.exit(130 if isinstance(exc, KeyboardInterrupt) else 2)
     in_lang = ["--lang", lang] if lang != "en" else []
     write_atomic(target, to_yaml(answers, bank, language, bank.message(
-        "answers_header", language, recommend=shlex.join([_invoked(), "recommend", str(target), *in_lang]),
-        change=shlex.join([_invoked(), "ask", "--resume", str(target), *in_lang]))))
+        "answers_header", language, recommend=shlex.join([_invoked(), "recommend", str(target), *in_lang, *with_policy]),
+        change=shlex.join([_invoked(), "ask", "--resume", str(target), *in_lang,
+                           *(["--all-questions"] if all_questions else []), *with_policy]))))
     if draft != target and draft.exists():
         draft.unlink()  # its answers are all in the answers file now
     console.say(bank.message("saved", language, path=target))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ pexpect = pytest.importorskip("pexpect")
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pexpect needs a POSIX pseudo-terminal")
 
 ARBITRE = Path(sys.executable).parent / "arbitre"
+ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 20  # seconds per expected prompt: a hang fails instead of blocking
 ENV = {**os.environ, "TERM": "dumb", "COLUMNS": "250", "LINES": "50"}
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -340,3 +342,15 @@ class TestNaturalAnswers:
         given, defaults = review.split("Flow 1: Order taking\n", 1)[1].split("Not asked, left at their defaults:", 1)
         assert "Id: order-taking (from the name)" in given and "Predictability" not in given
         assert "Predictability: medium" in " ".join(defaults.split())
+
+
+def test_the_answers_file_names_the_policy_it_was_asked_with(tmp_path: Path) -> None:
+    """Asked with a policy of one's own, the commands the answers file gives to recommend and to
+    change it name that policy, as the draft's command does: they decide as the run just did."""
+    policy = tmp_path / "policy"
+    shutil.copytree(ROOT / "rules", policy)
+    run = ask(tmp_path, {**ORGANISATION_EN, **FLOW_EN}, "--policy", str(policy))
+    assert run.status == 0, run.transcript
+    header = [line for line in (tmp_path / "answers.yaml").read_text(encoding="utf-8").splitlines()
+              if line.startswith("# Recommend:") or line.startswith("# Change:")]
+    assert len(header) == 2 and all(f"--policy {policy}" in line for line in header), header
