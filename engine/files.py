@@ -10,7 +10,7 @@ import stat
 import tempfile
 import threading
 from pathlib import Path
-from typing import Callable, Iterator, TextIO, TypeVar
+from typing import IO, Any, Callable, Iterator, TypeVar
 
 from .errors import Problem, UserError
 
@@ -28,6 +28,12 @@ def write_atomic(path: Path, text: str) -> None:
     """
     with open_atomic(path) as handle:
         handle.write(text)
+
+
+def write_atomic_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` as ``write_atomic`` writes text (a spreadsheet, an archive)."""
+    with open_atomic(path, binary=True) as handle:
+        handle.write(data)
 
 
 def _write_protected(path: Path, mode: int) -> bool:
@@ -63,21 +69,27 @@ class Output:
     """A file being written: a failed write is reported as an error naming the file, so that it is
     not mistaken for a failure of anything else done while the file is open."""
 
-    def __init__(self, handle: TextIO, path: Path) -> None:
+    def __init__(self, handle: IO[Any], path: Path) -> None:
         self._handle = handle
         self._path = path
 
-    def write(self, text: str) -> None:
+    def write(self, data: str | bytes) -> None:
         try:
-            self._handle.write(text)
+            self._handle.write(data)
         except OSError as exc:
             raise _fail(self._path, exc) from exc
 
 
+def _open(file: Path | int, binary: bool) -> IO[Any]:
+    """A file (a path, or a descriptor) opened for writing: text in UTF-8 with ``\\n`` line ends, or bytes."""
+    return open(file, "wb") if binary else open(file, "w", encoding="utf-8", newline="\n")
+
+
 @contextlib.contextmanager
-def open_atomic(path: Path) -> Iterator[Output]:
+def open_atomic(path: Path, binary: bool = False) -> Iterator[Output]:
     """An output whose content replaces ``path`` only when the block ends without an error
-    (``write_atomic`` for output written piece by piece: nothing is kept in memory).
+    (``write_atomic`` for output written piece by piece: nothing is kept in memory); text in UTF-8
+    with ``\n`` line ends, or bytes as they are when ``binary``.
 
     An error raised in the block leaves ``path`` as it was and is raised as it is; only a failure
     to write the file itself is reported as ``cannot write PATH``.
@@ -94,7 +106,7 @@ def open_atomic(path: Path) -> Iterator[Output]:
         if stat.S_ISDIR(info.st_mode):
             raise UserError(f"cannot write {path}", (Problem(str(path), None, "", "is a directory"),))
         # a device or a pipe (/dev/stdout): written to as it is, through the link if there is one
-        with _opened(path, lambda: open(path, "w", encoding="utf-8", newline="\n")) as direct:
+        with _opened(path, lambda: _open(path, binary)) as direct:
             yield Output(direct, path)
             _finish(path, direct.close)
         return
@@ -114,7 +126,7 @@ def open_atomic(path: Path) -> Iterator[Output]:
         raise
     try:
         _release(held)  # a signal that came meanwhile ends the command here, with the clean-up in place
-        with _opened(path, lambda: os.fdopen(fd, "w", encoding="utf-8", newline="\n")) as handle:
+        with _opened(path, lambda: _open(fd, binary)) as handle:
             yield Output(handle, path)
             _finish(path, lambda: _commit(handle, tmp, target, _mode(info)))
     except BaseException:
@@ -151,7 +163,7 @@ def _finish(path: Path, step: Callable[[], T]) -> T:
 
 
 @contextlib.contextmanager
-def _opened(path: Path, opener: Callable[[], TextIO]) -> Iterator[TextIO]:
+def _opened(path: Path, opener: Callable[[], IO[Any]]) -> Iterator[IO[Any]]:
     """A handle on ``path``, closed at the end; when the block failed, its own error is the one raised
     (closing may fail too, on a full disk, and would hide it)."""
     handle = _finish(path, opener)
@@ -171,7 +183,7 @@ def _mode(info: os.stat_result | None) -> int:
     return 0o666 & ~umask
 
 
-def _commit(handle: TextIO, tmp: str, target: Path, mode: int) -> None:
+def _commit(handle: IO[Any], tmp: str, target: Path, mode: int) -> None:
     """Put the written temporary file in the target's place, its content on the disk first."""
     handle.flush()
     os.fsync(handle.fileno())
