@@ -116,10 +116,11 @@ class TestWrite:
     def test_country_and_certifications_are_validated(self, tmp_path: Path) -> None:
         """The site country takes two letters; the certifications offer the known ones."""
         pricing = load_workbook(blank(tmp_path))["Pricing"]
-        kinds = {v.type: v for v in pricing.data_validations.dataValidation}
-        assert f"{column('site_country')}{grid.FIRST_ROW}" in kinds["textLength"].sqref
-        assert "ISO 27001" in kinds["list"].formula1 or any(
-            "ISO 27001" in (v.formula1 or "") for v in pricing.data_validations.dataValidation)
+        checks = pricing.data_validations.dataValidation
+        country = next(v for v in checks if f"{column('site_country')}{grid.FIRST_ROW}" in v.sqref)
+        certifications = next(v for v in checks if f"{column('certifications')}{grid.FIRST_ROW}" in v.sqref)
+        assert (country.type, country.operator, country.formula1) == ("textLength", "equal", "2")
+        assert certifications.type == "list" and "ISO 27001" in certifications.formula1
 
     def test_currency_is_the_organisations(self, tmp_path: Path) -> None:
         """The bidder sheet's currency is filled with the tender's and locked."""
@@ -256,9 +257,11 @@ BAD_ANSWERS = [
     pytest.param({"bidder": None}, "bidder", "field bidder: missing, expected the bidder's name", id="no-name"),
     pytest.param({"contract_months": "forever"}, "contract_months", "field contract_months: found 'forever', "
                  "expected a whole number of months from 1 to 120", id="months-in-words"),
-    pytest.param({"contract_months": 240}, "contract_months", "field contract_months: found 240, expected a whole number of months",
+    pytest.param({"contract_months": 240}, "contract_months", "field contract_months: found 240, "
+                 "expected a whole number of months",
                  id="months-too-many"),
-    pytest.param({"minimum_fte": -3}, "minimum_fte", "field minimum_fte: found -3, expected a number of full-time equivalents",
+    pytest.param({"minimum_fte": -3}, "minimum_fte", "field minimum_fte: found -3, "
+                 "expected a number of full-time equivalents",
                  id="negative-fte"),
 ]
 

@@ -151,7 +151,8 @@ def _write_bidder(sheet: Worksheet, words: Mapping[str, Any], currency: str) -> 
             answer.number_format = "yyyy-mm-dd"
     row_of = {name: FIRST_ROW + index for index, name in enumerate(BIDDER_FIELDS)}
     for name, check in (
-            ("contract_months", _validation(words, "months", "whole", operator="between", formula1="1", formula2="120")),
+            ("contract_months",
+             _validation(words, "months", "whole", operator="between", formula1="1", formula2="120")),
             ("minimum_fte", _validation(words, "fte", "decimal", operator="greaterThanOrEqual", formula1="0"))):
         check.add(f"C{row_of[name]}")
         sheet.add_data_validation(check)
@@ -168,7 +169,8 @@ def _lot_values(lot: Lot, words: Mapping[str, Any]) -> dict[str, Any]:
     """What the grid shows of a lot: the work, in the grid's language; never a cost of the company."""
     return {"lot": lot.id, "scope": words["scopes"][lot.scope], "flows": ", ".join(lot.flows),
             "channel": words["values"].get(lot.channel, lot.channel),
-            "monthly_contacts": round(lot.monthly_contacts), "busiest_month_contacts": round(lot.busiest_month_contacts),
+            "monthly_contacts": round(lot.monthly_contacts),
+            "busiest_month_contacts": round(lot.busiest_month_contacts),
             "aht_seconds": round(lot.aht_seconds), "hours_per_week": round(lot.hours_per_week, 1),
             "languages": ", ".join(lot.languages),
             "indicative_fte": None if lot.indicative_fte is None else round(lot.indicative_fte, 1)}
