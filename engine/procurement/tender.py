@@ -1,0 +1,84 @@
+"""What a tender asks providers to price: the lots of a recommendation.
+
+A flow recommended out is one lot (its whole work); a flow recommended hybrid is one lot per split
+(its overflow, its hours beyond the opening hours, its routine tier 1), each with the split's share
+of the contacts and hours and the provider's team as the cost model sizes it. A lot carries the work
+only, as a provider sees it: never a cost of the company.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..costs import OptionCost, flow_costs
+from ..models import Decision, Split, VendorQuote
+from ..policy.loading import Policy
+from ..recommend import FlowResult, Recommendation
+from .pricing import Lot, Scope
+
+# A price form that buys a dedicated team: the team a provider would staff, for a flow without a quote
+# to size it from (the team's size does not depend on the price, only on its form).
+_SIZING_QUOTE = VendorQuote(per_hour=1.0)
+
+
+def lots(rec: Recommendation, policy: Policy, *, all_flows: bool = False,
+         decisions: Mapping[str, str] | None = None) -> list[Lot]:
+    """The lots of every flow going out, in whole or in part, in the order of the flows; with
+    ``all_flows``, every flow's whole work too, to price the flows the policy keeps. ``decisions``: a
+    person's decision for a flow, standing instead of the engine's."""
+    return [lot for result in rec.flows
+            for lot in flow_lots(result, policy, all_flows=all_flows, decision=(decisions or {}).get(result.id))]
+
+
+def flow_lots(result: FlowResult, policy: Policy, *, all_flows: bool = False,
+              decision: str | None = None) -> list[Lot]:
+    """A flow's lots: its whole work when it goes out (or ``all_flows``), one per split when hybrid."""
+    scopes: list[Scope] = [split.value for split in _splits(result, decision)]
+    final = decision or result.verdict.decision.value
+    if final == Decision.outsource.value or all_flows:
+        scopes.insert(0, "outsource")
+    if not scopes:
+        return []
+    options = _options(result, policy, scopes)
+    return [_lot(result, scope, options.get(scope)) for scope in scopes if scope in options]
+
+
+def _splits(result: FlowResult, decision: str | None) -> tuple[Split, ...]:
+    """The splits put to tender: the engine's when it decided hybrid; when a person decided hybrid
+    instead, every split the flow allows, for the prices to choose from."""
+    verdict = result.verdict
+    if (decision or verdict.decision.value) != Decision.hybrid.value:
+        return ()
+    if verdict.decision is Decision.hybrid:
+        return verdict.split
+    costs = result.costs
+    shares = {Split.overflow: costs.overflow_share_pct, Split.after_hours: costs.after_hours_share_pct,
+              Split.tier1: costs.tier1_share_pct}
+    return tuple(split for split, share in shares.items() if share)
+
+
+def _options(result: FlowResult, policy: Policy, scopes: list[Scope]) -> dict[str, OptionCost]:
+    """The cost model's options of the flow, for the provider's share and team of each lot: those of
+    its quote, or, without one, those of a dedicated team sized from the work."""
+    options = result.costs.options
+    if all(scope in options for scope in scopes):
+        return options
+    flow = result.inputs.flow.model_copy(update={"vendor_quote": _SIZING_QUOTE})
+    return flow_costs(result.inputs.model_copy(update={"flow": flow}), policy.costs).options
+
+
+def _lot(result: FlowResult, scope: Scope, option: OptionCost | None) -> Lot:
+    """One lot: the contacts of an average and of the busiest month, the hours and the team asked of the
+    provider. The overflow's busiest month is what it holds beyond the average month."""
+    inputs, costs = result.inputs, result.costs
+    flow = inputs.flow
+    volume = float(flow.monthly_volume)
+    busiest = volume * flow.busiest_over_average
+    share = 1.0 if option is None else option.provider_share_pct / 100
+    hours = costs.coverage_gap_hours if scope == "after_hours" else inputs.coverage_hours_needed
+    return Lot(
+        id=flow.id if scope == "outsource" else f"{flow.id}.{scope}", scope=scope, flows=(flow.id,),
+        channel=flow.channel.value, monthly_contacts=volume * share,
+        busiest_month_contacts=max(0.0, busiest - volume) if scope == "overflow" else busiest * share,
+        aht_seconds=flow.aht_seconds, hours_per_week=hours, languages=flow.languages,
+        indicative_fte=None if option is None else option.provider_fte)
