@@ -528,6 +528,61 @@ def brief(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], r
         click.echo(f"wrote {out}", err=True)
 
 
+@main.command()
+@click.argument("file", metavar="ANSWERS", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), metavar="DIR",
+              help="The folder to write the tender pack to (specification.md, pricing-grid.xlsx).")
+@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the tender pack.")
+@click.option("--all-flows", is_flag=True, help="Put every flow to tender, those the policy keeps in-house too.")
+@click.option("--force", is_flag=True, help="Write into DIR even when it holds files (the pack's files are replaced).")
+@override_options
+@policy_option()
+@reports_errors
+def tender(file: Path, out_dir: Path, lang: str, all_flows: bool, force: bool, overrides: tuple[str, ...],
+           reasons: tuple[str, ...], policy_dir: Path) -> None:
+    """A tender pack for the flows of ANSWERS going out: a specification providers price from and the
+    pricing grid they fill, one row per lot and site. No cost of the company is in either."""
+    import datetime
+
+    from engine.files import write_atomic
+    from engine.procurement.tender import lots
+    from explanations.tender import render_specification, write_pricing_grid
+
+    specification, grid = out_dir / "specification.md", out_dir / "pricing-grid.xlsx"
+    _check_outputs([file], specification=specification, grid=grid)
+    _check_pack_folder(out_dir, force)
+    result, policy, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=False)
+    decisions = {entry["id"]: entry["override"]["decision"] for entry in doc.flows if entry.get("override")}
+    tendered = lots(result, policy, all_flows=all_flows, decisions=decisions)
+    text = render_specification(result, doc, policy, tendered, _language(lang), file.name, datetime.date.today())
+    _make_folder(out_dir)
+    write_pricing_grid(tendered, result.answers.organisation, _language(lang), grid)
+    write_atomic(specification, text)
+    click.echo(f"wrote {specification} and {grid} ({len(tendered)} lot{'s' if len(tendered) != 1 else ''})",
+               err=True)
+
+
+def _check_pack_folder(folder: Path, force: bool) -> None:
+    """Refuse a folder that holds files (unless ``force``), or a path that is not a folder."""
+    from engine.errors import UserError
+
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--out {folder} is a file: give a folder for the tender pack")
+    if folder.is_dir() and not force and any(folder.iterdir()):
+        raise UserError(f"--out {folder} is not empty: choose an empty or new folder, or add --force to replace "
+                        "the pack's files in it")
+
+
+def _make_folder(folder: Path) -> None:
+    from engine.errors import Problem, UserError
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create {folder}", (Problem(str(folder), None, "", exc.strerror or str(exc)),)) \
+            from exc
+
+
 @main.group()
 def rules() -> None:
     """Check a policy, test it against its cases, compare two policies."""

@@ -6,6 +6,7 @@ other provider's price is given away: only the work, its volumes, hours, languag
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from typing import Any
 
 from engine.errors import printable
@@ -63,14 +64,15 @@ def _parts(asked: list[str], entry: dict[str, Any], inputs: FlowInputs, peak_vol
     return out
 
 
-def brief_flows(rec: Recommendation, doc: Document, lang: Lang) -> list[dict[str, Any]]:
-    """What the brief says of each flow going out, in part or in whole."""
+def brief_flows(rec: Recommendation, doc: Document, lang: Lang, include: Collection[str] = ()) -> list[dict[str, Any]]:
+    """What the brief says of each flow going out, in part or in whole, and of the flows ``include``
+    names whatever their decision (a tender may ask for the price of a flow the policy keeps)."""
     words = labels(lang)
     inputs_of: dict[str, FlowInputs] = {flow.id: flow.inputs for flow in rec.flows}
     out = []
     for entry in doc.flows:
         decision = final_decision(entry)
-        if decision == "keep_internal":
+        if decision == "keep_internal" and entry["id"] not in include:
             continue
         inputs = inputs_of[entry["id"]]
         flow, metrics = inputs.flow, entry["metrics"]

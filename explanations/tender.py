@@ -1,17 +1,37 @@
-"""The tender pack: the pricing grid a provider fills, with its headings and instructions in the
-language of the tender."""
+"""The tender pack: the specification providers price from, in Markdown, and the pricing grid they
+fill, both in the language of the tender.
+
+The specification says everything a provider sizes and prices an offer from: the lots, each flow's
+work and volumes by month and by hour of the week, the service levels and how they are measured, the
+hours, languages, data and certification requirements (with the policy's conditions), the technology,
+the ramp-up, the governance, the contract's terms, the response format and how bids are evaluated. It
+reuses the provider brief's description of each flow. No cost of the company is given away: only the
+work and the terms.
+"""
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from engine.models import Organisation
+from engine.errors import printable
+from engine.models import Flow, Organisation
+from engine.policy.loading import Policy
 from engine.procurement.grid import write_grid
 from engine.procurement.pricing import Lot
+from engine.recommend import Recommendation
 
-from .figures import Lang
-from .render import labels
+from .brief import brief_flows
+from .figures import Lang, country, date as long_date, number, percent
+from .render import Document, environment, final_decision, labels, value_label
+
+# The volume bands the tender offers: prices hold within the narrow band of the volumes announced, the
+# provider may ask an adjustment within the wide one, and beyond it the parties renegotiate. The
+# company's own terms, set here for every tender it writes.
+VOLUME_BANDS_PCT = (10, 25)
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def grid_words(lang: Lang) -> dict[str, Any]:
@@ -22,3 +42,91 @@ def grid_words(lang: Lang) -> dict[str, Any]:
 def write_pricing_grid(lots: Sequence[Lot], organisation: Organisation, lang: Lang, path: Path) -> None:
     """Write the blank pricing grid of ``lots`` to ``path``, in ``lang``."""
     write_grid(lots, organisation, grid_words(lang), path)
+
+
+def weekly_profile(flow: Flow) -> Mapping[str, Sequence[float]] | None:
+    """The flow's arrivals by hour of the week (``mon``..``sun``, 24 percentages each), when given."""
+    profile = getattr(flow, "weekly_profile", None)
+    return profile if isinstance(profile, Mapping) else None
+
+
+def _met_by(policy: Policy) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The certifications that meet each condition the policy attaches, by rule and condition."""
+    return {(placed.rule.id, placed.rule.then.condition.id): tuple(c.value for c in placed.rule.then.condition.met_by)
+            for placed in policy.rules if placed.rule.then.condition is not None}
+
+
+def _lot_rows(lots: Sequence[Lot], lang: Lang) -> list[dict[str, Any]]:
+    words = labels(lang)["tender"]
+    return [{"id": lot.id, "scope": words["grid"]["scopes"][lot.scope], "asks": words["spec"]["scope_of_lot"][lot.scope],
+             "flows": ", ".join(lot.flows), "average": number(lot.monthly_contacts, 0, lang),
+             "busiest": number(lot.busiest_month_contacts, 0, lang), "aht": number(lot.aht_seconds, 0, lang),
+             "hours": number(lot.hours_per_week, 0, lang), "fte": number(lot.indicative_fte, 1, lang)}
+            for lot in lots]
+
+
+def _by_month(flow: Flow, lang: Lang) -> list[tuple[str, str]] | None:
+    if flow.monthly_profile is None:
+        return None
+    return [(str(name), number(value, 0, lang))
+            for name, value in zip(labels(lang)["tender"]["spec"]["months"], flow.monthly_profile)]
+
+
+def _by_hour(flow: Flow, lang: Lang) -> list[tuple[str, list[str]]] | None:
+    profile = weekly_profile(flow)
+    if profile is None:
+        return None
+    days = labels(lang)["tender"]["spec"]["days"]
+    return [(str(days[day]), [number(share, 1, lang) for share in profile.get(day, ())]) for day in DAYS]
+
+
+def _conditions(entry: dict[str, Any], met_by: dict[tuple[str, str], tuple[str, ...]],
+                lang: Lang) -> list[dict[str, str]]:
+    """The conditions the policy attached for the provider, each with the certifications that meet it."""
+    return [{"text": str(c["text"].get(lang, "")),
+             "met_by": value_label(list(met_by.get((c["rule"], c["id"]), ())), lang)}
+            for c in entry["conditions"] if c.get("audience", "provider") == "provider" and c["text"].get(lang)]
+
+
+def specification_flows(rec: Recommendation, doc: Document, policy: Policy, lots: Sequence[Lot],
+                        lang: Lang) -> list[dict[str, Any]]:
+    """Each flow a lot covers, as the brief describes it, with its lots, its volumes by month and by
+    hour and its conditions."""
+    covered = {flow for lot in lots for flow in lot.flows}
+    flows = {flow.id: flow.inputs.flow for flow in rec.flows}
+    entries = {entry["id"]: entry for entry in doc.flows}
+    met_by = _met_by(policy)
+    out = []
+    for described in brief_flows(rec, doc, lang, include=covered):
+        if described["id"] not in covered:
+            continue
+        flow, entry = flows[described["id"]], entries[described["id"]]
+        out.append({**described, "kept": final_decision(entry) == "keep_internal",
+                    "lots": _lot_rows([lot for lot in lots if flow.id in lot.flows], lang),
+                    "by_month": _by_month(flow, lang), "by_hour": _by_hour(flow, lang),
+                    "conditions": _conditions(entry, met_by, lang)})
+    return out
+
+
+def render_specification(rec: Recommendation, doc: Document, policy: Policy, lots: Sequence[Lot], lang: Lang,
+                         source: str, day: datetime.date) -> str:
+    """The specification as Markdown, prepared on ``day``."""
+    words = labels(lang)
+    a = policy.costs
+    organisation = rec.answers.organisation
+    narrow, wide = VOLUME_BANDS_PCT
+    context = {
+        "L": words, "B": words["brief"], "T": words["tender"]["spec"], "organisation": doc.organisation,
+        "policy": doc.policy, "source": source, "date": long_date(day, lang), "currency": organisation.currency,
+        "country": country(organisation.country, lang), "lots": _lot_rows(lots, lang),
+        "flows": specification_flows(rec, doc, policy, lots, lang),
+        "service_level": percent(a.service_level_target * 100, 0, lang),
+        "service_seconds": number(a.service_level_seconds, 0, lang),
+        "occupancy": percent(a.max_occupancy * 100, 0, lang),
+        "training": number(a.provider_training_hours, 0, lang), "weeks": number(a.transition_weeks, 0, lang),
+        "parallel": number(a.parallel_run_weeks, 0, lang),
+        "months": number(organisation.contract_months or a.contract_months, 0, lang),
+        "narrow": "±" + percent(narrow, 0, lang), "wide": "±" + percent(wide, 0, lang),
+        "range24": [f"{hour:02d}" for hour in range(24)],
+    }
+    return printable(str(environment(lang).get_template("tender.md.j2").render(context)))
