@@ -540,8 +540,10 @@ def brief(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], r
 @reports_errors
 def tender(file: Path, out_dir: Path, lang: str, all_flows: bool, force: bool, overrides: tuple[str, ...],
            reasons: tuple[str, ...], policy_dir: Path) -> None:
-    """A tender pack for the flows of ANSWERS going out: a specification providers price from and the
-    pricing grid they fill, one row per lot and site. No cost of the company is in either."""
+    """A tender pack for the flows of ANSWERS: specification and pricing grid.
+
+    The specification says what providers price; the grid (XLSX) is what they fill, one row per lot
+    and site. No cost of the company is in either."""
     import datetime
 
     from engine.files import write_atomic

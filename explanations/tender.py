@@ -58,7 +58,8 @@ def _met_by(policy: Policy) -> dict[tuple[str, str], tuple[str, ...]]:
 
 def _lot_rows(lots: Sequence[Lot], lang: Lang) -> list[dict[str, Any]]:
     words = labels(lang)["tender"]
-    return [{"id": lot.id, "scope": words["grid"]["scopes"][lot.scope], "asks": words["spec"]["scope_of_lot"][lot.scope],
+    return [{"id": lot.id, "scope": words["grid"]["scopes"][lot.scope],
+             "asks": words["spec"]["scope_of_lot"][lot.scope],
              "flows": ", ".join(lot.flows), "average": number(lot.monthly_contacts, 0, lang),
              "busiest": number(lot.busiest_month_contacts, 0, lang), "aht": number(lot.aht_seconds, 0, lang),
              "hours": number(lot.hours_per_week, 0, lang), "fte": number(lot.indicative_fte, 1, lang)}

@@ -337,6 +337,8 @@ def _read_book(book: Workbook, reading: _Reading) -> tuple[dict[str, Any], list[
                           "notes); fill in the grid sent with the tender")
     answers = _read_bidder(book[bidder], bidder, reading) if bidder else {}
     lines = _read_pricing(book[pricing], pricing, reading) if pricing else []
+    if pricing and not lines and not any(problem.path.startswith(pricing) for problem in reading.problems):
+        reading.fault(pricing, "no lot is priced: fill in the site, its country and a price of at least one lot")
     return answers, lines
 
 
