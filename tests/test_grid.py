@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ LOTS = (
         busiest_month_contacts=3_000, aht_seconds=300, hours_per_week=50),
 )
 ORGANISATION = Organisation(currency="EUR")
+EXAMPLE_BIDS = Path(__file__).resolve().parent.parent / "examples" / "bids"
 
 
 def blank(tmp_path: Path, lang: str = "en") -> Path:
@@ -345,3 +347,31 @@ class TestFile:
         book.save(path)
         assert problems(path) == [f"{path}: Pricing!1:1: the hidden key row has no column per_minute; fill in the "
                                   "grid sent with the tender"]
+
+
+class TestExampleBids:
+    @pytest.mark.parametrize(("name", "bidder", "sites"), [
+        ("atlantico-nearshore", "Atlântico Contact", {("Lisbon", "PT")}),
+        ("atlas-tejo-multisite", "Atlas & Tejo Services", {("Casablanca", "MA"), ("Porto", "PT")}),
+    ])
+    def test_example_grids_read_as_bids(self, name: str, bidder: str, sites: set[tuple[str, str]]) -> None:
+        """The bundled example grids are valid bids of the acme tender."""
+        bid = read_grid(EXAMPLE_BIDS / f"{name}.xlsx")
+        assert bid.bidder == bidder and bid.currency == "EUR"
+        assert {(line.site, line.site_country) for line in bid.lines} == sites
+
+    def test_example_grids_are_what_the_script_makes(self, tmp_path: Path) -> None:
+        """The script remakes the example grids cell for cell, from today's blank grid."""
+        sys.path.insert(0, str(EXAMPLE_BIDS))
+        try:
+            import make_bids
+        finally:
+            sys.path.remove(str(EXAMPLE_BIDS))
+        make_bids.make(tmp_path)
+        for made in sorted(tmp_path.glob("*.xlsx")):
+            assert _values(made) == _values(EXAMPLE_BIDS / made.name)
+
+
+def _values(path: Path) -> list[list[tuple[Any, ...]]]:
+    book = load_workbook(path)
+    return [list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets]
