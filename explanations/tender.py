@@ -21,11 +21,12 @@ from engine.models import Flow, Organisation
 from engine.policy.loading import Policy
 from engine.procurement.grid import write_grid
 from engine.procurement.pricing import Lot
-from engine.recommend import Recommendation
+from engine.procurement.tender import open_requirements
+from engine.recommend import FlowResult, Recommendation
 
 from .brief import brief_flows
 from .figures import Lang, country, date as long_date, number, percent
-from .render import Document, environment, final_decision, labels, value_label
+from .render import Document, environment, final_decision, labels, rule_texts, value_label
 
 # The volume bands the tender offers: prices hold within the narrow band of the volumes announced, the
 # provider may ask an adjustment within the wide one, and beyond it the parties renegotiate. The
@@ -81,12 +82,14 @@ def _by_hour(flow: Flow, lang: Lang) -> list[tuple[str, list[str]]] | None:
     return [(str(days[day]), [number(share, 1, lang) for share in profile.get(day, ())]) for day in DAYS]
 
 
-def _conditions(entry: dict[str, Any], met_by: dict[tuple[str, str], tuple[str, ...]],
+def _conditions(result: FlowResult, policy: Policy, met_by: dict[tuple[str, str], tuple[str, ...]],
                 lang: Lang) -> list[dict[str, str]]:
-    """The conditions the policy attached for the provider, each with the certifications that meet it."""
-    return [{"text": str(c["text"].get(lang, "")),
-             "met_by": value_label(list(met_by.get((c["rule"], c["id"]), ())), lang)}
-            for c in entry["conditions"] if c.get("audience", "provider") == "provider" and c["text"].get(lang)]
+    """The conditions the policy sets a provider of the flow not chosen yet, each with the
+    certifications that meet it."""
+    open_result, conditions = open_requirements(result, policy)
+    texts = rule_texts(policy, lang)
+    return [{"text": text, "met_by": value_label(list(met_by.get((c.rule_id, c.id), ())), lang)}
+            for c in conditions if (text := texts.render(c.rule_id, "condition", open_result.facts))]
 
 
 def specification_flows(rec: Recommendation, doc: Document, policy: Policy, lots: Sequence[Lot],
@@ -94,18 +97,19 @@ def specification_flows(rec: Recommendation, doc: Document, policy: Policy, lots
     """Each flow a lot covers, as the brief describes it, with its lots, its volumes by month and by
     hour and its conditions."""
     covered = {flow for lot in lots for flow in lot.flows}
-    flows = {flow.id: flow.inputs.flow for flow in rec.flows}
+    results = {flow.id: flow for flow in rec.flows}
     entries = {entry["id"]: entry for entry in doc.flows}
     met_by = _met_by(policy)
     out = []
     for described in brief_flows(rec, doc, lang, include=covered):
         if described["id"] not in covered:
             continue
-        flow, entry = flows[described["id"]], entries[described["id"]]
+        result, entry = results[described["id"]], entries[described["id"]]
+        flow = result.inputs.flow
         out.append({**described, "kept": final_decision(entry) == "keep_internal",
                     "lots": _lot_rows([lot for lot in lots if flow.id in lot.flows], lang),
                     "by_month": _by_month(flow, lang), "by_hour": _by_hour(flow, lang),
-                    "conditions": _conditions(entry, met_by, lang)})
+                    "conditions": _conditions(result, policy, met_by, lang)})
     return out
 
 
@@ -129,5 +133,6 @@ def render_specification(rec: Recommendation, doc: Document, policy: Policy, lot
         "months": number(organisation.contract_months or a.contract_months, 0, lang),
         "narrow": "±" + percent(narrow, 0, lang), "wide": "±" + percent(wide, 0, lang),
         "range24": [f"{hour:02d}" for hour in range(24)],
+        "in_eea": organisation.country in policy.param("eea_countries"),
     }
     return printable(str(environment(lang).get_template("tender.md.j2").render(context)))

@@ -20,7 +20,7 @@ from engine.policy.loading import Policy
 from engine.procurement.grid import read_grid
 from engine.procurement.tender import lots
 from engine.recommend import Recommendation, recommend
-from explanations.figures import money, number, percent
+from explanations.figures import country, money, number, percent
 from explanations.render import LANGS, document
 from explanations.tender import render_specification, weekly_profile
 from tests.conftest import EXAMPLES, arbitre_in_process
@@ -121,9 +121,9 @@ class TestSpecification:
         assert "Measured each day" in text and "Abandoned:" in text
 
     def test_condition_says_which_certification_meets_it(self, policy: Policy) -> None:
-        """A condition a certification meets names it."""
+        """A condition a certification meets names it: card data, met by a PCI DSS attestation."""
         text = _specification(acme(policy), policy, "en")
-        assert re.search(r"standard contractual clauses .*\(met by EU standard contractual clauses\)", text)
+        assert re.search(r"PCI DSS attestation.*\(met by PCI DSS\)", text)
 
     def test_monthly_profile_is_tabled(self, policy: Policy) -> None:
         """A flow with twelve monthly volumes shows them; one without states its busiest-month ratio."""
@@ -225,6 +225,18 @@ def test_no_internal_cost_in_any_file(policy: Policy, packs: dict[str, Path], la
     leaks = {(name, figure) for name, text in texts.items() for figure in figures
              if re.search(rf"(?<![\d.,]){re.escape(figure)}(?![\d])", text)}
     assert not leaks
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_names_no_current_provider(policy: Policy, packs: dict[str, Path], lang: str) -> None:
+    """Every bidder gets the same pack: the countries of today's quotes (Morocco, Portugal) are not in it,
+    while what the policy asks of any provider of a card-payment flow (PCI DSS, met by its attestation) is."""
+    text = (packs[lang] / "specification.md").read_text()
+    cells = "\n".join(_cells(packs[lang] / "pricing-grid.xlsx"))
+    for current in {flow.inputs.flow.provider_country for flow in acme(policy).flows} - {None}:
+        assert country(str(current), lang) not in text + cells
+    order_taking = text.split("(`order-taking`)")[1].split("\n## ")[0]
+    assert "PCI DSS" in order_taking and "ISO 27001" in order_taking
 
 
 def test_the_figures_searched_are_those_the_outputs_show(policy: Policy) -> None:

@@ -11,14 +11,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..costs import OptionCost, flow_costs
+from ..decide import Attached
 from ..models import Decision, Split, VendorQuote
 from ..policy.loading import Policy
-from ..recommend import FlowResult, Recommendation
+from ..recommend import FlowResult, Recommendation, evaluate_flow
 from .pricing import Lot, Scope
 
 # A price form that buys a dedicated team: the team a provider would staff, for a flow without a quote
 # to size it from (the team's size does not depend on the price, only on its form).
 _SIZING_QUOTE = VendorQuote(per_hour=1.0)
+
+
+# The answers that name today's provider: what a tender asks every bidder instead of telling them.
+PROVIDER_FIELDS = {"provider_country": None, "provider_certifications": ()}
+
+
+def open_requirements(result: FlowResult, policy: Policy) -> tuple[FlowResult, tuple[Attached, ...]]:
+    """The policy's conditions for a provider of this flow not chosen yet: the flow run again with its
+    provider's country and certifications unknown, so that the requirements sent to every bidder name
+    no provider (the policy turns an expectation into a requirement of the tender) and the result whose
+    facts word them."""
+    flow = result.inputs.flow.model_copy(update=PROVIDER_FIELDS)
+    open_result = evaluate_flow(result.inputs.model_copy(update={"flow": flow}), policy, result.costs)
+    return open_result, tuple(c for c in open_result.verdict.conditions if c.audience == "provider")
 
 
 def lots(rec: Recommendation, policy: Policy, *, all_flows: bool = False,
