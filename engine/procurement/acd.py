@@ -390,7 +390,9 @@ class _Cells:
 
     def seconds(self, value: Any) -> float:
         """A duration: seconds (``271``, ``271.5``), ``mm:ss`` or ``hh:mm:ss``, or a spreadsheet's time."""
-        if isinstance(value, dt.timedelta):
+        if type(value) is str and value.isdigit():
+            seconds = float(value)
+        elif isinstance(value, dt.timedelta):
             seconds = value.total_seconds()
         elif isinstance(value, dt.time):
             seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
@@ -411,6 +413,11 @@ class _Cells:
 
 # -------------------------------------------------------------------------------------------------
 # Rows
+
+
+def _shown(day: int, minute: int | None) -> str:
+    """An interval as a message shows it: ``2025-03-04 08:30``, or the day alone."""
+    return dt.date.fromordinal(day).isoformat() + ("" if minute is None else f" {minute // 60:02d}:{minute % 60:02d}")
 
 
 @dataclass(frozen=True)
@@ -439,8 +446,12 @@ class _Reader:
         self.problem_count = 0
         self.rows_read = 0
         self.skipped: Counter[str] = Counter()
-        self.first: int | None = None
-        self.last_day: int | None = None
+        # The figures of a row, each at its place (an absent abandoned or asa column reads as 0).
+        self.figures = [(place, column, columns[column], parse, column in ("abandoned", "asa"))
+                        for place, (column, parse) in enumerate((
+                            ("offered", cells.count), ("handled", cells.count), ("aht", cells.seconds),
+                            ("abandoned", cells.count), ("asa", cells.seconds))) if column in columns]
+        self.when: Column = "interval" if "interval" in columns else "datetime" if "datetime" in columns else "date"
 
     def problem(self, row: int, column: Column, value: Any, expected: str) -> None:
         self.problem_count += 1
@@ -482,11 +493,11 @@ class _Reader:
         columns = self.columns
         if len(cells) < len(self.header):
             cells = [*cells, *[None] * (len(self.header) - len(cells))]
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
+        if not any(cells):
             self.skipped["blank"] += 1
             return
         when = cells[columns["datetime"] if "datetime" in columns else columns["date"]]
-        if isinstance(when, str) and folded(when) in TOTAL_WORDS:
+        if isinstance(when, str) and when[:1].isalpha() and folded(when) in TOTAL_WORDS:  # dates start with a digit
             self.skipped["total"] += 1
             return
         self.rows_read += 1
@@ -527,23 +538,21 @@ class _Reader:
 
     def _figures(self, number: int, cells: Sequence[Any]) -> tuple[int, int, float, int, float] | None:
         """Offered, handled, AHT, abandoned and ASA of a row, each checked, and checked together."""
-        columns, read = self.columns, self.cells
-        values: dict[Column, float] = {}
-        for column, parse in (("offered", read.count), ("handled", read.count), ("aht", read.seconds),
-                              ("abandoned", read.count), ("asa", read.seconds)):
-            if column not in columns:
-                continue
-            raw = cells[columns[column]]
-            if column in ("abandoned", "asa") and (raw is None or raw == ""):
+        columns = self.columns
+        values: list[float] = [0.0] * 5  # offered, handled, aht, abandoned, asa
+        wrong = False
+        for place, column, index, parse, optional in self.figures:
+            raw = cells[index]
+            if optional and (raw is None or raw == ""):
                 continue
             try:
-                values[column] = parse(raw)
+                values[place] = parse(raw)
             except _Bad as bad:
                 self.problem(number, column, raw, bad.expected)
-        if not all(c in values for c in ("offered", "handled", "aht")):
+                wrong = True
+        if wrong:
             return None
-        offered, handled, aht = int(values["offered"]), int(values["handled"]), values["aht"]
-        abandoned, asa = int(values.get("abandoned", 0)), values.get("asa", 0.0)
+        offered, handled, aht, abandoned, asa = int(values[0]), int(values[1]), values[2], int(values[3]), values[4]
         if handled > offered:
             self.problem(number, "handled", cells[columns["handled"]],
                          f"no more than the {offered:,} contacts offered")
@@ -565,11 +574,9 @@ class _Reader:
         seen = self.seen.get((queue, day))
         if seen is None:
             seen = self.seen[(queue, day)] = bytearray(180)
-        column: Column = "interval" if "interval" in self.columns else "datetime" if "datetime" in self.columns \
-            else "date"
-        shown = dt.date.fromordinal(day).isoformat() + ("" if minute is None else f" {at // 60:02d}:{at % 60:02d}")
         if seen[at >> 3] >> (at & 7) & 1:
-            self.problem(number, column, shown, f"one row per queue and interval: {queue} has this one twice")
+            self.problem(number, self.when, _shown(day, minute), f"one row per queue and interval: {queue} has "
+                         "this one twice")
             return False
         seen[at >> 3] |= 1 << (at & 7)
         previous = self.last.get(queue)
@@ -580,7 +587,7 @@ class _Reader:
         if self.interval is None:
             self.interval = (gap, number)
         elif gap % self.interval[0] or at % self.interval[0]:
-            self.problem(number, column, shown, f"intervals of {self.interval[0]} minutes, as from row "
+            self.problem(number, self.when, _shown(day, minute), f"intervals of {self.interval[0]} minutes, as from row "
                          f"{self.interval[1]} (one interval length in an export)")
             return False
         return True
@@ -590,8 +597,6 @@ class _Reader:
         day, minute = moment
         offered, handled, aht, abandoned, asa = figures
         info = self.day_of(day)
-        self.first = day if self.first is None else min(self.first, day)
-        self.last_day = day if self.last_day is None else max(self.last_day, day)
         month = flow.months.get(info.month)
         if month is None:
             month = flow.months[info.month] = [0.0] * 6
@@ -635,11 +640,11 @@ def read_export(path: Path, mapping: Mapping | None = None, today: dt.date | Non
                           f"{'s' if reader.problem_count > 1 else ''} in its rows"
                           + (f" (the first {listed} listed)" if reader.problem_count > listed else ""),
                           tuple(reader.problems))
-    if reader.first is None or reader.last_day is None:
+    if not reader.days:
         why = "; ".join(f"{count:,} {what}" for what, count in reader.skipped.items())
         raise ExportError(f"cannot import {source}", (Problem(
             source, 2, "", "no row of traffic after the header" + (f" (skipped: {why})" if why else "")),))
     flows = {fid: reader.flows[fid] for fid in mapping.flows if fid in reader.flows} if mapping.flows else reader.flows
-    return Export(source, flows, dt.date.fromordinal(reader.first), dt.date.fromordinal(reader.last_day),
+    return Export(source, flows, dt.date.fromordinal(min(reader.days)), dt.date.fromordinal(max(reader.days)),
                   reader.interval[0] if reader.interval else None, reader.rows_read, reader.skipped,
                   tuple(q for q, flow in reader.flow_of.items() if flow is None), tuple(ignored), "abandoned" in columns, "asa" in columns)
