@@ -23,7 +23,7 @@ import re
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -167,26 +167,26 @@ class _Table:
     header: list[str]
     rows: Iterator[tuple[int, Sequence[Any]]]
     decimal_comma: bool
+    close: Callable[[], None]
 
 
 def _csv_table(path: Path, source: str) -> _Table | None:
     """A CSV export (gzipped when its name ends in .gz), its delimiter the one its header uses most."""
     handle = (gzip.open(path, "rt", encoding="utf-8-sig", newline="") if path.name.lower().endswith(".gz")
               else path.open("r", encoding="utf-8-sig", newline=""))
-    first = handle.readline()
+    try:
+        first = handle.readline()
+    except BaseException:
+        handle.close()
+        raise
     if not first.strip():
         handle.close()
         return None
     delimiter = max((";", "\t", ","), key=first.count)
     reader = csv.reader(itertools.chain([first], handle), delimiter=delimiter)
     header = next(reader)
-
-    def rows() -> Iterator[tuple[int, Sequence[Any]]]:
-        with handle:
-            for cells in reader:
-                yield reader.line_num, cells
-
-    return _Table(header, rows(), decimal_comma=delimiter == ";")
+    rows = ((reader.line_num, cells) for cells in reader)
+    return _Table(header, rows, delimiter == ";", handle.close)
 
 
 def _xlsx_table(path: Path, source: str, sheet: str | None) -> _Table | None:
@@ -204,14 +204,7 @@ def _xlsx_table(path: Path, source: str, sheet: str | None) -> _Table | None:
     if header is None or not any(v not in (None, "") for v in header):
         book.close()
         return None
-
-    def rows() -> Iterator[tuple[int, Sequence[Any]]]:
-        try:
-            yield from enumerate(cells, start=2)
-        finally:
-            book.close()
-
-    return _Table(["" if v is None else str(v) for v in header], rows(), decimal_comma=False)
+    return _Table(["" if v is None else str(v) for v in header], enumerate(cells, start=2), False, book.close)
 
 
 def _open(path: Path, source: str, sheet: str | None) -> _Table | None:
@@ -622,10 +615,10 @@ def read_export(path: Path, mapping: Mapping | None = None, today: dt.date | Non
     if table is None:
         raise ExportError(f"cannot import {source}", (Problem(
             source, 1, "", "the file is empty: expected a header row, then one row per queue and interval"),))
-    columns, ignored = _columns(table.header, mapping, source)
-    reader = _Reader(source, mapping, columns, table.header, _Cells(mapping.date_format, table.decimal_comma,
-                                                                     today or dt.date.today()))
     try:
+        columns, ignored = _columns(table.header, mapping, source)
+        reader = _Reader(source, mapping, columns, table.header, _Cells(mapping.date_format, table.decimal_comma,
+                                                                         today or dt.date.today()))
         for number, cells in table.rows:
             reader.read(number, cells)
     except UnicodeDecodeError:
@@ -634,6 +627,8 @@ def read_export(path: Path, mapping: Mapping | None = None, today: dt.date | Non
     except (gzip.BadGzipFile, EOFError, zipfile.BadZipFile) as exc:
         raise ExportError(f"cannot import {source}", (Problem(
             source, None, "", f"is damaged: {excerpt(str(exc), 80)}"),)) from None
+    finally:
+        table.close()
     if reader.problem_count:
         listed = min(reader.problem_count, MAX_LISTED)
         raise ExportError(f"cannot import {source}: {reader.problem_count:,} problem"
