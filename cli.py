@@ -585,6 +585,46 @@ def _make_folder(folder: Path) -> None:
             from exc
 
 
+@main.group(name="import")
+def import_() -> None:
+    """Bring real volumes in: an answers file from a telephony export."""
+
+
+@import_.command()
+@click.argument("export", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The answers file to write.")
+@click.option("--mapping", type=click.Path(path_type=Path, dir_okay=False),
+              help="A mapping file (YAML): other column headers, the sheet, the date format, queues grouped into flows.")
+@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the comments and the summary.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@reports_errors
+def acd(export: Path, out: Path, mapping: Path | None, lang: str, force: bool) -> None:
+    """Answers from EXPORT, an ACD or WFM interval export (.csv, .csv.gz or .xlsx): per flow, the
+    monthly volume, handling time, twelve-month profile, hours with traffic, busiest hour,
+    abandonment and hour-of-week profile, each commented with how it was derived."""
+    import shlex
+
+    from engine.errors import UserError
+    from engine.files import write_atomic
+    from engine.procurement.acd import read_export, read_mapping
+    from engine.procurement.volumes import measure
+    from explanations.imported import answers_text, import_summary
+    from explanations.render import labels
+
+    language = _language(lang)
+    _check_outputs([export, *([mapping] if mapping else [])], out=out)
+    if out.exists() and not force:
+        raise UserError(labels(language)["acd_import"]["exists"].format(path=out))
+    found = read_export(export, read_mapping(mapping) if mapping else None)
+    year, measured = measure(found)
+    in_lang = ["--lang", lang] if lang != "en" else []
+    ask = shlex.join([_invoked(), "ask", "--resume", str(out), *in_lang])
+    recommend = shlex.join([_invoked(), "recommend", str(out), *in_lang])
+    write_atomic(out, answers_text(found, year, measured, language, ask, recommend))
+    click.echo(import_summary(found, year, measured, str(out), language, ask, recommend), nl=False)
+
+
 @main.group()
 def rules() -> None:
     """Check a policy, test it against its cases, compare two policies."""

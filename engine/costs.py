@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from . import erlang
 from .models import DEDICATED_FORMS, FlowInputs, VendorQuote
-from .staffing import (WEEKS_PER_MONTH, agent_seconds, base_level, is_real_time, on_queue_hours,
+from .staffing import (WEEKS_PER_MONTH, agent_seconds, base_level, flow_assumptions, is_real_time, on_queue_hours,
                        paid_hours_per_fte, queue, year_shape)
 
 OPTIONS = ("keep_internal", "outsource", "overflow", "after_hours", "tier1")
@@ -44,7 +44,7 @@ SPLIT_METRICS = frozenset({"saving_overflow_pct", "saving_after_hours_pct", "sav
 COSTLESS_FIELDS = frozenset({
     "id", "name", "volume_predictability", "repetitiveness", "scripting", "complexity", "data_sensitivity",
     "regulated_data", "brand_criticality", "customer_value", "unique_know_how", "skill_gap",
-    "customers_expect_local", "provider_certifications", "languages",
+    "customers_expect_local", "provider_certifications", "languages", "abandonment_pct", "weekly_profile",
 })
 
 
@@ -578,6 +578,7 @@ def flow_costs(inputs: FlowInputs, a: CostAssumptions, splits: bool = True) -> F
     """Cost a flow in-house as it would have to be staffed, and every option a quote makes possible
     (without ``splits``, only keeping and outsourcing: for a caller that reads no split metric)."""
     flow = inputs.flow
+    a = flow_assumptions(flow, a)
     model = _Model(inputs, a)
     whole = _Part(1.0, model.open_hours, model.gap_hours)
     team = model.inhouse(whole, headcount=flow.current_fte)

@@ -86,5 +86,9 @@ class PolicyError(UserError):
     """A policy directory (rule files, parameters, facts) is invalid."""
 
 
+class ExportError(UserError):
+    """A telephony export (or its mapping file) cannot be read or holds impossible values."""
+
+
 class EngineError(ArbitreError):
     """The inference engine failed while evaluating a valid policy on valid answers."""

@@ -122,6 +122,13 @@ OneOff = Annotated[float, Field(ge=0, lt=1_000_000_000), Number]
 ContractMonths = Annotated[int, Field(ge=1, le=120), Number]
 # Hours a week: none, or from one hour to the whole week (168).
 WeeklyHours = Annotated[float, Field(ge=0, le=168), Number, NoneOrAtLeast(1, "hours a week")]
+Percent = Annotated[float, Field(ge=0, le=100), Number]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# A week's contacts per hour of the day, in % of the week: 24 hours of each of the 7 days.
+DayProfile = Annotated[tuple[Percent, ...], Field(min_length=24, max_length=24)]
+# A profile's 168 shares may each be rounded: their sum may miss 100 by this much.
+WEEK_ROUNDING = 1.0
 
 
 class _Model(BaseModel):
@@ -216,6 +223,25 @@ class Flow(_Model):
     transition_cost: OneOff | None = None
     minimum_monthly: OneOff | None = None
     exit_cost: OneOff | None = None
+    # Measured in a telephony export (arbitre import acd): the busiest hour over the average open hour,
+    # the share of offered contacts abandoned today, and the share of a week's contacts in each hour.
+    intraday_peak_factor: Annotated[float, Field(ge=1, le=168), Number] | None = None
+    abandonment_pct: Percent | None = None
+    weekly_profile: dict[Weekday, DayProfile] | None = None
+
+    @field_validator("weekly_profile")
+    @classmethod
+    def _whole_week(cls, week: dict[str, tuple[float, ...]] | None) -> dict[str, tuple[float, ...]] | None:
+        if week is None:
+            return None
+        missing = [day for day in WEEKDAYS if day not in week]
+        if missing:
+            raise ValueError(f"give the 24 hours of each day, mon to sun (missing: {', '.join(missing)})")
+        total = sum(sum(hours) for hours in week.values())
+        if abs(total - 100) > WEEK_ROUNDING:
+            raise ValueError(f"the shares of the week add up to {total:g} %, expected 100 % "
+                             f"(within {WEEK_ROUNDING:g} of rounding)")
+        return {day: week[day] for day in WEEKDAYS}
 
     @field_validator("monthly_profile")
     @classmethod
@@ -282,7 +308,8 @@ INHERITED = ("loaded_hourly_cost", "annual_turnover_pct", "absenteeism_pct")
 # Flow answers with no default to report when left out: their absence is itself the answer
 # (no quote, no headcount given), or the cost model derives them (a profile, a transition cost).
 OPTIONAL_ANSWERS = ("name", "current_fte", "vendor_quote", "provider_country", "languages", "monthly_profile",
-                    "routine_share_pct", "concurrency", "transition_cost", "minimum_monthly", "exit_cost")
+                    "routine_share_pct", "concurrency", "transition_cost", "minimum_monthly", "exit_cost",
+                    "intraday_peak_factor", "abandonment_pct", "weekly_profile")
 # A flow's answers that, left unset, take an organisation's figure: the inherited ones, and the
 # hours to cover, which default to the opening hours.
 INHERITS = {**{name: name for name in INHERITED}, "coverage_hours_needed": "opening_hours_per_week",

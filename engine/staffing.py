@@ -84,6 +84,14 @@ def queue(volume: float, seconds: float, real_time: bool, weekly_hours: float, a
     return Queue(hours, busy, staffing.agents, staffing.service_level)
 
 
+def flow_assumptions(flow: Flow, a: CostAssumptions) -> CostAssumptions:
+    """The policy's assumptions with the flow's own measures in their place: its busiest hour over its
+    average open hour (measured in a telephony export) instead of the policy's typical one."""
+    if flow.intraday_peak_factor is None:
+        return a
+    return a.model_copy(update={"intraday_peak_factor": flow.intraday_peak_factor})
+
+
 def is_real_time(flow: Flow) -> bool:
     return flow.channel in REAL_TIME_CHANNELS
 

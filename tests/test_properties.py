@@ -21,7 +21,7 @@ from engine.answers import validate_answers
 from engine.errors import AnswersError, EngineError
 from engine.load import DocumentError, dotted, parse_json, parse_yaml
 from engine.models import (
-    Activity, Answers, Certification, Channel, Decision, Flow, Level, Organisation, RegulatedData,
+    WEEKDAYS, Activity, Answers, Certification, Channel, Decision, Flow, Level, Organisation, RegulatedData,
 )
 from engine.policy.loading import Policy
 from engine.recommend import recommend
@@ -149,6 +149,10 @@ WRONG = {
     | st.lists(negative, min_size=12, max_size=12) | words | st.integers() | st.just([0] * 12),
     "enum_list": words | st.lists(words, min_size=1, max_size=3) | st.integers()
     | st.dictionaries(words, scalars, min_size=1, max_size=2),
+    # a week: seven days of 24 shares adding up to 100
+    "week": words | st.integers() | st.lists(st.floats(0, 10), max_size=3) | st.just({"mon": [100] + [0] * 23})
+    | st.just({day: [1] * 24 for day in WEEKDAYS}) | st.just({day: [100 / 168] * 23 for day in WEEKDAYS})
+    | st.just({day: [-1, 2 + 100 / 24] + [100 / 168] * 22 for day in WEEKDAYS}),
 }
 
 # (path, kind, whether null is also wrong there)
@@ -191,6 +195,9 @@ FIELDS = [
     (("flows", 0, "concurrency"), "number", False),
     (("flows", 0, "contract_months"), "count", False),
     *((("flows", 0, name), "number", False) for name in ("transition_cost", "minimum_monthly", "exit_cost")),
+    (("flows", 0, "intraday_peak_factor"), "number", False),
+    (("flows", 0, "abandonment_pct"), "number", False),
+    (("flows", 0, "weekly_profile"), "week", False),
 ]
 
 

@@ -32,14 +32,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import PolicyError, Problem
 from ..load import Document, DocumentError, PathKey, dotted, read_document
-from ..models import QUOTE_FORMS, Activity, Channel, Flow, FlowInputs, Organisation, TooLittle, VendorQuote
+from ..models import QUOTE_FORMS, WEEKDAYS, Activity, Channel, Flow, FlowInputs, Organisation, TooLittle, VendorQuote
 from ..policy.loading import Policy, comparisons, validate_document
 from ..policy.rules import Condition, Texts, holds
 
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
 Kind = Literal["text", "slug", "country", "currency", "choice", "choices", "yes_no", "integer", "number",
-               "seconds", "quote", "languages", "numbers"]
+               "seconds", "quote", "languages", "numbers", "week"]
 Section = Literal["organisation", "flows"]
 
 # Every message the questionnaire says, with the placeholders it may use.
@@ -52,7 +52,7 @@ MESSAGES: dict[str, frozenset[str]] = {
         "at_least": "bound", "none_or_at_least": "bound", "more_than": "bound", "at_most": "bound", "less_than": "bound",
         "not_choice": "value", "not_yes_no": "value", "bad_duration": "value", "bad_quote": "value", "wrong_contact": "value noun channel fits",
         "bad_slug": "value", "bad_country": "value", "bad_currency": "value", "bad_text": "value",
-        "bad_language": "value", "wrong_unit": "value unit", "wrong_currency": "value currency", "not_money": "value unit", "numbers_count": "expected count", "all_zero": "",
+        "bad_language": "value", "wrong_unit": "value unit", "wrong_currency": "value currency", "not_money": "value unit", "numbers_count": "expected count", "all_zero": "", "week_total": "",
         "repeated": "value", "duplicate_id": "value", "quote_form": "value", "nothing_before": "",
         "suggested": "activity", "inherited": "", "policy_default": "", "skipped": "count", "asked_count": "asked", "review_title": "",
         "colon": "", "list_sep": "", "review_prompt": "", "review_defaults": "", "review_derived": "", "review_problem": "number label where message",
@@ -247,6 +247,8 @@ def plain(value: Any) -> Any:
         return value.value
     if isinstance(value, (tuple, list)):
         return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, BaseModel):
         return {k: plain(v) for k, v in value.model_dump(exclude_none=True).items()}
     return value
@@ -280,6 +282,8 @@ def refusal_of(question: Question, error: Any, value: Any) -> Refusal:
         return Refusal("numbers_count", expected=expected, count=ctx.get("actual_length"))
     if kind == "value_error" and question.kind == "numbers" and "every" in str(ctx.get("error", "")):
         return Refusal("all_zero")
+    if kind == "value_error" and question.kind == "week":
+        return Refusal("week_total")
     if kind in ("int_from_float", "int_parsing"):
         return Refusal("not_whole", value=shown)
     if kind == "value_error" and "twice" in str(ctx.get("error", "")):
@@ -460,6 +464,8 @@ def parse(question: Question, text: str, bank: Bank, currency: str | None = None
         return parse_quote(t, bank, currency, channel)
     if kind == "numbers":
         return parse_numbers(t, bank)
+    if kind == "week":
+        return parse_week(t, bank)
     value = _ratio(question, parse_amount(question, t, bank, currency))
     if kind == "integer":
         if not value.is_integer():
@@ -475,6 +481,17 @@ def parse_numbers(text: str, bank: Bank) -> list[float] | None:
         return None
     parts = text.split(";") if ";" in text else text.split()
     return [parse_number(part) for part in parts if part.strip()]
+
+
+def parse_week(text: str, bank: Bank) -> dict[str, list[float]] | None:
+    """A week's profile typed as 168 shares, Monday 0:00-1:00 first (``parse_numbers``), as the
+    answers file writes it: the 24 hours of each day under the day's name; None for none."""
+    shares = parse_numbers(text, bank)
+    if shares is None:
+        return None
+    if len(shares) != 24 * len(WEEKDAYS):
+        raise Refusal("numbers_count", expected=24 * len(WEEKDAYS), count=len(shares))
+    return {day: shares[24 * index:24 * index + 24] for index, day in enumerate(WEEKDAYS)}
 
 
 # An amount as typed: a currency before or after the number, a percent sign, then a unit phrase.
@@ -630,6 +647,8 @@ def show(question: Question, value: Any, lang: Lang, bank: Bank | None = None, s
         return str(Locale(lang).territories.get(str(value), value))
     if kind == "numbers" and isinstance(value, (list, tuple)):
         return "; ".join(_grouped(v, lang) for v in value)
+    if kind == "week" and isinstance(value, dict):
+        return "; ".join(f"{day} {_grouped(sum(hours), lang)} %" for day, hours in value.items())
     if kind == "yes_no" and isinstance(value, bool):
         return word("yes_value", "yes") if value else word("no_value", "no")
     if kind == "seconds" and isinstance(value, (int, float)):
@@ -816,6 +835,8 @@ def _atoms(annotation: Any) -> set[Any]:
     """The plain types an annotation can hold, through Optional and Annotated; ``tuple`` stands
     for a tuple of enum values, ``"numbers"`` for a tuple of numbers."""
     origin = getattr(annotation, "__origin__", None)
+    if origin is dict:
+        return {dict}
     if origin is tuple:
         return {"numbers"} if _atoms(get_args(annotation)[0]) & {int, float} else {tuple}
     args = get_args(annotation)
@@ -839,6 +860,8 @@ def _expected_kinds(section: Section, name: str) -> set[str]:
         return {"languages"}
     if VendorQuote in atoms:
         return {"quote"}
+    if dict in atoms:
+        return {"week"}
     if "numbers" in atoms:
         return {"numbers"}
     if tuple in atoms:
