@@ -11,13 +11,19 @@ spread over the option's term): with equal terms, the order of their totals over
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from pydantic import ValidationError
 
+from ..answers import problems_from_errors
 from ..costs import OptionCost, flow_costs, provider_hourly
 from ..decide import Attached
+from ..errors import UserError
+from ..load import DocumentError, read_document
 from ..models import Answers, Decision, Flow, FlowInputs, QuoteForm, Split, VendorQuote, resolve
 from ..policy.loading import Policy
 from ..recommend import FlowResult, evaluate_flow
@@ -344,3 +350,23 @@ def why_not(comparison: Comparison, bidder: str) -> list[Loss]:
                             one_off=best.best.cost.one_off - winner.best.cost.one_off,
                             allin_monthly=best.best.allin_monthly - winner.best.allin_monthly))
     return out
+
+
+def read_bid(path: Path) -> Bid:
+    """A provider's bid: its returned pricing grid (``.xlsx``), or the same bid written as YAML or JSON
+    (a bid kept or made by hand); every problem located in the file."""
+    if path.suffix.lower() == ".xlsx":
+        # The grid's reader comes with the tender pack that writes the grid.
+        read_grid: Callable[[Path], Bid] = importlib.import_module(".grid", __package__).read_grid
+        return read_grid(path)
+    try:
+        doc = read_document(path, what="bid")
+    except DocumentError as exc:
+        raise UserError(f"cannot read the bid in {path}", (exc.problem,)) from exc
+    data = doc.data if isinstance(doc.data, dict) else {}
+    try:
+        return Bid.model_validate({"source": str(path), **data})
+    except ValidationError as exc:
+        problems = problems_from_errors(exc.errors(), doc, Bid)
+        raise UserError(f"{path}: {len(problems)} problem{'s' if len(problems) > 1 else ''} in the bid",
+                        tuple(problems)) from exc

@@ -170,7 +170,7 @@ def propose_bundles(comparison: Comparison, policy: Policy) -> list[Bundle]:
     one bundle per channel and languages, each costed against keeping its flows."""
     least = policy.costs.min_dedicated_fte
     smalls = [r for r in comparison.baseline if is_small(r, policy)]
-    out = []
+    out: list[Bundle] = []
     for members in _groups(smalls):
         fte = sum(m.costs.fte_needed for m in members)
         if fte < least:
