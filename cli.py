@@ -543,9 +543,9 @@ def brief(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], r
 @reports_errors
 def bids(answers_file: Path, bid_files: tuple[Path, ...], fmt: str, lang: str, why_not: str | None,
          audit: Path | None, report_file: Path | None, policy_dir: Path) -> None:
-    """Compare providers' BID_FILES (returned grids, .xlsx; or YAML, JSON) for the flows of ANSWERS.
+    """Compare providers' bids (BID_FILES) for the flows of ANSWERS.
 
-    Each price is checked (one outside a plausible band is set aside, never used), each line runs
+    BID_FILES are the returned pricing grids (.xlsx), or bids written as YAML or JSON. Each price is checked (one outside a plausible band is set aside, never used), each line runs
     through the policy, and per flow keeping in-house and every bid are ranked by all-in cost.
     """
     from engine.errors import UserError
