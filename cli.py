@@ -625,6 +625,75 @@ def acd(export: Path, out: Path, mapping: Path | None, lang: str, force: bool) -
     click.echo(import_summary(found, year, measured, str(out), language, ask, recommend), nl=False)
 
 
+@main.command()
+@click.argument("answers_file", metavar="ANSWERS", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("bid_files", metavar="BID_FILES...", nargs=-1, required=True,
+                type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
+@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the comparison.")
+@click.option("--why-not", "why_not", metavar="BIDDER", help="Why this bidder's bid lost, flow by flow.")
+@click.option("--audit", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write an audit record (JSON) with a bids section here, for `arbitre explain`.")
+@click.option("--report", "report_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the HTML report with a bids section here.")
+@policy_option()
+@reports_errors
+def bids(answers_file: Path, bid_files: tuple[Path, ...], fmt: str, lang: str, why_not: str | None,
+         audit: Path | None, report_file: Path | None, policy_dir: Path) -> None:
+    """Compare providers' bids (BID_FILES) for the flows of ANSWERS.
+
+    BID_FILES are the returned pricing grids (.xlsx), or bids written as YAML or JSON. Each price is checked (one outside a plausible band is set aside, never used), each line runs
+    through the policy, and per flow keeping in-house and every bid are ranked by all-in cost.
+    """
+    from engine.errors import UserError
+    from engine.files import write_atomic
+    from engine.procurement.bids import compare, read_bid
+    from engine.procurement.bundles import commitments, propose_bundles
+    from explanations.bids import bids_data, render_bids, render_bids_why_not, why_not_data
+    from explanations.render import LANGS as ALL_LANGS
+    from explanations.render import json_text, labels
+
+    _check_outputs([answers_file, *bid_files], audit=audit, report=report_file)
+    result, policy, doc = _document(answers_file, lang, (), (), policy_dir, tipping=report_file is not None)
+    offers = tuple(read_bid(path) for path in bid_files)
+    comparison = compare(result.answers, policy, offers, result.flows)
+    bundles, committed = propose_bundles(comparison, policy), commitments(comparison, policy)
+    language = _language(lang)
+    if why_not is not None:
+        known = [b.bidder for b in offers]
+        if why_not not in known:
+            raise UserError(labels(language)["bids"]["unknown_bidder"].format(bidder=why_not, bidders=", ".join(known)))
+        data = why_not_data(comparison, committed, why_not)
+        click.echo(json_text(data, indent=1) if fmt == "json" else render_bids_why_not(data, fmt, language),  # type: ignore[arg-type]
+                   nl=fmt == "json")
+        return
+    data = bids_data(comparison, bundles, committed, policy, ALL_LANGS if audit else (language,))
+    if audit is not None:
+        _write_bids_record(audit, answers_file, result, policy, data)
+    if report_file is not None:
+        from explanations.report import map_thresholds, render_report
+
+        write_atomic(report_file, render_report(doc, map_thresholds(policy), language, answers_file.name, bids=data))
+        click.echo(f"wrote {report_file}", err=True)
+    click.echo(json_text(data, indent=1) if fmt == "json" else render_bids(data, doc.organisation, fmt, language),  # type: ignore[arg-type]
+               nl=fmt == "json")
+
+
+def _write_bids_record(path: Path, source: Path, result: Any, policy: Any, bids_section: dict[str, Any]) -> None:
+    """The audit record of the recommendation with the comparison of the bids as its ``bids`` section."""
+    from engine.analysis.audit import check_record_size, new_record
+    from engine.files import write_atomic
+    from explanations.render import LANGS as ALL_LANGS
+    from explanations.render import document, json_text
+
+    doc = document(result, policy, ALL_LANGS, findings_text=True, tipping=True)
+    record = json_text(new_record(policy=policy, source=source, answers=result.answers.model_dump(mode="json"),
+                                  organisation=doc.organisation, flows=doc.flows, bids=bids_section), indent=1) + "\n"
+    check_record_size(record, len(doc.flows))
+    write_atomic(path, record)
+    click.echo(f"wrote the audit record {path}", err=True)
+
+
 @main.group()
 def rules() -> None:
     """Check a policy, test it against its cases, compare two policies."""

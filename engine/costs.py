@@ -482,6 +482,13 @@ def _option(model: _Model, keep: float, *, inhouse: float, inhouse_fte: float, p
     )
 
 
+def provider_hourly(inputs: FlowInputs, a: CostAssumptions, quote: VendorQuote) -> float:
+    """The provider's price of one productive hour of this flow, whatever the quote's form: what prices
+    in different forms are compared on (a FTE-month over the provider country's productive hours, a
+    contact or a minute over the handling time at the occupancy cap)."""
+    return _Model(inputs, a).provider_hourly(quote)
+
+
 def routine_share(inputs: FlowInputs, a: CostAssumptions) -> float:
     """The share of contacts routine enough for a provider's tier 1 (answered, or by activity)."""
     pct = inputs.flow.routine_share_pct

@@ -364,9 +364,13 @@ def map_thresholds(policy: Policy) -> dict[str, float]:
             if name in policy.parameters}
 
 
-def render_report(doc: Document, thresholds: dict[str, float], lang: Lang, source: str) -> str:
+def render_report(doc: Document, thresholds: dict[str, float], lang: Lang, source: str,
+                  bids: dict[str, Any] | None = None) -> str:
     """The whole report as one HTML page; a big portfolio draws the flows that cost the most in-house in
-    the cost chart and the cards, and says how many it leaves to ``arbitre recommend``."""
+    the cost chart and the cards, and says how many it leaves to ``arbitre recommend``. With ``bids``
+    (``explanations.bids.bids_data``), a section compares the providers' bids."""
+    from .bids import bids_blocks
+
     words = labels(lang)
     entries = list(doc.flows)
     carded = largest_flows(entries, CARDS_MAX)
@@ -385,5 +389,6 @@ def render_report(doc: Document, thresholds: dict[str, float], lang: Lang, sourc
         if len(charted) < len(entries) else None,
         "cards_rest": str(words["report"]["largest_only"]).format(shown=len(carded), n=len(entries))
         if len(carded) < len(entries) else None,
+        "bids": None if bids is None else bids_blocks(bids, doc.organisation, lang),
     }
     return str(environment(lang).get_template("report.html").render(context))

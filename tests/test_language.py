@@ -26,7 +26,11 @@ from engine.answers import load_answers
 from engine.facts import fact_types
 from engine.models import Decision, Flow, Organisation
 from engine.policy.loading import Policy, load_policy
+from engine.procurement.bids import Comparison, compare
+from engine.procurement.bundles import Commitment, commitments, propose_bundles
+from engine.procurement.pricing import Bid, PriceLine
 from engine.recommend import recommend
+from explanations.bids import bids_data, render_bids, render_bids_why_not, why_not_data
 from explanations.brief import render_brief
 from explanations.render import LANGS, Lang, document, labels, render_document, render_why_not, to_json
 from explanations.report import map_thresholds, render_report
@@ -109,6 +113,25 @@ def _visible(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", page))
 
 
+BIDDER = "Atlas"
+BID_NAMES = (BIDDER, "Rabat", "atlas.xlsx", "zz9", "Borealis", "borealis.xlsx")
+
+
+@functools.cache
+def bids_compared(example: Path) -> tuple[Comparison, list[Commitment], dict[str, Any]]:
+    """Bids for every flow of the example (a price each, one implausible price, a lot it lacks, a
+    minimum commitment out of reach) and one refused for its currency, compared."""
+    answers = load_answers(example)
+    lines = tuple(PriceLine(lot=f.id, site="Rabat", site_country="MA", prices={"per_hour": 18, "per_contact": 0.01})
+                  for f in answers.flows)
+    offers = (Bid(bidder=BIDDER, source="atlas.xlsx", currency=answers.organisation.currency, minimum_fte=1000,
+                  contract_months=24, lines=(*lines, PriceLine(lot="zz9", site_country="MA", prices={"per_hour": 18}))),
+              Bid(bidder="Borealis", source="borealis.xlsx", currency="CHF", lines=lines))
+    compared = compare(answers, policy(), offers)
+    committed = commitments(compared, policy())
+    return compared, committed, bids_data(compared, propose_bundles(compared, policy()), committed, policy(), LANGS)
+
+
 @functools.cache
 def outputs(example: Path) -> dict[tuple[Lang, str], str]:
     """Every output of an example in both languages, the names the user wrote taken out."""
@@ -134,9 +157,14 @@ def outputs(example: Path) -> dict[tuple[Lang, str], str]:
         shown[lang, "brief"] = render_brief(result, lang_doc, lang, example.name, datetime.date(2025, 1, 31))
         shown[lang, "why-not"] = "\n".join(
             render_why_not(why_not(record, flow.id, option), lang) for flow in record.flows for option in Decision)
+        compared, committed, data = bids_compared(example)
+        for fmt in ("text", "markdown"):
+            shown[lang, f"bids-{fmt}"] = render_bids(data, doc.organisation, fmt, lang)  # type: ignore[arg-type]
+        shown[lang, "bids-why-not"] = render_bids_why_not(why_not_data(compared, committed, BIDDER), "text", lang)
+        shown[lang, "bids-report"] = _visible(render_report(doc, thresholds, lang, example.name, bids=data))
     files = [Path(placed.file).name for placed in policy().rules]
     names = sorted({answers.organisation.name, *(f.name or f.id for f in answers.flows), *(f.id for f in answers.flows),
-                    *files}, key=len, reverse=True)
+                    *files, *BID_NAMES}, key=len, reverse=True)
     for key, text in shown.items():
         flat = " ".join(text.split())
         for name in names:
@@ -147,7 +175,8 @@ def outputs(example: Path) -> dict[tuple[Lang, str], str]:
     return shown
 
 
-OUTPUTS = ["text-normal", "text-full", "markdown-normal", "markdown-full", "json", "report", "brief", "why-not"]
+OUTPUTS = ["text-normal", "text-full", "markdown-normal", "markdown-full", "json", "report", "brief", "why-not",
+           "bids-text", "bids-markdown", "bids-why-not", "bids-report"]
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -294,6 +294,129 @@ class FlowRecord(_Model):
     override: Override | None
 
 
+class BidRecord(_Model):
+    bidder: str
+    source: str
+    currency: str
+    contract_months: int | None
+    minimum_fte: float | None
+    refused: bool = Field(description="refused whole (a currency other than the organisation's)")
+
+
+class SetAsideRecord(_Model):
+    """A bid, a line or one price not used, and why (``unknown_band``: used, but unchecked)."""
+
+    bidder: str
+    reason: Literal["currency", "unknown_lot", "implausible_price", "unknown_band", "no_option", "invalid_line"]
+    where: str
+    lot: str | None
+    site: str
+    form: QuoteForm | None
+    amount: float | None
+    hourly: float | None = Field(description="the price of a productive hour it works out to")
+    band: list[float] | None = Field(description="the plausible band of a productive hour: low, high")
+    value: str
+
+
+class PricedRecord(_Model):
+    form: QuoteForm
+    amount: float
+    hourly: float
+    allin_monthly: float
+    term_months: int
+    cost: OptionCost
+
+
+class OfferRecord(PricedRecord):
+    """One bid's line for one flow, costed at its cheapest all-in form, with the policy's verdict."""
+
+    bidder: str
+    site: str
+    site_country: str
+    lot: str
+    option: Literal["outsource", "overflow", "after_hours", "tier1"]
+    others: list[PricedRecord]
+    decision: Decision
+    split: list[Split]
+    vetoes: list[str]
+    conditions: list[ConditionRecord]
+
+
+class Winner(_Model):
+    bidder: str
+    site: str
+    lot: str
+
+
+class FlowBidsRecord(_Model):
+    id: str
+    name: str
+    decision: Decision = Field(description="the recommendation on the answers as given")
+    split: list[Split]
+    keep: OptionCost
+    term_months: int
+    offers: list[OfferRecord] = Field(description="cheapest all-in first")
+    winner: Winner | None = Field(description="the cheapest offer not vetoed, when it costs less than keeping")
+    margin_monthly: float | None
+    not_priced: list[str]
+
+
+class TermRecord(_Model):
+    bidder: str
+    bid_months: int
+    answers_months: int
+
+
+class BundlePriceRecord(_Model):
+    bidder: str
+    site: str
+    site_country: str
+    form: QuoteForm
+    amount: float
+    indicative: bool = Field(description="the bidder's cheapest hourly price among the flows, not a price "
+                             "for the bundle")
+    cost: OptionCost
+    alone_total: float
+
+
+class BundleRecord(_Model):
+    lot: dict[str, Any]
+    fte: float
+    keep_total: float
+    term_months: int
+    saving: float | None
+    prices: list[BundlePriceRecord]
+
+
+class ToReach(_Model):
+    flow: str
+    fte: float
+    extra_monthly: float
+
+
+class CommitmentRecord(_Model):
+    bidder: str
+    minimum_fte: float
+    won_fte: float
+    won: list[str]
+    reached: bool
+    reachable: bool
+    to_reach: list[ToReach]
+
+
+class BidsRecord(_Model):
+    """Providers' bids compared with the recommendation: checked, ranked per flow, bundles, commitments."""
+
+    currency: str
+    bids: list[BidRecord]
+    set_aside: list[SetAsideRecord]
+    terms: list[TermRecord]
+    flows: list[FlowBidsRecord]
+    min_dedicated_fte: float
+    bundles: list[BundleRecord]
+    commitments: list[CommitmentRecord]
+
+
 class AuditRecord(_Model):
     """Everything needed to explain a recommendation again, and to check it was not changed."""
 
@@ -309,6 +432,8 @@ class AuditRecord(_Model):
     organisation: str
     answers: Answers = Field(description="the validated answers, every field with its value")
     flows: list[FlowRecord]
+    bids: BidsRecord | None = Field(default=None, description="providers' bids compared (absent when none "
+                                    "were given, and in older records)")
     digest: Digest = Field(description="sha256 of this record's canonical JSON without this field and "
                                        "the signature")
     signature: Signature | None = Field(default=None, description="HMAC-SHA256, with a key the user holds, of "
@@ -368,9 +493,10 @@ def _version(package: str) -> str:
 
 
 def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisation: str,
-               flows: list[dict[str, Any]], key: bytes | None = None) -> dict[str, Any]:
+               flows: list[dict[str, Any]], key: bytes | None = None,
+               bids: dict[str, Any] | None = None) -> dict[str, Any]:
     """The record of a recommendation with its digest, signed when a ``key`` is given (``flows`` are the
-    explanations' flow entries)."""
+    explanations' flow entries; ``bids`` the comparison of providers' bids, when some were given)."""
     import platform
 
     rules = [{"id": placed.rule.id, "title": placed.rule.title.both(), "rationale": placed.rule.rationale.both(),
@@ -400,6 +526,7 @@ def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisati
         "organisation": organisation,
         "answers": answers,
         "flows": flows,
+        **({"bids": bids} if bids is not None else {}),
     }
     record = with_digest(data, key)
     AuditRecord.model_validate(record)  # what is written follows the schema

@@ -232,8 +232,9 @@ def _check_comparison(cmp: Comparison, ftype: FactType, params: dict[str, Parame
     return None
 
 
-# Parameters the engine reads itself, beside the cost model's and those rules name.
-ENGINE_PARAMETERS = frozenset({"languages_by_country"})
+# Parameters the engine reads itself, beside the cost model's and those rules name (the plausible band
+# of a provider's hour checks the prices of bids).
+ENGINE_PARAMETERS = frozenset({"languages_by_country", "provider_hourly_min", "provider_hourly_max"})
 
 # The facts a vote by saving reads: the saving of outsourcing and the share of contacts each split hands over.
 SAVING_FACTS = ("savings_pct", "overflow_share_pct", "after_hours_share_pct", "tier1_share_pct")

@@ -1,0 +1,370 @@
+"""Providers' bids compared flow by flow: checked, run through the policy, ranked.
+
+Each bid is checked first (its currency, its contract term, each line's lot, each price against a
+plausible band); a price that fails is set aside with its reason, never used. Each remaining line is
+then a variant of its flow's answers (the quote, the site's country and certifications, the transition
+and minimum billing the line gives, the bid's term) run through the real pipeline, so that the
+policy's decision, vetoes and conditions under each bid are the policy's own. Per flow, keeping
+in-house and every bid's option are ranked by their all-in cost a month (the run plus the one-off
+spread over the option's term): with equal terms, the order of their totals over the term.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import ValidationError
+
+from ..answers import problems_from_errors
+from ..costs import OptionCost, flow_costs, provider_hourly
+from ..decide import Attached
+from ..errors import UserError
+from ..load import DocumentError, read_document
+from ..models import Answers, Decision, Flow, FlowInputs, QuoteForm, Split, VendorQuote, resolve
+from ..policy.loading import Policy
+from ..recommend import FlowResult, evaluate_flow
+from .grid import read_grid
+from .pricing import Bid, PriceLine
+
+SetAsideReason = Literal["currency", "unknown_lot", "implausible_price", "unknown_band", "no_option",
+                         "invalid_line"]
+SPLIT_OPTIONS = tuple(s.value for s in Split)
+# The share of contacts each split hands over, as the cost model reports it.
+SHARE_METRIC = {"overflow": "overflow_share_pct", "after_hours": "after_hours_share_pct", "tier1": "tier1_share_pct"}
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A bid, a line or one price of a line not used, and why (``unknown_band``: used, unchecked)."""
+
+    bidder: str
+    reason: SetAsideReason
+    where: str
+    lot: str | None = None
+    site: str = ""
+    form: QuoteForm | None = None
+    amount: float | None = None
+    hourly: float | None = None
+    band: tuple[float, float] | None = None
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class Priced:
+    """One pricing form of a line, costed on its lot's option."""
+
+    form: QuoteForm
+    amount: float
+    hourly: float
+    cost: OptionCost
+    term_months: int
+
+    @property
+    def allin_monthly(self) -> float:
+        """The run a month plus the one-off spread over the term: what options are ranked on."""
+        return self.cost.monthly + self.cost.one_off / self.term_months
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One bid's line for one flow: its cheapest all-in form, the others, and the policy's verdict."""
+
+    bidder: str
+    site: str
+    site_country: str
+    lot: str
+    option: str
+    best: Priced
+    others: tuple[Priced, ...]
+    result: FlowResult
+    attached: tuple[Attached, ...] = ()
+
+    @property
+    def target(self) -> Decision:
+        """The decision this offer's option stands for: outsourcing, or a split (hybrid)."""
+        return Decision.outsource if self.option == "outsource" else Decision.hybrid
+
+    @property
+    def vetoes(self) -> tuple[str, ...]:
+        """The rules that veto this offer's option under the policy."""
+        return self.result.verdict.vetoes.get(self.target, ())
+
+    @property
+    def conditions(self) -> tuple[Attached, ...]:
+        """The conditions the policy attaches to this offer's option."""
+        return tuple(c for c in self.attached if self.target in c.applies_to)
+
+
+@dataclass(frozen=True)
+class FlowRanking:
+    """Per flow: keeping in-house and every bid's option, cheapest all-in first."""
+
+    baseline: FlowResult
+    offers: tuple[Offer, ...]
+    not_priced: tuple[str, ...]
+
+    @property
+    def keep(self) -> OptionCost:
+        return self.baseline.costs.options["keep_internal"]
+
+    @property
+    def keep_allin(self) -> float:
+        return self.keep.monthly
+
+    @property
+    def winner(self) -> Offer | None:
+        """The cheapest offer the policy does not veto, when it costs less than keeping."""
+        for offer in self.offers:
+            if not offer.vetoes:
+                return offer if offer.best.allin_monthly < self.keep_allin else None
+        return None
+
+    @property
+    def runner_up_allin(self) -> float:
+        """The all-in cost a month of the next choice after the winner: the next offer not vetoed, or
+        keeping in-house."""
+        winner = self.winner
+        rest = [o.best.allin_monthly for o in self.offers if o is not winner and not o.vetoes]
+        return min([self.keep_allin, *rest])
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Every bid checked and compared, flow by flow."""
+
+    answers: Answers
+    currency: str
+    bids: tuple[Bid, ...]
+    refused: tuple[str, ...]
+    set_aside: tuple[SetAside, ...]
+    flows: tuple[FlowRanking, ...]
+    baseline: tuple[FlowResult, ...] = ()
+
+    def ranking(self, flow_id: str) -> FlowRanking:
+        return next(r for r in self.flows if r.baseline.id == flow_id)
+
+
+def lot_target(lot: str) -> tuple[str, str]:
+    """A lot id as (flow id, option): 'FLOW' is outsourcing the flow, 'FLOW.SPLIT' that split."""
+    flow_id, _, split = lot.partition(".")
+    return flow_id, split or "outsource"
+
+
+def term_of(inputs: FlowInputs, policy: Policy) -> int:
+    """The contract term a flow's answers give (the policy's when they give none)."""
+    return inputs.contract_months or policy.costs.contract_months
+
+
+def _band(policy: Policy, currency: str) -> tuple[float, float] | None:
+    """The plausible band of a provider's productive hour in ``currency``; None when the policy has none."""
+    low, high = policy.parameters.get("provider_hourly_min"), policy.parameters.get("provider_hourly_max")
+    if low is None or high is None or not isinstance(low.value, dict) or not isinstance(high.value, dict):
+        return None
+    lowest, highest = low.value.get(currency), high.value.get(currency)
+    if not isinstance(lowest, (int, float)) or not isinstance(highest, (int, float)):
+        return None
+    return float(lowest), float(highest)
+
+
+def _variant(inputs: FlowInputs, line: PriceLine, quote: VendorQuote, bid: Bid, share: float) -> FlowInputs:
+    """The flow's answers under this line and quote. A split lot's transition cost is the split's: the
+    cost model takes the answer for the whole flow and moves its ``share``, so it is scaled up."""
+    update: dict[str, object] = {"vendor_quote": quote, "provider_country": line.site_country,
+                                 "provider_certifications": line.certifications}
+    if line.transition_cost is not None:
+        update["transition_cost"] = line.transition_cost / share if share else line.transition_cost
+    if line.minimum_monthly is not None:
+        update["minimum_monthly"] = line.minimum_monthly
+    if bid.contract_months is not None:
+        update["contract_months"] = bid.contract_months
+    flow = Flow.model_validate({**inputs.flow.model_dump(exclude_unset=True), **update})
+    return FlowInputs(flow=flow, organisation=inputs.organisation, defaults_used=inputs.defaults_used)
+
+
+def _share(result: FlowResult, option: str) -> float:
+    """The share of contacts an option hands over (the whole flow for outsourcing)."""
+    if option == "outsource":
+        return 1.0
+    value = getattr(result.costs, SHARE_METRIC[option])
+    return 0.0 if value is None else float(value) / 100
+
+
+def _attached(policy: Policy, result: FlowResult) -> tuple[Attached, ...]:
+    """Every condition the fired rules attach, whatever the decision."""
+    out = []
+    for firing in result.firings:
+        condition = policy.rule(firing.rule_id).rule.then.condition
+        if condition is not None:
+            out.append(Attached(condition.id, firing.rule_id, condition.applies_to, condition.en, condition.fr,
+                                condition.audience))
+    return tuple(out)
+
+
+def _price_line(bid: Bid, line: PriceLine, baseline: FlowResult, option: str, policy: Policy,
+                band: tuple[float, float] | None, set_aside: list[SetAside]) -> Offer | None:
+    """A line's offer: each form checked against the band and costed, the cheapest all-in kept; None
+    when no form is left (each one set aside, with its reason)."""
+    priced: list[tuple[Priced, FlowInputs]] = []
+    share = _share(baseline, option)
+    for quote in line.quotes():
+        where = dict(bidder=bid.bidder, where=line.where or bid.source, lot=line.lot, site=line.site,
+                     form=quote.form, amount=quote.amount)
+        try:
+            variant = _variant(baseline.inputs, line, quote, bid, share)
+        except ValidationError as exc:
+            set_aside.append(SetAside(reason="invalid_line", value=str(exc.errors()[0]["msg"]), **where))  # type: ignore[arg-type]
+            continue
+        hourly = provider_hourly(variant, policy.costs, quote)
+        if band is not None and not band[0] <= hourly <= band[1]:
+            set_aside.append(SetAside(reason="implausible_price", hourly=hourly, band=band, **where))  # type: ignore[arg-type]
+            continue
+        costs = flow_costs(variant, policy.costs)
+        cost = costs.options.get(option)
+        if cost is None:
+            set_aside.append(SetAside(reason="no_option", value=option, **where))  # type: ignore[arg-type]
+            continue
+        priced.append((Priced(quote.form, quote.amount, hourly, cost, int(costs.contract_months)), variant))
+    if not priced:
+        return None
+    priced.sort(key=lambda p: p[0].allin_monthly)
+    best, variant = priced[0]
+    result = evaluate_flow(variant, policy)
+    return Offer(bidder=bid.bidder, site=line.site, site_country=line.site_country, lot=line.lot, option=option,
+                 best=best, others=tuple(p for p, _ in priced[1:]), result=result,
+                 attached=_attached(policy, result))
+
+
+def _check_bid(bid: Bid, currency: str, band: tuple[float, float] | None, set_aside: list[SetAside]) -> bool:
+    """Whether a bid can be compared: in the organisation's currency (no exchange rate is assumed)."""
+    if bid.currency != currency:
+        set_aside.append(SetAside(bidder=bid.bidder, reason="currency", where=bid.source, value=bid.currency))
+        return False
+    if band is None:
+        set_aside.append(SetAside(bidder=bid.bidder, reason="unknown_band", where=bid.source, value=currency))
+    return True
+
+
+def compare(answers: Answers, policy: Policy, bids: tuple[Bid, ...],
+            baseline: tuple[FlowResult, ...] | None = None) -> Comparison:
+    """Check every bid, run each of its lines through the policy and rank, per flow, keeping in-house
+    and every bid's option by all-in cost. Lines for bundles are left to the bundling."""
+    if baseline is None:
+        baseline = tuple(evaluate_flow(inputs, policy) for inputs in resolve(answers))
+    by_id = {result.id: result for result in baseline}
+    currency = answers.organisation.currency
+    band = _band(policy, currency)
+    set_aside: list[SetAside] = []
+    offers: dict[str, list[Offer]] = {flow_id: [] for flow_id in by_id}
+    priced_by: dict[str, set[str]] = {flow_id: set() for flow_id in by_id}
+    refused = []
+    for bid in bids:
+        if not _check_bid(bid, currency, band, set_aside):
+            refused.append(bid.bidder)
+            continue
+        for line in bid.lines:
+            if line.lot.startswith("bundle-"):
+                continue
+            flow_id, option = lot_target(line.lot)
+            if flow_id not in by_id or option not in ("outsource", *SPLIT_OPTIONS):
+                set_aside.append(SetAside(bidder=bid.bidder, reason="unknown_lot", where=line.where or bid.source,
+                                          lot=line.lot, site=line.site))
+                continue
+            priced_by[flow_id].add(bid.bidder)
+            offer = _price_line(bid, line, by_id[flow_id], option, policy, band, set_aside)
+            if offer is not None:
+                offers[flow_id].append(offer)
+    compared = [b.bidder for b in bids if b.bidder not in refused]
+    flows = tuple(FlowRanking(baseline=result,
+                              offers=tuple(sorted(offers[result.id], key=lambda o: o.best.allin_monthly)),
+                              not_priced=tuple(b for b in compared if b not in priced_by[result.id]))
+                  for result in baseline)
+    return Comparison(answers=answers, currency=currency, bids=bids, refused=tuple(refused),
+                      set_aside=tuple(set_aside), flows=flows, baseline=baseline)
+
+
+def term_differences(comparison: Comparison, policy: Policy) -> list[tuple[str, int, int]]:
+    """Each bid whose contract term differs from the answers' (bidder, the bid's, the answers'): its
+    one-offs are spread over its own term, so its totals cover another span."""
+    terms = {term_of(r.inputs, policy) for r in comparison.baseline}
+    out = []
+    for bid in comparison.bids:
+        if bid.contract_months is not None and bid.bidder not in comparison.refused:
+            for term in sorted(terms):
+                if term != bid.contract_months:
+                    out.append((bid.bidder, bid.contract_months, term))
+    return out
+
+
+LossKind = Literal["won", "refused", "not_priced", "set_aside", "vetoed", "costlier", "keep_cheaper"]
+
+
+@dataclass(frozen=True)
+class Loss:
+    """Why one bid did not win one flow (or that it did: ``won``)."""
+
+    flow: str
+    kind: LossKind
+    offer: Offer | None = None
+    against: Offer | None = None
+    set_aside: tuple[SetAside, ...] = ()
+    run_monthly: float = 0.0
+    one_off: float = 0.0
+    allin_monthly: float = 0.0
+
+
+def why_not(comparison: Comparison, bidder: str) -> list[Loss]:
+    """Per flow, why ``bidder``'s bid lost: refused whole, a lot not priced, its prices set aside, a veto
+    under the policy, or a costlier all-in total than the winner (or than keeping) and on what."""
+    out: list[Loss] = []
+    for ranking in comparison.flows:
+        flow_id = ranking.baseline.id
+        if bidder in comparison.refused:
+            out.append(Loss(flow_id, "refused"))
+            continue
+        if bidder in ranking.not_priced:
+            out.append(Loss(flow_id, "not_priced"))
+            continue
+        mine = [o for o in ranking.offers if o.bidder == bidder]
+        aside = tuple(s for s in comparison.set_aside if s.bidder == bidder and s.lot is not None
+                      and lot_target(s.lot)[0] == flow_id and s.reason != "unknown_band")
+        if not mine:
+            out.append(Loss(flow_id, "set_aside", set_aside=aside))
+            continue
+        best = mine[0]
+        winner = ranking.winner
+        if winner is best:
+            out.append(Loss(flow_id, "won", offer=best))
+        elif best.vetoes:
+            out.append(Loss(flow_id, "vetoed", offer=best, set_aside=aside))
+        elif winner is None:
+            keep = ranking.keep
+            out.append(Loss(flow_id, "keep_cheaper", offer=best, set_aside=aside,
+                            run_monthly=best.best.cost.monthly - keep.monthly, one_off=best.best.cost.one_off,
+                            allin_monthly=best.best.allin_monthly - ranking.keep_allin))
+        else:
+            out.append(Loss(flow_id, "costlier", offer=best, against=winner, set_aside=aside,
+                            run_monthly=best.best.cost.monthly - winner.best.cost.monthly,
+                            one_off=best.best.cost.one_off - winner.best.cost.one_off,
+                            allin_monthly=best.best.allin_monthly - winner.best.allin_monthly))
+    return out
+
+
+def read_bid(path: Path) -> Bid:
+    """A provider's bid: its returned pricing grid (``.xlsx``), or the same bid written as YAML or JSON
+    (a bid kept or made by hand); every problem located in the file."""
+    if path.suffix.lower() == ".xlsx":
+        return read_grid(path)
+    try:
+        doc = read_document(path, what="bid")
+    except DocumentError as exc:
+        raise UserError(f"cannot read the bid in {path}", (exc.problem,)) from exc
+    data = doc.data if isinstance(doc.data, dict) else {}
+    try:
+        return Bid.model_validate({"source": str(path), **data})
+    except ValidationError as exc:
+        problems = problems_from_errors(exc.errors(), doc, Bid)
+        raise UserError(f"{path}: {len(problems)} problem{'s' if len(problems) > 1 else ''} in the bid",
+                        tuple(problems)) from exc

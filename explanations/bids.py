@@ -1,0 +1,329 @@
+"""Bids compared, as plain data (the JSON output and the audit record's ``bids`` section) and as text
+or Markdown in English or French.
+
+The data holds every text it shows already rendered in each language asked (the policy's conditions),
+so that it renders again from an audit record alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from engine.errors import printable
+from engine.policy.loading import Policy
+from engine.procurement.bids import Comparison, Loss, Offer, Priced, SetAside, term_differences, why_not
+from engine.procurement.bundles import Bundle, Commitment
+
+from .figures import Lang, money, number
+from .render import labels, markdown_text, rule_texts, wrap
+
+Format = Literal["text", "markdown", "html"]
+
+
+def _priced(priced: Priced) -> dict[str, Any]:
+    return {"form": priced.form, "amount": priced.amount, "hourly": priced.hourly,
+            "allin_monthly": priced.allin_monthly, "term_months": priced.term_months, "cost": priced.cost.model_dump()}
+
+
+def _offer(offer: Offer, policy: Policy, langs: tuple[Lang, ...]) -> dict[str, Any]:
+    facts = {**offer.result.facts, **offer.result.derived}
+    verdict = offer.result.verdict
+    return {
+        "bidder": offer.bidder, "site": offer.site, "site_country": offer.site_country, "lot": offer.lot,
+        "option": offer.option, **_priced(offer.best), "others": [_priced(p) for p in offer.others],
+        "decision": verdict.decision.value, "split": [s.value for s in verdict.split],
+        "vetoes": list(offer.vetoes),
+        "conditions": [{"id": c.id, "rule": c.rule_id,
+                        "text": {lang: rule_texts(policy, lang).render(c.rule_id, "condition", facts) for lang in langs}}
+                       for c in offer.conditions],
+    }
+
+
+def _set_aside(item: SetAside) -> dict[str, Any]:
+    return {"bidder": item.bidder, "reason": item.reason, "where": item.where, "lot": item.lot, "site": item.site,
+            "form": item.form, "amount": item.amount, "hourly": item.hourly,
+            "band": None if item.band is None else list(item.band), "value": item.value}
+
+
+def _bundle(bundle: Bundle) -> dict[str, Any]:
+    return {"lot": bundle.lot.model_dump(mode="json"), "fte": bundle.fte, "keep_total": bundle.keep_total,
+            "term_months": bundle.term_months, "saving": bundle.saving,
+            "prices": [{"bidder": p.bidder, "site": p.site, "site_country": p.site_country, "form": p.quote.form,
+                        "amount": p.quote.amount, "indicative": p.indicative, "cost": p.cost.model_dump(),
+                        "alone_total": p.alone_total} for p in bundle.prices]}
+
+
+def _commitment(item: Commitment) -> dict[str, Any]:
+    return {"bidder": item.bidder, "minimum_fte": item.minimum_fte, "won_fte": item.won_fte, "won": list(item.won),
+            "reached": item.reached, "reachable": item.reachable,
+            "to_reach": [{"flow": flow, "fte": fte, "extra_monthly": extra} for flow, fte, extra in item.to_reach]}
+
+
+def bids_data(comparison: Comparison, bundles: list[Bundle], commitments: list[Commitment], policy: Policy,
+              langs: tuple[Lang, ...]) -> dict[str, Any]:
+    """Every bid checked, ranked per flow, the bundles and the commitments, as plain data."""
+    flows = []
+    for ranking in comparison.flows:
+        base = ranking.baseline
+        winner = ranking.winner
+        flows.append({
+            "id": base.id, "name": base.name, "decision": base.verdict.decision.value,
+            "split": [s.value for s in base.verdict.split], "keep": ranking.keep.model_dump(),
+            "term_months": int(base.costs.contract_months),
+            "offers": [_offer(o, policy, langs) for o in ranking.offers],
+            "winner": None if winner is None else {"bidder": winner.bidder, "site": winner.site, "lot": winner.lot},
+            "margin_monthly": None if winner is None else ranking.runner_up_allin - winner.best.allin_monthly,
+            "not_priced": list(ranking.not_priced),
+        })
+    return {
+        "currency": comparison.currency,
+        "bids": [{"bidder": b.bidder, "source": b.source, "currency": b.currency, "contract_months": b.contract_months,
+                  "minimum_fte": b.minimum_fte, "refused": b.bidder in comparison.refused} for b in comparison.bids],
+        "set_aside": [_set_aside(s) for s in comparison.set_aside],
+        "terms": [{"bidder": bidder, "bid_months": bid, "answers_months": answers}
+                  for bidder, bid, answers in term_differences(comparison, policy)],
+        "flows": flows,
+        "min_dedicated_fte": policy.costs.min_dedicated_fte,
+        "bundles": [_bundle(b) for b in bundles],
+        "commitments": [_commitment(c) for c in commitments],
+    }
+
+
+def _loss(loss: Loss) -> dict[str, Any]:
+    def side(offer: Offer | None) -> dict[str, Any] | None:
+        return None if offer is None else {"bidder": offer.bidder, "site": offer.site, "lot": offer.lot,
+                                           "allin_monthly": offer.best.allin_monthly, "vetoes": list(offer.vetoes)}
+
+    return {"flow": loss.flow, "kind": loss.kind, "offer": side(loss.offer), "against": side(loss.against),
+            "set_aside": [_set_aside(s) for s in loss.set_aside], "run_monthly": loss.run_monthly,
+            "one_off": loss.one_off, "allin_monthly": loss.allin_monthly}
+
+
+def why_not_data(comparison: Comparison, commitments: list[Commitment], bidder: str) -> dict[str, Any]:
+    """Why ``bidder``'s bid lost, flow by flow, and its minimum commitment, as plain data."""
+    names = {r.baseline.id: r.baseline.name for r in comparison.flows}
+    commitment = next((c for c in commitments if c.bidder == bidder), None)
+    return {"bidder": bidder, "currency": comparison.currency,
+            "flows": [{**_loss(loss), "name": names[loss.flow]} for loss in why_not(comparison, bidder)],
+            "commitment": None if commitment is None else _commitment(commitment)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Text and Markdown
+
+
+class _Page:
+    """Headings, paragraphs and list items as text or Markdown lines, or as blocks for the HTML report
+    (escaped there by the template); names shown as written."""
+
+    def __init__(self, fmt: Format) -> None:
+        self.fmt = fmt
+        self.lines: list[str] = []
+        self.blocks: list[dict[str, Any]] = []
+
+    def name(self, value: Any) -> str:
+        return markdown_text(value) if self.fmt == "markdown" else str(value)
+
+    def heading(self, text: str, level: int = 2) -> None:
+        self.blocks.append({"kind": "heading", "level": level, "text": text})
+        if self.lines and self.lines[-1]:
+            self.lines.append("")
+        if self.fmt == "markdown":
+            self.lines += ["#" * level + " " + text, ""]
+        else:
+            self.lines += [text, ("=" if level == 1 else "-") * len(text)]
+
+    def item(self, text: str, depth: int = 0) -> None:
+        self.blocks.append({"kind": "item", "depth": depth, "text": text})
+        indent = "  " * depth
+        self.lines.append(wrap(text, 100, indent + "  ", indent + "- "))
+
+    def para(self, text: str) -> None:
+        self.blocks.append({"kind": "para", "text": text})
+        self.lines.append(wrap(text, 100))
+
+    def text(self) -> str:
+        return printable("\n".join(self.lines) + "\n")
+
+
+def _form(form: str, lang: Lang) -> str:
+    return str(labels(lang)[form])
+
+
+def _reason(item: dict[str, Any], currency: str, lang: Lang, page: _Page) -> str:
+    words = labels(lang)["bids"]
+    band = item["band"] or [0, 0]
+    return str(words["reasons"][item["reason"]]).format(
+        value=page.name(words_for(item["value"], lang)), currency=currency, lot=page.name(item["lot"]),
+        site=page.name(item["site"]), form=_form(item["form"], lang) if item["form"] else "",
+        amount=money(item["amount"], currency, lang) if item["amount"] is not None else "",
+        hourly=money(item["hourly"], currency, lang) if item["hourly"] is not None else "",
+        low=money(band[0], currency, lang), high=money(band[1], currency, lang))
+
+
+def words_for(value: str, lang: Lang) -> str:
+    """An option's name in words ('after_hours' -> 'after hours'), anything else as it is."""
+    return str(labels(lang)["option_names"].get(value, value))
+
+
+def _option_line(offer: dict[str, Any], currency: str, lang: Lang, page: _Page) -> str:
+    words, all_words = labels(lang)["bids"], labels(lang)
+    cost = offer["cost"]
+    parts = [f"{page.name(offer['bidder'])}, {page.name(offer['site'])} ({offer['site_country']}), "
+             f"{all_words['option_names'][offer['option']]}, {money(offer['amount'], currency, lang)} "
+             f"{_form(offer['form'], lang)}",
+             words["allin"].format(amount=money(offer["allin_monthly"], currency, lang)),
+             words["over_term"].format(amount=money(cost["term_total"], currency, lang), months=offer["term_months"]),
+             words["one_off"].format(amount=money(cost["one_off"], currency, lang)),
+             words["payback"].format(months=number(cost["payback_months"], 1, lang))
+             if cost["payback_months"] is not None else words["no_payback"],
+             words["decision_under"].format(decision=all_words["decisions"][offer["decision"]])]
+    if offer["vetoes"]:
+        parts.append(words["vetoed"].format(rules=", ".join(offer["vetoes"])))
+    return str(all_words["semicolon"]).join(parts)
+
+
+def _flow_lines(flow: dict[str, Any], currency: str, lang: Lang, page: _Page) -> None:
+    words, all_words = labels(lang)["bids"], labels(lang)
+    colon, semicolon = all_words["colon"], all_words["semicolon"]
+    page.heading(f"{page.name(flow['name'])} ({page.name(flow['id'])}){colon}{words['today']} "
+                 f"{all_words['decisions'][flow['decision']]}", 3)
+    keep = flow["keep"]
+    page.item(f"{words['keep']}{colon}" + semicolon.join([
+        words["a_month"].format(amount=money(keep["monthly"], currency, lang)),
+        words["over_term"].format(amount=money(keep["term_total"], currency, lang), months=flow["term_months"])]))
+    for offer in flow["offers"]:
+        page.item(_option_line(offer, currency, lang, page))
+        for condition in offer["conditions"]:
+            page.item(f"{words['conditions']}{colon}{condition['text'][lang]}", 1)
+        if offer["others"]:
+            page.item(f"{words['other_forms']}{colon}" + ", ".join(
+                f"{money(p['amount'], currency, lang)} {_form(p['form'], lang)} "
+                f"({words['allin'].format(amount=money(p['allin_monthly'], currency, lang))})"
+                for p in offer["others"]), 1)
+    if flow["not_priced"]:
+        page.item(words["not_priced"].format(bidders=", ".join(page.name(b) for b in flow["not_priced"])))
+    winner = flow["winner"]
+    if winner is not None:
+        best = next(o for o in flow["offers"] if o["bidder"] == winner["bidder"] and o["lot"] == winner["lot"]
+                    and o["site"] == winner["site"])
+        others = [o for o in flow["offers"] if o is not best and not o["vetoes"]]
+        following = (f"{page.name(others[0]['bidder'])}, {page.name(others[0]['site'])}"
+                     if others and others[0]["allin_monthly"] < keep["monthly"] else words["keep"])
+        page.para(words["winner"].format(bidder=page.name(best["bidder"]), site=page.name(best["site"]),
+                                         amount=money(flow["margin_monthly"], currency, lang), next=following))
+        if best["decision"] == "keep_internal":
+            page.para(words["policy_keeps"])
+    elif flow["offers"]:
+        page.para(words["no_winner"])
+    else:
+        page.para(words["no_offer"])
+
+
+def _bundle_lines(data: dict[str, Any], lang: Lang, page: _Page) -> None:
+    words, currency = labels(lang)["bids"], data["currency"]
+    page.heading(words["bundles"])
+    if not data["bundles"]:
+        page.para(words["no_bundles"].format(fte=number(data["min_dedicated_fte"], 0, lang)))
+    for bundle in data["bundles"]:
+        lot = bundle["lot"]
+        page.item(words["bundle"].format(lot=lot["id"], flows=", ".join(page.name(f) for f in lot["flows"]),
+                                         channel=labels(lang)["values"].get(lot["channel"], lot["channel"]),
+                                         fte=number(bundle["fte"], 1, lang),
+                                         contacts=number(lot["monthly_contacts"], 0, lang)))
+        page.item(words["bundle_keep"].format(amount=money(bundle["keep_total"], currency, lang),
+                                              months=bundle["term_months"]), 1)
+        if not bundle["prices"]:
+            page.item(words["bundle_unpriced"], 1)
+        for price in bundle["prices"]:
+            text = words["bundle_price"].format(
+                bidder=page.name(price["bidder"]), site=page.name(price["site"]),
+                amount=money(price["amount"], currency, lang), form=_form(price["form"], lang),
+                total=money(price["cost"]["term_total"], currency, lang), months=bundle["term_months"],
+                saving=money(bundle["keep_total"] - price["cost"]["term_total"], currency, lang),
+                alone=money(price["alone_total"], currency, lang))
+            page.item(text + (" " + words["indicative"] if price["indicative"] else ""), 1)
+
+
+def _commitment_lines(commitment: dict[str, Any], currency: str, lang: Lang, page: _Page) -> None:
+    words = labels(lang)["bids"]
+    key = "commitment_met" if commitment["reached"] else "commitment_short"
+    page.item(words[key].format(bidder=page.name(commitment["bidder"]), won=number(commitment["won_fte"], 1, lang),
+                                minimum=number(commitment["minimum_fte"], 1, lang)))
+    if commitment["reached"]:
+        return
+    if commitment["to_reach"] and commitment["reachable"]:
+        page.item(words["commitment_takes"].format(
+            flows=", ".join(f"{page.name(t['flow'])} ({number(t['fte'], 1, lang)} {labels(lang)['fte']})"
+                            for t in commitment["to_reach"]),
+            extra=money(sum(t["extra_monthly"] for t in commitment["to_reach"]), currency, lang)), 1)
+    else:
+        page.item(words["commitment_unreachable"], 1)
+
+
+def render_bids(data: dict[str, Any], organisation: str, fmt: Format, lang: Lang) -> str:
+    """The comparison in text or Markdown: the bids, what was set aside, each flow's ranking, the
+    bundles and the minimum commitments."""
+    page = _Page(fmt)
+    _comparison(page, data, organisation, lang)
+    return page.text()
+
+
+def bids_blocks(data: dict[str, Any], organisation: str, lang: Lang) -> list[dict[str, Any]]:
+    """The comparison as the HTML report's blocks (headings, paragraphs, items), the same as the text."""
+    page = _Page("html")
+    _comparison(page, data, organisation, lang)
+    return page.blocks
+
+
+def _comparison(page: _Page, data: dict[str, Any], organisation: str, lang: Lang) -> None:
+    words, currency, colon = labels(lang)["bids"], data["currency"], labels(lang)["colon"]
+    page.heading(words["title"].format(organisation=page.name(organisation)), 1)
+    page.heading(words["compared"])
+    for bid in data["bids"]:
+        details = [words["term"].format(months=bid["contract_months"])] if bid["contract_months"] else []
+        if bid["minimum_fte"] is not None:
+            details.append(words["minimum"].format(fte=number(bid["minimum_fte"], 1, lang)))
+        if bid["refused"]:
+            details.append(words["refused"])
+        page.item(words["bid"].format(bidder=page.name(bid["bidder"]), source=page.name(bid["source"]))
+                  + (colon + ", ".join(details) if details else ""))
+    for term in data["terms"]:
+        page.item(words["term_differs"].format(bidder=page.name(term["bidder"]), bid=term["bid_months"],
+                                               answers=term["answers_months"]))
+    if data["set_aside"]:
+        page.heading(words["set_aside"])
+        for item in data["set_aside"]:
+            page.item(f"{page.name(item['bidder'])} ({page.name(item['where'])}){colon}{_reason(item, currency, lang, page)}")
+    page.heading(words["flows"])
+    for flow in data["flows"]:
+        _flow_lines(flow, currency, lang, page)
+    _bundle_lines(data, lang, page)
+    if data["commitments"]:
+        page.heading(words["commitments"])
+        for commitment in data["commitments"]:
+            _commitment_lines(commitment, currency, lang, page)
+
+
+def render_bids_why_not(data: dict[str, Any], fmt: Format, lang: Lang) -> str:
+    """Why one bid lost, flow by flow, and its minimum commitment."""
+    words, currency = labels(lang)["bids"], data["currency"]
+    page = _Page(fmt)
+    page.heading(words["why_not_title"].format(bidder=page.name(data["bidder"])), 1)
+    for flow in data["flows"]:
+        loss = str(words["loss"][flow["kind"]])
+        offer, against = flow["offer"], flow["against"]
+        text = loss.format(
+            amount=money(offer["allin_monthly"], currency, lang) if offer else "",
+            site=page.name(offer["site"]) if offer else "",
+            rules=", ".join(offer["vetoes"]) if offer else "",
+            allin=money(flow["allin_monthly"], currency, lang), run=money(flow["run_monthly"], currency, lang),
+            one_off=money(flow["one_off"], currency, lang),
+            winner=f"{page.name(against['bidder'])}, {page.name(against['site'])}" if against else "")
+        page.item(f"{page.name(flow['name'])} ({page.name(flow['flow'])}){labels(lang)['colon']}{text}")
+        for item in flow["set_aside"]:
+            page.item(_reason(item, currency, lang, page), 1)
+    if data["commitment"] is not None:
+        _commitment_lines(data["commitment"], currency, lang, page)
+    return page.text()
+

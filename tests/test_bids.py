@@ -1,0 +1,233 @@
+"""Providers' bids compared: checked (set aside, never used), run through the policy, ranked, and
+explained (--why-not BIDDER), through the engine and the CLI."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli import main
+from engine.analysis.audit import load_record
+from engine.costs import flow_costs
+from engine.models import Answers, Decision, Flow, FlowInputs
+from engine.policy.loading import Policy, load_policy
+from engine.procurement.bids import compare, why_not
+from engine.procurement.pricing import Bid, PriceLine
+
+ROOT = Path(__file__).resolve().parent.parent
+ACME = ROOT / "examples" / "acme-retail.yaml"
+PHONE = {"id": "orders", "channel": "phone", "monthly_volume": 6000, "aht_seconds": 300}
+
+
+@functools.cache
+def policy() -> Policy:
+    return load_policy(ROOT / "rules")
+
+
+def answers(*flows: dict[str, Any]) -> Answers:
+    return Answers.model_validate({"organisation": {"country": "FR", "currency": "EUR", "contract_months": 36},
+                                   "flows": list(flows or [PHONE])})
+
+
+def bid(bidder: str, *lines: PriceLine, currency: str = "EUR", **fields: Any) -> Bid:
+    return Bid(bidder=bidder, source=f"{bidder}.xlsx", currency=currency, lines=lines, **fields)
+
+
+def line(lot: str = "orders", country: str = "PT", site: str = "Lisbon", **prices: float) -> PriceLine:
+    return PriceLine(lot=lot, site=site, site_country=country, prices=prices or {"per_hour": 15})
+
+
+class TestChecks:
+    def test_an_implausible_price_is_set_aside_and_never_used(self) -> None:
+        """A price per contact of two cents (a few cents an hour) is set aside with its hourly price and band."""
+        found = compare(answers(), policy(), (bid("A", line(per_contact=0.02)),))
+        (aside,) = found.set_aside
+        assert (aside.reason, aside.form, aside.amount) == ("implausible_price", "per_contact", 0.02)
+        assert aside.hourly is not None and aside.band is not None and aside.hourly < aside.band[0]
+        assert found.flows[0].offers == ()
+
+    def test_a_line_keeps_its_plausible_forms_when_one_is_implausible(self) -> None:
+        """Only the implausible form goes; the line is priced on the others."""
+        found = compare(answers(), policy(), (bid("A", line(per_hour=15, per_fte_month=90_000)),))
+        assert [a.form for a in found.set_aside] == ["per_fte_month"]
+        assert found.flows[0].offers[0].best.form == "per_hour"
+
+    def test_lots_the_answers_do_not_have_are_set_aside(self) -> None:
+        found = compare(answers(), policy(), (bid("A", line(lot="billing"), line(lot="orders.nightshift")),))
+        assert [(a.reason, a.lot) for a in found.set_aside] == [("unknown_lot", "billing"),
+                                                                 ("unknown_lot", "orders.nightshift")]
+
+    def test_a_bid_in_another_currency_is_refused_whole(self) -> None:
+        found = compare(answers(), policy(), (bid("A", line(), currency="USD"),))
+        assert found.refused == ("A",)
+        assert [(a.reason, a.value) for a in found.set_aside] == [("currency", "USD")]
+        assert [loss.kind for loss in why_not(found, "A")] == ["refused"]
+
+    def test_missing_lots_are_listed_per_flow(self) -> None:
+        two = answers(PHONE, {**PHONE, "id": "returns"})
+        found = compare(two, policy(), (bid("A", line()),))
+        assert [r.not_priced for r in found.flows] == [(), ("A",)]
+        assert [loss.kind for loss in why_not(found, "A")] == ["won", "not_priced"]
+
+
+class TestPolicyUnderEachBid:
+    def test_a_cheaper_bid_turns_keep_into_outsource(self) -> None:
+        """At EUR 45 an hour the policy keeps the flow; at 15 it outsources it, and that bid wins."""
+        dear = compare(answers(), policy(), (bid("A", line(per_hour=45)),)).flows[0]
+        cheap = compare(answers(), policy(), (bid("B", line(per_hour=15)),)).flows[0]
+        assert dear.baseline.verdict.decision is Decision.keep_internal
+        assert dear.offers[0].result.verdict.decision is Decision.keep_internal and dear.winner is None
+        assert cheap.offers[0].result.verdict.decision is Decision.outsource
+        assert cheap.winner is not None and cheap.winner.bidder == "B"
+
+    def test_the_site_country_can_veto(self) -> None:
+        """Health data served from Morocco: the policy vetoes outsourcing, so the cheap bid cannot win."""
+        flow = {**PHONE, "regulated_data": ["health"]}
+        ranking = compare(answers(flow), policy(), (bid("A", line(country="MA", site="Rabat")),)).flows[0]
+        assert ranking.offers[0].vetoes and ranking.winner is None
+        (loss,) = why_not(compare(answers(flow), policy(), (bid("A", line(country="MA")),)), "A")
+        assert loss.kind == "vetoed"
+
+    def test_the_line_certifications_meet_a_condition(self) -> None:
+        """Card payments: a site without PCI DSS gets the condition, one with it does not."""
+        flow = {**PHONE, "regulated_data": ["payment_card"]}
+        without = compare(answers(flow), policy(), (bid("A", line()),)).flows[0].offers[0]
+        certified = PriceLine(lot="orders", site="Lisbon", site_country="PT", prices={"per_hour": 15},
+                              certifications=("pci_dss",))
+        with_it = compare(answers(flow), policy(), (bid("A", certified),)).flows[0].offers[0]
+        assert "pci_dss" in [c.id for c in without.conditions]
+        assert "pci_dss" not in [c.id for c in with_it.conditions]
+
+
+class TestRanking:
+    def test_totals_and_payback_are_the_cost_models(self) -> None:
+        """An offer's figures are those of engine.costs on the flow's answers under the line."""
+        priced = PriceLine(lot="orders", site="Lisbon", site_country="PT", prices={"per_hour": 15},
+                           transition_cost=40_000)
+        ranking = compare(answers(), policy(), (bid("A", priced),)).flows[0]
+        flow = Flow.model_validate({**PHONE, "vendor_quote": {"per_hour": 15}, "provider_country": "PT",
+                                    "transition_cost": 40_000})
+        given = answers()
+        direct = flow_costs(FlowInputs(flow=flow, organisation=given.organisation, defaults_used=()),
+                            policy().costs).options["outsource"]
+        offer = ranking.offers[0].best
+        assert offer.cost.term_total == pytest.approx(direct.term_total)
+        assert offer.cost.payback_months == pytest.approx(direct.payback_months)
+        assert offer.cost.transition_cost == 40_000
+
+    def test_offers_are_ranked_cheapest_first_and_the_margin_is_against_the_next(self) -> None:
+        found = compare(answers(), policy(), (bid("Dear", line(per_hour=20)), bid("Cheap", line(per_hour=14))))
+        ranking = found.flows[0]
+        assert [o.bidder for o in ranking.offers] == ["Cheap", "Dear"]
+        assert ranking.winner is ranking.offers[0]
+        assert ranking.runner_up_allin == pytest.approx(ranking.offers[1].best.allin_monthly)
+        (loss,) = why_not(found, "Dear")
+        assert loss.kind == "costlier" and loss.against is ranking.offers[0]
+        assert loss.allin_monthly == pytest.approx(ranking.offers[1].best.allin_monthly
+                                                   - ranking.offers[0].best.allin_monthly)
+
+    def test_the_cheapest_form_of_a_line_counts(self) -> None:
+        offer = compare(answers(), policy(), (bid("A", line(per_hour=15, per_contact=4)),)).flows[0].offers[0]
+        assert offer.best.form == "per_hour" and [p.form for p in offer.others] == ["per_contact"]
+
+    def test_a_split_lot_prices_that_split(self) -> None:
+        """'FLOW.overflow' is costed as the overflow option, its transition the split's own."""
+        flow = {**PHONE, "peak_ratio": 1.8}
+        priced = PriceLine(lot="orders.overflow", site="Lisbon", site_country="PT", prices={"per_hour": 20},
+                           transition_cost=5_000)
+        offer = compare(answers(flow), policy(), (bid("A", priced),)).flows[0].offers[0]
+        assert offer.option == "overflow" and offer.target is Decision.hybrid
+        assert offer.best.cost.transition_cost == pytest.approx(5_000)
+
+
+# ---------------------------------------------------------------------------------------------
+# The command
+
+
+def _write(folder: Path, name: str, data: dict[str, Any]) -> Path:
+    path = folder / name
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def bid_files(tmp_path: Path) -> list[Path]:
+    atlas = {"bidder": "Atlas", "currency": "EUR", "contract_months": 36, "minimum_fte": 30, "lines": [
+        {"lot": "order-taking", "site": "Casablanca", "site_country": "MA", "prices": {"per_hour": 19},
+         "certifications": ["pci_dss"]},
+        {"lot": "order-taking", "site": "Rabat", "site_country": "MA", "prices": {"per_contact": 0.02}},
+        {"lot": "support-chat", "site": "Lisbon", "site_country": "PT", "prices": {"per_contact": 3.1}}]}
+    borealis = {"bidder": "Borealis", "currency": "EUR", "lines": [
+        {"lot": "order-taking", "site": "Porto", "site_country": "PT", "prices": {"per_hour": 26}}]}
+    return [_write(tmp_path, "atlas.yaml", atlas), _write(tmp_path, "borealis.yaml", borealis)]
+
+
+def _run(*args: str | Path) -> Any:
+    return CliRunner().invoke(main, ["bids", *map(str, args)])
+
+
+def _unwrapped(text: str) -> str:
+    """Output with its lines joined, as one paragraph reads."""
+    return re.sub(r"\n +", " ", text)
+
+
+class TestCommand:
+    def test_text_in_both_languages(self, bid_files: list[Path]) -> None:
+        english = _run(ACME, *bid_files)
+        french = _run(ACME, *bid_files, "--lang", "fr")
+        assert english.exit_code == 0 and french.exit_code == 0, english.output + french.output
+        english_text, french_text = _unwrapped(english.output), _unwrapped(french.output)
+        assert "Best bid: Atlas, Casablanca" in english_text
+        assert "outside the plausible EUR\u00a04.00 to EUR\u00a080.00" in english_text
+        assert "Meilleure offre\u202f: Atlas, Casablanca" in french_text
+        assert "FTE on the flows it wins, below the 30.0 it commits to staff" in english_text
+
+    def test_json_holds_the_ranking(self, bid_files: list[Path]) -> None:
+        result = _run(ACME, *bid_files, "--format", "json")
+        data = json.loads(result.output)
+        flow = next(f for f in data["flows"] if f["id"] == "order-taking")
+        assert [o["bidder"] for o in flow["offers"]] == ["Atlas", "Borealis"]
+        assert flow["winner"]["bidder"] == "Atlas"
+        assert [a["reason"] for a in data["set_aside"]] == ["implausible_price"]
+
+    def test_why_not_a_bidder(self, bid_files: list[Path]) -> None:
+        result = _run(ACME, *bid_files, "--why-not", "Borealis")
+        assert result.exit_code == 0, result.output
+        assert "Why Borealis's bid lost" in result.output
+        assert "costlier all-in than Atlas, Casablanca" in _unwrapped(result.output)
+        assert "support-chat): the lot was not priced" in result.output
+
+    def test_why_not_an_unknown_bidder_is_a_user_error(self, bid_files: list[Path]) -> None:
+        result = _run(ACME, *bid_files, "--why-not", "Nobody")
+        assert result.exit_code == 2
+        assert "no bid from Nobody; the bidders are: Atlas, Borealis" in result.output
+
+    def test_a_malformed_bid_is_located(self, tmp_path: Path) -> None:
+        bad = _write(tmp_path, "bad.yaml", {"bidder": "X", "currency": "EUR", "lines": [
+            {"lot": "order-taking", "site_country": "Morocco", "prices": {"per_hour": 19}}]})
+        result = _run(ACME, bad)
+        assert result.exit_code == 2
+        assert "bad.yaml" in result.output and "lines[0].site_country" in result.output
+
+    def test_the_audit_record_keeps_the_bids_and_still_verifies(self, bid_files: list[Path], tmp_path: Path) -> None:
+        record = tmp_path / "record.json"
+        assert _run(ACME, *bid_files, "--audit", record).exit_code == 0
+        kept = load_record(record)
+        assert kept.bids is not None and [b.bidder for b in kept.bids.bids] == ["Atlas", "Borealis"]
+        offer = next(f for f in kept.bids.flows if f.id == "order-taking").offers[0]
+        assert set(offer.conditions[0].text) == {"en", "fr"}
+        verified = CliRunner().invoke(main, ["explain", str(record), "--verify"])
+        assert verified.exit_code == 0, verified.output
+
+    def test_the_report_gains_a_bids_section(self, bid_files: list[Path], tmp_path: Path) -> None:
+        page = tmp_path / "report.html"
+        assert _run(ACME, *bid_files, "--report", page).exit_code == 0
+        html = page.read_text(encoding="utf-8")
+        assert '<section id="bids">' in html and "Best bid: Atlas, Casablanca" in html
