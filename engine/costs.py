@@ -30,7 +30,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from . import erlang
-from .models import DEDICATED_FORMS, FlowInputs, VendorQuote
+from .models import DEDICATED_FORMS, Flow, FlowInputs, VendorQuote
 from .staffing import (WEEKS_PER_MONTH, agent_seconds, base_level, flow_assumptions, is_real_time, on_queue_hours,
                        paid_hours_per_fte, queue, year_shape)
 
@@ -44,7 +44,7 @@ SPLIT_METRICS = frozenset({"saving_overflow_pct", "saving_after_hours_pct", "sav
 COSTLESS_FIELDS = frozenset({
     "id", "name", "volume_predictability", "repetitiveness", "scripting", "complexity", "data_sensitivity",
     "regulated_data", "brand_criticality", "customer_value", "unique_know_how", "skill_gap",
-    "customers_expect_local", "provider_certifications", "languages", "abandonment_pct", "weekly_profile",
+    "customers_expect_local", "provider_certifications", "languages", "abandonment_pct",
 })
 
 
@@ -244,10 +244,20 @@ def _windows(inputs: FlowInputs) -> tuple[float, float]:
     return min(coverage, opening), max(0.0, coverage - opening)
 
 
-def _gap_share(open_hours: float, gap_hours: float, a: CostAssumptions) -> float:
-    """The share of contacts that arrive beyond the opening hours (evenings and nights are quieter)."""
+def _gap_share(open_hours: float, gap_hours: float, a: CostAssumptions, flow: Flow | None = None) -> float:
+    """The share of contacts that arrive beyond the opening hours: measured from the flow's arrivals by
+    hour of the week when it has them (the opening hours taken as its busiest hours, the rest beyond),
+    else with the policy's intensity (evenings and nights are quieter)."""
+    if open_hours <= 0 or gap_hours <= 0:
+        return 1.0 if gap_hours > 0 else 0.0
+    if flow is not None and flow.weekly_profile is not None:
+        hours = sorted((share for day in flow.weekly_profile.values() for share in day), reverse=True)
+        total = sum(hours)
+        whole, part = divmod(open_hours, 1)
+        inside = sum(hours[:int(whole)]) + (part * hours[int(whole)] if int(whole) < len(hours) else 0.0)
+        return max(0.0, 1 - inside / total) if total > 0 else 0.0
     weighted = gap_hours * a.after_hours_intensity
-    return weighted / (open_hours + weighted) if open_hours + weighted > 0 else 0.0
+    return weighted / (open_hours + weighted)
 
 
 class _Model:
@@ -274,7 +284,7 @@ class _Model:
         known = self._hours.get(key)
         if known is None:
             a = self.a
-            gap = _gap_share(part.open_hours, part.gap_hours, a)
+            gap = _gap_share(part.open_hours, part.gap_hours, a, self.flow)
             inside = on_queue_hours(volume * (1 - gap), self.seconds, self.real_time, part.open_hours, a)
             beyond = on_queue_hours(volume * gap, self.seconds, self.real_time, part.gap_hours, a)
             known = self._hours[key] = (inside, beyond)
@@ -536,7 +546,7 @@ def _split_shares(model: _Model) -> dict[str, float]:
     if moved > 1e-9:
         out["overflow"] = moved
     if model.gap_hours > 0 and model.open_hours > 0:
-        out["after_hours"] = _gap_share(model.open_hours, model.gap_hours, model.a)
+        out["after_hours"] = _gap_share(model.open_hours, model.gap_hours, model.a, model.flow)
     share = routine_share(model.inputs, model.a)
     if 0 < share < 1:
         out["tier1"] = share

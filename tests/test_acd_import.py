@@ -288,6 +288,28 @@ class TestMeasuredFields:
         assert own == pytest.approx(default * 3.0 / policy.costs.intraday_peak_factor)
         assert busiest_hour(intraday_peak_factor=policy.costs.intraday_peak_factor) == default
 
+    def test_the_after_hours_share_is_measured_from_the_weekly_profile(self, policy: Policy) -> None:
+        """With arrivals by hour of the week, the after-hours split's share is the contacts of the hours
+        beyond the opening hours (the quietest ones), not the policy's intensity."""
+        days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        # 50 busy hours at 1.8 % of the week each, 10 quiet ones at 1 %: 10 % of contacts beyond 50 hours.
+        week = {day: [0.0] * 24 for day in days}
+        for day in days[:5]:
+            week[day][8:18] = [1.8] * 10
+        week["sat"][8:18] = [1.0] * 10
+
+        def after_hours_share(**extra: Any) -> float | None:
+            flow = {"id": "f", "channel": "phone", "monthly_volume": 20000, "aht_seconds": 300,
+                    "coverage_hours_needed": 60, **extra}
+            org = {"opening_hours_per_week": 50}
+            inputs = resolve(Answers.model_validate({"organisation": org, "flows": [flow]}))[0]
+            return flow_costs(inputs, policy.costs).after_hours_share_pct
+
+        measured = after_hours_share(weekly_profile=week)
+        assert measured == pytest.approx(10.0, abs=0.01)
+        intensity = policy.costs.after_hours_intensity
+        assert after_hours_share() == pytest.approx(100 * 10 * intensity / (50 + 10 * intensity), abs=0.01)
+
     @pytest.mark.parametrize("week, expected", [
         pytest.param({"mon": [100] + [0] * 23}, "missing: tue", id="missing-days"),
         pytest.param({day: [1] * 24 for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
