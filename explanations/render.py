@@ -14,13 +14,14 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Callable, Iterator, Literal, Sequence
 
 from jinja2 import FileSystemLoader, meta, StrictUndefined, Template, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.costs import OPTIONS
 from engine.analysis.tipping import UNITS, held_by_veto
+from engine.analysis.uncertainty import Robustness
 from engine.decide import Vote, pivots
 from engine.errors import PolicyError, Problem, printable
 from engine.load import read_document
@@ -769,15 +770,18 @@ class Document:
 
 def document(rec: Recommendation, policy: Policy, langs: tuple[Lang, ...], findings_text: bool = True,
              tipping: bool = False, overrides: dict[str, dict[str, str]] | None = None,
-             lazy: bool = False) -> Document:
+             lazy: bool = False, robustness: Callable[[FlowResult], Robustness] | None = None) -> Document:
     """A recommendation as plain data, ready to render or to keep in an audit record. ``lazy``: the
     flow entries are made one by one as they are read, once (JSON output: a large file never holds
-    every entry at once)."""
+    every entry at once). ``robustness``: each flow's decision under its ranged answers, worked out
+    as its entry is made."""
     def entries() -> Iterator[dict[str, Any]]:
         for result in rec.flows:
             entry = flow_entry(result, policy, langs, findings_text, tipping)
             if overrides and result.id in overrides:
                 entry["override"] = overrides[result.id]
+            if robustness is not None:
+                entry["robustness"] = robustness(result).as_json()
             yield entry
 
     return Document(organisation=rec.answers.organisation.name,
@@ -931,6 +935,8 @@ def to_json(doc: Document, lang: Lang = "en") -> dict[str, Any]:
             item["tipping_points"] = {**entry["tipping_points"], "text": view["tipping"] or []}
         if entry.get("override") is not None:
             item["override"] = entry["override"]
+        if entry.get("robustness") is not None:
+            item["robustness"] = entry["robustness"]
         flows.append(item)
     return {"policy": doc.policy, "organisation": doc.organisation, "currency": currency,
             "cost_model": doc.cost_model, "flows": flows}

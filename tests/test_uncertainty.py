@@ -6,13 +6,19 @@ likely value and the range is kept beside it; a range written wrong is a located
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from engine.answers import load_estimates
+from engine.models import Decision, resolve
+from engine.policy.loading import Policy
 from engine.ranges import Estimate
-from tests.conftest import arbitre_in_process
+from engine.recommend import evaluate_flow
+from tests.conftest import EXAMPLES, arbitre_in_process
 
 
 def _answers(tmp_path: Path, flow: str, organisation: str = "") -> Path:
@@ -102,3 +108,85 @@ def test_a_bad_organisation_range_is_reported(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert f"{path}:3: organisation.absenteeism_pct: high 120 is out of range: expected a number less than 100" \
         in done.stderr
+
+
+def _acme(tmp_path: Path, changes: dict[str, dict[str, Any]]) -> Path:
+    """The bundled Acme Retail answers with some flows' answers changed (ranges among them), and only
+    those flows kept."""
+    data = yaml.safe_load((EXAMPLES / "acme-retail.yaml").read_text(encoding="utf-8"))
+    data["flows"] = [{**flow, **changes[flow["id"]]} for flow in data["flows"] if flow["id"] in changes]
+    path = tmp_path / "ranged.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _robustness(path: Path, *args: str) -> dict[str, dict[str, Any]]:
+    done = arbitre_in_process("recommend", path, "--format", "json", *args)
+    assert done.returncode == 0, done.stderr
+    return {flow["id"]: flow.get("robustness") for flow in json.loads(done.stdout)["flows"]}
+
+
+def _threshold(policy: Policy, path: Path, flow_id: str, field: str, low: float, high: float) -> float:
+    """Where the decision changes along ``field`` between ``low`` and ``high``, by plain bisection on
+    the whole pipeline (one change within the range)."""
+    inputs = next(i for i in resolve(load_estimates(path).answers) if i.flow.id == flow_id)
+
+    def decision(value: float) -> Decision:
+        return evaluate_flow(inputs.model_copy(update={"flow": inputs.flow.model_copy(update={field: value})}),
+                             policy).verdict.decision
+
+    at_low = decision(low)
+    assert decision(high) is not at_low
+    for _ in range(40):
+        middle = (low + high) / 2
+        low, high = (middle, high) if decision(middle) is at_low else (low, middle)
+    return (low + high) / 2
+
+
+def _below(value: float, low: float, likely: float, high: float) -> float:
+    """The triangular distribution's probability of a value below ``value``."""
+    if value <= likely:
+        return (value - low) ** 2 / ((high - low) * (likely - low))
+    return 1 - (high - value) ** 2 / ((high - low) * (high - likely))
+
+
+class TestRobustness:
+    def test_a_flow_far_from_every_threshold_is_robust_at_100_percent(self, tmp_path: Path) -> None:
+        """Order taking stays outsourced in every sample of a wide volume range and a quote ± 30 %."""
+        path = _acme(tmp_path, {"order-taking": {"monthly_volume": {"low": 8000, "likely": 14000, "high": 20000},
+                                                 "vendor_quote": {"per_contact": "2.2 ± 30 %"}}})
+        found = _robustness(path, "--samples", "40")["order-taking"]
+        assert found == {"samples": 40, "seed": 1, "shares": {"outsource": 1.0, "hybrid": 0.0, "keep_internal": 0.0},
+                         "drivers": []}
+
+    def test_a_range_across_a_threshold_shares_the_samples_as_the_distribution_does(
+            self, tmp_path: Path, policy: Policy) -> None:
+        """The complaints' handling time ranges across the time at which the decision turns: the share on each
+        side is the triangular distribution's share on that side, within the Latin hypercube's error, and the
+        handling time is the driver, changing where the decision does."""
+        low, likely, high = 500.0, 660.0, 750.0
+        path = _acme(tmp_path, {"complaints-email": {"aht_seconds": {"low": low, "likely": likely, "high": high}}})
+        threshold = _threshold(policy, path, "complaints-email", "aht_seconds", low, high)
+        samples = 200
+        found = _robustness(path, "--samples", str(samples))["complaints-email"]
+        expected = _below(threshold, low, likely, high)
+        # one stratum of the hypercube straddles the threshold: at most 1/n off, plus rounding of the shares
+        assert abs(found["shares"]["keep_internal"] - expected) <= 1 / samples + 1e-4
+        assert abs(found["shares"]["hybrid"] - (1 - expected)) <= 1 / samples + 1e-4
+        assert [d["field"] for d in found["drivers"]] == ["aht_seconds"]
+        assert abs(found["drivers"][0]["changes_at"] - threshold) <= (high - low) / samples * 4
+
+    def test_the_same_seed_gives_the_same_result_and_another_seed_other_draws(self, tmp_path: Path) -> None:
+        """The draws come from the seed alone."""
+        path = _acme(tmp_path, {"complaints-email": {"aht_seconds": "660 ± 15 %", "monthly_volume": "2600 ± 40 %"}})
+        first = _robustness(path, "--samples", "30", "--seed", "7")
+        assert _robustness(path, "--samples", "30", "--seed", "7") == first
+        assert first["complaints-email"]["seed"] == 7
+        other = _robustness(path, "--samples", "30", "--seed", "8")["complaints-email"]
+        assert other["seed"] == 8 and other["shares"] != first["complaints-email"]["shares"]
+
+    def test_robustness_is_on_only_when_the_answers_hold_ranges_or_it_is_asked(self) -> None:
+        """The bundled example has no ranges: no robustness unless --uncertainty, and then every sample agrees."""
+        assert set(_robustness(EXAMPLES / "acme-retail.yaml").values()) == {None}
+        asked = _robustness(EXAMPLES / "acme-retail.yaml", "--uncertainty", "--samples", "5")
+        assert all(r is not None and max(r["shares"].values()) == 1.0 and r["samples"] == 5 for r in asked.values())
