@@ -7,6 +7,7 @@ likely value and the range is kept beside it; a range written wrong is a located
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +191,22 @@ class TestRobustness:
         assert set(_robustness(EXAMPLES / "acme-retail.yaml").values()) == {None}
         asked = _robustness(EXAMPLES / "acme-retail.yaml", "--uncertainty", "--samples", "5")
         assert all(r is not None and max(r["shares"].values()) == 1.0 and r["samples"] == 5 for r in asked.values())
+
+
+class TestRobustnessInWords:
+    @pytest.mark.parametrize(("lang", "words"), [
+        pytest.param("en", ["How sure: uncertain", "(40 samples, seed 1): hybrid (tier 1 only) in",
+                            "It hangs most on the handling time (the decision changes at"], id="en"),
+        pytest.param("fr", ["Sûreté\u202f: incertaine", "(40 tirages, graine 1)\u202f: hybride (niveau 1 seulement) dans",
+                            "Elle dépend surtout de la durée de traitement (la décision change à"], id="fr"),
+    ])
+    def test_text_says_the_shares_the_drivers_and_the_label(self, tmp_path: Path, lang: str, words: list[str]) -> None:
+        """The flow says how often each option wins and on what it hangs; the summary gives the label."""
+        path = _acme(tmp_path, {"complaints-email": {"aht_seconds": {"low": 500, "likely": 660, "high": 750}}})
+        done = arbitre_in_process("recommend", path, "--samples", "40", "--lang", lang, "--no-tipping-points")
+        assert done.returncode == 0, done.stderr
+        text = re.sub(r"[ \n]+", " ", done.stdout)  # unwrapped; the narrow spaces of French kept
+        for expected in words:
+            assert expected in text
+        summary = next(line for line in done.stdout.splitlines() if line.startswith("Complaints by email"))
+        assert ("low, uncertain" if lang == "en" else "faible, incertaine") in summary
