@@ -418,7 +418,8 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
         doc = document(result, policy, ALL_LANGS, findings_text=True, tipping=True, overrides=chosen,
                        robustness=robustness)
         record = json_text(new_record(policy=policy, source=file, answers=answers.model_dump(mode="json"),
-                                      organisation=doc.organisation, flows=doc.flows, key=key), indent=1) + "\n"
+                                      organisation=doc.organisation, flows=doc.flows, key=key,
+                                      ranges=None if robustness is None else estimated.ranges), indent=1) + "\n"
         check_record_size(record, len(doc.flows))
         if not tipping:
             for entry in doc.flows:

@@ -210,3 +210,26 @@ class TestRobustnessInWords:
             assert expected in text
         summary = next(line for line in done.stdout.splitlines() if line.startswith("Complaints by email"))
         assert ("low, uncertain" if lang == "en" else "faible, incertaine") in summary
+
+
+def test_the_audit_record_keeps_the_ranges_and_verify_draws_the_same_samples_again(tmp_path: Path,
+                                                                                  policy: Policy) -> None:
+    """The record holds the ranges, the seed and the samples; explain --verify finds the same robustness,
+    and a record whose seed were another would not match."""
+    from engine.analysis import audit
+
+    path = _acme(tmp_path, {"complaints-email": {"aht_seconds": {"low": 500, "likely": 660, "high": 750}}})
+    record_file = tmp_path / "record.json"
+    done = arbitre_in_process("recommend", path, "--samples", "30", "--seed", "5", "--audit", record_file,
+                              "--format", "json")
+    assert done.returncode == 0, done.stderr
+    verified = arbitre_in_process("explain", record_file, "--verify", "--format", "json")
+    assert verified.returncode == 0 and json.loads(verified.stdout)["changed"] == []
+    record = audit.load_record(record_file)
+    assert [r.path for r in record.ranges or ()] == [["flows", 0, "aht_seconds"]]
+    sampled = record.flows[0].robustness
+    assert sampled is not None and (sampled.samples, sampled.seed) == (30, 5)
+    other = record.model_copy(update={"flows": [record.flows[0].model_copy(
+        update={"robustness": sampled.model_copy(update={"seed": 6})})]})
+    changed = audit.verify(other, policy)["changed"]
+    assert [c["flow"] for c in changed] == ["complaints-email"] and changed[0]["robustness"]["now"]["seed"] == 6
