@@ -17,6 +17,7 @@ if not ((3, 10) <= sys.version_info[:2] < (3, 13)):  # pragma: no cover - checke
     raise SystemExit(2)
 
 import contextlib  # noqa: E402
+import dataclasses  # noqa: E402
 import errno  # noqa: E402
 import functools  # noqa: E402
 import gc  # noqa: E402
@@ -236,10 +237,17 @@ def _answer_files(paths: tuple[str, ...]) -> list[Path]:
               help="The nearest answers that would change each decision (default: on for text and markdown).")
 @click.option("--detail", type=click.Choice(["normal", "full"]), default="normal", show_default=True,
               help="full: every fired rule with its file, line and rationale.")
+@click.option("--uncertainty/--no-uncertainty", "uncertainty", default=None,
+              help="How sure each decision is: the share of sampled answers, within their ranges, in which each "
+                   "option wins, and the answers it hangs on (default: on when the answers hold ranges).")
+@click.option("--samples", type=click.IntRange(1, 100_000), default=1000, show_default=True,
+              help="With --uncertainty: the samples drawn per flow.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=1, show_default=True,
+              help="With --uncertainty: the seed of the draws (the same seed, the same result).")
 @reports_errors
 def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, out: Path | None, policy_dir: Path,
               audit: Path | None, key_file: Path | None, overrides: tuple[str, ...], reasons: tuple[str, ...],
-              tipping: bool | None, detail: str) -> None:
+              tipping: bool | None, detail: str, uncertainty: bool | None, samples: int, seed: int) -> None:
     """Recommend, flow by flow, for answers files (YAML, JSON), folders or globs.
 
     With several files, each is recommended in turn; a bad file is reported and the run goes on
@@ -273,7 +281,7 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
             handle = stack.enter_context(open_atomic(out)) if out is not None else None
             text, record = _recommendation(files[0], fmt, lang, flow_id, policy_dir, audit=audit is not None,
                                            overrides=overrides, reasons=reasons, tipping=tipping, detail=detail,
-                                           key=key)
+                                           key=key, sampling=Sampling(uncertainty, samples, seed))
             if handle is not None:
                 handle.write(text)
             else:
@@ -287,17 +295,34 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
         return
     with contextlib.ExitStack() as stack:
         handle = stack.enter_context(open_atomic(out)) if out is not None else None
-        bad = _batch(files, fmt, lang, flow_id, policy_dir, tipping, detail, handle)
+        bad = _batch(files, fmt, lang, flow_id, policy_dir, tipping, detail, handle, Sampling(uncertainty, samples, seed))
     if out is not None:
         click.echo(f"wrote {out}", err=True)
     if bad:
         sys.exit(2)
 
 
+@dataclasses.dataclass(frozen=True)
+class Sampling:
+    """What ``--uncertainty``, ``--samples`` and ``--seed`` ask for (``on`` None: when the answers hold ranges)."""
+
+    on: bool | None = None
+    samples: int = 1000
+    seed: int = 1
+
+    def of(self, estimated: Any, policy: Any) -> Any:
+        """The robustness of each flow of the ``estimated`` answers, or None when not asked for."""
+        from engine.analysis.uncertainty import of_flows
+
+        if not (self.on or self.on is None and estimated.ranges):
+            return None
+        return of_flows(estimated.answers, estimated.ranges, policy, self.samples, self.seed)
+
+
 def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_dir: Path, tipping: bool | None,
-           detail: str, handle: Any) -> int:
+           detail: str, handle: Any, sampling: Sampling = Sampling()) -> int:
     """Recommend for each file in turn, writing each result as soon as it is ready; the number of bad files."""
-    from engine.answers import load_answers
+    from engine.answers import load_estimates
     from engine.errors import ArbitreError, UserError, printable
     from engine.policy.loading import load_policy
     from engine.recommend import recommend as run_recommend
@@ -319,13 +344,14 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
             else contextlib.nullcontext(files) as items:
         for path in items:
             try:
-                answers = load_answers(path)
+                estimated = load_estimates(path)
+                answers = estimated.answers
                 if flow_id is not None and flow_id not in {f.id for f in answers.flows}:
                     raise UserError(f"--flow {flow_id!r}: no flow with that id in {path}; the flows are: "
                                     + ", ".join(f.id for f in answers.flows))
                 result = run_recommend(answers, policy, only=flow_id)
                 doc = document(result, policy, (language,), findings_text=fmt not in ("json", "jsonl"),
-                               tipping=tipping)
+                               tipping=tipping, robustness=sampling.of(estimated, policy))
             except ArbitreError as exc:
                 bad += 1
                 if show_progress:
@@ -358,17 +384,18 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
 def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy_dir: Path, *,
                     audit: bool = False, overrides: tuple[str, ...] = (), reasons: tuple[str, ...] = (),
                     tipping: bool | None = None, detail: str = "normal",
-                    key: bytes | None = None) -> tuple[str, str | None]:
+                    key: bytes | None = None, sampling: Sampling = Sampling()) -> tuple[str, str | None]:
     """The recommendation for an answers file, rendered as ``arbitre recommend`` prints it, and its
     audit record as JSON text when ``audit`` is asked (signed with ``key`` when one is given)."""
-    from engine.answers import load_answers
+    from engine.answers import load_estimates
     from engine.errors import UserError
     from engine.policy.loading import load_policy
     from engine.recommend import recommend as run_recommend
     from explanations.render import LANGS as ALL_LANGS
     from explanations.render import document, json_text, render_document
 
-    answers = load_answers(file)
+    estimated = load_estimates(file)
+    answers = estimated.answers
     known = [f.id for f in answers.flows]
     if flow_id is not None and flow_id not in known:
         raise UserError(f"--flow {flow_id!r}: no flow with that id in {file}; the flows are: {', '.join(known)}")
@@ -383,20 +410,23 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
     result = run_recommend(answers, policy, only=flow_id)
     if tipping is None:
         tipping = fmt != "json"
+    robustness = sampling.of(estimated, policy)
     record = None
     if audit:
         from engine.analysis.audit import check_record_size, new_record
 
-        doc = document(result, policy, ALL_LANGS, findings_text=True, tipping=True, overrides=chosen)
+        doc = document(result, policy, ALL_LANGS, findings_text=True, tipping=True, overrides=chosen,
+                       robustness=robustness)
         record = json_text(new_record(policy=policy, source=file, answers=answers.model_dump(mode="json"),
-                                      organisation=doc.organisation, flows=doc.flows, key=key), indent=1) + "\n"
+                                      organisation=doc.organisation, flows=doc.flows, key=key,
+                                      ranges=None if robustness is None else estimated.ranges), indent=1) + "\n"
         check_record_size(record, len(doc.flows))
         if not tipping:
             for entry in doc.flows:
                 entry["tipping_points"] = None
     else:
         doc = document(result, policy, (lang,), findings_text=fmt != "json", tipping=tipping, overrides=chosen,
-                       lazy=fmt == "json")
+                       lazy=fmt == "json", robustness=robustness)
     return render_document(doc, fmt, lang, detail), record  # type: ignore[arg-type]
 
 

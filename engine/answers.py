@@ -17,7 +17,8 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import AnswersError, Problem, excerpt
 from .load import Document, DocumentError, PathKey, dotted, read_document
-from .models import Answers
+from .models import Answers, Flow, Organisation
+from .ranges import RangeTable, take_ranges
 
 _EXPECTATIONS = {
     "country": "an ISO 3166-1 alpha-2 code in capitals (like FR)",
@@ -223,8 +224,22 @@ def _kind_of(value: Any) -> str:
     return "a single number" if isinstance(value, (int, float)) else "text"
 
 
+@dataclasses.dataclass(frozen=True)
+class Estimated:
+    """Validated answers (each range's likely value in place of the range) and their ranges."""
+
+    answers: Answers
+    ranges: RangeTable
+
+
 def validate_answers(doc: Document) -> Answers:
     """Validate a parsed document against the vocabulary; raise ``AnswersError`` with every problem."""
+    return validate_estimates(doc).answers
+
+
+def validate_estimates(doc: Document) -> Estimated:
+    """Validate a parsed document whose numeric answers may be ranges: the answers at their likely
+    values, and the ranges; raise ``AnswersError`` with every problem, the ranges' too."""
     if doc.data is None:
         raise AnswersError(f"{doc.source} is empty",
                            (Problem(doc.source, 1, "", "the file is empty; expected organisation: and flows:"),))
@@ -233,6 +248,7 @@ def validate_answers(doc: Document) -> Answers:
         raise AnswersError(f"{doc.source} is not an answers file", (Problem(
             doc.source, doc.line_of(()), "", f"the document is {kind}; expected a mapping with organisation: and flows:",
         ),))
+    doc, ranges, problems = take_ranges(doc)
     # Repeated ids are found here, located at each repeat, so that they are reported with every
     # other problem (the model's own check only runs once the flows are otherwise valid).
     repeated = _duplicate_ids(doc)
@@ -240,22 +256,63 @@ def validate_answers(doc: Document) -> Answers:
         answers = Answers.model_validate(doc.data)
     except ValidationError as exc:
         errors = [e for e in exc.errors() if not (repeated and e["loc"] == ())]
-        problems = sorted([*problems_from_errors(errors, doc), *repeated], key=lambda p: (p.line or 0, p.path))
-        raise _many(doc, problems) from exc
-    if repeated:  # pragma: no cover - the model refuses repeated ids too
-        raise _many(doc, repeated)
-    return answers
+        # A range written wrong is reported as such, not again as the answer the model found in its place.
+        ranged = {p.path for p in problems}
+        found = [p for p in problems_from_errors(errors, doc) if p.path not in ranged]
+        raise _many(doc, [*found, *problems, *repeated]) from exc
+    problems += repeated + _bound_problems(doc, ranges)
+    if problems:
+        raise _many(doc, problems)
+    return Estimated(answers, ranges)
+
+
+def _bound_problems(doc: Document, ranges: RangeTable) -> list[Problem]:
+    """Each range bound that is not itself a valid answer, located at its range."""
+    problems = []
+    for path, estimate in ranges.items():
+        for name, bound in (("low", estimate.low), ("high", estimate.high)):
+            error = _bound_error(doc.data, path, bound)
+            if error is not None:
+                problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
+                                        f"{name} {_describe(error, str(path[-1]))}"))
+    return problems
+
+
+def _bound_error(data: dict[str, Any], path: PathKey, bound: float) -> Any:
+    """The model's complaint about the answer at ``path`` (of a ``RangeTable``) set to ``bound``, if any."""
+    value: Any = int(bound) if bound.is_integer() else bound
+    if path[0] == "organisation":
+        model: type[BaseModel] = Organisation
+        values = {**data["organisation"], str(path[1]): value}
+    else:
+        model, values = Flow, dict(data["flows"][int(path[1])])
+        if path[2] == "vendor_quote":
+            values["vendor_quote"] = {str(path[3]): value}
+        else:
+            values[str(path[2])] = value
+    try:
+        model.model_validate(values)
+    except ValidationError as exc:
+        field = tuple(path[-2:]) if path[-2] == "vendor_quote" else (path[-1],)
+        return next((e for e in exc.errors() if tuple(e["loc"][:len(field)]) == field or e["loc"] == ()), None)
+    return None
 
 
 def _many(doc: Document, problems: list[Problem]) -> AnswersError:
+    problems = sorted(problems, key=lambda p: (p.line or 0, p.path))
     count = len(problems)
     return AnswersError(f"{doc.source}: {count:,} problem{'s' if count > 1 else ''} in the answers", tuple(problems))
 
 
 def load_answers(path: Path) -> Answers:
     """Read and validate an answers file (YAML, or JSON by its suffix)."""
+    return load_estimates(path).answers
+
+
+def load_estimates(path: Path) -> Estimated:
+    """Read and validate an answers file whose numeric answers may be ranges."""
     try:
         doc = read_document(path, what="answers file", max_items=MAX_FLOWS)
     except DocumentError as exc:
         raise AnswersError(f"cannot read the answers in {path}", (exc.problem,)) from exc
-    return validate_answers(doc)
+    return validate_estimates(doc)

@@ -14,13 +14,15 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Callable, Iterator, Literal, Sequence
 
 from jinja2 import FileSystemLoader, meta, StrictUndefined, Template, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.costs import OPTIONS
 from engine.analysis.tipping import UNITS, held_by_veto
+from engine.analysis.uncertainty import Robustness
+from engine.analysis.uncertainty import label as robustness_label
 from engine.decide import Vote, pivots
 from engine.errors import PolicyError, Problem, printable
 from engine.load import read_document
@@ -594,6 +596,31 @@ def balance_sentence(entry: dict[str, Any], lang: Lang) -> str:
     return lead + str(words["balance_parts"]).format(winner=winner, items=str(words["and"]).join(items))
 
 
+def robustness_view(entry: dict[str, Any], lang: Lang) -> dict[str, str] | None:
+    """A flow's robustness in words: its label, the share each option wins ('outsource in 87 % of cases,
+    hybrid (overflow at peaks) in 13 %'), and the answers it hangs on; None when it was not sampled."""
+    found = entry.get("robustness")
+    if found is None:
+        return None
+    words = labels(lang)["robustness"]
+    split = ", ".join(labels(lang)["splits"][s] for s in entry["split"]) if entry["decision"] == "hybrid" else ""
+
+    def option(name: str) -> str:
+        return f"{words['options'][name]} ({split})" if name == "hybrid" and split else str(words["options"][name])
+
+    shares = sorted(((share, name) for name, share in found["shares"].items() if share > 0), key=lambda p: -p[0])
+    said = ", ".join(words["share"].format(option=option(name), share=percent(share * 100, 0, lang))
+                     for share, name in shares)
+    # A quote's range is on its amount, in the form it was quoted in (vendor_quote.per_contact): the price.
+    drivers = [words["driver"].format(field=field_label(d["field"].split(".per_")[0], lang),
+                                      value=number(d["changes_at"], 0 if abs(d["changes_at"]) >= 100 else 2, lang))
+               for d in found["drivers"]]
+    return {"label": str(words["labels"][robustness_label(found["shares"], entry["decision"])]),
+            "sentence": words["sentence"].format(samples=number(found["samples"], 0, lang), seed=found["seed"],
+                                                 shares=said),
+            "drivers": words["drivers"].format(drivers=", ".join(drivers)) if drivers else str(words["none"])}
+
+
 def final_decision(entry: dict[str, Any]) -> str:
     """The decision that stands for a flow entry: a person's override, else the engine's."""
     return str((entry.get("override") or {}).get("decision", entry["decision"]))
@@ -681,6 +708,7 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "changes": changes,
         "tipping": tipping_sentences(entry, lang) if entry.get("tipping_points") is not None else None,
         "held": held_sentence(entry, lang),
+        "robustness": robustness_view(entry, lang),
         "override": None if override is None else {
             "decision": override["decision"], "label": words["decisions"][override["decision"]],
             "reason": override["reason"],
@@ -769,15 +797,18 @@ class Document:
 
 def document(rec: Recommendation, policy: Policy, langs: tuple[Lang, ...], findings_text: bool = True,
              tipping: bool = False, overrides: dict[str, dict[str, str]] | None = None,
-             lazy: bool = False) -> Document:
+             lazy: bool = False, robustness: Callable[[FlowResult], Robustness] | None = None) -> Document:
     """A recommendation as plain data, ready to render or to keep in an audit record. ``lazy``: the
     flow entries are made one by one as they are read, once (JSON output: a large file never holds
-    every entry at once)."""
+    every entry at once). ``robustness``: each flow's decision under its ranged answers, worked out
+    as its entry is made."""
     def entries() -> Iterator[dict[str, Any]]:
         for result in rec.flows:
             entry = flow_entry(result, policy, langs, findings_text, tipping)
             if overrides and result.id in overrides:
                 entry["override"] = overrides[result.id]
+            if robustness is not None:
+                entry["robustness"] = robustness(result).as_json()
             yield entry
 
     return Document(organisation=rec.answers.organisation.name,
@@ -832,8 +863,11 @@ def summary_rows(views: list[dict[str, Any]], lang: Lang) -> list[list[str]]:
         engine = view["final_decision"] == view["decision"]
         split = [words["option_names"][s] for s in view["split"]] if engine else []
         saving = view["decision_saving_monthly"]
+        confidence = labels(lang)["forced_short"] if view["forced_by"] else view["confidence_label"]
+        if view["robustness"] is not None:
+            confidence = f"{confidence}, {view['robustness']['label']}"
         rows.append([view["name"], words["decisions"][view["final_decision"]], ", ".join(split) or "-",
-                     labels(lang)["forced_short"] if view["forced_by"] else view["confidence_label"], "-" if saving is None else money(saving, view["currency"], lang)])
+                     confidence, "-" if saving is None else money(saving, view["currency"], lang)])
     return rows
 
 
@@ -931,6 +965,8 @@ def to_json(doc: Document, lang: Lang = "en") -> dict[str, Any]:
             item["tipping_points"] = {**entry["tipping_points"], "text": view["tipping"] or []}
         if entry.get("override") is not None:
             item["override"] = entry["override"]
+        if entry.get("robustness") is not None:
+            item["robustness"] = entry["robustness"]
         flows.append(item)
     return {"policy": doc.policy, "organisation": doc.organisation, "currency": currency,
             "cost_model": doc.cost_model, "flows": flows}

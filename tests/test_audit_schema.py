@@ -19,9 +19,9 @@ def test_the_published_schema_is_the_models(update_golden: bool) -> None:
 
 
 def test_the_schema_names_every_top_level_field() -> None:
-    """Every field is required but the signature and the bids, which records written unsigned (or before
-    signing), without bids (or before bids were compared) lack."""
+    """Every field is required but the signature, the bids and the ranges, which records written unsigned
+    (or before signing), without bids (or before bids were compared), unsampled (or before ranges) lack."""
     published = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    assert set(published["required"]) == set(AuditRecord.model_fields) - {"signature", "bids"}
+    assert set(published["required"]) == set(AuditRecord.model_fields) - {"signature", "bids", "ranges"}
     assert set(published["properties"]) == set(AuditRecord.model_fields)
     assert published["$schema"] == "https://json-schema.org/draft/2020-12/schema"

@@ -41,6 +41,8 @@ from ..load import Document, DocumentError, PathKey, dotted, read_document
 from ..models import Answers, Decision, QuoteForm, Split
 from ..policy.levers import AnswerLevers, NumericLevers, ProviderLevers
 from ..policy.rules import Condition, RuleId, Then
+from ..ranges import Estimate, RangeTable
+from ..recommend import FlowResult
 from .tipping import UNITS
 
 FORMAT = "arbitre-audit-record"
@@ -264,6 +266,29 @@ class CostsRecord(_Model):
     options: dict[Literal["keep_internal", "outsource", "overflow", "after_hours", "tier1"], OptionCost]
 
 
+class DriverRecord(_Model):
+    field: str
+    changes_at: float
+
+
+class RobustnessRecord(_Model):
+    """A flow's decision sampled within its ranged answers: enough (seed, samples) to draw it again."""
+
+    samples: Annotated[int, Field(ge=1)]
+    seed: Annotated[int, Field(ge=0)]
+    shares: dict[Decision, float]
+    drivers: list[DriverRecord]
+
+
+class RangeRecord(_Model):
+    """An answer given as a range: where it is in the answers, and its low, likely and high values."""
+
+    path: list[str | int]
+    low: float
+    likely: float
+    high: float
+
+
 class FlowRecord(_Model):
     id: str
     name: str
@@ -292,6 +317,8 @@ class FlowRecord(_Model):
     defaults_used: list[str]
     tipping_points: TippingRecord | None
     override: Override | None
+    robustness: RobustnessRecord | None = Field(default=None, description="the decision sampled within the "
+                                                "ranged answers (absent when not sampled, and in older records)")
 
 
 class BidRecord(_Model):
@@ -432,6 +459,8 @@ class AuditRecord(_Model):
     organisation: str
     answers: Answers = Field(description="the validated answers, every field with its value")
     flows: list[FlowRecord]
+    ranges: list[RangeRecord] | None = Field(default=None, description="the answers given as ranges, whose "
+                                             "likely values are in answers (absent when no flow was sampled)")
     bids: BidsRecord | None = Field(default=None, description="providers' bids compared (absent when none "
                                     "were given, and in older records)")
     digest: Digest = Field(description="sha256 of this record's canonical JSON without this field and "
@@ -494,9 +523,10 @@ def _version(package: str) -> str:
 
 def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisation: str,
                flows: list[dict[str, Any]], key: bytes | None = None,
-               bids: dict[str, Any] | None = None) -> dict[str, Any]:
+               bids: dict[str, Any] | None = None, ranges: RangeTable | None = None) -> dict[str, Any]:
     """The record of a recommendation with its digest, signed when a ``key`` is given (``flows`` are the
-    explanations' flow entries; ``bids`` the comparison of providers' bids, when some were given)."""
+    explanations' flow entries; ``bids`` the comparison of providers' bids, when some were given;
+    ``ranges`` the answers given as ranges, when the flows were sampled within them)."""
     import platform
 
     rules = [{"id": placed.rule.id, "title": placed.rule.title.both(), "rationale": placed.rule.rationale.both(),
@@ -526,6 +556,8 @@ def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisati
         "organisation": organisation,
         "answers": answers,
         "flows": flows,
+        **({"ranges": [{"path": list(path), "low": e.low, "likely": e.likely, "high": e.high}
+                       for path, e in ranges.items()]} if ranges is not None else {}),
         **({"bids": bids} if bids is not None else {}),
     }
     record = with_digest(data, key)
@@ -690,21 +722,38 @@ def verify(record: AuditRecord, policy: Any) -> dict[str, Any]:
     result = recommend(record.answers, policy)
     now = {flow.id: flow for flow in result.flows}
     changed = []
+    ranges: RangeTable = {tuple(r.path): Estimate(r.low, r.likely, r.high) for r in record.ranges or ()}
     for then in record.flows:
         current = now.get(then.id)
         if current is None:
             continue
         old = (then.decision.value, [s.value for s in then.split])
         new = (current.verdict.decision.value, [s.value for s in current.verdict.split])
-        if old != new:
+        robustness = _robustness_again(then, current, record, policy, ranges)
+        if old != new or robustness is not None:
             fired_then = [f.rule for f in then.firings]
             fired_now = [f.rule_id for f in current.firings]
             changed.append({"flow": then.id, "name": then.name, "recorded": {"decision": old[0], "split": old[1]},
                             "now": {"decision": new[0], "split": new[1]},
                             "fired_then_only": [r for r in fired_then if r not in fired_now],
-                            "fired_now_only": [r for r in fired_now if r not in fired_then]})
+                            "fired_now_only": [r for r in fired_now if r not in fired_then],
+                            **({"robustness": robustness} if robustness is not None else {})})
     return {"flows": len(record.flows), "changed": changed,
             "policy_then": {"name": record.policy.name, "version": record.policy.version,
                             "digest": record.policy.digest},
             "policy_now": {"name": policy.name, "version": policy.version, "digest": policy.digest,
                            "root": str(policy.root)}}
+
+
+
+def _robustness_again(then: FlowRecord, current: FlowResult, record: AuditRecord, policy: Any,
+                      ranges: RangeTable) -> dict[str, Any] | None:
+    """The recorded and the current robustness of a sampled flow, drawn again with its seed and samples
+    within the recorded ranges, when they differ; else None."""
+    from .uncertainty import of_flows
+
+    if then.robustness is None:
+        return None
+    recorded = then.robustness.model_dump(mode="json")
+    now = of_flows(record.answers, ranges, policy, then.robustness.samples, then.robustness.seed)(current).as_json()
+    return None if now == recorded else {"recorded": recorded, "now": now}
