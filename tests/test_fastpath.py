@@ -1,6 +1,7 @@
 """The fast path checked against the plain one: a flow's evaluation context, changed one answer at a
 time, gives what the whole pipeline gives on the changed flow (decision, split, scores, the rules
-fired with the facts they matched, derived facts and conditions), over generated flows."""
+fired with the facts they matched, derived facts and conditions), over generated flows; and each
+tipping point found on it holds on the whole pipeline."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from benchmarks.generate import generate_answers
 from engine.analysis.context import FlowContext, with_answers
-from engine.analysis.tipping import QUALITATIVE, current_value, plausible_range
+from engine.analysis.tipping import QUALITATIVE, current_value, held_by_veto, plausible_range, tipping_points
 from engine.answers import validate_answers
 from engine.load import Document
 from engine.models import Certification, FlowInputs, resolve
@@ -85,3 +86,42 @@ class TestFlowContext:
         value = 2 * inputs.loaded_hourly_cost if name == "loaded_hourly_cost" else QUALITATIVE[name][0]
         changed = context.evaluate({name: value})
         assert (changed.costs is context.costs) == (name == "complexity")
+
+
+def outcome(inputs: FlowInputs, policy: Policy, name: str, value: Any) -> tuple[Any, ...]:
+    """The decision and split of the whole pipeline on the flow with one answer changed."""
+    verdict = evaluate_flow(with_answers(inputs, {name: value}), policy).verdict
+    return verdict.decision, verdict.split
+
+
+class TestTippingPoints:
+    def test_every_point_and_flip_holds_on_the_plain_pipeline(self, policy: Policy) -> None:
+        """At a point's value the whole pipeline gives the point's decision, at the last value before
+        it today's, the two within the search's precision (one contact, else 0.5 % of the answer); a
+        flip's value gives the flip's decision."""
+        for inputs in generated_flows()[:12]:
+            verdict = evaluate_flow(inputs, policy).verdict
+            base = (verdict.decision, verdict.split)
+            hold = held_by_veto({o.value: s for o, s in verdict.scores.items()},
+                                {o.value: r for o, r in verdict.vetoes.items()}, verdict.decision.value)
+            found = tipping_points(inputs, policy, base, hold=hold)
+            for point in found.points:
+                integer = point.field == "monthly_volume"
+                value, unchanged = (int(point.value), int(point.unchanged_at)) if integer else (point.value,
+                                                                                                 point.unchanged_at)
+                assert outcome(inputs, policy, point.field, value) == (point.decision, point.split), point
+                assert outcome(inputs, policy, point.field, unchanged) == base, point
+                assert abs(point.value - point.unchanged_at) <= (1 if integer else max(0.005 * point.current, 0.01))
+            for flip in found.flips:
+                if flip.field in QUALITATIVE:
+                    value = type(getattr(inputs.flow, flip.field))(flip.value)
+                    assert outcome(inputs, policy, flip.field, value) == (flip.decision, flip.split), flip
+
+    def test_a_point_within_a_narrow_band(self, policy: Policy) -> None:
+        """A decision that changes and changes back between two values tried is still found: the
+        search looks between them once the policy sees a difference."""
+        inputs = next(i for i in generated_flows() if i.flow.id == "order-taking-other-50")
+        verdict = evaluate_flow(inputs, policy).verdict
+        points = tipping_points(inputs, policy, (verdict.decision, verdict.split)).points
+        below = next(p for p in points if (p.field, p.direction) == ("peak_ratio", "below"))
+        assert 1.79 < below.value < below.unchanged_at <= 1.81

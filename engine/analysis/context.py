@@ -31,6 +31,7 @@ from ..models import FlowInputs, VendorQuote
 from ..policy.compile import compile_policy, membership_sets
 from ..policy.loading import Policy
 from ..recommend import FlowResult
+from ..policy.rules import Graded
 from ..run import Engine, Firing, engine_for
 
 # The durable_rules operators that compare a field with a value, and those that only ask whether it is known.
@@ -53,11 +54,13 @@ def with_answers(inputs: FlowInputs, changes: Mapping[str, Any]) -> FlowInputs:
 @dataclass(frozen=True)
 class _Tests:
     """What the policy's conditions compare each engine field with: the numbers a numeric field is
-    compared with (only its side of each matters), or None where the value itself matters."""
+    compared with (only its side of each matters), or None where the value itself matters; and the
+    edges of the bands that grade votes, by the fact graded."""
 
     fields: frozenset[str]
     sets: dict[str, frozenset[Any]]
     thresholds: dict[str, tuple[float, ...] | None]
+    edges: dict[str, tuple[float, ...]]
 
 
 def _operands(expr: dict[str, Any], into: dict[str, list[Any]]) -> None:
@@ -95,9 +98,23 @@ def _tests_of(policy: Policy, engine: Engine) -> _Tests:
                     _operands(condition["m"], operands)
         thresholds = {field: tuple(sorted(set(values))) if all(map(_is_number, values)) else None
                       for field, values in operands.items()}
-        found = _Tests(engine.tested, membership_sets(policy), thresholds)
+        found = _Tests(engine.tested, membership_sets(policy), thresholds, _band_edges(policy))
         _tests[key] = found
     return found
+
+
+def _band_edges(policy: Policy) -> dict[str, tuple[float, ...]]:
+    """The edges of the bands of every graded vote and vote by saving, by the fact they grade."""
+    graded: dict[str, set[float]] = {}
+    for placed in policy.rules:
+        then = placed.rule.then
+        pairs = [(weight.by, weight.bands) for weight in then.vote.values() if isinstance(weight, Graded)]
+        if then.vote_by_saving is not None:
+            pairs.append(("savings_pct", then.vote_by_saving))
+        for fact, bands in pairs:
+            for band in policy.param(bands):
+                graded.setdefault(fact, set()).update(e for e in (band.min, band.max) if e is not None)
+    return {fact: tuple(sorted(edges)) for fact, edges in graded.items()}
 
 
 def _side(value: Any, thresholds: tuple[float, ...] | None) -> Any:
@@ -125,6 +142,11 @@ class FlowContext:
         self.evaluations = 0
         self.engine_runs = 0
 
+    def thresholds(self, fact: str) -> tuple[float, ...]:
+        """The numbers the policy's conditions compare a numeric fact with, in order (none for a
+        fact no condition compares with a number)."""
+        return self._tests.thresholds.get(fact) or ()
+
     def evaluate(self, changes: Mapping[str, Any]) -> FlowResult:
         """The flow's result with ``changes`` (answer name to new value) applied, every other answer
         as it is."""
@@ -137,11 +159,22 @@ class FlowContext:
         return FlowResult(inputs=inputs, costs=costs, facts=facts, derived=derived, firings=firings,
                           verdict=decide(firings, self.policy, facts))
 
-    def _run(self, facts: dict[str, Any]) -> tuple[tuple[Firing, ...], dict[str, bool]]:
-        """The engine's firings on ``facts``, reused when it has seen facts it cannot tell from these."""
+    def seen_by_engine(self, facts: dict[str, Any]) -> tuple[Any, ...]:
+        """What the rule engine can tell of a flow's facts: equal for two flows on which the same
+        rules fire."""
         tests = self._tests
         fields = engine_fields(facts, tests.fields, tests.sets)
-        key = tuple(sorted((field, _side(value, tests.thresholds.get(field))) for field, value in fields.items()))
+        return tuple(sorted((field, _side(value, tests.thresholds.get(field))) for field, value in fields.items()))
+
+    def seen_by_policy(self, facts: dict[str, Any]) -> tuple[Any, ...]:
+        """What the policy's conditions and graded votes can tell of a flow's facts: equal for two
+        flows on which the same rules fire with the same grades."""
+        edges = self._tests.edges
+        return (*self.seen_by_engine(facts), *(_side(facts.get(fact), edges[fact]) for fact in edges))
+
+    def _run(self, facts: dict[str, Any]) -> tuple[tuple[Firing, ...], dict[str, bool]]:
+        """The engine's firings on ``facts``, reused when it has seen facts it cannot tell from these."""
+        key = self.seen_by_engine(facts)
         known = self._firings.get(key)
         if known is None:
             self.engine_runs += 1
