@@ -20,6 +20,7 @@ splits' savings when no rule reads them).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -119,10 +120,11 @@ def _band_edges(policy: Policy) -> dict[str, tuple[float, ...]]:
 
 def _side(value: Any, thresholds: tuple[float, ...] | None) -> Any:
     """What the engine can tell of a field's value: the value itself, or for a number compared only
-    with numbers, on which side of each it lies (-1 below, 0 at, 1 above)."""
+    with numbers (in order), how many lie below it and whether it equals the next."""
     if thresholds is None or not _is_number(value):
         return value
-    return tuple((value > t) - (value < t) for t in thresholds)
+    below = bisect.bisect_left(thresholds, value)
+    return below, below < len(thresholds) and thresholds[below] == value
 
 
 class FlowContext:
@@ -138,6 +140,7 @@ class FlowContext:
         read = self.engine.tested.union(*(placed.reads for placed in policy.rules))
         self.splits = not SPLIT_METRICS.isdisjoint(read)
         self.costs = flow_costs(inputs, policy.costs, self.splits) if costs is None else costs
+        self._last: tuple[dict[str, Any], tuple[Any, ...]] | None = None
         self._firings: dict[tuple[Any, ...], tuple[tuple[tuple[str, int], ...], dict[str, bool]]] = {}
         self.evaluations = 0
         self.engine_runs = 0
@@ -161,10 +164,14 @@ class FlowContext:
 
     def seen_by_engine(self, facts: dict[str, Any]) -> tuple[Any, ...]:
         """What the rule engine can tell of a flow's facts: equal for two flows on which the same
-        rules fire."""
+        rules fire. The last facts' answer is kept: a caller asks again about the facts just evaluated."""
+        if self._last is not None and self._last[0] is facts:
+            return self._last[1]
         tests = self._tests
         fields = engine_fields(facts, tests.fields, tests.sets)
-        return tuple(sorted((field, _side(value, tests.thresholds.get(field))) for field, value in fields.items()))
+        seen = tuple(sorted((field, _side(value, tests.thresholds.get(field))) for field, value in fields.items()))
+        self._last = (facts, seen)
+        return seen
 
     def seen_by_policy(self, facts: dict[str, Any]) -> tuple[Any, ...]:
         """What the policy's conditions and graded votes can tell of a flow's facts: equal for two
