@@ -28,12 +28,11 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, Literal
 
-from ..costs import COSTLESS_FIELDS, SPLIT_METRICS, FlowCosts, flow_costs
-from ..models import INHERITS, Certification, Decision, FlowInputs, Level, Split, VendorQuote
+from ..costs import FlowCosts
+from ..models import INHERITS, Certification, Decision, FlowInputs, Level, Split
 from ..policy.levers import NumericLever
 from ..policy.loading import Policy
-from ..recommend import evaluate_flow
-from ..run import engine_for
+from .context import FlowContext, with_answers
 
 Outcome = tuple[Decision, tuple[Split, ...]]
 Direction = Literal["below", "above"]
@@ -51,11 +50,11 @@ def _relative(value: float, fraction: float = 0.005, floor: float = 0.01) -> flo
     return max(abs(value) * fraction, floor)
 
 
-# Steps away from the answer, as fractions of the distance to the end of the range; once a change
-# is found, the stretch from the answer to it is walked again in finer steps, since a decision can
-# change and change back along the range (a band narrower than a fine step can still be missed).
-_STEPS = (0.03, 0.1, 0.2, 0.35, 0.5, 0.7, 0.85, 1.0)
-_REFINE = 12
+# Steps away from the answer, as fractions of the distance to the end of the range, for the facts
+# the cost model derives from an answer (whose thresholds are not the answer's own); the answer's own
+# thresholds are bracketed where they lie. Between the nearest change found and the last probe with
+# today's outcome, bisection narrows to the precision of ``_precision``.
+_STEPS = (0.05, 0.15, 0.3, 0.5, 0.75, 1.0)
 _BISECTIONS = 24
 
 # The allowed values of each answer about the work a policy may count as a lever.
@@ -142,36 +141,36 @@ def unit_of(inputs: FlowInputs, name: str) -> str:
 
 def with_value(inputs: FlowInputs, name: str, value: Any) -> FlowInputs:
     """The flow's inputs with one answer changed (already within the model's bounds)."""
-    if name == "vendor_quote":
-        quote = inputs.flow.vendor_quote
-        assert quote is not None
-        update: dict[str, Any] = {"vendor_quote": VendorQuote.model_validate({quote.form: value})}
-    else:
-        update = {name: value}
-    return inputs.model_copy(update={"flow": inputs.flow.model_copy(update=update)})
+    return with_answers(inputs, {name: value})
 
 
 class _Evaluator:
-    """Runs the policy on variants of one flow, remembering outcomes."""
+    """Evaluates variants of one flow on its evaluation context, remembering outcomes."""
 
     def __init__(self, inputs: FlowInputs, policy: Policy, costs: FlowCosts | None = None) -> None:
-        self.inputs, self.policy = inputs, policy
-        self.costs = flow_costs(inputs, policy.costs) if costs is None else costs
-        # Only the decision matters here: the splits are costed only when a rule's condition reads them.
-        self.splits = not SPLIT_METRICS.isdisjoint(engine_for(policy).tested)
-        self.seen: dict[tuple[str, Any], Outcome] = {}
-        self.count = 0
+        self.context = FlowContext(inputs, policy, costs)
+        self.seen: dict[tuple[str, Any], tuple[Outcome, tuple[Any, ...]]] = {}
+
+    @property
+    def count(self) -> int:
+        """The times the rule engine ran (a variant whose facts it cannot tell from another's reuses its run)."""
+        return self.context.engine_runs
+
+    def thresholds(self, name: str) -> tuple[float, ...]:
+        """The values the policy's conditions compare this answer with (none for the quote)."""
+        return self.context.thresholds(name)
 
     def __call__(self, name: str, value: Any) -> Outcome:
+        return self.evaluate(name, value)[0]
+
+    def evaluate(self, name: str, value: Any) -> tuple[Outcome, tuple[Any, ...]]:
+        """The outcome with one answer changed, and what the policy could tell of its facts."""
         key = (name, value)
         found = self.seen.get(key)
         if found is None:
-            variant = with_value(self.inputs, name, value)
-            costs = self.costs if name in COSTLESS_FIELDS else flow_costs(variant, self.policy.costs, self.splits)
-            verdict = evaluate_flow(variant, self.policy, costs).verdict
-            found = (verdict.decision, verdict.split)
+            result = self.context.evaluate({name: value})
+            found = ((result.verdict.decision, result.verdict.split), self.context.seen_by_policy(result.facts))
             self.seen[key] = found
-            self.count += 1
         return found
 
 
@@ -215,20 +214,76 @@ def _probe(span: _Range, current: float, end: float, fraction: float) -> float:
     return float(round(value)) if span.integer else value
 
 
-def _first_change(evaluate: _Evaluator, span: _Range, current: float, end: float, base: Outcome,
-                  fractions: Any) -> tuple[float, float, Outcome] | None:
-    """Walking from ``current`` towards ``end``: the first value with another outcome, the last one
-    before it with the same, and the other outcome."""
+def _precision(span: _Range, current: float) -> float:
+    """How near a tipping point is sought: one contact for a volume, else 0.5 % of the answer (at
+    least 0.01)."""
+    return 1.0 if span.integer else _relative(current)
+
+
+def _probes(evaluate: _Evaluator, span: _Range, current: float, end: float) -> list[float]:
+    """The values tried from ``current`` towards ``end``, nearest first: steps along the range, and
+    on each side of every threshold the policy compares the answer itself with."""
+    step = _precision(span, current) / 2
+    values = {_probe(span, current, end, fraction) for fraction in _STEPS}
+    for threshold in evaluate.thresholds(span.name):
+        for value in (threshold - step, threshold, threshold + step):
+            if min(current, end) <= value <= max(current, end):
+                values.add(float(round(value)) if span.integer else value)
+    values.discard(current)
+    return sorted(values, key=lambda value: abs(value - current))
+
+
+def _value(span: _Range, value: float) -> Any:
+    return int(value) if span.integer else value
+
+
+def _first_change(evaluate: _Evaluator, span: _Range, current: float, end: float,
+                  base: Outcome) -> tuple[float, float, Outcome] | None:
+    """Walking from ``current`` towards ``end``: the first value tried with another outcome, the last
+    one before it with the same, and the other outcome. Where two values tried in turn keep the
+    outcome but not what the policy sees (a condition or a graded vote's band), the change between
+    them is sought too: a decision can change and change back between two values tried."""
     same = current
-    for fraction in fractions:
-        probe = _probe(span, current, end, fraction)
-        if probe == same:
-            continue
-        outcome = evaluate(span.name, int(probe) if span.integer else probe)
+    _outcome, seen = evaluate.evaluate(span.name, _value(span, current))
+    for probe in _probes(evaluate, span, current, end):
+        outcome, now = evaluate.evaluate(span.name, _value(span, probe))
+        if outcome == base and now != seen:
+            found = _between(evaluate, span, same, probe, seen, base, _precision(span, current))
+            if found is not None:
+                return found
         if outcome != base:
             return probe, same, outcome
-        same = probe
+        same, seen = probe, now
     return None
+
+
+def _between(evaluate: _Evaluator, span: _Range, same: float, other: float, seen: tuple[Any, ...],
+             base: Outcome, tolerance: float) -> tuple[float, float, Outcome] | None:
+    """Between two values with today's outcome that the policy tells apart: narrow to where it first
+    sees a change, and the outcome there if another (the value, the last with today's, it)."""
+    while abs(other - same) > tolerance:
+        middle = _midpoint(span, same, other)
+        if middle is None:
+            break
+        outcome, now = evaluate.evaluate(span.name, _value(span, middle))
+        if outcome != base:
+            return middle, same, outcome
+        if now == seen:
+            same = middle
+        else:
+            other = middle
+    return None
+
+
+def _midpoint(span: _Range, same: float, changed: float) -> float | None:
+    """Halfway from ``same`` to ``changed`` (a whole number towards ``changed`` for a volume), or None
+    when no value lies between."""
+    middle = (same + changed) / 2
+    if span.integer:
+        middle = float(math.floor(middle) if changed < same else math.ceil(middle))
+        if middle in (same, changed):
+            return None
+    return middle
 
 
 def _search(evaluate: _Evaluator, span: _Range, current: float, end: float,
@@ -236,24 +291,26 @@ def _search(evaluate: _Evaluator, span: _Range, current: float, end: float,
     """From ``current`` towards ``end``: the nearest value with another outcome, the last with the same."""
     if end == current:
         return None
-    found = _first_change(evaluate, span, current, end, base, _STEPS)
+    found = _first_change(evaluate, span, current, end, base)
     if found is None:
         return None
-    nearer = _first_change(evaluate, span, current, found[0], base,
-                           (k / _REFINE for k in range(1, _REFINE)))
-    changed, same, new = nearer if nearer is not None else found
-    tolerance = 1.0 if span.integer else _relative(current)
+    changed, same, new = found
+    tolerance = _precision(span, current)
+    seen = evaluate.evaluate(span.name, _value(span, same))[1]
     for _ in range(_BISECTIONS):
         if abs(changed - same) <= tolerance:
             break
-        middle = (same + changed) / 2
-        if span.integer:
-            middle = float(math.floor(middle) if changed < same else math.ceil(middle))
-            if middle in (same, changed):
-                break
-        outcome = evaluate(span.name, int(middle) if span.integer else middle)
-        if outcome == base:
-            same = middle
+        middle = _midpoint(span, same, changed)
+        if middle is None:
+            break
+        outcome, now = evaluate.evaluate(span.name, _value(span, middle))
+        nearer = None if outcome != base or now == seen else _between(evaluate, span, same, middle, seen, base,
+                                                                      tolerance)
+        if nearer is not None:
+            changed, same, new = nearer
+            seen = evaluate.evaluate(span.name, _value(span, same))[1]
+        elif outcome == base:
+            same, seen = middle, now
         else:
             changed, new = middle, outcome
     return changed, same, new

@@ -1,0 +1,198 @@
+"""One flow's evaluation kept at hand, so that changing a few answers re-runs only what they touch.
+
+Tipping points and sampling under uncertain answers evaluate the same flow again and again with
+one or a few answers changed. A ``FlowContext`` is built once from a flow's inputs and the policy;
+``evaluate(changes)`` then runs the pipeline of ``recommend.evaluate_flow`` on the changed flow,
+skipping what the change cannot alter:
+
+- the cost model runs only when a changed answer is one it reads (``COSTLESS_FIELDS``), and costs
+  the splits only when a rule reads a split's saving;
+- the facts are taken again from the changed answers (a flat mapping, cheap);
+- the rule engine runs only when the facts it tests fall on another side of some threshold of the
+  policy's conditions than in an evaluation already made: which rules fire and what they derive
+  depend on nothing else, so the firings are reused, each recording the facts it matched from the
+  new snapshot;
+- the decision is taken again (it weighs savings and shares of contacts, which move continuously).
+
+The result is the same ``FlowResult`` the plain pipeline gives for the changed flow (without the
+splits' savings when no rule reads them).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..costs import COSTLESS_FIELDS, SPLIT_METRICS, FlowCosts, flow_costs
+from ..decide import decide
+from ..facts import engine_fields, snapshot
+from ..models import FlowInputs, VendorQuote
+from ..policy.compile import compile_policy, membership_sets
+from ..policy.loading import Policy
+from ..recommend import FlowResult
+from ..policy.rules import Graded
+from ..run import Engine, Firing, engine_for
+
+# The durable_rules operators that compare a field with a value, and those that only ask whether it is known.
+_COMPARING = ("$lt", "$lte", "$gt", "$gte", "$neq")
+_PRESENCE = ("$ex", "$nex")
+
+
+def with_answers(inputs: FlowInputs, changes: Mapping[str, Any]) -> FlowInputs:
+    """The flow's inputs with some answers changed (values already within the model's bounds). A
+    number for ``vendor_quote`` is the amount in the form the flow's quote is given in."""
+    update = dict(changes)
+    quote = update.get("vendor_quote")
+    if quote is not None and not isinstance(quote, VendorQuote):
+        form = inputs.flow.vendor_quote
+        assert form is not None, "a quote's amount changes only on a flow that has a quote"
+        update["vendor_quote"] = VendorQuote.model_validate({form.form: quote})
+    return inputs.model_copy(update={"flow": inputs.flow.model_copy(update=update)})
+
+
+@dataclass(frozen=True)
+class _Tests:
+    """What the policy's conditions compare each engine field with: the numbers a numeric field is
+    compared with (only its side of each matters), or None where the value itself matters; and the
+    edges of the bands that grade votes, by the fact graded."""
+
+    fields: frozenset[str]
+    sets: dict[str, frozenset[Any]]
+    thresholds: dict[str, tuple[float, ...] | None]
+    edges: dict[str, tuple[float, ...]]
+
+
+def _operands(expr: dict[str, Any], into: dict[str, list[Any]]) -> None:
+    """Collect, by field, the values a compiled condition compares each field with."""
+    for key, value in expr.items():
+        if key in ("$and", "$or"):
+            for part in value:
+                _operands(part, into)
+        elif key in _COMPARING:
+            for field, operand in value.items():
+                into.setdefault(field, []).append(operand)
+        elif key in _PRESENCE:
+            for field in value:
+                into.setdefault(field, [])
+        else:
+            into.setdefault(key, []).append(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+_tests: dict[tuple[str, str], _Tests] = {}
+
+
+def _tests_of(policy: Policy, engine: Engine) -> _Tests:
+    """The policy's tests, gathered once per process per policy (like its engine)."""
+    key = (policy.digest, str(policy.root))
+    found = _tests.get(key)
+    if found is None:
+        operands: dict[str, list[Any]] = {}
+        for definition, _fields in compile_policy(policy):
+            for rule in definition.values():
+                for condition in rule["all"]:
+                    _operands(condition["m"], operands)
+        thresholds = {field: tuple(sorted(set(values))) if all(map(_is_number, values)) else None
+                      for field, values in operands.items()}
+        found = _Tests(engine.tested, membership_sets(policy), thresholds, _band_edges(policy))
+        _tests[key] = found
+    return found
+
+
+def _band_edges(policy: Policy) -> dict[str, tuple[float, ...]]:
+    """The edges of the bands of every graded vote and vote by saving, by the fact they grade."""
+    graded: dict[str, set[float]] = {}
+    for placed in policy.rules:
+        then = placed.rule.then
+        pairs = [(weight.by, weight.bands) for weight in then.vote.values() if isinstance(weight, Graded)]
+        if then.vote_by_saving is not None:
+            pairs.append(("savings_pct", then.vote_by_saving))
+        for fact, bands in pairs:
+            for band in policy.param(bands):
+                graded.setdefault(fact, set()).update(e for e in (band.min, band.max) if e is not None)
+    return {fact: tuple(sorted(edges)) for fact, edges in graded.items()}
+
+
+def _side(value: Any, thresholds: tuple[float, ...] | None) -> Any:
+    """What the engine can tell of a field's value: the value itself, or for a number compared only
+    with numbers (in order), how many lie below it and whether it equals the next."""
+    if thresholds is None or not _is_number(value):
+        return value
+    below = bisect.bisect_left(thresholds, value)
+    return below, below < len(thresholds) and thresholds[below] == value
+
+
+class FlowContext:
+    """One flow under one policy, ready to be evaluated again with some answers changed.
+
+    ``evaluations`` counts the changed flows evaluated, ``engine_runs`` the times the rule engine
+    had to run for them (the others reused the firings of facts it could not tell apart)."""
+
+    def __init__(self, inputs: FlowInputs, policy: Policy, costs: FlowCosts | None = None) -> None:
+        self.inputs, self.policy = inputs, policy
+        self.engine = engine_for(policy)
+        self._tests = _tests_of(policy, self.engine)
+        read = self.engine.tested.union(*(placed.reads for placed in policy.rules))
+        self.splits = not SPLIT_METRICS.isdisjoint(read)
+        self.costs = flow_costs(inputs, policy.costs, self.splits) if costs is None else costs
+        self._last: tuple[dict[str, Any], tuple[Any, ...]] | None = None
+        self._firings: dict[tuple[Any, ...], tuple[tuple[tuple[str, int], ...], dict[str, bool]]] = {}
+        self.evaluations = 0
+        self.engine_runs = 0
+
+    def thresholds(self, fact: str) -> tuple[float, ...]:
+        """The numbers the policy's conditions compare a numeric fact with, in order (none for a
+        fact no condition compares with a number)."""
+        return self._tests.thresholds.get(fact) or ()
+
+    def evaluate(self, changes: Mapping[str, Any]) -> FlowResult:
+        """The flow's result with ``changes`` (answer name to new value) applied, every other answer
+        as it is."""
+        self.evaluations += 1
+        inputs = with_answers(self.inputs, changes) if changes else self.inputs
+        costless = COSTLESS_FIELDS.issuperset(changes)
+        costs = self.costs if costless else flow_costs(inputs, self.policy.costs, self.splits)
+        facts = snapshot(inputs, costs, self.policy.languages_by_country)
+        firings, derived = self._run(facts)
+        return FlowResult(inputs=inputs, costs=costs, facts=facts, derived=derived, firings=firings,
+                          verdict=decide(firings, self.policy, facts))
+
+    def seen_by_engine(self, facts: dict[str, Any]) -> tuple[Any, ...]:
+        """What the rule engine can tell of a flow's facts: equal for two flows on which the same
+        rules fire. The last facts' answer is kept: a caller asks again about the facts just evaluated."""
+        if self._last is not None and self._last[0] is facts:
+            return self._last[1]
+        tests = self._tests
+        fields = engine_fields(facts, tests.fields, tests.sets)
+        seen = tuple(sorted((field, _side(value, tests.thresholds.get(field))) for field, value in fields.items()))
+        self._last = (facts, seen)
+        return seen
+
+    def seen_by_policy(self, facts: dict[str, Any]) -> tuple[Any, ...]:
+        """What the policy's conditions and graded votes can tell of a flow's facts: equal for two
+        flows on which the same rules fire with the same grades."""
+        edges = self._tests.edges
+        return (*self.seen_by_engine(facts), *(_side(facts.get(fact), edges[fact]) for fact in edges))
+
+    def _run(self, facts: dict[str, Any]) -> tuple[tuple[Firing, ...], dict[str, bool]]:
+        """The engine's firings on ``facts``, reused when it has seen facts it cannot tell from these."""
+        key = self.seen_by_engine(facts)
+        known = self._firings.get(key)
+        if known is None:
+            self.engine_runs += 1
+            fired, derived = self.engine.evaluate(facts)
+            self._firings[key] = (tuple((f.rule_id, f.stratum) for f in fired), dict(derived))
+            return tuple(fired), derived
+        rules, derived = known
+        return tuple(Firing(rule_id, stratum, self._matched(rule_id, facts, derived))
+                     for rule_id, stratum in rules), dict(derived)
+
+    def _matched(self, rule_id: str, facts: dict[str, Any], derived: dict[str, bool]) -> dict[str, Any]:
+        """The facts a rule records as matched, as its action in the engine records them."""
+        return {name: facts.get(name, derived.get(name)) for name in self.policy.rule(rule_id).reads}
+

@@ -1,0 +1,127 @@
+"""The fast path checked against the plain one: a flow's evaluation context, changed one answer at a
+time, gives what the whole pipeline gives on the changed flow (decision, split, scores, the rules
+fired with the facts they matched, derived facts and conditions), over generated flows; and each
+tipping point found on it holds on the whole pipeline."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from benchmarks.generate import generate_answers
+from engine.analysis.context import FlowContext, with_answers
+from engine.analysis.tipping import QUALITATIVE, current_value, held_by_veto, plausible_range, tipping_points
+from engine.answers import validate_answers
+from engine.load import Document
+from engine.models import Certification, FlowInputs, resolve
+from engine.policy.loading import Policy
+from engine.recommend import FlowResult, evaluate_flow
+
+FLOWS = 50
+CHANGES = 6
+
+
+def generated_flows() -> list[FlowInputs]:
+    """Fifty realistic flows from the benchmarks' generator, always the same."""
+    answers = validate_answers(Document("generated", generate_answers(FLOWS, seed=15), {}))
+    return list(resolve(answers))
+
+
+def random_change(rng: random.Random, inputs: FlowInputs, policy: Policy) -> tuple[str, Any]:
+    """One answer a person could change, with another value: a number within its plausible range,
+    another level or truth value, or a certification added."""
+    numeric = [(name, lever) for name, lever in policy.levers.numeric_levers().items()
+               if current_value(inputs, name) is not None]
+    kind = rng.choice(("number", "number", "answer", "certification"))
+    if kind == "number":
+        name, lever = rng.choice(numeric)
+        current = current_value(inputs, name)
+        assert current is not None
+        low, high = plausible_range(inputs, policy, name, lever, current)
+        value = rng.uniform(low, high)
+        return name, round(value) if name == "monthly_volume" else value
+    if kind == "answer":
+        name = rng.choice(sorted(QUALITATIVE))
+        return name, rng.choice([v for v in QUALITATIVE[name] if v != getattr(inputs.flow, name)])
+    have = tuple(inputs.flow.provider_certifications)
+    return "provider_certifications", (*have, rng.choice(list(Certification)))
+
+
+def essentials(result: FlowResult) -> dict[str, Any]:
+    """What a recommendation says of a flow, from the decision to the facts each rule matched."""
+    verdict = result.verdict
+    return {"decision": verdict.decision, "split": verdict.split, "scores": verdict.scores,
+            "votes": verdict.votes, "vetoes": verdict.vetoes, "conditions": verdict.conditions,
+            "confidence": verdict.confidence, "firings": result.firings, "derived": result.derived}
+
+
+class TestFlowContext:
+    def test_changed_answers_give_the_plain_result(self, policy: Policy) -> None:
+        """Every single-answer change evaluated on the context equals the whole pipeline on the changed flow."""
+        rng = random.Random(15)
+        for inputs in generated_flows():
+            context = FlowContext(inputs, policy)
+            assert essentials(context.evaluate({})) == essentials(evaluate_flow(inputs, policy))
+            for _ in range(CHANGES):
+                name, value = random_change(rng, inputs, policy)
+                plain = evaluate_flow(with_answers(inputs, {name: value}), policy)
+                assert essentials(context.evaluate({name: value})) == essentials(plain), (inputs.flow.id, name, value)
+
+    def test_the_engine_runs_only_for_facts_it_can_tell_apart(self, policy: Policy) -> None:
+        """A change no condition can see (the same answer again) reuses the firings: one engine run for both."""
+        inputs = generated_flows()[0]
+        context = FlowContext(inputs, policy)
+        first = context.evaluate({})
+        again = context.evaluate({"complexity": inputs.flow.complexity})
+        assert (context.evaluations, context.engine_runs) == (2, 1)
+        assert essentials(again) == essentials(first)
+
+    @pytest.mark.parametrize("name", ["loaded_hourly_cost", "complexity"])
+    def test_a_cost_answer_costs_again(self, policy: Policy, name: str) -> None:
+        """The cost model runs again for an answer it reads, and not for one it does not."""
+        inputs = generated_flows()[1]
+        context = FlowContext(inputs, policy)
+        value = 2 * inputs.loaded_hourly_cost if name == "loaded_hourly_cost" else QUALITATIVE[name][0]
+        changed = context.evaluate({name: value})
+        assert (changed.costs is context.costs) == (name == "complexity")
+
+
+def outcome(inputs: FlowInputs, policy: Policy, name: str, value: Any) -> tuple[Any, ...]:
+    """The decision and split of the whole pipeline on the flow with one answer changed."""
+    verdict = evaluate_flow(with_answers(inputs, {name: value}), policy).verdict
+    return verdict.decision, verdict.split
+
+
+class TestTippingPoints:
+    def test_every_point_and_flip_holds_on_the_plain_pipeline(self, policy: Policy) -> None:
+        """At a point's value the whole pipeline gives the point's decision, at the last value before
+        it today's, the two within the search's precision (one contact, else 0.5 % of the answer); a
+        flip's value gives the flip's decision."""
+        for inputs in generated_flows()[:12]:
+            verdict = evaluate_flow(inputs, policy).verdict
+            base = (verdict.decision, verdict.split)
+            hold = held_by_veto({o.value: s for o, s in verdict.scores.items()},
+                                {o.value: r for o, r in verdict.vetoes.items()}, verdict.decision.value)
+            found = tipping_points(inputs, policy, base, hold=hold)
+            for point in found.points:
+                integer = point.field == "monthly_volume"
+                value, unchanged = (int(point.value), int(point.unchanged_at)) if integer else (point.value,
+                                                                                                 point.unchanged_at)
+                assert outcome(inputs, policy, point.field, value) == (point.decision, point.split), point
+                assert outcome(inputs, policy, point.field, unchanged) == base, point
+                assert abs(point.value - point.unchanged_at) <= (1 if integer else max(0.005 * point.current, 0.01))
+            for flip in found.flips:
+                if flip.field in QUALITATIVE:
+                    value = type(getattr(inputs.flow, flip.field))(flip.value)
+                    assert outcome(inputs, policy, flip.field, value) == (flip.decision, flip.split), flip
+
+    def test_a_point_within_a_narrow_band(self, policy: Policy) -> None:
+        """A decision that changes and changes back between two values tried is still found: the
+        search looks between them once the policy sees a difference."""
+        inputs = next(i for i in generated_flows() if i.flow.id == "order-taking-other-50")
+        verdict = evaluate_flow(inputs, policy).verdict
+        points = tipping_points(inputs, policy, (verdict.decision, verdict.split)).points
+        below = next(p for p in points if (p.field, p.direction) == ("peak_ratio", "below"))
+        assert 1.79 < below.value < below.unchanged_at <= 1.81
