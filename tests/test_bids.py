@@ -184,9 +184,9 @@ class TestCommand:
         french = _run(ACME, *bid_files, "--lang", "fr")
         assert english.exit_code == 0 and french.exit_code == 0, english.output + french.output
         english_text, french_text = _unwrapped(english.output), _unwrapped(french.output)
-        assert "Best bid: Atlas, Casablanca" in english_text
+        assert "Award: Atlas, Casablanca, whole flow" in english_text
         assert "outside the plausible EUR\u00a04.00 to EUR\u00a080.00" in english_text
-        assert "Meilleure offre\u202f: Atlas, Casablanca" in french_text
+        assert "Attribution\u202f: Atlas, Casablanca, flux entier" in french_text
         assert "FTE on the flows it wins, below the 30.0 it commits to staff" in english_text
 
     def test_json_holds_the_ranking(self, bid_files: list[Path]) -> None:
@@ -201,7 +201,7 @@ class TestCommand:
         result = _run(ACME, *bid_files, "--why-not", "Borealis")
         assert result.exit_code == 0, result.output
         assert "Why Borealis's bid lost" in result.output
-        assert "costlier all-in than Atlas, Casablanca" in _unwrapped(result.output)
+        assert "costlier all-in than Atlas, Casablanca, whole flow" in _unwrapped(result.output)
         assert "support-chat): the lot was not priced" in result.output
 
     def test_why_not_an_unknown_bidder_is_a_user_error(self, bid_files: list[Path]) -> None:
@@ -230,4 +230,4 @@ class TestCommand:
         page = tmp_path / "report.html"
         assert _run(ACME, *bid_files, "--report", page).exit_code == 0
         html = page.read_text(encoding="utf-8")
-        assert '<section id="bids">' in html and "Best bid: Atlas, Casablanca" in html
+        assert '<section id="bids">' in html and "Award: Atlas, Casablanca, whole flow" in html
