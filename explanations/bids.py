@@ -189,7 +189,8 @@ def _decision(decision: str, split: list[str], lang: Lang) -> str:
 
 def _named_offer(offer: dict[str, Any], lang: Lang, page: _Page) -> str:
     """'Atlas & Tejo Services, Casablanca, whole flow': bidder, site and which option."""
-    return f"{page.name(offer['bidder'])}, {page.name(offer['site'])}, {labels(lang)['bids']['lines'][offer['option']]}"
+    option = labels(lang)["bids"]["lines"][offer["option"]]
+    return f"{page.name(offer['bidder'])}, {page.name(offer['site'])}, {option}"
 
 
 def _offer_line(offer: dict[str, Any], currency: str, lang: Lang, page: _Page) -> str:
@@ -227,10 +228,9 @@ def _award(flow: dict[str, Any], currency: str, lang: Lang, page: _Page) -> str:
     words = labels(lang)["bids"]
     winner, offers = flow["winner"], flow["offers"]
     if winner is not None:
-        following = flow["next_choice"]
-        return str(words["winner"]).format(offer=_named_offer(winner, lang, page),
-                                           amount=money(flow["margin_monthly"], currency, lang),
-                                           next=words["keep"] if following is None else _named_offer(following, lang, page))
+        following = words["keep"] if flow["next_choice"] is None else _named_offer(flow["next_choice"], lang, page)
+        return str(words["winner"]).format(offer=_named_offer(winner, lang, page), next=following,
+                                           amount=money(flow["margin_monthly"], currency, lang))
     if flow["kept_because"] == "no_offer":
         return str(words["no_offer"])
     if flow["kept_because"] == "keep_cheaper":
@@ -238,7 +238,8 @@ def _award(flow: dict[str, Any], currency: str, lang: Lang, page: _Page) -> str:
         return str(words["keep_cheaper"]).format(offer=_named_offer(cheapest, lang, page), amount=money(
             cheapest["allin_monthly"] - flow["keep"]["monthly"], currency, lang))
     rules = list(dict.fromkeys(r for o in offers for r in [*o["vetoes"], *o["rules_against"]]))
-    return str(words["none_eligible"]) + (words["rules_behind"].format(rules=", ".join(rules)) if rules else "") + "."
+    behind = words["rules_behind"].format(rules=", ".join(rules)) if rules else ""
+    return f"{words['none_eligible']}{behind}."
 
 
 def _flow_lines(flow: dict[str, Any], currency: str, lang: Lang, page: _Page) -> None:
