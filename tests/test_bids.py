@@ -351,3 +351,11 @@ class TestAward:
         assert f"Pricing!{keys['site_country']}3: column site_country: missing" in result.output
         assert f"Pricing!{keys['per_contact']}4: " in result.output and "column per_minute" in result.output
         assert "Traceback" not in result.output
+
+    def test_the_json_contract_is_documented(self, example: dict[str, Any]) -> None:
+        """Every field of the comparison, a flow and an offer is named in docs/domain.md's award section."""
+        docs = (ROOT / "docs" / "domain.md").read_text(encoding="utf-8")
+        section = docs[docs.index("## Who wins a flow under the bids"):docs.index("## Figures worth knowing")]
+        flow = example["flows"]["after-sales"]
+        fields = {*example["json"], *flow, *flow["offers"][0], *flow["winner"]}
+        assert not [f for f in sorted(fields) if f'"{f}"' not in section]
