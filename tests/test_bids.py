@@ -359,3 +359,13 @@ class TestAward:
         flow = example["flows"]["after-sales"]
         fields = {*example["json"], *flow, *flow["offers"][0], *flow["winner"]}
         assert not [f for f in sorted(fields) if f'"{f}"' not in section]
+
+    def test_the_minimum_commitments_count_the_award(self, example: dict[str, Any]) -> None:
+        """Each bidder's won flows are the flows awarded to it, no more (not a cheaper line the policy
+        does not choose)."""
+        for commitment in example["json"]["commitments"]:
+            awarded = [f["id"] for f in example["json"]["flows"]
+                       if f["winner"] and f["winner"]["bidder"] == commitment["bidder"]]
+            assert commitment["won"] == awarded
+        atlas = next(c for c in example["json"]["commitments"] if c["bidder"] == ATLAS)
+        assert "social-care" not in atlas["won"] and "after-sales" in atlas["won"]
