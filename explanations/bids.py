@@ -32,11 +32,22 @@ def _offer(offer: Offer, policy: Policy, langs: tuple[Lang, ...]) -> dict[str, A
         "bidder": offer.bidder, "site": offer.site, "site_country": offer.site_country, "lot": offer.lot,
         "option": offer.option, **_priced(offer.best), "others": [_priced(p) for p in offer.others],
         "decision": verdict.decision.value, "split": [s.value for s in verdict.split],
+        "chosen": offer.chosen, "eligible": offer.eligible, "rules_against": list(offer.rules_against),
         "vetoes": list(offer.vetoes),
         "conditions": [{"id": c.id, "rule": c.rule_id,
                         "text": {lang: rule_texts(policy, lang).render(c.rule_id, "condition", facts) for lang in langs}}
                        for c in offer.conditions],
     }
+
+
+def _named(offer: Offer) -> dict[str, Any]:
+    """An offer named without ambiguity (a bidder may offer a site for the whole flow and for a split)."""
+    return {"bidder": offer.bidder, "site": offer.site, "lot": offer.lot, "option": offer.option,
+            "allin_monthly": offer.best.allin_monthly}
+
+
+def _choice(offer: Offer | None) -> dict[str, Any] | None:
+    return None if offer is None else _named(offer)
 
 
 def _set_aside(item: SetAside) -> dict[str, Any]:
@@ -71,8 +82,10 @@ def bids_data(comparison: Comparison, bundles: list[Bundle], commitments: list[C
             "split": [s.value for s in base.verdict.split], "keep": ranking.keep.model_dump(),
             "term_months": int(base.costs.contract_months),
             "offers": [_offer(o, policy, langs) for o in ranking.offers],
-            "winner": None if winner is None else {"bidder": winner.bidder, "site": winner.site, "lot": winner.lot},
+            "winner": _choice(winner),
+            "next_choice": None if winner is None else _choice(ranking.next_choice),
             "margin_monthly": None if winner is None else ranking.runner_up_allin - winner.best.allin_monthly,
+            "kept_because": ranking.kept_because,
             "not_priced": list(ranking.not_priced),
         })
     return {
@@ -91,10 +104,11 @@ def bids_data(comparison: Comparison, bundles: list[Bundle], commitments: list[C
 
 def _loss(loss: Loss) -> dict[str, Any]:
     def side(offer: Offer | None) -> dict[str, Any] | None:
-        return None if offer is None else {"bidder": offer.bidder, "site": offer.site, "lot": offer.lot,
-                                           "allin_monthly": offer.best.allin_monthly, "vetoes": list(offer.vetoes)}
+        return None if offer is None else {**_named(offer), "decision": offer.result.verdict.decision.value,
+                                           "split": [s.value for s in offer.result.verdict.split],
+                                           "rules_against": list(offer.rules_against), "vetoes": list(offer.vetoes)}
 
-    return {"flow": loss.flow, "kind": loss.kind, "offer": side(loss.offer), "against": side(loss.against),
+    return {"flow": loss.flow, "kind": loss.kind, "offer": side(loss.offer), "lost_to": side(loss.against),
             "set_aside": [_set_aside(s) for s in loss.set_aside], "run_monthly": loss.run_monthly,
             "one_off": loss.one_off, "allin_monthly": loss.allin_monthly}
 
@@ -166,36 +180,83 @@ def words_for(value: str, lang: Lang) -> str:
     return str(labels(lang)["option_names"].get(value, value))
 
 
-def _option_line(offer: dict[str, Any], currency: str, lang: Lang, page: _Page) -> str:
+def _decision(decision: str, split: list[str], lang: Lang) -> str:
+    """A decision in words, with its split: 'hybrid (tier 1)'."""
+    words = labels(lang)
+    text = str(words["decisions"][decision])
+    return f"{text} ({', '.join(str(words['option_names'][s]) for s in split)})" if split else text
+
+
+def _named_offer(offer: dict[str, Any], lang: Lang, page: _Page) -> str:
+    """'Atlas & Tejo Services, Casablanca, whole flow': bidder, site and which option."""
+    option = labels(lang)["bids"]["lines"][offer["option"]]
+    return f"{page.name(offer['bidder'])}, {page.name(offer['site'])}, {option}"
+
+
+def _offer_line(offer: dict[str, Any], currency: str, lang: Lang, page: _Page) -> str:
+    """An offer in one line: who, where, which option, its price, and its all-in cost and payback."""
     words, all_words = labels(lang)["bids"], labels(lang)
     cost = offer["cost"]
-    parts = [f"{page.name(offer['bidder'])}, {page.name(offer['site'])} ({offer['site_country']}), "
-             f"{all_words['option_names'][offer['option']]}, {money(offer['amount'], currency, lang)} "
-             f"{_form(offer['form'], lang)}",
-             words["allin"].format(amount=money(offer["allin_monthly"], currency, lang)),
-             words["over_term"].format(amount=money(cost["term_total"], currency, lang), months=offer["term_months"]),
-             words["one_off"].format(amount=money(cost["one_off"], currency, lang)),
-             words["payback"].format(months=number(cost["payback_months"], 1, lang))
-             if cost["payback_months"] is not None else words["no_payback"],
-             words["decision_under"].format(decision=all_words["decisions"][offer["decision"]])]
+    head = (f"{page.name(offer['bidder'])}, {page.name(offer['site'])} ({offer['site_country']}), "
+            f"{words['lines'][offer['option']]}, {money(offer['amount'], currency, lang)} {_form(offer['form'], lang)}")
+    figures = [words["allin"].format(amount=money(offer["allin_monthly"], currency, lang)),
+               words["over_term"].format(amount=money(cost["term_total"], currency, lang), months=offer["term_months"]),
+               words["one_off"].format(amount=money(cost["one_off"], currency, lang)),
+               words["payback"].format(months=number(cost["payback_months"], 1, lang))
+               if cost["payback_months"] is not None else words["no_payback"]]
+    return f"{head}{all_words['colon']}" + str(all_words["semicolon"]).join(figures)
+
+
+def _policy_line(offer: dict[str, Any], lang: Lang) -> str:
+    """What the policy makes of the flow under this bid: this offer's option (its conditions follow),
+    or another one, and the rules that vetoed or weighed against this one."""
+    words = labels(lang)["bids"]
+    decision = _decision(offer["decision"], offer["split"], lang)
+    if offer["eligible"]:
+        return str(words["chosen_on_conditions" if offer["conditions"] else "chosen"]).format(decision=decision)
     if offer["vetoes"]:
-        parts.append(words["vetoed"].format(rules=", ".join(offer["vetoes"])))
-    return str(all_words["semicolon"]).join(parts)
+        return str(words["vetoed"]).format(rules=", ".join(offer["vetoes"]), decision=decision)
+    reason = str(words["not_chosen"]).format(decision=decision)
+    if offer["rules_against"]:
+        reason += labels(lang)["semicolon"] + words["weighs_against"].format(rules=", ".join(offer["rules_against"]))
+    return reason
+
+
+def _award(flow: dict[str, Any], currency: str, lang: Lang, page: _Page) -> str:
+    """The award of a flow in one sentence: the winner and its margin over the next choice, or why
+    the flow stays in-house."""
+    words = labels(lang)["bids"]
+    winner, offers = flow["winner"], flow["offers"]
+    if winner is not None:
+        following = words["keep"] if flow["next_choice"] is None else _named_offer(flow["next_choice"], lang, page)
+        return str(words["winner"]).format(offer=_named_offer(winner, lang, page), next=following,
+                                           amount=money(flow["margin_monthly"], currency, lang))
+    if flow["kept_because"] == "no_offer":
+        return str(words["no_offer"])
+    if flow["kept_because"] == "keep_cheaper":
+        cheapest = next(o for o in offers if o["eligible"])
+        return str(words["keep_cheaper"]).format(offer=_named_offer(cheapest, lang, page), amount=money(
+            cheapest["allin_monthly"] - flow["keep"]["monthly"], currency, lang))
+    rules = list(dict.fromkeys(r for o in offers for r in [*o["vetoes"], *o["rules_against"]]))
+    behind = words["rules_behind"].format(rules=", ".join(rules)) if rules else ""
+    return f"{words['none_eligible']}{behind}."
 
 
 def _flow_lines(flow: dict[str, Any], currency: str, lang: Lang, page: _Page) -> None:
     words, all_words = labels(lang)["bids"], labels(lang)
     colon, semicolon = all_words["colon"], all_words["semicolon"]
     page.heading(f"{page.name(flow['name'])} ({page.name(flow['id'])}){colon}{words['today']} "
-                 f"{all_words['decisions'][flow['decision']]}", 3)
+                 f"{_decision(flow['decision'], flow['split'], lang)}", 3)
     keep = flow["keep"]
     page.item(f"{words['keep']}{colon}" + semicolon.join([
         words["a_month"].format(amount=money(keep["monthly"], currency, lang)),
         words["over_term"].format(amount=money(keep["term_total"], currency, lang), months=flow["term_months"])]))
     for offer in flow["offers"]:
-        page.item(_option_line(offer, currency, lang, page))
-        for condition in offer["conditions"]:
-            page.item(f"{words['conditions']}{colon}{condition['text'][lang]}", 1)
+        page.item(_offer_line(offer, currency, lang, page))
+        page.item(_policy_line(offer, lang), 1)
+        if offer["eligible"]:
+            for condition in offer["conditions"]:
+                page.item(condition["text"][lang], 2)
         if offer["others"]:
             page.item(f"{words['other_forms']}{colon}" + ", ".join(
                 f"{money(p['amount'], currency, lang)} {_form(p['form'], lang)} "
@@ -203,21 +264,7 @@ def _flow_lines(flow: dict[str, Any], currency: str, lang: Lang, page: _Page) ->
                 for p in offer["others"]), 1)
     if flow["not_priced"]:
         page.item(words["not_priced"].format(bidders=", ".join(page.name(b) for b in flow["not_priced"])))
-    winner = flow["winner"]
-    if winner is not None:
-        best = next(o for o in flow["offers"] if o["bidder"] == winner["bidder"] and o["lot"] == winner["lot"]
-                    and o["site"] == winner["site"])
-        others = [o for o in flow["offers"] if o is not best and not o["vetoes"]]
-        following = (f"{page.name(others[0]['bidder'])}, {page.name(others[0]['site'])}"
-                     if others and others[0]["allin_monthly"] < keep["monthly"] else words["keep"])
-        page.para(words["winner"].format(bidder=page.name(best["bidder"]), site=page.name(best["site"]),
-                                         amount=money(flow["margin_monthly"], currency, lang), next=following))
-        if best["decision"] == "keep_internal":
-            page.para(words["policy_keeps"])
-    elif flow["offers"]:
-        page.para(words["no_winner"])
-    else:
-        page.para(words["no_offer"])
+    page.para(_award(flow, currency, lang, page))
 
 
 def _bundle_lines(data: dict[str, Any], lang: Lang, page: _Page) -> None:
@@ -311,19 +358,26 @@ def render_bids_why_not(data: dict[str, Any], fmt: Format, lang: Lang) -> str:
     page = _Page(fmt)
     page.heading(words["why_not_title"].format(bidder=page.name(data["bidder"])), 1)
     for flow in data["flows"]:
-        loss = str(words["loss"][flow["kind"]])
-        offer, against = flow["offer"], flow["against"]
-        text = loss.format(
-            amount=money(offer["allin_monthly"], currency, lang) if offer else "",
-            site=page.name(offer["site"]) if offer else "",
-            rules=", ".join(offer["vetoes"]) if offer else "",
-            allin=money(flow["allin_monthly"], currency, lang), run=money(flow["run_monthly"], currency, lang),
-            one_off=money(flow["one_off"], currency, lang),
-            winner=f"{page.name(against['bidder'])}, {page.name(against['site'])}" if against else "")
-        page.item(f"{page.name(flow['name'])} ({page.name(flow['flow'])}){labels(lang)['colon']}{text}")
+        page.item(f"{page.name(flow['name'])} ({page.name(flow['flow'])}){labels(lang)['colon']}"
+                  + _loss_text(flow, currency, lang, page))
         for item in flow["set_aside"]:
             page.item(_reason(item, currency, lang, page), 1)
     if data["commitment"] is not None:
         _commitment_lines(data["commitment"], currency, lang, page)
     return page.text()
 
+
+def _loss_text(flow: dict[str, Any], currency: str, lang: Lang, page: _Page) -> str:
+    """Why the bid lost one flow (or that it won it), in words."""
+    words = labels(lang)["bids"]
+    offer, lost_to = flow["offer"], flow["lost_to"]
+    rules = (words["loss"]["rules_against"].format(rules=", ".join(offer["rules_against"]))
+             if offer and offer["rules_against"] else "")
+    return str(words["loss"][flow["kind"]]).format(
+        amount=money(offer["allin_monthly"], currency, lang) if offer else "",
+        offer=_named_offer(offer, lang, page) if offer else "",
+        decision=_decision(offer["decision"], offer["split"], lang) if offer else "", rules=rules,
+        vetoes=", ".join(offer["vetoes"]) if offer else "",
+        allin=money(flow["allin_monthly"], currency, lang), run=money(flow["run_monthly"], currency, lang),
+        one_off=money(flow["one_off"], currency, lang),
+        winner=_named_offer(lost_to, lang, page) if lost_to else "")

@@ -184,9 +184,9 @@ class TestCommand:
         french = _run(ACME, *bid_files, "--lang", "fr")
         assert english.exit_code == 0 and french.exit_code == 0, english.output + french.output
         english_text, french_text = _unwrapped(english.output), _unwrapped(french.output)
-        assert "Best bid: Atlas, Casablanca" in english_text
+        assert "Award: Atlas, Casablanca, whole flow" in english_text
         assert "outside the plausible EUR\u00a04.00 to EUR\u00a080.00" in english_text
-        assert "Meilleure offre\u202f: Atlas, Casablanca" in french_text
+        assert "Attribution\u202f: Atlas, Casablanca, flux entier" in french_text
         assert "FTE on the flows it wins, below the 30.0 it commits to staff" in english_text
 
     def test_json_holds_the_ranking(self, bid_files: list[Path]) -> None:
@@ -201,7 +201,7 @@ class TestCommand:
         result = _run(ACME, *bid_files, "--why-not", "Borealis")
         assert result.exit_code == 0, result.output
         assert "Why Borealis's bid lost" in result.output
-        assert "costlier all-in than Atlas, Casablanca" in _unwrapped(result.output)
+        assert "costlier all-in than Atlas, Casablanca, whole flow" in _unwrapped(result.output)
         assert "support-chat): the lot was not priced" in result.output
 
     def test_why_not_an_unknown_bidder_is_a_user_error(self, bid_files: list[Path]) -> None:
@@ -230,4 +230,142 @@ class TestCommand:
         page = tmp_path / "report.html"
         assert _run(ACME, *bid_files, "--report", page).exit_code == 0
         html = page.read_text(encoding="utf-8")
-        assert '<section id="bids">' in html and "Best bid: Atlas, Casablanca" in html
+        assert '<section id="bids">' in html and "Award: Atlas, Casablanca, whole flow" in html
+
+
+# ---------------------------------------------------------------------------------------------
+# The award, end to end through the example's returned grids (examples/bids/*.xlsx)
+
+GRIDS = sorted((ROOT / "examples" / "bids").glob("*.xlsx"))
+ATLANTICO, ATLAS = "Atlântico Contact", "Atlas & Tejo Services"
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Acme's flows against both example grids, once: the JSON printed, the audit record and the report."""
+    folder = tmp_path_factory.mktemp("award")
+    record, page = folder / "record.json", folder / "report.html"
+    result = _run(ACME, *GRIDS, "--format", "json", "--audit", record, "--report", page)
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    return {"json": printed, "flows": {f["id"]: f for f in printed["flows"]}, "record": record,
+            "report": page.read_text(encoding="utf-8")}
+
+
+def _read(text: str) -> str:
+    """Output with every line joined, paragraphs as well as list items."""
+    return re.sub(r"\n *", " ", text)
+
+
+def _offer(flow: dict[str, Any], bidder: str, option: str) -> dict[str, Any]:
+    return next(o for o in flow["offers"] if o["bidder"] == bidder and o["option"] == option)
+
+
+class TestAward:
+    def test_the_complaints_decision_flips_under_the_lisbon_tier1_price(self, example: dict[str, Any]) -> None:
+        """Today's quote makes complaints hybrid (tier 1); under Lisbon's tier-1 price the policy keeps
+        the flow, so that offer cannot win however it ranks."""
+        flow = example["flows"]["complaints-email"]
+        assert (flow["decision"], flow["split"]) == ("hybrid", ["tier1"])
+        lisbon = _offer(flow, ATLANTICO, "tier1")
+        assert (lisbon["decision"], lisbon["chosen"], lisbon["eligible"]) == ("keep_internal", False, False)
+        assert lisbon["rules_against"]
+        assert flow["winner"]["bidder"] == ATLAS and flow["winner"]["option"] == "tier1"
+
+    def test_every_winner_is_eligible_and_the_cheapest_eligible(self, example: dict[str, Any]) -> None:
+        """Per flow, the award is the cheapest offer the policy chooses under its bid, when cheaper than
+        keeping; otherwise the flow is kept and the reason given."""
+        for flow in example["json"]["flows"]:
+            eligible = [o for o in flow["offers"] if o["eligible"]]
+            beating = [o for o in eligible if o["allin_monthly"] < flow["keep"]["monthly"]]
+            if beating:
+                won = _offer(flow, flow["winner"]["bidder"], flow["winner"]["option"])
+                assert won is beating[0] and flow["kept_because"] is None, flow["id"]
+            else:
+                assert flow["winner"] is None and flow["kept_because"], flow["id"]
+
+    def test_a_cheaper_line_the_policy_does_not_choose_does_not_win(self, example: dict[str, Any]) -> None:
+        """After-sales: Casablanca's whole-flow line is the cheapest, but the policy under it chooses
+        hybrid (tier 1); the award is the tier-1 line, and the next choice names its option."""
+        flow = example["flows"]["after-sales"]
+        whole = flow["offers"][0]
+        assert (whole["option"], whole["decision"], whole["eligible"]) == ("outsource", "hybrid", False)
+        assert (flow["winner"]["site"], flow["winner"]["option"]) == ("Casablanca", "tier1")
+        assert flow["next_choice"]["bidder"] == ATLANTICO and flow["next_choice"]["option"] == "tier1"
+
+    def test_a_flow_the_policy_keeps_under_every_bid_stays_in_house(self, example: dict[str, Any]) -> None:
+        """Social-media care: cheaper under Casablanca's price, but the policy keeps it; the award says so."""
+        flow = example["flows"]["social-care"]
+        assert flow["winner"] is None and flow["kept_because"] == "none_eligible"
+        assert flow["offers"][0]["allin_monthly"] < flow["keep"]["monthly"]
+
+    def test_the_text_states_the_award_and_why(self) -> None:
+        """Each offer: one line, then what the policy decides under it; the award names the option."""
+        text = _read(_run(ACME, *GRIDS).output)
+        assert ("Award: Atlas & Tejo Services, Casablanca, tier 1, EUR\u00a05,307 a month all-in below the next choice "
+                "(Atlântico Contact, Lisbon, tier 1).") in text
+        assert "not chosen: under this bid the policy chooses hybrid (tier 1); weighing against this option: CPX-01" \
+            in text
+        assert "Award: keep in-house. Under no bid does the policy choose the option offered" in text
+        assert "conditions:" not in text.replace("on conditions:", "")
+        assert "Best bid" not in text and "still recommends" not in text
+
+    def test_the_report_and_the_record_hold_the_same_award(self, example: dict[str, Any]) -> None:
+        """The record's bids section and the report's award sentences come from one award."""
+        kept = load_record(example["record"])
+        assert kept.bids is not None
+        for flow in kept.bids.flows:
+            printed = example["flows"][flow.id]
+            assert (flow.winner.model_dump() if flow.winner else None) == printed["winner"]
+            assert flow.kept_because == printed["kept_because"]
+        assert "Award: Atlas &amp; Tejo Services, Casablanca, tier 1," in example["report"]
+        assert '<section id="bids">' in example["report"]
+
+    def test_the_record_with_bids_verifies(self, example: dict[str, Any]) -> None:
+        verified = CliRunner().invoke(main, ["explain", str(example["record"]), "--verify"])
+        assert verified.exit_code == 0, verified.output
+
+    def test_why_not_a_bidder_that_loses_every_flow(self) -> None:
+        """Atlântico wins nothing: each flow says why, the policy's own choice where it is the reason."""
+        result = _run(ACME, *GRIDS, "--why-not", ATLANTICO)
+        assert result.exit_code == 0, result.output
+        text = _unwrapped(result.output)
+        assert "won:" not in text
+        assert ("Complaints by email (complaints-email): the policy does not choose this option under the bid "
+                "(it chooses keep in-house); weighing against it: BRD-01") in text
+        assert "costlier all-in than Atlas & Tejo Services, Casablanca, tier 1" in text
+
+    def test_a_returned_grid_with_a_missing_cell_and_a_wrong_unit_is_located(self, tmp_path: Path) -> None:
+        """Through the command: exit 2, each fault at its sheet and cell, nothing compared."""
+        from openpyxl import load_workbook
+
+        book = load_workbook(GRIDS[0])
+        pricing = book["Pricing"]
+        keys = {cell.value: cell.column_letter for cell in pricing[1]}
+        pricing[f"{keys['site_country']}3"] = None
+        pricing[f"{keys['per_contact']}4"] = "0.62 €/min"
+        broken = tmp_path / "returned.xlsx"
+        book.save(broken)
+        result = _run(ACME, broken)
+        assert result.exit_code == 2, result.output
+        assert f"Pricing!{keys['site_country']}3: column site_country: missing" in result.output
+        assert f"Pricing!{keys['per_contact']}4: " in result.output and "column per_minute" in result.output
+        assert "Traceback" not in result.output
+
+    def test_the_json_contract_is_documented(self, example: dict[str, Any]) -> None:
+        """Every field of the comparison, a flow and an offer is named in docs/domain.md's award section."""
+        docs = (ROOT / "docs" / "domain.md").read_text(encoding="utf-8")
+        section = docs[docs.index("## Who wins a flow under the bids"):docs.index("## Figures worth knowing")]
+        flow = example["flows"]["after-sales"]
+        fields = {*example["json"], *flow, *flow["offers"][0], *flow["winner"]}
+        assert not [f for f in sorted(fields) if f'"{f}"' not in section]
+
+    def test_the_minimum_commitments_count_the_award(self, example: dict[str, Any]) -> None:
+        """Each bidder's won flows are the flows awarded to it, no more (not a cheaper line the policy
+        does not choose)."""
+        for commitment in example["json"]["commitments"]:
+            awarded = [f["id"] for f in example["json"]["flows"]
+                       if f["winner"] and f["winner"]["bidder"] == commitment["bidder"]]
+            assert commitment["won"] == awarded
+        atlas = next(c for c in example["json"]["commitments"] if c["bidder"] == ATLAS)
+        assert "social-care" not in atlas["won"] and "after-sales" in atlas["won"]

@@ -133,3 +133,36 @@ def test_wrapping_never_parts_a_mark_from_its_word(start: int) -> None:
     lines = wrap(text, 78).splitlines()
     assert all(len(line) <= 78 or " " not in line for line in lines)
     assert not any(line.lstrip()[:1] in (":", ";", "%", "?", NARROW) for line in lines), lines
+
+
+@pytest.fixture(scope="module")
+def french_bids(policy: Policy) -> dict[str, str]:
+    """Each French output of `arbitre bids` for acme against the example's returned grids."""
+    from engine.procurement.bids import compare, read_bid
+    from engine.procurement.bundles import commitments, propose_bundles
+    from explanations.bids import bids_data, render_bids, render_bids_why_not, why_not_data
+
+    example = ROOT / "examples" / TIPPING
+    rec = recommend(load_answers(example), policy)
+    doc = document(rec, policy, ("fr",))
+    grids = tuple(read_bid(path) for path in sorted((ROOT / "examples" / "bids").glob("*.xlsx")))
+    compared = compare(rec.answers, policy, grids, rec.flows)
+    committed = commitments(compared, policy)
+    data = bids_data(compared, propose_bundles(compared, policy), committed, policy, ("fr",))
+    return {
+        "bids-text": render_bids(data, doc.organisation, "text", "fr"),
+        "bids-markdown": render_bids(data, doc.organisation, "markdown", "fr"),
+        "bids-why-not": "\n".join(render_bids_why_not(why_not_data(compared, committed, bidder), "text", "fr")
+                                  for bidder in ("Atlântico Contact", "Atlas & Tejo Services")),
+        "bids-report": page_text(render_report(doc, map_thresholds(policy), "fr", example.name, bids=data)),
+    }
+
+
+@pytest.mark.parametrize("fmt", ["bids-text", "bids-markdown", "bids-why-not", "bids-report"])
+def test_french_bids_have_a_narrow_no_break_space(french_bids: dict[str, str], fmt: str) -> None:
+    """The comparison of bids, why a bid lost and the report's bids section, in French, follow the same
+    typography as the recommendation."""
+    text = french_bids[fmt]
+    assert "Attribution" in text or fmt == "bids-why-not"
+    bad = badly_spaced(text)
+    assert not bad, f"{fmt}: {len(bad)} marks without a narrow no-break space: {bad[:5]}"

@@ -363,16 +363,25 @@ class OfferRecord(PricedRecord):
     lot: str
     option: Literal["outsource", "overflow", "after_hours", "tier1"]
     others: list[PricedRecord]
-    decision: Decision
+    decision: Decision = Field(description="the policy's decision for the flow under this bid")
     split: list[Split]
+    chosen: bool = Field(description="the policy's decision under this bid is this offer's option (a split "
+                         "line: hybrid with that split)")
+    eligible: bool = Field(description="chosen and not vetoed: the offer can be awarded")
+    rules_against: list[str] = Field(description="the rules whose votes weigh against this offer's option, "
+                                     "heaviest first")
     vetoes: list[str]
     conditions: list[ConditionRecord]
 
 
-class Winner(_Model):
+class Choice(_Model):
+    """An offer named without ambiguity: a bidder may offer one site for the whole flow and a split."""
+
     bidder: str
     site: str
     lot: str
+    option: Literal["outsource", "overflow", "after_hours", "tier1"]
+    allin_monthly: float
 
 
 class FlowBidsRecord(_Model):
@@ -383,8 +392,13 @@ class FlowBidsRecord(_Model):
     keep: OptionCost
     term_months: int
     offers: list[OfferRecord] = Field(description="cheapest all-in first")
-    winner: Winner | None = Field(description="the cheapest offer not vetoed, when it costs less than keeping")
-    margin_monthly: float | None
+    winner: Choice | None = Field(description="the award: the cheapest eligible offer, when it costs less "
+                                  "all-in than keeping in-house")
+    next_choice: Choice | None = Field(description="the next eligible offer cheaper than keeping (absent: "
+                                       "keeping in-house)")
+    margin_monthly: float | None = Field(description="the winner's all-in cost a month below the next choice")
+    kept_because: Literal["no_offer", "none_eligible", "keep_cheaper"] | None = Field(
+        description="why no offer is awarded: none, none the policy chooses, or the eligible ones cost more")
     not_priced: list[str]
 
 

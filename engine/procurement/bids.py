@@ -7,6 +7,12 @@ and minimum billing the line gives, the bid's term) run through the real pipelin
 policy's decision, vetoes and conditions under each bid are the policy's own. Per flow, keeping
 in-house and every bid's option are ranked by their all-in cost a month (the run plus the one-off
 spread over the option's term): with equal terms, the order of their totals over the term.
+
+The policy decides what a flow becomes under a bid; cost ranks the offers among those it accepts. An
+offer is eligible when the policy's decision under that bid is the offer's own option (a whole-flow
+line: outsource; a split line: hybrid with that split) and no rule vetoes it. The award of a flow is its
+cheapest eligible offer when that costs less all-in than keeping in-house; otherwise the flow stays
+in-house, and the award says why.
 """
 
 from __future__ import annotations
@@ -97,10 +103,38 @@ class Offer:
         """The conditions the policy attaches to this offer's option."""
         return tuple(c for c in self.attached if self.target in c.applies_to)
 
+    @property
+    def chosen(self) -> bool:
+        """Whether the policy's decision under this bid is this offer's option (for a split line: hybrid,
+        with that split)."""
+        verdict = self.result.verdict
+        if verdict.decision is not self.target:
+            return False
+        return self.option == "outsource" or Split(self.option) in verdict.split
+
+    @property
+    def eligible(self) -> bool:
+        """Whether the offer can be awarded: the policy chooses its option under the bid, unvetoed."""
+        return self.chosen and not self.vetoes
+
+    @property
+    def rules_against(self) -> tuple[str, ...]:
+        """The rules whose votes weigh against this offer's option under the bid, heaviest first: why
+        the policy may choose something else."""
+        split = None if self.option == "outsource" else Split(self.option)
+        weights: dict[str, float] = {}
+        for vote in self.result.verdict.votes:
+            if vote.option is self.target and vote.split in (None, split):
+                weights[vote.rule_id] = weights.get(vote.rule_id, 0.0) + vote.weight
+        return tuple(rule for rule, weight in sorted(weights.items(), key=lambda item: item[1]) if weight < 0)
+
+
+KeptBecause = Literal["no_offer", "none_eligible", "keep_cheaper"]
+
 
 @dataclass(frozen=True)
 class FlowRanking:
-    """Per flow: keeping in-house and every bid's option, cheapest all-in first."""
+    """Per flow: keeping in-house and every bid's option, cheapest all-in first, and the award."""
 
     baseline: FlowResult
     offers: tuple[Offer, ...]
@@ -115,20 +149,41 @@ class FlowRanking:
         return self.keep.monthly
 
     @property
+    def eligible(self) -> tuple[Offer, ...]:
+        """The offers whose option the policy chooses under their bid, cheapest all-in first."""
+        return tuple(o for o in self.offers if o.eligible)
+
+    @property
+    def beats_keep(self) -> tuple[Offer, ...]:
+        """The eligible offers that cost less all-in than keeping in-house, cheapest first."""
+        return tuple(o for o in self.eligible if o.best.allin_monthly < self.keep_allin)
+
+    @property
     def winner(self) -> Offer | None:
-        """The cheapest offer the policy does not veto, when it costs less than keeping."""
-        for offer in self.offers:
-            if not offer.vetoes:
-                return offer if offer.best.allin_monthly < self.keep_allin else None
-        return None
+        """The award: the cheapest eligible offer, when it costs less all-in than keeping in-house."""
+        return next(iter(self.beats_keep), None)
+
+    @property
+    def next_choice(self) -> Offer | None:
+        """What the flow would get without the winner: the next eligible offer cheaper than keeping,
+        or None for keeping in-house."""
+        return next(iter(self.beats_keep[1:]), None)
 
     @property
     def runner_up_allin(self) -> float:
-        """The all-in cost a month of the next choice after the winner: the next offer not vetoed, or
-        keeping in-house."""
-        winner = self.winner
-        rest = [o.best.allin_monthly for o in self.offers if o is not winner and not o.vetoes]
-        return min([self.keep_allin, *rest])
+        """The all-in cost a month of the next choice after the winner."""
+        following = self.next_choice
+        return self.keep_allin if following is None else following.best.allin_monthly
+
+    @property
+    def kept_because(self) -> KeptBecause | None:
+        """Why the flow stays in-house under the bids (None when an offer wins): no offer, no offer
+        the policy chooses, or the ones it chooses cost more than keeping."""
+        if self.winner is not None:
+            return None
+        if not self.offers:
+            return "no_offer"
+        return "keep_cheaper" if self.eligible else "none_eligible"
 
 
 @dataclass(frozen=True)
@@ -298,7 +353,7 @@ def term_differences(comparison: Comparison, policy: Policy) -> list[tuple[str, 
     return out
 
 
-LossKind = Literal["won", "refused", "not_priced", "set_aside", "vetoed", "costlier", "keep_cheaper"]
+LossKind = Literal["won", "refused", "not_priced", "set_aside", "vetoed", "not_chosen", "costlier", "keep_cheaper"]
 
 
 @dataclass(frozen=True)
@@ -317,7 +372,9 @@ class Loss:
 
 def why_not(comparison: Comparison, bidder: str) -> list[Loss]:
     """Per flow, why ``bidder``'s bid lost: refused whole, a lot not priced, its prices set aside, a veto
-    under the policy, or a costlier all-in total than the winner (or than keeping) and on what."""
+    under the policy, the policy choosing another option under the bid, or a costlier all-in total than
+    the winner (or than keeping) and on what. Among several lines of the bid for a flow, its cheapest
+    eligible one speaks for it (its cheapest one when none is eligible)."""
     out: list[Loss] = []
     for ranking in comparison.flows:
         flow_id = ranking.baseline.id
@@ -333,12 +390,14 @@ def why_not(comparison: Comparison, bidder: str) -> list[Loss]:
         if not mine:
             out.append(Loss(flow_id, "set_aside", set_aside=aside))
             continue
-        best = mine[0]
+        best = next((o for o in mine if o.eligible), mine[0])
         winner = ranking.winner
-        if winner is best:
-            out.append(Loss(flow_id, "won", offer=best))
+        if winner is not None and winner.bidder == bidder:
+            out.append(Loss(flow_id, "won", offer=winner))
         elif best.vetoes:
             out.append(Loss(flow_id, "vetoed", offer=best, set_aside=aside))
+        elif not best.chosen:
+            out.append(Loss(flow_id, "not_chosen", offer=best, set_aside=aside))
         elif winner is None:
             keep = ranking.keep
             out.append(Loss(flow_id, "keep_cheaper", offer=best, set_aside=aside,

@@ -212,7 +212,7 @@ def commitments(comparison: Comparison, policy: Policy) -> list[Commitment]:
                 won.append(ranking.baseline.id)
                 won_fte += winner.best.cost.provider_fte
                 continue
-            mine = [o for o in ranking.offers if o.bidder == bid.bidder and not o.vetoes]
+            mine = [o for o in ranking.eligible if o.bidder == bid.bidder]
             if mine:
                 candidates.append((ranking.baseline.id, mine[0].best.cost.provider_fte, _extra(ranking, mine[0])))
         to_reach: list[tuple[str, float, float]] = []
