@@ -199,9 +199,9 @@ def _channels(members: Sequence[FlowResult]) -> str:
 def _pool(lot_id: str, members: list[FlowResult], policy: Policy) -> Pool:
     """Members as one lot: their pooled work, and the team the cost model sizes for it."""
     pooled = pooled_flow(lot_id, members, policy)
-    costs = flow_costs(pooled.model_copy(update={"flow": pooled.flow.model_copy(update={"vendor_quote": SIZING_QUOTE})}),
-                       policy.costs, splits=False)
     flow = pooled.flow
+    sized = pooled.model_copy(update={"flow": flow.model_copy(update={"vendor_quote": SIZING_QUOTE})})
+    costs = flow_costs(sized, policy.costs, splits=False)
     lot = Lot(id=lot_id, scope="bundle", flows=tuple(m.id for m in members), channel=_channels(members),
               monthly_contacts=flow.monthly_volume, busiest_month_contacts=max(flow.monthly_profile or (0.0,)),
               aht_seconds=flow.aht_seconds, hours_per_week=pooled.coverage_hours_needed, languages=flow.languages,
@@ -281,8 +281,8 @@ def propose_bundles(comparison: Comparison, policy: Policy) -> list[Bundle]:
         members = list(pool.members)
         prices = [p for bid in comparison.bids if bid.bidder not in comparison.refused
                   for p in [_price(bid, pool.lot.id, pool.pooled, members, comparison, policy)] if p is not None]
-        out.append(Bundle(lot=pool.lot, fte=pool.fte, term_months=pool.pooled.contract_months or policy.costs.contract_months,
-                          prices=tuple(prices),
+        term = pool.pooled.contract_months or policy.costs.contract_months
+        out.append(Bundle(lot=pool.lot, fte=pool.fte, term_months=term, prices=tuple(prices),
                           keep_total=sum(m.costs.options["keep_internal"].term_total for m in members)))
     return out
 
