@@ -4,8 +4,8 @@ fill, both in the language of the tender.
 The specification says everything a provider sizes and prices an offer from: the lots, each flow's
 work and volumes by month and by hour of the week, the service levels and how they are measured, the
 hours, languages, data and certification requirements (with the policy's conditions), the technology,
-the ramp-up, the governance, the contract's terms, the response format and how bids are evaluated. It
-reuses the provider brief's description of each flow. No cost of the company is given away: only the
+the ramp-up, the governance, the contract's terms, the response format and how bids are evaluated;
+each bundle of small flows proposed, with the work its flows make together and why. It reuses the provider brief's description of each flow. No cost of the company is given away: only the
 work and the terms.
 """
 
@@ -25,7 +25,7 @@ from engine.procurement.tender import open_requirements
 from engine.recommend import FlowResult, Recommendation
 
 from .brief import brief_flows
-from .figures import Lang, country, date as long_date, number, percent
+from .figures import Lang, country, date as long_date, language, number, percent
 from .render import Document, environment, final_decision, labels, rule_texts, value_label
 
 # The volume bands the tender offers: prices hold within the narrow band of the volumes announced, the
@@ -65,6 +65,21 @@ def _lot_rows(lots: Sequence[Lot], lang: Lang) -> list[dict[str, Any]]:
              "busiest": number(lot.busiest_month_contacts, 0, lang), "aht": number(lot.aht_seconds, 0, lang),
              "hours": number(lot.hours_per_week, 0, lang), "fte": number(lot.indicative_fte, 1, lang)}
             for lot in lots]
+
+
+def _bundle_rows(rec: Recommendation, policy: Policy, lots: Sequence[Lot], lang: Lang) -> list[dict[str, Any]]:
+    """Each bundle of small flows proposed: its flows and the work they make together, and why they
+    are put together. The saving against keeping them is the company's own figure: it is not here."""
+    names = {result.id: result.name for result in rec.flows}
+    values = labels(lang)["values"]
+    return [{"id": lot.id, "flows": [(names[flow], flow) for flow in lot.flows],
+             "channels": ", ".join(str(values.get(channel, channel)) for channel in lot.channels),
+             "languages": language(list(lot.languages), lang),
+             "average": number(lot.monthly_contacts, 0, lang), "busiest": number(lot.busiest_month_contacts, 0, lang),
+             "aht": number(lot.aht_seconds, 0, lang), "hours": number(lot.hours_per_week, 0, lang),
+             "fte": number(lot.indicative_fte, 1, lang), "minimum": number(policy.costs.min_dedicated_fte, 0, lang),
+             "written": len(lot.channels) > 1}
+            for lot in lots if lot.scope == "bundle"]
 
 
 def _by_month(flow: Flow, lang: Lang) -> list[tuple[str, str]] | None:
@@ -124,6 +139,7 @@ def render_specification(rec: Recommendation, doc: Document, policy: Policy, lot
         "L": words, "B": words["brief"], "T": words["tender"]["spec"], "organisation": doc.organisation,
         "policy": doc.policy, "source": source, "date": long_date(day, lang), "currency": organisation.currency,
         "country": country(organisation.country, lang), "lots": _lot_rows(lots, lang),
+        "bundles": _bundle_rows(rec, policy, lots, lang),
         "flows": specification_flows(rec, doc, policy, lots, lang),
         "service_level": percent(a.service_level_target * 100, 0, lang),
         "service_seconds": number(a.service_level_seconds, 0, lang),

@@ -1,4 +1,5 @@
-"""Small flows bundled for a provider, costed with the real cost model, and each bidder's minimum
+"""Small flows bundled for a provider: which flows bundle, the bundle lots of the tender pack, the
+bids matched to them by id, the bundle costed with the real cost model; and each bidder's minimum
 commitment checked against the flows it wins."""
 
 from __future__ import annotations
@@ -9,13 +10,22 @@ from typing import Any
 
 import pytest
 
-from engine.models import Answers
+from openpyxl import load_workbook
+
+from engine.answers import load_answers
+from engine.costs import flow_costs
+from engine.models import Answers, FlowInputs, VendorQuote
 from engine.policy.loading import Policy, load_policy
 from engine.procurement.bids import compare
-from engine.procurement.bundles import commitments, propose_bundles
+from engine.procurement.bundles import bundle_lots, commitments, pooled_flow, propose_bundles
 from engine.procurement.pricing import Bid, PriceLine
+from engine.procurement.tender import lots
+from engine.recommend import Recommendation, recommend
+from tests.conftest import EXAMPLES, arbitre_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
+SMALL_FLOWS = Path(__file__).resolve().parent / "bundles" / "small-flows.yaml"
+WRITTEN = ("claims-email", "statements-letter", "reviews-social")
 
 
 @functools.cache
@@ -41,6 +51,85 @@ def hourly_bid(flows: list[str], price: float = 18, **fields: Any) -> Bid:
 SMALL = [email("refunds", 1500), email("invoices", 1800), email("delivery", 2000)]
 
 
+def rec_of(*flows: dict[str, Any]) -> Recommendation:
+    return recommend(answers(*flows), policy())
+
+
+@functools.cache
+def small_flows() -> Recommendation:
+    return recommend(load_answers(SMALL_FLOWS), policy())
+
+
+class TestWhichFlowsBundle:
+    def test_written_flows_in_one_language_reach_a_team_together(self) -> None:
+        """Email, letters and social messages in French, each under 5 FTE, make one blended back office."""
+        (lot,) = bundle_lots(small_flows(), policy())
+        assert (lot.id, lot.scope, lot.flows, lot.channels) == ("bundle-1", "bundle", WRITTEN,
+                                                                 ("email", "letter", "social"))
+        members = [r for r in small_flows().flows if r.id in WRITTEN]
+        assert all(r.costs.fte_needed < policy().costs.min_dedicated_fte for r in members)
+        assert lot.monthly_contacts == sum(r.inputs.flow.monthly_volume for r in members)
+        assert lot.hours_per_week == max(r.inputs.coverage_hours_needed for r in members)
+
+    def test_phone_queues_that_stay_under_a_team_together_are_not_bundled(self) -> None:
+        """The two small French phone queues of the fixture need under 5 FTE together: no phone bundle."""
+        phones = [r for r in small_flows().flows if r.inputs.flow.channel.value == "phone"]
+        assert len(phones) == 3 and all(r.id not in lot.flows for lot in bundle_lots(small_flows(), policy())
+                                        for r in phones)
+
+    def test_a_flow_kept_for_its_know_how_is_never_bundled(self) -> None:
+        """Without the know-how flow the other two stay under a team: the one flow that would make the
+        minimum is kept out, and no bundle is proposed."""
+        assert [lot.flows for lot in bundle_lots(rec_of(*SMALL), policy())] == [("refunds", "invoices", "delivery")]
+        know_how = [*SMALL[:2], {**SMALL[2], "unique_know_how": True}]
+        assert bundle_lots(rec_of(*know_how), policy()) == []
+
+    def test_acme_key_accounts_are_not_bundled(self) -> None:
+        """In acme the small flows are kept for their know-how or their brand: no bundle is proposed."""
+        acme = recommend(load_answers(EXAMPLES / "acme-retail.yaml"), policy())
+        assert bundle_lots(acme, policy()) == []
+
+    def test_ids_are_stable_and_follow_the_flows(self) -> None:
+        """Two bundles, numbered in the order of their first flow, the same on every run."""
+        phones = [{**email(f"phone-{n}", 1200, aht_seconds=300), "channel": "phone", "languages": ["de"]}
+                  for n in range(5)]
+        rec = rec_of(phones[0], *SMALL, *phones[1:])
+        first = bundle_lots(rec, policy())
+        assert [(lot.id, lot.flows[0]) for lot in first] == [("bundle-1", "phone-0"), ("bundle-2", "refunds")]
+        assert bundle_lots(rec_of(phones[0], *SMALL, *phones[1:]), policy()) == first
+
+
+class TestTenderPack:
+    def test_lots_end_with_the_bundles(self) -> None:
+        assert lots(small_flows(), policy())[-1] == bundle_lots(small_flows(), policy())[0]
+
+    @pytest.mark.parametrize(("lang", "heading", "channels", "language"), [
+        ("en", "## Bundles of small flows", "email, letters, social networks", "in French"),
+        ("fr", "## Lots groupés de petits flux", "e-mail, courrier, réseaux sociaux", "en français"),
+    ])
+    def test_specification_and_grid_carry_the_bundle(self, tmp_path: Path, lang: str, heading: str,
+                                                     channels: str, language: str) -> None:
+        run = arbitre_in_process("tender", SMALL_FLOWS, "--out", tmp_path / "pack", "--lang", lang)
+        assert run.returncode == 0, run.stderr
+        spec = (tmp_path / "pack" / "specification.md").read_text()
+        section = spec.split(heading)[1].split("\n## ")[0]
+        assert "| `bundle-1` |" in spec and all(f"(`{flow}`)" in section for flow in WRITTEN)
+        assert f"{channels}, {language}" in section
+        rows = [row for sheet in load_workbook(tmp_path / "pack" / "pricing-grid.xlsx").worksheets
+                for row in sheet.iter_rows(values_only=True) if row[0] == "bundle-1"]
+        assert len(rows) == 1 and rows[0][2:5] == (", ".join(WRITTEN), channels, 4700)
+
+    def test_no_saving_in_the_pack(self, tmp_path: Path) -> None:
+        """The bundle's saving against keeping is the company's: the pack shows neither it nor keeping's cost."""
+        found = compare(small_flows().answers, policy(), (hourly_bid(["bundle-1"], 24),), small_flows().flows)
+        (bundle,) = propose_bundles(found, policy())
+        arbitre_in_process("tender", SMALL_FLOWS, "--out", tmp_path / "pack")
+        spec = (tmp_path / "pack" / "specification.md").read_text()
+        assert bundle.saving is not None
+        for amount in (bundle.saving, bundle.keep_total):
+            assert f"{amount:,.0f}" not in spec and f"{amount:.0f}" not in spec
+
+
 class TestBundles:
     def test_small_flows_that_reach_a_dedicated_team_are_bundled(self) -> None:
         """Three email flows of about 2 FTE each make one bundle of more than the policy's 5 FTE."""
@@ -60,6 +149,35 @@ class TestBundles:
         found = compare(answers(*SMALL), policy(), (hourly_bid(lines, price=16),))
         best = propose_bundles(found, policy())[0].best
         assert best is not None and not best.indicative and best.quote.amount == 16
+
+    def test_the_saving_is_the_pooled_flows_against_keeping_each(self) -> None:
+        """Keeping is each flow's own cost over the term; the bundle's cost is the cost model's for the
+        pooled flow at the bidder's price, with each flow's own exit."""
+        found = compare(answers(*SMALL), policy(), (hourly_bid(["bundle-1"], 16),))
+        (bundle,) = propose_bundles(found, policy())
+        best = bundle.best
+        assert best is not None and best.quote == VendorQuote(per_hour=16)
+        keep = sum(flow_costs(r.inputs, policy().costs).options["keep_internal"].term_total for r in found.baseline)
+        assert bundle.keep_total == pytest.approx(keep)
+        pooled = pooled_flow("bundle-1", found.baseline, policy())
+        flow = pooled.flow.model_copy(update={"vendor_quote": best.quote, "provider_country": "MA"})
+        option = flow_costs(FlowInputs(flow=flow, organisation=pooled.organisation, defaults_used=()), policy().costs,
+                            splits=False).options["outsource"]
+        assert best.cost.monthly == pytest.approx(option.monthly)
+        assert best.cost.term_total == pytest.approx(option.term_total - option.exit_cost + best.cost.exit_cost)
+        assert bundle.saving == pytest.approx(keep - best.cost.term_total)
+
+    def test_a_bid_for_a_bundle_the_answers_do_not_make_is_set_aside(self) -> None:
+        """bundle-1 is the tender's and priced; bundle-2 is no lot of these answers: set aside, with why."""
+        found = compare(answers(*SMALL), policy(), (hourly_bid(["bundle-1", "bundle-2"], 16),))
+        assert [(s.lot, s.reason) for s in found.set_aside] == [("bundle-2", "unknown_bundle")]
+        assert propose_bundles(found, policy())[0].prices[0].indicative is False
+
+    def test_a_bundle_line_is_set_aside_when_the_flows_no_longer_bundle(self) -> None:
+        """Answers where one flow is now kept for its know-how make no bundle: the bid's line is set aside."""
+        know_how = [*SMALL[:2], {**SMALL[2], "unique_know_how": True}]
+        found = compare(answers(*know_how), policy(), (hourly_bid(["bundle-1"], 16),))
+        assert [(s.lot, s.reason) for s in found.set_aside] == [("bundle-1", "unknown_bundle")]
 
     def test_small_flows_below_a_dedicated_team_together_are_not_bundled(self) -> None:
         two = [email("refunds", 500), email("invoices", 600)]

@@ -334,7 +334,7 @@ class SetAsideRecord(_Model):
     """A bid, a line or one price not used, and why (``unknown_band``: used, but unchecked)."""
 
     bidder: str
-    reason: Literal["currency", "unknown_lot", "implausible_price", "unknown_band", "no_option", "invalid_line"]
+    reason: Literal["currency", "unknown_lot", "unknown_bundle", "implausible_price", "unknown_band", "no_option", "invalid_line"]
     where: str
     lot: str | None
     site: str

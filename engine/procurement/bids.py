@@ -35,8 +35,8 @@ from ..recommend import FlowResult, evaluate_flow
 from .grid import read_grid
 from .pricing import Bid, PriceLine
 
-SetAsideReason = Literal["currency", "unknown_lot", "implausible_price", "unknown_band", "no_option",
-                         "invalid_line"]
+SetAsideReason = Literal["currency", "unknown_lot", "unknown_bundle", "implausible_price", "unknown_band",
+                         "no_option", "invalid_line"]
 SPLIT_OPTIONS = tuple(s.value for s in Split)
 # The share of contacts each split hands over, as the cost model reports it.
 SHARE_METRIC = {"overflow": "overflow_share_pct", "after_hours": "after_hours_share_pct", "tier1": "tier1_share_pct"}
@@ -305,9 +305,13 @@ def _check_bid(bid: Bid, currency: str, band: tuple[float, float] | None, set_as
 def compare(answers: Answers, policy: Policy, bids: tuple[Bid, ...],
             baseline: tuple[FlowResult, ...] | None = None) -> Comparison:
     """Check every bid, run each of its lines through the policy and rank, per flow, keeping in-house
-    and every bid's option by all-in cost. Lines for bundles are left to the bundling."""
+    and every bid's option by all-in cost. Lines for the tender's bundles are left to the bundling;
+    a line for a bundle the answers do not make is set aside."""
+    from .bundles import pools  # bundles price on top of this comparison
+
     if baseline is None:
         baseline = tuple(evaluate_flow(inputs, policy) for inputs in resolve(answers))
+    bundles = {pool.lot.id for pool in pools(baseline, policy)}
     by_id = {result.id: result for result in baseline}
     currency = answers.organisation.currency
     band = _band(policy, currency)
@@ -320,7 +324,11 @@ def compare(answers: Answers, policy: Policy, bids: tuple[Bid, ...],
             refused.append(bid.bidder)
             continue
         for line in bid.lines:
+            if line.lot in bundles:
+                continue
             if line.lot.startswith("bundle-"):
+                set_aside.append(SetAside(bidder=bid.bidder, reason="unknown_bundle", where=line.where or bid.source,
+                                          lot=line.lot, site=line.site))
                 continue
             flow_id, option = lot_target(line.lot)
             if flow_id not in by_id or option not in ("outsource", *SPLIT_OPTIONS):

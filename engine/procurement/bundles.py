@@ -1,14 +1,35 @@
 """Portfolio effects a provider cares about: small flows bundled, and each bidder's minimum commitment.
 
-A flow whose work needs fewer agents than the policy's ``min_dedicated_fte`` is too small for a
-dedicated team. Small flows on the same channel, in the same languages, are proposed as one bundle
-when together they reach that minimum (the smallest team providers want). The
-bundle is costed with the real cost model as one pooled flow: its contacts summed month by month (the
-busiest months assumed to coincide, the prudent case), its handling time the contacts' average,
-answered over the longest hours of its flows. Pooling is what the model supports: a real-time queue
-needs fewer agents for the pooled contacts than for each alone (Erlang C), and a dedicated team's seat
-minimum is reached once; prices per contact or per minute bill the same contacts, pooled or not. The
-in-house exit is each flow's own (the teams released are theirs).
+Which flows bundle. A flow is *small* when its work needs fewer agents than the policy's
+``min_dedicated_fte``, the smallest team providers want (this includes the flows under
+``small_volume_max``, which need less than one agent). A small flow joins a bundle only when nothing
+but its size and its price keeps it in-house: it is run through the policy again as part of the
+pooled work (its contacts those of the whole bundle, no quote, today's provider's country and
+certifications left out as in the tender) and must come out with outsourcing neither vetoed nor
+scored below keeping. So the policy's own size rules (a volume too small, too uncertain for its
+size, below a dedicated team) are judged at the bundle's size, while the reasons that have nothing
+to do with size (unique know-how, high-value customers, the face of the brand, a veto) still count
+as the policy weighs them; the price is left out because a bundle is priced on its own lot, and its
+saving against keeping is checked against the bids. Members are dropped until every one passes at
+the size of those left.
+
+Compatible work. Real-time flows (phone, chat) pool by channel and languages: one queue answers
+them. Written deferred flows (email, social messages, letters) in the same languages pool into one
+blended back-office team: the cost model works any deferred contact at the same occupancy from its
+workload, so blending changes no figure it computes, only the team's size. A bundle's flows must
+reach ``min_dedicated_fte`` together, as sized by the cost model for their pooled work.
+
+The bundle is costed with the real cost model as one pooled flow: its contacts summed month by
+month (the busiest months assumed to coincide, the prudent case), its handling time the contacts'
+average, answered over the longest hours of its flows (their union when the windows nest). Pooling
+is what the model supports: a real-time queue needs fewer agents for the pooled contacts than for
+each alone (Erlang C), and a dedicated team's seat minimum is reached once; prices per contact or
+per minute bill the same contacts, pooled or not. The in-house exit is each flow's own (the teams
+released are theirs).
+
+The grouping is a function of the recommendation and the policy alone, so that the tender's lots
+and the bids read later name the same bundles: ``bundle-1``, ``bundle-2``... in the order of their
+first flow.
 
 The minimum commitment: the provider FTE a bidder would staff on the flows it wins, against the least
 it commits to staff; below it, the flows it could take next, cheapest extra cost first, that reach it.
@@ -16,15 +37,27 @@ it commits to staff; below it, the flows it could take next, cheapest extra cost
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..costs import OptionCost, flow_costs, provider_hourly
-from ..models import Flow, FlowInputs, VendorQuote
+from ..models import Decision, Flow, FlowInputs, VendorQuote
 from ..policy.loading import Policy
-from ..recommend import FlowResult
+from ..recommend import FlowResult, Recommendation, evaluate_flow
 from ..staffing import year_shape
 from .bids import Comparison, FlowRanking, Offer, _band
 from .pricing import Bid, Lot, PriceLine
+from .tender import PROVIDER_FIELDS, SIZING_QUOTE
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Small flows proposed together: the lot put to tender and the pooled flow the cost model costs."""
+
+    lot: Lot
+    members: tuple[FlowResult, ...]
+    pooled: FlowInputs
+    fte: float
 
 
 @dataclass(frozen=True)
@@ -81,9 +114,51 @@ class Commitment:
         return self.won_fte + sum(fte for _, fte, _ in self.to_reach) >= self.minimum_fte
 
 
+# Channels whose contacts wait in a backlog and are written back: one blended team can answer them all.
+WRITTEN_CHANNELS = frozenset({"email", "social", "letter"})
+
+
 def is_small(result: FlowResult, policy: Policy) -> bool:
     """Whether a flow's work needs fewer agents than a dedicated team's minimum."""
     return result.inputs.flow.monthly_volume > 0 and result.costs.fte_needed < policy.costs.min_dedicated_fte
+
+
+def _team(flow: Flow) -> tuple[str, tuple[str, ...]]:
+    """The team that could answer a flow: a real-time queue per channel, one written back office for
+    every written channel, in the flow's languages."""
+    channel = flow.channel.value
+    shared = "written" if channel in WRITTEN_CHANNELS else channel
+    return shared, tuple(sorted(flow.languages))
+
+
+def _at_volume(flow: Flow, volume: int) -> Flow:
+    """The flow with ``volume`` contacts a month, its months scaled alike."""
+    update: dict[str, object] = {"monthly_volume": volume}
+    if flow.monthly_profile is not None:
+        scale = volume / flow.monthly_volume
+        update["monthly_profile"] = tuple(v * scale for v in flow.monthly_profile)
+    return flow.model_copy(update=update)
+
+
+def kept_whatever_its_size(result: FlowResult, volume: int, policy: Policy) -> bool:
+    """Whether the policy keeps the flow in-house for a reason other than its size or its price: run
+    with the pooled ``volume``, no quote and no provider named, outsourcing is vetoed or scores below
+    keeping."""
+    flow = _at_volume(result.inputs.flow, volume).model_copy(update={**PROVIDER_FIELDS, "vendor_quote": None})
+    verdict = evaluate_flow(result.inputs.model_copy(update={"flow": flow}), policy).verdict
+    scores = verdict.scores
+    return bool(verdict.vetoes.get(Decision.outsource)) or scores[Decision.outsource] < scores[Decision.keep_internal]
+
+
+def _members(candidates: list[FlowResult], policy: Policy) -> list[FlowResult]:
+    """The candidates that pass as part of the pooled work of those left, dropped until all pass."""
+    members = candidates
+    while True:
+        volume = sum(m.inputs.flow.monthly_volume for m in members)
+        passing = [m for m in members if not kept_whatever_its_size(m, volume, policy)]
+        if len(passing) == len(members):
+            return members
+        members = passing
 
 
 def _months(flow: Flow, policy: Policy) -> list[float]:
@@ -97,30 +172,64 @@ def _months(flow: Flow, policy: Policy) -> list[float]:
     return (out + [float(flow.monthly_volume)] * 12)[:12]
 
 
-def pooled_flow(lot_id: str, members: list[FlowResult], policy: Policy) -> FlowInputs:
+def pooled_flow(lot_id: str, members: Sequence[FlowResult], policy: Policy) -> FlowInputs:
     """The bundle as one flow the cost model can cost: the members' contacts month by month, their
-    average handling time, the longest hours, the in-house cost of an hour weighted by workload."""
+    average handling time, the longest hours, the in-house cost of an hour weighted by workload. A
+    written blend takes the channel of its largest workload (the model works every written channel
+    alike)."""
     flows = [m.inputs.flow for m in members]
     months = [sum(column) for column in zip(*(_months(f, policy) for f in flows))]
     volume = sum(f.monthly_volume for f in flows)
     work = [f.monthly_volume * f.aht_seconds for f in flows]
     rate = sum(w * m.inputs.loaded_hourly_cost for w, m in zip(work, members)) / sum(work)
-    first = flows[0]
-    flow = Flow(id=lot_id, channel=first.channel, languages=first.languages, monthly_volume=volume,
+    largest = flows[work.index(max(work))]
+    flow = Flow(id=lot_id, channel=largest.channel, languages=largest.languages, monthly_volume=volume,
                 aht_seconds=sum(work) / volume, monthly_profile=tuple(months),
                 coverage_hours_needed=max(m.inputs.coverage_hours_needed for m in members),
-                loaded_hourly_cost=rate, concurrency=first.concurrency,
+                loaded_hourly_cost=rate, concurrency=largest.concurrency,
                 contract_months=members[0].inputs.contract_months)
     return FlowInputs(flow=flow, organisation=members[0].inputs.organisation, defaults_used=())
 
 
-def _groups(smalls: list[FlowResult]) -> list[list[FlowResult]]:
-    """Small flows that can share a team: the same channel and the same languages."""
-    groups: dict[tuple[str, tuple[str, ...]], list[FlowResult]] = {}
-    for result in smalls:
-        flow = result.inputs.flow
-        groups.setdefault((flow.channel.value, tuple(sorted(flow.languages))), []).append(result)
-    return [members for members in groups.values() if len(members) > 1]
+def _channels(members: Sequence[FlowResult]) -> str:
+    """The bundle's channels, in the order of its flows: one for a queue, several for a written blend."""
+    return ", ".join(dict.fromkeys(m.inputs.flow.channel.value for m in members))
+
+
+def _pool(lot_id: str, members: list[FlowResult], policy: Policy) -> Pool:
+    """Members as one lot: their pooled work, and the team the cost model sizes for it."""
+    pooled = pooled_flow(lot_id, members, policy)
+    flow = pooled.flow
+    sized = pooled.model_copy(update={"flow": flow.model_copy(update={"vendor_quote": SIZING_QUOTE})})
+    costs = flow_costs(sized, policy.costs, splits=False)
+    lot = Lot(id=lot_id, scope="bundle", flows=tuple(m.id for m in members), channel=_channels(members),
+              monthly_contacts=flow.monthly_volume, busiest_month_contacts=max(flow.monthly_profile or (0.0,)),
+              aht_seconds=flow.aht_seconds, hours_per_week=pooled.coverage_hours_needed, languages=flow.languages,
+              indicative_fte=costs.options["outsource"].provider_fte)
+    return Pool(lot=lot, members=tuple(members), pooled=pooled, fte=costs.fte_needed)
+
+
+def pools(results: Sequence[FlowResult], policy: Policy) -> list[Pool]:
+    """The bundles of ``results``: small flows that could share a team and that nothing but their size
+    keeps in-house, when together they reach a dedicated team; numbered in the order of the flows."""
+    teams: dict[tuple[str, tuple[str, ...]], list[FlowResult]] = {}
+    for result in results:
+        if is_small(result, policy):
+            teams.setdefault(_team(result.inputs.flow), []).append(result)
+    groups = [members for candidates in teams.values() if len(candidates) > 1
+              for members in [_members(candidates, policy)] if len(members) > 1]
+    order = {result.id: index for index, result in enumerate(results)}
+    out: list[Pool] = []
+    for members in sorted(groups, key=lambda members: order[members[0].id]):
+        pool = _pool(f"bundle-{len(out) + 1}", members, policy)
+        if pool.fte >= policy.costs.min_dedicated_fte:
+            out.append(pool)
+    return out
+
+
+def bundle_lots(rec: Recommendation, policy: Policy) -> list[Lot]:
+    """The bundles a tender proposes for a recommendation, as lots."""
+    return [pool.lot for pool in pools(rec.flows, policy)]
 
 
 def _quotes_for(bid: Bid, lot_id: str, members: list[FlowResult], comparison: Comparison) -> tuple[PriceLine, VendorQuote, bool] | None:
@@ -166,25 +275,14 @@ def _price(bid: Bid, lot_id: str, pooled: FlowInputs, members: list[FlowResult],
 
 
 def propose_bundles(comparison: Comparison, policy: Policy) -> list[Bundle]:
-    """Small flows that together reach a dedicated team's minimum (the policy's ``min_dedicated_fte``),
-    one bundle per channel and languages, each costed against keeping its flows."""
-    least = policy.costs.min_dedicated_fte
-    smalls = [r for r in comparison.baseline if is_small(r, policy)]
+    """The tender's bundles, each costed against keeping its flows and under every bidder's price."""
     out: list[Bundle] = []
-    for members in _groups(smalls):
-        fte = sum(m.costs.fte_needed for m in members)
-        if fte < least:
-            continue
-        lot_id = f"bundle-{len(out) + 1}"
-        pooled = pooled_flow(lot_id, members, policy)
-        lot = Lot(id=lot_id, scope="bundle", flows=tuple(m.id for m in members), channel=pooled.flow.channel.value,
-                  monthly_contacts=pooled.flow.monthly_volume,
-                  busiest_month_contacts=max(pooled.flow.monthly_profile or (0.0,)), aht_seconds=pooled.flow.aht_seconds, hours_per_week=pooled.coverage_hours_needed,
-                  languages=pooled.flow.languages, indicative_fte=fte)
-        term = pooled.contract_months or policy.costs.contract_months
+    for pool in pools(comparison.baseline, policy):
+        members = list(pool.members)
         prices = [p for bid in comparison.bids if bid.bidder not in comparison.refused
-                  for p in [_price(bid, lot_id, pooled, members, comparison, policy)] if p is not None]
-        out.append(Bundle(lot=lot, fte=fte, term_months=term, prices=tuple(prices),
+                  for p in [_price(bid, pool.lot.id, pool.pooled, members, comparison, policy)] if p is not None]
+        term = pool.pooled.contract_months or policy.costs.contract_months
+        out.append(Bundle(lot=pool.lot, fte=pool.fte, term_months=term, prices=tuple(prices),
                           keep_total=sum(m.costs.options["keep_internal"].term_total for m in members)))
     return out
 

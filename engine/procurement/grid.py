@@ -168,7 +168,7 @@ def _write_bidder(sheet: Worksheet, words: Mapping[str, Any], currency: str) -> 
 def _lot_values(lot: Lot, words: Mapping[str, Any]) -> dict[str, Any]:
     """What the grid shows of a lot: the work, in the grid's language; never a cost of the company."""
     return {"lot": lot.id, "scope": words["scopes"][lot.scope], "flows": ", ".join(lot.flows),
-            "channel": words["values"].get(lot.channel, lot.channel),
+            "channel": ", ".join(words["values"].get(channel, channel) for channel in lot.channels),
             "monthly_contacts": round(lot.monthly_contacts),
             "busiest_month_contacts": round(lot.busiest_month_contacts),
             "aht_seconds": round(lot.aht_seconds), "hours_per_week": round(lot.hours_per_week, 1),

@@ -42,7 +42,7 @@ class Lot(_Model):
     id: str = Field(description="the flow's id, 'FLOW.SPLIT' for a split, 'bundle-N' for a bundle")
     scope: Scope
     flows: tuple[str, ...] = Field(min_length=1, description="the flows it covers (several for a bundle)")
-    channel: str
+    channel: str = Field(description="the channel; a bundle of written flows, theirs separated by ', '")
     monthly_contacts: float = Field(ge=0, description="contacts a month the provider handles, on average")
     busiest_month_contacts: float = Field(ge=0)
     aht_seconds: float = Field(gt=0)
@@ -50,6 +50,11 @@ class Lot(_Model):
     languages: tuple[str, ...] = ()
     indicative_fte: float | None = Field(default=None, ge=0, description="the provider's team, as sized by the "
                                          "cost model for the busiest month")
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels the lot's contacts come in by."""
+        return tuple(self.channel.split(", "))
 
 
 Money = Annotated[float, Field(ge=0.0001, le=10_000_000)]

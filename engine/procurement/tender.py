@@ -3,7 +3,8 @@
 A flow recommended out is one lot (its whole work); a flow recommended hybrid is one lot per split
 (its overflow, its hours beyond the opening hours, its routine tier 1), each with the split's share
 of the contacts and hours and the provider's team as the cost model sizes it. A lot carries the work
-only, as a provider sees it: never a cost of the company.
+only, as a provider sees it: never a cost of the company. Small flows that together reach a
+dedicated team are proposed as bundles besides (see ``bundles``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .pricing import Lot, Scope
 
 # A price form that buys a dedicated team: the team a provider would staff, for a flow without a quote
 # to size it from (the team's size does not depend on the price, only on its form).
-_SIZING_QUOTE = VendorQuote(per_hour=1.0)
+SIZING_QUOTE = VendorQuote(per_hour=1.0)
 
 
 # The answers that name today's provider: what a tender asks every bidder instead of telling them.
@@ -38,11 +39,15 @@ def open_requirements(result: FlowResult, policy: Policy) -> tuple[FlowResult, t
 
 def lots(rec: Recommendation, policy: Policy, *, all_flows: bool = False,
          decisions: Mapping[str, str] | None = None) -> list[Lot]:
-    """The lots of every flow going out, in whole or in part, in the order of the flows; with
-    ``all_flows``, every flow's whole work too, to price the flows the policy keeps. ``decisions``: a
-    person's decision for a flow, standing instead of the engine's."""
+    """The lots of every flow going out, in whole or in part, in the order of the flows, then the
+    bundles of small flows proposed; with ``all_flows``, every flow's whole work too, to price the
+    flows the policy keeps. ``decisions``: a person's decision for a flow, standing instead of the
+    engine's."""
+    from .bundles import bundle_lots  # bundles are built on this module's lots
+
     return [lot for result in rec.flows
-            for lot in flow_lots(result, policy, all_flows=all_flows, decision=(decisions or {}).get(result.id))]
+            for lot in flow_lots(result, policy, all_flows=all_flows, decision=(decisions or {}).get(result.id))
+            ] + bundle_lots(rec, policy)
 
 
 def flow_lots(result: FlowResult, policy: Policy, *, all_flows: bool = False,
@@ -78,7 +83,7 @@ def _options(result: FlowResult, policy: Policy, scopes: list[Scope]) -> dict[st
     options = result.costs.options
     if all(scope in options for scope in scopes):
         return options
-    flow = result.inputs.flow.model_copy(update={"vendor_quote": _SIZING_QUOTE})
+    flow = result.inputs.flow.model_copy(update={"vendor_quote": SIZING_QUOTE})
     return flow_costs(result.inputs.model_copy(update={"flow": flow}), policy.costs).options
 
 
