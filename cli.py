@@ -677,7 +677,7 @@ def bids(answers_file: Path, bid_files: tuple[Path, ...], fmt: str, lang: str, w
     """
     from engine.errors import UserError
     from engine.files import write_atomic
-    from engine.procurement.bids import compare, read_bid
+    from engine.procurement.bids import compare, find_bidder, read_bid
     from engine.procurement.bundles import commitments, propose_bundles
     from explanations.bids import bids_data, render_bids, render_bids_why_not, why_not_data
     from explanations.render import LANGS as ALL_LANGS
@@ -690,10 +690,11 @@ def bids(answers_file: Path, bid_files: tuple[Path, ...], fmt: str, lang: str, w
     bundles, committed = propose_bundles(comparison, policy), commitments(comparison, policy)
     language = _language(lang)
     if why_not is not None:
-        known = [b.bidder for b in offers]
-        if why_not not in known:
-            raise UserError(labels(language)["bids"]["unknown_bidder"].format(bidder=why_not, bidders=", ".join(known)))
-        data = why_not_data(comparison, committed, why_not)
+        bidder = find_bidder(offers, why_not)
+        if bidder is None:
+            raise UserError(labels(language)["bids"]["unknown_bidder"].format(
+                bidder=why_not, bidders=", ".join(b.bidder for b in offers)))
+        data = why_not_data(comparison, committed, bidder)
         click.echo(json_text(data, indent=1) if fmt == "json" else render_bids_why_not(data, fmt, language),  # type: ignore[arg-type]
                    nl=fmt == "json")
         return
