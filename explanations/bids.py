@@ -67,7 +67,7 @@ def _bundle(bundle: Bundle) -> dict[str, Any]:
 
 def _commitment(item: Commitment) -> dict[str, Any]:
     return {"bidder": item.bidder, "minimum_fte": item.minimum_fte, "won_fte": item.won_fte, "won": list(item.won),
-            "reached": item.reached, "reachable": item.reachable,
+            "reached": item.reached, "reachable": item.reachable, "exact": item.exact,
             "to_reach": [{"flow": flow, "fte": fte, "extra_monthly": extra} for flow, fte, extra in item.to_reach]}
 
 
@@ -331,7 +331,8 @@ def _commitment_lines(commitment: dict[str, Any], currency: str, lang: Lang, pag
         page.item(words["commitment_takes"].format(
             flows=", ".join(f"{page.name(t['flow'])} ({number(t['fte'], 1, lang)}\u00a0{labels(lang)['fte']})"
                             for t in commitment["to_reach"]),
-            extra=_amount(sum(t["extra_monthly"] for t in commitment["to_reach"]), currency, lang)), 1)
+            extra=_amount(sum(t["extra_monthly"] for t in commitment["to_reach"]), currency, lang))
+            + ("" if commitment.get("exact", True) else " " + words["commitment_greedy"]), 1)
     else:
         page.item(words["commitment_unreachable"], 1)
 

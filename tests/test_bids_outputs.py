@@ -5,6 +5,7 @@ the wrong kind refused."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -34,7 +35,7 @@ def _read(text: str) -> str:
 @pytest.fixture(scope="module")
 def outputs() -> dict[str, str]:
     """The example's comparison, once per output asked of it."""
-    runs = {"text": (), "fr": ("--lang", "fr"), "markdown": ("--format", "markdown"),
+    runs = {"text": (), "fr": ("--lang", "fr"), "markdown": ("--format", "markdown"), "json": ("--format", "json"),
             "atlas": ("--why-not", ATLAS), "atlas_fr": ("--why-not", ATLAS, "--lang", "fr"),
             "atlantico": ("--why-not", "atlantico contact"),
             "atlantico_fr": ("--why-not", ATLANTICO, "--lang", "fr"),
@@ -142,3 +143,25 @@ class TestBidFiles:
         assert result.exit_code == 2
         assert f"{path}: a bid is the returned pricing grid (.xlsx)" in result.output
         assert "save the grid as .xlsx" in result.output and "is required" not in result.output
+
+
+class TestMinimumCommitment:
+    def test_the_cheapest_set_of_flows_reaches_the_minimum(self, outputs: dict[str, str]) -> None:
+        """Atlântico wins nothing; of every set of its eligible offers (one a flow) that reaches its 15
+        FTE, the one proposed costs least against the award (adding the cheapest flows first costs more)."""
+        data = json.loads(outputs["json"])
+        commitment = next(c for c in data["commitments"] if c["bidder"] == ATLANTICO)
+        per_flow = []
+        for flow in data["flows"]:
+            current = flow["winner"]["allin_monthly"] if flow["winner"] else flow["keep"]["monthly"]
+            mine = [(flow["id"], o["cost"]["provider_fte"], o["allin_monthly"] - current)
+                    for o in flow["offers"] if o["bidder"] == ATLANTICO and o["eligible"]]
+            if mine:
+                per_flow.append([None, *mine])
+        sets = [[t for t in choice if t] for choice in itertools.product(*per_flow)]
+        cheapest = min(sum(t[2] for t in s) for s in sets if sum(t[1] for t in s) >= commitment["minimum_fte"])
+        assert commitment["exact"] and commitment["reachable"]
+        assert sum(t["extra_monthly"] for t in commitment["to_reach"]) == pytest.approx(cheapest)
+        assert {t["flow"] for t in commitment["to_reach"]} == {"order-taking", "after-sales"}
+        assert ("The cheapest way to reach it: also award order-taking (14.2\u00a0FTE), after-sales "
+                "(3.7\u00a0FTE), EUR\u00a031,457 a month more all-in than the award.") in _read(outputs["text"])

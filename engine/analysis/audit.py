@@ -443,6 +443,8 @@ class CommitmentRecord(_Model):
     reached: bool
     reachable: bool
     to_reach: list[ToReach]
+    exact: bool = Field(default=True, description="to_reach is the cheapest set, every set weighed (false: "
+                        "flows added cheapest first, too many to weigh every set)")
 
 
 class BidsRecord(_Model):
