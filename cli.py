@@ -456,6 +456,7 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
     from engine.analysis import audit
     from engine.errors import UserError
     from engine.models import Decision
+    from explanations.bids import render_awards_verified, render_bids
     from explanations.render import Document, json_text, render_document, render_verify, render_why_not
 
     record = audit.load_record(record_file, None if key_file is None else audit.read_key(key_file))
@@ -477,9 +478,13 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
         if flow_id is not None:
             checked["changed"] = [c for c in checked["changed"] if c["flow"] == flow_id]
             checked["flows"] = 1
+        if flow_id is not None:
+            checked["awards_changed"] = [c for c in checked.get("awards_changed", ()) if c["flow"] == flow_id]
+        currency = record.bids.currency if record.bids is not None else ""
         click.echo(json_text(checked, indent=1) if fmt == "json"
-                   else render_verify(checked, language), nl=fmt == "json")
-        sys.exit(3 if checked["changed"] else 0)
+                   else render_verify(checked, language) + render_awards_verified(checked, currency, language),
+                   nl=fmt == "json")
+        sys.exit(3 if checked["changed"] or checked.get("awards_changed") else 0)
     if why_not:
         if flow_id is None:
             raise UserError(f"--why-not {why_not} needs --flow ID; the flows are: {', '.join(known)}")
@@ -493,6 +498,9 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
                            "digest": record.policy.digest},
                    cost_model=record.policy.cost_model.model_dump(), flows=flows)
     click.echo(render_document(doc, fmt, language, detail), nl=False)  # type: ignore[arg-type]
+    if record.bids is not None and flow_id is None and fmt != "json":
+        click.echo("\n" + render_bids(record.bids.model_dump(mode="json"), record.organisation, fmt, language),  # type: ignore[arg-type]
+                   nl=False)
 
 
 def _document(file: Path, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...], policy_dir: Path,

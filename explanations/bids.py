@@ -91,8 +91,7 @@ def bids_data(comparison: Comparison, bundles: list[Bundle], commitments: list[C
         })
     return {
         "currency": comparison.currency,
-        "bids": [{"bidder": b.bidder, "source": b.source, "currency": b.currency, "contract_months": b.contract_months,
-                  "minimum_fte": b.minimum_fte, "refused": b.bidder in comparison.refused} for b in comparison.bids],
+        "bids": [{**b.model_dump(mode="json"), "refused": b.bidder in comparison.refused} for b in comparison.bids],
         "set_aside": [_set_aside(s) for s in comparison.set_aside],
         "terms": [{"bidder": bidder, "bid_months": bid, "answers_months": answers}
                   for bidder, bid, answers in term_differences(comparison, policy)],
@@ -379,6 +378,33 @@ def _comparison(page: _Page, data: dict[str, Any], organisation: str, lang: Lang
         page.heading(words["commitments"])
         for commitment in data["commitments"]:
             _commitment_lines(commitment, currency, lang, page)
+
+
+def render_awards_verified(data: dict[str, Any], currency: str, lang: Lang) -> str:
+    """What ``arbitre explain --verify`` found of the recorded bids' awards: the same, each one that
+    changed (recorded and now), or not checked (an older record without the bids' lines); nothing for
+    a record without bids."""
+    if "awards_checked" not in data:
+        return ""
+    words = labels(lang)["bids"]
+    if not data["awards_checked"]:
+        return wrap(words["verify_unchecked"], 100) + "\n"
+    if not data["awards_changed"]:
+        return wrap(words["verify_same"], 100) + "\n"
+    lines = [wrap(words["verify_changed"].format(count=len(data["awards_changed"])), 100)]
+    for flow in data["awards_changed"]:
+        lines.append(wrap(words["verify_flow"].format(id=flow["flow"], old=_award_words(flow["recorded"], currency, lang),
+                                                      new=_award_words(flow["now"], currency, lang)), 100, "      ", "  - "))
+    return printable("\n".join(lines) + "\n")
+
+
+def _award_words(choice: dict[str, Any] | None, currency: str, lang: Lang) -> str:
+    """An award in words: the offer and its all-in cost a month, or keeping in-house."""
+    words = labels(lang)["bids"]
+    if choice is None:
+        return str(words["keep"])
+    allin = words["allin"].format(amount=_amount(choice["allin_monthly"], currency, lang))
+    return f"{_named_offer(choice, lang, _Page('text'))} ({allin})"
 
 
 def render_bids_why_not(data: dict[str, Any], fmt: Format, lang: Lang) -> str:

@@ -15,6 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from engine.analysis.audit import load_record, verify
+from engine.policy.loading import load_policy
 from explanations.bids import render_bids_why_not
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,3 +167,38 @@ class TestMinimumCommitment:
         assert {t["flow"] for t in commitment["to_reach"]} == {"order-taking", "after-sales"}
         assert ("The cheapest way to reach it: also award order-taking (14.2\u00a0FTE), after-sales "
                 "(3.7\u00a0FTE), EUR\u00a031,457 a month more all-in than the award.") in _read(outputs["text"])
+
+
+@pytest.fixture(scope="module")
+def record(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example's audit record with its bids section, written once."""
+    path = tmp_path_factory.mktemp("record") / "record.json"
+    assert _run(ACME, *GRIDS, "--audit", path).exit_code == 0
+    return path
+
+
+class TestExplainTheRecord:
+    def test_explain_renders_the_bids_as_arbitre_bids_does(self, record: Path, outputs: dict[str, str]) -> None:
+        """From the record alone: the same comparison text, after the recommendation."""
+        explained = CliRunner().invoke(main, ["explain", str(record)])
+        assert explained.exit_code == 0, explained.output
+        assert outputs["text"] in explained.output
+
+    def test_verify_checks_the_award_again(self, record: Path) -> None:
+        verified = CliRunner().invoke(main, ["explain", str(record), "--verify"])
+        assert verified.exit_code == 0, verified.output
+        assert "The award of every flow under the recorded bids is the same." in verified.output
+
+    def test_a_changed_award_is_listed_per_flow(self, record: Path) -> None:
+        """Casablanca's order-taking price raised in the recorded bid: that flow's award changes."""
+        kept = load_record(record)
+        assert kept.bids is not None
+        atlas = next(b for b in kept.bids.bids if b.bidder == ATLAS)
+        assert atlas.lines
+        lines = [line.model_copy(update={"prices": {"per_contact": 3.5}})
+                 if (line.lot, line.site) == ("order-taking", "Casablanca") else line for line in atlas.lines]
+        bids = [b.model_copy(update={"lines": lines}) if b is atlas else b for b in kept.bids.bids]
+        changed = verify(kept.model_copy(update={"bids": kept.bids.model_copy(update={"bids": bids})}),
+                         load_policy(ROOT / "rules"))
+        assert [c["flow"] for c in changed["awards_changed"]] == ["order-taking"]
+        assert changed["awards_changed"][0]["now"]["site"] == "Porto"
