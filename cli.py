@@ -456,6 +456,7 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
     from engine.analysis import audit
     from engine.errors import UserError
     from engine.models import Decision
+    from explanations.bids import render_awards_verified, render_bids
     from explanations.render import Document, json_text, render_document, render_verify, render_why_not
 
     record = audit.load_record(record_file, None if key_file is None else audit.read_key(key_file))
@@ -477,9 +478,13 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
         if flow_id is not None:
             checked["changed"] = [c for c in checked["changed"] if c["flow"] == flow_id]
             checked["flows"] = 1
+        if flow_id is not None:
+            checked["awards_changed"] = [c for c in checked.get("awards_changed", ()) if c["flow"] == flow_id]
+        currency = record.bids.currency if record.bids is not None else ""
         click.echo(json_text(checked, indent=1) if fmt == "json"
-                   else render_verify(checked, language), nl=fmt == "json")
-        sys.exit(3 if checked["changed"] else 0)
+                   else render_verify(checked, language) + render_awards_verified(checked, currency, language),
+                   nl=fmt == "json")
+        sys.exit(3 if checked["changed"] or checked.get("awards_changed") else 0)
     if why_not:
         if flow_id is None:
             raise UserError(f"--why-not {why_not} needs --flow ID; the flows are: {', '.join(known)}")
@@ -493,6 +498,9 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
                            "digest": record.policy.digest},
                    cost_model=record.policy.cost_model.model_dump(), flows=flows)
     click.echo(render_document(doc, fmt, language, detail), nl=False)  # type: ignore[arg-type]
+    if record.bids is not None and flow_id is None and fmt != "json":
+        click.echo("\n" + render_bids(record.bids.model_dump(mode="json"), record.organisation, fmt, language),  # type: ignore[arg-type]
+                   nl=False)
 
 
 def _document(file: Path, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...], policy_dir: Path,
@@ -677,7 +685,7 @@ def bids(answers_file: Path, bid_files: tuple[Path, ...], fmt: str, lang: str, w
     """
     from engine.errors import UserError
     from engine.files import write_atomic
-    from engine.procurement.bids import compare, read_bid
+    from engine.procurement.bids import compare, find_bidder, read_bid
     from engine.procurement.bundles import commitments, propose_bundles
     from explanations.bids import bids_data, render_bids, render_bids_why_not, why_not_data
     from explanations.render import LANGS as ALL_LANGS
@@ -690,10 +698,11 @@ def bids(answers_file: Path, bid_files: tuple[Path, ...], fmt: str, lang: str, w
     bundles, committed = propose_bundles(comparison, policy), commitments(comparison, policy)
     language = _language(lang)
     if why_not is not None:
-        known = [b.bidder for b in offers]
-        if why_not not in known:
-            raise UserError(labels(language)["bids"]["unknown_bidder"].format(bidder=why_not, bidders=", ".join(known)))
-        data = why_not_data(comparison, committed, why_not)
+        bidder = find_bidder(offers, why_not)
+        if bidder is None:
+            raise UserError(labels(language)["bids"]["unknown_bidder"].format(
+                bidder=why_not, bidders=", ".join(b.bidder for b in offers)))
+        data = why_not_data(comparison, committed, bidder)
         click.echo(json_text(data, indent=1) if fmt == "json" else render_bids_why_not(data, fmt, language),  # type: ignore[arg-type]
                    nl=fmt == "json")
         return

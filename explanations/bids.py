@@ -7,6 +7,7 @@ so that it renders again from an audit record alone.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Literal
 
 from engine.errors import printable
@@ -66,7 +67,7 @@ def _bundle(bundle: Bundle) -> dict[str, Any]:
 
 def _commitment(item: Commitment) -> dict[str, Any]:
     return {"bidder": item.bidder, "minimum_fte": item.minimum_fte, "won_fte": item.won_fte, "won": list(item.won),
-            "reached": item.reached, "reachable": item.reachable,
+            "reached": item.reached, "reachable": item.reachable, "exact": item.exact,
             "to_reach": [{"flow": flow, "fte": fte, "extra_monthly": extra} for flow, fte, extra in item.to_reach]}
 
 
@@ -90,8 +91,7 @@ def bids_data(comparison: Comparison, bundles: list[Bundle], commitments: list[C
         })
     return {
         "currency": comparison.currency,
-        "bids": [{"bidder": b.bidder, "source": b.source, "currency": b.currency, "contract_months": b.contract_months,
-                  "minimum_fte": b.minimum_fte, "refused": b.bidder in comparison.refused} for b in comparison.bids],
+        "bids": [{**b.model_dump(mode="json"), "refused": b.bidder in comparison.refused} for b in comparison.bids],
         "set_aside": [_set_aside(s) for s in comparison.set_aside],
         "terms": [{"bidder": bidder, "bid_months": bid, "answers_months": answers}
                   for bidder, bid, answers in term_differences(comparison, policy)],
@@ -153,11 +153,27 @@ class _Page:
         self.lines.append(wrap(text, 100, indent + "  ", indent + "- "))
 
     def para(self, text: str) -> None:
+        """A paragraph; in Markdown a blank line first, or it would run on as the last list item's text."""
         self.blocks.append({"kind": "para", "text": text})
+        if self.fmt == "markdown" and self.lines and self.lines[-1]:
+            self.lines.append("")
         self.lines.append(wrap(text, 100))
 
     def text(self) -> str:
         return printable("\n".join(self.lines) + "\n")
+
+
+def _amount(value: float, currency: str, lang: Lang) -> str:
+    """A cost (a month's, a term's, a one-off, a difference) whole, as the other costs beside it; prices
+    (per contact, per hour) keep their cents through ``money``."""
+    return money(value, currency, lang, whole=True)
+
+
+def _elided(word: str, name: str) -> str:
+    """A French 'de' or 'que' before a name, elided before a vowel or a mute h: d'Atlas, qu'Atlas,
+    de Borealis."""
+    first = unicodedata.normalize("NFKD", name[:1]).lower()[:1]
+    return f"{word[:-1]}'{name}" if first and first in "aeiouh" else f"{word} {name}"
 
 
 def _form(form: str, lang: Lang) -> str:
@@ -199,12 +215,23 @@ def _offer_line(offer: dict[str, Any], currency: str, lang: Lang, page: _Page) -
     cost = offer["cost"]
     head = (f"{page.name(offer['bidder'])}, {page.name(offer['site'])} ({offer['site_country']}), "
             f"{words['lines'][offer['option']]}, {money(offer['amount'], currency, lang)} {_form(offer['form'], lang)}")
-    figures = [words["allin"].format(amount=money(offer["allin_monthly"], currency, lang)),
-               words["over_term"].format(amount=money(cost["term_total"], currency, lang), months=offer["term_months"]),
-               words["one_off"].format(amount=money(cost["one_off"], currency, lang)),
+    figures = [words["allin"].format(amount=_amount(offer["allin_monthly"], currency, lang)),
+               words["over_term"].format(amount=_amount(cost["term_total"], currency, lang), months=offer["term_months"])
+               + ", " + _one_off(cost, currency, lang),
                words["payback"].format(months=number(cost["payback_months"], 1, lang))
                if cost["payback_months"] is not None else words["no_payback"]]
     return f"{head}{all_words['colon']}" + str(all_words["semicolon"]).join(figures)
+
+
+def _one_off(cost: dict[str, Any], currency: str, lang: Lang) -> str:
+    """The one-off inside the all-in figures, split into the bid's transition and the company's own
+    exit costs (the run of the in-house team released)."""
+    words = labels(lang)["bids"]
+    if not cost["exit_cost"]:
+        return str(words["one_off_transition"]).format(amount=_amount(cost["one_off"], currency, lang))
+    return str(words["one_off"]).format(amount=_amount(cost["one_off"], currency, lang),
+                                        transition=_amount(cost["transition_cost"], currency, lang),
+                                        exit=_amount(cost["exit_cost"], currency, lang))
 
 
 def _policy_line(offer: dict[str, Any], lang: Lang) -> str:
@@ -230,12 +257,12 @@ def _award(flow: dict[str, Any], currency: str, lang: Lang, page: _Page) -> str:
     if winner is not None:
         following = words["keep"] if flow["next_choice"] is None else _named_offer(flow["next_choice"], lang, page)
         return str(words["winner"]).format(offer=_named_offer(winner, lang, page), next=following,
-                                           amount=money(flow["margin_monthly"], currency, lang))
+                                           amount=_amount(flow["margin_monthly"], currency, lang))
     if flow["kept_because"] == "no_offer":
         return str(words["no_offer"])
     if flow["kept_because"] == "keep_cheaper":
         cheapest = next(o for o in offers if o["eligible"])
-        return str(words["keep_cheaper"]).format(offer=_named_offer(cheapest, lang, page), amount=money(
+        return str(words["keep_cheaper"]).format(offer=_named_offer(cheapest, lang, page), amount=_amount(
             cheapest["allin_monthly"] - flow["keep"]["monthly"], currency, lang))
     rules = list(dict.fromkeys(r for o in offers for r in [*o["vetoes"], *o["rules_against"]]))
     behind = words["rules_behind"].format(rules=", ".join(rules)) if rules else ""
@@ -245,12 +272,12 @@ def _award(flow: dict[str, Any], currency: str, lang: Lang, page: _Page) -> str:
 def _flow_lines(flow: dict[str, Any], currency: str, lang: Lang, page: _Page) -> None:
     words, all_words = labels(lang)["bids"], labels(lang)
     colon, semicolon = all_words["colon"], all_words["semicolon"]
-    page.heading(f"{page.name(flow['name'])} ({page.name(flow['id'])}){colon}{words['today']} "
-                 f"{_decision(flow['decision'], flow['split'], lang)}", 3)
+    page.heading(f"{page.name(flow['name'])} ({page.name(flow['id'])}), "
+                 + words["today"].format(decision=_decision(flow["decision"], flow["split"], lang)), 3)
     keep = flow["keep"]
     page.item(f"{words['keep']}{colon}" + semicolon.join([
-        words["a_month"].format(amount=money(keep["monthly"], currency, lang)),
-        words["over_term"].format(amount=money(keep["term_total"], currency, lang), months=flow["term_months"])]))
+        words["a_month"].format(amount=_amount(keep["monthly"], currency, lang)),
+        words["over_term"].format(amount=_amount(keep["term_total"], currency, lang), months=flow["term_months"])]))
     for offer in flow["offers"]:
         page.item(_offer_line(offer, currency, lang, page))
         page.item(_policy_line(offer, lang), 1)
@@ -260,7 +287,7 @@ def _flow_lines(flow: dict[str, Any], currency: str, lang: Lang, page: _Page) ->
         if offer["others"]:
             page.item(f"{words['other_forms']}{colon}" + ", ".join(
                 f"{money(p['amount'], currency, lang)} {_form(p['form'], lang)} "
-                f"({words['allin'].format(amount=money(p['allin_monthly'], currency, lang))})"
+                f"({words['allin'].format(amount=_amount(p['allin_monthly'], currency, lang))})"
                 for p in offer["others"]), 1)
     if flow["not_priced"]:
         page.item(words["not_priced"].format(bidders=", ".join(page.name(b) for b in flow["not_priced"])))
@@ -278,7 +305,7 @@ def _bundle_lines(data: dict[str, Any], lang: Lang, page: _Page) -> None:
                                          channel=labels(lang)["values"].get(lot["channel"], lot["channel"]),
                                          fte=number(bundle["fte"], 1, lang),
                                          contacts=number(lot["monthly_contacts"], 0, lang)))
-        page.item(words["bundle_keep"].format(amount=money(bundle["keep_total"], currency, lang),
+        page.item(words["bundle_keep"].format(amount=_amount(bundle["keep_total"], currency, lang),
                                               months=bundle["term_months"]), 1)
         if not bundle["prices"]:
             page.item(words["bundle_unpriced"], 1)
@@ -286,9 +313,9 @@ def _bundle_lines(data: dict[str, Any], lang: Lang, page: _Page) -> None:
             text = words["bundle_price"].format(
                 bidder=page.name(price["bidder"]), site=page.name(price["site"]),
                 amount=money(price["amount"], currency, lang), form=_form(price["form"], lang),
-                total=money(price["cost"]["term_total"], currency, lang), months=bundle["term_months"],
-                saving=money(bundle["keep_total"] - price["cost"]["term_total"], currency, lang),
-                alone=money(price["alone_total"], currency, lang))
+                total=_amount(price["cost"]["term_total"], currency, lang), months=bundle["term_months"],
+                saving=_amount(bundle["keep_total"] - price["cost"]["term_total"], currency, lang),
+                alone=_amount(price["alone_total"], currency, lang))
             page.item(text + (" " + words["indicative"] if price["indicative"] else ""), 1)
 
 
@@ -301,9 +328,10 @@ def _commitment_lines(commitment: dict[str, Any], currency: str, lang: Lang, pag
         return
     if commitment["to_reach"] and commitment["reachable"]:
         page.item(words["commitment_takes"].format(
-            flows=", ".join(f"{page.name(t['flow'])} ({number(t['fte'], 1, lang)} {labels(lang)['fte']})"
+            flows=", ".join(f"{page.name(t['flow'])} ({number(t['fte'], 1, lang)}\u00a0{labels(lang)['fte']})"
                             for t in commitment["to_reach"]),
-            extra=money(sum(t["extra_monthly"] for t in commitment["to_reach"]), currency, lang)), 1)
+            extra=_amount(sum(t["extra_monthly"] for t in commitment["to_reach"]), currency, lang))
+            + ("" if commitment.get("exact", True) else " " + words["commitment_greedy"]), 1)
     else:
         page.item(words["commitment_unreachable"], 1)
 
@@ -352,11 +380,38 @@ def _comparison(page: _Page, data: dict[str, Any], organisation: str, lang: Lang
             _commitment_lines(commitment, currency, lang, page)
 
 
+def render_awards_verified(data: dict[str, Any], currency: str, lang: Lang) -> str:
+    """What ``arbitre explain --verify`` found of the recorded bids' awards: the same, each one that
+    changed (recorded and now), or not checked (an older record without the bids' lines); nothing for
+    a record without bids."""
+    if "awards_checked" not in data:
+        return ""
+    words = labels(lang)["bids"]
+    if not data["awards_checked"]:
+        return wrap(words["verify_unchecked"], 100) + "\n"
+    if not data["awards_changed"]:
+        return wrap(words["verify_same"], 100) + "\n"
+    lines = [wrap(words["verify_changed"].format(count=len(data["awards_changed"])), 100)]
+    for flow in data["awards_changed"]:
+        lines.append(wrap(words["verify_flow"].format(id=flow["flow"], old=_award_words(flow["recorded"], currency, lang),
+                                                      new=_award_words(flow["now"], currency, lang)), 100, "      ", "  - "))
+    return printable("\n".join(lines) + "\n")
+
+
+def _award_words(choice: dict[str, Any] | None, currency: str, lang: Lang) -> str:
+    """An award in words: the offer and its all-in cost a month, or keeping in-house."""
+    words = labels(lang)["bids"]
+    if choice is None:
+        return str(words["keep"])
+    allin = words["allin"].format(amount=_amount(choice["allin_monthly"], currency, lang))
+    return f"{_named_offer(choice, lang, _Page('text'))} ({allin})"
+
+
 def render_bids_why_not(data: dict[str, Any], fmt: Format, lang: Lang) -> str:
     """Why one bid lost, flow by flow, and its minimum commitment."""
     words, currency = labels(lang)["bids"], data["currency"]
     page = _Page(fmt)
-    page.heading(words["why_not_title"].format(bidder=page.name(data["bidder"])), 1)
+    page.heading(_why_not_title(data, lang, page), 1)
     for flow in data["flows"]:
         page.item(f"{page.name(flow['name'])} ({page.name(flow['flow'])}){labels(lang)['colon']}"
                   + _loss_text(flow, currency, lang, page))
@@ -367,17 +422,42 @@ def render_bids_why_not(data: dict[str, Any], fmt: Format, lang: Lang) -> str:
     return page.text()
 
 
+def _why_not_title(data: dict[str, Any], lang: Lang, page: _Page) -> str:
+    """'Why X's bid lost' when it won nothing, 'Where X's bid lost' when it won some flows, 'X wins
+    every flow it priced' when it lost none it priced."""
+    words, bidder = labels(lang)["bids"], page.name(data["bidder"])
+    kinds = {flow["kind"] for flow in data["flows"]}
+    if "won" not in kinds:
+        key = "why_not_title"
+    else:
+        key = "won_all_title" if kinds <= {"won", "not_priced"} else "where_lost_title"
+    return str(words[key]).format(bidder=bidder, of_bidder=_elided("de", bidder))
+
+
+def _signed(value: float, key: str, currency: str, lang: Lang) -> str:
+    """A difference in words by its sign: 'EUR 6,000 more one-off', 'EUR 116,936 less one-off'."""
+    words = labels(lang)["bids"]["loss"]
+    if round(value) == 0:
+        return str(words[f"{key}_same"])
+    return str(words[f"{key}_more" if value > 0 else f"{key}_less"]).format(amount=_amount(abs(value), currency, lang))
+
+
 def _loss_text(flow: dict[str, Any], currency: str, lang: Lang, page: _Page) -> str:
     """Why the bid lost one flow (or that it won it), in words."""
     words = labels(lang)["bids"]
     offer, lost_to = flow["offer"], flow["lost_to"]
     rules = (words["loss"]["rules_against"].format(rules=", ".join(offer["rules_against"]))
              if offer and offer["rules_against"] else "")
+    scopes = ""
+    if offer and lost_to and offer["option"] != lost_to["option"]:
+        scopes = words["loss"]["scopes"].format(mine=words["lines"][offer["option"]],
+                                                theirs=words["lines"][lost_to["option"]])
     return str(words["loss"][flow["kind"]]).format(
-        amount=money(offer["allin_monthly"], currency, lang) if offer else "",
+        amount=_amount(offer["allin_monthly"], currency, lang) if offer else "",
         offer=_named_offer(offer, lang, page) if offer else "",
         decision=_decision(offer["decision"], offer["split"], lang) if offer else "", rules=rules,
         vetoes=", ".join(offer["vetoes"]) if offer else "",
-        allin=money(flow["allin_monthly"], currency, lang), run=money(flow["run_monthly"], currency, lang),
-        one_off=money(flow["one_off"], currency, lang),
-        winner=_named_offer(lost_to, lang, page) if lost_to else "")
+        allin=_amount(flow["allin_monthly"], currency, lang), scopes=scopes,
+        run=_signed(flow["run_monthly"], "run", currency, lang), one_off=_signed(flow["one_off"], "one_off", currency, lang),
+        winner=_named_offer(lost_to, lang, page) if lost_to else "",
+        than_winner=_elided("que", _named_offer(lost_to, lang, page)) if lost_to else "")

@@ -42,6 +42,7 @@ from ..models import Answers, Decision, QuoteForm, Split
 from ..policy.levers import AnswerLevers, NumericLevers, ProviderLevers
 from ..policy.rules import Condition, RuleId, Then
 from ..ranges import Estimate, RangeTable
+from ..procurement.pricing import Bid, PriceLine
 from ..recommend import FlowResult
 from .tipping import UNITS
 
@@ -322,12 +323,24 @@ class FlowRecord(_Model):
 
 
 class BidRecord(_Model):
+    """A bid as read (its bidder's fields and every price line), so that the award can be checked again."""
+
     bidder: str
     source: str
     currency: str
     contract_months: int | None
     minimum_fte: float | None
+    valid_until: str | None = None
+    price_revision: str | None = None
+    lines: list[PriceLine] | None = Field(default=None, description="the bid's price lines as read (absent in "
+                                          "older records: their award cannot be checked again)")
     refused: bool = Field(description="refused whole (a currency other than the organisation's)")
+
+    def as_bid(self) -> Bid | None:
+        """The bid as it was read, or None when the record does not hold its lines."""
+        if self.lines is None:
+            return None
+        return Bid(**self.model_dump(exclude={"refused", "lines"}), lines=tuple(self.lines))
 
 
 class SetAsideRecord(_Model):
@@ -443,6 +456,8 @@ class CommitmentRecord(_Model):
     reached: bool
     reachable: bool
     to_reach: list[ToReach]
+    exact: bool = Field(default=True, description="to_reach is the cheapest set, every set weighed (false: "
+                        "flows added cheapest first, too many to weigh every set)")
 
 
 class BidsRecord(_Model):
@@ -752,12 +767,46 @@ def verify(record: AuditRecord, policy: Any) -> dict[str, Any]:
                             "fired_then_only": [r for r in fired_then if r not in fired_now],
                             "fired_now_only": [r for r in fired_now if r not in fired_then],
                             **({"robustness": robustness} if robustness is not None else {})})
-    return {"flows": len(record.flows), "changed": changed,
+    return {"flows": len(record.flows), "changed": changed, **_awards_again(record, policy, result.flows),
             "policy_then": {"name": record.policy.name, "version": record.policy.version,
                             "digest": record.policy.digest},
             "policy_now": {"name": policy.name, "version": policy.version, "digest": policy.digest,
                            "root": str(policy.root)}}
 
+
+
+def _awards_again(record: AuditRecord, policy: Any, flows: tuple[FlowResult, ...]) -> dict[str, Any]:
+    """The award of each flow under the recorded bids, compared again with ``policy``: the flows whose
+    winner (bidder, site, option) or all-in cost (beyond rounding) changed. Nothing for a record
+    without bids; ``awards_checked`` false for an older one whose bids hold no price lines."""
+    if record.bids is None:
+        return {}
+    bids = [b.as_bid() for b in record.bids.bids]
+    if any(b is None for b in bids):
+        return {"awards_checked": False, "awards_changed": []}
+    from ..procurement.bids import compare
+
+    comparison = compare(record.answers, policy, tuple(b for b in bids if b is not None), flows)
+    now = {r.baseline.id: r.winner for r in comparison.flows}
+    changed = []
+    for then in record.bids.flows:
+        if then.id not in now:
+            continue
+        winner = now[then.id]
+        current = None if winner is None else {"bidder": winner.bidder, "site": winner.site, "lot": winner.lot,
+                                               "option": winner.option, "allin_monthly": winner.best.allin_monthly}
+        recorded = None if then.winner is None else then.winner.model_dump()
+        if not _same_award(recorded, current):
+            changed.append({"flow": then.id, "name": then.name, "recorded": recorded, "now": current})
+    return {"awards_checked": True, "awards_changed": changed}
+
+
+def _same_award(then: dict[str, Any] | None, now: dict[str, Any] | None) -> bool:
+    """The same winner at the same all-in cost a month, to the currency unit shown."""
+    if then is None or now is None:
+        return then is now
+    who = ("bidder", "site", "lot", "option")
+    return [then[k] for k in who] == [now[k] for k in who] and round(then["allin_monthly"]) == round(now["allin_monthly"])
 
 
 def _robustness_again(then: FlowRecord, current: FlowResult, record: AuditRecord, policy: Any,

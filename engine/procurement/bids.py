@@ -17,6 +17,7 @@ in-house, and the award says why.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,8 @@ from .pricing import Bid, PriceLine
 SetAsideReason = Literal["currency", "unknown_lot", "unknown_bundle", "implausible_price", "unknown_band",
                          "no_option", "invalid_line"]
 SPLIT_OPTIONS = tuple(s.value for s in Split)
+# A bid written by hand, beside the returned grid (.xlsx).
+BID_SUFFIXES = (".yaml", ".yml", ".json")
 # The share of contacts each split hands over, as the cost model reports it.
 SHARE_METRIC = {"overflow": "overflow_share_pct", "after_hours": "after_hours_share_pct", "tier1": "tier1_share_pct"}
 
@@ -419,11 +422,29 @@ def why_not(comparison: Comparison, bidder: str) -> list[Loss]:
     return out
 
 
+def _folded(name: str) -> str:
+    """A name as typed on any keyboard: accents dropped, case and spacing ignored."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+
+
+def find_bidder(bids: tuple[Bid, ...], name: str) -> str | None:
+    """The bidder ``name`` stands for, ignoring case and accents ('atlantico contact' is 'Atlântico
+    Contact'); None when no bid is from it."""
+    wanted = _folded(name)
+    return next((b.bidder for b in bids if _folded(b.bidder) == wanted), None)
+
+
 def read_bid(path: Path) -> Bid:
     """A provider's bid: its returned pricing grid (``.xlsx``), or the same bid written as YAML or JSON
-    (a bid kept or made by hand); every problem located in the file."""
-    if path.suffix.lower() == ".xlsx":
+    (a bid kept or made by hand); every problem located in the file. Any other file (a grid saved as
+    CSV, a PDF) is refused by its suffix, before it is read as something it is not."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
         return read_grid(path)
+    if suffix not in BID_SUFFIXES:
+        raise UserError(f"{path}: a bid is the returned pricing grid (.xlsx) or a bid written as YAML or JSON "
+                        f"(.yaml, .yml, .json), not a {suffix or 'file without a suffix'}: save the grid as .xlsx")
     try:
         doc = read_document(path, what="bid")
     except DocumentError as exc:

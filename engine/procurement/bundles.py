@@ -32,7 +32,7 @@ and the bids read later name the same bundles: ``bundle-1``, ``bundle-2``... in 
 first flow.
 
 The minimum commitment: the provider FTE a bidder would staff on the flows it wins, against the least
-it commits to staff; below it, the flows it could take next, cheapest extra cost first, that reach it.
+it commits to staff; below it, the cheapest set of the flows it could take next that reaches it.
 """
 
 from __future__ import annotations
@@ -104,6 +104,7 @@ class Commitment:
     won_fte: float
     won: tuple[str, ...]
     to_reach: tuple[tuple[str, float, float], ...]  # (flow, provider FTE, extra all-in a month)
+    exact: bool = True  # to_reach is the cheapest set (every set weighed), not flows added cheapest first
 
     @property
     def reached(self) -> bool:
@@ -294,15 +295,20 @@ def _extra(ranking: FlowRanking, offer: Offer) -> float:
     return offer.best.allin_monthly - current
 
 
+Take = tuple[str, float, float]  # (flow, provider FTE, extra all-in a month)
+# Up to this many flows, every set of them is weighed; beyond, flows are added cheapest extra first.
+EXACT_UP_TO = 20
+
+
 def commitments(comparison: Comparison, policy: Policy) -> list[Commitment]:
-    """Each bidder with a minimum commitment: the provider FTE of the flows it wins against it, and
-    the flows it could take next (cheapest extra first) until the minimum is reached."""
+    """Each bidder with a minimum commitment: the provider FTE of the flows it wins against it and,
+    below it, the cheapest set of its other eligible offers (at most one a flow) that reaches it."""
     out: list[Commitment] = []
     for bid in comparison.bids:
         if bid.minimum_fte is None or bid.bidder in comparison.refused:
             continue
         won: list[str] = []
-        candidates: list[tuple[str, float, float]] = []
+        candidates: list[list[Take]] = []
         won_fte = 0.0
         for ranking in comparison.flows:
             winner = ranking.winner
@@ -310,16 +316,48 @@ def commitments(comparison: Comparison, policy: Policy) -> list[Commitment]:
                 won.append(ranking.baseline.id)
                 won_fte += winner.best.cost.provider_fte
                 continue
-            mine = [o for o in ranking.eligible if o.bidder == bid.bidder]
+            mine = [(ranking.baseline.id, o.best.cost.provider_fte, _extra(ranking, o))
+                    for o in ranking.eligible if o.bidder == bid.bidder]
             if mine:
-                candidates.append((ranking.baseline.id, mine[0].best.cost.provider_fte, _extra(ranking, mine[0])))
-        to_reach: list[tuple[str, float, float]] = []
-        total = won_fte
-        for candidate in sorted(candidates, key=lambda c: c[2]):
-            if total >= bid.minimum_fte:
-                break
-            to_reach.append(candidate)
-            total += candidate[1]
+                candidates.append(mine)
+        short = bid.minimum_fte - won_fte
+        exact = len(candidates) <= EXACT_UP_TO
+        to_reach = () if short <= 0 else (_cheapest_set if exact else _greedy_set)(candidates, short)
         out.append(Commitment(bidder=bid.bidder, minimum_fte=bid.minimum_fte, won_fte=won_fte, won=tuple(won),
-                              to_reach=tuple(to_reach) if won_fte < bid.minimum_fte else ()))
+                              to_reach=to_reach, exact=exact))
     return out
+
+
+def _cheapest_set(candidates: list[list[Take]], short: float) -> tuple[Take, ...]:
+    """The set of offers, at most one a flow, that adds at least ``short`` FTE for the least extra cost
+    (every set weighed, costlier branches cut); the largest set when none adds enough."""
+    best: list[tuple[float, tuple[Take, ...]]] = []
+    reach_after = [sum(max(t[1] for t in flow) for flow in candidates[i:]) for i in range(len(candidates) + 1)]
+
+    def search(i: int, taken: tuple[Take, ...], fte: float, cost: float) -> None:
+        if best and cost >= best[0][0]:
+            return
+        if fte >= short:
+            best[:] = [(cost, taken)]
+            return
+        if i == len(candidates) or fte + reach_after[i] < short:
+            return
+        for take in sorted(candidates[i], key=lambda t: t[2]):
+            search(i + 1, (*taken, take), fte + take[1], cost + take[2])
+        search(i + 1, taken, fte, cost)
+
+    search(0, (), 0.0, 0.0)
+    if best:
+        return best[0][1]
+    return tuple(max(flow, key=lambda t: t[1]) for flow in candidates)
+
+
+def _greedy_set(candidates: list[list[Take]], short: float) -> tuple[Take, ...]:
+    """Offers added cheapest extra first, one a flow, until ``short`` FTE is reached: for a bidder with
+    too many flows to weigh every set."""
+    taken: list[Take] = []
+    for take in sorted((min(flow, key=lambda t: t[2]) for flow in candidates), key=lambda t: t[2]):
+        if sum(t[1] for t in taken) >= short:
+            break
+        taken.append(take)
+    return tuple(taken)
