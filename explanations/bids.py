@@ -15,7 +15,7 @@ from engine.policy.loading import Policy
 from engine.procurement.bids import Comparison, Loss, Offer, Priced, SetAside, term_differences, why_not
 from engine.procurement.bundles import Bundle, Commitment
 
-from .figures import Lang, money, number
+from .figures import Lang, money, number, percent
 from .render import labels, markdown_text, rule_texts, wrap
 
 Format = Literal["text", "markdown", "html"]
@@ -371,6 +371,9 @@ def _comparison(page: _Page, data: dict[str, Any], organisation: str, lang: Lang
         for item in data["set_aside"]:
             page.item(f"{page.name(item['bidder'])} ({page.name(item['where'])}){colon}{_reason(item, currency, lang, page)}")
     page.heading(words["flows"])
+    total = _award_total(data["flows"], currency, lang)
+    if total:
+        page.para(total)
     for flow in data["flows"]:
         _flow_lines(flow, currency, lang, page)
     _bundle_lines(data, lang, page)
@@ -378,6 +381,19 @@ def _comparison(page: _Page, data: dict[str, Any], organisation: str, lang: Lang
         page.heading(words["commitments"])
         for commitment in data["commitments"]:
             _commitment_lines(commitment, currency, lang, page)
+
+
+def _award_total(flows: list[dict[str, Any]], currency: str, lang: Lang) -> str:
+    """The award in one sentence: what the flows awarded cost a month all-in under their winning bids,
+    against keeping them in-house, and the saving; nothing when no flow is awarded."""
+    awarded = [flow for flow in flows if flow["winner"] is not None]
+    if not awarded:
+        return ""
+    under = sum(flow["winner"]["allin_monthly"] for flow in awarded)
+    keep = sum(flow["keep"]["monthly"] for flow in awarded)
+    return str(labels(lang)["bids"]["award_total"]).format(
+        count=len(awarded), under=_amount(under, currency, lang), keep=_amount(keep, currency, lang),
+        saving=_amount(keep - under, currency, lang), pct=percent(100 * (keep - under) / keep, 1, lang))
 
 
 def render_awards_verified(data: dict[str, Any], currency: str, lang: Lang) -> str:

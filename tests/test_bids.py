@@ -369,3 +369,29 @@ class TestAward:
             assert commitment["won"] == awarded
         atlas = next(c for c in example["json"]["commitments"] if c["bidder"] == ATLAS)
         assert "social-care" not in atlas["won"] and "after-sales" in atlas["won"]
+
+
+class TestAwardTotal:
+    def test_the_award_is_totalled_against_keeping(self, example: dict[str, Any]) -> None:
+        """The comparison says what the flows awarded cost under their winning bids against keeping them,
+        summed from the flows' own figures; the report's summary says its figures are before the bids."""
+        awarded = [flow for flow in example["json"]["flows"] if flow["winner"] is not None]
+        assert awarded
+        under = sum(flow["winner"]["allin_monthly"] for flow in awarded)
+        keep = sum(flow["keep"]["monthly"] for flow in awarded)
+        expected = (f"Under the award, the {len(awarded)} flows awarded cost EUR {under:,.0f} a month all-in, "
+                    f"against EUR {keep:,.0f} kept in-house: EUR {keep - under:,.0f} a month saved")
+        text = _read(_run(ACME, *GRIDS).stdout).replace("\xa0", " ")
+        assert expected in text
+        assert expected in _read(example["report"]).replace("\xa0", " ")
+        summary = example["report"].split('id="summary"')[1].split("</section>")[0]
+        assert "before the bids" in summary
+
+    def test_no_total_when_no_flow_is_awarded(self, tmp_path: Path) -> None:
+        """A bid that wins nothing (every price far above keeping) gives no award total."""
+        costly = tmp_path / "costly.yaml"
+        costly.write_text(yaml.safe_dump({"bidder": "Dear", "currency": "EUR", "lines": [
+            {"lot": "order-taking", "site_country": "FR", "prices": {"per_contact": 40.0}}]}), encoding="utf-8")
+        result = _run(ACME, costly)
+        assert result.exit_code == 0, result.output
+        assert "Under the award" not in result.stdout
