@@ -21,7 +21,7 @@ from engine.models import Flow, Organisation
 from engine.policy.loading import Policy
 from engine.procurement.grid import write_grid
 from engine.procurement.pricing import Lot
-from engine.procurement.tender import open_requirements
+from engine.procurement.tender import open_requirements, sizing_week_hours
 from engine.recommend import FlowResult, Recommendation
 
 from .brief import brief_flows
@@ -140,6 +140,7 @@ def render_specification(rec: Recommendation, doc: Document, policy: Policy, lot
         "policy": doc.policy, "source": source, "date": long_date(day, lang), "currency": organisation.currency,
         "country": country(organisation.country, lang), "lots": _lot_rows(lots, lang),
         "bundles": _bundle_rows(rec, policy, lots, lang),
+        "sizing_week": number(sizing_week_hours(organisation, policy), 0, lang),
         "flows": specification_flows(rec, doc, policy, lots, lang),
         "service_level": percent(a.service_level_target * 100, 0, lang),
         "service_seconds": number(a.service_level_seconds, 0, lang),

@@ -54,7 +54,7 @@ class TestLots:
         assert (lot.monthly_contacts, lot.aht_seconds) == (flow.monthly_volume, flow.aht_seconds)
         assert lot.busiest_month_contacts == pytest.approx(flow.monthly_volume * flow.busiest_over_average)
         assert lot.hours_per_week == result.inputs.coverage_hours_needed
-        assert lot.indicative_fte == result.costs.options["outsource"].provider_fte
+        assert (lot.indicative_fte or 0) > 0
 
     def test_split_lot_carries_its_share(self, policy: Policy) -> None:
         """A split's lot holds the split's share of the contacts, as the cost model hands it over."""
@@ -64,7 +64,21 @@ class TestLots:
         option = result.costs.options[lot.scope]
         share = option.provider_share_pct / 100
         assert lot.monthly_contacts == pytest.approx(result.inputs.flow.monthly_volume * share)
-        assert lot.indicative_fte == option.provider_fte
+
+    def test_every_lot_sized_on_one_basis_whatever_todays_quote(self, policy: Policy) -> None:
+        """A lot's indicative team tells no bidder today's quote: the same flow quoted per contact from
+        an offshore site, or per hour with no provider named, gets the same team, a dedicated one
+        working the customers' country's week."""
+        data = load_answers(ACME).model_dump(mode="json", exclude_unset=True)
+        flow = next(flow for flow in data["flows"] if flow["id"] == "order-taking")
+        assert flow["provider_country"] != data["organisation"]["country"] and "per_contact" in flow["vendor_quote"]
+        today = {lot.id: lot.indicative_fte for lot in lots(acme(policy), policy)}
+        flow.update(vendor_quote={"per_hour": 30.0})
+        del flow["provider_country"]
+        neutral = {lot.id: lot.indicative_fte for lot in lots(recommend(Answers.model_validate(data), policy), policy)}
+        assert today["order-taking"] == neutral["order-taking"]
+        assert "a dedicated team working a full-time week of 35 hours in France" in _specification(
+            acme(policy), policy, "en")
 
     def test_all_flows_prices_the_kept_flows_too(self, policy: Policy) -> None:
         """With all_flows, every flow has its whole lot; one without a quote is sized from its work."""
