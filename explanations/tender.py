@@ -107,6 +107,13 @@ def _conditions(result: FlowResult, policy: Policy, met_by: dict[tuple[str, str]
             for c in conditions if (text := texts.render(c.rule_id, "condition", open_result.facts))]
 
 
+def _volumes_measured(flows: Sequence[Flow]) -> str:
+    """Whether the flows' volumes by month and by hour are measured (both profiles given), indicative
+    (neither) or measured for some only: what the introduction promises."""
+    measured = [flow.monthly_profile is not None and weekly_profile(flow) is not None for flow in flows]
+    return "measured" if measured and all(measured) else "mixed" if any(measured) else "indicative"
+
+
 def specification_flows(rec: Recommendation, doc: Document, policy: Policy, lots: Sequence[Lot],
                         lang: Lang) -> list[dict[str, Any]]:
     """Each flow a lot covers, as the brief describes it, with its lots, its volumes by month and by
@@ -140,6 +147,8 @@ def render_specification(rec: Recommendation, doc: Document, policy: Policy, lot
         "policy": doc.policy, "source": source, "date": long_date(day, lang), "currency": organisation.currency,
         "country": country(organisation.country, lang), "lots": _lot_rows(lots, lang),
         "bundles": _bundle_rows(rec, policy, lots, lang),
+        "volumes": _volumes_measured([result.inputs.flow for result in rec.flows
+                                      if any(result.id in lot.flows for lot in lots)]),
         "sizing_week": number(sizing_week_hours(organisation, policy), 0, lang),
         "flows": specification_flows(rec, doc, policy, lots, lang),
         "service_level": percent(a.service_level_target * 100, 0, lang),

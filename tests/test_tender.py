@@ -151,6 +151,12 @@ class TestSpecification:
         assert "| janv. | févr. |" in text and "| 1\u202f000 | 2\u202f000 |" in text
         assert "Les mois ne sont pas donnés" in text  # the other flows
 
+    def test_intro_promises_only_the_volumes_the_pack_holds(self, policy: Policy) -> None:
+        """Without monthly or hourly profiles the introduction says the spread is indicative, not measured."""
+        intro = _specification(acme(policy), policy, "en").split("\n## ")[0]
+        assert "by month and by hour" not in intro
+        assert "indicative, not measured" in intro
+
     def test_weekly_profile_is_read_when_the_flow_has_one(self) -> None:
         """The arrival profile by hour of the week is used when a flow carries one, and absent otherwise."""
         days = {day: [1.0] * 24 for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
