@@ -129,6 +129,7 @@ def specification_flows(rec: Recommendation, doc: Document, policy: Policy, lots
         result, entry = results[described["id"]], entries[described["id"]]
         flow = result.inputs.flow
         out.append({**described, "kept": final_decision(entry) == "keep_internal",
+                    "activity_unstated": "activity" in result.inputs.defaults_used,
                     "lots": _lot_rows([lot for lot in lots if flow.id in lot.flows], lang),
                     "by_month": _by_month(flow, lang), "by_hour": _by_hour(flow, lang),
                     "conditions": _conditions(result, policy, met_by, lang)})
@@ -144,7 +145,7 @@ def render_specification(rec: Recommendation, doc: Document, policy: Policy, lot
     narrow, wide = VOLUME_BANDS_PCT
     context = {
         "L": words, "B": words["brief"], "T": words["tender"]["spec"], "organisation": doc.organisation,
-        "policy": doc.policy, "source": source, "date": long_date(day, lang), "currency": organisation.currency,
+        "named": "name" in organisation.model_fields_set, "policy": doc.policy, "source": source, "date": long_date(day, lang), "currency": organisation.currency,
         "country": country(organisation.country, lang), "lots": _lot_rows(lots, lang),
         "bundles": _bundle_rows(rec, policy, lots, lang),
         "volumes": _volumes_measured([result.inputs.flow for result in rec.flows

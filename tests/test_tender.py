@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Iterator
 
 import pytest
+import yaml
 from openpyxl import load_workbook
 
 from engine.answers import load_answers
@@ -273,6 +274,25 @@ class TestCommand:
         assert f"wrote {tmp_path / 'pack' / 'specification.md'} and {tmp_path / 'pack' / 'pricing-grid.xlsx'}" \
             in run.stderr
         assert (tmp_path / "pack" / "specification.md").read_text().startswith("# Tender specification")
+        assert "warning" not in run.stderr  # acme answers everything a provider prices from
+
+    def test_warns_of_answers_left_to_their_defaults(self, tmp_path: Path) -> None:
+        """Answers without the organisation's name, a flow's languages or its activity still make a pack,
+        with a warning naming them, and the specification shows no placeholder for them."""
+        data = load_answers(ACME).model_dump(mode="json", exclude_unset=True)
+        del data["organisation"]["name"]
+        flow = next(flow for flow in data["flows"] if flow["id"] == "order-taking")
+        del flow["languages"], flow["activity"]
+        answers = tmp_path / "answers.yaml"
+        answers.write_text(yaml.safe_dump(data))
+        run = arbitre_in_process("tender", answers, "--out", tmp_path / "pack")
+        assert run.returncode == 0
+        assert "warning: answers.yaml: answers providers price from are left to their defaults: " \
+               "organisation.name; languages (order-taking); activity (order-taking)." in run.stderr
+        text = (tmp_path / "pack" / "specification.md").read_text()
+        order_taking = text.split("(`order-taking`)")[1].split("\n## ")[0]
+        assert text.startswith("# Tender specification\n") and "Organisation" not in text
+        assert "activity: to be confirmed" in order_taking and "**Languages**: to be confirmed" in order_taking
 
     def test_refuses_a_folder_with_files_unless_forced(self, tmp_path: Path) -> None:
         (tmp_path / "notes.txt").write_text("mine")

@@ -11,7 +11,7 @@ dedicated team are proposed as bundles besides (see ``bundles``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ..costs import OptionCost, flow_costs
 from ..decide import Attached
@@ -44,6 +44,30 @@ def sizing_week_hours(organisation: Organisation, policy: Policy) -> float:
     """The full-time week the lots' teams are sized on: the customers' country's, with no provider
     named."""
     return paid_hours_per_fte(organisation.country, policy.costs) / WEEKS_PER_MONTH
+
+
+# The answers a provider prices from: left to their defaults, the pack describes work nobody stated.
+PRICED_ANSWERS = ("activity", "volume_predictability", "repetitiveness", "scripting", "complexity",
+                  "data_sensitivity", "regulated_data", "concurrency", "organisation.opening_hours_per_week",
+                  "organisation.country", "organisation.currency")
+
+
+def unanswered(rec: Recommendation, tendered: Sequence[Lot]) -> dict[str, tuple[str, ...]]:
+    """The answers a provider prices from that were left to their defaults, each with the flows put to
+    tender it concerns (none for the organisation's answers): the organisation's name, a flow's languages, and those of ``PRICED_ANSWERS``."""
+    covered = {flow for lot in tendered for flow in lot.flows}
+    out: dict[str, list[str]] = {}
+    if "name" not in rec.answers.organisation.model_fields_set:
+        out["organisation.name"] = []
+    for result in rec.flows:
+        if result.id not in covered:
+            continue
+        missing = [name for name in PRICED_ANSWERS if name in result.inputs.defaults_used]
+        for name in (["languages"] if not result.inputs.flow.languages else []) + missing:
+            flows = out.setdefault(name, [])
+            if not name.startswith("organisation."):  # the organisation's answers concern every flow
+                flows.append(result.id)
+    return {name: tuple(flows) for name, flows in out.items()}
 
 
 def lots(rec: Recommendation, policy: Policy, *, all_flows: bool = False,
