@@ -152,6 +152,17 @@ class TestSpecification:
         assert "| janv. | févr. |" in text and "| 1\u202f000 | 2\u202f000 |" in text
         assert "Les mois ne sont pas donnés" in text  # the other flows
 
+    def test_a_partial_lot_gives_its_own_figures(self, policy: Policy) -> None:
+        """A tier-1 lot's section gives the lot's contacts, hours, busiest hour and handling time, the
+        whole flow's figures labelled as the flow's."""
+        rec = acme(policy)
+        lot = next(lot for lot in lots(rec, policy) if lot.id == "after-sales.tier1")
+        section = _specification(rec, policy, "en").split("(`after-sales`)")[1].split("\n## ")[0]
+        assert (f"Contacts of the lot: {number(lot.monthly_contacts, 0, 'en')} in an average month, "
+                f"{number(lot.busiest_month_contacts, 0, 'en')} in the busiest") in section
+        assert "Busiest hour of the lot: about" in section and "routine tier-1 contacts are usually shorter" in section
+        assert "**Volume of the whole flow**: 6,800" in section and "for the whole flow" in section
+
     def test_intro_promises_only_the_volumes_the_pack_holds(self, policy: Policy) -> None:
         """Without monthly or hourly profiles the introduction says the spread is indicative, not measured."""
         intro = _specification(acme(policy), policy, "en").split("\n## ")[0]
