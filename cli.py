@@ -585,7 +585,7 @@ def tender(file: Path, out_dir: Path, lang: str, all_flows: bool, force: bool, o
     import datetime
 
     from engine.files import write_atomic
-    from engine.procurement.tender import lots
+    from engine.procurement.tender import lots, unanswered
     from explanations.tender import render_specification, write_pricing_grid
 
     specification, grid = out_dir / "specification.md", out_dir / "pricing-grid.xlsx"
@@ -594,12 +594,22 @@ def tender(file: Path, out_dir: Path, lang: str, all_flows: bool, force: bool, o
     result, policy, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=False)
     decisions = {entry["id"]: entry["override"]["decision"] for entry in doc.flows if entry.get("override")}
     tendered = lots(result, policy, all_flows=all_flows, decisions=decisions)
+    _warn_unanswered(file, unanswered(result, tendered))
     text = render_specification(result, doc, policy, tendered, _language(lang), file.name, datetime.date.today())
     _make_folder(out_dir)
     write_pricing_grid(tendered, result.answers.organisation, _language(lang), grid)
     write_atomic(specification, text)
     click.echo(f"wrote {specification} and {grid} ({len(tendered)} lot{'s' if len(tendered) != 1 else ''})",
                err=True)
+
+
+def _warn_unanswered(file: Path, missing: dict[str, tuple[str, ...]]) -> None:
+    """Warn that the pack describes answers left to their defaults, which providers would price from."""
+    if not missing:
+        return
+    listed = "; ".join(f"{name} ({', '.join(flows)})" if flows else name for name, flows in missing.items())
+    click.echo(f"warning: {file.name}: answers providers price from are left to their defaults: {listed}. "
+               f"Answer them (arbitre ask --resume {file}) before sending the pack.", err=True)
 
 
 def _check_pack_folder(folder: Path, force: bool) -> None:

@@ -21,8 +21,9 @@ from engine.models import Flow, Organisation
 from engine.policy.loading import Policy
 from engine.procurement.grid import write_grid
 from engine.procurement.pricing import Lot
-from engine.procurement.tender import open_requirements
+from engine.procurement.tender import open_requirements, sizing_week_hours
 from engine.recommend import FlowResult, Recommendation
+from engine.staffing import flow_assumptions, is_real_time, queue
 
 from .brief import brief_flows
 from .figures import Lang, country, date as long_date, language, number, percent
@@ -57,9 +58,23 @@ def _met_by(policy: Policy) -> dict[tuple[str, str], tuple[str, ...]]:
             for placed in policy.rules if placed.rule.then.condition is not None}
 
 
-def _lot_rows(lots: Sequence[Lot], lang: Lang) -> list[dict[str, Any]]:
+def _busiest_hour(lot: Lot, result: FlowResult, policy: Policy, lang: Lang) -> str | None:
+    """The lot's contacts in its busiest hour, as the cost model sizes a queue (an overflow's in its
+    busiest month, the others' in an average month); none for a backlog."""
+    flow = result.inputs.flow
+    contacts = lot.busiest_month_contacts if lot.scope == "overflow" else lot.monthly_contacts
+    busy = queue(contacts, flow.aht_seconds, is_real_time(flow), lot.hours_per_week,
+                 flow_assumptions(flow, policy.costs)).busy_hour_contacts
+    return None if busy is None else number(busy, 0, lang)
+
+
+def _lot_rows(lots: Sequence[Lot], lang: Lang, result: FlowResult | None = None,
+              policy: Policy | None = None) -> list[dict[str, Any]]:
+    """The lots as the specification shows them; for a flow's section (``result``), each with its
+    busiest hour too."""
     words = labels(lang)["tender"]
-    return [{"id": lot.id, "scope": words["grid"]["scopes"][lot.scope],
+    return [{"busy": None if result is None or policy is None else _busiest_hour(lot, result, policy, lang),
+             "id": lot.id, "scope_key": lot.scope, "scope": words["grid"]["scopes"][lot.scope],
              "asks": words["spec"]["scope_of_lot"][lot.scope],
              "flows": ", ".join(lot.flows), "average": number(lot.monthly_contacts, 0, lang),
              "busiest": number(lot.busiest_month_contacts, 0, lang), "aht": number(lot.aht_seconds, 0, lang),
@@ -107,6 +122,13 @@ def _conditions(result: FlowResult, policy: Policy, met_by: dict[tuple[str, str]
             for c in conditions if (text := texts.render(c.rule_id, "condition", open_result.facts))]
 
 
+def _volumes_measured(flows: Sequence[Flow]) -> str:
+    """Whether the flows' volumes by month and by hour are measured (both profiles given), indicative
+    (neither) or measured for some only: what the introduction promises."""
+    measured = [flow.monthly_profile is not None and weekly_profile(flow) is not None for flow in flows]
+    return "measured" if measured and all(measured) else "mixed" if any(measured) else "indicative"
+
+
 def specification_flows(rec: Recommendation, doc: Document, policy: Policy, lots: Sequence[Lot],
                         lang: Lang) -> list[dict[str, Any]]:
     """Each flow a lot covers, as the brief describes it, with its lots, its volumes by month and by
@@ -122,7 +144,8 @@ def specification_flows(rec: Recommendation, doc: Document, policy: Policy, lots
         result, entry = results[described["id"]], entries[described["id"]]
         flow = result.inputs.flow
         out.append({**described, "kept": final_decision(entry) == "keep_internal",
-                    "lots": _lot_rows([lot for lot in lots if flow.id in lot.flows], lang),
+                    "activity_unstated": "activity" in result.inputs.defaults_used,
+                    "lots": _lot_rows([lot for lot in lots if flow.id in lot.flows], lang, result, policy),
                     "by_month": _by_month(flow, lang), "by_hour": _by_hour(flow, lang),
                     "conditions": _conditions(result, policy, met_by, lang)})
     return out
@@ -137,9 +160,12 @@ def render_specification(rec: Recommendation, doc: Document, policy: Policy, lot
     narrow, wide = VOLUME_BANDS_PCT
     context = {
         "L": words, "B": words["brief"], "T": words["tender"]["spec"], "organisation": doc.organisation,
-        "policy": doc.policy, "source": source, "date": long_date(day, lang), "currency": organisation.currency,
+        "named": "name" in organisation.model_fields_set, "policy": doc.policy, "source": source, "date": long_date(day, lang), "currency": organisation.currency,
         "country": country(organisation.country, lang), "lots": _lot_rows(lots, lang),
         "bundles": _bundle_rows(rec, policy, lots, lang),
+        "volumes": _volumes_measured([result.inputs.flow for result in rec.flows
+                                      if any(result.id in lot.flows for lot in lots)]),
+        "sizing_week": number(sizing_week_hours(organisation, policy), 0, lang),
         "flows": specification_flows(rec, doc, policy, lots, lang),
         "service_level": percent(a.service_level_target * 100, 0, lang),
         "service_seconds": number(a.service_level_seconds, 0, lang),

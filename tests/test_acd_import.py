@@ -142,6 +142,22 @@ class TestFormats:
             rows) / sum(r[3] for r in rows), abs=0.05)
 
 
+    @pytest.mark.parametrize("header", [
+        pytest.param(["Date", "Interval", "Queue", "Offered calls", "Handled calls", "Abandoned calls", "AHT", "ASA"],
+                     id="noun-after"),
+        pytest.param(["Date", "Interval", "Queue", "Calls offered", "Calls handled", "Calls abandoned", "AHT", "ASA"],
+                     id="noun-before"),
+        pytest.param(["Date", "Intervalle", "File", "Appels offerts", "Appels traités", "Appels abandonnés", "DMT",
+                      "ASA"], id="french"),
+    ])
+    def test_counts_named_with_their_noun(self, tmp_path: Path, header: list[str]) -> None:
+        """A count's header may name the contacts before or after it, in English or French."""
+        rows = year_rows()
+        (measured,) = measure(read_export(write_csv(tmp_path / "x.csv", rows, header)))[1]
+        assert measured.abandonment_pct == pytest.approx(100 * sum(r[5] for r in rows) / sum(r[3] for r in rows),
+                                                         abs=0.05)
+
+
 class TestMapping:
     def test_queues_grouped_into_flows_with_other_headers(self, tmp_path: Path) -> None:
         """A mapping file names other headers and groups two queues into one chat flow; a queue in no

@@ -115,14 +115,15 @@ class TestWrite:
         lists = [v for v in pricing.data_validations.dataValidation if v.type == "list" and free in v.sqref]
         assert lists and grid.TENDER_SHEET in lists[0].formula1
 
-    def test_country_and_certifications_are_validated(self, tmp_path: Path) -> None:
-        """The site country takes two letters; the certifications offer the known ones."""
+    def test_country_validated_and_certifications_take_a_list(self, tmp_path: Path) -> None:
+        """The site country takes two letters; the certifications cell takes several names separated by
+        commas (no single-choice list to reject them) and its help names the known ones."""
         pricing = load_workbook(blank(tmp_path))["Pricing"]
         checks = pricing.data_validations.dataValidation
         country = next(v for v in checks if f"{column('site_country')}{grid.FIRST_ROW}" in v.sqref)
         certifications = next(v for v in checks if f"{column('certifications')}{grid.FIRST_ROW}" in v.sqref)
         assert (country.type, country.operator, country.formula1) == ("textLength", "equal", "2")
-        assert certifications.type == "list" and "ISO 27001" in certifications.formula1
+        assert certifications.type is None and "ISO 27001" in certifications.prompt and "commas" in certifications.prompt
 
     def test_currency_is_the_organisations(self, tmp_path: Path) -> None:
         """The bidder sheet's currency is filled with the tender's and locked."""

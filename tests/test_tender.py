@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Iterator
 
 import pytest
+import yaml
 from openpyxl import load_workbook
 
 from engine.answers import load_answers
@@ -54,7 +55,7 @@ class TestLots:
         assert (lot.monthly_contacts, lot.aht_seconds) == (flow.monthly_volume, flow.aht_seconds)
         assert lot.busiest_month_contacts == pytest.approx(flow.monthly_volume * flow.busiest_over_average)
         assert lot.hours_per_week == result.inputs.coverage_hours_needed
-        assert lot.indicative_fte == result.costs.options["outsource"].provider_fte
+        assert (lot.indicative_fte or 0) > 0
 
     def test_split_lot_carries_its_share(self, policy: Policy) -> None:
         """A split's lot holds the split's share of the contacts, as the cost model hands it over."""
@@ -64,7 +65,21 @@ class TestLots:
         option = result.costs.options[lot.scope]
         share = option.provider_share_pct / 100
         assert lot.monthly_contacts == pytest.approx(result.inputs.flow.monthly_volume * share)
-        assert lot.indicative_fte == option.provider_fte
+
+    def test_every_lot_sized_on_one_basis_whatever_todays_quote(self, policy: Policy) -> None:
+        """A lot's indicative team tells no bidder today's quote: the same flow quoted per contact from
+        an offshore site, or per hour with no provider named, gets the same team, a dedicated one
+        working the customers' country's week."""
+        data = load_answers(ACME).model_dump(mode="json", exclude_unset=True)
+        flow = next(flow for flow in data["flows"] if flow["id"] == "order-taking")
+        assert flow["provider_country"] != data["organisation"]["country"] and "per_contact" in flow["vendor_quote"]
+        today = {lot.id: lot.indicative_fte for lot in lots(acme(policy), policy)}
+        flow.update(vendor_quote={"per_hour": 30.0})
+        del flow["provider_country"]
+        neutral = {lot.id: lot.indicative_fte for lot in lots(recommend(Answers.model_validate(data), policy), policy)}
+        assert today["order-taking"] == neutral["order-taking"]
+        assert "a dedicated team working a full-time week of 35 hours in France" in _specification(
+            acme(policy), policy, "en")
 
     def test_all_flows_prices_the_kept_flows_too(self, policy: Policy) -> None:
         """With all_flows, every flow has its whole lot; one without a quote is sized from its work."""
@@ -136,6 +151,23 @@ class TestSpecification:
         text = _specification(rec, policy, "fr")
         assert "| janv. | févr. |" in text and "| 1\u202f000 | 2\u202f000 |" in text
         assert "Les mois ne sont pas donnés" in text  # the other flows
+
+    def test_a_partial_lot_gives_its_own_figures(self, policy: Policy) -> None:
+        """A tier-1 lot's section gives the lot's contacts, hours, busiest hour and handling time, the
+        whole flow's figures labelled as the flow's."""
+        rec = acme(policy)
+        lot = next(lot for lot in lots(rec, policy) if lot.id == "after-sales.tier1")
+        section = _specification(rec, policy, "en").split("(`after-sales`)")[1].split("\n## ")[0]
+        assert (f"Contacts of the lot: {number(lot.monthly_contacts, 0, 'en')} in an average month, "
+                f"{number(lot.busiest_month_contacts, 0, 'en')} in the busiest") in section
+        assert "Busiest hour of the lot: about" in section and "routine tier-1 contacts are usually shorter" in section
+        assert "**Volume of the whole flow**: 6,800" in section and "for the whole flow" in section
+
+    def test_intro_promises_only_the_volumes_the_pack_holds(self, policy: Policy) -> None:
+        """Without monthly or hourly profiles the introduction says the spread is indicative, not measured."""
+        intro = _specification(acme(policy), policy, "en").split("\n## ")[0]
+        assert "by month and by hour" not in intro
+        assert "indicative, not measured" in intro
 
     def test_weekly_profile_is_read_when_the_flow_has_one(self) -> None:
         """The arrival profile by hour of the week is used when a flow carries one, and absent otherwise."""
@@ -253,6 +285,25 @@ class TestCommand:
         assert f"wrote {tmp_path / 'pack' / 'specification.md'} and {tmp_path / 'pack' / 'pricing-grid.xlsx'}" \
             in run.stderr
         assert (tmp_path / "pack" / "specification.md").read_text().startswith("# Tender specification")
+        assert "warning" not in run.stderr  # acme answers everything a provider prices from
+
+    def test_warns_of_answers_left_to_their_defaults(self, tmp_path: Path) -> None:
+        """Answers without the organisation's name, a flow's languages or its activity still make a pack,
+        with a warning naming them, and the specification shows no placeholder for them."""
+        data = load_answers(ACME).model_dump(mode="json", exclude_unset=True)
+        del data["organisation"]["name"]
+        flow = next(flow for flow in data["flows"] if flow["id"] == "order-taking")
+        del flow["languages"], flow["activity"]
+        answers = tmp_path / "answers.yaml"
+        answers.write_text(yaml.safe_dump(data))
+        run = arbitre_in_process("tender", answers, "--out", tmp_path / "pack")
+        assert run.returncode == 0
+        assert "warning: answers.yaml: answers providers price from are left to their defaults: " \
+               "organisation.name; languages (order-taking); activity (order-taking)." in run.stderr
+        text = (tmp_path / "pack" / "specification.md").read_text()
+        order_taking = text.split("(`order-taking`)")[1].split("\n## ")[0]
+        assert text.startswith("# Tender specification\n") and "Organisation" not in text
+        assert "activity: to be confirmed" in order_taking and "**Languages**: to be confirmed" in order_taking
 
     def test_refuses_a_folder_with_files_unless_forced(self, tmp_path: Path) -> None:
         (tmp_path / "notes.txt").write_text("mine")

@@ -46,17 +46,16 @@ HEADERS: dict[Column, tuple[str, ...]] = {
                  "tranche", "tranche horaire", "heure", "debut intervalle", "heure debut"),
     "queue": ("queue", "queue name", "skill", "skill name", "split", "split skill", "file", "file d attente",
               "competence", "groupe"),
-    "offered": ("offered", "calls offered", "contacts offered", "offers", "offerts", "appels offerts", "presentes",
-                "appels presentes", "contacts presentes", "recus", "appels recus"),
-    "handled": ("handled", "calls handled", "contacts handled", "answered", "calls answered", "traites",
-                "appels traites", "contacts traites", "repondus", "decroches"),
-    "abandoned": ("abandoned", "calls abandoned", "contacts abandoned", "abandons", "abandonnes", "appels abandonnes",
-                  "perdus"),
+    "offered": ("offered", "offers", "offerts", "presentes", "recus"),
+    "handled": ("handled", "answered", "traites", "repondus", "decroches"),
+    "abandoned": ("abandoned", "abandons", "abandonnes", "perdus"),
     "aht": ("aht", "average handling time", "average handle time", "avg handle time", "handle time", "dmt",
             "duree moyenne de traitement", "tmt", "temps moyen de traitement"),
     "asa": ("asa", "average speed of answer", "avg speed of answer", "speed of answer", "dma", "tma",
             "delai moyen de reponse", "temps moyen d attente", "delai moyen d attente"),
 }
+# The nouns a count's header may name before or after it: "Calls offered", "Offered calls", "Appels offerts".
+COUNTED = frozenset({"calls", "call", "contacts", "appels", "chats", "interactions"})
 NEEDED: tuple[Column, ...] = ("queue", "offered", "handled", "aht")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
 TOTAL_WORDS = ("total", "totals", "total general", "sum", "somme")
@@ -235,10 +234,13 @@ def _open(path: Path, source: str, sheet: str | None) -> _Table | None:
 
 
 def _known(header: str) -> Column | None:
-    """The column a header names, if Arbitre knows it."""
+    """The column a header names, if Arbitre knows it: a count may be named with its noun before or
+    after it ("Offered calls", "Calls offered")."""
     text = folded(header)
+    words = text.split()
+    bare = " ".join(word for word in words if word not in COUNTED) if len(words) > 1 else text
     for column, names in HEADERS.items():
-        if text in names:
+        if text in names or bare in names:
             return column
     return None
 

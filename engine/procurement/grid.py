@@ -63,7 +63,7 @@ _FORMATS = {"monthly_contacts": "#,##0", "busiest_month_contacts": "#,##0", "aht
             "minimum_monthly": "#,##0"}
 _WIDTHS = {"lot": 26, "scope": 20, "flows": 22, "channel": 10, "languages": 10, "site": 22, "site_country": 12,
            "certifications": 22, "notes": 30}
-# Spreadsheet programs show a certification list as a drop-down; each name reads back as its code.
+# The certifications as a provider names them in the grid; each name reads back as its code.
 _CERTIFICATION_NAMES = ("PCI DSS", "HIPAA BAA", "ISO 27001", "HDS", "SCC")
 
 
@@ -120,7 +120,7 @@ def _write_instructions(sheet: Worksheet, words: Mapping[str, Any], currency: st
     _protect(sheet)
 
 
-_Check = Literal["whole", "decimal", "list", "textLength"]
+_Check = Literal["whole", "decimal", "list", "textLength"] | None
 _Operator = Literal["between", "equal", "greaterThan", "greaterThanOrEqual"]
 
 
@@ -199,8 +199,8 @@ def _write_pricing(sheet: Worksheet, lots: Sequence[Lot], words: Mapping[str, An
         return f"{letter[key]}{first}:{letter[key]}{last}"
 
     checks = [(_validation(words, "country", "textLength", operator="equal", formula1="2"), column("site_country")),
-              (_validation(words, "certifications", "list", "information",
-                           formula1=f'"{",".join(_CERTIFICATION_NAMES)}"'), column("certifications"))]
+              # Help only: a list validation would take one name, and a site often holds several.
+              (_validation(words, "certifications", None), column("certifications"))]
     checks += [(_validation(words, "price", "decimal", "warning", operator="greaterThan", formula1="0"), column(form))
                for form in QUOTE_FORMS]
     if lot_list is not None and len(lots) < last - FIRST_ROW + 1:

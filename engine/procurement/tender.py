@@ -2,24 +2,27 @@
 
 A flow recommended out is one lot (its whole work); a flow recommended hybrid is one lot per split
 (its overflow, its hours beyond the opening hours, its routine tier 1), each with the split's share
-of the contacts and hours and the provider's team as the cost model sizes it. A lot carries the work
-only, as a provider sees it: never a cost of the company. Small flows that together reach a
+of the contacts and hours. Every lot's team is sized on one stated basis, whatever today's quote: a
+dedicated team working the customers' country's full-time week, so that the pack tells no bidder
+today's provider, site or form of price. A lot carries the work only, as a provider sees it: never a
+cost of the company. Small flows that together reach a
 dedicated team are proposed as bundles besides (see ``bundles``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ..costs import OptionCost, flow_costs
 from ..decide import Attached
-from ..models import Decision, Split, VendorQuote
+from ..models import Decision, Organisation, Split, VendorQuote
 from ..policy.loading import Policy
 from ..recommend import FlowResult, Recommendation, evaluate_flow
+from ..staffing import WEEKS_PER_MONTH, paid_hours_per_fte
 from .pricing import Lot, Scope
 
-# A price form that buys a dedicated team: the team a provider would staff, for a flow without a quote
-# to size it from (the team's size does not depend on the price, only on its form).
+# A price form that buys a dedicated team: the team a provider would staff, sized the same for every
+# lot whatever today's quote (the team's size does not depend on the price, only on its form).
 SIZING_QUOTE = VendorQuote(per_hour=1.0)
 
 
@@ -35,6 +38,36 @@ def open_requirements(result: FlowResult, policy: Policy) -> tuple[FlowResult, t
     flow = result.inputs.flow.model_copy(update=PROVIDER_FIELDS)
     open_result = evaluate_flow(result.inputs.model_copy(update={"flow": flow}), policy, result.costs)
     return open_result, tuple(c for c in open_result.verdict.conditions if c.audience == "provider")
+
+
+def sizing_week_hours(organisation: Organisation, policy: Policy) -> float:
+    """The full-time week the lots' teams are sized on: the customers' country's, with no provider
+    named."""
+    return paid_hours_per_fte(organisation.country, policy.costs) / WEEKS_PER_MONTH
+
+
+# The answers a provider prices from: left to their defaults, the pack describes work nobody stated.
+PRICED_ANSWERS = ("activity", "volume_predictability", "repetitiveness", "scripting", "complexity",
+                  "data_sensitivity", "regulated_data", "concurrency", "organisation.opening_hours_per_week",
+                  "organisation.country", "organisation.currency")
+
+
+def unanswered(rec: Recommendation, tendered: Sequence[Lot]) -> dict[str, tuple[str, ...]]:
+    """The answers a provider prices from that were left to their defaults, each with the flows put to
+    tender it concerns (none for the organisation's answers): the organisation's name, a flow's languages, and those of ``PRICED_ANSWERS``."""
+    covered = {flow for lot in tendered for flow in lot.flows}
+    out: dict[str, list[str]] = {}
+    if "name" not in rec.answers.organisation.model_fields_set:
+        out["organisation.name"] = []
+    for result in rec.flows:
+        if result.id not in covered:
+            continue
+        missing = [name for name in PRICED_ANSWERS if name in result.inputs.defaults_used]
+        for name in (["languages"] if not result.inputs.flow.languages else []) + missing:
+            flows = out.setdefault(name, [])
+            if not name.startswith("organisation."):  # the organisation's answers concern every flow
+                flows.append(result.id)
+    return {name: tuple(flows) for name, flows in out.items()}
 
 
 def lots(rec: Recommendation, policy: Policy, *, all_flows: bool = False,
@@ -59,7 +92,7 @@ def flow_lots(result: FlowResult, policy: Policy, *, all_flows: bool = False,
         scopes.insert(0, "outsource")
     if not scopes:
         return []
-    options = _options(result, policy, scopes)
+    options = _options(result, policy)
     return [_lot(result, scope, options.get(scope)) for scope in scopes if scope in options]
 
 
@@ -77,13 +110,11 @@ def _splits(result: FlowResult, decision: str | None) -> tuple[Split, ...]:
     return tuple(split for split, share in shares.items() if share)
 
 
-def _options(result: FlowResult, policy: Policy, scopes: list[Scope]) -> dict[str, OptionCost]:
-    """The cost model's options of the flow, for the provider's share and team of each lot: those of
-    its quote, or, without one, those of a dedicated team sized from the work."""
-    options = result.costs.options
-    if all(scope in options for scope in scopes):
-        return options
-    flow = result.inputs.flow.model_copy(update={"vendor_quote": SIZING_QUOTE})
+def _options(result: FlowResult, policy: Policy) -> dict[str, OptionCost]:
+    """The cost model's options of the flow, for the provider's share and team of each lot: a dedicated
+    team (``SIZING_QUOTE``) with no provider named, so of the customers' country's full-time week,
+    whatever the form and country of today's quote."""
+    flow = result.inputs.flow.model_copy(update={"vendor_quote": SIZING_QUOTE, **PROVIDER_FIELDS})
     return flow_costs(result.inputs.model_copy(update={"flow": flow}), policy.costs).options
 
 
