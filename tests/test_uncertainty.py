@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from engine.answers import load_estimates
-from engine.models import Decision, resolve
+from engine.analysis import uncertainty
+from engine.models import Decision, FlowInputs, VendorQuote, resolve
 from engine.policy.loading import Policy
 from engine.ranges import Estimate
 from engine.recommend import evaluate_flow
@@ -191,6 +192,51 @@ class TestRobustness:
         assert set(_robustness(EXAMPLES / "acme-retail.yaml").values()) == {None}
         asked = _robustness(EXAMPLES / "acme-retail.yaml", "--uncertainty", "--samples", "5")
         assert all(r is not None and max(r["shares"].values()) == 1.0 and r["samples"] == 5 for r in asked.values())
+
+
+def _plain_variant(inputs: FlowInputs, draw: dict[str, float]) -> FlowInputs:
+    """The flow with a sample's answers in place, built field by field without the evaluation context."""
+    flow: dict[str, Any] = {}
+    organisation: dict[str, Any] = {}
+    for name, value in draw.items():
+        number = int(value) if name == "monthly_volume" else value
+        owner, _, field = name.rpartition(".")
+        if owner == "organisation":
+            organisation[field] = number
+        elif owner == "vendor_quote":
+            flow["vendor_quote"] = VendorQuote.model_validate({field: number})
+        else:
+            flow[field] = number
+    return inputs.model_copy(update={"flow": inputs.flow.model_copy(update=flow),
+                                     "organisation": inputs.organisation.model_copy(update=organisation)})
+
+
+def test_sampling_on_the_context_gives_the_robustness_of_the_whole_pipeline(tmp_path: Path, policy: Policy) -> None:
+    """Each sample evaluated on the flow's context decides as the whole pipeline on the sampled flow
+    does: the same shares and drivers for the same seed, with ranges on the volume, the handling time,
+    the quote and the organisation's hourly cost."""
+    path = _acme(tmp_path, {
+        "complaints-email": {"aht_seconds": {"low": 500, "likely": 660, "high": 750}, "monthly_volume": "2600 ± 30 %"},
+        "order-taking": {"monthly_volume": "14000 ± 40 %", "vendor_quote": {"per_contact": "2.2 ± 60 %"}},
+        "support-chat": {"aht_seconds": "420 ± 50 %"}})
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["organisation"]["loaded_hourly_cost"] = "33.5 ± 40 %"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    estimated = load_estimates(path)
+    assert ("organisation", "loaded_hourly_cost") in estimated.ranges
+    sampled = uncertainty.of_flows(estimated.answers, estimated.ranges, policy, samples=150, seed=3)
+    mixed = []
+    for position, inputs in enumerate(resolve(estimated.answers)):
+        result = evaluate_flow(inputs, policy)
+        estimates = uncertainty.flow_estimates(estimated.ranges, position)
+        draws = uncertainty.latin_hypercube(estimates, 150, 3)
+        decisions = [evaluate_flow(_plain_variant(inputs, draw), policy).verdict.decision for draw in draws]
+        found = sampled(result)
+        assert found.shares == {o.value: round(decisions.count(o) / 150, 4) for o in Decision}, inputs.flow.id
+        assert found.drivers == uncertainty.drivers(draws, decisions, result.verdict.decision), inputs.flow.id
+        if len(set(decisions)) > 1:
+            mixed.append(inputs.flow.id)
+    assert "complaints-email" in mixed
 
 
 class TestRobustnessInWords:
