@@ -279,3 +279,33 @@ def test_the_audit_record_keeps_the_ranges_and_verify_draws_the_same_samples_aga
         update={"robustness": sampled.model_copy(update={"seed": 6})})]})
     changed = audit.verify(other, policy)["changed"]
     assert [c["flow"] for c in changed] == ["complaints-email"] and changed[0]["robustness"]["now"]["seed"] == 6
+
+
+class TestReport:
+    def test_a_report_of_ranged_answers_has_a_bar_per_flow_with_its_shares(self, tmp_path: Path) -> None:
+        """``arbitre report`` samples a file with ranges as recommend does: a bar per flow, its parts as
+        wide as each option's share, the shares and the label in words."""
+        path = _acme(tmp_path, {"complaints-email": {"aht_seconds": {"low": 500, "likely": 660, "high": 750}},
+                                "order-taking": {"monthly_volume": "14000 ± 30 %"}})
+        out = tmp_path / "report.html"
+        done = arbitre_in_process("report", path, "--out", out, "--samples", "40")
+        assert done.returncode == 0, done.stderr
+        page = out.read_text(encoding="utf-8")
+        section = page[page.index('<section id="robustness">'):]
+        section = section[:section.index("</section>")]
+        shares = _robustness(path, "--samples", "40")["complaints-email"]["shares"]
+        row = section[section.index('data-flow="complaints-email"'):]
+        assert "Complaints by email</b> · <span class=\"robustness-label\">uncertain</span>" in row
+        for option in ("hybrid", "keep_internal"):
+            assert f'data-option="{option}" style="width:{round(100 * shares[option], 2)}%"' in row
+        assert 'data-flow="order-taking"' in section and "outsource in 100% of cases" in section
+        assert "the share of the 40 samples" in section
+
+    def test_a_report_without_ranges_has_no_bars_unless_asked(self, tmp_path: Path) -> None:
+        """Plain answers: no robustness section; --no-uncertainty leaves it out of a ranged file's report too."""
+        out = tmp_path / "report.html"
+        assert arbitre_in_process("report", EXAMPLES / "acme-retail.yaml", "--out", out).returncode == 0
+        assert 'id="robustness"' not in out.read_text(encoding="utf-8")
+        path = _acme(tmp_path, {"order-taking": {"monthly_volume": "14000 ± 30 %"}})
+        assert arbitre_in_process("report", path, "--out", out, "--no-uncertainty").returncode == 0
+        assert 'id="robustness"' not in out.read_text(encoding="utf-8")
