@@ -33,6 +33,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/questions.py
 	$(BIN)/python benchmarks/tipping.py
+	$(BIN)/python benchmarks/uncertainty.py
 	$(BIN)/python benchmarks/portfolio.py
 	$(BIN)/python benchmarks/economics.py
 	$(BIN)/python benchmarks/properties.py

@@ -141,6 +141,18 @@ def override_options(func: F) -> F:
                              "Repeatable.")(func)
 
 
+def sampling_options(func: F) -> F:
+    """``--uncertainty/--no-uncertainty``, ``--samples N`` and ``--seed N``."""
+    func = click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=1, show_default=True,
+                        help="With --uncertainty: the seed of the draws (the same seed, the same result).")(func)
+    func = click.option("--samples", type=click.IntRange(1, 100_000), default=1000, show_default=True,
+                        help="With --uncertainty: the samples drawn per flow.")(func)
+    return click.option("--uncertainty/--no-uncertainty", "uncertainty", default=None,
+                        help="How sure each decision is: the share of sampled answers, within their ranges, in "
+                             "which each option wins, and the answers it hangs on (default: on when the answers "
+                             "hold ranges).")(func)
+
+
 FORMATS = click.Choice(["text", "markdown", "json"])
 LANGS = click.Choice(["en", "fr"])
 
@@ -237,13 +249,7 @@ def _answer_files(paths: tuple[str, ...]) -> list[Path]:
               help="The nearest answers that would change each decision (default: on for text and markdown).")
 @click.option("--detail", type=click.Choice(["normal", "full"]), default="normal", show_default=True,
               help="full: every fired rule with its file, line and rationale.")
-@click.option("--uncertainty/--no-uncertainty", "uncertainty", default=None,
-              help="How sure each decision is: the share of sampled answers, within their ranges, in which each "
-                   "option wins, and the answers it hangs on (default: on when the answers hold ranges).")
-@click.option("--samples", type=click.IntRange(1, 100_000), default=1000, show_default=True,
-              help="With --uncertainty: the samples drawn per flow.")
-@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=1, show_default=True,
-              help="With --uncertainty: the seed of the draws (the same seed, the same result).")
+@sampling_options
 @reports_errors
 def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, out: Path | None, policy_dir: Path,
               audit: Path | None, key_file: Path | None, overrides: tuple[str, ...], reasons: tuple[str, ...],
@@ -504,20 +510,22 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
 
 
 def _document(file: Path, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...], policy_dir: Path,
-              tipping: bool) -> tuple[Any, Any, Any]:
-    """The recommendation for FILE, its policy, and its document in one language (for report, brief)."""
-    from engine.answers import load_answers
+              tipping: bool, sampling: Sampling = Sampling(False)) -> tuple[Any, Any, Any]:
+    """The recommendation for FILE, its policy, and its document in one language (for report, brief),
+    each flow's robustness in it when ``sampling`` asks for it."""
+    from engine.answers import load_estimates
     from engine.policy.loading import load_policy
     from engine.recommend import recommend as run_recommend
     from explanations.render import document
 
-    answers = load_answers(file)
+    estimated = load_estimates(file)
+    answers = estimated.answers
     chosen = _overrides(overrides, reasons, [f.id for f in answers.flows])
     policy = load_policy(policy_dir)
     gc.freeze()
     result = run_recommend(answers, policy)
     return result, policy, document(result, policy, (_language(lang),), tipping=tipping,
-                                    overrides=chosen)
+                                    overrides=chosen, robustness=sampling.of(estimated, policy))
 
 
 @main.command()
@@ -527,16 +535,21 @@ def _document(file: Path, lang: str, overrides: tuple[str, ...], reasons: tuple[
 @click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the report.")
 @override_options
 @policy_option()
+@sampling_options
 @reports_errors
 def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...],
-           policy_dir: Path) -> None:
-    """An HTML report for FILE: summary, portfolio map, costs, a card per flow."""
+           policy_dir: Path, uncertainty: bool | None, samples: int, seed: int) -> None:
+    """An HTML report for FILE: summary, portfolio map, costs, a card per flow.
+
+    With ranges among the answers, a bar per flow shows how sure its decision is (as recommend samples it).
+    """
     from engine.files import write_atomic
     from explanations.report import map_thresholds, render_report
 
     target = out or Path(f"{file.stem}-report.html")
     _check_outputs([file], out=target)
-    _, policy, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=True)
+    _, policy, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=True,
+                               sampling=Sampling(uncertainty, samples, seed))
     write_atomic(target, render_report(doc, map_thresholds(policy), _language(lang), file.name))
     click.echo(f"wrote {target}", err=True)
 

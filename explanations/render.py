@@ -615,7 +615,7 @@ def robustness_view(entry: dict[str, Any], lang: Lang) -> dict[str, str] | None:
     drivers = [words["driver"].format(field=field_label(d["field"].split(".per_")[0], lang),
                                       value=number(d["changes_at"], 0 if abs(d["changes_at"]) >= 100 else 2, lang))
                for d in found["drivers"]]
-    return {"label": str(words["labels"][robustness_label(found["shares"], entry["decision"])]),
+    return {"label": str(words["labels"][robustness_label(found["shares"], entry["decision"])]), "shares": said,
             "sentence": words["sentence"].format(samples=number(found["samples"], 0, lang), seed=found["seed"],
                                                  shares=said),
             "drivers": words["drivers"].format(drivers=", ".join(drivers)) if drivers else str(words["none"])}

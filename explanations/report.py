@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.analysis.tipping import held_by_veto
+from engine.analysis.uncertainty import LIKELY, ROBUST
 from engine.policy.loading import Policy
 
 from .figures import Lang, money, number, percent
 from .placement import Placement, text_box
 from .render import (Document, costed_options, environment, final_decision, labels, recommended_options,
-                     standing_option, tipping_split, view_of)
+                     robustness_view, standing_option, tipping_split, view_of)
 
 COLOURS = {"outsource": "#1f5f9e", "hybrid": "#c46d0a", "keep_internal": "#2f7d4f"}
 SHAPES = {"outsource": "circle", "hybrid": "diamond", "keep_internal": "square"}
@@ -358,6 +359,31 @@ def ruled_out(entry: dict[str, Any], view: dict[str, Any], lang: Lang) -> dict[s
     return {"vetoes": list(items.values()), "tipping": others if view["tipping"] is not None else None}
 
 
+def robustness_bars(entries: list[dict[str, Any]], lang: Lang) -> dict[str, Any] | None:
+    """For the flows sampled under their ranged answers, a bar each: the share of the samples each
+    option wins (as widths in %, in the decision colours, and in words) and how sure the decision is;
+    None when no flow was sampled."""
+    sampled = [entry for entry in entries if entry.get("robustness") is not None]
+    if not sampled:
+        return None
+    words = labels(lang)["robustness"]
+    rows = []
+    for entry in sampled:
+        view = robustness_view(entry, lang)
+        assert view is not None, "a sampled flow has its robustness in words"
+        shares = entry["robustness"]["shares"]
+        parts = [{"option": name, "width": round(100 * shares[name], 2),
+                  "title": f"{words['options'][name]}{labels(lang)['colon']}{percent(100 * shares[name], 0, lang)}"}
+                 for name in COLOURS if shares.get(name, 0) > 0]
+        rows.append({"id": entry["id"], "name": entry["name"], "label": view["label"],
+                     "shares": view["shares"], "parts": parts})
+    first = sampled[0]["robustness"]
+    note = str(labels(lang)["report"]["robustness_note"]).format(
+        samples=number(first["samples"], 0, lang), seed=first["seed"], robust=percent(100 * ROBUST, 0, lang),
+        likely=percent(100 * LIKELY, 0, lang))
+    return {"title": words["title"], "rows": rows, "note": note}
+
+
 def map_thresholds(policy: Policy) -> dict[str, float]:
     """The policy's volume thresholds the portfolio map draws (those it defines)."""
     return {name: float(policy.param(name)) for name in ("small_volume_max", "massive_volume_min")
@@ -390,5 +416,6 @@ def render_report(doc: Document, thresholds: dict[str, float], lang: Lang, sourc
         "cards_rest": str(words["report"]["largest_only"]).format(shown=len(carded), n=len(entries))
         if len(carded) < len(entries) else None,
         "bids": None if bids is None else bids_blocks(bids, doc.organisation, lang),
+        "robustness": robustness_bars(entries, lang),
     }
     return str(environment(lang).get_template("report.html").render(context))

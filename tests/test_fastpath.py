@@ -125,3 +125,22 @@ class TestTippingPoints:
         points = tipping_points(inputs, policy, (verdict.decision, verdict.split)).points
         below = next(p for p in points if (p.field, p.direction) == ("peak_ratio", "below"))
         assert 1.79 < below.value < below.unchanged_at <= 1.81
+
+
+ORGANISATION_CHANGES = {"loaded_hourly_cost": (15.0, 60.0), "annual_turnover_pct": (0.0, 80.0),
+                        "absenteeism_pct": (0.0, 20.0), "opening_hours_per_week": (35.0, 90.0)}
+
+
+def test_changed_organisation_answers_give_the_plain_result(policy: Policy) -> None:
+    """An organisation's answer changed on the context (``organisation.<field>``) equals the whole
+    pipeline on the flow whose organisation has that answer (a flow's own answer still prevailing)."""
+    rng = random.Random(16)
+    for inputs in generated_flows()[:20]:
+        context = FlowContext(inputs, policy)
+        for field, (low, high) in ORGANISATION_CHANGES.items():
+            value = rng.uniform(low, high)
+            organisation = inputs.organisation.model_copy(update={field: value})
+            plain = evaluate_flow(inputs.model_copy(update={"organisation": organisation}), policy)
+            changed = context.evaluate({f"organisation.{field}": value})
+            assert essentials(changed) == essentials(plain), (inputs.flow.id, field, value)
+            assert changed.inputs.organisation == organisation

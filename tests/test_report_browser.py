@@ -279,3 +279,45 @@ def test_a_thousand_flows_make_a_readable_report_under_a_megabyte(browser: Any, 
     texts = page.evaluate(CHART_TEXTS)
     assert overlapping(texts) == [] and min(t["px"] for t in texts) >= 11
     page.close()
+
+
+BARS = ("() => [...document.querySelectorAll('#robustness .sure')].map((row) => {"
+        " const bar = row.querySelector('.shares').getBoundingClientRect();"
+        " const parts = [...row.querySelectorAll('.share')].map((s) => ({option: s.dataset.option,"
+        " width: s.getBoundingClientRect().width, colour: getComputedStyle(s).backgroundColor}));"
+        " return {flow: row.dataset.flow, width: bar.width, right: bar.right, parts}; })")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_ranged_answers_show_a_bar_per_flow_on_a_phone_and_in_print(browser: Any, tmp_path: Path, lang: str) -> None:
+    """A report of answers with ranges has a bar per flow whose parts, in the decision colours, share
+    its whole width; at 390 px it fits the screen, and laid out for paper every bar keeps its colours
+    within the page."""
+    from explanations.report import COLOURS
+
+    ARTEFACTS.mkdir(exist_ok=True)
+    path = tmp_path / "ranged.yaml"
+    text = (ROOT / "examples" / "acme-retail.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("aht_seconds: 660", "aht_seconds: {low: 500, likely: 660, high: 750}"),
+                    encoding="utf-8")
+    page, errors, _ = open_page(browser, write_report(tmp_path, path, "--samples", "60", "--lang", lang))
+    page.set_viewport_size({"width": 390, "height": 900})
+    bars = page.evaluate(BARS)
+    assert len(bars) == 6 and errors == []
+    rgb = {name: "rgb({}, {}, {})".format(*(int(c[i:i + 2], 16) for i in (1, 3, 5))) for name, c in COLOURS.items()}
+    for bar in bars:
+        assert abs(sum(part["width"] for part in bar["parts"]) - bar["width"]) < 1, bar
+        assert all(part["colour"] == rgb[part["option"]] for part in bar["parts"]), bar
+        assert 0 < bar["right"] <= 390
+    assert [len(bar["parts"]) for bar in bars if bar["flow"] == "complaints-email"] == [2]
+    layout = page.evaluate(LAYOUT)
+    assert layout["scroll"] <= layout["inner"], layout
+    page.screenshot(path=str(ARTEFACTS / f"report-ranged-{lang}-390.png"), full_page=True)
+    assert page.pdf(format="A4", print_background=True).startswith(b"%PDF")
+    page.set_viewport_size({"width": A4_TEXT[0], "height": A4_TEXT[1]})
+    page.emulate_media(media="print")
+    printed = page.evaluate(BARS)
+    assert all(bar["width"] > 0 and bar["right"] <= A4_TEXT[0] for bar in printed), printed
+    assert [part["colour"] for bar in printed for part in bar["parts"]] == \
+        [part["colour"] for bar in bars for part in bar["parts"]]
+    page.close()

@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from engine.answers import load_estimates
-from engine.models import Decision, resolve
+from engine.analysis import uncertainty
+from engine.models import Decision, FlowInputs, VendorQuote, resolve
 from engine.policy.loading import Policy
 from engine.ranges import Estimate
 from engine.recommend import evaluate_flow
@@ -193,6 +194,51 @@ class TestRobustness:
         assert all(r is not None and max(r["shares"].values()) == 1.0 and r["samples"] == 5 for r in asked.values())
 
 
+def _plain_variant(inputs: FlowInputs, draw: dict[str, float]) -> FlowInputs:
+    """The flow with a sample's answers in place, built field by field without the evaluation context."""
+    flow: dict[str, Any] = {}
+    organisation: dict[str, Any] = {}
+    for name, value in draw.items():
+        number = int(value) if name == "monthly_volume" else value
+        owner, _, field = name.rpartition(".")
+        if owner == "organisation":
+            organisation[field] = number
+        elif owner == "vendor_quote":
+            flow["vendor_quote"] = VendorQuote.model_validate({field: number})
+        else:
+            flow[field] = number
+    return inputs.model_copy(update={"flow": inputs.flow.model_copy(update=flow),
+                                     "organisation": inputs.organisation.model_copy(update=organisation)})
+
+
+def test_sampling_on_the_context_gives_the_robustness_of_the_whole_pipeline(tmp_path: Path, policy: Policy) -> None:
+    """Each sample evaluated on the flow's context decides as the whole pipeline on the sampled flow
+    does: the same shares and drivers for the same seed, with ranges on the volume, the handling time,
+    the quote and the organisation's hourly cost."""
+    path = _acme(tmp_path, {
+        "complaints-email": {"aht_seconds": {"low": 500, "likely": 660, "high": 750}, "monthly_volume": "2600 ± 30 %"},
+        "order-taking": {"monthly_volume": "14000 ± 40 %", "vendor_quote": {"per_contact": "2.2 ± 60 %"}},
+        "support-chat": {"aht_seconds": "420 ± 50 %"}})
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["organisation"]["loaded_hourly_cost"] = "33.5 ± 40 %"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    estimated = load_estimates(path)
+    assert ("organisation", "loaded_hourly_cost") in estimated.ranges
+    sampled = uncertainty.of_flows(estimated.answers, estimated.ranges, policy, samples=150, seed=3)
+    mixed = []
+    for position, inputs in enumerate(resolve(estimated.answers)):
+        result = evaluate_flow(inputs, policy)
+        estimates = uncertainty.flow_estimates(estimated.ranges, position)
+        draws = uncertainty.latin_hypercube(estimates, 150, 3)
+        decisions = [evaluate_flow(_plain_variant(inputs, draw), policy).verdict.decision for draw in draws]
+        found = sampled(result)
+        assert found.shares == {o.value: round(decisions.count(o) / 150, 4) for o in Decision}, inputs.flow.id
+        assert found.drivers == uncertainty.drivers(draws, decisions, result.verdict.decision), inputs.flow.id
+        if len(set(decisions)) > 1:
+            mixed.append(inputs.flow.id)
+    assert "complaints-email" in mixed
+
+
 class TestRobustnessInWords:
     @pytest.mark.parametrize(("lang", "words"), [
         pytest.param("en", ["How sure: uncertain", "(40 samples, seed 1): hybrid (tier 1 only) in",
@@ -233,3 +279,33 @@ def test_the_audit_record_keeps_the_ranges_and_verify_draws_the_same_samples_aga
         update={"robustness": sampled.model_copy(update={"seed": 6})})]})
     changed = audit.verify(other, policy)["changed"]
     assert [c["flow"] for c in changed] == ["complaints-email"] and changed[0]["robustness"]["now"]["seed"] == 6
+
+
+class TestReport:
+    def test_a_report_of_ranged_answers_has_a_bar_per_flow_with_its_shares(self, tmp_path: Path) -> None:
+        """``arbitre report`` samples a file with ranges as recommend does: a bar per flow, its parts as
+        wide as each option's share, the shares and the label in words."""
+        path = _acme(tmp_path, {"complaints-email": {"aht_seconds": {"low": 500, "likely": 660, "high": 750}},
+                                "order-taking": {"monthly_volume": "14000 ± 30 %"}})
+        out = tmp_path / "report.html"
+        done = arbitre_in_process("report", path, "--out", out, "--samples", "40")
+        assert done.returncode == 0, done.stderr
+        page = out.read_text(encoding="utf-8")
+        section = page[page.index('<section id="robustness">'):]
+        section = section[:section.index("</section>")]
+        shares = _robustness(path, "--samples", "40")["complaints-email"]["shares"]
+        row = section[section.index('data-flow="complaints-email"'):]
+        assert "Complaints by email</b> · <span class=\"robustness-label\">uncertain</span>" in row
+        for option in ("hybrid", "keep_internal"):
+            assert f'data-option="{option}" style="width:{round(100 * shares[option], 2)}%"' in row
+        assert 'data-flow="order-taking"' in section and "outsource in 100% of cases" in section
+        assert "the share of the 40 samples" in section
+
+    def test_a_report_without_ranges_has_no_bars_unless_asked(self, tmp_path: Path) -> None:
+        """Plain answers: no robustness section; --no-uncertainty leaves it out of a ranged file's report too."""
+        out = tmp_path / "report.html"
+        assert arbitre_in_process("report", EXAMPLES / "acme-retail.yaml", "--out", out).returncode == 0
+        assert 'id="robustness"' not in out.read_text(encoding="utf-8")
+        path = _acme(tmp_path, {"order-taking": {"monthly_volume": "14000 ± 30 %"}})
+        assert arbitre_in_process("report", path, "--out", out, "--no-uncertainty").returncode == 0
+        assert 'id="robustness"' not in out.read_text(encoding="utf-8")

@@ -38,18 +38,25 @@ from ..run import Engine, Firing, engine_for
 # The durable_rules operators that compare a field with a value, and those that only ask whether it is known.
 _COMPARING = ("$lt", "$lte", "$gt", "$gte", "$neq")
 _PRESENCE = ("$ex", "$nex")
+_ORGANISATION = "organisation."
 
 
 def with_answers(inputs: FlowInputs, changes: Mapping[str, Any]) -> FlowInputs:
     """The flow's inputs with some answers changed (values already within the model's bounds). A
-    number for ``vendor_quote`` is the amount in the form the flow's quote is given in."""
-    update = dict(changes)
+    number for ``vendor_quote`` is the amount in the form the flow's quote is given in; a name
+    ``organisation.<field>`` changes the organisation's answer (a flow's own answer still prevails)."""
+    update = {name: value for name, value in changes.items() if not name.startswith(_ORGANISATION)}
     quote = update.get("vendor_quote")
     if quote is not None and not isinstance(quote, VendorQuote):
         form = inputs.flow.vendor_quote
         assert form is not None, "a quote's amount changes only on a flow that has a quote"
         update["vendor_quote"] = VendorQuote.model_validate({form.form: quote})
-    return inputs.model_copy(update={"flow": inputs.flow.model_copy(update=update)})
+    changed: dict[str, Any] = {"flow": inputs.flow.model_copy(update=update)}
+    organisation = {name.removeprefix(_ORGANISATION): value for name, value in changes.items()
+                    if name.startswith(_ORGANISATION)}
+    if organisation:
+        changed["organisation"] = inputs.organisation.model_copy(update=organisation)
+    return inputs.model_copy(update=changed)
 
 
 @dataclass(frozen=True)

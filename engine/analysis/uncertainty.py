@@ -4,8 +4,11 @@ The ranged answers (``engine.ranges``) are sampled together by Latin hypercube: 
 cut into as many strata of equal probability as there are samples, each stratum drawn once, the strata
 of different answers paired at random. Within its range an answer follows a triangular distribution on
 (low, likely, high): the most likely value most often, the ends rarely, as an estimate is usually meant.
-Every sample is evaluated as a variant of the flow through the whole policy; the draws come from
-``random.Random(seed)`` alone, so the same seed gives the same result.
+Every sample is evaluated as the flow with the sampled answers changed, on the flow's evaluation
+context (``context.FlowContext``): the cost model runs again only when a sampled answer is one it
+reads, the rule engine only when the facts cross a threshold of the policy's conditions, and each
+sample's result is the whole pipeline's. The draws come from ``random.Random(seed)`` alone, so the
+same seed gives the same result.
 
 A flow's robustness is the share of samples in which each option wins, and the drivers: the answers
 that move the decision most, each with the value at which it changes. A driver is found from the
@@ -21,12 +24,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..costs import COSTLESS_FIELDS, SPLIT_METRICS, FlowCosts, flow_costs
-from ..models import Answers, Decision, FlowInputs, VendorQuote
+from ..costs import FlowCosts
+from ..models import Answers, Decision, FlowInputs
 from ..policy.loading import Policy
 from ..ranges import Estimate, RangeTable, is_integer
-from ..recommend import FlowResult, evaluate_flow
-from ..run import engine_for
+from ..recommend import FlowResult
+from .context import FlowContext
 
 DEFAULT_SAMPLES = 1000
 DEFAULT_SEED = 1
@@ -112,33 +115,14 @@ def latin_hypercube(estimates: Mapping[str, Estimate], samples: int, seed: int) 
     return [{name: column[i] for name, column in columns.items()} for i in range(samples)]
 
 
-def variant(inputs: FlowInputs, values: Mapping[str, float]) -> FlowInputs:
-    """The flow's inputs with the sampled answers in place (each within its validated range)."""
-    flow: dict[str, Any] = {}
-    organisation: dict[str, Any] = {}
-    for name, value in values.items():
-        number: float | int = int(value) if _integer(name) else value
-        owner, _, field = name.rpartition(".")
-        if owner == "organisation":
-            organisation[field] = number
-        elif owner == "vendor_quote":
-            flow["vendor_quote"] = VendorQuote.model_validate({field: number})
-        else:
-            flow[field] = number
-    return inputs.model_copy(update={"flow": inputs.flow.model_copy(update=flow),
-                                     "organisation": inputs.organisation.model_copy(update=organisation)})
-
-
-def _costless(names: Mapping[str, Any]) -> bool:
-    return all(name in COSTLESS_FIELDS for name in names)
-
-
-def _decision(sample: FlowInputs, policy: Policy, costs: FlowCosts | None, splits: bool) -> Decision:
-    """The decision for one sampled variant of a flow: its costs (``costs`` when the sample changes no
-    answer the cost model reads), the policy, the verdict."""
-    if costs is None:
-        costs = flow_costs(sample, policy.costs, splits)
-    return evaluate_flow(sample, policy, costs).verdict.decision
+def changes(draw: Mapping[str, float]) -> dict[str, float]:
+    """A sample as the answers it changes, named as ``FlowContext.evaluate`` takes them: whole numbers
+    where the answer takes them, a quote's amount as ``vendor_quote`` (the range is on the quote's form)."""
+    out: dict[str, float] = {}
+    for name, value in draw.items():
+        answer = "vendor_quote" if name.startswith("vendor_quote.") else name
+        out[answer] = int(value) if _integer(name) else value
+    return out
 
 
 def _cut(pairs: list[tuple[float, bool]]) -> tuple[int, float]:
@@ -184,9 +168,8 @@ def robustness(inputs: FlowInputs, policy: Policy, estimates: Mapping[str, Estim
     if not estimates:  # nothing uncertain: every sample is today's flow
         return Robustness(samples, seed, {option.value: float(option is today) for option in Decision}, ())
     draws = latin_hypercube(estimates, samples, seed)
-    splits = not SPLIT_METRICS.isdisjoint(engine_for(policy).tested)
-    same_costs = costs if _costless(estimates) else None
-    decisions = [_decision(variant(inputs, draw), policy, same_costs, splits) for draw in draws]
+    context = FlowContext(inputs, policy, costs)
+    decisions = [context.evaluate(changes(draw)).verdict.decision for draw in draws]
     shares = {option.value: round(decisions.count(option) / samples, 4) for option in Decision}
     return Robustness(samples, seed, shares, drivers(draws, decisions, today))
 
