@@ -10,9 +10,7 @@ under 0.5 s of CPU. Run with ``make bench`` or directly.
 
 from __future__ import annotations
 
-import cProfile
 import json
-import pstats
 import statistics
 import subprocess
 import sys
@@ -26,6 +24,7 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.areas import shares_by_function  # noqa: E402
 from benchmarks.generate import generate_answers, to_yaml  # noqa: E402
 
 ARBITRE = Path(sys.executable).parent / "arbitre"
@@ -66,17 +65,7 @@ def search_all(flows: list[Any], policy: Any) -> list[int]:
 
 def areas(flows: list[Any], policy: Any) -> dict[str, float]:
     """The share of the search's time spent in each area, from one profiled run."""
-    profile = cProfile.Profile()
-    profile.runcall(search_all, flows, policy)
-    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]  # the table pstats keeps, undeclared
-    total = sum(tt for _cc, _nc, tt, _ct, _callers in stats.values())
-    shares = {}
-    for area, (module, name) in AREAS.items():
-        cumulative = sum(ct for (file, _line, func), (_cc, _nc, _tt, ct, _c) in stats.items()
-                         if func == name and file.endswith(module))
-        shares[area] = cumulative / total
-    shares["other"] = max(0.0, 1.0 - sum(shares.values()))
-    return shares
+    return shares_by_function(lambda: search_all(flows, policy), AREAS)
 
 
 def in_process(name: str, flows: list[Any], policy: Any) -> dict[str, Any]:

@@ -11,9 +11,7 @@ directly.
 
 from __future__ import annotations
 
-import cProfile
 import json
-import pstats
 import statistics
 import sys
 import tempfile
@@ -27,6 +25,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
+
+from benchmarks.areas import shares_by_function  # noqa: E402
 
 RESULTS = HERE / "results" / "uncertainty.json"
 SAMPLES = 1000
@@ -115,16 +115,7 @@ def engine_runs(flows: list[tuple[Any, dict[str, Any]]], policy: Any) -> list[in
 
 def areas(flows: list[tuple[Any, dict[str, Any]]], policy: Any) -> dict[str, float]:
     """The share of the sampling's time spent in each area, from one profiled run."""
-    profile = cProfile.Profile()
-    profile.runcall(sample_all, flows, policy)
-    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]  # the table pstats keeps, undeclared
-    total = sum(tt for _cc, _nc, tt, _ct, _callers in stats.values())
-    shares = {}
-    for area, (module, name) in AREAS.items():
-        shares[area] = sum(ct for (file, _line, func), (_cc, _nc, _tt, ct, _c) in stats.items()
-                           if func == name and file.endswith(module)) / total
-    shares["other"] = max(0.0, 1.0 - sum(shares.values()))
-    return shares
+    return shares_by_function(lambda: sample_all(flows, policy), AREAS)
 
 
 def main() -> int:
