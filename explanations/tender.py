@@ -23,7 +23,7 @@ from engine.procurement.grid import write_grid
 from engine.procurement.pricing import Lot
 from engine.procurement.tender import open_requirements, sizing_week_hours
 from engine.recommend import FlowResult, Recommendation
-from engine.staffing import flow_assumptions, is_real_time, queue
+from engine.staffing import base_level, flow_assumptions, is_real_time, queue, year_shape
 
 from .brief import brief_flows
 from .figures import Lang, country, date as long_date, language, number, percent
@@ -68,12 +68,34 @@ def _busiest_hour(lot: Lot, result: FlowResult, policy: Policy, lang: Lang) -> s
     return None if busy is None else number(busy, 0, lang)
 
 
+def _overflow_months(result: FlowResult, policy: Policy, lang: Lang) -> str:
+    """The months an overflow lot takes contacts in, as the cost model splits them: each month's contacts
+    above the base month the in-house team is sized for; by name when the flow's months are given, else
+    the policy's peak months, how many and how much each."""
+    flow, words = result.inputs.flow, labels(lang)["tender"]["spec"]
+    shape = year_shape(flow, policy.costs)
+    base = base_level(flow, shape, policy.costs)
+    volume = float(flow.monthly_volume)
+    above = [(month, (month.level - base) * volume) for month in shape if month.level > base]
+    if flow.monthly_profile is not None:
+        names = words["months"]
+        named = [f"{names[index]} {number(contacts, 0, lang)}" for index, month in enumerate(shape)
+                 for m, contacts in above if m is month]
+        return str(words["lot_months"]).format(months=", ".join(named))
+    months = sum(month.months for month, _ in above)
+    contacts = above[0][1] if above else 0.0
+    return str(words["lot_peak_months"]).format(count=number(months, 1 if not float(months).is_integer() else 0, lang),
+                                                contacts=number(contacts, 0, lang))
+
+
 def _lot_rows(lots: Sequence[Lot], lang: Lang, result: FlowResult | None = None,
               policy: Policy | None = None) -> list[dict[str, Any]]:
     """The lots as the specification shows them; for a flow's section (``result``), each with its
     busiest hour too."""
     words = labels(lang)["tender"]
     return [{"busy": None if result is None or policy is None else _busiest_hour(lot, result, policy, lang),
+             "months": _overflow_months(result, policy, lang)
+             if lot.scope == "overflow" and result is not None and policy is not None else None,
              "id": lot.id, "scope_key": lot.scope, "scope": words["grid"]["scopes"][lot.scope],
              "asks": words["spec"]["scope_of_lot"][lot.scope],
              "flows": ", ".join(lot.flows), "average": number(lot.monthly_contacts, 0, lang),

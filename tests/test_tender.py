@@ -333,3 +333,40 @@ class TestCommand:
         pricing = load_workbook(tmp_path / "pack" / "pricing-grid.xlsx")["Pricing"]
         ids = [row[0] for row in pricing.iter_rows(min_row=3, values_only=True) if row[0]]
         assert ids and all(f"| `{lot}` |" in spec for lot in ids)
+
+
+class TestOverflowMonths:
+    """An overflow lot says in which months its contacts come, as the cost model splits them."""
+
+    @staticmethod
+    def _pack(tmp_path: Path, profile: list[float] | None) -> str:
+        data = yaml.safe_load((EXAMPLES / "us-retail-holiday-overflow.yaml").read_text(encoding="utf-8"))
+        if profile is not None:
+            flow = next(f for f in data["flows"] if f["id"] == "customer-care-phone")
+            flow.pop("peak_ratio", None)
+            flow["monthly_volume"], flow["monthly_profile"] = round(sum(profile) / 12), profile
+        answers = tmp_path / "answers.yaml"
+        answers.write_text(yaml.safe_dump(data), encoding="utf-8")
+        run = arbitre_in_process("tender", answers, "--out", tmp_path / "pack")
+        assert run.returncode == 0, run.stderr
+        return (tmp_path / "pack" / "specification.md").read_text(encoding="utf-8")
+
+    @staticmethod
+    def _lot_average(text: str) -> float:
+        row = next(line for line in text.splitlines() if line.startswith("| `customer-care-phone.overflow`"))
+        return float(row.split("|")[3].replace(",", ""))
+
+    def test_named_months_add_up_to_the_lot(self, tmp_path: Path) -> None:
+        profile = [120_000.0] * 10 + [200_000.0, 300_000.0]
+        text = self._pack(tmp_path, profile)
+        line = next(line for line in text.splitlines() if "Months of the lot:" in line)
+        months = dict(re.findall(r"(\w{3})\.? ([\d,]+)", line.split(":", 1)[1]))
+        assert set(months) == {"Nov", "Dec"}
+        total = sum(float(value.replace(",", "")) for value in months.values())
+        assert total / 12 == pytest.approx(self._lot_average(text), abs=1)
+
+    def test_peak_months_without_a_profile(self, tmp_path: Path) -> None:
+        text = self._pack(tmp_path, None)
+        line = next(line for line in text.splitlines() if "Months of the lot:" in line)
+        count, each = re.search(r"the ([\d.]+) busiest months of the year, about ([\d,]+) contacts", line).groups()
+        assert float(count) * float(each.replace(",", "")) / 12 == pytest.approx(self._lot_average(text), rel=0.01)
