@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Iterable, Iterator, Literal, Sequence
 
 from jinja2 import FileSystemLoader, meta, StrictUndefined, Template, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
@@ -893,8 +893,13 @@ def dump_json(document: dict[str, Any]) -> str:
     """The JSON document with one flow a line: readable, diffable flow by flow, and written by the
     C encoder (``indent`` would switch json to its pure-Python encoder, several times slower)."""
     head = {key: value for key, value in document.items() if key != "flows"}
+    return json_document(head, (json_text(flow) for flow in document["flows"]))
+
+
+def json_document(head: dict[str, Any], flows_json: Iterable[str]) -> str:
+    """``dump_json`` of a document given its head and each flow already as JSON text."""
     lines = [f"  {json_text(key)}: {json_text(value)}" for key, value in head.items()]
-    flows = ",\n".join(f"    {json_text(flow)}" for flow in document["flows"])
+    flows = ",\n".join(f"    {flow}" for flow in flows_json)
     lines.append(f'  "flows": [\n{flows}\n  ]' if flows else '  "flows": []')
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
