@@ -836,7 +836,7 @@ def rules_test(cases: tuple[Path, ...], policy_dir: Path, min_coverage: float | 
     from engine.policy.cases import coverage, describe, read_cases, run_case
     from engine.errors import UserError
     from engine.policy.loading import load_policy
-    from explanations.render import document, render_flow_summary, view_of
+    from explanations.render import document, render_flow_summary, short_view
 
     policy = load_policy(policy_dir)
     paths = list(cases) or [policy_dir / "tests"]
@@ -859,7 +859,7 @@ def rules_test(cases: tuple[Path, ...], policy_dir: Path, min_coverage: float | 
                 _say("        " + describe(failure.flow).replace("\n", "\n        "))
                 doc = document(outcome.result, policy, (language,))
                 entry = next(e for e in doc.flows if e["id"] == failure.flow_id)
-                summary = render_flow_summary(view_of(entry, language, doc.cost_model), language)
+                summary = render_flow_summary(short_view(entry, language), language)
                 _say(wrap_text(summary, "        "))
     passed = sum(o.passed for o in outcomes)
     fired, never = coverage(outcomes, policy)
