@@ -247,7 +247,6 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
     With several files, each is recommended in turn; a bad file is reported and the run goes on
     (exit 2 at the end); a summary follows on standard error.
     """
-    from engine.analysis.audit import read_key
     from engine.errors import UserError
     from engine.files import open_atomic
 
@@ -266,7 +265,7 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
     _check_outputs(files, out=out, audit=audit, **{"key-file": key_file})
     if key_file is not None and audit is None:
         raise UserError("--key-file signs the audit record: give --audit RECORD too")
-    key = None if key_file is None else read_key(key_file)
+    key = None if key_file is None else _read_key(key_file)
     if single and fmt != "jsonl":
         with contextlib.ExitStack() as stack:
             # Both files are opened before any work (a folder that is not there fails at once) and the
@@ -347,6 +346,13 @@ def _file_outcome(path: Path, fmt: str, lang: Literal["en", "fr"], flow_id: str 
         return json_text({"file": str(path), **to_json(doc, lang)}), None, decisions
     title = printable(f"# {path}\n\n" if fmt == "markdown" else f"{'#' * 78}\n# {path}\n")
     return title + render_document(doc, fmt, lang, detail) + "\n", None, decisions  # type: ignore[arg-type]
+
+
+def _read_key(key_file: Path) -> bytes:
+    """The signing key in ``key_file``; the audit module is imported only by a run that keeps a record."""
+    from engine.analysis.audit import read_key
+
+    return read_key(key_file)
 
 
 def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_dir: Path, tipping: bool | None,
