@@ -425,7 +425,9 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
     gc.freeze()
     if tipping is None:
         tipping = fmt != "json"
-    if jobs > 1 and not audit and flow_id is None:
+    # JSON is written a part of the flows at a time, in one process too: what a flow leaves behind is its
+    # JSON text, not its evaluation (a large file's memory then grows by a few KB a flow)
+    if not audit and flow_id is None and (jobs > 1 or fmt == "json"):
         return _spread(answers, fmt, _language(lang), policy_dir, tipping, chosen, detail, jobs), None
     result = run_recommend(answers, policy, only=flow_id)
     record = None
@@ -463,8 +465,8 @@ def _part(answers: Any, fmt: str, lang: Literal["en", "fr"], policy_dir: Path, t
 
 def _spread(answers: Any, fmt: str, lang: Literal["en", "fr"], policy_dir: Path, tipping: bool,
             overrides: dict[str, dict[str, str]], detail: str, jobs: int) -> str:
-    """A file's recommendation with its flows spread over ``jobs`` processes, in parts of a few hundred
-    flows at most; the same output, in the same order, as in one process."""
+    """A file's recommendation with its flows in parts of a few hundred at most, spread over ``jobs``
+    processes; the same output, in the same order, as all the flows at once."""
     import dataclasses
 
     from engine.recommend import Recommendation
