@@ -31,6 +31,7 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/rulebench.py
 	$(BIN)/python benchmarks/questions.py
 	$(BIN)/python benchmarks/tipping.py
 	$(BIN)/python benchmarks/uncertainty.py

@@ -249,17 +249,18 @@ def _answer_files(paths: tuple[str, ...]) -> list[Path]:
               help="The nearest answers that would change each decision (default: on for text and markdown).")
 @click.option("--detail", type=click.Choice(["normal", "full"]), default="normal", show_default=True,
               help="full: every fired rule with its file, line and rationale.")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Spread the files, and the flows of a large file, over N processes; the output is the same.")
 @sampling_options
 @reports_errors
 def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, out: Path | None, policy_dir: Path,
               audit: Path | None, key_file: Path | None, overrides: tuple[str, ...], reasons: tuple[str, ...],
-              tipping: bool | None, detail: str, uncertainty: bool | None, samples: int, seed: int) -> None:
+              tipping: bool | None, detail: str, jobs: int, uncertainty: bool | None, samples: int, seed: int) -> None:
     """Recommend, flow by flow, for answers files (YAML, JSON), folders or globs.
 
     With several files, each is recommended in turn; a bad file is reported and the run goes on
     (exit 2 at the end); a summary follows on standard error.
     """
-    from engine.analysis.audit import read_key
     from engine.errors import UserError
     from engine.files import open_atomic
 
@@ -278,7 +279,7 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
     _check_outputs(files, out=out, audit=audit, **{"key-file": key_file})
     if key_file is not None and audit is None:
         raise UserError("--key-file signs the audit record: give --audit RECORD too")
-    key = None if key_file is None else read_key(key_file)
+    key = None if key_file is None else _read_key(key_file)
     if single and fmt != "jsonl":
         with contextlib.ExitStack() as stack:
             # Both files are opened before any work (a folder that is not there fails at once) and the
@@ -287,7 +288,7 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
             handle = stack.enter_context(open_atomic(out)) if out is not None else None
             text, record = _recommendation(files[0], fmt, lang, flow_id, policy_dir, audit=audit is not None,
                                            overrides=overrides, reasons=reasons, tipping=tipping, detail=detail,
-                                           key=key, sampling=Sampling(uncertainty, samples, seed))
+                                           key=key, jobs=jobs, sampling=Sampling(uncertainty, samples, seed))
             if handle is not None:
                 handle.write(text)
             else:
@@ -301,7 +302,8 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
         return
     with contextlib.ExitStack() as stack:
         handle = stack.enter_context(open_atomic(out)) if out is not None else None
-        bad = _batch(files, fmt, lang, flow_id, policy_dir, tipping, detail, handle, Sampling(uncertainty, samples, seed))
+        bad = _batch(files, fmt, lang, flow_id, policy_dir, tipping, detail, handle, jobs,
+                     Sampling(uncertainty, samples, seed))
     if out is not None:
         click.echo(f"wrote {out}", err=True)
     if bad:
@@ -316,29 +318,90 @@ class Sampling:
     samples: int = 1000
     seed: int = 1
 
+    def wanted(self, estimated: Any) -> bool:
+        """Whether the decisions are sampled: asked for, or by default when the answers hold ranges."""
+        return bool(self.on or self.on is None and estimated.ranges)
+
     def of(self, estimated: Any, policy: Any) -> Any:
         """The robustness of each flow of the ``estimated`` answers, or None when not asked for."""
         from engine.analysis.uncertainty import of_flows
 
-        if not (self.on or self.on is None and estimated.ranges):
+        if not self.wanted(estimated):
             return None
         return of_flows(estimated.answers, estimated.ranges, policy, self.samples, self.seed)
 
 
-def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_dir: Path, tipping: bool | None,
-           detail: str, handle: Any, sampling: Sampling = Sampling()) -> int:
-    """Recommend for each file in turn, writing each result as soon as it is ready; the number of bad files."""
+# The policy a command read, kept for the workers of --jobs: a forked worker inherits it, another reads it.
+_POLICIES: dict[Path, Any] = {}
+
+
+def _policy(policy_dir: Path, fresh: bool = False) -> Any:
+    """The policy in ``policy_dir``: read again when ``fresh`` (a command starting), else as last read."""
+    from engine.policy.loading import load_policy
+
+    if fresh or policy_dir not in _POLICIES:
+        _POLICIES[policy_dir] = load_policy(policy_dir)
+    return _POLICIES[policy_dir]
+
+
+def _pooled(task: Callable[[Any], Any], items: list[Any], jobs: int) -> Iterator[Any]:
+    """``task`` over ``items``, in order: in this process, or spread over ``jobs`` processes (each with
+    its own engine, compiled on its first flow), each result yielded as soon as it and those before
+    it are ready."""
+    if jobs <= 1 or len(items) <= 1:
+        yield from map(task, items)
+        return
+    import multiprocessing
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with multiprocessing.get_context(method).Pool(min(jobs, len(items))) as pool:
+        yield from pool.imap(task, items)
+
+
+def _file_outcome(path: Path, fmt: str, lang: Literal["en", "fr"], flow_id: str | None, policy_dir: Path,
+                  tipping: bool, detail: str, sampling: Sampling = Sampling()) -> tuple[str, str | None, list[str]]:
+    """One file of a batch: its output (a JSON value for json and jsonl), the report of its error if it
+    has one, and the decision of each of its flows."""
     from engine.answers import load_estimates
     from engine.errors import ArbitreError, UserError, printable
-    from engine.policy.loading import load_policy
     from engine.recommend import recommend as run_recommend
     from explanations.render import document, json_text, render_document, to_json
 
-    policy = load_policy(policy_dir)
+    try:
+        estimated = load_estimates(path)
+        answers = estimated.answers
+        if flow_id is not None and flow_id not in {f.id for f in answers.flows}:
+            raise UserError(f"--flow {flow_id!r}: no flow with that id in {path}; the flows are: "
+                            + ", ".join(f.id for f in answers.flows))
+        policy = _policy(policy_dir)
+        result = run_recommend(answers, policy, only=flow_id)
+        doc = document(result, policy, (lang,), findings_text=fmt not in ("json", "jsonl"), tipping=tipping,
+                       robustness=sampling.of(estimated, policy))
+    except ArbitreError as exc:
+        return json_text({"file": str(path), "error": exc.report()}), exc.report(), []
+    decisions = [entry["decision"] for entry in doc.flows]
+    if fmt in ("json", "jsonl"):
+        return json_text({"file": str(path), **to_json(doc, lang)}), None, decisions
+    title = printable(f"# {path}\n\n" if fmt == "markdown" else f"{'#' * 78}\n# {path}\n")
+    return title + render_document(doc, fmt, lang, detail) + "\n", None, decisions  # type: ignore[arg-type]
+
+
+def _read_key(key_file: Path) -> bytes:
+    """The signing key in ``key_file``; the audit module is imported only by a run that keeps a record."""
+    from engine.analysis.audit import read_key
+
+    return read_key(key_file)
+
+
+def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_dir: Path, tipping: bool | None,
+           detail: str, handle: Any, jobs: int = 1, sampling: Sampling = Sampling()) -> int:
+    """Recommend for each file in turn (over ``jobs`` processes), writing each result as soon as it is
+    ready, in the order of the files; the number of bad files."""
+    _policy(policy_dir, fresh=True)  # a policy that cannot be read stops the run before any file
     gc.freeze()
-    language = _language(lang)
-    if tipping is None:
-        tipping = fmt in ("text", "markdown")
+    task = functools.partial(_file_outcome, fmt=fmt, lang=_language(lang), flow_id=flow_id, policy_dir=policy_dir,
+                             tipping=fmt in ("text", "markdown") if tipping is None else tipping, detail=detail,
+                             sampling=sampling)
     counts = {"outsource": 0, "hybrid": 0, "keep_internal": 0}
     bad = flows = 0
     write = handle.write if handle is not None else (lambda text: click.echo(text, nl=False))
@@ -348,36 +411,23 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
     with click.progressbar(files, label="recommending", file=sys.stderr, show_pos=True,
                            item_show_func=lambda p: p.name if p else None) if show_progress \
             else contextlib.nullcontext(files) as items:
-        for path in items:
-            try:
-                estimated = load_estimates(path)
-                answers = estimated.answers
-                if flow_id is not None and flow_id not in {f.id for f in answers.flows}:
-                    raise UserError(f"--flow {flow_id!r}: no flow with that id in {path}; the flows are: "
-                                    + ", ".join(f.id for f in answers.flows))
-                result = run_recommend(answers, policy, only=flow_id)
-                doc = document(result, policy, (language,), findings_text=fmt not in ("json", "jsonl"),
-                               tipping=tipping, robustness=sampling.of(estimated, policy))
-            except ArbitreError as exc:
+        for _, (output, error, decisions) in zip(items, _pooled(task, files, jobs)):
+            if error is not None:
                 bad += 1
                 if show_progress:
                     click.echo("", err=True)
-                click.echo(f"error: {exc.report()}", err=True)
+                click.echo(f"error: {error}", err=True)
                 if fmt == "jsonl":
-                    write(json_text({"file": str(path), "error": exc.report()}) + "\n")
+                    write(output + "\n")
                 continue
-            flows += len(doc.flows)
-            for entry in doc.flows:
-                counts[entry["decision"]] += 1
-            if fmt == "jsonl":
-                write(json_text({"file": str(path), **to_json(doc, language)}) + "\n")
-            elif fmt == "json":
-                head = ",\n" if opened else "[\n"
+            flows += len(decisions)
+            for decision in decisions:
+                counts[decision] += 1
+            if fmt == "json":
+                write((",\n" if opened else "[\n") + output)
                 opened = True
-                write(head + json_text({"file": str(path), **to_json(doc, language)}))
             else:
-                title = printable(f"# {path}\n\n" if fmt == "markdown" else f"{'#' * 78}\n# {path}\n")
-                write(title + render_document(doc, fmt, language, detail) + "\n")  # type: ignore[arg-type]
+                write(output + "\n" if fmt == "jsonl" else output)
     if fmt == "json":
         write("\n]\n" if opened else "[]\n")
     click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''}, {flows} flow{'s' if flows != 1 else ''}: "
@@ -390,12 +440,13 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
 def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy_dir: Path, *,
                     audit: bool = False, overrides: tuple[str, ...] = (), reasons: tuple[str, ...] = (),
                     tipping: bool | None = None, detail: str = "normal",
-                    key: bytes | None = None, sampling: Sampling = Sampling()) -> tuple[str, str | None]:
+                    key: bytes | None = None, jobs: int = 1,
+                    sampling: Sampling = Sampling()) -> tuple[str, str | None]:
     """The recommendation for an answers file, rendered as ``arbitre recommend`` prints it, and its
-    audit record as JSON text when ``audit`` is asked (signed with ``key`` when one is given)."""
+    audit record as JSON text when ``audit`` is asked (signed with ``key`` when one is given); its
+    flows spread over ``jobs`` processes when no audit record is asked and no decision is sampled."""
     from engine.answers import load_estimates
     from engine.errors import UserError
-    from engine.policy.loading import load_policy
     from engine.recommend import recommend as run_recommend
     from explanations.render import LANGS as ALL_LANGS
     from explanations.render import document, json_text, render_document
@@ -409,14 +460,18 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
     if flow_id is not None and set(chosen) - {flow_id}:
         raise UserError(f"--override {', '.join(sorted(set(chosen) - {flow_id}))}: not the flow chosen with "
                         f"--flow {flow_id}, so the override would be lost")
-    policy = load_policy(policy_dir)
+    policy = _policy(policy_dir, fresh=True)
     # What is loaded now lives until the end: the cyclic collector need not scan it again and
     # again while every flow is evaluated (a large file runs markedly faster).
     gc.freeze()
-    result = run_recommend(answers, policy, only=flow_id)
     if tipping is None:
         tipping = fmt != "json"
+    # JSON is written a part of the flows at a time, in one process too: what a flow leaves behind is its
+    # JSON text, not its evaluation (a large file's memory then grows by a few KB a flow)
+    if not audit and flow_id is None and not sampling.wanted(estimated) and (jobs > 1 or fmt == "json"):
+        return _spread(answers, fmt, _language(lang), policy_dir, tipping, chosen, detail, jobs), None
     robustness = sampling.of(estimated, policy)
+    result = run_recommend(answers, policy, only=flow_id)
     record = None
     if audit:
         from engine.analysis.audit import check_record_size, new_record
@@ -434,6 +489,48 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
         doc = document(result, policy, (lang,), findings_text=fmt != "json", tipping=tipping, overrides=chosen,
                        lazy=fmt == "json", robustness=robustness)
     return render_document(doc, fmt, lang, detail), record  # type: ignore[arg-type]
+
+
+def _part(answers: Any, fmt: str, lang: Literal["en", "fr"], policy_dir: Path, tipping: bool,
+          overrides: dict[str, dict[str, str]]) -> tuple[dict[str, Any], list[Any]]:
+    """Some flows of a file, as a worker of --jobs does them: for JSON, the head of the document and each
+    flow as JSON text; for text and Markdown, each flow's entry, to be rendered with the others."""
+    from engine.recommend import recommend as run_recommend
+    from explanations.render import document, json_text, to_json
+
+    policy = _policy(policy_dir)
+    doc = document(run_recommend(answers, policy), policy, (lang,), findings_text=fmt != "json", tipping=tipping,
+                   overrides=overrides, lazy=fmt == "json")
+    if fmt != "json":
+        return {}, list(doc.flows)
+    data = to_json(doc, lang)
+    return {key: value for key, value in data.items() if key != "flows"}, [json_text(f) for f in data["flows"]]
+
+
+def _spread(answers: Any, fmt: str, lang: Literal["en", "fr"], policy_dir: Path, tipping: bool,
+            overrides: dict[str, dict[str, str]], detail: str, jobs: int) -> str:
+    """A file's recommendation with its flows in parts of a few hundred at most, spread over ``jobs``
+    processes; the same output, in the same order, as all the flows at once."""
+    import dataclasses
+
+    from engine.recommend import Recommendation
+    from explanations.render import document, json_document, render_document
+
+    flows = answers.flows
+    size = max(1, min(250, -(-len(flows) // (4 * jobs))))
+    parts = [answers.model_copy(update={"flows": flows[at:at + size]}) for at in range(0, len(flows), size)]
+    task = functools.partial(_part, fmt=fmt, lang=lang, policy_dir=policy_dir, tipping=tipping, overrides=overrides)
+    head: dict[str, Any] = {}
+    done: list[Any] = []
+    for head, items in _pooled(task, parts, jobs):
+        done += items
+    if fmt == "json":
+        return json_document(head, done)
+    policy = _policy(policy_dir)
+    empty = Recommendation(policy_name=policy.name, policy_version=policy.version, policy_digest=policy.digest,
+                           answers=answers, flows=())
+    return render_document(dataclasses.replace(document(empty, policy, (lang,)), flows=done), fmt,  # type: ignore[arg-type]
+                           lang, detail)  # type: ignore[arg-type]
 
 
 @main.command()
@@ -817,7 +914,7 @@ def rules_test(cases: tuple[Path, ...], policy_dir: Path, min_coverage: float | 
     from engine.policy.cases import coverage, describe, read_cases, run_case
     from engine.errors import UserError
     from engine.policy.loading import load_policy
-    from explanations.render import document, render_flow_summary, view_of
+    from explanations.render import document, render_flow_summary, short_view
 
     policy = load_policy(policy_dir)
     paths = list(cases) or [policy_dir / "tests"]
@@ -840,7 +937,7 @@ def rules_test(cases: tuple[Path, ...], policy_dir: Path, min_coverage: float | 
                 _say("        " + describe(failure.flow).replace("\n", "\n        "))
                 doc = document(outcome.result, policy, (language,))
                 entry = next(e for e in doc.flows if e["id"] == failure.flow_id)
-                summary = render_flow_summary(view_of(entry, language, doc.cost_model), language)
+                summary = render_flow_summary(short_view(entry, language), language)
                 _say(wrap_text(summary, "        "))
     passed = sum(o.passed for o in outcomes)
     fired, never = coverage(outcomes, policy)

@@ -4,7 +4,8 @@ YAML is read with PyYAML's safe loader, narrowed further: duplicate keys and
 explicit tags (``!!python/object``, ``!custom``) are errors, and only ``true``
 and ``false`` are booleans (so the country code ``NO`` stays a string). JSON is
 read with the standard library, duplicate keys rejected. Every value's line is
-kept in a map from its path, so that validation errors can point at the line.
+known from its path, so that validation errors can point at the line; the map of lines is
+worked out only when one is asked for.
 
 A document is refused, at its line, when it goes beyond what any answers file or policy needs:
 
@@ -20,11 +21,13 @@ not a whole number and is refused at its line.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +94,8 @@ _NULL = re.compile(r"|~|null|Null|NULL")
 
 def number_problem(text: str) -> str | None:
     """What is wrong with a number as written (too many digits, overflowing to infinity), if anything."""
+    if len(text) <= MAX_DIGITS and "e" not in text and "E" not in text:  # finite, and short: at once
+        return None
     digits = sum(c.isdigit() for c in text)
     if digits > MAX_DIGITS:
         return (f"the number {excerpt(text)} has {digits:,} digits, more than the {MAX_DIGITS} a number may "
@@ -163,13 +168,36 @@ def _construct_mapping(loader: _Loader, node: MappingNode, deep: bool = False) -
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
+class LineMap(Mapping[PathKey, int]):
+    """The line where each path of a document starts, worked out from its text the first time a
+    line is asked for: only a document with a problem to report pays for it."""
+
+    def __init__(self, text: str) -> None:
+        self._text: str | None = text
+        self._lines: dict[PathKey, int] = {}
+
+    def _built(self) -> dict[PathKey, int]:
+        if self._text is not None:
+            self._lines, self._text = _lines_of(self._text), None
+        return self._lines
+
+    def __getitem__(self, path: PathKey) -> int:
+        return self._built()[path]
+
+    def __iter__(self) -> Iterator[PathKey]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())
+
+
 @dataclass(frozen=True)
 class Document:
     """A parsed document: its data and the line where each path starts."""
 
     source: str
     data: Any
-    lines: dict[PathKey, int] = field(default_factory=dict)
+    lines: Mapping[PathKey, int] = field(default_factory=dict)
 
     def line_of(self, path: PathKey) -> int | None:
         """The line of ``path`` or of its nearest ancestor that has one."""
@@ -228,6 +256,48 @@ def _walk(node: Node, path: PathKey, lines: dict[PathKey, int], source: str,
     elif isinstance(node, SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*path, index), lines, source, done, inside)
+
+
+def _plain(node: Node, done: set[int], active: set[int]) -> bool:
+    """Whether a node and every node below it are plain data within ``MAX_DEPTH``: what ``_walk``
+    checks, without the paths, for every document read; ``_walk`` then says where a problem is."""
+    if len(active) >= MAX_DEPTH or id(node) in active or node.tag not in _STANDARD_TAGS \
+            or _tag_problem(node) is not None:
+        return False
+    if id(node) in done:
+        return True
+    done.add(id(node))
+    if isinstance(node, ScalarNode):
+        return True
+    active.add(id(node))
+    try:
+        if isinstance(node, MappingNode):
+            return all(_plain(key, done, active) and _plain(value, done, active) for key, value in node.value)
+        return all(_plain(item, done, active) for item in node.value)
+    finally:
+        active.discard(id(node))
+
+
+def _check_nodes(root: Node, source: str) -> int:
+    """Refuse, at its line, a value that is not plain data or nests too deeply; the number of
+    distinct values written."""
+    done: set[int] = set()
+    if not _plain(root, done, set()):
+        _walk(root, (), {}, source)  # raises the located problem
+    return len(done)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector held off while a document is built: a parse makes hundreds of
+    thousands of objects and no cycle, and each collection would scan them all again."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 # Aliases may share a value, not inflate a document: a few dozen aliases of aliases ("billion
@@ -309,15 +379,13 @@ def parse_yaml(text: str, source: str, max_items: int | None = None, what: str =
     except UnicodeError as exc:  # libyaml re-encodes the text: lone surrogates cannot be
         raise DocumentError(Problem(source, None, "", "not valid YAML: the text is not valid Unicode")) from exc
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return Document(source, None, {})
-        _check_items(node, source, max_items, what)
-        lines: dict[PathKey, int] = {}
-        done: set[int] = set()
-        _walk(node, (), lines, source, done)
-        _check_expansion(node, len(done), source)
-        data = loader.construct_document(node)
+        with _collector_paused():
+            node = loader.get_single_node()
+            if node is None:
+                return Document(source, None, {})
+            _check_items(node, source, max_items, what)
+            _check_expansion(node, _check_nodes(node, source), source)
+            data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -343,7 +411,7 @@ def parse_yaml(text: str, source: str, max_items: int | None = None, what: str =
         raise DocumentError(Problem(source, None, "", f"not valid YAML: {_TOO_DEEP}")) from exc
     finally:
         loader.dispose()
-    return Document(source, data, lines)
+    return Document(source, data, LineMap(text))
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -387,8 +455,9 @@ def _json_line_of(text: str, token: str) -> int | None:
     return blanked[:found.start()].count("\n") + 1 if found else None
 
 
-def _json_lines(text: str) -> dict[PathKey, int]:
-    """The line of every path of a valid JSON text, read as the YAML it also is; empty if it is not."""
+def _lines_of(text: str) -> dict[PathKey, int]:
+    """The line of every path of a text already parsed (YAML, or JSON read as the YAML it also is);
+    empty if it cannot be read as YAML."""
     try:
         loader = _Loader(text)
     except UnicodeError:
@@ -419,8 +488,9 @@ def parse_json(text: str, source: str, max_items: int | None = None, what: str =
     """Parse a JSON document, refusing duplicate keys and NaN; raise ``DocumentError``. A list under
     the root object may hold at most ``max_items`` entries."""
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant,
-                          parse_int=_json_number(int), parse_float=_json_number(float))
+        with _collector_paused():
+            data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant,
+                              parse_int=_json_number(int), parse_float=_json_number(float))
     except _NumberError as exc:
         raise DocumentError(Problem(source, _json_line_of(text, exc.text), "", str(exc))) from exc
     except json.JSONDecodeError as exc:
@@ -437,7 +507,7 @@ def parse_json(text: str, source: str, max_items: int | None = None, what: str =
         for key, value in data.items():
             if isinstance(value, list) and len(value) > max_items:
                 raise _too_many(source, None, key, len(value), max_items, what)
-    return Document(source, data, _json_lines(text))
+    return Document(source, data, LineMap(text))
 
 
 # The largest file read: twenty thousand flows of every field with comments fit in 32 MB; a bigger

@@ -65,6 +65,12 @@ def number(value: Any, digits: int = 0, lang: Lang = "en") -> str:
     """A number with ``digits`` decimals and the language's separators: 12,000.5 or 12 000,5."""
     if value is None:
         return MISSING
+    return _number(float(value), digits, lang)
+
+
+# Figures repeat from flow to flow (thresholds, weights, volumes): each is typeset once.
+@functools.lru_cache(maxsize=8192)
+def _number(value: float, digits: int, lang: Lang) -> str:
     return format_decimal(_rounded(value, digits), _pattern(lang, "decimal", digits), locale=locale(lang))
 
 

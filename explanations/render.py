@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal, Sequence
+from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
 
 from jinja2 import FileSystemLoader, meta, StrictUndefined, Template, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
@@ -629,6 +629,52 @@ def final_decision(entry: dict[str, Any]) -> str:
 def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> dict[str, Any]:
     """Everything a template shows about one flow, from its entry (``flow_entry`` or an audit record)."""
     words = labels(lang)
+    view = short_view(entry, lang)
+    decision, reasons, against, findings = entry["decision"], view["reasons"], view["against"], view["findings"]
+    scores = entry["scores"]
+    why = _by_rule(reasons, against, lang)
+    shown = {r["rule"] for r in why}
+    behind = _behind(entry["firings"], [p["rule"] for p in entry["pivots"]])
+    quote = entry["quote"]
+    override = entry.get("override")
+    return {
+        **view,
+        "channel": value_label(entry["channel"], lang),
+        "activity": entry["activity"],
+        "monthly_volume": entry["monthly_volume"],
+        "currency": entry["currency"],
+        "currency_sign": currency_sign(entry["currency"], lang),
+        "scores": [{"option": o.value, "label": words["decisions"][o.value], "score": scores[o.value]}
+                   for o in Decision],
+        "score_text": ", ".join(f"{words['decisions'][o.value]} {_score(scores[o.value], lang)}" for o in Decision),
+        "all_vetoed": entry["all_vetoed"],
+        "why": why,
+        "others": _by_rule([r for r in against if r["rule"] not in shown], [], lang),
+        "key_findings": [f for f in findings if f["rule"] in behind],
+        "vetoes_once": _vetoes_once(view["vetoes"]),
+        "balance": balance_sentence(entry, lang),
+        "override": None if override is None else {
+            "decision": override["decision"], "label": words["decisions"][override["decision"]],
+            "reason": override["reason"],
+            "text": words["override_text"].format(
+                final=words["decisions"][override["decision"]].capitalize(),
+                engine=_decision_words(decision, entry["split"], words), reason=override["reason"])},
+        "final_decision": final_decision(entry),
+        "costs": entry["metrics"],
+        "options": [{"option": name, "label": words["option_names"][name], **option}
+                    for name, option in costed_options(entry).items()],
+        "decision_saving_monthly": monthly_saving(entry),
+        "term_months": (entry.get("costs") or {}).get("term_months"),
+        "quote": None if quote is None else {**quote, "label": words[quote["form"]]},
+        "defaults_used": [field_label(name, lang) for name in entry["defaults_used"]],
+        "cost_assumptions": _cost_assumptions(_assumed(cost_model, entry["metrics"]), lang),
+    }
+
+
+def short_view(entry: dict[str, Any], lang: Lang) -> dict[str, Any]:
+    """What the one-paragraph explanation and the JSON output show of a flow: its decision, the rules
+    for and against it, vetoes, conditions and what would change it (``view_of`` adds the rest)."""
+    words = labels(lang)
     decision = entry["decision"]
     reasons: list[dict[str, Any]] = []
     against: list[dict[str, Any]] = []
@@ -665,65 +711,28 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
     vetoes = [{"option": o, "option_label": words["decisions"][o], "rules": list(r),
                "texts": [text_of.get(rid, "") for rid in r], "sources": [source_of.get(rid, {"file": "?", "line": "?", "rationale": ""}) for rid in r]}
               for o, r in entry["vetoes"].items()]
-    conditions = [{"id": c["id"], "rule": c["rule"], "text": c["text"].get(lang, "")} for c in entry["conditions"]]
-    changes = [words["without_rule"].format(rule=p["rule"], title=in_language(p["title"], lang), decision=words["decisions"][p["decision"]])
-               for p in entry["pivots"]]
-    scores = entry["scores"]
-    margin = entry["margin"]
-    why = _by_rule(reasons, against, lang)
-    shown = {r["rule"] for r in why}
-    behind = _behind(entry["firings"], [p["rule"] for p in entry["pivots"]])
-    quote = entry["quote"]
-    override = entry.get("override")
     return {
         "id": entry["id"],
         "name": entry["name"],
-        "channel": value_label(entry["channel"], lang),
-        "activity": entry["activity"],
-        "monthly_volume": entry["monthly_volume"],
-        "currency": entry["currency"],
-        "currency_sign": currency_sign(entry["currency"], lang),
         "decision": decision,
         "decision_label": words["decisions"][decision],
         "split": entry["split"],
         "split_labels": [words["splits"][s] for s in entry["split"]],
-        "scores": [{"option": o.value, "label": words["decisions"][o.value], "score": scores[o.value]}
-                   for o in Decision],
-        "score_text": ", ".join(f"{words['decisions'][o.value]} {_score(scores[o.value], lang)}" for o in Decision),
         "confidence": entry["confidence"],
         "confidence_label": words["confidence"][entry["confidence"]],
         "forced_by": _forced_by(entry),
-        "margin": margin,
-        "all_vetoed": entry["all_vetoed"],
+        "margin": entry["margin"],
         "reasons": reasons,
         "against": against,
         "findings": findings,
-        "why": why,
-        "others": _by_rule([r for r in against if r["rule"] not in shown], [], lang),
-        "key_findings": [f for f in findings if f["rule"] in behind],
         "vetoes": vetoes,
-        "vetoes_once": _vetoes_once(vetoes),
-        "conditions": conditions,
-        "balance": balance_sentence(entry, lang),
-        "changes": changes,
+        "conditions": [{"id": c["id"], "rule": c["rule"], "text": c["text"].get(lang, "")} for c in entry["conditions"]],
+        "changes": [words["without_rule"].format(rule=p["rule"], title=in_language(p["title"], lang),
+                                                 decision=words["decisions"][p["decision"]])
+                    for p in entry["pivots"]],
         "tipping": tipping_sentences(entry, lang) if entry.get("tipping_points") is not None else None,
         "held": held_sentence(entry, lang),
         "robustness": robustness_view(entry, lang),
-        "override": None if override is None else {
-            "decision": override["decision"], "label": words["decisions"][override["decision"]],
-            "reason": override["reason"],
-            "text": words["override_text"].format(
-                final=words["decisions"][override["decision"]].capitalize(),
-                engine=_decision_words(decision, entry["split"], words), reason=override["reason"])},
-        "final_decision": final_decision(entry),
-        "costs": entry["metrics"],
-        "options": [{"option": name, "label": words["option_names"][name], **option}
-                    for name, option in costed_options(entry).items()],
-        "decision_saving_monthly": monthly_saving(entry),
-        "term_months": (entry.get("costs") or {}).get("term_months"),
-        "quote": None if quote is None else {**quote, "label": words[quote["form"]]},
-        "defaults_used": [field_label(name, lang) for name in entry["defaults_used"]],
-        "cost_assumptions": _cost_assumptions(_assumed(cost_model, entry["metrics"]), lang),
     }
 
 
@@ -927,8 +936,13 @@ def dump_json(document: dict[str, Any]) -> str:
     """The JSON document with one flow a line: readable, diffable flow by flow, and written by the
     C encoder (``indent`` would switch json to its pure-Python encoder, several times slower)."""
     head = {key: value for key, value in document.items() if key != "flows"}
+    return json_document(head, (json_text(flow) for flow in document["flows"]))
+
+
+def json_document(head: dict[str, Any], flows_json: Iterable[str]) -> str:
+    """``dump_json`` of a document given its head and each flow already as JSON text."""
     lines = [f"  {json_text(key)}: {json_text(value)}" for key, value in head.items()]
-    flows = ",\n".join(f"    {json_text(flow)}" for flow in document["flows"])
+    flows = ",\n".join(f"    {flow}" for flow in flows_json)
     lines.append(f'  "flows": [\n{flows}\n  ]' if flows else '  "flows": []')
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
@@ -941,7 +955,7 @@ def to_json(doc: Document, lang: Lang = "en") -> dict[str, Any]:
     currency: str | None = None  # one answers file, one organisation: every amount is in its currency
     for entry in doc.flows:
         currency = entry["currency"]
-        view = view_of(entry, lang, doc.cost_model)
+        view = short_view(entry, lang)
         item = {
             "id": entry["id"],
             "name": entry["name"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import textwrap
@@ -160,6 +162,32 @@ class TestParseYaml:
     def test_accepted_at_the_limit(self) -> None:
         """Sixty-four levels are still plain data."""
         assert parse_yaml("a: " + "[" * 63 + "]" * 63, "a.yaml").data is not None
+
+
+class TestCollectorDuringParse:
+    """The cyclic collector is held off while a document is built, and back as it was afterwards."""
+
+    @pytest.mark.parametrize("text,parse,bad", [("a: 1\n", parse_yaml, False), ("a: [1\n", parse_yaml, True),
+                                                ('{"a": 1}', parse_json, False), ('{"a": ', parse_json, True)])
+    def test_the_collector_is_on_again_after_a_parse_good_or_bad(self, text: str, parse: Any, bad: bool) -> None:
+        assert gc.isenabled()
+        with pytest.raises(DocumentError) if bad else contextlib.nullcontext():
+            parse(text, "a.yaml")
+        assert gc.isenabled()
+
+    def test_a_collector_already_off_stays_off(self) -> None:
+        gc.disable()
+        try:
+            parse_yaml("a: 1\n", "a.yaml")
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+
+    def test_lines_of_a_valid_document_are_found_when_asked(self) -> None:
+        """The map of lines is worked out on demand, from the text, with the same lines."""
+        doc = parse_json('{\n "flows": [\n  {"id": "a"}\n ]\n}', "a.json")
+        assert doc.line_of(("flows", 0, "id")) == 3
+        assert dict(doc.lines)[("flows",)] == 2
 
 
 class TestParseJson:

@@ -505,7 +505,7 @@ def test_more_hours_needed_never_moves_towards_keep(rules: Rules, doc: dict[str,
     keep_internal."""
     c1 = effective(doc, "coverage_hours_needed", "opening_hours_per_week", 50.0)
     c2 = round(c1 + rise, 3)
-    assume(c1 < c2 <= 168)
+    assume(c1 < c2 <= 168 and c2 >= 1)  # a week's hours are none or at least one
     check_monotone("More hours needed", sides_along(rules.policy, doc, "coverage_hours_needed", [c1, c2]),
                    rules.policy, never="towards_keep")
 
