@@ -50,3 +50,17 @@ def test_a_large_file_gives_the_same_output_over_two_processes(large: Path, fmt:
 def test_jobs_must_be_a_positive_number(large: Path) -> None:
     run = arbitre_in_process("recommend", large, "--jobs", "0")
     assert run.returncode == 2 and "--jobs" in run.stderr
+
+
+def test_a_file_with_ranges_is_sampled_the_same_with_jobs(tmp_path: Path) -> None:
+    """Sampled decisions come out the same whatever --jobs says (the file is then recommended whole)."""
+    from tests.conftest import EXAMPLES
+
+    text = (EXAMPLES / "acme-retail.yaml").read_text(encoding="utf-8")
+    ranged = tmp_path / "ranged.yaml"
+    ranged.write_text(text.replace("monthly_volume: 2400", "monthly_volume: {low: 1500, likely: 2400, high: 4000}"),
+                      encoding="utf-8")
+    runs = [arbitre_in_process("recommend", ranged, "--format", "json", "--samples", "40", "--jobs", jobs)
+            for jobs in ("1", "2")]
+    assert all(run.returncode == 0 for run in runs)
+    assert runs[0].stdout == runs[1].stdout and '"robustness"' in runs[0].stdout
