@@ -221,6 +221,18 @@ def test_invalid_answers_are_asked_again(tmp_path: Path) -> None:
     assert (flow.channel, flow.monthly_volume) == ("phone", 12000)
 
 
+def test_a_range_typed_is_saved_shown_again_and_the_recommendation_says_how_sure(tmp_path: Path) -> None:
+    """A volume typed as a range is written as one; 'back' shows it as the answer in brackets, Enter
+    keeps it; the recommendation printed at the end gives the decision's robustness."""
+    run = ask(tmp_path, {**ORGANISATION_EN, **FLOW_EN,
+                         "contacts does this flow receive": ["8000 to 15000", ""],
+                         "How long does one contact take": ["back", "4:00"]})
+    assert run.status == 0, run.transcript
+    assert "> [8,000 to 15,000 contacts a month (likely 11,500)] \n" in run.transcript
+    assert "monthly_volume: {low: 8000, likely: 11500, high: 15000}\n" in (tmp_path / "answers.yaml").read_text()
+    assert "How sure:" in run.recommendation("Answers saved to answers.yaml.")
+
+
 def test_back_changes_the_previous_answer(tmp_path: Path) -> None:
     """'back' returns to the previous question, showing the answer given; the new one replaces it."""
     run = ask(tmp_path, {**ORGANISATION_EN, **FLOW_EN,

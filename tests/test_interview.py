@@ -581,3 +581,147 @@ def test_an_answer_that_no_longer_applies_is_dropped(bank: Bank, policy: Policy)
     console.after = [str(next(i for i, e in enumerate(run.entries(), 1) if e.question.field == "channel")), ""]
     run.review()
     assert "concurrency" not in run.data["flows"][0] and run.problems(run.entries()) == []
+
+
+# --- ranges ---------------------------------------------------------------------------------------
+
+
+VOLUME = {"low": 8000, "likely": 11500, "high": 15000}
+
+
+@pytest.mark.parametrize("lang, field, typed, want", [
+    pytest.param("en", "monthly_volume", "8000-15000", VOLUME, id="dash"),
+    pytest.param("en", "monthly_volume", "8,000 to 15,000", VOLUME, id="to"),
+    pytest.param("en", "monthly_volume", "between 8000 and 15000 contacts a month", VOLUME, id="between-unit"),
+    pytest.param("en", "monthly_volume", "11000 (8000-15000)", {**VOLUME, "likely": 11000}, id="likely-first"),
+    pytest.param("en", "aht_seconds", "240 ± 15 %", {"low": 204, "likely": 240, "high": 276}, id="plus-minus-pct"),
+    pytest.param("en", "aht_seconds", "240 +/- 15%", {"low": 204, "likely": 240, "high": 276}, id="ascii-pct"),
+    pytest.param("en", "aht_seconds", "240 ± 30", {"low": 210, "likely": 240, "high": 270}, id="spread-in-unit"),
+    pytest.param("en", "aht_seconds", "4:00-5:00", {"low": 240, "likely": 270, "high": 300}, id="durations"),
+    pytest.param("en", "org.loaded_hourly_cost", "€30 to €34", {"low": 30, "likely": 32, "high": 34}, id="money"),
+    pytest.param("fr", "monthly_volume", "8 000 à 15 000", VOLUME, id="fr-a"),
+    pytest.param("fr", "monthly_volume", "entre 8 000 et 15 000", VOLUME, id="fr-entre"),
+    pytest.param("fr", "monthly_volume", "12 000 à 15 000 appels par mois", {"low": 12000, "likely": 13500,
+                                                                            "high": 15000}, id="fr-unit"),
+    pytest.param("fr", "monthly_volume", "11 000 (8 000 à 15 000)", {**VOLUME, "likely": 11000}, id="fr-likely-first"),
+    pytest.param("fr", "org.loaded_hourly_cost", "30 € à 34 €", {"low": 30, "likely": 32, "high": 34}, id="fr-money"),
+    pytest.param("fr", "org.loaded_hourly_cost", "30,50 à 34,50 € de l'heure", {"low": 30.5, "likely": 32.5,
+                                                                               "high": 34.5}, id="fr-decimal-unit"),
+])
+def test_a_numeric_answer_may_be_typed_as_a_range(bank: Bank, policy: Policy, lang: str, field: str, typed: str,
+                                                  want: dict[str, float]) -> None:
+    """The range is what the answers hold; its likely value is the answer the interview goes on with."""
+    number, name = (0, field[4:]) if field.startswith("org.") else (1, field)
+    run, console = reviewed(bank, policy, {field: typed}, [(number, name)], lang)
+    values = run.data["organisation"] if number == 0 else run.data["flows"][0]
+    written = run.written()
+    assert (written["organisation"] if number == 0 else written["flows"][0])[name] == want
+    assert values[name] == want["likely"]
+    assert console.asked.count(field) == 1
+
+
+@pytest.mark.parametrize("field, typed, message", [
+    pytest.param("monthly_volume", "15000-8000", "15000-8000: a range goes from the lowest value to the highest",
+                 id="high-first"),
+    pytest.param("monthly_volume", "9000 (10000-15000)", "a range goes from the lowest value to the highest",
+                 id="likely-outside"),
+    pytest.param("monthly_volume", "-5 to 10", "Expected a number of at least 0.", id="bound-below-minimum"),
+    pytest.param("monthly_volume", "8000.5-9000", "8000.5 is not a whole number.", id="bound-not-whole"),
+    pytest.param("monthly_volume", "8000 to 15000 €", "15000 €: this question asks for a number (contacts a month), "
+                 "not an amount", id="bound-with-currency"),
+    pytest.param("aht_seconds", "240 ± 0:0:0:5", "is not a duration", id="bad-spread"),
+    pytest.param("channel", "phone to email", "phone to email: this question takes a single answer, not a range.",
+                 id="choice"),
+    pytest.param("channel", "1-3", "1-3: this question takes a single answer, not a range.", id="choice-numbers"),
+])
+def test_a_range_that_cannot_be_taken_is_asked_again_with_what_is_expected(bank: Bank, policy: Policy, field: str,
+                                                                           typed: str, message: str) -> None:
+    script = {**ORGANISATION, **ORDERS}
+    script[field] = [typed, script[field]]
+    console = Scripted(script, after=["no", ""])
+    interview(bank, policy, console).run()
+    assert console.asked.count(field) == 2
+    assert any(message in line and "Type ? for help." in line for line in console.said), console.said[-40:]
+
+
+def test_a_range_on_a_yes_no_question_is_refused(bank: Bank, policy: Policy) -> None:
+    console = Scripted({**ORGANISATION, "org.temp_staff_available": ["yes to no", "yes"], **ORDERS},
+                       after=["no", ""])
+    data = interview(bank, policy, console).run()
+    assert data["organisation"]["temp_staff_available"] is True
+    assert any("yes to no: this question takes a single answer, not a range." in line for line in console.said)
+
+
+@pytest.mark.parametrize("lang, shown", [
+    pytest.param("en", "Monthly volume: 8,000 to 15,000 contacts a month (likely 11,500)", id="en"),
+    pytest.param("fr", "Volume mensuel\u202f: 8\u202f000 à 15\u202f000 contacts par mois (probable 11\u202f500)", id="fr"),
+])
+def test_a_range_is_saved_resumed_and_shown_in_the_review(bank: Bank, policy: Policy, tmp_path: Path, lang: str,
+                                                          shown: str) -> None:
+    """The draft keeps the range as {low, likely, high} under its question; resuming restores it, the
+    review shows it, Enter on its question keeps it, and the file reads back with the same range."""
+    from engine.answers import load_estimates
+    from engine.ranges import Estimate
+
+    saves: list[dict[str, Any]] = []
+    first = Scripted({**ORGANISATION, **ORDERS, "monthly_volume": "8000-15000"}, after=[])
+    with pytest.raises(EOFError):
+        interview(bank, policy, first, lang=lang, saves=saves).run()
+    draft = str(saves[-1])
+    prompt = next(q.text("prompt", lang) for q in bank.flows if q.field == "monthly_volume")
+    assert f"    # {prompt}\n    monthly_volume: {{low: 8000, likely: 11500, high: 15000}}\n" in draft
+    data, problems = restore(parse_yaml(draft, "draft.yaml"), bank, lang)  # type: ignore[arg-type]
+    assert not problems and data["flows"][0]["monthly_volume"] == VOLUME
+    second = Scripted({}, after=["non" if lang == "fr" else "no"])
+    run = interview(bank, policy, second, lang=lang, data=data)
+    entries = run.entries()
+    number = next(i for i, e in enumerate(entries, 1) if (e.number, e.question.field) == (1, "monthly_volume"))
+    second.after += [str(number), ""]  # the range's question again, Enter
+    written = run.run()
+    assert f"  {number}. {shown}" in second.said
+    assert any(prompt.startswith("> [8") and "15" in prompt for prompt in second.prompts)
+    assert written["flows"][0]["monthly_volume"] == VOLUME
+    path = tmp_path / "answers.yaml"
+    path.write_text(to_yaml(written, bank, lang), encoding="utf-8")  # type: ignore[arg-type]
+    estimated = load_estimates(path)
+    assert estimated.ranges == {("flows", 0, "monthly_volume"): Estimate(8000, 11500, 15000)}
+    assert estimated.answers.flows[0].monthly_volume == 11500
+
+
+def test_a_single_answer_in_place_of_a_range_drops_the_range(bank: Bank, policy: Policy) -> None:
+    data = {**COMPLETE, "flows": [{**COMPLETE["flows"][0], "monthly_volume": VOLUME}, COMPLETE["flows"][1]]}
+    console = Scripted({"monthly_volume": "12000"})
+    run = interview(bank, policy, console, data=data)
+    entries = run.entries()
+    console.after = [str(next(i for i, e in enumerate(entries, 1) if (e.number, e.question.field) == (1, "monthly_volume"))), ""]
+    run.review()
+    assert run.written()["flows"][0]["monthly_volume"] == 12000
+
+
+def test_a_resumed_file_keeps_its_ranges_and_asks_again_for_a_wrong_one(bank: Bank) -> None:
+    doc = parse_yaml("organisation:\n  loaded_hourly_cost: 32 ± 10 %\nflows:\n  - id: a\n"
+                     "    monthly_volume: {low: 9000, high: 5000}\n    aht_seconds: {low: -4, high: 300}\n"
+                     "    channel: {low: 1, high: 2}\n", "draft.yaml")
+    data, problems = restore(doc, bank)
+    assert data == {"organisation": {"loaded_hourly_cost": {"low": 28.8, "likely": 32, "high": 35.2}},
+                    "flows": [{"id": "a"}]}
+    said = [str(p) for p in problems]
+    assert said[0].startswith("draft.yaml:5: flows[0].monthly_volume: {'low': 9000, 'high': 5000} is not a range")
+    assert said[1].startswith("draft.yaml:6: flows[0].aht_seconds: Expected a number of at least 1")
+    assert said[2].startswith("draft.yaml:7: flows[0].channel: {'low': 1, 'high': 2}: this question takes a single")
+    assert all(line.endswith("the question will be asked again.") for line in said)
+
+
+@pytest.mark.parametrize("lang, field, mentions", [
+    pytest.param("en", "monthly_volume", True, id="en-number"),
+    pytest.param("fr", "aht_seconds", True, id="fr-duration"),
+    pytest.param("en", "channel", False, id="choice"),
+])
+def test_the_help_of_a_numeric_question_mentions_ranges_once(bank: Bank, policy: Policy, lang: str, field: str,
+                                                            mentions: bool) -> None:
+    script = {**ORGANISATION, **ORDERS}
+    script[field] = ["?", script[field]]
+    console = Scripted(script, after=["no" if lang == "en" else "non", ""])
+    interview(bank, policy, console, lang=lang).run()
+    help_text = typeset(bank.message("range_help", lang), lang)  # type: ignore[arg-type]
+    assert console.said.count(help_text) == (1 if mentions else 0)

@@ -7,7 +7,9 @@ an interrupt loses nothing; starting from a draft continues at the first
 unanswered question (an organisation's question without a default, before the
 draft's last answer, was answered none and is not asked again). A flow's
 optional questions are asked only when their answer could change its decision
-(``questions.could_matter``), unless every question is wanted.
+(``questions.could_matter``), unless every question is wanted. A numeric
+answer may be given as a range: its likely value is the answer the interview
+goes on with, and the range is what the draft and the answers file keep.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from typing import Any, Callable, Protocol
 
 from pydantic import ValidationError
 
-from ..errors import Problem
-from ..load import Document, dotted
+from ..errors import Problem, excerpt
+from ..load import Document, PathKey, dotted
 from ..models import INHERITS, Answers
 from ..policy.loading import Policy
 from ..typography import typeset
-from .questions import (Bank, Lang, Question, Refusal, Section, applies, check, could_matter, model_default, parse,
-                        refusal_of, show)
+from ..ranges import Estimate, take_ranges
+from .questions import (RANGE_KINDS, Bank, Lang, Question, Refusal, Section, applies, check, check_range,
+                        could_matter, is_range, model_default, parse, refusal_of, show, show_range)
 
 
 class Console(Protocol):
@@ -86,10 +89,13 @@ def restore(doc: Document, bank: Bank, lang: Lang = "en") -> tuple[dict[str, Any
     """The answers of a draft (or of an answers file) that the model accepts, field by field,
     and a problem in ``lang`` for each value left out, saying what becomes of it: a refused value
     is asked again, a field no question asks for is not written back, a repeated flow id is made
-    again from the flow's name."""
+    again from the flow's name. A numeric answer given as a range (any form an answers file takes)
+    is kept as ``{low, likely, high}`` when each of its values is accepted."""
     data: dict[str, Any] = {"organisation": {}, "flows": []}
     problems: list[Problem] = []
     raw = doc.data if isinstance(doc.data, dict) else {}
+    _, ranges, wrong = take_ranges(Document(doc.source, raw, doc.lines))
+    miswritten = {problem.path for problem in wrong}
 
     def dropped(where: tuple[Any, ...], reason: str, then: str) -> None:
         message = bank.message("dropped", lang, message=reason.rstrip("."), then=bank.message(then, lang))
@@ -104,8 +110,14 @@ def restore(doc: Document, bank: Bank, lang: Lang = "en") -> tuple[dict[str, Any
             if question is None:
                 dropped(where, bank.message("unknown_field", lang), "left_out")
                 continue
+            if any(path == dotted(where) or path.startswith(f"{dotted(where)}.") for path in miswritten):
+                key = "bad_range" if question.kind in RANGE_KINDS else "range_not_here"
+                dropped(where, bank.message(key, lang, value=excerpt(value)), "asked_again")
+                continue
             try:
-                kept[question.field] = check(question, section, value)
+                estimate = ranges.get(where)
+                kept[question.field] = (check(question, section, value) if estimate is None
+                                        else check_range(question, section, estimate))
             except Refusal as refusal:
                 args = {"value": value, "unit": question.text("unit", lang), **refusal.args_}
                 dropped(where, bank.message(refusal.key, lang, **args), "asked_again")
@@ -140,11 +152,57 @@ class Interview:
         self.data: dict[str, Any] = copy.deepcopy(data) if data else {"organisation": {}, "flows": []}
         self.data.setdefault("organisation", {})
         self.data.setdefault("flows", [])
+        self.ranges = self._take_ranges()  # the answers given as ranges, by path; each value holds its likely one
         self.tallies: dict[int, FlowTally] = {}  # by flow index
         self.history: list[tuple[int, int]] = []  # the positions answered, in order, for 'back'
         self.current: Question | None = None  # the question being asked, for consoles that answer by script
         self.resumed_at: tuple[int, int] = (-2, 0)  # the draft's last answer: before every position when new
         self.outlook: dict[int, frozenset[str]] = {}  # the optional questions expected, by flow index
+
+    # -- ranges ---------------------------------------------------------------------------
+
+    def _path(self, values: dict[str, Any], name: str) -> PathKey:
+        """Where the answer ``name`` of ``values`` (the organisation's or a flow's) stands in the file."""
+        if values is self.data["organisation"]:
+            return ("organisation", name)
+        return ("flows", next(i for i, flow in enumerate(self.data["flows"]) if flow is values), name)
+
+    def _take_ranges(self) -> dict[PathKey, dict[str, Any]]:
+        """The ranges of the answers given (a resumed draft's), each replaced by its likely value."""
+        ranges: dict[PathKey, dict[str, Any]] = {}
+        sections = [(self.data["organisation"], self.bank.organisation),
+                    *((flow, self.bank.flows) for flow in self.data["flows"])]
+        for values, questions in sections:
+            for question in questions:
+                if is_range(question, values.get(question.field)):
+                    ranges[self._path(values, question.field)] = values[question.field]
+                    values[question.field] = values[question.field]["likely"]
+        return ranges
+
+    def range_of(self, values: dict[str, Any], name: str) -> dict[str, Any] | None:
+        """The range the answer ``name`` of ``values`` was given as, while its likely value is the answer."""
+        if name not in values:
+            return None
+        found = self.ranges.get(self._path(values, name))
+        return found if found is not None and found["likely"] == values[name] else None
+
+    def _keep_range(self, values: dict[str, Any], name: str, ranged: dict[str, Any] | None) -> None:
+        """Note the range the answer ``name`` of ``values`` was just given as, or that it has none."""
+        path = self._path(values, name)
+        if ranged is None:
+            self.ranges.pop(path, None)
+        else:
+            self.ranges[path] = ranged
+
+    def written(self) -> dict[str, Any]:
+        """The answers as the answers file holds them: each range in place of its likely value."""
+        out = copy.deepcopy(self.data)
+        for values, saved in [(self.data["organisation"], out["organisation"]), *zip(self.data["flows"], out["flows"])]:
+            for name in values:
+                found = self.range_of(values, name)
+                if found is not None:
+                    saved[name] = dict(found)
+        return out
 
     # -- talking --------------------------------------------------------------------------
 
@@ -250,7 +308,10 @@ class Interview:
             for number, choice in enumerate(question.choices, 1):
                 self.console.say(f"  {number:>2}. {choice.label(self.lang)}")
         shown = ""
-        if shown_value is not None or question.ask != "required":
+        kept = self.range_of(values, question.field)  # Enter keeps a range given before
+        if kept is not None:
+            shown = f" [{show_range(question, kept, self.lang, self.bank)}]"
+        elif shown_value is not None or question.ask != "required":
             shown = show(question, shown_value, self.lang, self.bank, short=True)  # the long labels are listed
             shown = f" [{shown}{' — ' + note if note else ''}]"
         while True:
@@ -258,12 +319,15 @@ class Interview:
             word = " ".join(text.strip().lower().split())
             if word == "?":
                 self.console.say(question.text("help", self.lang))
+                if question.kind in RANGE_KINDS:
+                    self.console.say(self.msg("range_help"))
                 continue
             if word in self.bank.words["back"]:
                 if can_go_back:
                     raise _Back()
                 self.console.say(f"  {self.msg('nothing_before')}")
                 continue
+            ranged = kept
             try:
                 if not word:
                     if question.ask == "required" and default is None:
@@ -272,9 +336,11 @@ class Interview:
                 else:
                     currency = self.data["organisation"].get("currency", model_default("organisation", "currency"))
                     value = parse(question, text, self.bank, currency, values.get("channel"))
+                    ranged = check_range(question, section, value) if isinstance(value, Estimate) else None
+                    value = ranged["likely"] if ranged is not None else value
                 if value is None:  # no quote: the field stays unset
                     values.pop(question.field, None)
-                    self.save(self.data)
+                    self.save(self.written())
                     return None
                 value = check(question, section, value)
                 if question.field == "id" and value in {f.get("id") for f in self.data["flows"] if f is not values}:
@@ -284,13 +350,14 @@ class Interview:
                 continue
             old = values.get(question.field)
             values[question.field] = value
+            self._keep_range(values, question.field, ranged)
             if section == "flows" and question.field == "name":
                 self._follow_name(values, old)
             if section == "flows":  # a chat's concurrency once the channel is phone, a peak ratio once a profile is given
                 for other in self.bank.flows:
                     if other.field in values and not applies(other, values):
                         del values[other.field]
-            self.save(self.data)
+            self.save(self.written())
             return value
 
     # -- sections ---------------------------------------------------------------------------
@@ -333,7 +400,7 @@ class Interview:
             if question.ask == "derived":  # made from other answers, changed in the review only
                 if question.field not in values:
                     values[question.field] = self.flow_id(values)
-                    self.save(self.data)
+                    self.save(self.written())
                 index += 1
                 continue
             revisit = (sec, index) < farthest
@@ -481,7 +548,7 @@ class Interview:
             self.data["flows"].append({})
             self._walk(len(self.data["flows"]) - 1)
         self.review()
-        return self.data
+        return self.written()
 
     # -- review -----------------------------------------------------------------------------
 
@@ -509,7 +576,11 @@ class Interview:
         else:
             _, value, note = self._fallback(section, question.field)
             mark = f" ({note})" if note else ""
-        shown = show(question, value, self.lang, self.bank, short=True)
+        ranged = self.range_of(values, question.field)
+        if ranged is not None:
+            shown = show_range(question, ranged, self.lang, self.bank)
+        else:
+            shown = show(question, value, self.lang, self.bank, short=True)
         return f"{position}. {question.text('label', self.lang)}{self.msg('colon')}{shown}{mark}"
 
     def _show_review(self, entries: list[Entry]) -> None:

@@ -34,6 +34,7 @@ from ..errors import PolicyError, Problem
 from ..load import Document, DocumentError, PathKey, dotted, read_document
 from ..models import QUOTE_FORMS, WEEKDAYS, Activity, Channel, Flow, FlowInputs, Organisation, TooLittle, VendorQuote
 from ..policy.loading import Policy, comparisons, validate_document
+from ..ranges import Estimate
 from ..policy.rules import Condition, Texts, holds
 
 Lang = Literal["en", "fr"]
@@ -53,6 +54,8 @@ MESSAGES: dict[str, frozenset[str]] = {
         "not_choice": "value", "not_yes_no": "value", "bad_duration": "value", "bad_quote": "value", "wrong_contact": "value noun channel fits",
         "bad_slug": "value", "bad_country": "value", "bad_currency": "value", "bad_text": "value",
         "bad_language": "value", "wrong_unit": "value unit", "wrong_currency": "value currency", "not_money": "value unit", "numbers_count": "expected count", "all_zero": "", "week_total": "",
+        "range_not_here": "value", "range_order": "value", "bad_range": "value",
+        "range_value": "low high likely", "range_help": "",
         "repeated": "value", "duplicate_id": "value", "quote_form": "value", "nothing_before": "",
         "suggested": "activity", "inherited": "", "policy_default": "", "skipped": "count", "asked_count": "asked", "review_title": "",
         "colon": "", "list_sep": "", "review_prompt": "", "review_defaults": "", "review_derived": "", "review_problem": "number label where message",
@@ -428,7 +431,23 @@ def _one_choice(question: Question, text: str) -> str:
 def parse(question: Question, text: str, bank: Bank, currency: str | None = None, channel: str | None = None) -> Any:
     """The value typed for ``question`` (not yet checked by the model), or ``Refusal``. An amount
     typed with a currency other than ``currency`` (the organisation's) is refused, and so is a price
-    per a kind of contact other than the ``channel``'s."""
+    per a kind of contact other than the ``channel``'s. A numeric answer may be typed as a range
+    (``parse_range``): an ``Estimate`` then; a range typed for a choice or a yes/no is refused."""
+    try:
+        return _parse_one(question, text, bank, currency, channel)
+    except Refusal:
+        if question.kind in RANGE_KINDS:
+            estimate = parse_range(question, text, bank, currency, channel)
+            if estimate is not None:
+                return estimate
+        elif question.kind in _ONE_ANSWER and _is_range_of(question, text, bank):
+            raise Refusal("range_not_here", value=text.strip()) from None
+        raise
+
+
+def _parse_one(question: Question, text: str, bank: Bank, currency: str | None = None,
+               channel: str | None = None) -> Any:
+    """The single value typed for ``question``, as ``parse`` takes it."""
     t = text.strip()
     kind = question.kind
     if kind == "text":
@@ -472,6 +491,94 @@ def parse(question: Question, text: str, bank: Bank, currency: str | None = None
             raise Refusal("not_whole", value=t)
         return int(value)
     return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Ranges typed: a numeric answer known only between two values
+
+
+RANGE_KINDS = frozenset({"integer", "number", "seconds"})
+_ONE_ANSWER = frozenset({"choice", "choices", "yes_no"})
+# 8000-15000, 8 000 à 15 000, entre 8 000 et 15 000, from 30 € to 34 €: the first separator after
+# the low value, so that a unit with a word of its own ('conversations à la fois') is kept whole.
+_TO = re.compile(r"^(?:(?:entre|between|from|de)\s+)?(?P<low>.+?)(?:\s*[-–—]\s*|\s+(?:to|à|and|et)\s+)"
+                 r"(?P<high>.+)$", re.IGNORECASE)
+# 240 ± 15 %, 240 +/- 30: the likely value, then a spread either way, in % of it or in its unit.
+_PLUS_MINUS = re.compile(r"^(?P<likely>.+?)\s*(?:±|\+/-|\+-)\s*(?P<spread>[+-]?[0-9][0-9\s\u00a0\u202f.,':]*?)\s*"
+                         r"(?P<percent>%?)\s*(?P<unit>\D*)$")
+# 11000 (8000-15000): the likely value, then the range in brackets; the unit may follow.
+_LIKELY_FIRST = re.compile(r"^(?P<likely>[^()]+?)\s*\((?P<range>[^()]+)\)\s*(?P<unit>\D*)$")
+_STARTS_NUMERIC = re.compile(r"^(?:[€$£]\s*)?[+-]?[0-9]")
+
+
+def parse_range(question: Question, text: str, bank: Bank, currency: str | None = None,
+                channel: str | None = None) -> Estimate | None:
+    """A range typed for a numeric question, each value read as a single answer is (``12 000 à
+    15 000 appels par mois``, ``30 € to 34 €``, ``240 ± 15 %``, ``11000 (8000-15000)``); the likely
+    value is the middle unless given. None when ``text`` is not a range; ``Refusal`` when it is one
+    whose values cannot be read."""
+    def one(part: str) -> Any:
+        return _parse_one(question, part, bank, currency, channel)
+
+    t = " ".join(text.split())
+    first = _LIKELY_FIRST.match(t)
+    if first is not None:
+        bounds = _bounds(first["range"], first["unit"])
+        if bounds is not None:
+            return Estimate(one(bounds[0]), one(f"{first['likely']} {first['unit']}"), one(bounds[1]))
+    spread = _PLUS_MINUS.match(t)
+    if spread is not None:
+        likely = one(f"{spread['likely']} {spread['unit']}")
+        if spread["percent"]:
+            width = likely * parse_number(spread["spread"]) / 100
+        else:
+            width = one(f"{spread['spread']} {spread['unit']}")
+        if width < 0:
+            raise Refusal("bad_range", value=text.strip())
+        if question.kind == "integer":
+            return Estimate(round(likely - width), likely, round(likely + width))
+        return Estimate(likely - width, likely, likely + width)
+    bounds = _bounds(t)
+    if bounds is None:
+        return None
+    low, high = one(bounds[0]), one(bounds[1])
+    middle = (low + high) / 2
+    return Estimate(low, round(middle) if question.kind == "integer" else middle, high)
+
+
+def _bounds(text: str, unit: str = "") -> tuple[str, str] | None:
+    """The two values of a range typed ``low to high`` (the ``unit`` after the high one), or None."""
+    found = _TO.match(text.strip())
+    if found is None or not all(_STARTS_NUMERIC.match(found[side]) for side in ("low", "high")):
+        return None
+    return found["low"], f"{found['high']} {unit}".strip()
+
+
+def _is_range_of(question: Question, text: str, bank: Bank) -> bool:
+    """Whether ``text`` gives two answers to ``question`` as a range: ``medium to high``, ``1-3``."""
+    found = _TO.match(" ".join(text.split())) or _PLUS_MINUS.match(" ".join(text.split()))
+    if found is None:
+        return False
+    try:
+        for side in found.groups()[:2]:
+            _parse_one(question, side, bank)
+    except Refusal:
+        return False
+    return True
+
+
+def check_range(question: Question, section: Section, estimate: Estimate) -> dict[str, Any]:
+    """A range's values each validated as the single answer is (the same refusals), in order: the
+    range as an answers file writes it, ``{low, likely, high}``; or ``Refusal``."""
+    checked = {name: check(question, section, getattr(estimate, name)) for name in ("low", "likely", "high")}
+    if not checked["low"] <= checked["likely"] <= checked["high"]:
+        raise Refusal("range_order")
+    return checked
+
+
+def is_range(question: Question, value: Any) -> bool:
+    """Whether ``value`` is a range written for ``question``: ``{low, likely, high}`` of a number."""
+    return question.kind in RANGE_KINDS and isinstance(value, dict) and set(value) == {"low", "likely", "high"}
 
 
 def parse_numbers(text: str, bank: Bank) -> list[float] | None:
@@ -662,6 +769,16 @@ def show(question: Question, value: Any, lang: Lang, bank: Bank | None = None, s
         unit = question.text("unit", lang)
         return f"{_grouped(value, lang)} {unit}".strip()
     return str(value)
+
+
+def show_range(question: Question, ranged: dict[str, Any], lang: Lang, bank: Bank) -> str:
+    """A range as the questionnaire shows it: '8 000 to 15 000 contacts a month (likely 11 500)'."""
+    def bare(value: float) -> str:
+        return f"{_grouped(value, lang)} s" if question.kind == "seconds" else _grouped(value, lang)
+
+    unit = "" if question.kind == "seconds" else question.text("unit", lang)
+    return bank.message("range_value", lang, low=bare(ranged["low"]), high=f"{bare(ranged['high'])} {unit}".strip(),
+                        likely=bare(ranged["likely"]))
 
 
 # ---------------------------------------------------------------------------------------------
