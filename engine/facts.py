@@ -9,6 +9,7 @@ known (no quote, no provider country) is absent: a comparison on it is false.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal, get_args
@@ -186,11 +187,12 @@ def _split(field: str) -> tuple[str, str, str]:
     return field.partition("__")
 
 
-def engine_fields(facts: dict[str, Any], fields: frozenset[str],
+def engine_fields(facts: dict[str, Any], fields: Iterable[str],
                   sets: dict[str, frozenset[Any]] | None = None) -> dict[str, Any]:
     """The snapshot as the engine sees it, for the ``fields`` the rules test: numbers in plain form,
     a list fact as one boolean per value tested (``regulated_data__health``) and its ``__count``, a
-    membership of ``sets`` as one boolean (``channel__in__3f2a...``). Unknown values stay absent.
+    membership of ``sets`` as one boolean (``channel__in__3f2a...``), in the order of ``fields``.
+    Unknown values stay absent.
     Rules record the facts they matched from the snapshot itself."""
     out: dict[str, Any] = {}
     for field in fields:

@@ -63,9 +63,10 @@ def with_answers(inputs: FlowInputs, changes: Mapping[str, Any]) -> FlowInputs:
 class _Tests:
     """What the policy's conditions compare each engine field with: the numbers a numeric field is
     compared with (only its side of each matters), or None where the value itself matters; and the
-    edges of the bands that grade votes, by the fact graded."""
+    edges of the bands that grade votes, by the fact graded. The fields come in order, so that what
+    the engine sees of a flow is listed in one order without sorting it each time."""
 
-    fields: frozenset[str]
+    fields: tuple[str, ...]
     sets: dict[str, frozenset[Any]]
     thresholds: dict[str, tuple[float, ...] | None]
     edges: dict[str, tuple[float, ...]]
@@ -106,7 +107,7 @@ def _tests_of(policy: Policy, engine: Engine) -> _Tests:
                     _operands(condition["m"], operands)
         thresholds = {field: tuple(sorted(set(values))) if all(map(_is_number, values)) else None
                       for field, values in operands.items()}
-        found = _Tests(engine.tested, membership_sets(policy), thresholds, _band_edges(policy))
+        found = _Tests(tuple(sorted(engine.tested)), membership_sets(policy), thresholds, _band_edges(policy))
         _tests[key] = found
     return found
 
@@ -157,6 +158,10 @@ class FlowContext:
         fact no condition compares with a number)."""
         return self._tests.thresholds.get(fact) or ()
 
+    def edges(self, fact: str) -> tuple[float, ...]:
+        """The edges of the bands that grade votes by a fact, in order (none for a fact no vote grades)."""
+        return self._tests.edges.get(fact, ())
+
     def evaluate(self, changes: Mapping[str, Any]) -> FlowResult:
         """The flow's result with ``changes`` (answer name to new value) applied, every other answer
         as it is."""
@@ -176,7 +181,8 @@ class FlowContext:
             return self._last[1]
         tests = self._tests
         fields = engine_fields(facts, tests.fields, tests.sets)
-        seen = tuple(sorted((field, _side(value, tests.thresholds.get(field))) for field, value in fields.items()))
+        thresholds = tests.thresholds
+        seen = tuple((field, _side(value, thresholds.get(field))) for field, value in fields.items())
         self._last = (facts, seen)
         return seen
 
@@ -184,7 +190,14 @@ class FlowContext:
         """What the policy's conditions and graded votes can tell of a flow's facts: equal for two
         flows on which the same rules fire with the same grades."""
         edges = self._tests.edges
-        return (*self.seen_by_engine(facts), *(_side(facts.get(fact), edges[fact]) for fact in edges))
+        return (*self.seen_by_engine(facts), *((fact, _side(facts.get(fact), edges[fact])) for fact in edges))
+
+    def seen_with(self, seen: tuple[Any, ...], fact: str, value: Any) -> tuple[Any, ...]:
+        """What the policy would see (``seen_by_policy``) were a fact it sees in ``seen`` at ``value``,
+        every other fact as it is: the sides of the thresholds and band edges it is compared with."""
+        tests, graded = self._tests, len(seen) - len(self._tests.edges)
+        return tuple((name, _side(value, tests.thresholds.get(name) if at < graded else tests.edges[name]))
+                     if name == fact else (name, side) for at, (name, side) in enumerate(seen))
 
     def _run(self, facts: dict[str, Any]) -> tuple[tuple[Firing, ...], dict[str, bool]]:
         """The engine's firings on ``facts``, reused when it has seen facts it cannot tell from these."""

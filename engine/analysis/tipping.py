@@ -163,6 +163,15 @@ class _Evaluator:
     def __call__(self, name: str, value: Any) -> Outcome:
         return self.evaluate(name, value)[0]
 
+    def edges(self, name: str) -> tuple[float, ...]:
+        """The edges of the bands that grade votes by this answer."""
+        return self.context.edges(name)
+
+    def seen_with(self, seen: tuple[Any, ...], name: str, value: Any) -> tuple[Any, ...]:
+        """What the policy would see with an answer at ``value``, where it differs from ``seen`` only in
+        that answer as a fact."""
+        return self.context.seen_with(seen, name, value)
+
     def evaluate(self, name: str, value: Any) -> tuple[Outcome, tuple[Any, ...]]:
         """The outcome with one answer changed, and what the policy could tell of its facts."""
         key = (name, value)
@@ -222,10 +231,11 @@ def _precision(span: _Range, current: float) -> float:
 
 def _probes(evaluate: _Evaluator, span: _Range, current: float, end: float) -> list[float]:
     """The values tried from ``current`` towards ``end``, nearest first: steps along the range, and
-    on each side of every threshold the policy compares the answer itself with."""
+    on each side of every threshold the policy compares the answer itself with (in a condition, or
+    as the edge of a band grading a vote)."""
     step = _precision(span, current) / 2
     values = {_probe(span, current, end, fraction) for fraction in _STEPS}
-    for threshold in evaluate.thresholds(span.name):
+    for threshold in (*evaluate.thresholds(span.name), *evaluate.edges(span.name)):
         for value in (threshold - step, threshold, threshold + step):
             if min(current, end) <= value <= max(current, end):
                 values.add(float(round(value)) if span.integer else value)
@@ -247,7 +257,7 @@ def _first_change(evaluate: _Evaluator, span: _Range, current: float, end: float
     _outcome, seen = evaluate.evaluate(span.name, _value(span, current))
     for probe in _probes(evaluate, span, current, end):
         outcome, now = evaluate.evaluate(span.name, _value(span, probe))
-        if outcome == base and now != seen:
+        if outcome == base and _hidden(evaluate, span, same, probe, seen, now):
             found = _between(evaluate, span, same, probe, seen, base, _precision(span, current))
             if found is not None:
                 return found
@@ -255,6 +265,26 @@ def _first_change(evaluate: _Evaluator, span: _Range, current: float, end: float
             return probe, same, outcome
         same, seen = probe, now
     return None
+
+
+def _hidden(evaluate: _Evaluator, span: _Range, same: float, other: float, seen: tuple[Any, ...],
+            now: tuple[Any, ...]) -> bool:
+    """Whether the policy may see, between two values with today's outcome, something it sees at
+    neither (where another outcome could hide). Not when it sees the same at both; nor when the
+    answer itself, as a fact, is all it tells apart and it sees between them what it sees at one of
+    them: the answer's own thresholds are then the values already tried."""
+    if now == seen:
+        return False
+    if len(now) != len(seen) or any(a[0] != span.name for a, b in zip(seen, now) if a != b):
+        return True
+    middle = _midpoint(span, same, other)
+    if middle is None:
+        return False
+    inside = evaluate.seen_with(seen, span.name, _value(span, middle))
+    if inside not in (seen, now):
+        return True
+    thresholds = (*evaluate.thresholds(span.name), *evaluate.edges(span.name))
+    return any(min(same, other) < t < max(same, other) for t in thresholds)
 
 
 def _between(evaluate: _Evaluator, span: _Range, same: float, other: float, seen: tuple[Any, ...],
@@ -304,8 +334,8 @@ def _search(evaluate: _Evaluator, span: _Range, current: float, end: float,
         if middle is None:
             break
         outcome, now = evaluate.evaluate(span.name, _value(span, middle))
-        nearer = None if outcome != base or now == seen else _between(evaluate, span, same, middle, seen, base,
-                                                                      tolerance)
+        hidden = outcome == base and _hidden(evaluate, span, same, middle, seen, now)
+        nearer = _between(evaluate, span, same, middle, seen, base, tolerance) if hidden else None
         if nearer is not None:
             changed, same, new = nearer
             seen = evaluate.evaluate(span.name, _value(span, same))[1]
