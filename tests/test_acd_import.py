@@ -231,6 +231,9 @@ FAULTS = [
     pytest.param(_with(15, "Queue", " "), 15, "Queue", id="no-queue-name"),
     pytest.param(_with(16, "AHT", 90_000), 16, "AHT", id="handling-time-beyond-a-day"),
     pytest.param(_short_row(), 5, "Handled", id="row-cut-short"),
+    pytest.param(_with(17, "Offered", "9" * 400), 17, "Offered", id="count-beyond-any-volume"),
+    pytest.param(_with(18, "Offered", "²"), 18, "Offered", id="superscript-digit"),
+    pytest.param(_with(19, "AHT", "1:²"), 19, "AHT", id="superscript-digit-in-a-duration"),
 ]
 
 

@@ -395,3 +395,26 @@ class TestAwardTotal:
         result = _run(ACME, costly)
         assert result.exit_code == 0, result.output
         assert "Under the award" not in result.stdout
+
+
+def test_two_bids_under_one_bidder_are_refused() -> None:
+    """Awards and refusals go by the bidder's name: the same bidder twice is a clear error, exit 2."""
+    result = _run(ACME, GRIDS[0], GRIDS[0])
+    assert result.exit_code == 2
+    assert "two bids name the same bidder" in result.output and "Traceback" not in result.output
+
+
+def test_a_bid_file_cannot_say_where_it_came_from(tmp_path: Path) -> None:
+    """The source shown is the file read, whatever the file says; a huge minimum commitment is refused."""
+    bid = tmp_path / "bid.yaml"
+    bid.write_text(yaml.safe_dump({"bidder": "B", "currency": "EUR", "source": "/etc/passwd", "minimum_fte": 1e300,
+                                   "lines": [{"lot": "order-taking", "site_country": "PT",
+                                              "prices": {"per_contact": 2.5}}]}), encoding="utf-8")
+    result = _run(ACME, bid)
+    assert result.exit_code == 2 and "minimum_fte" in result.output and "internal error" not in result.output
+    data = yaml.safe_load(bid.read_text(encoding="utf-8"))
+    del data["minimum_fte"]
+    bid.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = _run(ACME, bid)
+    assert result.exit_code == 0, result.output
+    assert "/etc/passwd" not in result.output and str(bid) in result.output

@@ -38,7 +38,7 @@ from ..answers import MAX_FLOWS
 from ..costs import Metrics, OptionCost
 from ..errors import Problem, UserError
 from ..load import Document, DocumentError, PathKey, dotted, read_document
-from ..models import Answers, Decision, QuoteForm, Split
+from ..models import Answers, CurrencyCode, Decision, QuoteForm, Split
 from ..policy.levers import AnswerLevers, NumericLevers, ProviderLevers
 from ..policy.rules import Condition, RuleId, Then
 from ..ranges import Estimate, RangeTable
@@ -325,11 +325,11 @@ class FlowRecord(_Model):
 class BidRecord(_Model):
     """A bid as read (its bidder's fields and every price line), so that the award can be checked again."""
 
-    bidder: str
+    bidder: str = Field(min_length=1)
     source: str
-    currency: str
-    contract_months: int | None
-    minimum_fte: float | None
+    currency: CurrencyCode
+    contract_months: int | None = Field(ge=1, le=120)
+    minimum_fte: float | None = Field(ge=0, le=100_000)
     valid_until: str | None = None
     price_revision: str | None = None
     lines: list[PriceLine] | None = Field(default=None, description="the bid's price lines as read (absent in "

@@ -22,6 +22,7 @@ import itertools
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +61,9 @@ NEEDED: tuple[Column, ...] = ("queue", "offered", "handled", "aht")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
 TOTAL_WORDS = ("total", "totals", "total general", "sum", "somme")
 MAX_AHT = 86_400  # a day: no contact is handled longer
+
+# The most contacts one interval can hold: a flow's monthly volume is at most as many (engine.models.Flow).
+MAX_COUNT = 100_000_000
 
 
 class FlowQueues(BaseModel):
@@ -221,9 +225,9 @@ def _open(path: Path, source: str, sheet: str | None) -> _Table | None:
         raise fail("is a directory, expected an export file") from None
     except UnicodeDecodeError:
         raise fail("is not UTF-8 text: save the export as UTF-8 CSV") from None
-    except (gzip.BadGzipFile, EOFError):
+    except (gzip.BadGzipFile, EOFError, zlib.error):
         raise fail("is not a gzip file, as its name ending in .gz says") from None
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
         raise fail(f"is not an Excel workbook (.xlsx) that can be read: {excerpt(str(exc), 80)}") from None
     except OSError as exc:
         raise fail(f"cannot be read: {exc.strerror}") from None
@@ -372,20 +376,23 @@ class _Cells:
         return number
 
     def count(self, value: Any) -> int:
-        """A number of contacts: whole, 0 or more."""
-        if type(value) is str and value.isdigit():
-            return int(value)
-        try:
-            number = self.number(value)
-        except _Bad:
-            raise _Bad("a whole number of contacts (0 or more)") from None
-        if number < 0 or not number.is_integer():
-            raise _Bad("a whole number of contacts (0 or more)")
+        """A number of contacts in one interval: whole, from 0 to ``MAX_COUNT`` (a flow's monthly volume
+        cannot be larger)."""
+        expected = f"a whole number of contacts (0 to {MAX_COUNT:,})"
+        if type(value) is str and value.isascii() and value.isdigit() and len(value) <= len(str(MAX_COUNT)):
+            number = float(value)
+        else:
+            try:
+                number = self.number(value)
+            except _Bad:
+                raise _Bad(expected) from None
+        if not 0 <= number <= MAX_COUNT or not number.is_integer():
+            raise _Bad(expected)
         return int(number)
 
     def seconds(self, value: Any) -> float:
         """A duration: seconds (``271``, ``271.5``), ``mm:ss`` or ``hh:mm:ss``, or a spreadsheet's time."""
-        if type(value) is str and value.isdigit():
+        if type(value) is str and value.isascii() and value.isdigit():
             seconds = float(value)
         elif isinstance(value, dt.timedelta):
             seconds = value.total_seconds()
@@ -393,7 +400,7 @@ class _Cells:
             seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
         elif isinstance(value, str) and ":" in value:
             parts = value.strip().split(":")
-            if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+            if len(parts) not in (2, 3) or not all(p.isascii() and p.isdigit() for p in parts):
                 raise _Bad("seconds, mm:ss or hh:mm:ss")
             seconds = float(sum(int(p) * 60 ** i for i, p in enumerate(reversed(parts))))
         else:
@@ -626,7 +633,7 @@ def read_export(path: Path, mapping: Mapping | None = None, today: dt.date | Non
     except UnicodeDecodeError:
         raise ExportError(f"cannot import {source}", (Problem(
             source, None, "", "is not UTF-8 text: save the export as UTF-8 CSV"),)) from None
-    except (gzip.BadGzipFile, EOFError, zipfile.BadZipFile) as exc:
+    except (gzip.BadGzipFile, EOFError, zipfile.BadZipFile, zlib.error, csv.Error, SyntaxError) as exc:
         raise ExportError(f"cannot import {source}", (Problem(
             source, None, "", f"is damaged: {excerpt(str(exc), 80)}"),)) from None
     finally:

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from ..answers import problems_from_errors
 from ..costs import OptionCost, flow_costs, provider_hourly
 from ..decide import Attached
-from ..errors import UserError
+from ..errors import UserError, excerpt
 from ..load import DocumentError, read_document
 from ..models import Answers, Decision, Flow, FlowInputs, QuoteForm, Split, VendorQuote, resolve
 from ..policy.loading import Policy
@@ -305,6 +305,17 @@ def _check_bid(bid: Bid, currency: str, band: tuple[float, float] | None, set_as
     return True
 
 
+def _one_bid_a_bidder(bids: tuple[Bid, ...]) -> None:
+    """Refuse two bids under one bidder's name: awards, refusals and commitments go by that name (a
+    bidder's several sites are lines of its one grid)."""
+    seen: dict[str, str] = {}
+    for bid in bids:
+        if bid.bidder in seen:
+            raise UserError(f"two bids name the same bidder {excerpt(bid.bidder)}: {seen[bid.bidder]} and "
+                            f"{bid.source}; give each bidder one grid (a grid holds every site of its bidder)")
+        seen[bid.bidder] = bid.source
+
+
 def compare(answers: Answers, policy: Policy, bids: tuple[Bid, ...],
             baseline: tuple[FlowResult, ...] | None = None) -> Comparison:
     """Check every bid, run each of its lines through the policy and rank, per flow, keeping in-house
@@ -312,6 +323,7 @@ def compare(answers: Answers, policy: Policy, bids: tuple[Bid, ...],
     a line for a bundle the answers do not make is set aside."""
     from .bundles import pools  # bundles price on top of this comparison
 
+    _one_bid_a_bidder(bids)
     if baseline is None:
         baseline = tuple(evaluate_flow(inputs, policy) for inputs in resolve(answers))
     bundles = {pool.lot.id for pool in pools(baseline, policy)}
@@ -451,7 +463,7 @@ def read_bid(path: Path) -> Bid:
         raise UserError(f"cannot read the bid in {path}", (exc.problem,)) from exc
     data = doc.data if isinstance(doc.data, dict) else {}
     try:
-        return Bid.model_validate({"source": str(path), **data})
+        return Bid.model_validate({**data, "source": str(path)})
     except ValidationError as exc:
         problems = problems_from_errors(exc.errors(), doc, Bid)
         raise UserError(f"{path}: {len(problems)} problem{'s' if len(problems) > 1 else ''} in the bid",

@@ -67,8 +67,8 @@ class PriceLine(_Model):
     site: str = ""
     site_country: CountryCode
     prices: dict[QuoteForm, Money] = Field(min_length=1)
-    transition_cost: float | None = Field(default=None, ge=0)
-    minimum_monthly: float | None = Field(default=None, ge=0)
+    transition_cost: float | None = Field(default=None, ge=0, lt=1_000_000_000)
+    minimum_monthly: float | None = Field(default=None, ge=0, lt=1_000_000_000)
     certifications: tuple[Certification, ...] = ()
     where: str = Field(default="", description="the sheet and row it was read from, for messages")
 
@@ -84,7 +84,8 @@ class Bid(_Model):
     source: str = Field(description="the file it was read from")
     currency: CurrencyCode
     contract_months: int | None = Field(default=None, ge=1, le=120)
-    minimum_fte: float | None = Field(default=None, ge=0, description="the least FTE, over every lot awarded, "
+    minimum_fte: float | None = Field(default=None, ge=0, le=100_000,
+                                      description="the least FTE, over every lot awarded, "
                                       "the provider commits to staff")
     valid_until: str | None = None
     price_revision: str | None = None
