@@ -726,9 +726,13 @@ def _check_pack_folder(folder: Path, force: bool) -> None:
     """Refuse a folder that holds files (unless ``force``), or a path that is not a folder."""
     from engine.errors import UserError
 
-    if folder.exists() and not folder.is_dir():
+    try:
+        is_file, holds = folder.exists() and not folder.is_dir(), folder.is_dir() and any(folder.iterdir())
+    except OSError as exc:
+        raise UserError(f"--out {folder}: cannot be read ({exc.strerror or exc})") from exc
+    if is_file:
         raise UserError(f"--out {folder} is a file: give a folder for the tender pack")
-    if folder.is_dir() and not force and any(folder.iterdir()):
+    if holds and not force:
         raise UserError(f"--out {folder} is not empty: choose an empty or new folder, or add --force to replace "
                         "the pack's files in it")
 
@@ -772,7 +776,11 @@ def acd(export: Path, out: Path, mapping: Path | None, lang: str, force: bool) -
 
     language = _language(lang)
     _check_outputs([export, *([mapping] if mapping else [])], out=out)
-    if out.exists() and not force:
+    try:
+        exists = out.exists()
+    except OSError as exc:
+        raise UserError(f"--out {out}: cannot be read ({exc.strerror or exc})") from exc
+    if exists and not force:
         raise UserError(labels(language)["acd_import"]["exists"].format(path=out))
     found = read_export(export, read_mapping(mapping) if mapping else None)
     year, measured = measure(found)
