@@ -344,6 +344,15 @@ def _policy(policy_dir: Path, fresh: bool = False) -> Any:
     return _POLICIES[policy_dir]
 
 
+def _default_signals() -> None:
+    """A --jobs worker's signals as the system sets them."""
+    import signal
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
 def _pooled(task: Callable[[Any], Any], items: list[Any], jobs: int) -> Iterator[Any]:
     """``task`` over ``items``, in order: in this process, or spread over ``jobs`` processes (each with
     its own engine, compiled on its first flow), each result yielded as soon as it and those before
@@ -354,7 +363,10 @@ def _pooled(task: Callable[[Any], Any], items: list[Any], jobs: int) -> Iterator
     import multiprocessing
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with multiprocessing.get_context(method).Pool(min(jobs, len(items))) as pool:
+    # never more workers than cores or items; a worker ends on the pool's SIGTERM, not through the
+    # command's own clean-exit handler it inherits
+    workers = min(jobs, os.cpu_count() or 1, len(items))
+    with multiprocessing.get_context(method).Pool(workers, initializer=_default_signals) as pool:
         yield from pool.imap(task, items)
 
 

@@ -12,6 +12,8 @@ path to its ``Estimate``. Each bound must itself be a valid answer (``check_boun
 
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import dataclass
 from types import NoneType, UnionType
@@ -139,8 +141,8 @@ class _Reader:
             return None
         bounds = {key: value[key] for key in _KEYS if key in value}
         for key, bound in bounds.items():
-            if isinstance(bound, bool) or not isinstance(bound, (int, float)):
-                self.problem((*path, key), f"{excerpt(bound)} is not a number")
+            if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not math.isfinite(bound):
+                self.problem((*path, key), f"{excerpt(bound)} is not a finite number")
                 return None
         middle = (bounds["low"] + bounds["high"]) / 2
         likely = bounds.get("likely", round(middle) if integer else middle)
@@ -153,6 +155,9 @@ class _Reader:
                          "like 240 ± 15 % or 240 +/- 30")
             return None
         likely, spread = float(found[1]), float(found[2])
+        if not (math.isfinite(likely) and math.isfinite(spread)):
+            self.problem(path, f"{excerpt(value)}: expected finite numbers, like 240 ± 15 %")
+            return None
         if spread < 0:
             self.problem(path, f"{excerpt(value)}: the spread {spread:g} is negative; expected 0 or more")
             return None

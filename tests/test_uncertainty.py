@@ -87,6 +87,10 @@ BAD_RANGES = [
     pytest.param("    monthly_volume: 9000\n    aht_seconds: 200\n    vendor_quote: {per_contact: 2 ± 3}\n",
                  "flows[0].vendor_quote.per_contact: low -1 is out of range: expected a number at least 0.0001",
                  id="quote-bound-below-zero"),
+    pytest.param("    monthly_volume: {low: 8000, high: .nan}\n    aht_seconds: 200\n",
+                 "flows[0].monthly_volume.high: nan is not a finite number", id="bound-not-finite"),
+    pytest.param("    monthly_volume: 9000\n    aht_seconds: " + "9" * 400 + " ± 1\n",
+                 "flows[0].aht_seconds: '9999", id="spread-beyond-any-number"),
 ]
 
 
