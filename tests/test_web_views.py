@@ -232,3 +232,26 @@ class TestWhatIf:
         with pytest.raises(AnswersError) as caught:
             views.read_answers(scratch)
         assert "flows[0].aht_seconds: 'fast' is not a number" in caught.value.report()
+
+
+class TestDownloads:
+    def test_report_is_the_cli_report(self, tmp_path: Path, policy: Policy) -> None:
+        """The report of a version (with an override) is the page `arbitre report answers.yaml` writes."""
+        chosen = [Chosen("order-taking", "keep_internal", "Union")]
+        record = views.audit_record(ACME, policy, chosen)
+        (tmp_path / "answers.yaml").write_text(ACME, encoding="utf-8")
+        run = arbitre_in_process("report", "answers.yaml", "--lang", "fr", "--out", "report.html", "--override",
+                                 "order-taking=keep_internal", "--reason", "Union", cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+        assert views.report_html(record, "fr") == (tmp_path / "report.html").read_text(encoding="utf-8")
+
+    def test_brief_is_the_cli_brief(self, tmp_path: Path, policy: Policy) -> None:
+        """The provider brief of a version is what `arbitre brief answers.yaml` prints today."""
+        import datetime
+
+        (tmp_path / "answers.yaml").write_text(ACME, encoding="utf-8")
+        run = arbitre_in_process("brief", "answers.yaml", "--override", "order-taking=keep_internal", "--reason",
+                                 "Union", cwd=tmp_path)
+        made = views.brief_markdown(ACME, policy, [Chosen("order-taking", "keep_internal", "Union")], "en",
+                                    datetime.date.today())
+        assert made == run.stdout

@@ -12,8 +12,10 @@ fired differently (``arbitre rules diff`` for answers instead of policies).
 
 from __future__ import annotations
 
+import datetime
 import json
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -42,6 +44,11 @@ from explanations.report import COST_LAYOUTS, COST_FLOWS_MAX, MAP_FRAMES, cost_c
 Lang = Literal["en", "fr"]
 ANSWERS_NAME = "answers.yaml"  # the name a version's answers carry: in messages, downloads and records
 OPTIONS = tuple(d.value for d in Decision)
+
+
+# durable_rules keeps its sessions in one process-wide host: the web server's threads run the pipeline one
+# at a time (a page reads a stored record and runs nothing; what runs is a new version, what-if, compare).
+PIPELINE = threading.Lock()
 
 
 class OverrideLike(Protocol):
@@ -103,9 +110,10 @@ def audit_record(answers_yaml: str, policy: Policy, overrides: Sequence[Override
     estimated = read_answers(answers_yaml)
     answers = estimated.answers
     chosen = chosen_overrides(overrides, [f.id for f in answers.flows])
-    robustness = of_flows(answers, estimated.ranges, policy) if estimated.ranges else None
-    doc = document(recommend(answers, policy), policy, LANGS, findings_text=True, tipping=True, overrides=chosen,
-                   robustness=robustness)
+    with PIPELINE:
+        robustness = of_flows(answers, estimated.ranges, policy) if estimated.ranges else None
+        doc = document(recommend(answers, policy), policy, LANGS, findings_text=True, tipping=True,
+                       overrides=chosen, robustness=robustness)
     flows = list(doc.flows)
     with tempfile.TemporaryDirectory(prefix="arbitre-") as folder:
         source = Path(folder) / ANSWERS_NAME  # the record digests the file's bytes, as the CLI reads them
@@ -327,8 +335,9 @@ def tipping_entry_for(answers_yaml: str, flow_id: str, policy: Policy) -> dict[s
     from explanations.render import tipping_entry
 
     answers = read_answers(answers_yaml).answers
-    result = recommend(answers, policy, only=flow_id)
-    return tipping_entry(result.flows[0], policy)
+    with PIPELINE:
+        result = recommend(answers, policy, only=flow_id)
+        return tipping_entry(result.flows[0], policy)
 
 
 def tipping_sentences_for(record_json: str, flow_id: str, found: dict[str, Any] | None, lang: Lang) -> list[str]:
@@ -339,6 +348,34 @@ def tipping_sentences_for(record_json: str, flow_id: str, found: dict[str, Any] 
     if found is not None:
         entry = {**entry, "tipping_points": found}
     return tipping_sentences(entry, lang)
+
+
+# -- downloads --------------------------------------------------------------------------------------------------
+
+def report_html(record_json: str, lang: Lang) -> str:
+    """The HTML report of a recorded recommendation: the page ``arbitre report answers.yaml`` writes
+    (with the same overrides), rendered from the record as ``arbitre explain`` renders one."""
+    from explanations.render import Document
+    from explanations.report import render_report
+
+    data = _record_data(record_json)
+    doc = Document(organisation=data["organisation"],
+                   policy={key: data["policy"][key] for key in ("name", "version", "digest")},
+                   cost_model=data["policy"]["cost_model"], flows=data["flows"])
+    return render_report(doc, map_thresholds(data), lang, ANSWERS_NAME)
+
+
+def brief_markdown(answers_yaml: str, policy: Policy, overrides: Sequence[OverrideLike], lang: Lang,
+                   day: datetime.date) -> str:
+    """The provider brief ``arbitre brief answers.yaml [--override ...]`` prints on ``day``."""
+    from explanations.brief import render_brief
+
+    answers = read_answers(answers_yaml).answers
+    chosen = chosen_overrides(overrides, [f.id for f in answers.flows])
+    with PIPELINE:
+        result = recommend(answers, policy)
+        doc = document(result, policy, (lang,), tipping=False, overrides=chosen)
+        return render_brief(result, doc, lang, ANSWERS_NAME, day)
 
 
 # -- compare and what-if ----------------------------------------------------------------------------------------
@@ -414,8 +451,9 @@ def compare(answers_a: str, answers_b: str, policy: Policy, lang: Lang = "en") -
     flows whose answers changed but not their decision. ``AnswersError`` (located in ``answers.yaml``)
     when either does not validate."""
     first, second = read_answers(answers_a).answers, read_answers(answers_b).answers
-    before = {f.id: f for f in recommend(first, policy).flows}
-    after = {f.id: f for f in recommend(second, policy).flows}
+    with PIPELINE:
+        before = {f.id: f for f in recommend(first, policy).flows}
+        after = {f.id: f for f in recommend(second, policy).flows}
     flows_a = {f.id: f.model_dump(mode="json") for f in first.flows}
     flows_b = {f.id: f.model_dump(mode="json") for f in second.flows}
     organisation = _answer_changes(first.organisation.model_dump(mode="json"),
