@@ -12,7 +12,7 @@ import pytest
 
 from engine.errors import AnswersError, UserError
 from engine.policy.loading import Policy
-from tests.conftest import EXAMPLES, arbitre_in_process
+from conftest import EXAMPLES, arbitre_in_process
 from web import views
 
 ARBITRE = Path(sys.executable).parent / "arbitre"
