@@ -554,8 +554,9 @@ def _questions(model: type[Organisation] | type[Flow], written: Mapping[str, Any
         if kind is None:
             continue
         value = _form_value(model, written, name)
+        flags = {"true": str(labels(lang)["flag_yes"]), "false": str(labels(lang)["flag_no"])}
         out.append(Question(name=f"{prefix}{name}", label=field_label(name, lang), kind=kind[0],  # type: ignore[arg-type]
-                            value=value, choices=tuple((v, value_label(v, lang)) for v in kind[1])))
+                            value=value, choices=tuple((v, flags.get(v) or value_label(v, lang)) for v in kind[1])))
     return tuple(out)
 
 
