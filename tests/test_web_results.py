@@ -141,6 +141,19 @@ class TestFlow:
         assert "keep in-house" in text and "EUR" in text  # the options' costs
         assert 'name="reason"' in text and csrf_of(text)
 
+    @pytest.mark.parametrize("lang", ["en", "fr"])
+    def test_every_flow_and_option_renders(self, client: TestClient, store: Store, records: dict[str, str],
+                                           lang: str) -> None:
+        """Every flow's page, tipping points and why-not pages of the bundled example render, in both languages."""
+        found = store.create_assessment("Acme", lang)
+        store.add_version(found.id, ACME, audit_json=records["acme"])
+        for flow_id in views.flow_ids(records["acme"]):
+            base = f"/a/{found.id}/v/1/flows/{flow_id}"
+            for url in (base, f"{base}/tipping", *(f"{base}/why-not/{o}" for o in views.OPTIONS)):
+                page = client.get(url)
+                assert page.status_code == 200, url
+                assert f'<html lang="{lang}">' in page.text
+
     def test_why_not(self, client: TestClient, acme: str) -> None:
         page = client.get(f"/a/{acme}/v/1/flows/order-taking/why-not/keep_internal")
         assert page.status_code == 200

@@ -134,6 +134,13 @@ class TestOverrideMessages:
 
 
 class TestPages:
+    def test_recommendation_record_and_pages(self, policy: Policy) -> None:
+        """One call gives the record and every page made from it, in the language asked."""
+        made = views.recommendation(ACME, policy, [Chosen("key-accounts", "hybrid", "Pilot")], "fr")
+        assert [f.id for f in made.flows] == [row.id for row in made.portfolio.rows]
+        assert made.portfolio.rows[3].decision_label == "hybride"
+        assert json.loads(made.record)["flows"][3]["override"]["reason"] == "Pilot"
+
     def test_portfolio_rows_and_charts(self, acme_record: str) -> None:
         """The portfolio: a row per flow with its decision and saving, the report's map and cost charts."""
         page = views.portfolio(acme_record, "en")

@@ -350,6 +350,24 @@ def tipping_sentences_for(record_json: str, flow_id: str, found: dict[str, Any] 
     return tipping_sentences(entry, lang)
 
 
+@dataclass(frozen=True)
+class Recommended:
+    """A recommendation as the web keeps and shows it: its audit record, the portfolio, each flow's page."""
+
+    record: str
+    portfolio: Portfolio
+    flows: tuple[FlowPage, ...]
+
+
+def recommendation(answers_yaml: str, policy: Policy, overrides: Sequence[OverrideLike] = (),
+                   lang: Lang = "en") -> Recommended:
+    """The answers' audit record (as ``audit_record``) and the pages made from it, in ``lang``."""
+    record = audit_record(answers_yaml, policy, overrides)
+    pages = tuple(page for page in (flow_page(record, flow_id, lang) for flow_id in flow_ids(record))
+                  if page is not None)
+    return Recommended(record=record, portfolio=portfolio(record, lang), flows=pages)
+
+
 # -- downloads --------------------------------------------------------------------------------------------------
 
 def report_html(record_json: str, lang: Lang) -> str:
