@@ -1196,6 +1196,110 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
     click.echo(_recommendation(target, "text", lang, None, policy_dir)[0], nl=False)
 
 
+# -- the web workspace -----------------------------------------------------------------------------
+
+# A token goes in an address and a cookie: letters, digits and - . _ ~ only, long enough not to be guessed.
+TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9._~-]{16,}")
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (127.0.0.1, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _listening(host: str, port: int) -> Any:
+    """A socket bound to ``host:port`` and listening; a port in use or an address this machine does not
+    have is a user error."""
+    import socket
+
+    from engine.errors import UserError
+
+    where = f"{host}:{port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UserError(f"cannot serve on {where}: --host {host!r} is not an address of this machine") from exc
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise UserError(f"cannot serve on {where}: the port {port} is in use (another arbitre serve?); "
+                            "choose another with --port") from exc
+        if exc.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
+            reason = "not an address of this machine" if exc.errno == errno.EADDRNOTAVAIL else \
+                "a port below 1024 needs administrator rights; choose another with --port"
+            raise UserError(f"cannot serve on {where}: {reason}") from exc
+        raise UserError(f"cannot serve on {where}: {exc.strerror}") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port to listen on (0: any free port, printed).")
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Workspace database (default: $ARBITRE_DB, else workspace.db in your data directory).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; another than this machine's own needs --token.")
+@click.option("--token", metavar="T",
+              help="Secret every request must carry (16 or more letters, digits, - . _ ~); "
+                   "required with --host other than 127.0.0.1.")
+@policy_option()
+@reports_errors
+def serve(port: int, db: Path | None, host: str, token: str | None, policy_dir: Path) -> None:
+    """Open the web workspace: the questionnaire, recommendations and versions in a browser.
+
+    Prints the address to open (with the token in it when one is set). Stop it with Ctrl-C.
+    """
+    from urllib.parse import quote
+
+    from engine.errors import UserError
+    from engine.policy.loading import load_policy
+
+    if token is not None and not TOKEN_CHARACTERS.fullmatch(token):
+        raise UserError("--token must be 16 or more letters, digits, '-', '.', '_' or '~' (it goes in an address); "
+                        "for instance: python3 -c 'import secrets; print(secrets.token_urlsafe(24))'")
+    local = _loopback(host)
+    if not local and token is None:
+        raise UserError(f"--host {host} lets other machines reach the workspace: give --token T as well "
+                        "(a secret of 16 or more characters), or leave out --host to serve on 127.0.0.1 only")
+    load_policy(policy_dir)  # a bad policy is reported now, not on the first page
+    import uvicorn
+
+    from web.app import create_app
+    from web.store import Store, default_path
+
+    path = db if db is not None else default_path()
+    store = Store.open(path)
+    try:
+        sock = _listening(host, port)
+        bound = sock.getsockname()[1]
+        shown = f"[{host.strip('[]')}]" if ":" in host else host
+        # Without a token, the server answers only to its own names: a page elsewhere cannot reach it
+        # through a name rebound to 127.0.0.1.
+        hosts = None if token is not None else {"127.0.0.1", "localhost", "[::1]", shown.lower()}
+        app = create_app(store, policy_dir=policy_dir, token=token, hosts=hosts)
+        address = f"http://{shown}:{bound}/" + (f"?token={quote(token, safe='')}" if token else "")
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+        with sock, contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it is meant to stop
+            click.echo(f"Arbitre workspace: {address}\nWorkspace file: {path}\nStop with Ctrl-C.")
+            sys.stdout.flush()
+            server.run(sockets=[sock])
+    finally:
+        store.close()
+
+
 def entry() -> None:
     """The installed command: ``main``, with standard output on a full disk a user error even where
     no command runs (``--help``, ``--version``)."""
