@@ -1258,7 +1258,9 @@ def _listening(host: str, port: int) -> Any:
 @policy_option()
 @reports_errors
 def serve(port: int, db: Path | None, host: str, token: str | None, policy_dir: Path) -> None:
-    """Open the web workspace: the questionnaire, recommendations and versions in a browser.
+    """Open the web workspace: assessments in a browser.
+
+    The questionnaire, recommendations, versions and downloads, kept in one workspace file.
 
     Prints the address to open (with the token in it when one is set). Stop it with Ctrl-C.
     """
