@@ -178,6 +178,19 @@ class TestCsrf:
         assert answer.status_code != 403
 
 
+    @pytest.mark.parametrize("kind, body", [
+        pytest.param("multipart/form-data", b"garbage", id="multipart-without-boundary"),
+        pytest.param("multipart/form-data; boundary=xyz", b"garbage", id="multipart-without-parts"),
+    ])
+    def test_unreadable_form(self, client: TestClient, store: Store, kind: str, body: bytes) -> None:
+        """A body that is not the form it claims to be is the 400 page, not an internal error."""
+        fresh_csrf(client)
+        answer = client.post("/assessments/upload", content=body, headers={"content-type": kind})
+        assert answer.status_code == 400
+        assert "Bad request" in answer.text
+        assert store.assessments() == []
+
+
 class TestToken:
     TOKEN = "s3cret-token-0123456789"
 

@@ -204,7 +204,7 @@ class _Guard:
         if kind in FORM_TYPES:
             try:
                 form = await Request(scope, replay()).form(max_part_size=limit)
-            except HTTPException:
+            except (HTTPException, ValueError):  # a body that is not the form it says it is
                 await self._refuse(scope, send, 400, "")
                 return
         given = form.get("csrf") if kind in FORM_TYPES else request.headers.get("x-csrf-token")
