@@ -204,7 +204,7 @@ class Store:
         if not path.exists():
             if not create:
                 raise StoreError(f"no workspace at {path}", _problem(path, "no such file: give an existing workspace "
-                                                                           "database (--db)"))
+                                                                           "database"))
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -585,12 +585,14 @@ class Store:
         An id the store already holds is refused (``StoreError`` listing them) unless ``replace``,
         which removes the held assessment first."""
         with self._writing() as connection:
-            held = [d.assessment.id for d in dumps if connection.execute(
-                "SELECT 1 FROM assessments WHERE id = ?", (d.assessment.id,)).fetchone()]
+            held = [row for d in dumps for row in connection.execute(
+                "SELECT id, name FROM assessments WHERE id = ?", (d.assessment.id,))]
             if held and not replace:
                 raise StoreError(
-                    f"{self.path} already holds {len(held)} of these assessments: add --replace to replace them",
-                    tuple(Problem(str(self.path), None, "", f"assessment {aid!r} exists") for aid in held))
+                    f"{self.path} already holds {len(held)} of these assessments: nothing was imported; add "
+                    "--replace to replace them",
+                    tuple(Problem(str(self.path), None, "", f"assessment {aid!r} ({name!r}) exists")
+                          for aid, name in held))
             for dump in dumps:
                 a = dump.assessment
                 connection.execute("DELETE FROM assessments WHERE id = ?", (a.id,))
