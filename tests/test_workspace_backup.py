@@ -226,6 +226,8 @@ BAD_BACKUPS = [
                  "manifest.json: assessments: {'a': 1} is not a list", id="assessments-not-a-list"),
     pytest.param(lambda b: {MANIFEST: _with_manifest(b, assessments=[{"id": "../../etc", "name": "x"}])},
                  "manifest.json: assessments[0].id: '../../etc' is not an assessment id", id="bad-id"),
+    pytest.param(lambda b: {MANIFEST: _with_manifest(b, assessments=[{"id": "abc", "name": "x", "lang": "xx"}])},
+                 "manifest.json: assessments[0].lang: 'xx' is not one of en, fr", id="unknown-language"),
     pytest.param(lambda b: {_member(b, "answers"): b"flows: [unclosed\n  - x\n"},
                  "/v1/answers.yaml:3: not valid YAML", id="answers-not-yaml"),
     pytest.param(lambda b: {_member(b, "answers"): b"!!python/object/apply:os.system ['true']\n"},

@@ -41,6 +41,7 @@ MAX_TOTAL_BYTES = 1024 * 2**20
 MAX_MEMBERS = 200_000
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+LANGUAGES = ("en", "fr")  # the languages of the questionnaire and the pages
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,10 @@ def _assessment(backup: _Backup, data: Any, where: str) -> Dump:
     if not _ID.fullmatch(aid):
         raise backup.problem(MANIFEST, f"{where}.id", f"{aid!r:.60} is not an assessment id "
                                                        "(1 to 64 letters, digits, '-' or '_')")
-    assessment = Assessment(aid, fields.get("name", str), fields.get("lang", str), fields.get("created", str),
+    lang = fields.get("lang", str)
+    if lang not in LANGUAGES:
+        raise backup.problem(MANIFEST, f"{where}.lang", f"{lang!r:.60} is not one of {', '.join(LANGUAGES)}")
+    assessment = Assessment(aid, fields.get("name", str), lang, fields.get("created", str),
                             fields.get("updated", str))
     versions: list[Version] = []
     records: dict[int, str] = {}

@@ -189,7 +189,7 @@ class Store:
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[tuple[int, sqlite3.Connection]] = []
         self._closed = False
 
     # -- opening -------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ class Store:
             connection = self._connect()
             self._local.connection, self._local.pid = connection, os.getpid()
             with self._lock:
-                self._connections.append(connection)
+                self._connections.append((os.getpid(), connection))
         return connection
 
     def _error(self, exc: sqlite3.Error) -> StoreError:
@@ -292,11 +292,14 @@ class Store:
                 connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
     def close(self) -> None:
-        """Close every connection the store opened (in any thread); the store cannot be used after."""
+        """Close every connection the store opened (in any thread of this process: a forked child leaves
+        its parent's alone); the store cannot be used after."""
         self._closed = True
         with self._lock:
             connections, self._connections = self._connections, []
-        for connection in connections:
+        for pid, connection in connections:
+            if pid != os.getpid():
+                continue
             try:
                 connection.close()
             except sqlite3.Error:
