@@ -2,6 +2,7 @@
 # make test  - set up .venv and run every test
 # make bench - set up .venv and run the benchmarks
 # make fuzz  - set up .venv and run 10,000 hostile inputs a loader (CASES=N for fewer)
+# make serve - set up .venv and open the web workspace on http://127.0.0.1:8765/ (PORT=P, DB=FILE)
 
 EXAMPLE ?= examples/acme-retail.yaml
 VENV := .venv
@@ -12,7 +13,7 @@ PYTHON ?= $(shell for v in python3.12 python3.11 python3.10 python3; do \
 	  $$p -c 'import sys; sys.exit(not ((3, 10) <= sys.version_info[:2] < (3, 13)))' 2>/dev/null && { echo $$p; break; }; \
 	done)
 
-.PHONY: run test bench fuzz clean
+.PHONY: run test bench fuzz serve clean
 
 $(BIN)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -43,6 +44,9 @@ bench: $(BIN)/.installed
 
 fuzz: $(BIN)/.installed
 	$(BIN)/python benchmarks/fuzz.py $(if $(CASES),--cases $(CASES))
+
+serve: $(BIN)/.installed
+	$(BIN)/arbitre serve $(if $(PORT),--port $(PORT)) $(if $(DB),--db $(DB))
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -761,7 +761,7 @@ def _make_folder(folder: Path) -> None:
 
 @main.group(name="import")
 def import_() -> None:
-    """Bring real volumes in: an answers file from a telephony export."""
+    """Bring data in: an answers file from a telephony export (acd), a workspace backup (workspace)."""
 
 
 @import_.command()
@@ -801,6 +801,65 @@ def acd(export: Path, out: Path, mapping: Path | None, lang: str, force: bool) -
     recommend = shlex.join([_invoked(), "recommend", str(out), *in_lang])
     write_atomic(out, answers_text(found, year, measured, language, ask, recommend))
     click.echo(import_summary(found, year, measured, str(out), language, ask, recommend), nl=False)
+
+
+# -- workspace backup (arbitre serve's database) ------------------------------------------------
+
+def _workspace_db(db: Path | None) -> Path:
+    from web.store import default_path
+
+    return default_path() if db is None else db
+
+
+@main.command(name="export")
+@click.argument("db", metavar="DB", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The backup file to write (a zip).")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@reports_errors
+def export_(db: Path, out: Path, force: bool) -> None:
+    """Back up the workspace database DB into one portable file.
+
+    DB is arbitre serve's database. The backup is a zip holding, per assessment, each version's answers
+    YAML, its audit JSON and overrides, the draft, and a manifest. Restore it with arbitre import workspace."""
+    from engine.errors import UserError
+    from web.backup import export_workspace
+    from web.store import Store
+
+    try:
+        if out.resolve() == db.resolve():
+            raise UserError(f"--out {out} is the workspace database being exported: choose another file")
+        exists = out.exists()
+    except OSError as exc:
+        raise UserError(f"--out {out}: cannot be read ({exc.strerror or exc})") from exc
+    if exists and not force:
+        raise UserError(f"--out {out} exists: choose another file, or add --force to replace it")
+    with Store.open(db, create=False) as store:
+        summary = export_workspace(store, out)
+    click.echo(f"Exported {summary} from {db} to {out}.")
+
+
+@import_.command()
+@click.argument("backup", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False),
+              help="The workspace database to restore into (created if missing); "
+                   "default: $ARBITRE_DB, else workspace.db in your data folder.")
+@click.option("--replace", is_flag=True, help="Replace the assessments the workspace already holds with the same ids.")
+@reports_errors
+def workspace(backup: Path, db: Path | None, replace: bool) -> None:
+    """Restore a workspace backup FILE written by arbitre export.
+
+    All of it is restored, or nothing if any part of it is unusable. An assessment the database already
+    holds is refused unless --replace."""
+    from web.backup import Summary, read_backup
+    from web.store import Store
+
+    target = _workspace_db(db)
+    dumps = read_backup(backup)  # checked whole before the workspace is opened (or created)
+    with Store.open(target) as store:
+        store.restore(dumps, replace=replace)
+    summary = Summary.of(dumps)
+    click.echo(f"Imported {summary} from {backup} into {target}.")
 
 
 @main.command()
@@ -1194,6 +1253,112 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
     console.say(bank.message("saved", language, path=target))
     console.say()
     click.echo(_recommendation(target, "text", lang, None, policy_dir)[0], nl=False)
+
+
+# -- the web workspace -----------------------------------------------------------------------------
+
+# A token goes in an address and a cookie: letters, digits and - . _ ~ only, long enough not to be guessed.
+TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9._~-]{16,}")
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (127.0.0.1, ::1, localhost)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _listening(host: str, port: int) -> Any:
+    """A socket bound to ``host:port`` and listening; a port in use or an address this machine does not
+    have is a user error."""
+    import socket
+
+    from engine.errors import UserError
+
+    where = f"{host}:{port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UserError(f"cannot serve on {where}: --host {host!r} is not an address of this machine") from exc
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise UserError(f"cannot serve on {where}: the port {port} is in use (another arbitre serve?); "
+                            "choose another with --port") from exc
+        if exc.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
+            reason = "not an address of this machine" if exc.errno == errno.EADDRNOTAVAIL else \
+                "a port below 1024 needs administrator rights; choose another with --port"
+            raise UserError(f"cannot serve on {where}: {reason}") from exc
+        raise UserError(f"cannot serve on {where}: {exc.strerror}") from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port to listen on (0: any free port, printed).")
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Workspace database (default: $ARBITRE_DB, else workspace.db in your data directory).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; another than this machine's own needs --token.")
+@click.option("--token", metavar="T",
+              help="Secret every request must carry (16 or more letters, digits, - . _ ~); "
+                   "required with --host other than 127.0.0.1.")
+@policy_option()
+@reports_errors
+def serve(port: int, db: Path | None, host: str, token: str | None, policy_dir: Path) -> None:
+    """Open the web workspace: assessments in a browser.
+
+    The questionnaire, recommendations, versions and downloads, kept in one workspace file.
+
+    Prints the address to open (with the token in it when one is set). Stop it with Ctrl-C.
+    """
+    from urllib.parse import quote
+
+    from engine.errors import UserError
+    from engine.policy.loading import load_policy
+
+    if token is not None and not TOKEN_CHARACTERS.fullmatch(token):
+        raise UserError("--token must be 16 or more letters, digits, '-', '.', '_' or '~' (it goes in an address); "
+                        "for instance: python3 -c 'import secrets; print(secrets.token_urlsafe(24))'")
+    local = _loopback(host)
+    if not local and token is None:
+        raise UserError(f"--host {host} lets other machines reach the workspace: give --token T as well "
+                        "(a secret of 16 or more characters), or leave out --host to serve on 127.0.0.1 only")
+    load_policy(policy_dir)  # a bad policy is reported now, not on the first page
+    import uvicorn
+
+    from web.app import create_app
+    from web.store import Store, default_path
+
+    path = db if db is not None else default_path()
+    store = Store.open(path)
+    try:
+        sock = _listening(host, port)
+        bound = sock.getsockname()[1]
+        shown = f"[{host.strip('[]')}]" if ":" in host else host
+        # Without a token, the server answers only to its own names: a page elsewhere cannot reach it
+        # through a name rebound to 127.0.0.1.
+        hosts = None if token is not None else {"127.0.0.1", "localhost", "[::1]", shown.lower()}
+        app = create_app(store, policy_dir=policy_dir, token=token, hosts=hosts)
+        address = f"http://{shown}:{bound}/" + (f"?token={quote(token, safe='')}" if token else "")
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+        with sock, contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it is meant to stop
+            click.echo(f"Arbitre workspace: {address}\nWorkspace file: {path}\nStop with Ctrl-C.")
+            sys.stdout.flush()
+            server.run(sockets=[sock])
+    finally:
+        store.close()
 
 
 def entry() -> None:

@@ -178,6 +178,19 @@ class TestCsrf:
         assert answer.status_code != 403
 
 
+    @pytest.mark.parametrize("kind, body", [
+        pytest.param("multipart/form-data", b"garbage", id="multipart-without-boundary"),
+        pytest.param("multipart/form-data; boundary=xyz", b"garbage", id="multipart-without-parts"),
+    ])
+    def test_unreadable_form(self, client: TestClient, store: Store, kind: str, body: bytes) -> None:
+        """A body that is not the form it claims to be is the 400 page, not an internal error."""
+        fresh_csrf(client)
+        answer = client.post("/assessments/upload", content=body, headers={"content-type": kind})
+        assert answer.status_code == 400
+        assert "Bad request" in answer.text
+        assert store.assessments() == []
+
+
 class TestToken:
     TOKEN = "s3cret-token-0123456789"
 
@@ -206,6 +219,14 @@ class TestToken:
         """An Authorization: Bearer header with the token is accepted; a wrong one is not."""
         assert guarded.get("/", headers={"authorization": f"Bearer {self.TOKEN}"}).status_code == 200
         assert guarded.get("/", headers={"authorization": "Bearer nope"}).status_code == 403
+
+    def test_refusal_tells_nothing(self, guarded: TestClient, store: Store) -> None:
+        """Refused for want of the token, a page under an assessment is in the browser's language, the
+        same as under one that does not exist: nothing is told about the assessments."""
+        found = store.create_assessment("Acme", "fr")
+        for path in (f"/a/{found.id}", "/a/nothing"):
+            answer = guarded.get(path, headers={"accept-language": "en"})
+            assert answer.status_code == 403 and '<html lang="en">' in answer.text
 
     def test_wrong_cookie(self, guarded: TestClient) -> None:
         """A cookie with another value does not let a request in."""
@@ -420,6 +441,18 @@ class TestUpload:
                         f"{XSS}.yaml")
         assert answer.status_code == 400
         assert "<script>" not in answer.text.split("</head>")[1].replace('<script src="/static/app.js" defer></script>', "")
+
+    def test_too_large_as_the_command_line_says(self, tmp_path: Path) -> None:
+        """A file over the command line's limit for an answers file gets the command line's message."""
+        from engine.load import MAX_FILE_BYTES
+        from web.assessments import _upload_problems
+
+        content = b"#" * (MAX_FILE_BYTES + 1)
+        _, problems, _ = _upload_problems("big.yaml", content)
+        (tmp_path / "big.yaml").write_bytes(content)
+        cli = arbitre_in_process("recommend", "big.yaml", cwd=tmp_path)
+        assert cli.returncode == 2
+        assert [str(p) for p in problems] == [line.strip() for line in cli.stderr.splitlines()[1:]]
 
     def test_no_file(self, client: TestClient, store: Store) -> None:
         """The upload form without a file says so beside the field."""

@@ -43,7 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.load import MAX_FILE_BYTES
 
-from . import pages
+from . import i18n, pages
 from .store import Store
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -171,7 +171,7 @@ class _Guard:
         send = _with_headers(send, extra)
 
         if self.hosts is not None and _host_name(request.headers.get("host", "")) not in self.hosts:
-            await self._refuse(scope, send, 400, "detail_host")
+            await self._refuse(scope, send, 400, "detail_host", let_in=False)
             return
         if self.token is not None:
             query = request.query_params.get("token")
@@ -186,7 +186,7 @@ class _Guard:
                     return
             elif not (_same(cookies.get(TOKEN_COOKIE), self.token)
                       or (bearer[:7].lower() == "bearer " and _same(bearer[7:].strip(), self.token))):
-                await self._refuse(scope, send, 403, "detail_token")
+                await self._refuse(scope, send, 403, "detail_token", let_in=False)
                 return
 
         if scope["method"] not in UNSAFE_METHODS:
@@ -204,7 +204,7 @@ class _Guard:
         if kind in FORM_TYPES:
             try:
                 form = await Request(scope, replay()).form(max_part_size=limit)
-            except HTTPException:
+            except (HTTPException, ValueError):  # a body that is not the form it says it is
                 await self._refuse(scope, send, 400, "")
                 return
         given = form.get("csrf") if kind in FORM_TYPES else request.headers.get("x-csrf-token")
@@ -218,12 +218,13 @@ class _Guard:
         finally:
             await form.close()
 
-    async def _refuse(self, scope: Scope, send: Send, status: int, detail_key: str) -> None:
+    async def _refuse(self, scope: Scope, send: Send, status: int, detail_key: str, let_in: bool = True) -> None:
+        """The error page for a refused request; for one not let in (no token, another host), in the
+        browser's language: the page does not tell whether an assessment exists."""
         request = Request(scope)
-        lang = pages.language(request)
-        from .i18n import t
-
-        response = pages.error_page(request, status, t(detail_key, lang) if detail_key else "")
+        lang = pages.language(request) if let_in else i18n.accepted(request.headers.get("accept-language"))
+        request.state.lang = lang
+        response = pages.error_page(request, status, i18n.t(detail_key, lang) if detail_key else "")
         await response(scope, _nothing, send)
 
 

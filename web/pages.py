@@ -33,8 +33,9 @@ _ASSESSMENT_PATH = re.compile(r"^/a/([^/]+)")
 
 
 def _when(value: str) -> str:
-    """An ISO time as a page shows it: ``2026-12-01 14:05`` (UTC, to the minute)."""
-    return value.replace("T", " ")[:16] if len(value) >= 16 else value
+    """An ISO time as a page shows it: ``2026-12-01 14:05`` (UTC, to the minute; a no-break space, so
+    that the time does not wrap apart from its date)."""
+    return value.replace("T", "\u00a0")[:16] if len(value) >= 16 else value
 
 
 def _environment() -> SandboxedEnvironment:

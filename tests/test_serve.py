@@ -1,0 +1,146 @@
+"""``arbitre serve``: where it listens, what it refuses to start with, and that it really serves."""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import arbitre_in_process
+
+ARBITRE = Path(sys.executable).parent / "arbitre"
+TOKEN = "workshop-token-0123456789"
+
+
+def arbitre(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The installed command, run as a user runs it."""
+    return subprocess.run([str(ARBITRE), *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def started(*args: str | Path) -> tuple[subprocess.Popen[str], str]:
+    """``arbitre serve ARGS`` started in the background, and the address it prints."""
+    server = subprocess.Popen([str(ARBITRE), "serve", *map(str, args)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    assert server.stdout is not None
+    ready, _, _ = select.select([server.stdout], [], [], 60)
+    if not ready:
+        server.kill()
+        pytest.fail("arbitre serve printed no address within a minute")
+    line = server.stdout.readline()
+    found = re.match(r"Arbitre workspace: (http://\S+)", line)
+    if not found:
+        server.kill()
+        pytest.fail(f"unexpected first line: {line!r}; stderr: {server.stderr.read() if server.stderr else ''}")
+    return server, found.group(1)
+
+
+def stopped(server: subprocess.Popen[str]) -> str:
+    """Stop the server as Ctrl-C does; what it wrote on standard error."""
+    server.send_signal(signal.SIGINT)
+    try:
+        _, err = server.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        _, err = server.communicate()
+        pytest.fail("arbitre serve did not stop on Ctrl-C")
+    assert server.returncode == 0, err
+    return err
+
+
+class TestRefused:
+    def test_other_host_without_token(self, tmp_path: Path) -> None:
+        """Listening beyond this machine without a token is refused, exit 2, with what to do."""
+        run = arbitre("serve", "--host", "0.0.0.0", "--db", tmp_path / "w.db")
+        assert run.returncode == 2
+        assert run.stderr == ("error: --host 0.0.0.0 lets other machines reach the workspace: give --token T as well "
+                              "(a secret of 16 or more characters), or leave out --host to serve on 127.0.0.1 only\n")
+        assert not (tmp_path / "w.db").exists()
+
+    @pytest.mark.parametrize("token", ["short", "has space in it 0123", "semi;colon0123456789", "é" * 20])
+    def test_weak_token(self, tmp_path: Path, token: str) -> None:
+        """A token too short to resist guessing, or one that cannot go in an address, is refused."""
+        run = arbitre_in_process("serve", "--token", token, "--db", tmp_path / "w.db")
+        assert run.returncode == 2
+        assert "--token must be 16 or more letters, digits" in run.stderr
+
+    def test_port_in_use(self, tmp_path: Path) -> None:
+        """A port another program listens on is a clear message, exit 2."""
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            run = arbitre_in_process("serve", "--port", str(port), "--db", tmp_path / "w.db")
+        assert run.returncode == 2
+        assert run.stderr == (f"error: cannot serve on 127.0.0.1:{port}: the port {port} is in use "
+                              "(another arbitre serve?); choose another with --port\n")
+
+    def test_unknown_host(self, tmp_path: Path) -> None:
+        """An address that is not this machine's is a clear message, exit 2."""
+        run = arbitre_in_process("serve", "--host", "192.0.2.1", "--token", TOKEN, "--port", "0",
+                                 "--db", tmp_path / "w.db")
+        assert run.returncode == 2
+        assert "cannot serve on 192.0.2.1:0: not an address of this machine" in run.stderr
+
+    def test_bad_database(self, tmp_path: Path) -> None:
+        """A workspace file that is not one is a clear message, exit 2."""
+        (tmp_path / "w.db").write_text("not a database, just text " * 100)
+        run = arbitre_in_process("serve", "--port", "0", "--db", tmp_path / "w.db")
+        assert run.returncode == 2
+        assert str(tmp_path / "w.db") in run.stderr
+
+    def test_bad_policy(self, tmp_path: Path) -> None:
+        """A policy directory that cannot be read is reported at start, not on the first page."""
+        run = arbitre_in_process("serve", "--port", "0", "--db", tmp_path / "w.db", "--policy", tmp_path / "none")
+        assert run.returncode == 2
+
+
+class TestServing:
+    def test_serves_and_stops(self, tmp_path: Path) -> None:
+        """It prints its loopback address, serves the assessments page there and stops on Ctrl-C."""
+        server, address = started("--port", "0", "--db", tmp_path / "w.db")
+        try:
+            assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", address)
+            with urllib.request.urlopen(address, timeout=30) as answer:
+                assert answer.status == 200
+                page = answer.read().decode()
+            assert "<h1>Assessments</h1>" in page
+            assert (tmp_path / "w.db").exists()
+        finally:
+            err = stopped(server)
+        assert "Traceback" not in err
+
+    def test_token(self, tmp_path: Path) -> None:
+        """With a token, the printed address carries it, and a request without it is refused."""
+        env_db = tmp_path / "w.db"
+        server, address = started("--port", "0", "--db", env_db, "--token", TOKEN)
+        try:
+            assert address.endswith(f"/?token={TOKEN}")
+            bare = address.split("?")[0]
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(bare, timeout=30)
+            assert refused.value.code == 403
+            refused.value.close()
+            request = urllib.request.Request(bare, headers={"Authorization": f"Bearer {TOKEN}"})
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                assert answer.status == 200
+        finally:
+            stopped(server)
+
+    def test_database_from_environment(self, tmp_path: Path) -> None:
+        """Without --db, $ARBITRE_DB names the workspace file."""
+        os.environ["ARBITRE_DB"] = str(tmp_path / "env.db")
+        try:
+            server, _ = started("--port", "0")
+        finally:
+            del os.environ["ARBITRE_DB"]
+        stopped(server)
+        assert (tmp_path / "env.db").exists()
