@@ -1,4 +1,10 @@
-"""The guided questionnaire as a conversation over a ``Console``: no terminal needed.
+"""The guided questionnaire as a conversation: one model that the terminal and the web both drive.
+
+``Conversation`` holds a ``State`` (the answers, the position, the history for 'back', the review's
+numbering: JSON-able through ``to_dict``/``from_dict``, so a conversation can stop after any answer
+and go on in another process); ``current()`` says what to show (a ``Step``) and ``answer(text)``
+takes what was typed (an ``Outcome``). ``Interview`` is the terminal's driver: it shows each step
+on a ``Console``, asks for a line and gives it to the conversation.
 
 The interview asks the organisation's questions, then each flow's, then offers a
 review where any answer can be changed. Every accepted answer goes into a plain
