@@ -92,3 +92,12 @@ class ExportError(UserError):
 
 class EngineError(ArbitreError):
     """The inference engine failed while evaluating a valid policy on valid answers."""
+
+
+class StoreError(UserError):
+    """The workspace database (``arbitre serve``'s SQLite file) or a workspace backup cannot be used:
+    not a database, damaged, written by a newer Arbitre, locked too long, or a backup that is not one."""
+
+
+class UnknownAssessmentError(StoreError):
+    """An assessment id that the workspace does not hold."""
