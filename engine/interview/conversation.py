@@ -306,6 +306,7 @@ class Step:
     unit: str = ""
     choices: tuple[tuple[str, str], ...] = ()  # (value, label)
     default: str = ""  # the value an empty answer takes, as shown, with where it comes from
+    value: Any = None  # the value an empty answer takes (a choice's value, a number), None for none
     progress: str = ""
     error: str = ""
     ranges: bool = False  # whether a range may be typed
@@ -417,7 +418,8 @@ class Conversation:
             return Step("question", self._title(sec), sec + 1, question, section,
                         question.text("prompt", self.lang), question.text("help", self.lang),
                         question.text("unit", self.lang), tuple((c.value, c.label(self.lang)) for c in question.choices),
-                        shown or "", state.progress if state.mode == "ask" else "", state.error,
+                        shown or "", kept if kept is not None else shown_value,
+                        state.progress if state.mode == "ask" else "", state.error,
                         question.kind in RANGE_KINDS, can_go_back, "> " if shown is None else f"> [{shown}] ")
         if state.mode == "add_flow":
             shown = self.msg("no_value")
