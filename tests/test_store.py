@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 import string
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import workspace_writer
+from conftest import ROOT
 
 from engine.errors import StoreError, UnknownAssessmentError
 from web import store as store_module
@@ -351,3 +358,109 @@ class TestDefaultPath:
         monkeypatch.delenv("ARBITRE_DB", raising=False)
         monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
         assert default_path() == tmp_path / "arbitre" / "workspace.db"
+
+
+WRITER = Path(__file__).resolve().parent / "workspace_writer.py"
+
+
+def _writer(db: Path, aid: str, user: str, total: int, go: Path | None = None) -> subprocess.Popen[str]:
+    """A separate process answering into the workspace (tests/workspace_writer.py)."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, str(WRITER), str(db), aid, user, str(total), *([str(go)] if go else [])],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+
+
+def _answered(answers: str) -> list[str]:
+    return [line.split(":")[0] for line in answers.splitlines()]
+
+
+class TestConcurrentUsers:
+    QUESTIONS = 15
+
+    def test_twenty_users_lose_no_answer(self, tmp_path: Path) -> None:
+        """Twenty users answer at once, ten in threads sharing one store and ten in processes of their
+        own, some on their own assessment and some on one shared assessment: afterwards every answer
+        of every user is in its draft exactly once, every version has its own number, and the file is
+        sound."""
+        db = tmp_path / "workspace.db"
+        go = tmp_path / "go"
+        store = Store.open(db)
+        shared = store.create_assessment("shared workshop", "fr").id
+        users = [f"u{n:02d}" for n in range(20)]
+        target = {user: shared if n % 2 else store.create_assessment(f"own {user}", "en").id
+                  for n, user in enumerate(users)}
+        in_threads, in_processes = users[:10], users[10:]
+        processes = [_writer(db, target[user], user, self.QUESTIONS, go) for user in in_processes]
+        failures: list[BaseException] = []
+
+        def user_in_thread(user: str) -> None:
+            try:
+                while not go.exists():
+                    time.sleep(0.01)
+                for number in range(1, self.QUESTIONS + 1):
+                    workspace_writer.answer(store, target[user], user, number)
+                version = store.add_version(target[user], store.draft(target[user]).answers,  # type: ignore[union-attr]
+                                            author=user)
+                store.add_override(target[user], version.number, "billing", "hybrid", f"decided by {user}", user)
+            except BaseException as exc:  # reported by the test below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=user_in_thread, args=(user,)) for user in in_threads]
+        for thread in threads:
+            thread.start()
+        go.touch()
+        for thread in threads:
+            thread.join()
+        outputs = [process.communicate(timeout=300) for process in processes]
+        assert failures == []
+        assert [process.returncode for process in processes] == [0] * 10, [err for _, err in outputs]
+
+        for user in users:
+            draft = store.draft(target[user])
+            assert draft is not None
+            mine = [key for key in _answered(draft.answers) if key.startswith(f"{user}_")]
+            assert mine == [f"{user}_q{n}" for n in range(1, self.QUESTIONS + 1)], user
+            assert [key for key in draft.state["answered"] if key.startswith(f"{user}_")] == mine
+        shared_draft = store.draft(shared)
+        assert shared_draft is not None and len(_answered(shared_draft.answers)) == 10 * self.QUESTIONS
+        assert [v.number for v in store.versions(shared)] == list(range(1, 11))
+        assert sorted(v.author for v in store.versions(shared)) == sorted(u for u in users if target[u] == shared)
+        assert sum(len(store.overrides(shared, n)) for n in range(1, 11)) == 10
+        assert store.integrity() == []
+        store.close()
+
+
+class TestKilledWriter:
+    def test_kill_during_writes_loses_nothing_committed(self, tmp_path: Path) -> None:
+        """A writer killed with SIGKILL in the middle of its writes, three times over: the file stays
+        sound, and every answer and version it reported committed is there when the store is opened again."""
+        db = tmp_path / "workspace.db"
+        with Store.open(db) as store:
+            aid = store.create_assessment("killed", "en").id
+        committed: list[str] = []
+        versions: list[int] = []
+        for round_ in range(3):
+            writer = _writer(db, aid, f"w{round_}", 0)
+            assert writer.stdout is not None
+            seen = 0
+            for line in writer.stdout:  # killed once it has committed a good number of answers
+                kind, user, number = line.split()
+                (committed.append(f"{user}_q{number}") if kind == "committed" else versions.append(int(number)))
+                seen += kind == "committed"
+                if seen == 45 + 7 * round_:
+                    writer.send_signal(signal.SIGKILL)
+                    break
+            rest, _ = writer.communicate(timeout=60)
+            assert writer.returncode == -signal.SIGKILL
+            for line in rest.splitlines():  # what it printed before the signal landed
+                kind, user, number = line.split()
+                (committed.append(f"{user}_q{number}") if kind == "committed" else versions.append(int(number)))
+            with Store.open(db) as reopened:
+                assert reopened.integrity() == []
+                draft = reopened.draft(aid)
+                assert draft is not None
+                held = _answered(draft.answers)
+                assert [key for key in committed if key not in held] == []
+                assert set(versions) <= {v.number for v in reopened.versions(aid)}
+                assert held == draft.state["answered"]  # answers and state written together, or neither
+        assert len(versions) >= 12
