@@ -36,7 +36,7 @@ class Recording(Scripted):
 
 def through_json(conversation: Conversation, bank: Bank, policy: Policy) -> Conversation:
     """The conversation as another process sees it: its state written as JSON and read back."""
-    saved = json.loads(json.dumps(conversation.to_dict()))
+    saved = json.loads(json.dumps(conversation.to_dict(), sort_keys=True))  # as the store keeps it
     return Conversation.from_dict(bank, policy, conversation.lang, saved)
 
 

@@ -266,8 +266,9 @@ def _take_ranges(data: dict[str, Any], bank: Bank) -> dict[PathKey, dict[str, An
     for where, values, questions in sections:
         for question in questions:
             if is_range(question, values.get(question.field)):
-                ranges[(*where, question.field)] = values[question.field]
-                values[question.field] = values[question.field]["likely"]
+                given = values[question.field]  # in the file's order, whatever order it was kept in
+                ranges[(*where, question.field)] = {bound: given[bound] for bound in ("low", "likely", "high")}
+                values[question.field] = given["likely"]
     return ranges
 
 
