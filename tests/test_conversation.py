@@ -163,7 +163,15 @@ def test_the_review_step_lists_every_answer_and_what_stops_it(bank: Bank, policy
     pytest.param({}, "answers", id="empty"),
     pytest.param({"version": 2}, "not a questionnaire's state", id="other-version"),
     pytest.param("state", "not a questionnaire's state", id="not-a-mapping"),
+    pytest.param({"mode": "ask", "index": 99}, "no question 99 in section -1", id="question-gone-from-the-bank"),
+    pytest.param({"mode": "review", "entries": [[0, "colour"]]}, "no question colour", id="review-of-an-unknown-field"),
+    pytest.param({"mode": "change", "change": 3, "entries": [[0, "name"]]}, "no answer 3", id="change-past-the-list"),
 ])
-def test_a_state_that_is_not_one_is_refused(bank: Bank, saved: Any, reason: str) -> None:
+def test_a_state_that_is_not_one_is_refused(bank: Bank, policy: Policy, saved: Any, reason: str) -> None:
+    """A state that is not one, or whose positions the bank no longer has, is refused, never half-read."""
+    if isinstance(saved, dict) and "mode" in saved:
+        conversation = Conversation.new(bank, policy, "en")
+        conversation.begin()
+        saved = {**conversation.to_dict(), **saved}
     with pytest.raises(ValueError, match=reason):
         State.from_dict(saved, bank)

@@ -277,3 +277,31 @@ def test_the_review_changes_an_answer_and_says_what_stops_finishing(client: Test
 
 def test_an_unknown_assessment_is_a_404_page(client: TestClient) -> None:
     assert client.get("/a/nope/ask").status_code == 404
+
+
+def test_a_draft_whose_state_cannot_be_read_goes_on_from_its_answers(client: TestClient, store: Store) -> None:
+    """A state kept by another Arbitre (or damaged) is not half-read: the draft's answers are resumed."""
+    aid = store.create_assessment("Acme", "en").id
+    store.save_draft(aid, "organisation:\n  name: Acme Retail\n", {"version": 99})
+    page = current(client, aid)
+    assert page.field == "country"
+    draft = store.draft(aid)
+    assert draft is not None and draft.state["version"] == 1 and "Acme Retail" in draft.answers
+
+
+def test_a_hostile_name_is_shown_as_text(client: TestClient, store: Store, bank: Bank) -> None:
+    hostile = "<script>alert('x')</script>"
+    answers = to_yaml({"organisation": {"name": "Acme", "country": "FR", "currency": "EUR"},
+                       "flows": [{"channel": "phone", "name": hostile, "id": "orders", "monthly_volume": 9000,
+                                  "aht_seconds": 200}]}, bank, "en")
+    aid = store.create_assessment("Acme", "en").id
+    store.add_version(aid, answers)
+    for _ in range(60):
+        page = current(client, aid)
+        assert hostile not in page.text
+        if page.step == "add_flow":
+            post(client, f"/a/{aid}/ask", page, answer="no")
+            break
+        post(client, f"/a/{aid}/ask", page, answer="")
+    review = client.get(f"/a/{aid}/review").text
+    assert hostile not in review and "&lt;script&gt;" in review

@@ -90,9 +90,14 @@ class _Questionnaire:
         conversation = Conversation.new(self.bank, self.policy, self.lang, data)
         conversation.begin()
         with self.store.editing_draft(self.aid) as edit:
-            if edit.state:  # another request began it meanwhile: its conversation is the one
-                self.saved = edit.state
-                return Conversation.from_dict(self.bank, self.policy, self.lang, edit.state)
+            if edit.state and (draft is None or edit.state != draft.state):
+                try:  # another request began it meanwhile: its conversation is the one
+                    theirs = Conversation.from_dict(self.bank, self.policy, self.lang, edit.state)
+                except ValueError:
+                    pass
+                else:
+                    self.saved = edit.state
+                    return theirs
             edit.state, edit.answers = conversation.to_dict(), self._answers(conversation)
             self.saved = edit.state
         return conversation

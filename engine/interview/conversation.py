@@ -252,9 +252,24 @@ class State:
             state.change = int(saved["change"])
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not a questionnaire's state: {exc}") from exc
-        if not -1 <= state.sec < max(len(state.data["flows"]), 0) and state.mode in ("ask", "again"):
-            raise ValueError(f"not a questionnaire's state: no section {state.sec}")
+        state.check(bank)
         return state
+
+    def check(self, bank: Bank) -> None:
+        """``ValueError`` unless every position and number of the state is one of ``bank``'s answers
+        (a state kept while the question bank changed may not be)."""
+        def fields(number: int) -> list[str]:
+            if not 0 <= number <= len(self.data["flows"]):
+                raise ValueError(f"not a questionnaire's state: no flow {number}")
+            return [q.field for q in (bank.organisation if number == 0 else bank.flows)]
+
+        if self.mode in ("ask", "again") and not 0 <= self.index < len(fields(self.sec + 1)):
+            raise ValueError(f"not a questionnaire's state: no question {self.index} in section {self.sec}")
+        for number, name in self.entries:
+            if name not in fields(number):
+                raise ValueError(f"not a questionnaire's state: no question {name} in section {number}")
+        if self.mode == "change" and not 1 <= self.change <= len(self.entries):
+            raise ValueError(f"not a questionnaire's state: no answer {self.change} in the review")
 
 
 def _take_ranges(data: dict[str, Any], bank: Bank) -> dict[PathKey, dict[str, Any]]:
