@@ -205,7 +205,7 @@ def test_back_returns_to_the_previous_question(client: TestClient, store: Store)
     response = post(client, f"/a/{aid}/ask/back", page)
     assert response.status_code == 303 and response.headers["location"] == f"/a/{aid}/ask"
     back = current(client, aid)
-    assert back.field == "name" and "Left empty: Acme" in html.unescape(back.text)
+    assert back.field == "name" and "An empty answer takes: Acme" in html.unescape(back.text)
     assert post(client, f"/a/{aid}/ask", back, answer="Acme Retail").status_code == 303
     assert current(client, aid).field == "country"
     draft = store.draft(aid)
