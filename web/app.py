@@ -1,0 +1,320 @@
+"""The workspace's web application: ``create_app`` assembles the page modules' routes behind one guard.
+
+Page modules are plugged in by name: each module of ``PAGE_MODULES`` that exists exports ``ROUTES``
+(a list of Starlette routes), mounted in that order. A page module reads what it needs from
+``request.app.state``: ``store`` (the SQLite store), ``policy_dir``.
+
+The guard (``_Guard``) stands in front of every route, the static files too:
+
+- the host: with ``hosts`` given, a request naming another host is refused (a page on another site
+  cannot reach the loopback server through a rebound DNS name);
+- the token: with ``token`` set, a request carries it as ``?token=`` (once: it sets an HttpOnly cookie and
+  the address is reloaded without it), the cookie, or ``Authorization: Bearer``; compared in constant time;
+- the size: a body larger than ``max_body`` is refused with a 413 page (a file upload, ``multipart/form-data``,
+  may be as large as ``max_upload``: what the command line reads in one answers file);
+- CSRF: each browser gets a random secret in an HttpOnly, SameSite=Lax cookie; every POST, PUT, PATCH and
+  DELETE carries it back in the form's hidden ``csrf`` field (or an ``X-CSRF-Token`` header), else 403.
+
+The guard parses a form once (``pages.form`` hands it to the handler) and replays the body, so that
+``request.form()`` works too. Errors are pages in the page's language: 404, 403, 405, 413, and 500, whose
+traceback goes to standard error, never to the browser.
+"""
+
+from __future__ import annotations
+
+import hmac
+import importlib
+import secrets
+import sys
+import traceback
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import urlencode, parse_qsl
+
+from starlette.applications import Starlette
+from starlette.datastructures import FormData, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from engine.load import MAX_FILE_BYTES
+
+from . import pages
+from .store import Store
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+# The modules whose ROUTES make the workspace, in the order they are matched; one not written yet is skipped.
+PAGE_MODULES = ("web.assessments", "web.questionnaire", "web.results")
+
+MAX_BODY = 2 * 2**20
+# An upload is an answers file and the form around it: the file may be as large as the command line reads.
+MAX_UPLOAD = MAX_FILE_BYTES + 64 * 2**10
+
+CSRF_COOKIE = "arbitre_csrf"
+TOKEN_COOKIE = "arbitre_token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+# Our own files only: no script or style from elsewhere, no framing, forms post to us.
+SECURITY_HEADERS = {
+    "content-security-policy": ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                                "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+}
+
+
+def page_routes(modules: Iterable[str] = PAGE_MODULES) -> list[BaseRoute]:
+    """The ``ROUTES`` of each page module in ``modules`` that exists (one missing is skipped; an error
+    inside one that exists is raised)."""
+    routes: list[BaseRoute] = []
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        routes.extend(module.ROUTES)
+    return routes
+
+
+def create_app(store: Store, *, policy_dir: Path, token: str | None = None, max_body: int = MAX_BODY,
+               max_upload: int = MAX_UPLOAD, hosts: Iterable[str] | None = None,
+               modules: Iterable[str] = PAGE_MODULES) -> Starlette:
+    """The workspace over ``store`` with the policy in ``policy_dir``.
+
+    ``token``: required on every request when set. ``hosts``: the host names requests may name (any when
+    ``None``). ``max_body`` / ``max_upload``: the largest body of a request / of a file upload, in bytes.
+    """
+    routes = [*page_routes(modules), Mount("/static", app=StaticFiles(directory=STATIC), name="static")]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    app.state.store = store
+    app.state.policy_dir = policy_dir
+    app.add_middleware(_Guard, token=token, max_body=max_body, max_upload=max_upload,
+                       hosts=None if hosts is None else frozenset(h.lower() for h in hosts))
+    app.add_middleware(_Errors)
+    return app
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """An HTTP error raised by a route or the router (404, 405...) as its page."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    response = pages.error_page(request, status)
+    if isinstance(exc, HTTPException) and exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+class _TooLarge(Exception):
+    """The request's body is over its limit."""
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    jar: SimpleCookie = SimpleCookie()
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # noqa: BLE001 - a malformed cookie header counts as no cookie
+                continue
+    return {key: morsel.value for key, morsel in jar.items()}
+
+
+def _same(given: str | None, expected: str) -> bool:
+    """Whether ``given`` is ``expected``, compared in constant time."""
+    return given is not None and hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
+
+
+def _host_name(host: str) -> str:
+    """The name in a ``Host`` header, without its port: ``127.0.0.1``, ``localhost``, ``[::1]``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _cookie(name: str, value: str) -> str:
+    return f"{name}={value}; Path=/; HttpOnly; SameSite=Lax"
+
+
+class _Guard:
+    """Host, token, size and CSRF checks in front of every route (see the module's documentation)."""
+
+    def __init__(self, app: ASGIApp, token: str | None, max_body: int, max_upload: int,
+                 hosts: frozenset[str] | None) -> None:
+        self.app = app
+        self.token = token
+        self.max_body = max_body
+        self.max_upload = max_upload
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        cookies = _cookies(scope)
+        known = cookies.get(CSRF_COOKIE, "")
+        fresh = not (20 <= len(known) <= 100 and known.replace("-", "").replace("_", "").isalnum())
+        csrf = secrets.token_urlsafe(32) if fresh else known
+        scope.setdefault("state", {})["csrf"] = csrf
+        extra: list[tuple[bytes, bytes]] = []
+        if fresh:
+            extra.append((b"set-cookie", _cookie(CSRF_COOKIE, csrf).encode()))
+        send = _with_headers(send, extra)
+
+        if self.hosts is not None and _host_name(request.headers.get("host", "")) not in self.hosts:
+            await self._refuse(scope, send, 400, "detail_host")
+            return
+        if self.token is not None:
+            query = request.query_params.get("token")
+            bearer = request.headers.get("authorization", "")
+            if _same(query, self.token):
+                extra.append((b"set-cookie", _cookie(TOKEN_COOKIE, self.token).encode()))
+                if scope["method"] in ("GET", "HEAD"):
+                    rest = [(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                                                         keep_blank_values=True) if k != "token"]
+                    target = scope.get("root_path", "") + scope["path"] + (f"?{urlencode(rest)}" if rest else "")
+                    await RedirectResponse(target, status_code=303)(scope, receive, send)
+                    return
+            elif not (_same(cookies.get(TOKEN_COOKIE), self.token)
+                      or (bearer[:7].lower() == "bearer " and _same(bearer[7:].strip(), self.token))):
+                await self._refuse(scope, send, 403, "detail_token")
+                return
+
+        if scope["method"] not in UNSAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        limit = self.max_upload if kind == "multipart/form-data" else self.max_body
+        try:
+            body = await _read_body(request, receive, limit)
+        except _TooLarge:
+            await self._refuse(scope, send, 413, "")
+            return
+        replay = _replay(body)
+        form = FormData()
+        if kind in FORM_TYPES:
+            try:
+                form = await Request(scope, replay()).form(max_part_size=limit)
+            except HTTPException:
+                await self._refuse(scope, send, 400, "")
+                return
+        given = form.get("csrf") if kind in FORM_TYPES else request.headers.get("x-csrf-token")
+        if fresh or not _same(given if isinstance(given, str) else None, csrf):
+            await form.close()
+            await self._refuse(scope, send, 403, "detail_csrf")
+            return
+        scope["state"]["form"] = form
+        try:
+            await self.app(scope, replay(), send)
+        finally:
+            await form.close()
+
+    async def _refuse(self, scope: Scope, send: Send, status: int, detail_key: str) -> None:
+        request = Request(scope)
+        lang = pages.language(request)
+        from .i18n import t
+
+        response = pages.error_page(request, status, t(detail_key, lang) if detail_key else "")
+        await response(scope, _nothing, send)
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}
+
+
+async def _read_body(request: Request, receive: Receive, limit: int) -> bytes:
+    """The request's whole body, refused (``_TooLarge``) as soon as it is known to exceed ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Any:
+    """A factory of ``receive`` callables that each give ``body`` once, then a disconnect."""
+    def make() -> Receive:
+        sent = False
+
+        async def receive() -> Message:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return receive
+    return make
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    """``send`` adding the guard's cookies (``extra``, read when the response starts) and the security headers."""
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            for name, value in SECURITY_HEADERS.items():
+                if name not in headers:
+                    headers[name] = value
+            for name_bytes, value_bytes in extra:
+                headers.append(name_bytes.decode(), value_bytes.decode())
+        await send(message)
+    return sending
+
+
+class _Errors:
+    """Every failure as a page: an HTTP error as its page, any other exception as the 500 page, its
+    traceback written to standard error."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:  # too late for a page: the server closes the connection
+                raise
+            request = Request(scope)
+            if isinstance(exc, HTTPException):
+                response: Response = pages.error_page(request, exc.status_code)
+                if exc.headers:
+                    response.headers.update(exc.headers)
+            else:
+                sys.stderr.write(f"error: {request.method} {request.url.path}\n")
+                traceback.print_exception(exc, file=sys.stderr)
+                sys.stderr.flush()
+                try:
+                    response = pages.error_page(request, 500)
+                except Exception:  # noqa: BLE001 - the page itself failed: a plain one
+                    response = Response("500 Internal Server Error", status_code=500, media_type="text/plain")
+            await response(scope, receive, _with_headers(send, []))
