@@ -11,6 +11,7 @@ The margin over the runner-up gives the confidence.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -134,21 +135,36 @@ class _Effect:
     """What one firing gives the decision: its votes, vetoes, splits proposed and condition."""
 
     rule_id: str
-    votes: list[Vote]
+    votes: tuple[Vote, ...]
     veto: tuple[Decision, ...]
     split: tuple[Split, ...]
     condition: Attached | None
 
 
+def _effect(firing: Firing, policy: Policy, facts: Mapping[str, Any]) -> _Effect:
+    then = policy.rule(firing.rule_id).rule.then
+    c = then.condition
+    return _Effect(firing.rule_id, tuple(_votes(firing, policy, facts)), tuple(then.veto), tuple(then.split),
+                   None if c is None else Attached(c.id, firing.rule_id, c.applies_to, c.en, c.fr, c.audience))
+
+
+def _reads_facts(then: Any) -> bool:
+    """Whether a rule's votes depend on the flow's facts (a graded vote, a saving, a risk by share)."""
+    return (any(isinstance(weight, Graded) for weight in then.vote.values()) or then.vote_by_saving is not None
+            or then.against is not None and then.against.by_share)
+
+
+@functools.lru_cache(maxsize=16)
+def _fixed_effects(policy: Policy) -> dict[str, _Effect]:
+    """The effect of each rule whose votes read no fact: the same whichever flow it fires on."""
+    return {placed.rule.id: _effect(Firing(placed.rule.id, placed.stratum, {}), policy, {})
+            for placed in policy.rules if not _reads_facts(placed.rule.then)}
+
+
 def _effects(firings: Sequence[Firing], policy: Policy, facts: Mapping[str, Any]) -> list[_Effect]:
     """Each firing's effect on the decision, in firing order."""
-    out = []
-    for firing in firings:
-        then = policy.rule(firing.rule_id).rule.then
-        c = then.condition
-        out.append(_Effect(firing.rule_id, _votes(firing, policy, facts), tuple(then.veto), tuple(then.split),
-                           None if c is None else Attached(c.id, firing.rule_id, c.applies_to, c.en, c.fr, c.audience)))
-    return out
+    fixed = _fixed_effects(policy)
+    return [fixed.get(firing.rule_id) or _effect(firing, policy, facts) for firing in firings]
 
 
 def _chosen(votes: Sequence[Vote], proposed: Iterable[Split]) -> Split | None:
