@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .models import Decision, Split
@@ -53,6 +53,17 @@ class Attached:
 
 
 @dataclass(frozen=True)
+class _Effect:
+    """What one firing gives the decision: its votes, vetoes, splits proposed and condition."""
+
+    rule_id: str
+    votes: tuple[Vote, ...]
+    veto: tuple[Decision, ...]
+    split: tuple[Split, ...]
+    condition: Attached | None
+
+
+@dataclass(frozen=True)
 class Verdict:
     """The decision for one flow and how it was reached."""
 
@@ -67,6 +78,9 @@ class Verdict:
     margin: float
     confidence: Confidence
     all_vetoed: bool
+    # Each firing's effect and the facts they were worked out on: what ``pivots`` starts from.
+    effects: tuple[_Effect, ...] = field(default=(), compare=False, repr=False)
+    on_facts: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def weight_of(value: float | str, policy: Policy) -> float:
@@ -130,17 +144,6 @@ def _votes(firing: Firing, policy: Policy, facts: Mapping[str, Any]) -> list[Vot
     return out
 
 
-@dataclass(frozen=True)
-class _Effect:
-    """What one firing gives the decision: its votes, vetoes, splits proposed and condition."""
-
-    rule_id: str
-    votes: tuple[Vote, ...]
-    veto: tuple[Decision, ...]
-    split: tuple[Split, ...]
-    condition: Attached | None
-
-
 def _effect(firing: Firing, policy: Policy, facts: Mapping[str, Any]) -> _Effect:
     then = policy.rule(firing.rule_id).rule.then
     c = then.condition
@@ -180,11 +183,11 @@ def decide(firings: Sequence[Firing], policy: Policy, facts: Mapping[str, Any] |
            without: str | None = None) -> Verdict:
     """Aggregate the firings of one flow (on its ``facts``: savings and shares of contacts) into a
     verdict; ``without`` leaves one rule's firing out (what would the decision be without it)."""
-    effects = _effects([f for f in firings if f.rule_id != without], policy, {} if facts is None else facts)
-    return _verdict(effects, policy)
+    facts = {} if facts is None else facts
+    return _verdict(_effects([f for f in firings if f.rule_id != without], policy, facts), policy, facts)
 
 
-def _verdict(effects: Sequence[_Effect], policy: Policy) -> Verdict:
+def _verdict(effects: Sequence[_Effect], policy: Policy, facts: Mapping[str, Any]) -> Verdict:
     """The verdict the effects of a flow's firings add up to."""
     votes: list[Vote] = []
     vetoes: dict[Decision, list[str]] = {}
@@ -222,6 +225,8 @@ def _verdict(effects: Sequence[_Effect], policy: Policy) -> Verdict:
         margin=margin,
         confidence=confidence,
         all_vetoed=all_vetoed,
+        effects=tuple(effects),
+        on_facts=facts,
     )
 
 
@@ -264,7 +269,11 @@ def pivots(verdict: Verdict, firings: Sequence[Firing], policy: Policy,
     """The fired rules whose absence alone would change the decision, with the decision it would
     become, in firing order. Each firing's votes are worked out once; leaving one out only adds up
     the others again."""
-    effects = _effects(firings, policy, {} if facts is None else facts)
+    if (verdict.on_facts is not None and verdict.on_facts is facts
+            and [e.rule_id for e in verdict.effects] == [f.rule_id for f in firings]):
+        effects: Sequence[_Effect] = verdict.effects  # worked out by ``decide`` on these firings and facts
+    else:
+        effects = _effects(firings, policy, {} if facts is None else facts)
     order = policy.manifest.decision.tie_break
     out = []
     for index, effect in enumerate(effects):
