@@ -844,7 +844,14 @@ def document(rec: Recommendation, policy: Policy, langs: tuple[Lang, ...], findi
 def render_flow_summary(view: dict[str, Any], lang: Lang) -> str:
     """One flow's explanation in one paragraph: decision, vetoes, the strongest reasons, conditions and
     what would change it (the ``explanation`` field of the JSON output; the text format has it all)."""
-    return printable(str(environment(lang).get_template("flow.short.j2").render(flow=view, L=labels(lang))).strip())
+    return printable(str(_short_template(lang).render(flow=view, L=labels(lang))).strip())
+
+
+@functools.lru_cache(maxsize=4)
+def _short_template(lang: Lang) -> Template:
+    """The one-paragraph template, loaded once: it renders for every flow of a JSON output, and the
+    environment would look at its file's time on disk each time."""
+    return environment(lang).get_template("flow.short.j2")
 
 
 def render(rec: Recommendation, policy: Policy, fmt: Format = "text", lang: Lang = "en",
