@@ -288,7 +288,9 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
             handle = stack.enter_context(open_atomic(out)) if out is not None else None
             text, record = _recommendation(files[0], fmt, lang, flow_id, policy_dir, audit=audit is not None,
                                            overrides=overrides, reasons=reasons, tipping=tipping, detail=detail,
-                                           key=key, jobs=jobs, sampling=Sampling(uncertainty, samples, seed))
+                                           key=key, jobs=jobs, sampling=Sampling(uncertainty, samples, seed),
+                                           write=handle.write if handle is not None
+                                           else lambda part: click.echo(part, nl=False))
             if handle is not None:
                 handle.write(text)
             else:
@@ -453,17 +455,30 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
                     audit: bool = False, overrides: tuple[str, ...] = (), reasons: tuple[str, ...] = (),
                     tipping: bool | None = None, detail: str = "normal",
                     key: bytes | None = None, jobs: int = 1,
-                    sampling: Sampling = Sampling()) -> tuple[str, str | None]:
+                    sampling: Sampling = Sampling(),
+                    write: Callable[[str], Any] | None = None) -> tuple[str, str | None]:
     """The recommendation for an answers file, rendered as ``arbitre recommend`` prints it, and its
     audit record as JSON text when ``audit`` is asked (signed with ``key`` when one is given); its
-    flows spread over ``jobs`` processes when no audit record is asked and no decision is sampled."""
-    from engine.answers import load_estimates
+    flows spread over ``jobs`` processes when no audit record is asked and no decision is sampled.
+    Given ``write``, the JSON of a large file read a flow at a time is written as it is made, a part
+    of the flows at a time, and the text returned is empty: the same bytes, in the memory of a part."""
+    from engine.answers import Estimated, answers_parts, load_estimates
     from engine.errors import UserError
     from engine.recommend import recommend as run_recommend
     from explanations.render import LANGS as ALL_LANGS
     from explanations.render import document, json_text, render_document
 
-    estimated = load_estimates(file)
+    if write is not None and fmt == "json" and not audit and flow_id is None and not overrides \
+            and not sampling.on:
+        parts = answers_parts(file)
+        if not isinstance(parts, Estimated):
+            _policy(policy_dir, fresh=True)
+            gc.freeze()
+            _stream_json(parts, _language(lang), policy_dir, bool(tipping), jobs, write)
+            return "", None
+        estimated = parts
+    else:
+        estimated = load_estimates(file)
     answers = estimated.answers
     known = [f.id for f in answers.flows]
     if flow_id is not None and flow_id not in known:
@@ -543,6 +558,49 @@ def _spread(answers: Any, fmt: str, lang: Literal["en", "fr"], policy_dir: Path,
                            answers=answers, flows=())
     return render_document(dataclasses.replace(document(empty, policy, (lang,)), flows=done), fmt,  # type: ignore[arg-type]
                            lang, detail)  # type: ignore[arg-type]
+
+
+def _stream_json(parts: Iterator[Any], lang: Literal["en", "fr"], policy_dir: Path, tipping: bool, jobs: int,
+                 write: Callable[[str], Any]) -> None:
+    """The JSON document of a file's ``parts`` (answers of a few hundred flows each, at least one flow in
+    all), written a part at a time as ``json_document`` lays it out, over ``jobs`` processes."""
+    from explanations.render import json_text
+
+    task = functools.partial(_part, fmt="json", lang=lang, policy_dir=policy_dir, tipping=tipping, overrides={})
+    opened = False
+    for head, items in _pooled_lazily(task, parts, jobs):
+        if not items:
+            continue
+        if not opened:
+            heads = "".join(f"  {json_text(key)}: {json_text(value)},\n" for key, value in head.items())
+            write("{\n" + heads + '  "flows": [\n')
+        write((",\n" if opened else "") + ",\n".join(f"    {item}" for item in items))
+        opened = True
+    write("\n  ]\n}\n")
+
+
+def _pooled_lazily(task: Callable[[Any], Any], items: Iterator[Any], jobs: int) -> Iterator[Any]:
+    """``task`` over ``items`` as ``_pooled`` does it, the items read as they are needed: at most two
+    for each worker are under way, so that the memory does not grow with their number."""
+    if jobs <= 1:
+        yield from map(task, items)
+        return
+    import collections
+    import multiprocessing
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    workers = min(jobs, os.cpu_count() or 1)
+    if workers <= 1:
+        yield from map(task, items)
+        return
+    with multiprocessing.get_context(method).Pool(workers, initializer=_default_signals) as pool:
+        pending: collections.deque[Any] = collections.deque()
+        for item in items:
+            pending.append(pool.apply_async(task, (item,)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 @main.command()

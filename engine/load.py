@@ -552,3 +552,165 @@ def read_document(path: Path, *, what: str = "file", max_bytes: int | None = Non
         )) from exc
     parse = parse_json if path.suffix.lower() == ".json" else parse_yaml
     return parse(text, source, max_items, what)
+
+
+# --- Reading a large YAML file one entry of its list at a time -------------------------------------
+#
+# A file of a hundred thousand flows read whole is a tree of millions of nodes, each with its marks:
+# gigabytes. Read event by event (libyaml's parser when PyYAML has it), each entry of the list under the
+# root mapping is built, checked and handed on before the next is read, and nothing else is kept. Only
+# plain data is read so: an alias or an anchor, a tag other than the standard ones, a repeated key, a
+# number ``number_problem`` refuses, nesting beyond ``MAX_DEPTH`` or any fault of the YAML itself ends the
+# stream with ``Unstreamable``, and the file is then read whole (``read_document``), which accepts what
+# it may and reports a problem at its line, exactly as for any file: the lines are worked out only then.
+
+from yaml.events import (  # noqa: E402  (kept with the streaming reader they serve)
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
+
+
+class Unstreamable(Exception):
+    """A document that cannot be read entry by entry: it is to be read whole, which says why at its line."""
+
+
+_BOOLEANS = {"true": True, "false": False}
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+class _Events:
+    """Plain values built straight from the parser's events, without a tree of nodes."""
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.tags: dict[tuple[str, Any], str] = {}  # a scalar's resolved tag, by its text and how it was written
+
+    def next(self) -> Any:
+        return self.loader.get_event()
+
+    def _collection(self, event: Any, standard: str) -> None:
+        if event.anchor is not None or event.tag not in (None, "!", standard):
+            raise Unstreamable
+
+    def value(self, event: Any, depth: int) -> Any:
+        """The value that starts with ``event``, at ``depth`` levels below the root."""
+        if depth >= MAX_DEPTH:
+            raise Unstreamable
+        kind = type(event)
+        if kind is ScalarEvent:
+            return self.scalar(event)
+        if kind is MappingStartEvent:
+            self._collection(event, _MAP)
+            out: dict[Any, Any] = {}
+            event = self.next()
+            while type(event) is not MappingEndEvent:
+                if type(event) is not ScalarEvent:
+                    raise Unstreamable
+                key = self.scalar(event)
+                if key in out:
+                    raise Unstreamable
+                out[key] = self.value(self.next(), depth + 1)
+                event = self.next()
+            return out
+        if kind is SequenceStartEvent:
+            self._collection(event, _SEQ)
+            items = []
+            event = self.next()
+            while type(event) is not SequenceEndEvent:
+                items.append(self.value(event, depth + 1))
+                event = self.next()
+            return items
+        raise Unstreamable  # an alias
+
+    def scalar(self, event: Any) -> Any:
+        if event.anchor is not None:
+            raise Unstreamable
+        text, tag = event.value, event.tag
+        if tag is None or tag == "!":
+            key = (text, event.implicit)
+            tag = self.tags.get(key)
+            if tag is None:
+                tag = self.tags[key] = self.loader.resolve(ScalarNode, text, event.implicit)
+        elif tag not in _STANDARD_TAGS or _tag_problem(ScalarNode(tag, text)) is not None:
+            raise Unstreamable
+        if tag == "tag:yaml.org,2002:str":
+            return text
+        if tag == "tag:yaml.org,2002:int":
+            if number_problem(text) is not None:
+                raise Unstreamable
+            return int(text, 10)
+        if tag == "tag:yaml.org,2002:float":
+            if number_problem(text) is not None:
+                raise Unstreamable
+            lowered = text.lower()
+            if lowered.endswith(".inf"):
+                return float("-inf") if lowered.startswith("-") else float("inf")
+            return float("nan") if lowered == ".nan" else float(lowered)
+        if tag == "tag:yaml.org,2002:bool":
+            return _BOOLEANS[text.lower()]
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        raise Unstreamable
+
+
+def stream_yaml(path: Path, key: str) -> Iterator[tuple[str, int | None, Any]]:
+    """The entries of the YAML file at ``path``, a mapping, in order: ``(name, None, value)`` for each,
+    except the list under ``key``, given an item at a time as ``(key, index, item)``. Raise
+    ``Unstreamable`` (perhaps after some entries) when the file is not plain data to read so; the
+    file is then to be read whole by ``read_document``, which accepts it or says where it is wrong."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise Unstreamable from exc
+    with handle:
+        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: refused, at its place, when read whole
+            raise Unstreamable
+        handle.seek(0)
+        loader = _Loader(handle)
+        try:
+            yield from _entries(_Events(loader), key)
+        except (yaml.YAMLError, UnicodeError, RecursionError, ValueError, KeyError) as exc:
+            raise Unstreamable from exc
+        finally:
+            loader.dispose()
+
+
+def _entries(events: _Events, key: str) -> Iterator[tuple[str, int | None, Any]]:
+    if type(events.next()) is not StreamStartEvent or type(events.next()) is not DocumentStartEvent:
+        raise Unstreamable
+    root = events.next()
+    if type(root) is not MappingStartEvent:
+        raise Unstreamable
+    events._collection(root, _MAP)
+    seen: set[Any] = set()
+    event = events.next()
+    while type(event) is not MappingEndEvent:
+        if type(event) is not ScalarEvent:
+            raise Unstreamable
+        name = events.scalar(event)
+        if not isinstance(name, str) or name in seen:
+            raise Unstreamable
+        seen.add(name)
+        event = events.next()
+        if name == key and type(event) is SequenceStartEvent:
+            events._collection(event, _SEQ)
+            index = 0
+            event = events.next()
+            while type(event) is not SequenceEndEvent:
+                yield name, index, events.value(event, 2)
+                index += 1
+                event = events.next()
+        else:
+            yield name, None, events.value(event, 1)
+        event = events.next()
+    if type(events.next()) is not DocumentEndEvent or type(events.next()) is not StreamEndEvent:
+        raise Unstreamable
