@@ -52,8 +52,8 @@ _FORMS = {
 MAX_WHOLE_FLOWS = 20_000
 MAX_FLOWS = 200_000
 MAX_STREAMED_BYTES = 512 * 2**20
-# A YAML file from this size on (some 2,000 flows) is read a flow at a time, in parts of PART_FLOWS.
-STREAM_FROM_BYTES = 2**20
+# A YAML file from this size on (some 1,000 flows) is read a flow at a time, in parts of PART_FLOWS.
+STREAM_FROM_BYTES = 2**19
 PART_FLOWS = 250
 _KNOWN = "; known fields: "
 
