@@ -139,10 +139,7 @@ def _construct_int(loader: _Loader, node: ScalarNode) -> int:
 
 
 def _construct_float(loader: _Loader, node: ScalarNode) -> float:
-    text = str(loader.construct_scalar(node)).lower()
-    if text.endswith(".inf"):
-        return float("-inf") if text.startswith("-") else float("inf")
-    return float("nan") if text == ".nan" else float(text)
+    return _float(str(loader.construct_scalar(node)))
 
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
@@ -371,6 +368,96 @@ def _check_items(root: Node, source: str, max_items: int | None, what: str) -> N
                             max_items, what)
 
 
+class _NotPlain(Exception):
+    """A node the quick build leaves to the checks that say where and why (``_check_nodes``...)."""
+
+
+_BOOLEANS = {"true": True, "false": False}
+
+
+def _float(text: str) -> float:
+    """A float as ``_construct_float`` reads it."""
+    text = text.lower()
+    if text.endswith(".inf"):
+        return float("-inf") if text.startswith("-") else float("inf")
+    return float("nan") if text == ".nan" else float(text)
+
+
+_SCALARS: dict[str, Callable[[str], Any]] = {
+    "tag:yaml.org,2002:str": str,
+    "tag:yaml.org,2002:null": lambda text: None,
+    "tag:yaml.org,2002:bool": lambda text: _BOOLEANS[text.lower()],
+}
+
+
+class _Build:
+    """A document's values built from its nodes in one walk that also checks them as ``_check_nodes``
+    does and counts what ``_check_expansion`` counts; any doubt (a tag, a repeated key, a recursive
+    anchor, too deep) is ``_NotPlain``, and the document is then built the careful way."""
+
+    def __init__(self) -> None:
+        self.values: dict[int, Any] = {}  # by node: an alias is the very value of its anchor
+        self.sizes: dict[int, int] = {}
+        self.active: set[int] = set()
+
+    def value(self, node: Node) -> Any:
+        if len(self.active) >= MAX_DEPTH:
+            raise _NotPlain
+        known = self.values.get(id(node), self)
+        if known is not self:
+            return known
+        if id(node) in self.active or node.tag not in _STANDARD_TAGS:
+            raise _NotPlain
+        if isinstance(node, ScalarNode):
+            if node.tag in _SCALARS:
+                if node.tag != "tag:yaml.org,2002:str" and _tag_problem(node) is not None:
+                    raise _NotPlain
+                value = _SCALARS[node.tag](node.value)
+            elif _tag_problem(node) is not None:  # a number: its form and its digits
+                raise _NotPlain
+            elif node.tag == "tag:yaml.org,2002:int":
+                value = int(node.value, 10)
+            else:
+                value = _float(node.value)
+            self.values[id(node)] = value
+            self.sizes[id(node)] = 1
+            return value
+        if _tag_problem(node) is not None:
+            raise _NotPlain
+        self.active.add(id(node))
+        size = 1
+        if isinstance(node, MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, ScalarNode):
+                    raise _NotPlain
+                key = self.value(key_node)
+                if key in out:
+                    raise _NotPlain
+                out[key] = self.value(value_node)
+                size += self.sizes[id(key_node)] + self.sizes[id(value_node)]
+            value = out
+        else:
+            items = []
+            for item in node.value:
+                items.append(self.value(item))
+                size += self.sizes[id(item)]
+            value = items
+        self.active.discard(id(node))
+        self.values[id(node)] = value
+        self.sizes[id(node)] = size
+        return value
+
+
+def _quickly_built(root: Node) -> Any:
+    """The values of a document of plain data within its limits, built in one walk; ``_NotPlain`` else."""
+    build = _Build()
+    data = build.value(root)
+    if build.sizes[id(root)] > 10 * len(build.values) + MAX_EXPANSION:
+        raise _NotPlain
+    return data
+
+
 def parse_yaml(text: str, source: str, max_items: int | None = None, what: str = "file") -> Document:
     """Parse one YAML document safely, keeping lines; raise ``DocumentError``. A list under the root
     mapping may hold at most ``max_items`` entries."""
@@ -384,8 +471,11 @@ def parse_yaml(text: str, source: str, max_items: int | None = None, what: str =
             if node is None:
                 return Document(source, None, {})
             _check_items(node, source, max_items, what)
-            _check_expansion(node, _check_nodes(node, source), source)
-            data = loader.construct_document(node)
+            try:
+                data = _quickly_built(node)
+            except _NotPlain:  # the careful way, which says where a problem is
+                _check_expansion(node, _check_nodes(node, source), source)
+                data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -582,7 +672,6 @@ class Unstreamable(Exception):
     """A document that cannot be read entry by entry: it is to be read whole, which says why at its line."""
 
 
-_BOOLEANS = {"true": True, "false": False}
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
@@ -651,10 +740,7 @@ class _Events:
         if tag == "tag:yaml.org,2002:float":
             if number_problem(text) is not None:
                 raise Unstreamable
-            lowered = text.lower()
-            if lowered.endswith(".inf"):
-                return float("-inf") if lowered.startswith("-") else float("inf")
-            return float("nan") if lowered == ".nan" else float(lowered)
+            return _float(text)
         if tag == "tag:yaml.org,2002:bool":
             return _BOOLEANS[text.lower()]
         if tag == "tag:yaml.org,2002:null":
