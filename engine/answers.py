@@ -331,8 +331,7 @@ def load_estimates(path: Path) -> Estimated:
     """Read and validate an answers file whose numeric answers may be ranges."""
     if streamed(path):
         with contextlib.suppress(Unstreamable):
-            _check_parts(path)
-            parts = [part.answers for part in _parts(path, PART_FLOWS)]
+            parts = [part.answers for part in _checked_parts(path)]
             flows = tuple(flow for part in parts for flow in part.flows)
             return Estimated(parts[0].model_copy(update={"flows": flows}), {})
     return _whole(path)
@@ -395,8 +394,8 @@ def _part(path: Path, head: dict[str, Any], flows: list[Any]) -> Estimated:
     return part
 
 
-def _check_parts(path: Path) -> int:
-    """Validate a streamed file's every flow, keeping only their ids; the number of flows."""
+def _checked_parts(path: Path) -> Iterator[Estimated]:
+    """The parts of a streamed file, each id checked against the ids before it and the flows counted."""
     ids: set[str] = set()
     count = 0
     for part in _parts(path, PART_FLOWS):
@@ -407,7 +406,13 @@ def _check_parts(path: Path) -> int:
         count += len(part.answers.flows)
         if count > MAX_FLOWS:
             raise Unstreamable
-    return count
+        yield part
+
+
+def _check_parts(path: Path) -> None:
+    """Validate a streamed file's every flow, keeping only their ids."""
+    for _ in _checked_parts(path):
+        pass
 
 
 def answers_parts(path: Path, size: int = PART_FLOWS) -> Iterator[Answers] | Estimated:

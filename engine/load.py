@@ -9,7 +9,10 @@ worked out only when one is asked for.
 
 A document is refused, at its line, when it goes beyond what any answers file or policy needs:
 
-- ``MAX_FILE_BYTES`` (32 MB): a bigger file is refused before it is read (split it into several files);
+- ``MAX_FILE_BYTES`` (32 MB) for a file read whole, unless its reader gives another limit: a bigger file
+  is refused before it is read (split it into several files). A YAML answers file is read a flow at a
+  time (``stream_yaml``), in a memory that does not grow with its flows, and may be larger
+  (``engine.answers.MAX_STREAMED_BYTES``);
 - ``MAX_DEPTH`` (64 levels of nesting);
 - ``MAX_DIGITS`` (100 digits in a number): refused before any conversion, as is a number that
   overflows to infinity (``1e400``);
@@ -600,8 +603,9 @@ def parse_json(text: str, source: str, max_items: int | None = None, what: str =
     return Document(source, data, LineMap(text))
 
 
-# The largest file read: twenty thousand flows of every field with comments fit in 32 MB; a bigger
-# file is refused before it is read, however it comes (a file, a pipe, a device).
+# The largest file read whole, unless its reader says otherwise: twenty thousand flows of every field
+# with comments fit in 32 MB, and a file read whole takes some fifteen times its size in memory while
+# parsed; a bigger file is refused before it is read, however it comes (a file, a pipe, a device).
 MAX_FILE_BYTES = 32 * 2**20
 
 
