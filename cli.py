@@ -560,6 +560,27 @@ def _spread(answers: Any, fmt: str, lang: Literal["en", "fr"], policy_dir: Path,
                            lang, detail)  # type: ignore[arg-type]
 
 
+def _spread_document(answers: Any, lang: Literal["en", "fr"], policy_dir: Path, tipping: bool,
+                     overrides: dict[str, dict[str, str]], jobs: int) -> Any:
+    """The document of a file's recommendation (texts and findings included) made with its flows in
+    parts spread over ``jobs`` processes: the same document as all the flows at once."""
+    import dataclasses
+
+    from engine.recommend import Recommendation
+    from explanations.render import document
+
+    flows = answers.flows
+    size = max(1, min(250, -(-len(flows) // (4 * jobs))))
+    parts = [answers.model_copy(update={"flows": flows[at:at + size]}) for at in range(0, len(flows), size)]
+    task = functools.partial(_part, fmt="text", lang=lang, policy_dir=policy_dir, tipping=tipping,
+                             overrides=overrides)
+    done = [entry for _, items in _pooled(task, parts, jobs) for entry in items]
+    policy = _policy(policy_dir)
+    empty = Recommendation(policy_name=policy.name, policy_version=policy.version, policy_digest=policy.digest,
+                           answers=answers, flows=())
+    return dataclasses.replace(document(empty, policy, (lang,)), flows=done)
+
+
 def _stream_json(parts: Iterator[Any], lang: Literal["en", "fr"], policy_dir: Path, tipping: bool, jobs: int,
                  write: Callable[[str], Any]) -> None:
     """The JSON document of a file's ``parts`` (answers of a few hundred flows each, at least one flow in
@@ -677,9 +698,10 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
 
 
 def _document(file: Path, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...], policy_dir: Path,
-              tipping: bool, sampling: Sampling = Sampling(False)) -> tuple[Any, Any, Any]:
+              tipping: bool, sampling: Sampling = Sampling(False), jobs: int = 1) -> tuple[Any, Any, Any]:
     """The recommendation for FILE, its policy, and its document in one language (for report, brief),
-    each flow's robustness in it when ``sampling`` asks for it."""
+    each flow's robustness in it when ``sampling`` asks for it. With ``jobs`` above 1 and no sampling,
+    the document is made over that many processes and the recommendation is not kept (None)."""
     from engine.answers import load_estimates
     from engine.policy.loading import load_policy
     from engine.recommend import recommend as run_recommend
@@ -688,6 +710,10 @@ def _document(file: Path, lang: str, overrides: tuple[str, ...], reasons: tuple[
     estimated = load_estimates(file)
     answers = estimated.answers
     chosen = _overrides(overrides, reasons, [f.id for f in answers.flows])
+    if jobs > 1 and not sampling.wanted(estimated):
+        policy = _policy(policy_dir, fresh=True)
+        gc.freeze()
+        return None, policy, _spread_document(answers, _language(lang), policy_dir, tipping, chosen, jobs)
     policy = load_policy(policy_dir)
     gc.freeze()
     result = run_recommend(answers, policy)
@@ -703,9 +729,11 @@ def _document(file: Path, lang: str, overrides: tuple[str, ...], reasons: tuple[
 @override_options
 @policy_option()
 @sampling_options
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Spread the flows over N processes (not when decisions are sampled); the report is the same.")
 @reports_errors
 def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...],
-           policy_dir: Path, uncertainty: bool | None, samples: int, seed: int) -> None:
+           policy_dir: Path, uncertainty: bool | None, samples: int, seed: int, jobs: int) -> None:
     """An HTML report for FILE: summary, portfolio map, costs, a card per flow.
 
     With ranges among the answers, a bar per flow shows how sure its decision is (as recommend samples it).
@@ -716,7 +744,7 @@ def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], 
     target = out or Path(f"{file.stem}-report.html")
     _check_outputs([file], out=target)
     _, policy, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=True,
-                               sampling=Sampling(uncertainty, samples, seed))
+                               sampling=Sampling(uncertainty, samples, seed), jobs=jobs)
     write_atomic(target, render_report(doc, map_thresholds(policy), _language(lang), file.name))
     click.echo(f"wrote {target}", err=True)
 
