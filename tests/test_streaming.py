@@ -55,6 +55,14 @@ class TestOutput:
         assert out.read_text(encoding="utf-8") == recommended(large)[1]
 
 
+@pytest.fixture(scope="module")
+def larger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four thousand two hundred generated flows, to break one of (they are read, not recommended)."""
+    path = tmp_path_factory.mktemp("streamed") / "larger.yaml"
+    path.write_text(to_yaml(generate_answers(4_200, seed=4)), encoding="utf-8")
+    return path
+
+
 def broken(large: Path, tmp_path: Path, flow: int, line: str, replacement: str) -> Path:
     """The large file with one line of flow number ``flow`` (counted from 1) replaced."""
     text = large.read_text(encoding="utf-8")
@@ -73,22 +81,22 @@ class TestProblems:
         pytest.param("  channel: ", "  aht_seconds: 1\n  channel: ", id="duplicate-key"),
     ])
     def test_a_problem_late_in_the_file_is_reported_where_it_is_with_nothing_written(
-            self, large: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str,
+            self, larger: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str,
             replacement: str) -> None:
-        path = broken(large, tmp_path, 1_900, line, replacement)
+        path = broken(larger, tmp_path, 4_000, line, replacement)
         code, out, err = recommended(path)
         assert (code, out) == (2, "")
         monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
         assert recommended(path) == (code, out, err)
         assert f"{path}:" in err  # located, as when read whole
 
-    def test_the_line_of_a_problem_in_flow_1900(self, large: Path, tmp_path: Path) -> None:
-        path = broken(large, tmp_path, 1_900, "  channel: ", "  channel: pigeon\n  old_channel: ")
+    def test_the_line_of_a_problem_in_flow_4000(self, larger: Path, tmp_path: Path) -> None:
+        path = broken(larger, tmp_path, 4_000, "  channel: ", "  channel: pigeon\n  old_channel: ")
         lines = path.read_text(encoding="utf-8").splitlines()
         line = next(number for number, text in enumerate(lines, 1) if text == "  channel: pigeon")
         with pytest.raises(AnswersError) as info:
             load_estimates(path)
-        assert [(p.line, p.path) for p in info.value.problems][:1] == [(line, "flows[1899].channel")]
+        assert [(p.line, p.path) for p in info.value.problems][:1] == [(line, "flows[3999].channel")]
 
 
 class TestAnswers:
