@@ -40,6 +40,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/economics.py
 	$(BIN)/python benchmarks/properties.py
 	$(BIN)/python benchmarks/report_scale.py
+	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/acd_import.py
 
 fuzz: $(BIN)/.installed
