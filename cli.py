@@ -761,7 +761,7 @@ def _make_folder(folder: Path) -> None:
 
 @main.group(name="import")
 def import_() -> None:
-    """Bring real volumes in: an answers file from a telephony export."""
+    """Bring data in: an answers file from a telephony export (acd), a workspace backup (workspace)."""
 
 
 @import_.command()
@@ -801,6 +801,65 @@ def acd(export: Path, out: Path, mapping: Path | None, lang: str, force: bool) -
     recommend = shlex.join([_invoked(), "recommend", str(out), *in_lang])
     write_atomic(out, answers_text(found, year, measured, language, ask, recommend))
     click.echo(import_summary(found, year, measured, str(out), language, ask, recommend), nl=False)
+
+
+# -- workspace backup (arbitre serve's database) ------------------------------------------------
+
+def _workspace_db(db: Path | None) -> Path:
+    from web.store import default_path
+
+    return default_path() if db is None else db
+
+
+@main.command(name="export")
+@click.argument("db", metavar="DB", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The backup file to write (a zip).")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@reports_errors
+def export_(db: Path, out: Path, force: bool) -> None:
+    """Back up the workspace database DB into one portable file.
+
+    DB is arbitre serve's database. The backup is a zip holding, per assessment, each version's answers
+    YAML, its audit JSON and overrides, the draft, and a manifest. Restore it with arbitre import workspace."""
+    from engine.errors import UserError
+    from web.backup import export_workspace
+    from web.store import Store
+
+    try:
+        if out.resolve() == db.resolve():
+            raise UserError(f"--out {out} is the workspace database being exported: choose another file")
+        exists = out.exists()
+    except OSError as exc:
+        raise UserError(f"--out {out}: cannot be read ({exc.strerror or exc})") from exc
+    if exists and not force:
+        raise UserError(f"--out {out} exists: choose another file, or add --force to replace it")
+    with Store.open(db, create=False) as store:
+        summary = export_workspace(store, out)
+    click.echo(f"Exported {summary} from {db} to {out}.")
+
+
+@import_.command()
+@click.argument("backup", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False),
+              help="The workspace database to restore into (created if missing); "
+                   "default: $ARBITRE_DB, else workspace.db in your data folder.")
+@click.option("--replace", is_flag=True, help="Replace the assessments the workspace already holds with the same ids.")
+@reports_errors
+def workspace(backup: Path, db: Path | None, replace: bool) -> None:
+    """Restore a workspace backup FILE written by arbitre export.
+
+    All of it is restored, or nothing if any part of it is unusable. An assessment the database already
+    holds is refused unless --replace."""
+    from web.backup import Summary, read_backup
+    from web.store import Store
+
+    target = _workspace_db(db)
+    dumps = read_backup(backup)  # checked whole before the workspace is opened (or created)
+    with Store.open(target) as store:
+        store.restore(dumps, replace=replace)
+    summary = Summary.of(dumps)
+    click.echo(f"Imported {summary} from {backup} into {target}.")
 
 
 @main.command()

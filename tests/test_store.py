@@ -240,6 +240,25 @@ class TestFile:
         thread.join()
         assert seen[0] is not store._connection()
 
+    def test_a_forked_process_uses_a_connection_of_its_own(self, store: Store) -> None:
+        """A store opened before a fork works in the child (with a new connection) and, after the child
+        closed it, still in the parent."""
+        aid = store.create_assessment("a", "en").id
+        child = os.fork()
+        if child == 0:  # the child: write, close, leave without running the test's clean-up
+            code = 1
+            try:
+                store.add_version(aid, ANSWERS, author="child")
+                store.close()
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert [v.author for v in store.versions(aid)] == ["child"]
+        store.add_version(aid, ANSWERS, author="parent")
+        assert store.integrity() == []
+
     def test_reopened_store_keeps_everything(self, tmp_path: Path) -> None:
         """What was written is there when the file is opened again."""
         path = tmp_path / "w.db"

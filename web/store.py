@@ -189,7 +189,7 @@ class Store:
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[tuple[int, sqlite3.Connection]] = []
         self._closed = False
 
     # -- opening -------------------------------------------------------------------------------
@@ -204,7 +204,7 @@ class Store:
         if not path.exists():
             if not create:
                 raise StoreError(f"no workspace at {path}", _problem(path, "no such file: give an existing workspace "
-                                                                           "database (--db)"))
+                                                                           "database"))
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -253,7 +253,7 @@ class Store:
             connection = self._connect()
             self._local.connection, self._local.pid = connection, os.getpid()
             with self._lock:
-                self._connections.append(connection)
+                self._connections.append((os.getpid(), connection))
         return connection
 
     def _error(self, exc: sqlite3.Error) -> StoreError:
@@ -292,11 +292,14 @@ class Store:
                 connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
     def close(self) -> None:
-        """Close every connection the store opened (in any thread); the store cannot be used after."""
+        """Close every connection the store opened (in any thread of this process: a forked child leaves
+        its parent's alone); the store cannot be used after."""
         self._closed = True
         with self._lock:
             connections, self._connections = self._connections, []
-        for connection in connections:
+        for pid, connection in connections:
+            if pid != os.getpid():
+                continue
             try:
                 connection.close()
             except sqlite3.Error:
@@ -585,12 +588,14 @@ class Store:
         An id the store already holds is refused (``StoreError`` listing them) unless ``replace``,
         which removes the held assessment first."""
         with self._writing() as connection:
-            held = [d.assessment.id for d in dumps if connection.execute(
-                "SELECT 1 FROM assessments WHERE id = ?", (d.assessment.id,)).fetchone()]
+            held = [row for d in dumps for row in connection.execute(
+                "SELECT id, name FROM assessments WHERE id = ?", (d.assessment.id,))]
             if held and not replace:
                 raise StoreError(
-                    f"{self.path} already holds {len(held)} of these assessments: add --replace to replace them",
-                    tuple(Problem(str(self.path), None, "", f"assessment {aid!r} exists") for aid in held))
+                    f"{self.path} already holds {len(held)} of these assessments: nothing was imported; add "
+                    "--replace to replace them",
+                    tuple(Problem(str(self.path), None, "", f"assessment {aid!r} ({name!r}) exists")
+                          for aid, name in held))
             for dump in dumps:
                 a = dump.assessment
                 connection.execute("DELETE FROM assessments WHERE id = ?", (a.id,))
