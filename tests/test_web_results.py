@@ -1,0 +1,295 @@
+"""The result pages through Starlette's test client: a version's portfolio, its flows, why not, tipping
+points (worked out in the background when the record lacks them), overrides, downloads, what-if and compare."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+with warnings.catch_warnings():  # starlette's test client names an alias anyio deprecates (anyio 4.12)
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from starlette.testclient import TestClient
+
+from conftest import EXAMPLES, RULES
+from engine.analysis.audit import with_digest
+from engine.policy.loading import Policy
+from explanations.render import json_text
+from web import views
+from web.app import create_app
+from web.store import Store
+
+ARBITRE = Path(sys.executable).parent / "arbitre"
+ACME = (EXAMPLES / "acme-retail.yaml").read_text(encoding="utf-8")
+XSS = "<script>alert('x')</script>"
+HOSTILE = ACME.replace("name: Order taking by phone", f'name: "{XSS}"', 1)
+
+
+@pytest.fixture(scope="module")
+def records(policy: Policy) -> dict[str, str]:
+    """The records of the answers the tests store, made once."""
+    return {"acme": views.audit_record(ACME, policy), "hostile": views.audit_record(HOSTILE, policy)}
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    opened = Store.open(tmp_path / "workspace.db")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def client(store: Store):
+    with TestClient(create_app(store, policy_dir=RULES), raise_server_exceptions=False) as browser:
+        yield browser
+
+
+@pytest.fixture
+def acme(store: Store, records: dict[str, str]) -> str:
+    """An assessment whose first version is the bundled example, stored with its record."""
+    found = store.create_assessment("Acme", "en")
+    store.add_version(found.id, ACME, author="Claire", audit_json=records["acme"])
+    return found.id
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def settle(client: TestClient, url: str, rounds: int = 600) -> Any:
+    """GET ``url`` until it is no longer the page that waits for background work (202)."""
+    for _ in range(rounds):
+        page = client.get(url)
+        if page.status_code != 202:
+            return page
+        time.sleep(0.1)
+    raise AssertionError(f"{url} still pending")
+
+
+class TestPortfolio:
+    def test_flows_table_map_and_charts(self, client: TestClient, acme: str) -> None:
+        """The portfolio lists each flow with its decision and links, and draws the report's map and cost chart."""
+        page = client.get(f"/a/{acme}/v/1")
+        assert page.status_code == 200
+        assert f'href="/a/{acme}/v/1/flows/order-taking"' in page.text
+        assert "Order taking by phone" in page.text
+        assert page.text.count('<svg class="chart') == 4  # map and costs, wide and narrow
+        for file in ("audit.json", "report.html", "brief.md", "answers.yaml"):
+            assert f"/a/{acme}/v/1/{file}" in page.text
+
+    def test_hostile_flow_name_escaped(self, client: TestClient, store: Store, records: dict[str, str]) -> None:
+        """A flow named with markup is shown as text on every page, never run."""
+        found = store.create_assessment(XSS, "en")
+        store.add_version(found.id, HOSTILE, audit_json=records["hostile"])
+        for url in (f"/a/{found.id}/v/1", f"/a/{found.id}/v/1/flows/order-taking",
+                    f"/a/{found.id}/v/1/flows/order-taking/why-not/hybrid",
+                    f"/a/{found.id}/v/1/flows/order-taking/tipping"):
+            page = client.get(url)
+            assert page.status_code == 200, url
+            assert XSS not in page.text, url
+            assert html.escape(XSS) in page.text or "&lt;script&gt;" in page.text, url
+
+    @pytest.mark.parametrize("path", [
+        pytest.param("/v/1/flows/no-such-flow", id="unknown-flow"),
+        pytest.param("/v/1/flows/no-such-flow/tipping", id="unknown-flow-tipping"),
+        pytest.param("/v/1/flows/order-taking/why-not/maybe", id="unknown-option"),
+        pytest.param("/v/9", id="unknown-version"),
+        pytest.param("/v/9/audit.json", id="unknown-version-download"),
+        pytest.param("/compare?a=1&b=7", id="unknown-version-compared"),
+    ])
+    def test_not_found_is_a_page(self, client: TestClient, acme: str, path: str) -> None:
+        """What does not exist is the 404 page, in the assessment's language, never a traceback."""
+        page = client.get(f"/a/{acme}{path}")
+        assert page.status_code == 404
+        assert "<html" in page.text and "Traceback" not in page.text
+
+    def test_unknown_assessment(self, client: TestClient) -> None:
+        assert client.get("/a/nobody/v/1").status_code == 404
+
+    def test_version_without_record_worked_out_in_background(self, client: TestClient, store: Store) -> None:
+        """A version stored without its record (an upload) gets it in the background, behind a page that refreshes."""
+        found = store.create_assessment("Uploaded", "fr")
+        store.add_version(found.id, ACME)
+        first = client.get(f"/a/{found.id}/v/1")
+        assert first.status_code == 202
+        assert '<meta http-equiv="refresh" content="1">' in first.text
+        page = settle(client, f"/a/{found.id}/v/1")
+        assert page.status_code == 200 and "Order taking by phone" in page.text
+        assert store.record(found.id, 1) is not None
+
+
+class TestFlow:
+    def test_flow_page(self, client: TestClient, acme: str) -> None:
+        """A flow's page: decision, why with weights, each option's cost, why-not links, tipping link, override form."""
+        page = client.get(f"/a/{acme}/v/1/flows/order-taking")
+        assert page.status_code == 200
+        text = page.text
+        assert "Decision: outsource" in text
+        for option in ("outsource", "hybrid", "keep_internal"):
+            assert f"/a/{acme}/v/1/flows/order-taking/why-not/{option}" in text
+        assert f"/a/{acme}/v/1/flows/order-taking/tipping" in text
+        assert "keep in-house" in text and "EUR" in text  # the options' costs
+        assert 'name="reason"' in text and csrf_of(text)
+
+    @pytest.mark.parametrize("lang", ["en", "fr"])
+    def test_every_flow_and_option_renders(self, client: TestClient, store: Store, records: dict[str, str],
+                                           lang: str) -> None:
+        """Every flow's page, tipping points and why-not pages of the bundled example render, in both languages."""
+        found = store.create_assessment("Acme", lang)
+        store.add_version(found.id, ACME, audit_json=records["acme"])
+        for flow_id in views.flow_ids(records["acme"]):
+            base = f"/a/{found.id}/v/1/flows/{flow_id}"
+            for url in (base, f"{base}/tipping", *(f"{base}/why-not/{o}" for o in views.OPTIONS)):
+                page = client.get(url)
+                assert page.status_code == 200, url
+                assert f'<html lang="{lang}">' in page.text
+
+    def test_why_not(self, client: TestClient, acme: str) -> None:
+        page = client.get(f"/a/{acme}/v/1/flows/order-taking/why-not/keep_internal")
+        assert page.status_code == 200
+        assert "Why not keep in-house for Order taking by phone" in page.text
+        assert "KNW-01" in page.text and "did not fire" in page.text
+
+    def test_tipping_from_the_record(self, client: TestClient, acme: str, records: dict[str, str]) -> None:
+        """The record holds the tipping points: the page shows them at once."""
+        page = client.get(f"/a/{acme}/v/1/flows/order-taking/tipping")
+        assert page.status_code == 200
+        expected = views.tipping_sentences_for(records["acme"], "order-taking", None, "en")
+        assert expected and all(html.escape(s, quote=False) in page.text for s in expected)
+
+    def test_tipping_worked_out_in_background(self, client: TestClient, store: Store, records: dict[str, str]) -> None:
+        """A record without a flow's tipping points: they are worked out in a background thread, the page
+        refreshing itself meanwhile, and come out as the record would hold them."""
+        data = json.loads(records["acme"])
+        expected = data["flows"][0]["tipping_points"]
+        data["flows"][0]["tipping_points"] = None
+        found = store.create_assessment("No tipping", "en")
+        store.add_version(found.id, ACME, audit_json=json_text(with_digest(data), indent=1) + "\n")
+        url = f"/a/{found.id}/v/1/flows/order-taking/tipping"
+        first = client.get(url)
+        assert first.status_code == 202
+        assert '<meta http-equiv="refresh" content="1">' in first.text
+        page = settle(client, url)
+        assert page.status_code == 200
+        sentences = views.tipping_sentences_for(records["acme"], "order-taking", expected, "en")
+        assert all(html.escape(s, quote=False) in page.text for s in sentences)
+
+
+class TestOverride:
+    def test_without_reason_refused_with_the_cli_message(self, client: TestClient, acme: str, store: Store) -> None:
+        """No reason: the CLI's message, 400, the form kept as typed, nothing stored."""
+        page = client.get(f"/a/{acme}/v/1/flows/order-taking")
+        refused = client.post(f"/a/{acme}/v/1/flows/order-taking/override",
+                              data={"csrf": csrf_of(page.text), "option": "keep_internal", "reason": "  ",
+                                    "author": "Claire <b>"})
+        assert refused.status_code == 400
+        assert "an override needs a reason: add --reason TEXT (it is kept beside the override)" in refused.text
+        assert '<option value="keep_internal" selected>' in refused.text
+        assert 'value="Claire &lt;b&gt;"' in refused.text
+        assert store.overrides(acme, 1) == []
+
+    def test_override_recorded_and_download_verified(self, client: TestClient, acme: str, store: Store,
+                                                     tmp_path: Path) -> None:
+        """An override with a reason and a name: listed with its time, in the portfolio, and in the audit
+        record downloaded, which `arbitre explain --verify` accepts (exit 0)."""
+        page = client.get(f"/a/{acme}/v/1/flows/order-taking")
+        done = client.post(f"/a/{acme}/v/1/flows/order-taking/override",
+                           data={"csrf": csrf_of(page.text), "option": "keep_internal",
+                                 "reason": "The works council said no", "author": "Claire"}, follow_redirects=False)
+        assert done.status_code == 303
+        assert done.headers["location"] == f"/a/{acme}/v/1/flows/order-taking"
+        flow = client.get(done.headers["location"]).text
+        assert "The works council said no" in flow and "Claire" in flow
+        assert store.overrides(acme, 1)[0].created[:10] in flow
+        assert "engine: outsource" in client.get(f"/a/{acme}/v/1").text
+        download = client.get(f"/a/{acme}/v/1/audit.json")
+        assert download.status_code == 200 and download.headers["content-type"].startswith("application/json")
+        record = json.loads(download.text)
+        assert record["flows"][0]["override"] == {"decision": "keep_internal", "reason": "The works council said no"}
+        (tmp_path / "audit.json").write_text(download.text, encoding="utf-8")
+        run = subprocess.run([str(ARBITRE), "explain", str(tmp_path / "audit.json"), "--verify"],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stdout + run.stderr
+
+    def test_override_of_unknown_flow(self, client: TestClient, acme: str) -> None:
+        page = client.get(f"/a/{acme}/v/1/flows/order-taking")
+        refused = client.post(f"/a/{acme}/v/1/flows/nowhere/override",
+                              data={"csrf": csrf_of(page.text), "option": "outsource", "reason": "x"})
+        assert refused.status_code == 404
+
+
+class TestDownloads:
+    def test_report_and_brief(self, client: TestClient, acme: str, records: dict[str, str]) -> None:
+        """report.html is the CLI's report of the version; brief.md its provider brief."""
+        report = client.get(f"/a/{acme}/v/1/report.html")
+        assert report.status_code == 200
+        assert report.text == views.report_html(records["acme"], "en")
+        assert "attachment" in report.headers["content-disposition"]
+        brief = client.get(f"/a/{acme}/v/1/brief.md")
+        assert brief.status_code == 200 and brief.headers["content-type"].startswith("text/markdown")
+        assert brief.text.startswith("#")
+
+
+class TestWhatIfAndCompare:
+    def test_apply_save_and_compare(self, client: TestClient, acme: str, store: Store) -> None:
+        """A changed answer on the scratch copy shows the decision that moves; saved, it is version 2, and
+        comparing 1 with 2 shows the same move with the answer and the rules."""
+        form = client.get(f"/a/{acme}/whatif")
+        assert form.status_code == 200
+        assert 'name="flow.0.aht_seconds" value="270"' in form.text
+        applied = client.post(f"/a/{acme}/whatif", data={"csrf": csrf_of(form.text), "flow.0.complexity": "high"},
+                              follow_redirects=False)
+        assert applied.status_code == 303
+        assert store.scratch(acme) is not None and store.version(acme, 2) is None
+        shown = client.get(f"/a/{acme}/whatif").text
+        assert "1 decision(s) move." in shown and "Order taking by phone" in shown
+        saved = client.post(f"/a/{acme}/whatif/save", data={"csrf": csrf_of(shown), "author": "Claire"},
+                            follow_redirects=False)
+        assert saved.status_code == 303 and saved.headers["location"] == f"/a/{acme}/v/2"
+        assert store.scratch(acme) is None and store.record(acme, 2) is not None
+        compared = client.get(f"/a/{acme}/compare?a=1&b=2")
+        assert compared.status_code == 200
+        assert "Decisions that changed" in compared.text and "complexity" in compared.text.lower()
+
+    def test_bad_value_kept_with_the_cli_message(self, client: TestClient, acme: str, store: Store) -> None:
+        """A value the answers do not allow: 400, the problem located as the CLI says it, the value kept."""
+        form = client.get(f"/a/{acme}/whatif")
+        refused = client.post(f"/a/{acme}/whatif", data={"csrf": csrf_of(form.text), "flow.0.aht_seconds": "fast"})
+        assert refused.status_code == 400
+        assert "flows[0].aht_seconds: &#39;fast&#39; is not a number" in refused.text
+        assert 'value="fast"' in refused.text
+        assert store.scratch(acme) is None
+
+    def test_discard(self, client: TestClient, acme: str, store: Store) -> None:
+        form = client.get(f"/a/{acme}/whatif")
+        client.post(f"/a/{acme}/whatif", data={"csrf": csrf_of(form.text), "flow.0.complexity": "high"})
+        assert store.scratch(acme) is not None
+        done = client.post(f"/a/{acme}/whatif/discard", data={"csrf": csrf_of(form.text)}, follow_redirects=False)
+        assert done.status_code == 303 and store.scratch(acme) is None
+
+
+class TestWords:
+    def test_every_word_in_both_languages(self) -> None:
+        """Each of the result pages' own words has an English and a French text."""
+        from web.results import _words
+
+        assert all(set(texts) == {"en", "fr"} and all(texts.values()) for texts in _words().values())
+
+    def test_every_word_used_exists(self) -> None:
+        """Every w("key") a result template names is in results_words.yaml."""
+        from web.results import _words
+
+        templates = Path(__file__).resolve().parent.parent / "web" / "templates"
+        used = {key for path in templates.glob("*.html.j2")
+                for key in re.findall(r'\bw\("([a-z_0-9]+)"', path.read_text(encoding="utf-8"))}
+        assert used and used <= set(_words())
