@@ -1,0 +1,256 @@
+"""The questionnaire as pages: one question a page, driven by ``engine.interview``'s conversation.
+
+Each page shows the conversation's current ``Step``; a form posts what was typed (or chosen) and the
+conversation takes it as the terminal would, with the terminal's messages. Every accepted answer is
+saved at once in the assessment's draft: the answers as the answers file holds them, and the
+conversation's state beside them, so that a restart, or another device pointed at the same store,
+goes on at the same question. Each form carries the key of the state it was shown from: an answer
+posted from a page that another device has since moved past is not taken, the current step is shown.
+
+Routes: ``GET /a/{aid}/ask`` (the current step), ``POST /a/{aid}/ask`` (an answer), ``POST
+/a/{aid}/ask/back``, ``GET /a/{aid}/review``, ``POST /a/{aid}/review`` (change an answer, or finish:
+the answers become the assessment's next version, with its audit record, and the browser goes to
+``/a/{aid}/v/{n}``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from engine.interview.conversation import Conversation, Step, restore
+from engine.interview.questions import Bank, Lang, load_questions, to_yaml
+from engine.errors import UserError
+from engine.load import parse_yaml
+from engine.policy.loading import Policy, load_policy
+from engine.typography import typeset
+
+from . import pages
+from .store import Assessment, Store
+
+
+@functools.lru_cache(maxsize=4)
+def _policy(policy_dir: Path) -> tuple[Policy, Bank]:
+    """The policy and its question bank, read once per folder."""
+    policy = load_policy(policy_dir)
+    return policy, load_questions(policy_dir, policy.manifest.questions)
+
+
+def state_key(state: dict[str, Any]) -> str:
+    """A short digest of a conversation's state: the form shown from it carries it back."""
+    text = json.dumps(state, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+class _Questionnaire:
+    """One request's view of an assessment's questionnaire: the store, the policy, the conversation."""
+
+    def __init__(self, request: Request) -> None:
+        self.store: Store = request.app.state.store
+        self.policy, self.bank = _policy(Path(request.app.state.policy_dir))
+        aid = request.path_params["aid"]
+        assessment = self.store.assessment(aid)
+        if assessment is None:
+            raise HTTPException(404)
+        self.assessment: Assessment = assessment
+        self.lang: Lang = "fr" if assessment.lang == "fr" else "en"
+        self.saved: dict[str, Any] = {}
+        self.conversation = self._load()
+
+    @property
+    def aid(self) -> str:
+        return self.assessment.id
+
+    def _load(self) -> Conversation:
+        """The draft's conversation; a new one (over the latest version's answers, if any) when there is none."""
+        draft = self.store.draft(self.aid)
+        if draft is not None and draft.state:
+            try:
+                conversation = Conversation.from_dict(self.bank, self.policy, self.lang, draft.state)
+            except ValueError:
+                pass  # a state this Arbitre cannot read (an older one): the answers are begun again below
+            else:
+                if conversation.state.mode == "done":  # finished, but not stored as a version: offered again
+                    conversation.state.mode = "review"
+                self.saved = draft.state
+                return conversation
+        data = None
+        versions = self.store.versions(self.aid)
+        source = draft.answers if draft is not None and draft.answers else versions[-1].answers if versions else ""
+        if source:
+            data, _ = restore(parse_yaml(source, "answers.yaml"), self.bank, self.lang)
+        conversation = Conversation.new(self.bank, self.policy, self.lang, data)
+        conversation.begin()
+        with self.store.editing_draft(self.aid) as edit:
+            if edit.state and (draft is None or edit.state != draft.state):
+                try:  # another request began it meanwhile: its conversation is the one
+                    theirs = Conversation.from_dict(self.bank, self.policy, self.lang, edit.state)
+                except ValueError:
+                    pass
+                else:
+                    self.saved = edit.state
+                    return theirs
+            edit.state, edit.answers = conversation.to_dict(), self._answers(conversation)
+            self.saved = edit.state
+        return conversation
+
+    def _answers(self, conversation: Conversation) -> str:
+        return to_yaml(conversation.written(), self.bank, self.lang)
+
+    def typeset(self, text: str) -> str:
+        """The questionnaire's text with the typography of its language (French spaces before ``: ; ? !``)."""
+        return typeset(text, self.lang)
+
+    @property
+    def key(self) -> str:
+        return state_key(self.saved)
+
+    def save(self) -> bool:
+        """Write the conversation to the draft, unless another request changed the draft since it was read."""
+        with self.store.editing_draft(self.aid) as edit:
+            if edit.state != self.saved:
+                return False
+            edit.state, edit.answers = self.conversation.to_dict(), self._answers(self.conversation)
+            self.saved = edit.state
+        return True
+
+    def finish(self) -> int:
+        """The answers as the assessment's next version, with its audit record; the draft is done with."""
+        from .views import audit_record
+
+        answers = to_yaml(self.conversation.written(), self.bank, self.lang)
+        record = audit_record(answers, self.policy)
+        version = self.store.add_version(self.aid, answers, audit_json=record)
+        self.store.discard_draft(self.aid)
+        return version.number
+
+
+def _typed(form: Any, step: Step, bank: Bank, lang: Lang) -> str:
+    """The line a form gives: the text typed, the choice picked, the choices ticked joined (none ticked
+    on a form that listed them: none)."""
+    if step.question is not None and step.question.kind == "choices" and form.get("listed"):
+        ticked = [str(value) for value in form.getlist("answer") if str(value).strip()]
+        return ", ".join(ticked) if ticked else str(bank.file.words[lang].none[0])
+    value = form.get("answer")
+    return value if isinstance(value, str) else ""
+
+
+def _page(request: Request, q: _Questionnaire, step: Step, typed: str = "", status: int = 200) -> Response:
+    if step.kind == "review":
+        return _review_page(request, q, step, status)
+    if step.kind == "done":
+        return pages.redirect(f"/a/{q.aid}")
+    words = q.bank.file.words[q.lang]
+    chosen = typed if typed else step.value
+    ticked = set(chosen) if isinstance(chosen, (list, tuple)) else {str(chosen)}
+    if isinstance(chosen, bool):
+        ticked = {str(words.yes[0] if chosen else words.no[0])}
+    return pages.render(request, "ask.html.j2", status=status, lang=q.lang, assessment=q.assessment, step=step,
+                        key=q.key, ty=q.typeset, typed=typed, ticked=ticked, yes=words.yes[0], no=words.no[0],
+                        range_help=q.bank.message("range_help", q.lang),
+                        add_flow=q.bank.message("add_flow", q.lang),
+                        yes_label=q.bank.message("yes_value", q.lang), no_label=q.bank.message("no_value", q.lang))
+
+
+def _review_page(request: Request, q: _Questionnaire, step: Step, status: int = 200) -> Response:
+    sections = [(title, [line for line in step.lines if line.flow == number])
+                for number, title in enumerate(step.titles)]
+    return pages.render(request, "ask_review.html.j2", status=status, lang=q.lang, assessment=q.assessment,
+                        step=step, key=q.key, sections=sections, ty=q.typeset,
+                        defaults_title=q.bank.message("review_defaults", q.lang))
+
+
+def ask(request: Request) -> Response:
+    """The current step of the questionnaire."""
+    q = _Questionnaire(request)
+    step = q.conversation.current()
+    if step.kind == "review":
+        return pages.redirect(f"/a/{q.aid}/review")
+    return _page(request, q, step)
+
+
+def answer(request: Request) -> Response:
+    """An answer to the current step: taken (on to the next step), or refused (the same step, the message
+    beside the field, what was typed kept)."""
+    form = pages.form(request)
+    q = _Questionnaire(request)
+    if form.get("key") != q.key:  # shown from a state another device has moved past
+        return pages.redirect(f"/a/{q.aid}/ask")
+    step = q.conversation.current()
+    if step.kind not in ("question", "add_flow"):
+        return pages.redirect(f"/a/{q.aid}/ask")
+    typed = _typed(form, step, q.bank, q.lang)
+    outcome = q.conversation.answer(typed)
+    if not q.save():
+        return pages.redirect(f"/a/{q.aid}/ask")
+    if outcome.error:
+        return _page(request, q, q.conversation.current(), typed, status=400)
+    return pages.redirect(f"/a/{q.aid}/review" if q.conversation.current().kind == "review" else f"/a/{q.aid}/ask")
+
+
+def back(request: Request) -> Response:
+    """'back': the previous question (while changing an answer of the review: the review, the answer as it was)."""
+    form = pages.form(request)
+    q = _Questionnaire(request)
+    if form.get("key") == q.key and q.conversation.current().kind in ("question", "add_flow"):
+        q.conversation.back()
+        q.save()
+    where = "review" if q.conversation.current().kind == "review" else "ask"
+    return pages.redirect(f"/a/{q.aid}/{where}")
+
+
+def review(request: Request) -> Response:
+    """Every answer, numbered, each with a button to change it; what still stops the answers from being finished."""
+    q = _Questionnaire(request)
+    step = q.conversation.current()
+    if step.kind != "review":
+        return pages.redirect(f"/a/{q.aid}/ask")
+    return _review_page(request, q, step)
+
+
+def review_post(request: Request) -> Response:
+    """``change=N``: the question of answer N; ``finish``: the answers become a new version (when nothing
+    stops them: else the review again, with what does)."""
+    form = pages.form(request)
+    q = _Questionnaire(request)
+    step = q.conversation.current()
+    if form.get("key") != q.key or step.kind != "review":
+        return pages.redirect(f"/a/{q.aid}/ask")
+    change = form.get("change")
+    if isinstance(change, str) and change:
+        q.conversation.answer(change)
+        q.save()
+        return pages.redirect(f"/a/{q.aid}/ask")
+    if form.get("review") is not None:  # the numbers as they are now
+        q.conversation.answer(q.bank.file.words[q.lang].review[0])
+        q.save()
+        return pages.redirect(f"/a/{q.aid}/review")
+    outcome = q.conversation.answer("")
+    if not outcome.accepted:
+        return _review_page(request, q, q.conversation.current(), status=400)
+    if not q.save():  # finished meanwhile, or changed, from another device
+        return pages.redirect(f"/a/{q.aid}/ask")
+    try:
+        number = q.finish()
+    except UserError as exc:  # the answers file the model accepted, refused as a file: said, kept as a draft
+        q.conversation.state.mode, q.conversation.state.error = "review", str(exc)
+        q.save()
+        return _review_page(request, q, q.conversation.current(), status=400)
+    return pages.redirect(f"/a/{q.aid}/v/{number}")
+
+
+ROUTES = [
+    Route("/a/{aid}/ask", ask, methods=["GET"]),
+    Route("/a/{aid}/ask", answer, methods=["POST"]),
+    Route("/a/{aid}/ask/back", back, methods=["POST"]),
+    Route("/a/{aid}/review", review, methods=["GET"]),
+    Route("/a/{aid}/review", review_post, methods=["POST"]),
+]
