@@ -761,7 +761,7 @@ def _make_folder(folder: Path) -> None:
 
 @main.group(name="import")
 def import_() -> None:
-    """Bring data in: an answers file from a telephony export (acd), a workspace backup (workspace)."""
+    """Bring data in: answers from a telephony export, or a workspace backup."""
 
 
 @import_.command()

@@ -11,8 +11,9 @@ The margin over the runner-up gives the confidence.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .models import Decision, Split
@@ -52,6 +53,17 @@ class Attached:
 
 
 @dataclass(frozen=True)
+class _Effect:
+    """What one firing gives the decision: its votes, vetoes, splits proposed and condition."""
+
+    rule_id: str
+    votes: tuple[Vote, ...]
+    veto: tuple[Decision, ...]
+    split: tuple[Split, ...]
+    condition: Attached | None
+
+
+@dataclass(frozen=True)
 class Verdict:
     """The decision for one flow and how it was reached."""
 
@@ -66,6 +78,9 @@ class Verdict:
     margin: float
     confidence: Confidence
     all_vetoed: bool
+    # Each firing's effect and the facts they were worked out on: what ``pivots`` starts from.
+    effects: tuple[_Effect, ...] = field(default=(), compare=False, repr=False)
+    on_facts: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def weight_of(value: float | str, policy: Policy) -> float:
@@ -129,34 +144,65 @@ def _votes(firing: Firing, policy: Policy, facts: Mapping[str, Any]) -> list[Vot
     return out
 
 
+def _effect(firing: Firing, policy: Policy, facts: Mapping[str, Any]) -> _Effect:
+    then = policy.rule(firing.rule_id).rule.then
+    c = then.condition
+    return _Effect(firing.rule_id, tuple(_votes(firing, policy, facts)), tuple(then.veto), tuple(then.split),
+                   None if c is None else Attached(c.id, firing.rule_id, c.applies_to, c.en, c.fr, c.audience))
+
+
+def _reads_facts(then: Any) -> bool:
+    """Whether a rule's votes depend on the flow's facts (a graded vote, a saving, a risk by share)."""
+    return (any(isinstance(weight, Graded) for weight in then.vote.values()) or then.vote_by_saving is not None
+            or then.against is not None and then.against.by_share)
+
+
+@functools.lru_cache(maxsize=16)
+def _fixed_effects(policy: Policy) -> dict[str, _Effect]:
+    """The effect of each rule whose votes read no fact: the same whichever flow it fires on."""
+    return {placed.rule.id: _effect(Firing(placed.rule.id, placed.stratum, {}), policy, {})
+            for placed in policy.rules if not _reads_facts(placed.rule.then)}
+
+
+def _effects(firings: Sequence[Firing], policy: Policy, facts: Mapping[str, Any]) -> list[_Effect]:
+    """Each firing's effect on the decision, in firing order."""
+    fixed = _fixed_effects(policy)
+    return [fixed.get(firing.rule_id) or _effect(firing, policy, facts) for firing in firings]
+
+
+def _chosen(votes: Sequence[Vote], proposed: Iterable[Split]) -> Split | None:
+    """Hybrid's best variant: the split proposed whose votes sum highest (the first in order on a tie)."""
+    def variant(split: Split) -> float:
+        return sum(v.weight for v in votes if v.option is Decision.hybrid and v.split in (None, split))
+
+    ordered = [s for s in SPLITS if s in proposed]
+    return max(ordered, key=lambda s: (variant(s), -SPLITS.index(s))) if ordered else None
+
+
 def decide(firings: Sequence[Firing], policy: Policy, facts: Mapping[str, Any] | None = None,
            without: str | None = None) -> Verdict:
     """Aggregate the firings of one flow (on its ``facts``: savings and shares of contacts) into a
     verdict; ``without`` leaves one rule's firing out (what would the decision be without it)."""
     facts = {} if facts is None else facts
+    return _verdict(_effects([f for f in firings if f.rule_id != without], policy, facts), policy, facts)
+
+
+def _verdict(effects: Sequence[_Effect], policy: Policy, facts: Mapping[str, Any]) -> Verdict:
+    """The verdict the effects of a flow's firings add up to."""
     votes: list[Vote] = []
     vetoes: dict[Decision, list[str]] = {}
     splits: dict[Split, list[str]] = {}
     conditions: list[Attached] = []
-    for firing in firings:
-        if firing.rule_id == without:
-            continue
-        then = policy.rule(firing.rule_id).rule.then
-        votes.extend(_votes(firing, policy, facts))
-        for option in then.veto:
-            vetoes.setdefault(option, []).append(firing.rule_id)
-        for split in then.split:
-            splits.setdefault(split, []).append(firing.rule_id)
-        if then.condition is not None:
-            c = then.condition
-            conditions.append(Attached(c.id, firing.rule_id, c.applies_to, c.en, c.fr, c.audience))
+    for effect in effects:
+        votes.extend(effect.votes)
+        for option in effect.veto:
+            vetoes.setdefault(option, []).append(effect.rule_id)
+        for split in effect.split:
+            splits.setdefault(split, []).append(effect.rule_id)
+        if effect.condition is not None:
+            conditions.append(effect.condition)
 
-    # Hybrid is its best variant: the split proposed whose votes sum highest (the first in order on a tie).
-    def variant(split: Split) -> float:
-        return sum(v.weight for v in votes if v.option is Decision.hybrid and v.split in (None, split))
-
-    proposed = [s for s in SPLITS if s in splits]
-    chosen = max(proposed, key=lambda s: (variant(s), -SPLITS.index(s))) if proposed else None
+    chosen = _chosen(votes, splits)
     votes = [v for v in votes if v.option is not Decision.hybrid or v.split is None or v.split is chosen]
     scores = dict.fromkeys(OPTIONS, 0.0)
     for vote in votes:
@@ -179,19 +225,61 @@ def decide(firings: Sequence[Firing], policy: Policy, facts: Mapping[str, Any] |
         margin=margin,
         confidence=confidence,
         all_vetoed=all_vetoed,
+        effects=tuple(effects),
+        on_facts=facts,
     )
+
+
+def _decision_without(effects: Sequence[_Effect], left_out: int, order: Sequence[Decision]) -> Decision:
+    """The decision of ``_verdict`` with the effect at ``left_out`` taken away: the same sums, added
+    in the same order (so the same floating-point scores), in one pass and with nothing else built."""
+    vetoed: set[Decision] = set()
+    proposed: set[Split] = set()
+    for index, effect in enumerate(effects):
+        if index != left_out:
+            vetoed.update(effect.veto)
+            proposed.update(effect.split)
+    # Each proposed split's variant, summed as ``_chosen`` sums it (from 0, in vote order).
+    variants: dict[Split, float] = dict.fromkeys(proposed, 0)
+    scores = dict.fromkeys(OPTIONS, 0.0)
+    for index, effect in enumerate(effects):
+        if index == left_out:
+            continue
+        for vote in effect.votes:
+            if vote.option is Decision.hybrid:
+                if vote.split is None:
+                    for split in variants:
+                        variants[split] += vote.weight
+                elif vote.split in variants:
+                    variants[vote.split] += vote.weight
+            else:
+                scores[vote.option] += vote.weight
+    chosen = max((s for s in SPLITS if s in variants), key=lambda s: (variants[s], -SPLITS.index(s)), default=None)
+    for index, effect in enumerate(effects):
+        if index == left_out:
+            continue
+        for vote in effect.votes:
+            if vote.option is Decision.hybrid and (vote.split is None or vote.split is chosen):
+                scores[Decision.hybrid] += vote.weight
+    return _rank(scores, vetoed, bool(proposed), order)[0][0]
 
 
 def pivots(verdict: Verdict, firings: Sequence[Firing], policy: Policy,
            facts: Mapping[str, Any] | None = None) -> list[tuple[str, Decision]]:
     """The fired rules whose absence alone would change the decision, with the decision it would
-    become, in firing order."""
+    become, in firing order. Each firing's votes are worked out once; leaving one out only adds up
+    the others again."""
+    if (verdict.on_facts is not None and verdict.on_facts is facts
+            and [e.rule_id for e in verdict.effects] == [f.rule_id for f in firings]):
+        effects: Sequence[_Effect] = verdict.effects  # worked out by ``decide`` on these firings and facts
+    else:
+        effects = _effects(firings, policy, {} if facts is None else facts)
+    order = policy.manifest.decision.tie_break
     out = []
-    for firing in firings:
-        then = policy.rule(firing.rule_id).rule.then
-        if not (then.vote or then.vote_by_saving or then.against or then.veto or then.split):
+    for index, effect in enumerate(effects):
+        if not (effect.votes or effect.veto or effect.split):
             continue  # a finding or a condition changes no score
-        other = decide(firings, policy, facts, without=firing.rule_id).decision
+        other = _decision_without(effects, index, order)
         if other is not verdict.decision:
-            out.append((firing.rule_id, other))
+            out.append((effect.rule_id, other))
     return out

@@ -181,10 +181,11 @@ def plain_number(value: Any) -> Any:
     return value
 
 
-@functools.lru_cache(maxsize=1024)
-def _split(field: str) -> tuple[str, str, str]:
-    """An engine field as (fact, separator, list item): ``regulated_data__health``."""
-    return field.partition("__")
+@functools.lru_cache(maxsize=64)
+def _plan(fields: Iterable[str]) -> tuple[tuple[str, str, str], ...]:
+    """Each engine field as (field, fact, list item): ``regulated_data__health`` is the item ``health`` of
+    ``regulated_data``; worked out once for a set of fields."""
+    return tuple((field, *field.partition("__")[::2]) for field in fields)
 
 
 def engine_fields(facts: dict[str, Any], fields: Iterable[str],
@@ -195,15 +196,14 @@ def engine_fields(facts: dict[str, Any], fields: Iterable[str],
     Unknown values stay absent.
     Rules record the facts they matched from the snapshot itself."""
     out: dict[str, Any] = {}
-    for field in fields:
-        fact, _, item = _split(field)
+    for field, fact, item in _plan(fields if isinstance(fields, (tuple, frozenset)) else tuple(fields)):
         value = facts.get(fact)
         if value is None:
             continue
         if isinstance(value, list):
             out[field] = len(value) if item == "count" else item in value
         elif not item:
-            out[field] = plain_number(value)
+            out[field] = plain_number(value) if isinstance(value, float) else value
         elif sets is not None and field in sets:
             out[field] = plain_number(value) in sets[field]
     return out

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import NumberPattern, format_currency, format_decimal, format_percent, get_currency_precision
-from babel.numbers import get_currency_symbol, parse_pattern
+from babel.numbers import get_currency_symbol, get_decimal_symbol, get_group_symbol, parse_pattern
 
 from engine.typography import NARROW as NARROW, typeset as typeset
 
@@ -78,7 +78,10 @@ def percent(value: Any, digits: int = 0, lang: Lang = "en") -> str:
     """A value already in percent (52.1) as the language writes it: 52.1% or 52,1 %."""
     if value is None:
         return MISSING
-    text = format_percent(_rounded(value, digits).scaleb(-2), _pattern(lang, "percent", digits), locale=locale(lang))
+    rounded = _rounded(value, digits)
+    shape = _shape(lang, "percent", digits, None)
+    text = _written(rounded, shape) if shape is not None else format_percent(
+        rounded.scaleb(-2), _pattern(lang, "percent", digits), locale=locale(lang))
     return typeset(text, lang)
 
 
@@ -88,8 +91,43 @@ def money(value: Any, currency: str, lang: Lang = "en", whole: bool = False) -> 
     if value is None:
         return MISSING
     digits = 0 if whole or abs(value) >= WHOLE_FROM else get_currency_precision(currency)
-    return format_currency(_rounded(value, digits), currency, _pattern(lang, "currency", digits), locale=locale(lang),
+    rounded = _rounded(value, digits)
+    shape = _shape(lang, "currency", digits, currency)
+    if shape is not None:
+        return _written(rounded, shape)
+    return format_currency(rounded, currency, _pattern(lang, "currency", digits), locale=locale(lang),
                            currency_digits=False)
+
+
+# A figure's pattern as Babel applies it, worked out once: the texts before and after the digits (positive,
+# negative) and the separators. Babel's ``NumberPattern.apply`` rebuilds all of it for every figure.
+_Shape = tuple[str, str, str, str, dict[int, str]]
+
+
+@functools.lru_cache(maxsize=256)
+def _shape(lang: Lang, kind: str, digits: int, currency: str | None) -> _Shape | None:
+    """What Babel's pattern for a kind of figure writes around the digits, and its separators; None for
+    a pattern this shortcut does not cover exactly (then Babel writes the figure itself)."""
+    pattern = _pattern(lang, kind, digits)
+    plain = (pattern.grouping == (3, 3) and pattern.int_prec[0] == 1 and not pattern.exp_prec
+             and "@" not in pattern.pattern and pattern.frac_prec == (digits, digits) and pattern.number_pattern != ""
+             and pattern.scale == (2 if kind == "percent" else 0))
+    texts = [*pattern.prefix, *pattern.suffix]
+    if not plain or any("'" in text or "\u00a4\u00a4\u00a4" in text for text in texts):
+        return None
+    if currency is not None:
+        sign = get_currency_symbol(currency, locale(lang))
+        texts = [text.replace("\u00a4\u00a4", currency.upper()).replace("\u00a4", sign) for text in texts]
+    loc = locale(lang)
+    separators = str.maketrans({",": get_group_symbol(loc), ".": get_decimal_symbol(loc)})
+    return texts[0], texts[1], texts[2], texts[3], separators
+
+
+def _written(rounded: decimal.Decimal, shape: _Shape) -> str:
+    """A figure already rounded to its decimals, as Babel writes it with the pattern of ``shape``."""
+    before, before_negative, after, after_negative, separators = shape
+    digits = f"{abs(rounded):,f}".translate(separators)
+    return before_negative + digits + after_negative if rounded.is_signed() else before + digits + after
 
 
 def currency_sign(currency: str, lang: Lang) -> str:

@@ -262,21 +262,19 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
     for vote in verdict.votes:
         votes_of.setdefault(vote.rule_id, []).append(vote)
     firings = []
+    fixed = _fixed_parts(policy)
+    texts = [(lang, rule_texts(policy, lang)) for lang in langs]
     for order, firing in enumerate(result.firings, 1):
-        placed = policy.rule(firing.rule_id)
-        rule = placed.rule
-        votes = votes_of.get(rule.id, [])
-        finding = not votes and not rule.then.veto
-        shown = findings_text or not finding
+        rule_id = firing.rule_id
+        head, derive, tail = fixed[rule_id]
+        votes = votes_of.get(rule_id, [])
+        shown = findings_text or bool(votes) or bool(tail["veto"])  # a finding's text only where shown
         firings.append({
-            "order": order, "rule": rule.id, "title": rule.title.both(), "file": policy.file_name(placed.file),
-            "line": placed.line, "stratum": placed.stratum, "rationale": rule.rationale.both(),
-            "matched": firing.matched,
-            "derive": list(rule.then.derive), "votes": [{"option": v.option.value, "weight": v.weight} for v in votes],
-            "veto": [o.value for o in rule.then.veto], "split": [s.value for s in rule.then.split],
-            "condition": rule.then.condition.id if rule.then.condition is not None else None,
-            "text": {lang: rule_texts(policy, lang).render(rule.id, "explain", facts) if shown else ""
-                     for lang in langs},
+            "order": order, **head, "title": dict(head["title"]), "rationale": dict(head["rationale"]),
+            "matched": firing.matched, "derive": list(derive),
+            "votes": [{"option": v.option.value, "weight": v.weight} for v in votes],
+            **tail, "veto": list(tail["veto"]), "split": list(tail["split"]),
+            "text": {lang: rendered.render(rule_id, "explain", facts) if shown else "" for lang, rendered in texts},
         })
     quote = result.inputs.flow.vendor_quote
     entry: dict[str, Any] = {
@@ -312,6 +310,24 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
     if tipping:
         entry["tipping_points"] = tipping_entry(result, policy)
     return entry
+
+
+_Fixed = tuple[dict[str, Any], tuple[str, ...], dict[str, Any]]
+
+
+@functools.lru_cache(maxsize=8)
+def _fixed_parts(policy: Policy) -> dict[str, _Fixed]:
+    """What a firing's entry says of its rule, whichever flow it fires on, in the entry's order: from
+    its id to its rationale, its derived facts, then its veto, split and condition."""
+    out: dict[str, _Fixed] = {}
+    for placed in policy.rules:
+        rule = placed.rule
+        head = {"rule": rule.id, "title": rule.title.both(), "file": policy.file_name(placed.file),
+                "line": placed.line, "stratum": placed.stratum, "rationale": rule.rationale.both()}
+        tail = {"veto": [o.value for o in rule.then.veto], "split": [s.value for s in rule.then.split],
+                "condition": rule.then.condition.id if rule.then.condition is not None else None}
+        out[rule.id] = (head, tuple(rule.then.derive), tail)
+    return out
 
 
 def costs_entry(result: FlowResult) -> dict[str, Any]:
@@ -828,7 +844,14 @@ def document(rec: Recommendation, policy: Policy, langs: tuple[Lang, ...], findi
 def render_flow_summary(view: dict[str, Any], lang: Lang) -> str:
     """One flow's explanation in one paragraph: decision, vetoes, the strongest reasons, conditions and
     what would change it (the ``explanation`` field of the JSON output; the text format has it all)."""
-    return printable(str(environment(lang).get_template("flow.short.j2").render(flow=view, L=labels(lang))).strip())
+    return printable(str(_short_template(lang).render(flow=view, L=labels(lang))).strip())
+
+
+@functools.lru_cache(maxsize=4)
+def _short_template(lang: Lang) -> Template:
+    """The one-paragraph template, loaded once: it renders for every flow of a JSON output, and the
+    environment would look at its file's time on disk each time."""
+    return environment(lang).get_template("flow.short.j2")
 
 
 def render(rec: Recommendation, policy: Policy, fmt: Format = "text", lang: Lang = "en",
@@ -929,6 +952,8 @@ def json_text(value: Any, indent: int | None = None) -> str:
     """JSON as Arbitre prints it: UTF-8 text, numbers that JSON allows (never NaN or Infinity), and no
     character a terminal would act on (json escapes C0 controls; DEL and C1 are escaped here too)."""
     text = json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent)
+    if text.isascii() and "\x7f" not in text:
+        return text
     return _CONTROLS.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 

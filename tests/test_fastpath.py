@@ -17,6 +17,7 @@ from engine.answers import validate_answers
 from engine.load import Document
 from engine.models import Certification, FlowInputs, resolve
 from engine.policy.loading import Policy
+from engine.decide import decide, pivots
 from engine.recommend import FlowResult, evaluate_flow
 
 FLOWS = 50
@@ -144,3 +145,20 @@ def test_changed_organisation_answers_give_the_plain_result(policy: Policy) -> N
             changed = context.evaluate({f"organisation.{field}": value})
             assert essentials(changed) == essentials(plain), (inputs.flow.id, field, value)
             assert changed.inputs.organisation == organisation
+
+
+class TestPivots:
+    def test_pivots_are_the_decisions_without_each_rule(self, policy: Policy) -> None:
+        """The pivots, worked out from each firing's votes once, are exactly the rules whose firing left
+        out alone changes the whole decision, with the decision ``decide`` gives without it."""
+        rng = random.Random(17)
+        found = 0
+        for inputs in generated_flows():
+            for flow in (inputs, with_answers(inputs, dict([random_change(rng, inputs, policy)]))):
+                result = evaluate_flow(flow, policy)
+                plain = [(f.rule_id, decide(result.firings, policy, result.facts, without=f.rule_id).decision)
+                         for f in result.firings]
+                want = [(rule, other) for rule, other in plain if other is not result.verdict.decision]
+                assert pivots(result.verdict, result.firings, policy, result.facts) == want, flow.flow.id
+                found += len(want)
+        assert found  # the flows have pivots to compare

@@ -162,3 +162,47 @@ class TestTypeset:
     def test_english_is_untouched(self) -> None:
         """English keeps its own spacing."""
         assert typeset("Provider : no quote", "en") == "Provider : no quote"
+
+
+class TestAsBabelWrites:
+    """Amounts and percentages are written from each pattern's parts worked out once: exactly what
+    Babel's own formatting writes, figure for figure."""
+
+    VALUES = [0.0, 0.004, -0.004, 0.005, 0.5, -0.5, 1.0, 9.995, 999.994, 999.995, -999.995, 1000.0, 1234.5,
+              -1234.5, 99999.5, 123456789.125, -987654321.0, 1e15, -2.5e14]
+
+    @staticmethod
+    def values() -> list[float]:
+        import random
+
+        rng = random.Random(18)
+        drawn = [rng.uniform(-1, 1) * 10 ** rng.uniform(-3, 12) for _ in range(400)]
+        return TestAsBabelWrites.VALUES + drawn + [round(v, 2) for v in drawn]
+
+    @pytest.mark.parametrize("lang", ["en", "fr"])
+    @pytest.mark.parametrize("currency", ["EUR", "USD", "GBP", "JPY", "CHF", "MAD", "XYZ"])
+    def test_money(self, lang: str, currency: str) -> None:
+        """Every amount, whole or to its currency's minor unit, as ``format_currency`` writes it."""
+        from babel.numbers import format_currency, get_currency_precision
+
+        from explanations.figures import WHOLE_FROM, _pattern, _rounded, locale
+
+        for value in self.values():
+            for whole in (False, True):
+                digits = 0 if whole or abs(value) >= WHOLE_FROM else get_currency_precision(currency)
+                babel = format_currency(_rounded(value, digits), currency, _pattern(lang, "currency", digits),
+                                        locale=locale(lang), currency_digits=False)
+                assert money(value, currency, lang, whole) == babel, (value, whole)
+
+    @pytest.mark.parametrize("lang", ["en", "fr"])
+    @pytest.mark.parametrize("digits", [0, 1, 2])
+    def test_percent(self, lang: str, digits: int) -> None:
+        """Every percentage as ``format_percent`` writes it (then set with the language's typography)."""
+        from babel.numbers import format_percent
+
+        from explanations.figures import _pattern, _rounded, locale
+
+        for value in self.values():
+            babel = format_percent(_rounded(value, digits).scaleb(-2), _pattern(lang, "percent", digits),
+                                   locale=locale(lang))
+            assert percent(value, digits, lang) == typeset(babel, lang), value
