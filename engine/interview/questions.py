@@ -850,8 +850,8 @@ class SkipMemo:
     ``plain`` evaluates every flow through the whole pipeline, keeping nothing: the reference the
     kept outcomes are checked against."""
 
-    LIMIT = 200_000  # outcomes kept per organisation before they are forgotten
-    ORGANISATIONS = 8  # organisations kept
+    LIMIT = 20_000  # outcomes kept per organisation before they are forgotten (some 2 kB each)
+    ORGANISATIONS = 4  # organisations kept
 
     def __init__(self, policy: Policy, plain: bool = False) -> None:
         import threading
@@ -883,7 +883,8 @@ class SkipMemo:
         organisation, which is then looked up once)."""
         if self.plain:
             return functools.partial(_plain_outcome, organisation=organisation, policy=self.policy)
-        org = self._of(organisation)
+        with self._lock:
+            org = self._of(organisation)
 
         def outcome(flow: dict[str, Any]) -> Outcome:
             with self._lock:
