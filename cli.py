@@ -185,29 +185,31 @@ def _check_outputs(inputs: list[Path], **outputs: Path | None) -> None:
 
 
 def _overrides(pairs: tuple[str, ...], reasons: tuple[str, ...], known: list[str]) -> dict[str, dict[str, str]]:
-    """``--override ID=DECISION`` options with their ``--reason``: one reason for all, or one each."""
+    """``--override ID=DECISION`` options with their ``--reason``: one reason for all, or one each. The
+    checks are those of the workspace's override form (``engine.overrides``), worded for the options."""
     from engine.errors import UserError
-    from engine.models import Decision
+    from engine.overrides import DECISIONS, OverrideProblem, override_problems, reason_missing
 
     if not pairs:
         if reasons:
             raise UserError("--reason is given without --override: say which flow's decision it overrides")
         return {}
-    if not reasons or any(not r.strip() for r in reasons):
+    if not reasons or any(reason_missing(r) for r in reasons):
         raise UserError("an override needs a reason: add --reason TEXT (it is kept beside the override)")
     if len(reasons) not in (1, len(pairs)):
         raise UserError(f"{len(pairs)} overrides and {len(reasons)} reasons: give one reason for all, or one each")
     out: dict[str, dict[str, str]] = {}
-    options = [d.value for d in Decision]
     for index, pair in enumerate(pairs):
         flow_id, sep, decision = pair.partition("=")
-        if not sep or decision not in options:
-            raise UserError(f"--override {pair!r}: expected FLOW_ID=DECISION, the decision one of {', '.join(options)}")
-        if flow_id not in known:
+        reason = reasons[index if len(reasons) > 1 else 0]
+        problems = override_problems(flow_id, decision if sep else "", reason, known)
+        if OverrideProblem.NOT_A_DECISION in problems:
+            raise UserError(f"--override {pair!r}: expected FLOW_ID=DECISION, the decision one of {', '.join(DECISIONS)}")
+        if OverrideProblem.UNKNOWN_FLOW in problems:
             raise UserError(f"--override {pair!r}: no flow with the id {flow_id!r}; the flows are: {', '.join(known)}")
         if flow_id in out:
             raise UserError(f"--override {pair!r}: the flow {flow_id!r} is overridden twice")
-        out[flow_id] = {"decision": decision, "reason": reasons[index if len(reasons) > 1 else 0].strip()}
+        out[flow_id] = {"decision": decision, "reason": reason.strip()}
     return out
 
 

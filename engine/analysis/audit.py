@@ -252,6 +252,9 @@ class Override(_Model):
 
     decision: Decision
     reason: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+    author: str | None = Field(default=None, description="who overrode the flow (absent when not said, as the "
+                               "CLI writes it)")
+    at: str | None = Field(default=None, description="when the flow was overridden, ISO 8601 (absent when not said)")
 
 
 class Quote(_Model):
@@ -735,7 +738,7 @@ def why_not(record: AuditRecord, flow_id: str, option: Decision) -> dict[str, An
         "vetoes": [{"rule": rid, "text": fired[rid].text if rid in fired else {}}
                    for rid in flow.vetoes.get(option, [])],
         "needs_split": option is Decision.hybrid and not any(f.split for f in flow.firings),
-        "override": flow.override.model_dump(mode="json") if flow.override is not None else None,
+        "override": flow.override.model_dump(mode="json", exclude_none=True) if flow.override is not None else None,
         "rules": supporting,
         # what the derived facts that failed mean, so that the failures can be said in words
         "fact_words": {name: words for name, words in record.policy.derived_fact_words.items()
