@@ -192,6 +192,57 @@ class TestFlow:
         sentences = views.tipping_sentences_for(records["acme"], "order-taking", expected, "en")
         assert all(html.escape(s, quote=False) in page.text for s in sentences)
 
+    def test_a_failed_tipping_job_is_a_page_and_is_tried_again(self, client: TestClient, store: Store,
+                                                                records: dict[str, str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+        """A background job that raised is shown as a page once and dropped: the next visit works the
+        tipping points out again (it used to raise on every visit until the server restarted)."""
+        data = json.loads(records["acme"])
+        data["flows"][0]["tipping_points"] = None
+        found = store.create_assessment("No tipping", "en")
+        store.add_version(found.id, ACME, audit_json=json_text(with_digest(data), indent=1) + "\n")
+        url = f"/a/{found.id}/v/1/flows/order-taking/tipping"
+        working = views.tipping_entry_for
+
+        def broken(*args: Any) -> Any:
+            raise RuntimeError("out of memory")
+
+        monkeypatch.setattr(views, "tipping_entry_for", broken)
+        failed = settle(client, url)
+        assert failed.status_code == 500 and "could not be worked out" in failed.text and "RuntimeError" in failed.text
+        monkeypatch.setattr(views, "tipping_entry_for", working)
+        assert settle(client, url).status_code == 200
+
+    def test_tipping_of_an_overridden_flow_heads_with_the_engines_decision(self, client: TestClient, acme: str,
+                                                                         store: Store) -> None:
+        """Overridden to keep in-house, the tipping page does not head 'Decision: keep in-house' above 'the
+        decision would be keep in-house if…' (review finding 6): it names the engine's decision."""
+        page = client.get(f"/a/{acme}/v/1/flows/order-taking")
+        client.post(f"/a/{acme}/v/1/flows/order-taking/override",
+                    data={"csrf": csrf_of(page.text), "option": "keep_internal", "reason": "Union"})
+        tipping = client.get(f"/a/{acme}/v/1/flows/order-taking/tipping").text
+        assert "The engine’s decision: outsource" in tipping
+        assert "A person overrode it: keep in-house." in tipping
+        assert "Decision: keep in-house" not in tipping
+
+    def test_french_weights_and_scores(self, client: TestClient, store: Store, records: dict[str, str]) -> None:
+        """Weights signed and scores written as the explanations write them: French decimal comma, a true
+        minus, the same form on the flow page and the why-not page."""
+        from explanations.render import score, signed_weight
+
+        found = store.create_assessment("Acme", "fr")
+        store.add_version(found.id, ACME, audit_json=records["acme"])
+        french = {"accept-language": "fr"}
+        flow = client.get(f"/a/{found.id}/v/1/flows/order-taking", headers=french).text
+        weights = re.findall(r'<span class="weight"[^>]*>([^<]+)</span>', flow)
+        assert weights and all(re.fullmatch(r"[+−]\d+(,\d)?", w) for w in weights)
+        entry = json.loads(records["acme"])["flows"][0]
+        voted = [vote["weight"] for firing in entry["firings"] for vote in firing["votes"]]
+        assert any(signed_weight(weight, "fr") in weights for weight in voted)
+        why_not = client.get(f"/a/{found.id}/v/1/flows/order-taking/why-not/keep_internal", headers=french).text
+        for option, value in entry["scores"].items():
+            assert score(value, "fr") in flow and score(value, "fr") in why_not
+
 
 class TestOverride:
     def test_without_reason_refused_beside_the_field(self, client: TestClient, acme: str, store: Store) -> None:
