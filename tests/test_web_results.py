@@ -95,6 +95,14 @@ class TestPortfolio:
         for file in ("audit.json", "report.html", "brief.md", "answers.yaml"):
             assert f"/a/{acme}/v/1/{file}" in page.text
 
+    def test_the_map_is_the_reports_own_drawing(self, client: TestClient, acme: str) -> None:
+        """The portfolio's maps are drawn by the report's macros: the same SVG as the downloaded report."""
+        page = client.get(f"/a/{acme}/v/1").text
+        report = client.get(f"/a/{acme}/v/1/report.html").text
+        section = page[page.index('<section id="map"'):page.index('<section id="costs"')]
+        maps = re.findall(r'<svg class="chart .*?</svg>', section, re.DOTALL)
+        assert len(maps) == 2 and all(drawn in report for drawn in maps)
+
     def test_hostile_flow_name_escaped(self, client: TestClient, store: Store, records: dict[str, str]) -> None:
         """A flow named with markup is shown as text on every page, never run."""
         found = store.create_assessment(XSS, "en")

@@ -158,7 +158,9 @@ def portfolio(request: Request) -> Response:
     if isinstance(record, Response):
         return record
     store = _store(request)
-    return _page(request, "results.html.j2", page=views.portfolio(record, _lang(request)),
+    page = views.portfolio(record, _lang(request))
+    maps_drawn, costs_drawn = page.drawn(_lang(request))
+    return _page(request, "results.html.j2", page=page, maps_drawn=maps_drawn, costs_drawn=costs_drawn,
                  versions=store.versions(assessment.id), overrides=store.overrides(assessment.id, version.number),
                  **_context(assessment, version))
 

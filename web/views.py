@@ -222,6 +222,16 @@ class Portfolio:
     robustness: dict[str, Any] | None
     words: dict[str, Any] = field(repr=False)
 
+    def drawn(self, lang: Lang) -> tuple[list[str], list[str]]:
+        """The maps and the cost charts as SVG, drawn by the report's own macros
+        (``explanations/common/charts.html``): markup, safe to place in a page as it is."""
+        from explanations.render import environment
+
+        charts = environment(lang).get_template("charts.html").module
+        words = self.words
+        return ([charts.map_svg(m, words, words["report"]) for m in self.maps],  # type: ignore[attr-defined]
+                [charts.cost_svg(c, words, words["report"]) for c in self.costs])  # type: ignore[attr-defined]
+
 
 def map_thresholds(record: Mapping[str, Any]) -> dict[str, float]:
     """The volume thresholds the map draws, from the recorded policy's parameters (as
