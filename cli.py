@@ -462,8 +462,7 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
     from engine.answers import load_estimates
     from engine.errors import UserError
     from engine.recommend import recommend as run_recommend
-    from explanations.render import LANGS as ALL_LANGS
-    from explanations.render import document, json_text, render_document
+    from explanations.render import document, render_document
 
     estimated = load_estimates(file)
     answers = estimated.answers
@@ -488,14 +487,11 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
     result = run_recommend(answers, policy, only=flow_id)
     record = None
     if audit:
-        from engine.analysis.audit import check_record_size, new_record
+        from explanations.record import audit_record_text
 
-        doc = document(result, policy, ALL_LANGS, findings_text=True, tipping=True, overrides=chosen,
-                       robustness=robustness)
-        record = json_text(new_record(policy=policy, source=file, answers=answers.model_dump(mode="json"),
-                                      organisation=doc.organisation, flows=doc.flows, key=key,
-                                      ranges=None if robustness is None else estimated.ranges), indent=1) + "\n"
-        check_record_size(record, len(doc.flows))
+        record, doc = audit_record_text(result, policy, source=file, answers=answers.model_dump(mode="json"),
+                                        overrides=chosen, robustness=robustness, key=key,
+                                        ranges=None if robustness is None else estimated.ranges)
         if not tipping:
             for entry in doc.flows:
                 entry["tipping_points"] = None
@@ -921,15 +917,11 @@ def bids(answers_file: Path, bid_files: tuple[Path, ...], fmt: str, lang: str, w
 
 def _write_bids_record(path: Path, source: Path, result: Any, policy: Any, bids_section: dict[str, Any]) -> None:
     """The audit record of the recommendation with the comparison of the bids as its ``bids`` section."""
-    from engine.analysis.audit import check_record_size, new_record
     from engine.files import write_atomic
-    from explanations.render import LANGS as ALL_LANGS
-    from explanations.render import document, json_text
+    from explanations.record import audit_record_text
 
-    doc = document(result, policy, ALL_LANGS, findings_text=True, tipping=True)
-    record = json_text(new_record(policy=policy, source=source, answers=result.answers.model_dump(mode="json"),
-                                  organisation=doc.organisation, flows=doc.flows, bids=bids_section), indent=1) + "\n"
-    check_record_size(record, len(doc.flows))
+    record, _ = audit_record_text(result, policy, source=source, answers=result.answers.model_dump(mode="json"),
+                                  bids=bids_section)
     write_atomic(path, record)
     click.echo(f"wrote the audit record {path}", err=True)
 

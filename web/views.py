@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import yaml
 
-from engine.analysis.audit import AuditRecord, check_record_size, new_record, why_not, with_digest
+from engine.analysis.audit import AuditRecord, why_not, with_digest
 from engine.analysis.uncertainty import of_flows
 from engine.answers import MAX_FLOWS, Estimated, validate_estimates
 from engine.errors import AnswersError, Problem, UserError
@@ -36,13 +35,13 @@ from engine.interview.questions import (
 from engine.interview.questions import Question as BankQuestion
 from engine.load import MAX_FILE_BYTES, DocumentError, parse_yaml
 from engine.ranges import Estimate
-from engine.models import Decision, Flow, Organisation
+from engine.models import Decision
 from engine.overrides import OverrideProblem, override_problems
 from engine.policy.loading import Policy
 from engine.recommend import FlowResult, recommend
 from explanations.figures import money, number, percent
 from explanations.render import (
-    LANGS, document, failure, field_label, in_language, json_text, labels, monthly_saving, score, signed_weight,
+    document, failure, field_label, in_language, json_text, labels, monthly_saving, score, signed_weight,
     value_label, view_of,
 )
 from explanations.report import COST_LAYOUTS, COST_FLOWS_MAX, MAP_FRAMES, cost_chart, largest_flows, map_key, \
@@ -138,23 +137,18 @@ def audit_record(answers_yaml: str, policy: Policy, overrides: Sequence[Override
     """The audit record of the answers, with the overrides: the JSON text ``arbitre recommend
     answers.yaml --audit RECORD [--override FLOW=OPTION --reason TEXT]...`` writes (its id and time
     aside), so that ``arbitre explain --verify`` accepts it."""
+    from explanations.record import audit_record_text
+
     estimated = read_answers(answers_yaml)
     answers = estimated.answers
     chosen = chosen_overrides(overrides, [f.id for f in answers.flows])
     with PIPELINE:
         robustness = of_flows(answers, estimated.ranges, policy) if estimated.ranges else None
-        doc = document(recommend(answers, policy), policy, LANGS, findings_text=True, tipping=True,
-                       overrides=chosen, robustness=robustness)
-    flows = list(doc.flows)
-    with tempfile.TemporaryDirectory(prefix="arbitre-") as folder:
-        source = Path(folder) / ANSWERS_NAME  # the record digests the file's bytes, as the CLI reads them
-        source.write_bytes(answers_yaml.encode("utf-8"))
-        data = new_record(policy=policy, source=source, answers=answers.model_dump(mode="json"),
-                          organisation=doc.organisation, flows=flows,
-                          ranges=None if robustness is None else estimated.ranges)
-    data["source"]["file"] = ANSWERS_NAME  # where it came from for its reader, not a temporary folder
-    text = json_text(with_digest(data), indent=1) + "\n"
-    check_record_size(text, len(flows))
+        # the record digests the answers' bytes, as the CLI digests the file it reads
+        text, _ = audit_record_text(recommend(answers, policy), policy, source=Path(ANSWERS_NAME),
+                                    source_bytes=answers_yaml.encode("utf-8"), answers=answers.model_dump(mode="json"),
+                                    overrides=chosen, robustness=robustness,
+                                    ranges=None if robustness is None else estimated.ranges)
     return text
 
 

@@ -555,10 +555,12 @@ def _version(package: str) -> str:
 
 def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisation: str,
                flows: list[dict[str, Any]], key: bytes | None = None,
-               bids: dict[str, Any] | None = None, ranges: RangeTable | None = None) -> dict[str, Any]:
+               bids: dict[str, Any] | None = None, ranges: RangeTable | None = None,
+               source_bytes: bytes | None = None) -> dict[str, Any]:
     """The record of a recommendation with its digest, signed when a ``key`` is given (``flows`` are the
     explanations' flow entries; ``bids`` the comparison of providers' bids, when some were given;
-    ``ranges`` the answers given as ranges, when the flows were sampled within them)."""
+    ``ranges`` the answers given as ranges, when the flows were sampled within them). The answers'
+    digest is of the file ``source``, or of ``source_bytes`` (answers held elsewhere, named ``source``)."""
     import platform
 
     rules = [{"id": placed.rule.id, "title": placed.rule.title.both(), "rationale": placed.rule.rationale.both(),
@@ -584,7 +586,8 @@ def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisati
             "derived_fact_words": {name: fact.words() for name, fact in sorted(policy.derived.items())},
             "rules": rules,
         },
-        "source": {"file": str(source), "sha256": hashlib.sha256(source.read_bytes()).hexdigest()},
+        "source": {"file": str(source), "sha256": hashlib.sha256(
+            source.read_bytes() if source_bytes is None else source_bytes).hexdigest()},
         "organisation": organisation,
         "answers": answers,
         "flows": flows,
