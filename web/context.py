@@ -33,10 +33,11 @@ def store(request: Request) -> Store:
 
 
 def assessment(request: Request) -> Assessment:
-    """The assessment named by the URL's ``aid``; 404 when there is none."""
+    """The assessment named by the URL's ``aid`` (its language then the page's); 404 when there is none."""
     found = store(request).assessment(request.path_params["aid"])
     if found is None:
         raise HTTPException(404)
+    request.state.lang = found.lang
     return found
 
 
