@@ -40,7 +40,9 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/economics.py
 	$(BIN)/python benchmarks/properties.py
 	$(BIN)/python benchmarks/report_scale.py
+	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/acd_import.py
+	$(BIN)/python benchmarks/web.py
 
 fuzz: $(BIN)/.installed
 	$(BIN)/python benchmarks/fuzz.py $(if $(CASES),--cases $(CASES))

@@ -290,7 +290,9 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
             handle = stack.enter_context(open_atomic(out)) if out is not None else None
             text, record = _recommendation(files[0], fmt, lang, flow_id, policy_dir, audit=audit is not None,
                                            overrides=overrides, reasons=reasons, tipping=tipping, detail=detail,
-                                           key=key, jobs=jobs, sampling=Sampling(uncertainty, samples, seed))
+                                           key=key, jobs=jobs, sampling=Sampling(uncertainty, samples, seed),
+                                           write=handle.write if handle is not None
+                                           else lambda part: click.echo(part, nl=False))
             if handle is not None:
                 handle.write(text)
             else:
@@ -455,16 +457,29 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
                     audit: bool = False, overrides: tuple[str, ...] = (), reasons: tuple[str, ...] = (),
                     tipping: bool | None = None, detail: str = "normal",
                     key: bytes | None = None, jobs: int = 1,
-                    sampling: Sampling = Sampling()) -> tuple[str, str | None]:
+                    sampling: Sampling = Sampling(),
+                    write: Callable[[str], Any] | None = None) -> tuple[str, str | None]:
     """The recommendation for an answers file, rendered as ``arbitre recommend`` prints it, and its
     audit record as JSON text when ``audit`` is asked (signed with ``key`` when one is given); its
-    flows spread over ``jobs`` processes when no audit record is asked and no decision is sampled."""
-    from engine.answers import load_estimates
+    flows spread over ``jobs`` processes when no audit record is asked and no decision is sampled.
+    Given ``write``, the JSON of a large file read a flow at a time is written as it is made, a part
+    of the flows at a time, and the text returned is empty: the same bytes, in the memory of a part."""
+    from engine.answers import Estimated, answers_parts, load_estimates
     from engine.errors import UserError
     from engine.recommend import recommend as run_recommend
     from explanations.render import document, render_document
 
-    estimated = load_estimates(file)
+    if write is not None and fmt == "json" and not audit and flow_id is None and not overrides \
+            and not sampling.on:
+        parts = answers_parts(file)
+        if not isinstance(parts, Estimated):
+            _policy(policy_dir, fresh=True)
+            gc.freeze()
+            _stream_json(parts, _language(lang), policy_dir, bool(tipping), jobs, write)
+            return "", None
+        estimated = parts
+    else:
+        estimated = load_estimates(file)
     answers = estimated.answers
     known = [f.id for f in answers.flows]
     if flow_id is not None and flow_id not in known:
@@ -543,6 +558,70 @@ def _spread(answers: Any, fmt: str, lang: Literal["en", "fr"], policy_dir: Path,
                            lang, detail)  # type: ignore[arg-type]
 
 
+def _spread_document(answers: Any, lang: Literal["en", "fr"], policy_dir: Path, tipping: bool,
+                     overrides: dict[str, dict[str, str]], jobs: int) -> Any:
+    """The document of a file's recommendation (texts and findings included) made with its flows in
+    parts spread over ``jobs`` processes: the same document as all the flows at once."""
+    import dataclasses
+
+    from engine.recommend import Recommendation
+    from explanations.render import document
+
+    flows = answers.flows
+    size = max(1, min(250, -(-len(flows) // (4 * jobs))))
+    parts = [answers.model_copy(update={"flows": flows[at:at + size]}) for at in range(0, len(flows), size)]
+    task = functools.partial(_part, fmt="text", lang=lang, policy_dir=policy_dir, tipping=tipping,
+                             overrides=overrides)
+    done = [entry for _, items in _pooled(task, parts, jobs) for entry in items]
+    policy = _policy(policy_dir)
+    empty = Recommendation(policy_name=policy.name, policy_version=policy.version, policy_digest=policy.digest,
+                           answers=answers, flows=())
+    return dataclasses.replace(document(empty, policy, (lang,)), flows=done)
+
+
+def _stream_json(parts: Iterator[Any], lang: Literal["en", "fr"], policy_dir: Path, tipping: bool, jobs: int,
+                 write: Callable[[str], Any]) -> None:
+    """The JSON document of a file's ``parts`` (answers of a few hundred flows each, at least one flow in
+    all), written a part at a time as ``json_document`` lays it out, over ``jobs`` processes."""
+    from explanations.render import json_text
+
+    task = functools.partial(_part, fmt="json", lang=lang, policy_dir=policy_dir, tipping=tipping, overrides={})
+    opened = False
+    for head, items in _pooled_lazily(task, parts, jobs):
+        if not items:
+            continue
+        if not opened:
+            heads = "".join(f"  {json_text(key)}: {json_text(value)},\n" for key, value in head.items())
+            write("{\n" + heads + '  "flows": [\n')
+        write((",\n" if opened else "") + ",\n".join(f"    {item}" for item in items))
+        opened = True
+    write("\n  ]\n}\n")
+
+
+def _pooled_lazily(task: Callable[[Any], Any], items: Iterator[Any], jobs: int) -> Iterator[Any]:
+    """``task`` over ``items`` as ``_pooled`` does it, the items read as they are needed: at most two
+    for each worker are under way, so that the memory does not grow with their number."""
+    if jobs <= 1:
+        yield from map(task, items)
+        return
+    import collections
+    import multiprocessing
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    workers = min(jobs, os.cpu_count() or 1)
+    if workers <= 1:
+        yield from map(task, items)
+        return
+    with multiprocessing.get_context(method).Pool(workers, initializer=_default_signals) as pool:
+        pending: collections.deque[Any] = collections.deque()
+        for item in items:
+            pending.append(pool.apply_async(task, (item,)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
 @main.command()
 @click.argument("record_file", metavar="RECORD", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--flow", "flow_id", metavar="ID", help="Only this flow.")
@@ -617,9 +696,10 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
 
 
 def _document(file: Path, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...], policy_dir: Path,
-              tipping: bool, sampling: Sampling = Sampling(False)) -> tuple[Any, Any, Any]:
+              tipping: bool, sampling: Sampling = Sampling(False), jobs: int = 1) -> tuple[Any, Any, Any]:
     """The recommendation for FILE, its policy, and its document in one language (for report, brief),
-    each flow's robustness in it when ``sampling`` asks for it."""
+    each flow's robustness in it when ``sampling`` asks for it. With ``jobs`` above 1 and no sampling,
+    the document is made over that many processes and the recommendation is not kept (None)."""
     from engine.answers import load_estimates
     from engine.policy.loading import load_policy
     from engine.recommend import recommend as run_recommend
@@ -628,6 +708,10 @@ def _document(file: Path, lang: str, overrides: tuple[str, ...], reasons: tuple[
     estimated = load_estimates(file)
     answers = estimated.answers
     chosen = _overrides(overrides, reasons, [f.id for f in answers.flows])
+    if jobs > 1 and not sampling.wanted(estimated):
+        policy = _policy(policy_dir, fresh=True)
+        gc.freeze()
+        return None, policy, _spread_document(answers, _language(lang), policy_dir, tipping, chosen, jobs)
     policy = load_policy(policy_dir)
     gc.freeze()
     result = run_recommend(answers, policy)
@@ -643,9 +727,11 @@ def _document(file: Path, lang: str, overrides: tuple[str, ...], reasons: tuple[
 @override_options
 @policy_option()
 @sampling_options
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Spread the flows over N processes (not when decisions are sampled); the report is the same.")
 @reports_errors
 def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], reasons: tuple[str, ...],
-           policy_dir: Path, uncertainty: bool | None, samples: int, seed: int) -> None:
+           policy_dir: Path, uncertainty: bool | None, samples: int, seed: int, jobs: int) -> None:
     """An HTML report for FILE: summary, portfolio map, costs, a card per flow.
 
     With ranges among the answers, a bar per flow shows how sure its decision is (as recommend samples it).
@@ -656,7 +742,7 @@ def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], 
     target = out or Path(f"{file.stem}-report.html")
     _check_outputs([file], out=target)
     _, policy, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=True,
-                               sampling=Sampling(uncertainty, samples, seed))
+                               sampling=Sampling(uncertainty, samples, seed), jobs=jobs)
     write_atomic(target, render_report(doc, map_thresholds(policy), _language(lang), file.name))
     click.echo(f"wrote {target}", err=True)
 

@@ -1,22 +1,31 @@
 """Loading an answers file: parse safely, validate once, report every problem with its line.
 
-An answers file holds at most ``MAX_FLOWS`` flows (20,000), refused as soon as the file is parsed: a
-bigger portfolio is split into several files, which ``arbitre recommend`` reads as a folder. Validation takes time in proportion to the flows,
-however many of them are wrong.
+A YAML answers file of ``STREAM_FROM_BYTES`` or more is read a flow at a time (``engine.load.stream_yaml``):
+its flows are validated in parts of ``PART_FLOWS``, and ``answers_parts`` hands them on part by part, so
+that a file of a hundred thousand flows is recommended in the memory of a few hundred. A file that has a
+problem, or that is not plain data (aliases, tags), is read whole, as any smaller file is, and each
+problem is reported at its line. An answers file holds at most ``MAX_FLOWS`` flows (200,000) in
+``MAX_STREAMED_BYTES`` (512 MB) when it is YAML, at most ``MAX_WHOLE_FLOWS`` (20,000) in 32 MB when it
+is JSON, which is read whole: the limits bound the time of a run (200,000 flows take minutes) and, for a
+file read whole, its memory. Validation takes time in proportion to the flows, however many of them
+are wrong.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import functools
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from .errors import AnswersError, Problem, excerpt
-from .load import Document, DocumentError, PathKey, dotted, read_document
+from .load import Document, DocumentError, PathKey, Unstreamable, dotted, read_document, stream_yaml
 from .models import Answers, Flow, Organisation
 from .ranges import RangeTable, take_ranges
 
@@ -36,7 +45,16 @@ _FORMS = {
     r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.ya?ml$": "the name of a YAML file in the policy's folder (like rules.yaml)",
 }
 
-MAX_FLOWS = 20_000
+# A file read whole (JSON, an audit record) is held whole in memory, some 30 KB a flow while parsed:
+# 20,000 flows at most. A YAML file is read a flow at a time, and its memory does not grow with its
+# flows: the limits then bound the time of a run (some 2 ms a flow for JSON output) and, for a file with
+# a problem to locate, which is read whole, its memory.
+MAX_WHOLE_FLOWS = 20_000
+MAX_FLOWS = 200_000
+MAX_STREAMED_BYTES = 512 * 2**20
+# A YAML file from this size on (some 1,000 flows) is read a flow at a time, in parts of PART_FLOWS.
+STREAM_FROM_BYTES = 2**19
+PART_FLOWS = 250
 _KNOWN = "; known fields: "
 
 
@@ -311,8 +329,110 @@ def load_answers(path: Path) -> Answers:
 
 def load_estimates(path: Path) -> Estimated:
     """Read and validate an answers file whose numeric answers may be ranges."""
+    if streamed(path):
+        with contextlib.suppress(Unstreamable):
+            parts = [part.answers for part in _checked_parts(path)]
+            flows = tuple(flow for part in parts for flow in part.flows)
+            return Estimated(parts[0].model_copy(update={"flows": flows}), {})
+    return _whole(path)
+
+
+def _whole(path: Path) -> Estimated:
+    """An answers file read whole, each problem reported at its line."""
+    yaml_file = path.suffix.lower() != ".json"
     try:
-        doc = read_document(path, what="answers file", max_items=MAX_FLOWS)
+        doc = read_document(path, what="answers file", max_items=MAX_FLOWS if yaml_file else MAX_WHOLE_FLOWS,
+                            max_bytes=MAX_STREAMED_BYTES if yaml_file else None)
     except DocumentError as exc:
         raise AnswersError(f"cannot read the answers in {path}", (exc.problem,)) from exc
     return validate_estimates(doc)
+
+
+def streamed(path: Path) -> bool:
+    """Whether the answers file at ``path`` is read a flow at a time: a regular YAML file of at least
+    ``STREAM_FROM_BYTES``."""
+    if path.suffix.lower() == ".json":
+        return False
+    try:
+        status = path.stat()
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISREG(status.st_mode) and status.st_size >= STREAM_FROM_BYTES
+
+
+def _parts(path: Path, size: int) -> Iterator[Estimated]:
+    """The flows of a streamed answers file validated ``size`` at a time, each part with the entries
+    written before the flows (the organisation); ``Unstreamable`` as soon as anything is not as a
+    streamed file must be (a problem, a range, an entry after the flows)."""
+    head: dict[str, Any] = {}
+    chunk: list[Any] = []
+    after = False
+    for name, index, value in stream_yaml(path, "flows"):
+        if index is None:
+            if after:
+                raise Unstreamable
+            head[name] = value
+            continue
+        after = True
+        chunk.append(value)
+        if len(chunk) == size:
+            yield _part(path, head, chunk)
+            chunk = []
+    if chunk:
+        yield _part(path, head, chunk)
+    elif not after:
+        raise Unstreamable
+
+
+def _part(path: Path, head: dict[str, Any], flows: list[Any]) -> Estimated:
+    try:
+        part = validate_estimates(Document(str(path), {**head, "flows": flows}, {}))
+    except AnswersError as exc:
+        raise Unstreamable from exc
+    if part.ranges:  # sampled: the whole file at once
+        raise Unstreamable
+    return part
+
+
+def _checked_parts(path: Path) -> Iterator[Estimated]:
+    """The parts of a streamed file, each id checked against the ids before it and the flows counted."""
+    ids: set[str] = set()
+    count = 0
+    for part in _parts(path, PART_FLOWS):
+        for flow in part.answers.flows:
+            if flow.id in ids:
+                raise Unstreamable
+            ids.add(flow.id)
+        count += len(part.answers.flows)
+        if count > MAX_FLOWS:
+            raise Unstreamable
+        yield part
+
+
+def _check_parts(path: Path) -> None:
+    """Validate a streamed file's every flow, keeping only their ids."""
+    for _ in _checked_parts(path):
+        pass
+
+
+def answers_parts(path: Path, size: int = PART_FLOWS) -> Iterator[Answers] | Estimated:
+    """The validated answers of a streamed file, ``size`` flows at a time, each part with the
+    organisation, when every flow is valid and no answer is a range; else the file read whole
+    (``load_estimates``), or its problems raised. Every flow is validated before the first part is
+    given: a problem is reported before anything is done."""
+    if not streamed(path):
+        return _whole(path)
+    try:
+        _check_parts(path)
+    except Unstreamable:
+        return _whole(path)
+    return _stream_again(path, size)
+
+
+def _stream_again(path: Path, size: int) -> Iterator[Answers]:
+    try:
+        for part in _parts(path, size):
+            yield part.answers
+    except Unstreamable as exc:  # the file changed since it was checked
+        raise AnswersError(f"{path} changed while it was read", (Problem(
+            str(path), None, "", "changed while it was read; run again"),)) from exc

@@ -9,7 +9,10 @@ worked out only when one is asked for.
 
 A document is refused, at its line, when it goes beyond what any answers file or policy needs:
 
-- ``MAX_FILE_BYTES`` (32 MB): a bigger file is refused before it is read (split it into several files);
+- ``MAX_FILE_BYTES`` (32 MB) for a file read whole, unless its reader gives another limit: a bigger file
+  is refused before it is read (split it into several files). A YAML answers file is read a flow at a
+  time (``stream_yaml``), in a memory that does not grow with its flows, and may be larger
+  (``engine.answers.MAX_STREAMED_BYTES``);
 - ``MAX_DEPTH`` (64 levels of nesting);
 - ``MAX_DIGITS`` (100 digits in a number): refused before any conversion, as is a number that
   overflows to infinity (``1e400``);
@@ -139,10 +142,7 @@ def _construct_int(loader: _Loader, node: ScalarNode) -> int:
 
 
 def _construct_float(loader: _Loader, node: ScalarNode) -> float:
-    text = str(loader.construct_scalar(node)).lower()
-    if text.endswith(".inf"):
-        return float("-inf") if text.startswith("-") else float("inf")
-    return float("nan") if text == ".nan" else float(text)
+    return _float(str(loader.construct_scalar(node)))
 
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
@@ -371,6 +371,96 @@ def _check_items(root: Node, source: str, max_items: int | None, what: str) -> N
                             max_items, what)
 
 
+class _NotPlain(Exception):
+    """A node the quick build leaves to the checks that say where and why (``_check_nodes``...)."""
+
+
+_BOOLEANS = {"true": True, "false": False}
+
+
+def _float(text: str) -> float:
+    """A float as ``_construct_float`` reads it."""
+    text = text.lower()
+    if text.endswith(".inf"):
+        return float("-inf") if text.startswith("-") else float("inf")
+    return float("nan") if text == ".nan" else float(text)
+
+
+_SCALARS: dict[str, Callable[[str], Any]] = {
+    "tag:yaml.org,2002:str": str,
+    "tag:yaml.org,2002:null": lambda text: None,
+    "tag:yaml.org,2002:bool": lambda text: _BOOLEANS[text.lower()],
+}
+
+
+class _Build:
+    """A document's values built from its nodes in one walk that also checks them as ``_check_nodes``
+    does and counts what ``_check_expansion`` counts; any doubt (a tag, a repeated key, a recursive
+    anchor, too deep) is ``_NotPlain``, and the document is then built the careful way."""
+
+    def __init__(self) -> None:
+        self.values: dict[int, Any] = {}  # by node: an alias is the very value of its anchor
+        self.sizes: dict[int, int] = {}
+        self.active: set[int] = set()
+
+    def value(self, node: Node) -> Any:
+        if len(self.active) >= MAX_DEPTH:
+            raise _NotPlain
+        known = self.values.get(id(node), self)
+        if known is not self:
+            return known
+        if id(node) in self.active or node.tag not in _STANDARD_TAGS:
+            raise _NotPlain
+        if isinstance(node, ScalarNode):
+            if node.tag in _SCALARS:
+                if node.tag != "tag:yaml.org,2002:str" and _tag_problem(node) is not None:
+                    raise _NotPlain
+                value = _SCALARS[node.tag](node.value)
+            elif _tag_problem(node) is not None:  # a number: its form and its digits
+                raise _NotPlain
+            elif node.tag == "tag:yaml.org,2002:int":
+                value = int(node.value, 10)
+            else:
+                value = _float(node.value)
+            self.values[id(node)] = value
+            self.sizes[id(node)] = 1
+            return value
+        if _tag_problem(node) is not None:
+            raise _NotPlain
+        self.active.add(id(node))
+        size = 1
+        if isinstance(node, MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, ScalarNode):
+                    raise _NotPlain
+                key = self.value(key_node)
+                if key in out:
+                    raise _NotPlain
+                out[key] = self.value(value_node)
+                size += self.sizes[id(key_node)] + self.sizes[id(value_node)]
+            value = out
+        else:
+            items = []
+            for item in node.value:
+                items.append(self.value(item))
+                size += self.sizes[id(item)]
+            value = items
+        self.active.discard(id(node))
+        self.values[id(node)] = value
+        self.sizes[id(node)] = size
+        return value
+
+
+def _quickly_built(root: Node) -> Any:
+    """The values of a document of plain data within its limits, built in one walk; ``_NotPlain`` else."""
+    build = _Build()
+    data = build.value(root)
+    if build.sizes[id(root)] > 10 * len(build.values) + MAX_EXPANSION:
+        raise _NotPlain
+    return data
+
+
 def parse_yaml(text: str, source: str, max_items: int | None = None, what: str = "file") -> Document:
     """Parse one YAML document safely, keeping lines; raise ``DocumentError``. A list under the root
     mapping may hold at most ``max_items`` entries."""
@@ -384,8 +474,11 @@ def parse_yaml(text: str, source: str, max_items: int | None = None, what: str =
             if node is None:
                 return Document(source, None, {})
             _check_items(node, source, max_items, what)
-            _check_expansion(node, _check_nodes(node, source), source)
-            data = loader.construct_document(node)
+            try:
+                data = _quickly_built(node)
+            except _NotPlain:  # the careful way, which says where a problem is
+                _check_expansion(node, _check_nodes(node, source), source)
+                data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -510,8 +603,9 @@ def parse_json(text: str, source: str, max_items: int | None = None, what: str =
     return Document(source, data, LineMap(text))
 
 
-# The largest file read: twenty thousand flows of every field with comments fit in 32 MB; a bigger
-# file is refused before it is read, however it comes (a file, a pipe, a device).
+# The largest file read whole, unless its reader says otherwise: twenty thousand flows of every field
+# with comments fit in 32 MB, and a file read whole takes some fifteen times its size in memory while
+# parsed; a bigger file is refused before it is read, however it comes (a file, a pipe, a device).
 MAX_FILE_BYTES = 32 * 2**20
 
 
@@ -552,3 +646,161 @@ def read_document(path: Path, *, what: str = "file", max_bytes: int | None = Non
         )) from exc
     parse = parse_json if path.suffix.lower() == ".json" else parse_yaml
     return parse(text, source, max_items, what)
+
+
+# --- Reading a large YAML file one entry of its list at a time -------------------------------------
+#
+# A file of a hundred thousand flows read whole is a tree of millions of nodes, each with its marks:
+# gigabytes. Read event by event (libyaml's parser when PyYAML has it), each entry of the list under the
+# root mapping is built, checked and handed on before the next is read, and nothing else is kept. Only
+# plain data is read so: an alias or an anchor, a tag other than the standard ones, a repeated key, a
+# number ``number_problem`` refuses, nesting beyond ``MAX_DEPTH`` or any fault of the YAML itself ends the
+# stream with ``Unstreamable``, and the file is then read whole (``read_document``), which accepts what
+# it may and reports a problem at its line, exactly as for any file: the lines are worked out only then.
+
+from yaml.events import (  # noqa: E402  (kept with the streaming reader they serve)
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
+
+
+class Unstreamable(Exception):
+    """A document that cannot be read entry by entry: it is to be read whole, which says why at its line."""
+
+
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+class _Events:
+    """Plain values built straight from the parser's events, without a tree of nodes."""
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.tags: dict[tuple[str, Any], str] = {}  # a scalar's resolved tag, by its text and how it was written
+
+    def next(self) -> Any:
+        return self.loader.get_event()
+
+    def _collection(self, event: Any, standard: str) -> None:
+        if event.anchor is not None or event.tag not in (None, "!", standard):
+            raise Unstreamable
+
+    def value(self, event: Any, depth: int) -> Any:
+        """The value that starts with ``event``, at ``depth`` levels below the root."""
+        if depth >= MAX_DEPTH:
+            raise Unstreamable
+        kind = type(event)
+        if kind is ScalarEvent:
+            return self.scalar(event)
+        if kind is MappingStartEvent:
+            self._collection(event, _MAP)
+            out: dict[Any, Any] = {}
+            event = self.next()
+            while type(event) is not MappingEndEvent:
+                if type(event) is not ScalarEvent:
+                    raise Unstreamable
+                key = self.scalar(event)
+                if key in out:
+                    raise Unstreamable
+                out[key] = self.value(self.next(), depth + 1)
+                event = self.next()
+            return out
+        if kind is SequenceStartEvent:
+            self._collection(event, _SEQ)
+            items = []
+            event = self.next()
+            while type(event) is not SequenceEndEvent:
+                items.append(self.value(event, depth + 1))
+                event = self.next()
+            return items
+        raise Unstreamable  # an alias
+
+    def scalar(self, event: Any) -> Any:
+        if event.anchor is not None:
+            raise Unstreamable
+        text, tag = event.value, event.tag
+        if tag is None or tag == "!":
+            key = (text, event.implicit)
+            tag = self.tags.get(key)
+            if tag is None:
+                tag = self.tags[key] = self.loader.resolve(ScalarNode, text, event.implicit)
+        elif tag not in _STANDARD_TAGS or _tag_problem(ScalarNode(tag, text)) is not None:
+            raise Unstreamable
+        if tag == "tag:yaml.org,2002:str":
+            return text
+        if tag == "tag:yaml.org,2002:int":
+            if number_problem(text) is not None:
+                raise Unstreamable
+            return int(text, 10)
+        if tag == "tag:yaml.org,2002:float":
+            if number_problem(text) is not None:
+                raise Unstreamable
+            return _float(text)
+        if tag == "tag:yaml.org,2002:bool":
+            return _BOOLEANS[text.lower()]
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        raise Unstreamable
+
+
+def stream_yaml(path: Path, key: str) -> Iterator[tuple[str, int | None, Any]]:
+    """The entries of the YAML file at ``path``, a mapping, in order: ``(name, None, value)`` for each,
+    except the list under ``key``, given an item at a time as ``(key, index, item)``. Raise
+    ``Unstreamable`` (perhaps after some entries) when the file is not plain data to read so; the
+    file is then to be read whole by ``read_document``, which accepts it or says where it is wrong."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise Unstreamable from exc
+    with handle:
+        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: refused, at its place, when read whole
+            raise Unstreamable
+        handle.seek(0)
+        loader = _Loader(handle)
+        try:
+            yield from _entries(_Events(loader), key)
+        except (yaml.YAMLError, UnicodeError, RecursionError, ValueError, KeyError) as exc:
+            raise Unstreamable from exc
+        finally:
+            loader.dispose()
+
+
+def _entries(events: _Events, key: str) -> Iterator[tuple[str, int | None, Any]]:
+    if type(events.next()) is not StreamStartEvent or type(events.next()) is not DocumentStartEvent:
+        raise Unstreamable
+    root = events.next()
+    if type(root) is not MappingStartEvent:
+        raise Unstreamable
+    events._collection(root, _MAP)
+    seen: set[Any] = set()
+    event = events.next()
+    while type(event) is not MappingEndEvent:
+        if type(event) is not ScalarEvent:
+            raise Unstreamable
+        name = events.scalar(event)
+        if not isinstance(name, str) or name in seen:
+            raise Unstreamable
+        seen.add(name)
+        event = events.next()
+        if name == key and type(event) is SequenceStartEvent:
+            events._collection(event, _SEQ)
+            index = 0
+            event = events.next()
+            while type(event) is not SequenceEndEvent:
+                yield name, index, events.value(event, 2)
+                index += 1
+                event = events.next()
+        else:
+            yield name, None, events.value(event, 1)
+        event = events.next()
+    if type(events.next()) is not DocumentEndEvent or type(events.next()) is not StreamEndEvent:
+        raise Unstreamable

@@ -64,3 +64,10 @@ def test_a_file_with_ranges_is_sampled_the_same_with_jobs(tmp_path: Path) -> Non
             for jobs in ("1", "2")]
     assert all(run.returncode == 0 for run in runs)
     assert runs[0].stdout == runs[1].stdout and '"robustness"' in runs[0].stdout
+
+
+def test_a_report_is_the_same_over_two_processes(large: Path, tmp_path: Path) -> None:
+    one, two = tmp_path / "one.html", tmp_path / "two.html"
+    assert arbitre_in_process("report", large, "--out", one).returncode == 0
+    assert arbitre_in_process("report", large, "--out", two, "--jobs", "2").returncode == 0
+    assert two.read_bytes() == one.read_bytes()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import engine.load
-from engine.answers import MAX_FLOWS, known_fields, load_answers, validate_answers
+from engine.answers import MAX_WHOLE_FLOWS, known_fields, load_answers, validate_answers
 from engine.errors import AnswersError, Problem
 from engine.load import Document, DocumentError, dotted, parse_json, parse_yaml, read_document
 from engine.models import Answers, Channel, Level, resolve
@@ -444,18 +444,21 @@ class TestValidateAnswers:
         assert [p.message for p in info.value.problems] == [message]
 
     @pytest.mark.parametrize("suffix", [".yaml", ".json"])
-    def test_too_many_flows(self, tmp_path: Path, suffix: str) -> None:
+    def test_too_many_flows(self, tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch) -> None:
         """An answers file of more flows than the limit is refused at its flows as soon as it is parsed,
-        saying what to do."""
-        flows = [{"id": "a"}] * (MAX_FLOWS + 1)
+        saying what to do: a YAML file, read a flow at a time, may hold ``MAX_FLOWS`` (here made 2,000 to
+        keep the test short), a JSON file, read whole, ``MAX_WHOLE_FLOWS``."""
+        monkeypatch.setattr(engine.answers, "MAX_FLOWS", 2_000)
+        limit = 2_000 if suffix == ".yaml" else MAX_WHOLE_FLOWS
+        flows = [{"id": "a"}] * (limit + 1)
         path = tmp_path / f"a{suffix}"
         path.write_text(json.dumps({"organisation": {"name": "x"}, "flows": flows}, indent=0), encoding="utf-8")
         with pytest.raises(AnswersError) as info:
             load_answers(path)
         line = ":5" if suffix == ".yaml" else ""  # JSON's lines are not mapped for a refused document
         assert [str(p) for p in info.value.problems] == [
-            f"{path}{line}: flows: 20,001 entries, more than the 20,000 one answers file may hold; split them "
-            "into several files"]
+            f"{path}{line}: flows: {limit + 1:,} entries, more than the {limit:,} one answers file may hold; "
+            "split them into several files"]
 
     def test_many_bad_flows_are_reported_in_one_pass(self) -> None:
         """Three thousand flows each with a number for a key and an unknown field are each reported at

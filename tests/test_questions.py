@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from benchmarks.generate import generate_answers
+
 from engine.answers import load_answers
 from engine.errors import PolicyError
 from engine.models import Flow, Organisation
-from engine.interview.questions import Bank, Refusal, check, load_questions, parse, parse_number, parse_seconds, show, to_yaml
+from engine.interview.questions import (Bank, Refusal, SkipMemo, applies, check, could_matter, load_questions, parse,
+                                       parse_number, parse_seconds, show, to_yaml)
+from engine.policy.loading import Policy, load_policy
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
 
@@ -365,3 +369,49 @@ def test_a_price_per_another_channels_contact_is_refused(bank: Bank, text: str, 
     assert caught.value.key == "wrong_contact"
     assert caught.value.args_["channel"] == channel
 
+
+
+# --- the skip logic's memo --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return load_policy(RULES)
+
+
+def _screenings(bank: Bank, flow: dict[str, object]):  # type: ignore[no-untyped-def]
+    """The screenings a questionnaire makes of one flow, in its order: each optional question with
+    the answers before it and the optional ones after it as partners, then at the end of the flow
+    each optional question with every other answer known and the others as partners."""
+    optional = [q for q in bank.flows if q.ask == "if_it_matters"]
+    known = {q.field: flow[q.field] for q in bank.flows if q.ask != "if_it_matters" and q.field in flow}
+    for index, q in enumerate(optional):
+        if applies(q, known):
+            yield q, dict(known), [p for p in optional[index + 1:] if p.field not in known]
+        if q.field in flow:
+            known[q.field] = flow[q.field]
+    left = [q for q in optional if q.field not in flow]
+    for q in left:
+        yield q, dict(known), left
+
+
+def test_the_memo_changes_no_skip_decision(bank: Bank, policy: Policy) -> None:
+    """The skip logic with one memo kept over several flows and two organisations decides as the
+    plain skip logic, which evaluates every flow it tries through the whole pipeline: the same
+    questions asked, the same skipped. The flows are generated (a seed per organisation), their
+    optional answers left out one in two so that the end of each flow has partners to screen."""
+    memo = SkipMemo(policy)
+    decided: list[bool] = []
+    for seed, flows in ((3, 2), (11, 1)):
+        data = generate_answers(flows, seed=seed)
+        for number, flow in enumerate(data["flows"]):
+            flow = {k: v for i, (k, v) in enumerate(flow.items())
+                    if next(q for q in bank.flows if q.field == k).ask != "if_it_matters" or (i + number) % 2}
+            for q, known, partners in _screenings(bank, flow):
+                kept = could_matter(q, known, data["organisation"], policy, partners, memo)
+                plain = could_matter(q, known, data["organisation"], policy, partners, SkipMemo(policy, plain=True))
+                assert kept == plain, (seed, number, q.field)
+                decided.append(kept)
+    # Both answers occur: the comparison is not of questions that never matter.
+    assert True in decided and False in decided
+    assert memo.evaluations > 0 and memo.engine_runs < memo.evaluations

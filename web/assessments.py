@@ -91,8 +91,9 @@ def _upload_problems(name: str, raw: bytes) -> tuple[str, list[Problem], str]:
     what = "answers file"
     if len(raw) > MAX_FILE_BYTES:
         return (f"cannot read the answers in {name}", [Problem(name, None, "", (
-            f"is larger than {MAX_FILE_BYTES // 2**20} MB, the most Arbitre reads in one {what}; "
-            "split it into smaller files"))], "")
+            f"is larger than {MAX_FILE_BYTES // 2**20} MB, the most the workspace takes in one {what}; "
+            f"split it into smaller files, or run arbitre recommend {name} on the command line, which reads "
+            "a large file a flow at a time"))], "")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

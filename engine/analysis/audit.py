@@ -34,7 +34,7 @@ from pydantic import (
     AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator,
 )
 
-from ..answers import MAX_FLOWS
+from ..answers import MAX_WHOLE_FLOWS as MAX_FLOWS
 from ..costs import Metrics, OptionCost
 from ..errors import Problem, UserError
 from ..load import Document, DocumentError, PathKey, dotted, read_document

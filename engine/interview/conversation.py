@@ -34,7 +34,7 @@ from ..policy.loading import Policy
 from ..typography import typeset
 from ..ranges import Estimate, take_ranges
 from .questions import (RANGE_KINDS, Bank, Lang, Question, Refusal, Section, applies, check, check_range,
-                        could_matter, is_range, model_default, parse, refusal_of, show, show_range)
+                        could_matter, is_range, memo_for, model_default, parse, refusal_of, show, show_range)
 
 
 class Console(Protocol):
@@ -352,6 +352,7 @@ class Conversation:
 
     def __init__(self, bank: Bank, policy: Policy, lang: Lang, state: State) -> None:
         self.bank, self.policy, self.lang, self.state = bank, policy, lang, state
+        self.skip_memo = memo_for(policy)  # the flows the skip logic evaluated, for its next questions
         self._said: list[str] = []
         self._changed = False
 
@@ -654,7 +655,7 @@ class Conversation:
             if (tally is not None and question.ask == "if_it_matters" and not state.all_questions
                     and question.field not in values
                     and not could_matter(question, values, state.data["organisation"], self.policy,
-                                         self._partners(questions[index + 1:], values))):
+                                         self._partners(questions[index + 1:], values), self.skip_memo)):
                 if question.field not in tally.skipped:
                     tally.skipped.append(question.field)
                 state.index += 1
@@ -670,7 +671,8 @@ class Conversation:
         values, tally = self._values(sec), state.tallies.setdefault(sec, FlowTally())
         skipped = tuple(q for q in self.bank.flows if q.field in tally.skipped)
         relevant = next((q for q in skipped if applies(q, values) and could_matter(
-            q, values, state.data["organisation"], self.policy, self._partners(skipped, values))), None)
+            q, values, state.data["organisation"], self.policy, self._partners(skipped, values), self.skip_memo)),
+            None)
         if relevant is not None:
             number = len(tally.asked) + 1  # the last of the flow's questions found so far
             state.index, state.second_look = self.bank.flows.index(relevant), True
@@ -711,7 +713,8 @@ class Conversation:
             if not all(q.field in values for q in self.bank.flows if q.ask == "required" and applies(q, values)):
                 return None
             self.state.outlook[sec] = frozenset(
-                q.field for q in optional if could_matter(q, values, self.state.data["organisation"], self.policy))
+                q.field for q in optional
+                if could_matter(q, values, self.state.data["organisation"], self.policy, memo=self.skip_memo))
         return self.state.outlook[sec]
 
     @staticmethod

@@ -25,17 +25,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Literal, Sequence, get_args
+from typing import Annotated, Any, Callable, Literal, Sequence, get_args
 
 from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..analysis.context import FlowContext
+from ..costs import COSTLESS_FIELDS, FlowCosts, flow_costs
+from ..decide import SHARE_OF, decide
 from ..errors import PolicyError, Problem
+from ..facts import snapshot
 from ..load import Document, DocumentError, PathKey, dotted, read_document
 from ..models import QUOTE_FORMS, WEEKDAYS, Activity, Channel, Flow, FlowInputs, Organisation, TooLittle, VendorQuote
 from ..policy.loading import Policy, comparisons, validate_document
 from ..ranges import Estimate
-from ..policy.rules import Condition, Texts, holds
+from ..policy.rules import Condition, Graded, Texts, holds
 
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
@@ -794,20 +798,183 @@ def flow_model(flow: dict[str, Any], organisation: dict[str, Any]) -> FlowInputs
         return None
 
 
-def _outcome(flow: dict[str, Any], organisation: dict[str, Any], policy: Policy) -> tuple[str, tuple[str, ...]] | None:
-    import json
-
-    return _cached_outcome(json.dumps(flow, sort_keys=True), json.dumps(organisation, sort_keys=True), policy)
+Outcome = tuple[str, tuple[str, ...]] | None
 
 
-@functools.lru_cache(maxsize=4096)
-def _cached_outcome(flow: str, organisation: str, policy: Policy) -> tuple[str, tuple[str, ...]] | None:
-    """The decision and split of a flow given as JSON; None while the flow is incomplete."""
-    import json
+def _frozen(value: Any) -> Any:
+    """An answer as a key: equal for equal answers of the same types (``1``, ``1.0`` and ``True``
+    differ, as they do in the answers file)."""
+    kind = type(value)
+    if kind is str or value is None:
+        return value
+    if kind is dict:
+        return ("{", tuple(sorted((str(k), _frozen(v)) for k, v in value.items())))
+    if kind is list or kind is tuple:
+        return ("[", tuple(map(_frozen, value)))
+    return (kind, value)
 
+
+def _flow_key(flow: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(sorted([(name, _frozen(value)) for name, value in flow.items()]))
+
+
+class _Organisation:
+    """What the skip logic keeps for the flows of one organisation: the outcome of every flow it
+    evaluated, the costs of every flow by the answers the cost model reads, and the rule engine's
+    firings by what it can tell of the facts."""
+
+    def __init__(self, organisation: dict[str, Any]) -> None:
+        try:
+            self.model: Organisation | None = Organisation.model_validate(organisation)
+        except ValidationError:
+            self.model = None
+        self.outcomes: dict[tuple[Any, ...], Outcome] = {}
+        self.costs: dict[tuple[Any, ...], FlowCosts] = {}
+        self.quote_bases: dict[tuple[Any, ...], tuple[bool, float | None]] = {}
+        self.context: FlowContext | None = None  # the FlowContext whose view of the facts keys the firings, once a flow is complete
+        self.firings: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.verdicts: dict[tuple[Any, ...], Outcome] = {}
+
+
+class SkipMemo:
+    """What the skip logic has found out, kept for the next question: the skip logic evaluates the
+    policy on a flow with one or two answers tried at each of their candidate values, again and
+    again for each optional question. Each flow tried is evaluated once (its outcome is kept by
+    its exact answers and the organisation's), and the steps of an evaluation are reused from
+    flows that differ only where they cannot tell: the costs of flows that differ only in answers
+    the cost model does not read, the rule engine's firings on facts it cannot tell apart
+    (``FlowContext.seen_by_engine``), the decision on the same firings with the same facts the
+    decision weighs (savings, grades, shares of contacts). Keys are whole answers, so an answer
+    changed needs no invalidation: the flows it changes are simply other keys.
+
+    ``plain`` evaluates every flow through the whole pipeline, keeping nothing: the reference the
+    kept outcomes are checked against."""
+
+    LIMIT = 20_000  # outcomes kept per organisation before they are forgotten (some 2 kB each)
+    ORGANISATIONS = 4  # organisations kept
+
+    def __init__(self, policy: Policy, plain: bool = False) -> None:
+        import threading
+
+        self.policy, self.plain = policy, plain
+        self._organisations: dict[str, _Organisation] = {}
+        self._lock = threading.RLock()
+        self.evaluations = 0  # flows evaluated (not found among those kept)
+        self.engine_runs = 0
+
+    def _of(self, organisation: dict[str, Any]) -> _Organisation:
+        import json
+
+        key = json.dumps(organisation, sort_keys=True, default=str)
+        found = self._organisations.pop(key, None)
+        if found is None:
+            found = _Organisation(organisation)
+            if len(self._organisations) >= self.ORGANISATIONS:
+                self._organisations.pop(next(iter(self._organisations)))
+        self._organisations[key] = found  # the latest used last
+        return found
+
+    def outcome(self, flow: dict[str, Any], organisation: dict[str, Any]) -> Outcome:
+        """The decision and split of ``flow``; None while the flow is incomplete or invalid."""
+        return self.outcomes(organisation)(flow)
+
+    def outcomes(self, organisation: dict[str, Any]) -> Callable[[dict[str, Any]], Outcome]:
+        """The outcome of a flow of ``organisation``, as a function of the flow (for many flows of one
+        organisation, which is then looked up once)."""
+        if self.plain:
+            return functools.partial(_plain_outcome, organisation=organisation, policy=self.policy)
+        with self._lock:
+            org = self._of(organisation)
+
+        def outcome(flow: dict[str, Any]) -> Outcome:
+            with self._lock:
+                return self._outcome(flow, org)
+        return outcome
+
+    def _outcome(self, flow: dict[str, Any], org: _Organisation) -> Outcome:
+        key = _flow_key(flow)
+        if key in org.outcomes:
+            return org.outcomes[key]
+        if len(org.outcomes) >= self.LIMIT:
+            org.outcomes.clear()
+            org.costs.clear()
+            org.quote_bases.clear()
+        found = self._evaluate(flow, key, org)
+        org.outcomes[key] = found
+        return found
+
+    def _evaluate(self, flow: dict[str, Any], key: tuple[Any, ...], org: _Organisation) -> Outcome:
+        if org.model is None:
+            return None
+        try:
+            inputs = FlowInputs(flow=Flow.model_validate(flow), organisation=org.model, defaults_used=())
+        except ValidationError:
+            return None
+        self.evaluations += 1
+        policy = self.policy
+        if org.context is None:
+            org.context = FlowContext(inputs, policy)
+        context = org.context
+        cost_key = tuple(item for item in key if item[0] not in COSTLESS_FIELDS)
+        costs = org.costs.get(cost_key)
+        if costs is None:
+            costs = org.costs[cost_key] = flow_costs(inputs, policy.costs, context.splits)
+        facts = snapshot(inputs, costs, policy.languages_by_country)
+        seen = context.seen_by_engine(facts)
+        firings = org.firings.get(seen)
+        if firings is None:
+            self.engine_runs += 1
+            fired, _derived = context.engine.evaluate(facts)
+            firings = org.firings[seen] = tuple(fired)
+        weighed = (tuple(f.rule_id for f in firings),
+                   tuple(facts.get(name) for name in _weighed(policy)))
+        if weighed not in org.verdicts:
+            verdict = decide(firings, policy, facts)
+            org.verdicts[weighed] = verdict.decision.value, tuple(s.value for s in verdict.split)
+        return org.verdicts[weighed]
+
+    def quote_base(self, flow: dict[str, Any], organisation: dict[str, Any]) -> tuple[bool, float | None]:
+        """Whether the flow without its quote is complete, and its in-house cost per contact (the
+        amount a provider's quote is tried against)."""
+        without = {k: v for k, v in flow.items() if k != "vendor_quote"}
+        if self.plain:
+            return _quote_base(without, organisation, self.policy)
+        with self._lock:
+            org = self._of(organisation)
+            key = _flow_key(without)
+            if key not in org.quote_bases:
+                org.quote_bases[key] = _quote_base(without, organisation, self.policy)
+            return org.quote_bases[key]
+
+
+@functools.lru_cache(maxsize=4)
+def memo_for(policy: Policy) -> SkipMemo:
+    """The skip logic's memo for ``policy``, shared by the conversations of this process (a web
+    questionnaire makes a conversation per answer): what one found out, the next one reuses."""
+    return SkipMemo(policy)
+
+
+@functools.lru_cache(maxsize=16)
+def _weighed(policy: Policy) -> tuple[str, ...]:
+    """The facts the decision weighs beside which rules fired: those graded votes are graded by,
+    the saving and the shares of contacts each split hands over."""
+    graded = {weight.by for placed in policy.rules for weight in placed.rule.then.vote.values()
+              if isinstance(weight, Graded)}
+    return tuple(sorted(graded | {"savings_pct"})) + tuple(SHARE_OF.values())
+
+
+def _quote_base(flow: dict[str, Any], organisation: dict[str, Any], policy: Policy) -> tuple[bool, float | None]:
+    inputs = flow_model(flow, organisation)
+    if inputs is None:
+        return (False, None)
+    return (True, flow_costs(inputs, policy.costs).inhouse_cost_per_contact)
+
+
+def _plain_outcome(flow: dict[str, Any], organisation: dict[str, Any], policy: Policy) -> Outcome:
+    """The decision and split of a flow through the whole pipeline; None while the flow is incomplete."""
     from ..recommend import evaluate_flow
 
-    inputs = flow_model(json.loads(flow), json.loads(organisation))
+    inputs = flow_model(flow, organisation)
     if inputs is None:
         return None
     verdict = evaluate_flow(inputs, policy).verdict
@@ -815,7 +982,7 @@ def _cached_outcome(flow: str, organisation: str, policy: Policy) -> tuple[str, 
 
 
 def candidates(question: Question, flow: dict[str, Any], organisation: dict[str, Any],
-               policy: Policy) -> list[Any]:
+               policy: Policy, memo: SkipMemo | None = None) -> list[Any]:
     """The values the skip logic tries for ``question``: every allowed value, or the bank's probes."""
     kind = question.kind
     if kind == "choice":
@@ -825,12 +992,9 @@ def candidates(question: Question, flow: dict[str, Any], organisation: dict[str,
     if kind == "yes_no":
         return [False, True]
     if kind == "quote":
-        inputs = flow_model({k: v for k, v in flow.items() if k != "vendor_quote"}, organisation)
-        if inputs is None:
+        complete, per_contact = (memo or SkipMemo(policy, plain=True)).quote_base(flow, organisation)
+        if not complete:
             return []
-        from ..costs import flow_costs
-
-        per_contact = flow_costs(inputs, policy.costs).inhouse_cost_per_contact
         if not per_contact:
             return [None]
         return [None] + [{"per_contact": round(per_contact * float(f), 4)} for f in question.probe
@@ -840,35 +1004,39 @@ def candidates(question: Question, flow: dict[str, Any], organisation: dict[str,
     return [plain(value) for value in question.probe]
 
 
-def _varies(question: Question, base: dict[str, Any], values: list[Any], organisation: dict[str, Any],
-            policy: Policy) -> bool:
-    seen = {_outcome(base, organisation, policy)}
+def _varies(question: Question, base: dict[str, Any], values: list[Any],
+            outcome: Callable[[dict[str, Any]], Outcome]) -> bool:
+    seen = {outcome(base)}
     for value in values:
         trial = base if value is None else {**base, question.field: value}
-        seen.add(_outcome(trial, organisation, policy))
+        seen.add(outcome(trial))
         if len(seen - {None}) > 1:
             return True
     return False
 
 
 def could_matter(question: Question, flow: dict[str, Any], organisation: dict[str, Any], policy: Policy,
-                 partners: Sequence[Question] = ()) -> bool:
+                 partners: Sequence[Question] = (), memo: SkipMemo | None = None) -> bool:
     """Whether some value of this optional answer would change the flow's decision or split: with
     every other answer as it is (unanswered ones at their defaults), or with one of ``partners``
     (questions not answered yet) at one of its own plausible values. Pairs matter: a provider's
-    quote may decide a flow only once its work is known to be repetitive, and the other way round."""
+    quote may decide a flow only once its work is known to be repetitive, and the other way round.
+    ``memo`` keeps the flows evaluated for the next call (a conversation keeps one for all its
+    questions); the answer is the same with or without it."""
+    memo = SkipMemo(policy) if memo is None else memo
+    outcome = memo.outcomes(organisation)
     base = {k: v for k, v in flow.items() if k != question.field}
-    values = candidates(question, flow, organisation, policy)
-    if _varies(question, base, values, organisation, policy):
+    values = candidates(question, flow, organisation, policy, memo)
+    if _varies(question, base, values, outcome):
         return True
     for partner in partners:
         if partner.field == question.field or partner.field in flow:
             continue
-        for other in candidates(partner, base, organisation, policy):
+        for other in candidates(partner, base, organisation, policy, memo):
             if other is None:
                 continue
             paired = {**base, partner.field: other}
-            if _varies(question, paired, candidates(question, paired, organisation, policy), organisation, policy):
+            if _varies(question, paired, candidates(question, paired, organisation, policy, memo), outcome):
                 return True
     return False
 

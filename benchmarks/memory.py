@@ -1,0 +1,90 @@
+"""How the memory of ``arbitre recommend`` grows with one file's flows: 10,000, 50,000 and 100,000
+generated flows, JSON output written to a file.
+
+A YAML file this large is read a flow at a time and its JSON written a part of the flows at a time
+(``engine.answers.answers_parts``), so the peak memory should stay about the same whatever the flows.
+For each size, the peak resident memory of one ``arbitre recommend`` process (its ``ru_maxrss``, read
+with ``resource.getrusage(RUSAGE_CHILDREN)`` by a fresh measuring process, since that figure is the
+largest of all the children a process has waited for) and its CPU seconds.
+Targets: the 100,000-flow file under 600 MB, and no size more than 10 % above the 10,000-flow one.
+
+Run with ``make bench`` or directly (``--sizes 10000 20000`` for others); results in
+``benchmarks/results/memory.json``. The three sizes take some six CPU minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.generate import generate_answers, write_yaml  # noqa: E402
+
+RESULTS = HERE / "results" / "memory.json"
+SIZES = (10_000, 50_000, 100_000)
+TARGET_MB = 600
+FLATNESS = 0.10
+
+
+def measure(answers: Path, out: Path) -> dict[str, float]:
+    """Run ``arbitre recommend`` once, as this process's only child: its peak memory and CPU seconds."""
+    command = [sys.executable, "-c", "import cli; cli.entry()", "recommend", str(answers), "--format", "json",
+               "--out", str(out)]
+    run = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    if run.returncode != 0:
+        raise SystemExit(f"arbitre recommend failed ({run.returncode}): {run.stderr}")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"peak_mb": round(usage.ru_maxrss / 1024, 1), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1)}
+
+
+def one_size(flows: int, folder: Path) -> dict[str, Any]:
+    """The peak memory of a run on a generated file of ``flows`` flows, measured by a fresh process."""
+    answers = write_yaml(generate_answers(flows, seed=flows), folder / f"answers-{flows}.yaml")
+    run = subprocess.run([sys.executable, __file__, "--measure", str(answers), str(folder / "out.json")],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        raise SystemExit(run.stderr)
+    figures = json.loads(run.stdout)
+    answers.unlink()
+    return {"flows": flows, "file_mb": round(figures.pop("file_bytes") / 2**20, 1), **figures}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--measure", nargs=2, metavar=("ANSWERS", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:
+        answers, out = (Path(arg) for arg in args.measure)
+        print(json.dumps({**measure(answers, out), "file_bytes": answers.stat().st_size}))
+        return 0
+    results = []
+    with tempfile.TemporaryDirectory(prefix="arbitre-memory-") as tmp:
+        for flows in args.sizes:
+            result = one_size(flows, Path(tmp))
+            results.append(result)
+            print(f"{flows:>7,} flows ({result['file_mb']:.0f} MB of YAML): peak {result['peak_mb']:.0f} MB, "
+                  f"{result['cpu_seconds']:.0f} s CPU")
+    smallest = results[0]["peak_mb"]
+    growth = max(r["peak_mb"] for r in results) / smallest - 1
+    largest = results[-1]
+    print(f"peak at {largest['flows']:,} flows: {largest['peak_mb']:.0f} MB (target: under {TARGET_MB} MB); "
+          f"at most {growth:+.0%} over {results[0]['flows']:,} flows (target: within {FLATNESS:.0%})")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps({"sizes": results, "growth": round(growth, 3), "target_mb": TARGET_MB,
+                                   "target_growth": FLATNESS}, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""A large YAML answers file read a flow at a time, checked against the same file read whole: the
+same answers, the same JSON output byte for byte (in one process and over two), and the same
+problem at the same line, with nothing written before it."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import engine.answers
+from benchmarks.generate import generate_answers, to_yaml
+from conftest import arbitre_in_process
+from engine.answers import load_estimates, streamed
+from engine.errors import AnswersError
+
+FLOWS = 2_000
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two thousand generated flows: eight parts of 250."""
+    path = tmp_path_factory.mktemp("streamed") / "large.yaml"
+    path.write_text(to_yaml(generate_answers(FLOWS, seed=3)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def always_streamed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every YAML file read a flow at a time, however small."""
+    monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 0)
+
+
+def recommended(path: Path, *extra: str) -> tuple[int, str, str]:
+    run = arbitre_in_process("recommend", path, "--format", "json", *extra)
+    return run.returncode, run.stdout, run.stderr
+
+
+class TestOutput:
+    def test_a_large_file_is_streamed(self, large: Path) -> None:
+        assert streamed(large)
+
+    def test_the_streamed_json_is_the_whole_files(self, large: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        streamed_run = recommended(large)
+        monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
+        whole_run = recommended(large)
+        assert streamed_run[0] == 0 and streamed_run[1].count('"fired_rules"') == FLOWS
+        assert streamed_run == whole_run
+
+    def test_over_two_processes_too(self, large: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        out = tmp_path / "out.json"
+        assert arbitre_in_process("recommend", large, "--format", "json", "--jobs", "2", "--out", out).returncode == 0
+        monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
+        assert out.read_text(encoding="utf-8") == recommended(large)[1]
+
+
+@pytest.fixture(scope="module")
+def larger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four thousand two hundred generated flows, to break one of (they are read, not recommended)."""
+    path = tmp_path_factory.mktemp("streamed") / "larger.yaml"
+    path.write_text(to_yaml(generate_answers(4_200, seed=4)), encoding="utf-8")
+    return path
+
+
+def broken(large: Path, tmp_path: Path, flow: int, line: str, replacement: str) -> Path:
+    """The large file with one line of flow number ``flow`` (counted from 1) replaced."""
+    text = large.read_text(encoding="utf-8")
+    start = text.index(f"-{flow}\n")
+    at = text.index(line, start)
+    path = tmp_path / "broken.yaml"
+    path.write_text(text[:at] + replacement + text[at + len(line):], encoding="utf-8")
+    return path
+
+
+class TestProblems:
+    @pytest.mark.parametrize(("line", "replacement"), [
+        pytest.param("  channel: ", "  channel: pigeon\n  old_channel: ", id="invalid-answer"),
+        pytest.param("  channel: ", "  channel: !!python/object x\n  old_channel: ", id="unsafe-tag"),
+        pytest.param("  channel: ", "  channel: [\n  old_channel: ", id="bad-yaml"),
+        pytest.param("  channel: ", "  aht_seconds: 1\n  channel: ", id="duplicate-key"),
+    ])
+    def test_a_problem_late_in_the_file_is_reported_where_it_is_with_nothing_written(
+            self, larger: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str,
+            replacement: str) -> None:
+        path = broken(larger, tmp_path, 4_000, line, replacement)
+        code, out, err = recommended(path)
+        assert (code, out) == (2, "")
+        monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
+        assert recommended(path) == (code, out, err)
+        assert f"{path}:" in err  # located, as when read whole
+
+    def test_the_line_of_a_problem_in_flow_4000(self, larger: Path, tmp_path: Path) -> None:
+        path = broken(larger, tmp_path, 4_000, "  channel: ", "  channel: pigeon\n  old_channel: ")
+        lines = path.read_text(encoding="utf-8").splitlines()
+        line = next(number for number, text in enumerate(lines, 1) if text == "  channel: pigeon")
+        with pytest.raises(AnswersError) as info:
+            load_estimates(path)
+        assert [(p.line, p.path) for p in info.value.problems][:1] == [(line, "flows[3999].channel")]
+
+
+class TestAnswers:
+    @pytest.mark.parametrize("text", [
+        pytest.param("""\
+            organisation: {name: "Acme", country: FR}
+            flows:
+            - {id: a, channel: phone, monthly_volume: 1200, aht_seconds: 300, peak_ratio: 1.5}
+            - id: 'b'
+              channel: email  # a comment
+              monthly_volume: !!int "800"
+              aht_seconds: 2.4e2
+              unique_know_how: true
+              provider_country: NO
+              regulated_data: []
+              name: ~
+            """, id="plain"),
+        pytest.param("""\
+            organisation: &org {name: Acme}
+            flows:
+            - &flow {id: a, channel: phone, monthly_volume: 1200, aht_seconds: 300}
+            - {id: b, channel: phone, monthly_volume: 1200, aht_seconds: 300}
+            """, id="anchors-read-whole"),
+        pytest.param("""\
+            flows:
+            - {id: a, channel: phone, monthly_volume: {low: 900, likely: 1200, high: 1500}, aht_seconds: 300}
+            organisation: {name: Acme}
+            """, id="ranges-and-flows-first-read-whole"),
+    ])
+    def test_the_same_answers_either_way(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+        path = tmp_path / "a.yaml"
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 0)
+        assert streamed(path)
+        got = load_estimates(path)
+        monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
+        assert not streamed(path)
+        assert got == load_estimates(path)
+
+    def test_a_json_file_is_read_whole(self, tmp_path: Path, always_streamed: None) -> None:
+        path = tmp_path / "a.json"
+        path.write_text('{"flows": []}', encoding="utf-8")
+        assert not streamed(path)
