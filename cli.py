@@ -185,29 +185,31 @@ def _check_outputs(inputs: list[Path], **outputs: Path | None) -> None:
 
 
 def _overrides(pairs: tuple[str, ...], reasons: tuple[str, ...], known: list[str]) -> dict[str, dict[str, str]]:
-    """``--override ID=DECISION`` options with their ``--reason``: one reason for all, or one each."""
+    """``--override ID=DECISION`` options with their ``--reason``: one reason for all, or one each. The
+    checks are those of the workspace's override form (``engine.overrides``), worded for the options."""
     from engine.errors import UserError
-    from engine.models import Decision
+    from engine.overrides import DECISIONS, OverrideProblem, override_problems, reason_missing
 
     if not pairs:
         if reasons:
             raise UserError("--reason is given without --override: say which flow's decision it overrides")
         return {}
-    if not reasons or any(not r.strip() for r in reasons):
+    if not reasons or any(reason_missing(r) for r in reasons):
         raise UserError("an override needs a reason: add --reason TEXT (it is kept beside the override)")
     if len(reasons) not in (1, len(pairs)):
         raise UserError(f"{len(pairs)} overrides and {len(reasons)} reasons: give one reason for all, or one each")
     out: dict[str, dict[str, str]] = {}
-    options = [d.value for d in Decision]
     for index, pair in enumerate(pairs):
         flow_id, sep, decision = pair.partition("=")
-        if not sep or decision not in options:
-            raise UserError(f"--override {pair!r}: expected FLOW_ID=DECISION, the decision one of {', '.join(options)}")
-        if flow_id not in known:
+        reason = reasons[index if len(reasons) > 1 else 0]
+        problems = override_problems(flow_id, decision if sep else "", reason, known)
+        if OverrideProblem.NOT_A_DECISION in problems:
+            raise UserError(f"--override {pair!r}: expected FLOW_ID=DECISION, the decision one of {', '.join(DECISIONS)}")
+        if OverrideProblem.UNKNOWN_FLOW in problems:
             raise UserError(f"--override {pair!r}: no flow with the id {flow_id!r}; the flows are: {', '.join(known)}")
         if flow_id in out:
             raise UserError(f"--override {pair!r}: the flow {flow_id!r} is overridden twice")
-        out[flow_id] = {"decision": decision, "reason": reasons[index if len(reasons) > 1 else 0].strip()}
+        out[flow_id] = {"decision": decision, "reason": reason.strip()}
     return out
 
 
@@ -465,8 +467,7 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
     from engine.answers import Estimated, answers_parts, load_estimates
     from engine.errors import UserError
     from engine.recommend import recommend as run_recommend
-    from explanations.render import LANGS as ALL_LANGS
-    from explanations.render import document, json_text, render_document
+    from explanations.render import document, render_document
 
     if write is not None and fmt == "json" and not audit and flow_id is None and not overrides \
             and not sampling.on:
@@ -501,14 +502,11 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
     result = run_recommend(answers, policy, only=flow_id)
     record = None
     if audit:
-        from engine.analysis.audit import check_record_size, new_record
+        from explanations.record import audit_record_text
 
-        doc = document(result, policy, ALL_LANGS, findings_text=True, tipping=True, overrides=chosen,
-                       robustness=robustness)
-        record = json_text(new_record(policy=policy, source=file, answers=answers.model_dump(mode="json"),
-                                      organisation=doc.organisation, flows=doc.flows, key=key,
-                                      ranges=None if robustness is None else estimated.ranges), indent=1) + "\n"
-        check_record_size(record, len(doc.flows))
+        record, doc = audit_record_text(result, policy, source=file, answers=answers.model_dump(mode="json"),
+                                        overrides=chosen, robustness=robustness, key=key,
+                                        ranges=None if robustness is None else estimated.ranges)
         if not tipping:
             for entry in doc.flows:
                 entry["tipping_points"] = None
@@ -1005,15 +1003,11 @@ def bids(answers_file: Path, bid_files: tuple[Path, ...], fmt: str, lang: str, w
 
 def _write_bids_record(path: Path, source: Path, result: Any, policy: Any, bids_section: dict[str, Any]) -> None:
     """The audit record of the recommendation with the comparison of the bids as its ``bids`` section."""
-    from engine.analysis.audit import check_record_size, new_record
     from engine.files import write_atomic
-    from explanations.render import LANGS as ALL_LANGS
-    from explanations.render import document, json_text
+    from explanations.record import audit_record_text
 
-    doc = document(result, policy, ALL_LANGS, findings_text=True, tipping=True)
-    record = json_text(new_record(policy=policy, source=source, answers=result.answers.model_dump(mode="json"),
-                                  organisation=doc.organisation, flows=doc.flows, bids=bids_section), indent=1) + "\n"
-    check_record_size(record, len(doc.flows))
+    record, _ = audit_record_text(result, policy, source=source, answers=result.answers.model_dump(mode="json"),
+                                  bids=bids_section)
     write_atomic(path, record)
     click.echo(f"wrote the audit record {path}", err=True)
 

@@ -163,7 +163,7 @@ def _add_filters(env: SandboxedEnvironment, lang: Lang) -> None:
     env.filters["country"] = lambda v: country(v, lang)
     env.filters["language"] = lambda v: language(v, lang)
     env.filters["wrap"] = wrap
-    env.filters["weight"] = lambda v: _score(v, lang)
+    env.filters["weight"] = lambda v: score(v, lang)
     env.filters["signed"] = lambda v: signed_weight(v, lang)
     env.filters["md"] = markdown_text
     env.filters["sentence"] = first_sentence
@@ -232,7 +232,7 @@ def rule_texts(policy: Policy, lang: Lang) -> RuleTexts:
     return RuleTexts(policy, lang)
 
 
-def _score(value: float, lang: Lang) -> str:
+def score(value: float, lang: Lang) -> str:
     """A score or a weight, to one decimal when it has one; below zero with a true minus sign, as
     every vote's weight is written."""
     shown = number(abs(value), 0 if float(value).is_integer() else 1, lang)
@@ -241,7 +241,7 @@ def _score(value: float, lang: Lang) -> str:
 
 def signed_weight(value: float, lang: Lang) -> str:
     """A vote's weight with its sign: +3 for an option, −2 against it."""
-    return ("+" if value >= 0 else "−") + _score(abs(value), lang)
+    return ("+" if value >= 0 else "−") + score(abs(value), lang)
 
 
 def _points(value: float, lang: Lang) -> str:
@@ -503,7 +503,7 @@ def held_sentence(entry: dict[str, Any], lang: Lang) -> str | None:
     return str(words["held_by_veto"]).format(
         decision=decision[:1].upper() + decision[1:],
         rules=", ".join(hold.rules), option=words["decisions"][hold.option],
-        leader=_score(hold.score, lang), score=_score(entry["scores"][entry["decision"]], lang))
+        leader=score(hold.score, lang), score=score(entry["scores"][entry["decision"]], lang))
 
 
 def _by_rule(votes: list[dict[str, Any]], others: list[dict[str, Any]], lang: Lang) -> list[dict[str, Any]]:
@@ -562,7 +562,7 @@ def _rule_votes(firing: dict[str, Any], options: Sequence[str], lang: Lang) -> s
     for vote in firing["votes"]:
         if vote["option"] in given:
             given[vote["option"]] += vote["weight"]
-    return ", ".join(f"{signed_weight(w, lang) if w else _score(w, lang)} {words['decisions'][o]}"
+    return ", ".join(f"{signed_weight(w, lang) if w else score(w, lang)} {words['decisions'][o]}"
                      for o, w in given.items())
 
 
@@ -595,7 +595,7 @@ def balance_sentence(entry: dict[str, Any], lang: Lang) -> str:
         lead = words["tipped_only"].format(winner=winner) + " "
     elif entry["margin"] == 0:
         lead = words["tipped_tie"].format(winner=winner, runner=words["decisions"][runner],
-                                          score=_score(scores[decision], lang),
+                                          score=score(scores[decision], lang),
                                           points=_points(scores[decision], lang)) + " "
     pivots = [p for p in entry["pivots"] if hold is None or p["rule"] not in hold.rules]
     if pivots:
@@ -642,6 +642,16 @@ def final_decision(entry: dict[str, Any]) -> str:
     return str((entry.get("override") or {}).get("decision", entry["decision"]))
 
 
+def overrider(override: dict[str, Any], lang: Lang) -> str:
+    """Who overrode a flow and when, as a record keeps it (both optional: the CLI writes neither), in
+    words after the override's reason: ' (by Zoé, 2026-12-01)'; '' when the record says neither."""
+    words = labels(lang)
+    said = [str(words["override_author"]).format(author=override["author"])] if override.get("author") else []
+    if override.get("at"):
+        said.append(str(words["override_at"]).format(day=str(override["at"])[:10]))
+    return f" ({', '.join(said)})" if said else ""
+
+
 def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> dict[str, Any]:
     """Everything a template shows about one flow, from its entry (``flow_entry`` or an audit record)."""
     words = labels(lang)
@@ -662,7 +672,7 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "currency_sign": currency_sign(entry["currency"], lang),
         "scores": [{"option": o.value, "label": words["decisions"][o.value], "score": scores[o.value]}
                    for o in Decision],
-        "score_text": ", ".join(f"{words['decisions'][o.value]} {_score(scores[o.value], lang)}" for o in Decision),
+        "score_text": ", ".join(f"{words['decisions'][o.value]} {score(scores[o.value], lang)}" for o in Decision),
         "all_vetoed": entry["all_vetoed"],
         "why": why,
         "others": _by_rule([r for r in against if r["rule"] not in shown], [], lang),
@@ -672,9 +682,11 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "override": None if override is None else {
             "decision": override["decision"], "label": words["decisions"][override["decision"]],
             "reason": override["reason"],
+            "author": override.get("author"), "at": override.get("at"),
             "text": words["override_text"].format(
                 final=words["decisions"][override["decision"]].capitalize(),
-                engine=_decision_words(decision, entry["split"], words), reason=override["reason"])},
+                engine=_decision_words(decision, entry["split"], words), reason=override["reason"])
+            + overrider(override, lang)},
         "final_decision": final_decision(entry),
         "costs": entry["metrics"],
         "options": [{"option": name, "label": words["option_names"][name], **option}
@@ -1063,7 +1075,7 @@ def _value_words(fact: str, value: Any, lang: Lang, compared: bool = True) -> st
     return str(levels.get(str(value), value_label(value, lang)))
 
 
-def _failure(failed: dict[str, Any], fact_words: dict[str, Any], lang: Lang) -> str:
+def failure(failed: dict[str, Any], fact_words: dict[str, Any], lang: Lang) -> str:
     """Why a rule's condition did not hold, in words: what holds instead, with the value found ('the
     monthly volume is below 5,000 (actual: 300)', 'the flow needs no unique in-house know-how')."""
     words = labels(lang)
@@ -1111,13 +1123,13 @@ def render_why_not(data: dict[str, Any], lang: Lang = "en", detail: Detail = "no
     words = labels(lang)
     option = _decision_words(data["option"], [], words)
     lines = [wrap(words["why_not_title"].format(option=option, name=data["name"], id=data["flow"]))]
-    scores = ", ".join(f"{words['decisions'][o]} {_score(s, lang)}" for o, s in data["scores"].items())
+    scores = ", ".join(f"{words['decisions'][o]} {score(s, lang)}" for o, s in data["scores"].items())
     lines.append(wrap(words["decided"].format(decision=_decision_words(data["decision"], data["split"], words),
                                               scores=scores), indent="  ", first="  "))
     if data.get("override"):
         override = data["override"]
         lines.append(wrap(f"{words['override']}{words['colon']}{words['decisions'][override['decision']]}"
-                          f" - {override['reason']}", indent="    ", first="  "))
+                          f" - {override['reason']}{overrider(override, lang)}", indent="    ", first="  "))
     if data["option"] == data["decision"]:
         lines.append(wrap(words["is_decision"].format(option=option.capitalize()), indent="  ", first="  "))
     for veto in data["vetoes"]:
@@ -1144,7 +1156,7 @@ def render_why_not(data: dict[str, Any], lang: Lang = "en", detail: Detail = "no
             else:
                 lines.append(wrap(f"{head}{words['colon']}{words['did_not_fire']}", indent="      ", first="    "))
                 if rule["failed"] is not None:
-                    said = _failure(rule["failed"], data.get("fact_words", {}), lang)
+                    said = failure(rule["failed"], data.get("fact_words", {}), lang)
                     lines.append(wrap(said, indent="        ", first="      "))
                     if detail == "full":
                         lines.append(wrap(_raw_failure(rule["failed"], lang), indent="        ", first="      "))

@@ -33,7 +33,6 @@ import yaml
 
 from test_report_browser import ARTEFACTS, CHROMIUM, sync_api
 from web import i18n
-from web.results import words
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium not found (see test_report_browser)")
 
@@ -52,7 +51,11 @@ LOOK = """() => {
 
 UI = {key: i18n.t(key, "fr") for key in ("create_button", "lang_fr", "ask_next", "ask_add_flow",
                                           "ask_no_more_flows", "ask_finish")}
-W = words("fr")
+
+
+def W(key: str) -> str:  # noqa: N802 - a result page's words in French (web/messages.yaml)
+    return i18n.t(key, "fr")
+
 
 # What the director gives, by field: a text typed, or ("choose", label) for a choice ticked by its label.
 # Every other question is left as the page offers it (its default), as Enter does in the terminal.

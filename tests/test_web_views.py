@@ -12,7 +12,8 @@ import pytest
 
 from engine.errors import AnswersError, UserError
 from engine.policy.loading import Policy
-from conftest import EXAMPLES, arbitre_in_process
+from conftest import EXAMPLES, RULES, arbitre_in_process
+from engine.interview.questions import Bank, load_questions
 from web import views
 
 ARBITRE = Path(sys.executable).parent / "arbitre"
@@ -28,6 +29,8 @@ class Chosen:
     flow_id: str
     option: str
     reason: str
+    author: str = ""
+    created: str = ""
 
 
 def comparable(record_json: str) -> dict[str, object]:
@@ -71,6 +74,20 @@ class TestAuditRecord:
         assert json.loads(made)["flows"][0]["override"] == {"decision": "keep_internal",
                                                            "reason": "The union agreement"}
 
+    def test_the_record_says_who_overrode_and_when(self, tmp_path: Path, policy: Policy, acme_record: str) -> None:
+        """An override made in the workspace keeps its author and time in the record (review finding 5),
+        fields the schema allows and the CLI leaves out; `arbitre explain` shows them."""
+        made = views.with_overrides(acme_record, [Chosen("order-taking", "keep_internal", "Union", "Zoé",
+                                                         "2026-12-01T09:30:00+00:00")])
+        assert json.loads(made)["flows"][0]["override"] == {
+            "decision": "keep_internal", "reason": "Union", "author": "Zoé", "at": "2026-12-01T09:30:00+00:00"}
+        record = tmp_path / "audit.json"
+        record.write_text(made, encoding="utf-8")
+        shown = arbitre_in_process("explain", str(record), "--flow", "order-taking", "--lang", "fr")
+        assert shown.returncode == 0, shown.stderr
+        assert "(par Zoé, le 2026-12-01)" in " ".join(shown.stdout.split())
+        assert arbitre_in_process("explain", str(record), "--verify").returncode == 0
+
     def test_overrides_written_into_a_stored_record(self, policy: Policy, acme_record: str) -> None:
         """Writing overrides into a version's record gives the record made with them; the latest of a flow wins."""
         chosen = [Chosen("order-taking", "hybrid", "first thought"), Chosen("order-taking", "keep_internal", "Later")]
@@ -112,25 +129,41 @@ class TestAuditRecord:
 
 
 class TestOverrideMessages:
-    @pytest.mark.parametrize(("flow", "option", "reason", "args"), [
+    @pytest.mark.parametrize(("flow", "option", "reason", "args", "cli_words"), [
         pytest.param("order-taking", "outsource", "  ", ["--override", "order-taking=outsource", "--reason", "  "],
-                     id="no-reason"),
+                     "an override needs a reason: add --reason TEXT (it is kept beside the override)", id="no-reason"),
         pytest.param("order-taking", "maybe", "why", ["--override", "order-taking=maybe", "--reason", "why"],
-                     id="unknown-option"),
+                     "--override 'order-taking=maybe': expected FLOW_ID=DECISION, the decision one of outsource, "
+                     "hybrid, keep_internal", id="unknown-option"),
         pytest.param("nowhere", "outsource", "why", ["--override", "nowhere=outsource", "--reason", "why"],
-                     id="unknown-flow"),
+                     "--override 'nowhere=outsource': no flow with the id 'nowhere'; the flows are: order-taking, "
+                     "support-chat, complaints-email, key-accounts, after-sales, social-care", id="unknown-flow"),
     ])
-    def test_the_cli_words(self, tmp_path: Path, policy: Policy, flow: str, option: str, reason: str,
-                           args: list[str]) -> None:
-        """A refused override is said in the very words `arbitre recommend --override` uses."""
+    def test_the_cli_keeps_its_words_and_the_web_refuses_the_same(
+            self, tmp_path: Path, policy: Policy, flow: str, option: str, reason: str, args: list[str],
+            cli_words: str) -> None:
+        """One set of checks (engine.overrides): the CLI says a refusal in its option syntax, as it always
+        has; the form refuses the same override, in its own words."""
         known = [f.id for f in views.read_answers(ACME).answers.flows]
-        message = views.override_error(flow, option, reason, known)
         (tmp_path / "answers.yaml").write_text(ACME, encoding="utf-8")
         run = arbitre_in_process("recommend", "answers.yaml", *args, cwd=tmp_path)
         assert run.returncode == 2
-        assert run.stderr.strip() == f"error: {message}"
+        assert run.stderr.strip() == f"error: {cli_words}"
+        assert views.override_errors(flow, option, reason, known, "en")
         with pytest.raises(UserError, match="override"):
             views.audit_record(ACME, policy, [Chosen(flow, option, reason)])
+
+    def test_the_form_words_each_problem_beside_its_field_in_both_languages(self) -> None:
+        """No CLI syntax on the page (review finding 7): the reason's problem beside the reason, the
+        decision's beside the decision, in English or French."""
+        known = ["order-taking"]
+        english = views.override_errors("order-taking", "", " ", known, "en")
+        assert english == {"reason": "Give a reason: it is kept beside your decision in the audit record.",
+                           "option": "Choose a decision in the list."}
+        french = views.override_errors("order-taking", "maybe", "", known, "fr")
+        assert french["reason"].startswith("Donnez une raison") and french["option"].startswith("Choisissez")
+        assert not any("--" in text for text in (*english.values(), *french.values()))
+        assert views.override_errors("order-taking", "hybrid", "union", known, "fr") == {}
 
 
 class TestPages:
@@ -210,35 +243,66 @@ class TestCompare:
         assert found.moved == 0 and not found.same_decision and found.flows == 6
 
 
+@pytest.fixture(scope="module")
+def bank() -> Bank:
+    return load_questions(RULES, "questions.yaml")
+
+
 class TestWhatIf:
-    def test_questions_prefilled_as_written(self) -> None:
-        """The form holds each flow's numbers and choices as the answers give them."""
-        groups = views.whatif_questions(ranged(ACME), "en")
+    def test_questions_labelled_and_prefilled_as_the_questionnaire_reads_them(self, bank: Bank) -> None:
+        """The form holds each flow's numbers and choices under the review's labels, written as the
+        questionnaire reads them back (a range as 'likely (low - high)', French digits in French)."""
+        groups = views.whatif_questions(ranged(ACME), bank, "fr")
         assert groups[0].flow_id is None  # the organisation
         first = {q.name: q for q in groups[1].questions}
-        assert first["flow.0.monthly_volume"].value == "{high: 18000, likely: 14000, low: 9000}" or \
-            first["flow.0.monthly_volume"].value.startswith("{low: 9000")
+        assert first["flow.0.monthly_volume"].label == "Volume mensuel"
+        assert first["flow.0.monthly_volume"].value == "14\u202f000 (9\u202f000 - 18\u202f000)"
         assert first["flow.0.repetitiveness"].kind == "choice" and first["flow.0.repetitiveness"].value == "high"
         assert first["flow.0.aht_seconds"].value == "270"
+        assert "flow.0.id" not in first and "flow.0.channel" not in first
 
-    def test_an_unchanged_form_keeps_the_text(self) -> None:
+    @pytest.mark.parametrize("lang", ["en", "fr"])
+    def test_an_unchanged_form_keeps_the_text(self, bank: Bank, lang: views.Lang) -> None:
         """Applying the form as it was filled changes nothing, comments included."""
-        form = {q.name: q.value for g in views.whatif_questions(ACME, "en") for q in g.questions}
-        assert views.apply_whatif(ACME, form) == ACME
+        form = {q.name: q.value for g in views.whatif_questions(ranged(ACME), bank, lang) for q in g.questions}
+        assert views.apply_whatif(ranged(ACME), form, bank, lang) == views.WhatIfForm(ranged(ACME), {})
 
-    def test_a_changed_answer_moves_the_decision(self, policy: Policy) -> None:
+    @pytest.mark.parametrize(("typed", "value"), [
+        pytest.param("20 000", 20000, id="grouped"),
+        pytest.param("8000-15000", {"low": 8000, "likely": 11500, "high": 15000}, id="range"),
+        pytest.param("12 000 à 15 000", {"low": 12000, "likely": 13500, "high": 15000}, id="french-range"),
+    ])
+    def test_the_questionnaires_formats_in_french(self, bank: Bank, typed: str, value: object) -> None:
+        """What the questionnaire takes, the what-if takes (review finding 8: these were refused)."""
+        applied = views.apply_whatif(ACME, {"flow.0.monthly_volume": typed}, bank, "fr")
+        assert applied.errors == {}
+        assert views.read_answers(applied.answers).answers.flows[0].monthly_volume == \
+            (value if isinstance(value, int) else value["likely"])
+
+    def test_a_french_decimal_comma(self, bank: Bank) -> None:
+        applied = views.apply_whatif(ACME, {"flow.0.routine_share_pct": "33,5"}, bank, "fr")
+        assert applied.errors == {} and views.read_answers(applied.answers).answers.flows[0].routine_share_pct == 33.5
+
+    def test_a_changed_answer_moves_the_decision(self, policy: Policy, bank: Bank) -> None:
         """Complex work chosen in the form: the scratch copy is valid and the decision moves."""
-        scratch = views.apply_whatif(ACME, {"flow.0.complexity": "high"})
+        scratch = views.apply_whatif(ACME, {"flow.0.complexity": "high"}, bank, "en").answers
         views.read_answers(scratch)
         moved = views.whatif(ACME, scratch, policy)
         assert [c.id for c in moved.changed] == ["order-taking"]
 
-    def test_a_bad_value_is_reported_by_validation(self) -> None:
-        """A value the answers do not allow is reported as the CLI reports it, at its place in the copy."""
-        scratch = views.apply_whatif(ACME, {"flow.0.aht_seconds": "fast"})
-        with pytest.raises(AnswersError) as caught:
-            views.read_answers(scratch)
-        assert "flows[0].aht_seconds: 'fast' is not a number" in caught.value.report()
+    def test_a_refused_value_is_said_beside_its_field_in_the_questionnaires_words(self, bank: Bank) -> None:
+        """A value the questionnaire refuses is refused here in its words, by field; the copy unchanged."""
+        applied = views.apply_whatif(ACME, {"flow.0.aht_seconds": "fast", "flow.0.monthly_volume": "2,5"}, bank, "fr")
+        assert applied.answers == ACME
+        assert set(applied.errors) == {"flow.0.aht_seconds", "flow.0.monthly_volume"}
+        assert "answers.yaml" not in " ".join(applied.errors.values())
+        assert "fast" in applied.errors["flow.0.aht_seconds"]
+
+    def test_only_the_fields_the_form_shows_are_read(self, bank: Bank) -> None:
+        """A posted field the form does not show (a flow's id, its channel) changes nothing."""
+        applied = views.apply_whatif(ACME, {"flow.0.id": "renamed", "flow.0.channel": "email", "org.name": "X"},
+                                     bank, "en")
+        assert applied == views.WhatIfForm(ACME, {})
 
 
 class TestDownloads:

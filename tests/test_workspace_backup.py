@@ -38,9 +38,9 @@ def workspace(tmp_path: Path, audit_record: str) -> Path:
         store.add_version(acme, answers, "Ana", "first workshop", audit_json=audit_record)
         store.add_version(acme, answers + "# after the second workshop\n", "Bruno")
         store.save_record(acme, 2, audit_record)
-        store.add_override(acme, 1, "billing", "outsource", "cheaper", "Ana")
-        store.add_override(acme, 1, "billing", "hybrid", "union agreement", "Bruno")
-        store.add_override(acme, 2, "sales", "keep_internal", "brand voice", "Ana")
+        store.add_override(acme, 1, "complaints-email", "outsource", "cheaper", "Ana")
+        store.add_override(acme, 1, "complaints-email", "hybrid", "union agreement", "Bruno")
+        store.add_override(acme, 2, "after-sales", "keep_internal", "brand voice", "Ana")
         store.save_draft(acme, answers + "flows:\n  - id: new   # half typed\n", {"step": 4, "asked": ["a", "b"]})
         store.save_scratch(acme, answers.replace("Acme", "Acme what-if"))
         other = store.create_assessment("other", "en").id
@@ -213,6 +213,13 @@ def _with_manifest(backup: Path, **changes: object) -> bytes:
     return json.dumps(manifest).encode()
 
 
+def _override(**changes: str) -> bytes:
+    """An overrides member holding one override of the first version, changed by ``changes``."""
+    held = {"flow_id": "order-taking", "option": "keep_internal", "reason": "union", "author": "Ana",
+            "created": "2026-12-01T10:00:00+00:00"}
+    return json.dumps([{**held, **changes}]).encode()
+
+
 BAD_BACKUPS = [
     pytest.param(lambda b: {MANIFEST: None}, "holds no manifest.json: it is not a backup written by arbitre export",
                  id="no-manifest"),
@@ -236,6 +243,16 @@ BAD_BACKUPS = [
                  id="audit-not-json"),
     pytest.param(lambda b: {_member(b, "overrides"): b"[{\"flow_id\": \"billing\"}]"},
                  "/v1/overrides.json: [0].option: is missing", id="override-incomplete"),
+    # an override the workspace would refuse to record: its pages would break on it (review finding 3)
+    pytest.param(lambda b: {_member(b, "overrides"): _override(option="bogus")},
+                 "/v1/overrides.json: [0].option: 'bogus' is not a decision (expected one of outsource, "
+                 "hybrid, keep_internal)", id="override-not-a-decision"),
+    pytest.param(lambda b: {_member(b, "overrides"): _override(reason="  ")},
+                 "/v1/overrides.json: [0].reason: '  ' is empty: an override always gives its reason",
+                 id="override-without-reason"),
+    pytest.param(lambda b: {_member(b, "overrides"): _override(flow_id="billing")},
+                 "/v1/overrides.json: [0].flow_id: 'billing' is not a flow of this version's answers (its flows: "
+                 "order-taking, support-chat", id="override-of-no-flow"),
     pytest.param(lambda b: {_member(b, "answers"): None},
                  "/v1/answers.yaml', which the backup does not hold", id="member-missing"),
     pytest.param(lambda b: {_member(b, "answers"): b"\xff\xfe not text"},

@@ -23,6 +23,8 @@ from engine.errors import AnswersError, Problem
 from engine.load import MAX_FILE_BYTES, DocumentError, parse_yaml
 
 from . import i18n
+from .context import assessment as _assessment
+from .context import store as _store
 from .pages import form, redirect, render
 from .store import Assessment, Draft, Store, Version
 
@@ -38,11 +40,6 @@ class Row:
     assessment: Assessment
     latest: Version | None
     draft: Draft | None
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
 
 
 def _rows(store: Store) -> list[Row]:
@@ -145,14 +142,6 @@ def upload(request: Request) -> Response:
     created = store.create_assessment(label, str(lang))
     store.add_version(created.id, text, author=author, note=i18n.t("uploaded_note", str(lang), file=name))
     return redirect(f"/a/{created.id}")
-
-
-def _assessment(request: Request) -> Assessment:
-    found = _store(request).assessment(request.path_params["aid"])
-    if found is None:
-        raise HTTPException(404)
-    request.state.lang = found.lang
-    return found
 
 
 def overview(request: Request) -> Response:

@@ -28,6 +28,7 @@ from typing import IO, Any
 from engine.errors import Problem, StoreError
 from engine.files import Output, open_atomic
 from engine.load import MAX_FILE_BYTES, DocumentError, parse_json, parse_yaml
+from engine.overrides import DECISIONS, OverrideProblem, override_problems
 
 from .store import Assessment, Draft, Dump, Override, Store, Version, now
 
@@ -171,13 +172,12 @@ class _Backup:
         except DocumentError as exc:
             raise StoreError(f"{self.path} is not a usable workspace backup", (exc.problem,)) from exc
 
-    def yaml(self, member: str, where: str) -> str:
+    def yaml(self, member: str, where: str) -> tuple[str, Any]:
         text = self.text(member, where)
         try:
-            parse_yaml(text, f"{self.path}:{member}")
+            return text, parse_yaml(text, f"{self.path}:{member}").data
         except DocumentError as exc:
             raise StoreError(f"{self.path} is not a usable workspace backup", (exc.problem,)) from exc
-        return text
 
 
 def _read_at_most(handle: IO[bytes], limit: int) -> bytes:
@@ -251,7 +251,7 @@ def _assessment(backup: _Backup, data: Any, where: str) -> Dump:
         if number < 1 or number in {v.number for v in versions}:
             raise backup.problem(MANIFEST, f"{at}.number", f"{number} is not a new version number (1 or more, "
                                                            "each once)")
-        answers = backup.yaml(version.get("answers", str), f"{at}.answers")
+        answers, data = backup.yaml(version.get("answers", str), f"{at}.answers")
         versions.append(Version(aid, number, answers, version.get("author", str), version.get("note", str),
                                 version.get("created", str)))
         audit_member = version.get("audit", str, optional=True)
@@ -262,10 +262,13 @@ def _assessment(backup: _Backup, data: Any, where: str) -> Dump:
             _, listed = backup.json(overrides_member, f"{at}.overrides")
             if not isinstance(listed, list):
                 raise backup.problem(overrides_member, "", "expected a list of overrides")
+            known = _flow_ids(data)
             for position, item in enumerate(listed):
                 o = _Fields(backup, overrides_member, item, f"[{position}]")
-                overrides.append(Override(aid, number, o.get("flow_id", str), o.get("option", str),
-                                          o.get("reason", str), o.get("author", str), o.get("created", str)))
+                override = Override(aid, number, o.get("flow_id", str), o.get("option", str), o.get("reason", str),
+                                    o.get("author", str), o.get("created", str))
+                _check_override(backup, overrides_member, f"[{position}]", override, known)
+                overrides.append(override)
     draft = None
     draft_member = fields.get("draft", str, optional=True)
     if draft_member is not None:
@@ -278,6 +281,28 @@ def _assessment(backup: _Backup, data: Any, where: str) -> Dump:
         _, held = backup.json(scratch_member, f"{where}.scratch")
         scratch = _Fields(backup, scratch_member, held, "").get("answers", str)
     return Dump(assessment, tuple(versions), records, tuple(overrides), draft, scratch)
+
+
+def _flow_ids(answers: Any) -> list[str]:
+    """The ids of the flows of a version's answers (as far as they name any)."""
+    flows = answers.get("flows") if isinstance(answers, dict) else None
+    return [str(f["id"]) for f in flows or () if isinstance(f, dict) and "id" in f] if isinstance(flows, list) else []
+
+
+_OVERRIDE_PROBLEMS = {
+    OverrideProblem.NO_REASON: ("reason", "is empty: an override always gives its reason"),
+    OverrideProblem.NOT_A_DECISION: ("option", "is not a decision (expected one of {decisions})"),
+    OverrideProblem.UNKNOWN_FLOW: ("flow_id", "is not a flow of this version's answers (its flows: {flows})"),
+}
+
+
+def _check_override(backup: _Backup, member: str, where: str, override: Override, known: list[str]) -> None:
+    """An override the workspace would refuse to record is refused in a backup too (the form's checks)."""
+    for problem in override_problems(override.flow_id, override.option, override.reason, known):
+        field, message = _OVERRIDE_PROBLEMS[problem]
+        value = getattr(override, field)
+        raise backup.problem(member, f"{where}.{field}", f"{value!r:.60} " + message.format(
+            decisions=", ".join(DECISIONS), flows=", ".join(known) or "none"))
 
 
 def read_backup(path: Path) -> list[Dump]:

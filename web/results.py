@@ -9,10 +9,9 @@ gets it worked out in the background while a page that refreshes itself says so 
 from __future__ import annotations
 
 import datetime
-import functools
+import hashlib
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, Callable
 
 from starlette.exceptions import HTTPException
@@ -20,34 +19,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from engine.errors import AnswersError, ArbitreError
-from engine.load import parse_yaml
-from engine.policy.loading import Policy, load_policy
-from explanations.render import labels
+from engine.errors import AnswersError, ArbitreError, UserError
+from engine.policy.loading import Policy
+from explanations.render import labels, score, signed_weight
 
 from . import views
+from .context import assessment as _assessment
+from .context import rules
+from .context import store as _store
+from .i18n import t
 from .pages import form, language, redirect, render
-from .store import Assessment, Store, Version
+from .store import Assessment, Override, Version
 
-WORDS = Path(__file__).resolve().parent / "results_words.yaml"
 MAX_REASON = 2000
 MAX_AUTHOR = 100
 
 
-@functools.cache
-def _words() -> dict[str, dict[str, str]]:
-    """The result pages' own words by key and language (the rest are the explanations' labels)."""
-    data: dict[str, dict[str, str]] = parse_yaml(WORDS.read_text(encoding="utf-8"), str(WORDS)).data
-    return data
-
-
-def words(lang: str) -> Callable[..., str]:
-    """``w("key", field=value)``: a result page's word in ``lang``."""
-    def word(key: str, **fields: Any) -> str:
-        text = _words()[key].get(lang) or _words()[key]["en"]
-        return text.format_map(fields) if fields else text
-
-    return word
+def plural(key: str, n: int, lang: str, **fields: Any) -> str:
+    """``key`` said of ``n`` things: its ``key_one`` text for one (and for none in French), else its own."""
+    one = n == 1 or (lang == "fr" and n == 0)
+    return t(f"{key}_one" if one else key, lang, n=n, **fields)
 
 
 class Jobs:
@@ -72,44 +63,24 @@ class Jobs:
 
 
 _app_lock = threading.Lock()
-_override_lock = threading.Lock()
 
 
-def _state(request: Request, name: str, make: Callable[[], Any]) -> Any:
-    """What the result pages keep on the app (the policy, the background jobs), made on first use."""
+def _jobs(request: Request) -> Jobs:
+    """The app's background jobs, made on first use."""
     state = request.app.state
     with _app_lock:
-        found = getattr(state, name, None)
+        found: Jobs | None = getattr(state, "results_jobs", None)
         if found is None:
-            found = make()
-            setattr(state, name, found)
+            found = state.results_jobs = Jobs()
     return found
 
 
 def _policy(request: Request) -> Policy:
-    policy: Policy = _state(request, "results_policy", lambda: load_policy(request.app.state.policy_dir))
-    return policy
-
-
-def _jobs(request: Request) -> Jobs:
-    jobs: Jobs = _state(request, "results_jobs", Jobs)
-    return jobs
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
+    return rules(request).policy
 
 
 def _lang(request: Request) -> views.Lang:
     return "fr" if language(request) == "fr" else "en"
-
-
-def _assessment(request: Request) -> Assessment:
-    found = _store(request).assessment(request.path_params["aid"])
-    if found is None:
-        raise HTTPException(404)
-    return found
 
 
 def _version(request: Request) -> tuple[Assessment, Version]:
@@ -122,7 +93,13 @@ def _version(request: Request) -> tuple[Assessment, Version]:
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     lang = _lang(request)
-    return render(request, template, status=status, w=words(lang), L=labels(lang), **context)
+
+    def said(key: str, n: int, **fields: Any) -> str:
+        return plural(key, n, lang, **fields)
+
+    return render(request, template, status=status, L=labels(lang), plural=said,
+                  weight=lambda value: signed_weight(value, lang), score=lambda value: score(value, lang),
+                  **context)
 
 
 def _record(request: Request, assessment: Assessment, version: Version) -> str | Response:
@@ -144,10 +121,18 @@ def _record(request: Request, assessment: Assessment, version: Version) -> str |
         problem = job.exception()
         if problem is None:
             return store.record(assessment.id, version.number) or _pending(request, assessment, version)
-        if isinstance(problem, ArbitreError):
-            return _problem(request, assessment, problem)
-        raise problem
+        return _failed(request, assessment, problem)
     return _pending(request, assessment, version)
+
+
+def _failed(request: Request, assessment: Assessment, problem: BaseException) -> Response:
+    """A background job that ended in an error, as a page (the job is dropped: opening the page again
+    tries again): why the answers cannot be recommended on (400), else what went wrong (500)."""
+    if isinstance(problem, ArbitreError):
+        return _problem(request, assessment, problem)
+    lang = _lang(request)
+    return _page(request, "results_problem.html.j2", status=500, assessment=assessment,
+                 title=t("tipping_failed_title", lang), problem=t("tipping_failed", lang, error=type(problem).__name__))
 
 
 def _problem(request: Request, assessment: Assessment, problem: ArbitreError) -> Response:
@@ -173,12 +158,15 @@ def portfolio(request: Request) -> Response:
     if isinstance(record, Response):
         return record
     store = _store(request)
-    return _page(request, "results.html.j2", page=views.portfolio(record, _lang(request)),
+    page = views.portfolio(record, _lang(request))
+    maps_drawn, costs_drawn = page.drawn(_lang(request))
+    return _page(request, "results.html.j2", page=page, maps_drawn=maps_drawn, costs_drawn=costs_drawn,
                  versions=store.versions(assessment.id), overrides=store.overrides(assessment.id, version.number),
                  **_context(assessment, version))
 
 
-def _flow(request: Request, status: int = 200, error: str = "", values: dict[str, str] | None = None) -> Response:
+def _flow(request: Request, status: int = 200, errors: dict[str, str] | None = None,
+          values: dict[str, str] | None = None) -> Response:
     assessment, version = _version(request)
     record = _record(request, assessment, version)
     if isinstance(record, Response):
@@ -188,7 +176,7 @@ def _flow(request: Request, status: int = 200, error: str = "", values: dict[str
     if page is None:
         raise HTTPException(404)
     history = [o for o in _store(request).overrides(assessment.id, version.number) if o.flow_id == flow_id]
-    return _page(request, "flow.html.j2", status=status, flow=page, history=history, error=error,
+    return _page(request, "flow.html.j2", status=status, flow=page, history=history, errors=errors or {},
                  values=values or {"option": "", "reason": "", "author": ""}, options=views.OPTIONS,
                  **_context(assessment, version))
 
@@ -226,9 +214,14 @@ def tipping(request: Request) -> Response:
         store = _store(request)
         key = ("tipping", str(store.path), assessment.id, version.number, flow_id)
         policy = _policy(request)
-        job = _jobs(request).start(key, lambda: views.tipping_entry_for(version.answers, flow_id, policy))
+        jobs = _jobs(request)
+        job = jobs.start(key, lambda: views.tipping_entry_for(version.answers, flow_id, policy))
         if not job.done():
             return _pending(request, assessment, version, "pending_tipping")
+        jobs.forget(key)  # done with: a later visit works it out again rather than keep every result
+        problem = job.exception()
+        if problem is not None:
+            return _failed(request, assessment, problem)
         found = job.result()
     sentences = views.tipping_sentences_for(record, flow_id, found, _lang(request))
     return _page(request, "flow_tipping.html.j2", flow=page, sentences=sentences, **_context(assessment, version))
@@ -254,16 +247,14 @@ def override(request: Request) -> Response:
     data = form(request)
     values = {"option": _text(data.get("option"), 40), "reason": _text(data.get("reason"), MAX_REASON),
               "author": _text(data.get("author"), MAX_AUTHOR)}
-    problem = views.override_error(flow_id, values["option"], values["reason"], known)
-    if problem is not None:
-        return _flow(request, status=400, error=problem, values=values)
-    store = _store(request)
-    with _override_lock:  # the record is read, changed and written again: one override at a time
-        store.add_override(assessment.id, version.number, flow_id, values["option"], values["reason"],
-                           values["author"])
-        current = store.record(assessment.id, version.number) or record
-        store.save_record(assessment.id, version.number,
-                          views.with_overrides(current, store.overrides(assessment.id, version.number)))
+    errors = views.override_errors(flow_id, values["option"], values["reason"], known, _lang(request))
+    if errors:
+        return _flow(request, status=400, errors=errors, values=values)
+    try:  # the override and the record that carries it, written in one transaction
+        _store(request).override_with_record(assessment.id, version.number, flow_id, values["option"],
+                                             values["reason"], values["author"], views.with_overrides)
+    except UserError as exc:  # an earlier override of the version the checks refuse (none is stored)
+        return _flow(request, status=400, errors={"option": exc.message}, values=values)
     return redirect(f"/a/{assessment.id}/v/{version.number}/flows/{flow_id}")
 
 
@@ -318,64 +309,114 @@ def brief_md(request: Request) -> Response:
 
 # -- what-if and compare ----------------------------------------------------------------------------------------
 
+class NoVersion(Exception):
+    """An assessment with no version yet: what-if and compare have nothing to start from."""
+
+
 def _latest(request: Request, assessment: Assessment) -> Version:
     versions = _store(request).versions(assessment.id)
     if not versions:
-        raise HTTPException(404)
+        raise NoVersion
     return versions[-1]
 
 
+def _no_version(request: Request, assessment: Assessment) -> Response:
+    """The page saying an assessment has no version yet: finish the questionnaire first (404)."""
+    return _page(request, "results_no_version.html.j2", status=404, assessment=assessment)
+
+
+def copy_digest(scratch: str) -> str:
+    """A short digest of the what-if copy: the save form carries the one it was shown with."""
+    return hashlib.sha256(scratch.encode("utf-8")).hexdigest()[:20]
+
+
+def _overridden(overrides: list[Override]) -> str:
+    """The flows overridden (the latest override of each), for a sentence: 'order-taking, support-chat'."""
+    return ", ".join(dict.fromkeys(o.flow_id for o in overrides))
+
+
 def _whatif_page(request: Request, assessment: Assessment, base: Version, scratch: str, status: int = 200,
-                 problem: str = "", typed: dict[str, str] | None = None) -> Response:
+                 problem: str = "", errors: dict[str, str] | None = None, typed: dict[str, str] | None = None,
+                 notice: str = "") -> Response:
     lang = _lang(request)
+    bank = rules(request).bank
     try:
-        groups = views.whatif_questions(scratch, lang)
+        groups = views.whatif_questions(scratch, bank, lang)
     except AnswersError:
         scratch = base.answers  # a copy that no longer reads (a newer policy): start again from the version
-        groups = views.whatif_questions(scratch, lang)
+        groups = views.whatif_questions(scratch, bank, lang)
     moves = None
-    if scratch != base.answers and not problem:
+    if scratch != base.answers and not problem and not errors:
         moves = views.whatif(base.answers, scratch, _policy(request), lang)
+    overrides = _store(request).overrides(assessment.id, base.number)
     return _page(request, "whatif.html.j2", status=status, assessment=assessment, base=base, groups=groups,
-                 moves=moves, problem=problem, typed=typed or {}, edited=scratch != base.answers)
+                 moves=moves, problem=problem, errors=errors or {}, typed=typed or {}, notice=notice,
+                 edited=scratch != base.answers, copy=copy_digest(scratch), overridden=_overridden(overrides))
 
 
 def whatif(request: Request) -> Response:
     """The what-if form over the scratch copy of the latest version (``GET``), or the form applied (``POST``):
-    the copy saved, and which decisions move against the saved version."""
+    the copy saved, and which decisions move against the saved version. Each field is read as the
+    questionnaire reads an answer, in the assessment's language; a refusal is said beside its field."""
     assessment = _assessment(request)
-    base = _latest(request, assessment)
+    try:
+        base = _latest(request, assessment)
+    except NoVersion:
+        return _no_version(request, assessment)
     store = _store(request)
     scratch = store.scratch(assessment.id) or base.answers
     if request.method == "GET":
         return _whatif_page(request, assessment, base, scratch)
+    lang = _lang(request)
     typed = {key: value for key, value in form(request).items() if key != "csrf" and isinstance(value, str)}
-    changed = views.apply_whatif(scratch, typed)
+    applied = views.apply_whatif(scratch, typed, rules(request).bank, lang)
+    if applied.errors:
+        return _whatif_page(request, assessment, base, scratch, status=400, errors=applied.errors, typed=typed)
     try:
-        views.read_answers(changed)
-    except AnswersError as exc:
-        return _whatif_page(request, assessment, base, scratch, status=400, problem=exc.report(), typed=typed)
-    store.save_scratch(assessment.id, changed)
+        views.read_answers(applied.answers)
+    except AnswersError as exc:  # answers that do not hold together (a concurrency on a phone flow...)
+        errors: dict[str, str] = {}
+        rest = []
+        for found in exc.problems:
+            name = views.field_of(found)
+            if name is not None and name in typed:
+                errors.setdefault(name, found.message)
+            else:
+                rest.append(str(found))
+        return _whatif_page(request, assessment, base, scratch, status=400, errors=errors,
+                            problem="\n".join(rest) if rest or not errors else "", typed=typed)
+    if applied.answers != scratch:
+        store.save_scratch(assessment.id, applied.answers)
     return redirect(f"/a/{assessment.id}/whatif")
 
 
 def whatif_save(request: Request) -> Response:
-    """The scratch copy saved as the assessment's next version, with its record; the copy is done with."""
+    """The scratch copy saved as the assessment's next version, with its record, and the copy done with:
+    in one transaction, so that a form sent twice saves one version. With ``carry`` ticked (the form's
+    default), the overrides in force on the latest version go with the flows the new one still has."""
     assessment = _assessment(request)
     store = _store(request)
+    try:
+        base = _latest(request, assessment)
+    except NoVersion:
+        return _no_version(request, assessment)
     scratch = store.scratch(assessment.id)
-    if scratch is None:
-        return redirect(f"/a/{assessment.id}/whatif")
+    if scratch is None:  # saved (or discarded) already: the form was sent twice
+        return redirect(f"/a/{assessment.id}/v/{base.number}")
+    data = form(request)
+    lang = _lang(request)
+    if data.get("copy") != copy_digest(scratch):  # changed in another window since this form was shown
+        return _whatif_page(request, assessment, base, scratch, status=409, notice=t("whatif_copy_changed", lang))
     try:
         record = views.audit_record(scratch, _policy(request))
     except ArbitreError as exc:
-        return _whatif_page(request, assessment, _latest(request, assessment), scratch, status=400,
-                            problem=exc.report())
-    data = form(request)
-    version = store.add_version(assessment.id, scratch, author=_text(data.get("author"), MAX_AUTHOR),
-                                note=_text(data.get("note"), 500) or words(assessment.lang)("whatif_note"),
-                                audit_json=record)
-    store.discard_scratch(assessment.id)
+        return _whatif_page(request, assessment, base, scratch, status=400, problem=exc.report())
+    version = store.version_from_scratch(
+        assessment.id, scratch, record, author=_text(data.get("author"), MAX_AUTHOR),
+        note=_text(data.get("note"), 500) or t("whatif_note", assessment.lang),
+        carry=views.carried if data.get("carry") == "on" else None)
+    if version is None:  # another submit saved it meanwhile
+        return redirect(f"/a/{assessment.id}/v/{_latest(request, assessment).number}")
     return redirect(f"/a/{assessment.id}/v/{version.number}")
 
 
@@ -386,31 +427,36 @@ def whatif_discard(request: Request) -> Response:
     return redirect(f"/a/{assessment.id}/whatif")
 
 
-def _number(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() and len(value) < 10 else None
-
-
 def compare(request: Request) -> Response:
     """Two versions side by side (``?a=1&b=2``; the last two by default): which decisions moved, the answers
-    that changed and the rules that fired in one only."""
+    that changed and the rules that fired in one only. The engine's decisions: overrides are said to be
+    left out."""
     assessment = _assessment(request)
     store = _store(request)
     versions = store.versions(assessment.id)
     if not versions:
-        raise HTTPException(404)
-    params = request.query_params
-    a = _number(params.get("a")) or (versions[-2].number if len(versions) > 1 else versions[-1].number)
-    b = _number(params.get("b")) or versions[-1].number
-    first, second = store.version(assessment.id, a), store.version(assessment.id, b)
-    if first is None or second is None:
-        raise HTTPException(404)
+        return _no_version(request, assessment)
     lang = _lang(request)
+    numbers = [v.number for v in versions]
+    chosen = {"a": versions[-2].number if len(versions) > 1 else versions[-1].number, "b": versions[-1].number}
+    for side in ("a", "b"):
+        value = request.query_params.get(side)
+        if value is None or value == "":
+            continue
+        if not (value.isascii() and value.isdigit()) or int(value) not in numbers:
+            problem = t("not_a_version", lang, value=repr(value)[:40], numbers=", ".join(map(str, numbers)))
+            return _page(request, "results_problem.html.j2", status=404, assessment=assessment,
+                         title=t("compare_title", lang), problem=problem)
+        chosen[side] = int(value)
+    first, second = (next(v for v in versions if v.number == chosen[side]) for side in ("a", "b"))
     try:
         found = views.compare(first.answers, second.answers, _policy(request), lang)
     except ArbitreError as exc:
         return _problem(request, assessment, exc)
+    left_out = [(v.number, _overridden(store.overrides(assessment.id, v.number)))
+                for v in dict.fromkeys((first, second))]
     return _page(request, "compare.html.j2", assessment=assessment, versions=versions, first=first, second=second,
-                 found=found)
+                 found=found, left_out=[(n, flows) for n, flows in left_out if flows])
 
 
 ROUTES = [

@@ -20,7 +20,7 @@ import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -559,6 +559,72 @@ class Store:
         """Forget the what-if copy (nothing happens if there is none)."""
         with self._writing() as connection:
             connection.execute("DELETE FROM scratch WHERE assessment_id = ?", (aid,))
+
+    # -- changes made together: each in one transaction, what it writes worked out first -------
+
+    def override_with_record(self, aid: str, n: int, flow_id: str, option: str, reason: str, author: str,
+                             rewrite: Callable[[str, list[Override]], str]) -> Override:
+        """Record an override of ``flow_id`` in version ``n`` and rewrite the version's record with it, in one
+        ``BEGIN IMMEDIATE`` transaction: ``rewrite(record, overrides)`` (every override of the version,
+        the new one last) makes the new record before anything is written, so an override it refuses
+        (it raises) leaves nothing behind, and two overrides at once never lose one another."""
+        created = now()
+        with self._writing() as connection:
+            self._require_version(connection, aid, n, "record an override")
+            row = connection.execute("SELECT audit FROM records WHERE assessment_id = ? AND number = ?",
+                                     (aid, n)).fetchone()
+            if row is None:
+                raise UnknownAssessmentError(f"version {n} of {aid!r} has no record yet",
+                                             _problem(self.path, "cannot record an override: no record to write "
+                                                                 "it into"))
+            new = Override(aid, n, flow_id, option, reason, author, created)
+            record = rewrite(str(row[0]), [*self._overrides(connection, aid, n), new])
+            connection.execute(
+                "INSERT INTO overrides (assessment_id, version, flow_id, option, reason, author, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", (aid, n, flow_id, option, reason, author, created))
+            self._put_record(connection, aid, n, record, created)
+            self._touch(connection, aid, created)
+        return new
+
+    def version_from_scratch(self, aid: str, scratch: str, audit_json: str, *, author: str = "", note: str = "",
+                             carry: Callable[[str, list[Override]], tuple[str, list[Override]]] | None = None,
+                             ) -> Version | None:
+        """Save the what-if copy as the next version with its record and forget the copy, in one
+        transaction, provided the copy still reads ``scratch`` (the answers ``audit_json`` was made from);
+        None, and nothing written, when it does not (saved by an earlier submit, changed or discarded).
+        With ``carry``, ``carry(audit_json, overrides)`` is given the overrides in force on the latest
+        version (the latest of each flow) and returns the record with those it keeps, and the kept ones:
+        they are recorded on the new version as they were (who, when, why)."""
+        created = now()
+        with self._writing() as connection:
+            self._require(connection, aid, "add a version")
+            row = connection.execute("SELECT answers FROM scratch WHERE assessment_id = ?", (aid,)).fetchone()
+            if row is None or str(row[0]) != scratch:
+                return None
+            number = connection.execute("SELECT coalesce(max(number), 0) + 1 FROM versions WHERE assessment_id = ?",
+                                        (aid,)).fetchone()[0]
+            kept: list[Override] = []
+            if carry is not None and number > 1:
+                in_force = {o.flow_id: o for o in self._overrides(connection, aid, number - 1)}
+                audit_json, kept = carry(audit_json, list(in_force.values()))
+            connection.execute(
+                "INSERT INTO versions (assessment_id, number, answers, author, note, created) VALUES (?, ?, ?, ?, ?, ?)",
+                (aid, number, scratch, author, note, created))
+            connection.executemany(
+                "INSERT INTO overrides (assessment_id, version, flow_id, option, reason, author, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(aid, number, o.flow_id, o.option, o.reason, o.author, o.created) for o in kept])
+            self._put_record(connection, aid, number, audit_json, created)
+            connection.execute("DELETE FROM scratch WHERE assessment_id = ?", (aid,))
+            self._touch(connection, aid, created)
+        return Version(aid, number, scratch, author, note, created)
+
+    @staticmethod
+    def _overrides(connection: sqlite3.Connection, aid: str, n: int) -> list[Override]:
+        rows = connection.execute(
+            "SELECT assessment_id, version, flow_id, option, reason, author, created FROM overrides "
+            "WHERE assessment_id = ? AND version = ? ORDER BY id", (aid, n)).fetchall()
+        return [Override(*row) for row in rows]
 
     # -- whole assessments (backup) ------------------------------------------------------------
 

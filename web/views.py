@@ -14,29 +14,35 @@ from __future__ import annotations
 
 import datetime
 import json
-import tempfile
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from types import NoneType, UnionType
-from typing import Annotated, Any, Literal, Protocol, Union, get_args, get_origin
+from typing import Any, Literal, Protocol, TypeVar
 
 import yaml
 
-from engine.analysis.audit import AuditRecord, check_record_size, new_record, why_not, with_digest
+from engine.analysis.audit import AuditRecord, why_not, with_digest
 from engine.analysis.uncertainty import of_flows
 from engine.answers import MAX_FLOWS, Estimated, validate_estimates
 from engine.errors import AnswersError, Problem, UserError
+from engine.interview.questions import (
+    RANGE_KINDS, Bank, Refusal, Section, check, check_range, model_default, parse,
+)
+from engine.interview.questions import Question as BankQuestion
 from engine.load import MAX_FILE_BYTES, DocumentError, parse_yaml
-from engine.models import Decision, Flow, Organisation
+from engine.ranges import Estimate
+from engine.models import Decision
+from engine.overrides import OverrideProblem, override_problems
 from engine.policy.loading import Policy
 from engine.recommend import FlowResult, recommend
 from explanations.figures import money, number, percent
 from explanations.render import (
-    LANGS, _failure, document, field_label, in_language, json_text, labels, monthly_saving, value_label, view_of,
+    document, failure, field_label, in_language, json_text, labels, monthly_saving, score, signed_weight,
+    value_label, view_of,
 )
 from explanations.report import COST_LAYOUTS, COST_FLOWS_MAX, MAP_FRAMES, cost_chart, largest_flows, map_key, \
     portfolio_map, robustness_bars, summary
@@ -60,6 +66,13 @@ class OverrideLike(Protocol):
     def option(self) -> str: ...
     @property
     def reason(self) -> str: ...
+    @property
+    def author(self) -> str: ...
+    @property
+    def created(self) -> str: ...
+
+
+OverrideT = TypeVar("OverrideT", bound=OverrideLike)
 
 
 # -- answers and the audit record -------------------------------------------------------------------------------
@@ -78,28 +91,45 @@ def read_answers(text: str, source: str = ANSWERS_NAME) -> Estimated:
     return validate_estimates(doc)
 
 
-def override_error(flow_id: str, option: str, reason: str, known: Sequence[str]) -> str | None:
-    """What is wrong with an override, in the words ``arbitre recommend --override`` uses; None when
-    nothing is."""
-    pair = f"{flow_id}={option}"
-    if not reason.strip():
-        return "an override needs a reason: add --reason TEXT (it is kept beside the override)"
-    if option not in OPTIONS:
-        return f"--override {pair!r}: expected FLOW_ID=DECISION, the decision one of {', '.join(OPTIONS)}"
-    if flow_id not in known:
-        return f"--override {pair!r}: no flow with the id {flow_id!r}; the flows are: {', '.join(known)}"
-    return None
+# The override form's words for each problem ``engine.overrides`` finds, and the field it is said beside.
+OVERRIDE_WORDS = {OverrideProblem.NO_REASON: ("reason", "override_no_reason"),
+                  OverrideProblem.NOT_A_DECISION: ("option", "override_no_decision"),
+                  OverrideProblem.UNKNOWN_FLOW: ("option", "override_no_flow")}
+
+
+def override_errors(flow_id: str, option: str, reason: str, known: Sequence[str], lang: Lang) -> dict[str, str]:
+    """What is wrong with an override typed in the form, by the form's field it is said beside, in
+    ``lang``; empty when nothing is. The checks are the CLI's ``--override`` ones (``engine.overrides``)."""
+    from .i18n import t
+
+    out: dict[str, str] = {}
+    for problem in override_problems(flow_id, option, reason, known):
+        where, key = OVERRIDE_WORDS[problem]
+        out.setdefault(where, t(key, lang, flow=flow_id))
+    return out
+
+
+def override_entry(override: OverrideLike) -> dict[str, str]:
+    """An override as a record keeps it: the decision and the reason, who made it (when said) and when."""
+    entry = {"decision": override.option, "reason": override.reason.strip()}
+    if override.author.strip():
+        entry["author"] = override.author.strip()
+    if override.created:
+        entry["at"] = override.created
+    return entry
 
 
 def chosen_overrides(overrides: Sequence[OverrideLike], known: Sequence[str]) -> dict[str, dict[str, str]]:
-    """The overrides in the form the pipeline takes them (``--override`` with ``--reason``): the latest of
-    each flow wins. ``UserError`` for one the CLI would refuse."""
+    """The overrides in the form the pipeline takes them (``--override`` with ``--reason``), with who made
+    each and when: the latest of each flow wins. ``UserError`` for one the checks refuse (a store
+    holds none: the form and a restored backup check them)."""
     out: dict[str, dict[str, str]] = {}
     for override in overrides:
-        problem = override_error(override.flow_id, override.option, override.reason, known)
-        if problem is not None:
-            raise UserError(problem)
-        out[override.flow_id] = {"decision": override.option, "reason": override.reason.strip()}
+        problems = override_problems(override.flow_id, override.option, override.reason, known)
+        if problems:
+            raise UserError(f"the override of the flow {override.flow_id!r} to {override.option!r} cannot be "
+                            f"applied: {', '.join(p.value.replace('_', ' ') for p in problems)}")
+        out[override.flow_id] = override_entry(override)
     return out
 
 
@@ -107,34 +137,38 @@ def audit_record(answers_yaml: str, policy: Policy, overrides: Sequence[Override
     """The audit record of the answers, with the overrides: the JSON text ``arbitre recommend
     answers.yaml --audit RECORD [--override FLOW=OPTION --reason TEXT]...`` writes (its id and time
     aside), so that ``arbitre explain --verify`` accepts it."""
+    from explanations.record import audit_record_text
+
     estimated = read_answers(answers_yaml)
     answers = estimated.answers
     chosen = chosen_overrides(overrides, [f.id for f in answers.flows])
     with PIPELINE:
         robustness = of_flows(answers, estimated.ranges, policy) if estimated.ranges else None
-        doc = document(recommend(answers, policy), policy, LANGS, findings_text=True, tipping=True,
-                       overrides=chosen, robustness=robustness)
-    flows = list(doc.flows)
-    with tempfile.TemporaryDirectory(prefix="arbitre-") as folder:
-        source = Path(folder) / ANSWERS_NAME  # the record digests the file's bytes, as the CLI reads them
-        source.write_bytes(answers_yaml.encode("utf-8"))
-        data = new_record(policy=policy, source=source, answers=answers.model_dump(mode="json"),
-                          organisation=doc.organisation, flows=flows,
-                          ranges=None if robustness is None else estimated.ranges)
-    data["source"]["file"] = ANSWERS_NAME  # where it came from for its reader, not a temporary folder
-    text = json_text(with_digest(data), indent=1) + "\n"
-    check_record_size(text, len(flows))
+        # the record digests the answers' bytes, as the CLI digests the file it reads
+        text, _ = audit_record_text(recommend(answers, policy), policy, source=Path(ANSWERS_NAME),
+                                    source_bytes=answers_yaml.encode("utf-8"), answers=answers.model_dump(mode="json"),
+                                    overrides=chosen, robustness=robustness,
+                                    ranges=None if robustness is None else estimated.ranges)
     return text
 
 
 def with_overrides(record_json: str, overrides: Sequence[OverrideLike]) -> str:
     """A version's record with a person's overrides written in, as ``--override`` writes them (the
-    latest of each flow wins); the record's digest made again. Nothing else of a record depends on them."""
+    latest of each flow wins), with who made each and when; the record's digest made again. Nothing
+    else of a record depends on them. ``UserError`` for an override the checks refuse."""
     data = json.loads(record_json)
     chosen = chosen_overrides(overrides, [f["id"] for f in data["flows"]])
     for entry in data["flows"]:
         entry["override"] = chosen.get(entry["id"])
     return json_text(with_digest(data), indent=1) + "\n"
+
+
+def carried(record_json: str, overrides: Sequence[OverrideT]) -> tuple[str, list[OverrideT]]:
+    """The overrides of an earlier version carried into a new version's record: those of the flows the
+    record still has, written in (``with_overrides``); the record and the overrides kept."""
+    known = set(flow_ids(record_json))
+    kept = [o for o in overrides if o.flow_id in known]
+    return (with_overrides(record_json, kept) if kept else record_json), kept
 
 
 @lru_cache(maxsize=8)
@@ -181,6 +215,16 @@ class Portfolio:
     costs_rest: str | None
     robustness: dict[str, Any] | None
     words: dict[str, Any] = field(repr=False)
+
+    def drawn(self, lang: Lang) -> tuple[list[str], list[str]]:
+        """The maps and the cost charts as SVG, drawn by the report's own macros
+        (``explanations/common/charts.html``): markup, safe to place in a page as it is."""
+        from explanations.render import environment
+
+        charts = environment(lang).get_template("charts.html").module
+        words = self.words
+        return ([charts.map_svg(m, words, words["report"]) for m in self.maps],  # type: ignore[attr-defined]
+                [charts.cost_svg(c, words, words["report"]) for c in self.costs])  # type: ignore[attr-defined]
 
 
 def map_thresholds(record: Mapping[str, Any]) -> dict[str, float]:
@@ -314,12 +358,12 @@ def why_not_page(record_json: str, flow_id: str, option: str, lang: Lang) -> Why
     words = labels(lang)
     rules = tuple(WhyNotRule(
         rule=r["rule"], title=in_language(r["title"], lang), where=f"{r['file']}:{r['line']}",
-        weight="" if r["weight"] is None else number(r["weight"], 1, lang), fired=r["fired"],
-        failed="" if r["failed"] is None else _failure(r["failed"], data.get("fact_words", {}), lang))
+        weight="" if r["weight"] is None else signed_weight(r["weight"], lang), fired=r["fired"],
+        failed="" if r["failed"] is None else failure(r["failed"], data.get("fact_words", {}), lang))
         for r in data["rules"])
     return WhyNot(flow_id=flow_id, name=data["name"], option=option, option_label=words["decisions"][option],
                   decision_label=words["decisions"][data["decision"]], is_decision=option == data["decision"],
-                  scores=[(words["decisions"][o], number(s, 1, lang)) for o, s in data["scores"].items()],
+                  scores=[(words["decisions"][o], score(s, lang)) for o, s in data["scores"].items()],
                   vetoes=[(v["rule"], v["text"].get(lang, "")) for v in data["vetoes"]],
                   needs_split=data["needs_split"], rules=rules)
 
@@ -416,8 +460,8 @@ class FlowChange:
     after: str
     moved: bool
     answers: tuple[AnswerChange, ...]
-    fired_before_only: tuple[str, ...]
-    fired_after_only: tuple[str, ...]
+    fired_before_only: tuple[tuple[str, str], ...]  # rule id, title
+    fired_after_only: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -476,6 +520,7 @@ def compare(answers_a: str, answers_b: str, policy: Policy, lang: Lang = "en") -
     flows_b = {f.id: f.model_dump(mode="json") for f in second.flows}
     organisation = _answer_changes(first.organisation.model_dump(mode="json"),
                                    second.organisation.model_dump(mode="json"), "organisation.", lang)
+    titles = {placed.rule.id: placed.rule.title.text(lang) for placed in policy.rules}
     moved, same = [], []
     for flow_id, now in after.items():
         was = before.get(flow_id)
@@ -488,8 +533,8 @@ def compare(answers_a: str, answers_b: str, policy: Policy, lang: Lang = "en") -
         fired_new = [f.rule_id for f in now.firings]
         change = FlowChange(id=flow_id, name=now.name, before=_decision(was, lang), after=_decision(now, lang),
                             moved=old != new, answers=answers,
-                            fired_before_only=tuple(r for r in fired_old if r not in fired_new),
-                            fired_after_only=tuple(r for r in fired_new if r not in fired_old))
+                            fired_before_only=tuple((r, titles.get(r, "")) for r in fired_old if r not in fired_new),
+                            fired_after_only=tuple((r, titles.get(r, "")) for r in fired_new if r not in fired_old))
         if old != new:
             moved.append(change)
         elif answers or organisation:
@@ -506,16 +551,23 @@ def whatif(base: str, scratch: str, policy: Policy, lang: Lang = "en") -> Compar
 
 
 # -- the what-if form -------------------------------------------------------------------------------------------
+# Each answer is typed as in the questionnaire and read with its parser in the assessment's language
+# (``engine.interview``): '20 000', '33,5', '8000-15000' or '240 ± 15 %' as the questionnaire takes them,
+# a refusal worded by the question bank beside its field. Only the fields the form shows are read.
+
+FORM_KINDS = frozenset({"integer", "number", "seconds", "choice", "yes_no"})  # what the form shows
+_FIXED = frozenset({"id", "channel", "activity", "name"})  # what a flow is, not an answer to try
+
 
 @dataclass(frozen=True)
 class Question:
-    """One answer in the what-if form: a number (a range written as in an answers file is kept) or a
-    choice among allowed values."""
+    """One answer in the what-if form: a number typed as in the questionnaire (a range too), or a choice."""
 
     name: str  # the form field: org.<field> or flow.<index>.<field>
-    label: str
+    label: str  # the review's label of the question
     kind: Literal["number", "choice"]
-    value: str
+    value: str  # as the form shows it: a number in the language's writing, a range 'likely (low - high)'
+    unit: str = ""
     choices: tuple[tuple[str, str], ...] = ()  # value, words
 
 
@@ -526,101 +578,142 @@ class QuestionGroup:
     questions: tuple[Question, ...]
 
 
-def _kind(annotation: Any) -> tuple[str, tuple[str, ...]] | None:
-    """('number', ()) or ('choice', values) for a field the form shows; None for text, lists, mappings."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _kind(get_args(annotation)[0])
-    if origin in (Union, UnionType):
-        kinds = [a for a in get_args(annotation) if a is not NoneType]
-        return _kind(kinds[0]) if len(kinds) == 1 else None
-    if annotation is bool:
-        return "choice", ("true", "false")
-    if annotation in (int, float):
-        return "number", ()
-    if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return "choice", tuple(str(m.value) for m in annotation)
-    return None
+@dataclass(frozen=True)
+class WhatIfForm:
+    """The what-if form applied: the copy's new text (the old one when nothing changed or a field was
+    refused), and the refusals by field, in the page's language."""
+
+    answers: str
+    errors: dict[str, str]
 
 
-_FIXED = frozenset({"id", "channel", "activity", "name"})  # what a flow is, not an answer to try
+def _typed_number(value: float, lang: Lang) -> str:
+    return number(value, 0 if float(value).is_integer() else 2, lang)
 
 
-def _written(value: Any) -> str:
-    """An answer as the form shows it: as written in the answers (a range as a flow mapping or 'a ± b')."""
+def _form_text(question: BankQuestion, value: Any, lang: Lang) -> str:
+    """An answer as the form shows it, so that the questionnaire's parser reads it back as it is."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10_000).strip()
-    return str(value)
+    if isinstance(value, dict) and {"low", "high"} <= set(value):
+        low, high = _typed_number(value["low"], lang), _typed_number(value["high"], lang)
+        likely = value.get("likely", (value["low"] + value["high"]) / 2)
+        return f"{_typed_number(likely, lang)} ({low} - {high})"
+    if isinstance(value, (int, float)):
+        return _typed_number(value, lang)
+    return str(value.value if isinstance(value, Enum) else value)
 
 
-def _form_value(model: type[Organisation] | type[Flow], written: Mapping[str, Any], name: str) -> str:
-    """What the form shows for an answer: as written, else the model's default (empty when none)."""
-    info = model.model_fields.get(name)
-    shown = written.get(name, None if info is None else info.default)
-    return _written(shown.value if isinstance(shown, Enum) else shown)
+def _form_questions(bank: Bank, section: Section) -> tuple[BankQuestion, ...]:
+    asked = bank.organisation if section == "organisation" else bank.flows
+    return tuple(q for q in asked if q.kind in FORM_KINDS and q.field not in _FIXED and q.ask != "derived")
 
 
-def _questions(model: type[Organisation] | type[Flow], written: Mapping[str, Any], prefix: str,
-               lang: Lang) -> tuple[Question, ...]:
+def _shown_value(section: Section, written: Mapping[str, Any], name: str) -> Any:
+    """An answer as written, else the model's default (None when it has none)."""
+    return written[name] if name in written else model_default(section, name)
+
+
+def _group(bank: Bank, section: Section, written: Mapping[str, Any], prefix: str, lang: Lang) -> tuple[Question, ...]:
+    yes, no = str(labels(lang)["flag_yes"]), str(labels(lang)["flag_no"])
     out = []
-    for name, info in model.model_fields.items():
-        kind = None if name in _FIXED else _kind(info.annotation)
-        if kind is None:
-            continue
-        value = _form_value(model, written, name)
-        flags = {"true": str(labels(lang)["flag_yes"]), "false": str(labels(lang)["flag_no"])}
-        out.append(Question(name=f"{prefix}{name}", label=field_label(name, lang), kind=kind[0],  # type: ignore[arg-type]
-                            value=value, choices=tuple((v, flags.get(v) or value_label(v, lang)) for v in kind[1])))
+    for q in _form_questions(bank, section):
+        value = _form_text(q, _shown_value(section, written, q.field), lang)
+        if q.kind == "yes_no":
+            choices: tuple[tuple[str, str], ...] = (("true", yes), ("false", no))
+        else:
+            choices = tuple((c.value, c.short(lang)) for c in q.choices)
+        out.append(Question(name=f"{prefix}{q.field}", label=q.text("label", lang),
+                            kind="number" if q.kind in RANGE_KINDS else "choice", value=value,
+                            unit="" if q.kind == "seconds" else q.text("unit", lang), choices=choices))
     return tuple(out)
 
 
-def whatif_questions(answers_yaml: str, lang: Lang) -> tuple[QuestionGroup, ...]:
-    """The numeric and choice answers of the organisation and of each flow, pre-filled as written."""
-    data = read_answers(answers_yaml)  # a valid answers file: its document is a mapping of lists
-    doc = parse_yaml(answers_yaml.removeprefix("\ufeff"), ANSWERS_NAME, MAX_FLOWS, "answers file").data
-    groups = [QuestionGroup(title=data.answers.organisation.name, flow_id=None,
-                            questions=_questions(Organisation, doc.get("organisation") or {}, "org.", lang))]
-    for index, (flow, written) in enumerate(zip(data.answers.flows, doc["flows"])):
-        groups.append(QuestionGroup(title=flow.name or flow.id, flow_id=flow.id,
-                                    questions=_questions(Flow, written, f"flow.{index}.", lang)))
+def _document(answers_yaml: str) -> dict[str, Any]:
+    read_answers(answers_yaml)  # a valid answers file: its document is a mapping of lists
+    data: dict[str, Any] = parse_yaml(answers_yaml.removeprefix("\ufeff"), ANSWERS_NAME, MAX_FLOWS,
+                                      "answers file").data
+    return data
+
+
+def whatif_questions(answers_yaml: str, bank: Bank, lang: Lang) -> tuple[QuestionGroup, ...]:
+    """The numeric and choice answers of the organisation and of each flow, labelled as the
+    questionnaire's review labels them, pre-filled as the questionnaire reads them back."""
+    doc = _document(answers_yaml)
+    organisation = doc.get("organisation") or {}
+    groups = [QuestionGroup(title=str(organisation.get("name") or ""), flow_id=None,
+                            questions=_group(bank, "organisation", organisation, "org.", lang))]
+    for index, written in enumerate(doc["flows"]):
+        groups.append(QuestionGroup(title=str(written.get("name") or written["id"]), flow_id=str(written["id"]),
+                                    questions=_group(bank, "flows", written, f"flow.{index}.", lang)))
     return tuple(groups)
 
 
-def apply_whatif(answers_yaml: str, form: Mapping[str, str]) -> str:
-    """The answers with the form's values in place of those it changed (each read as a YAML value, so
-    that a range is written as in an answers file); the answers unchanged, text and comments, when the
-    form changes nothing. The result is validated by whoever uses it."""
-    doc = parse_yaml(answers_yaml.removeprefix("\ufeff"), ANSWERS_NAME, MAX_FLOWS, "answers file")
-    data = doc.data
-    if not isinstance(data, dict):
-        return answers_yaml
-    changed = False
-    for name, typed in form.items():
-        parts = name.split(".")
-        model: type[Organisation] | type[Flow]
-        if parts[0] == "org" and len(parts) == 2:
-            model, target, key = Organisation, data.setdefault("organisation", {}), parts[1]
-        elif parts[0] == "flow" and len(parts) == 3 and parts[1].isdigit() \
-                and int(parts[1]) < len(data.get("flows") or []):
-            model, target, key = Flow, data["flows"][int(parts[1])], parts[2]
-        else:
-            continue
-        if not isinstance(target, dict) or key not in model.model_fields:
-            continue
-        if typed.strip() == _form_value(model, target, key).strip():
-            continue
-        changed = True
-        if not typed.strip():
-            target.pop(key, None)
-            continue
-        try:
-            target[key] = parse_yaml(typed, "form", None, "answer").data
-        except DocumentError:
-            target[key] = typed  # left for validation to report, located in the answers
-    if not changed:
-        return answers_yaml
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+def _refusal(bank: Bank, question: BankQuestion, refusal: Refusal, typed: str, lang: Lang) -> str:
+    """A refused answer in the question bank's words, as the questionnaire says it."""
+    args = {"value": typed, "unit": question.text("unit", lang), **refusal.args_}
+    if "channel" in args:
+        args["fits"] = bank.per_contact(str(args["channel"]), lang)
+    return bank.message(refusal.key, lang, **args)
+
+
+def _read_field(bank: Bank, question: BankQuestion, section: Section, typed: str, currency: str | None,
+                channel: str | None) -> Any:
+    """The answer typed in a field, parsed and checked as the questionnaire takes it (``Refusal``)."""
+    if question.kind == "yes_no" and typed in ("true", "false"):
+        return typed == "true"
+    if question.kind == "choice" and question.choice(typed) is not None:
+        return typed
+    value = parse(question, typed, bank, currency, channel)
+    if isinstance(value, Estimate):
+        return check_range(question, section, value)
+    return check(question, section, value)
+
+
+def apply_whatif(answers_yaml: str, form: Mapping[str, str], bank: Bank, lang: Lang) -> WhatIfForm:
+    """The answers with the form's values in place of those it changed, each read with the
+    questionnaire's parser in ``lang``; only the fields the form shows are read (others are ignored).
+    Unchanged text, comments included, when the form changes nothing. A refused field is in
+    ``errors`` (the answers then unchanged); the whole copy is validated by whoever uses it."""
+    doc = _document(answers_yaml)
+    organisation = doc.setdefault("organisation", {})
+    currency = organisation.get("currency") or model_default("organisation", "currency")
+    places: list[tuple[str, Section, dict[str, Any], str | None]] = [("org.", "organisation", organisation, None)]
+    places += [(f"flow.{index}.", "flows", flow, str(flow.get("channel"))) for index, flow in enumerate(doc["flows"])]
+    changed, errors = False, {}
+    for prefix, section, target, channel in places:
+        for question in _form_questions(bank, section):
+            name = prefix + question.field
+            typed = form.get(name)
+            if typed is None:
+                continue
+            typed = typed.strip()
+            before = _shown_value(section, target, question.field)
+            if typed == _form_text(question, before, lang).strip():
+                continue
+            if not typed:
+                changed = changed or question.field in target
+                target.pop(question.field, None)
+                continue
+            try:
+                value = _read_field(bank, question, section, typed, currency, channel)
+            except Refusal as refusal:
+                errors[name] = _refusal(bank, question, refusal, typed, lang)
+                continue
+            if value != before:
+                target[question.field] = value
+                changed = True
+    if errors or not changed:
+        return WhatIfForm(answers_yaml, errors)
+    return WhatIfForm(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100), errors)
+
+
+def field_of(problem: Problem) -> str | None:
+    """The what-if field a validation problem of the copy is about ('flows[2].concurrency' is
+    'flow.2.concurrency'), or None when it is about no single field the form names that way."""
+    found = re.fullmatch(r"flows\[(\d+)\]\.([a-z_0-9]+)|organisation\.([a-z_0-9]+)", problem.path or "")
+    if found is None:
+        return None
+    return f"flow.{found[1]}.{found[2]}" if found[1] is not None else f"org.{found[3]}"

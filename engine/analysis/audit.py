@@ -252,6 +252,9 @@ class Override(_Model):
 
     decision: Decision
     reason: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+    author: str | None = Field(default=None, description="who overrode the flow (absent when not said, as the "
+                               "CLI writes it)")
+    at: str | None = Field(default=None, description="when the flow was overridden, ISO 8601 (absent when not said)")
 
 
 class Quote(_Model):
@@ -552,10 +555,12 @@ def _version(package: str) -> str:
 
 def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisation: str,
                flows: list[dict[str, Any]], key: bytes | None = None,
-               bids: dict[str, Any] | None = None, ranges: RangeTable | None = None) -> dict[str, Any]:
+               bids: dict[str, Any] | None = None, ranges: RangeTable | None = None,
+               source_bytes: bytes | None = None) -> dict[str, Any]:
     """The record of a recommendation with its digest, signed when a ``key`` is given (``flows`` are the
     explanations' flow entries; ``bids`` the comparison of providers' bids, when some were given;
-    ``ranges`` the answers given as ranges, when the flows were sampled within them)."""
+    ``ranges`` the answers given as ranges, when the flows were sampled within them). The answers'
+    digest is of the file ``source``, or of ``source_bytes`` (answers held elsewhere, named ``source``)."""
     import platform
 
     rules = [{"id": placed.rule.id, "title": placed.rule.title.both(), "rationale": placed.rule.rationale.both(),
@@ -581,7 +586,8 @@ def new_record(*, policy: Any, source: Path, answers: dict[str, Any], organisati
             "derived_fact_words": {name: fact.words() for name, fact in sorted(policy.derived.items())},
             "rules": rules,
         },
-        "source": {"file": str(source), "sha256": hashlib.sha256(source.read_bytes()).hexdigest()},
+        "source": {"file": str(source), "sha256": hashlib.sha256(
+            source.read_bytes() if source_bytes is None else source_bytes).hexdigest()},
         "organisation": organisation,
         "answers": answers,
         "flows": flows,
@@ -735,7 +741,7 @@ def why_not(record: AuditRecord, flow_id: str, option: Decision) -> dict[str, An
         "vetoes": [{"rule": rid, "text": fired[rid].text if rid in fired else {}}
                    for rid in flow.vetoes.get(option, [])],
         "needs_split": option is Decision.hybrid and not any(f.split for f in flow.firings),
-        "override": flow.override.model_dump(mode="json") if flow.override is not None else None,
+        "override": flow.override.model_dump(mode="json", exclude_none=True) if flow.override is not None else None,
         "rules": supporting,
         # what the derived facts that failed mean, so that the failures can be said in words
         "fact_words": {name: words for name, words in record.policy.derived_fact_words.items()

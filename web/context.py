@@ -1,0 +1,53 @@
+"""What every page module reads off the app for a request: the store, the assessment the URL names,
+and the policy with its question bank, read once per app and kept on ``app.state`` (one cache for the
+questionnaire, the result pages and the downloads)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from engine.interview.questions import Bank, load_questions
+from engine.policy.loading import Policy, load_policy
+
+from .store import Assessment, Store
+
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The policy the app serves and its question bank."""
+
+    policy: Policy
+    bank: Bank
+
+
+def store(request: Request) -> Store:
+    found: Store = request.app.state.store
+    return found
+
+
+def assessment(request: Request) -> Assessment:
+    """The assessment named by the URL's ``aid`` (its language then the page's); 404 when there is none."""
+    found = store(request).assessment(request.path_params["aid"])
+    if found is None:
+        raise HTTPException(404)
+    request.state.lang = found.lang
+    return found
+
+
+def rules(request: Request) -> Rules:
+    """The app's policy and question bank, read on first use (``PolicyError`` if they cannot be)."""
+    state = request.app.state
+    with _lock:
+        found: Rules | None = getattr(state, "rules", None)
+        if found is None:
+            folder = Path(state.policy_dir)
+            policy = load_policy(folder)
+            found = state.rules = Rules(policy, load_questions(folder, policy.manifest.questions))
+    return found
