@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -474,13 +474,14 @@ class _Model:
 
 def _option(model: _Model, keep: float, *, inhouse: float, inhouse_fte: float, provider: float = 0.0,
             governance: float = 0.0, transition: float = 0.0, exit_cost: float = 0.0, share: float = 0.0,
-            provider_fte: float = 0.0) -> OptionCost:
-    """An option's figures from its monthly parts and one-offs, against ``keep`` a month in-house."""
+            provider_fte: float = 0.0) -> dict[str, Any]:
+    """An option's figures (the fields of ``OptionCost``) from its monthly parts and one-offs, against
+    ``keep`` a month in-house."""
     monthly = inhouse + provider + governance
     one_off = transition + exit_cost
     allin = monthly + one_off / model.term
     saved = keep - monthly
-    return OptionCost(
+    return dict(
         monthly=monthly, one_off=one_off,
         per_contact=allin / model.volume if model.volume else None,
         saving_pct=100 * (1 - allin / keep) if keep else None,
@@ -508,7 +509,8 @@ def routine_share(inputs: FlowInputs, a: CostAssumptions) -> float:
 
 
 def _moved(model: _Model, keep_team: _InHouse, quote: VendorQuote, team: _InHouse | None,
-           months: list[tuple[float, float]], weekly_hours: float, share: float, seasonal: bool = False) -> OptionCost:
+           months: list[tuple[float, float]], weekly_hours: float, share: float,
+           seasonal: bool = False) -> dict[str, Any]:
     """An option that moves ``months`` of contacts (months a year, contacts in such a month) to the
     provider and keeps ``team`` in-house (none: the whole flow leaves)."""
     a = model.a
@@ -553,8 +555,9 @@ def _split_shares(model: _Model) -> dict[str, float]:
     return out
 
 
-def _options(model: _Model, keep_team: _InHouse, shares: dict[str, float] | None) -> dict[str, OptionCost]:
-    """Every option a quote makes possible; the splits (those in ``shares``) unless ``shares`` is None."""
+def _options(model: _Model, keep_team: _InHouse, shares: dict[str, float] | None) -> dict[str, dict[str, Any]]:
+    """Every option a quote makes possible (the fields of each ``OptionCost``); the splits (those in
+    ``shares``) unless ``shares`` is None."""
     keep = keep_team.total
     whole = _Part(1.0, model.open_hours, model.gap_hours)
     out = {"keep_internal": _option(model, keep, inhouse=keep, inhouse_fte=keep_team.fte)}
@@ -575,8 +578,8 @@ def _options(model: _Model, keep_team: _InHouse, shares: dict[str, float] | None
         team = model.inhouse(whole, peaks=False, headcount=model.flow.current_fte, level=level)
         option = _moved(model, keep_team, quote, team, above, coverage, shares["overflow"], seasonal=True)
         expanded = model.peak_team(whole).total
-        out["overflow"] = option.model_copy(update={"saving_vs_peak_team_pct": 100 * (
-            1 - (option.monthly + option.one_off / model.term) / expanded) if expanded else None})
+        out["overflow"] = {**option, "saving_vs_peak_team_pct": 100 * (
+            1 - (option["monthly"] + option["one_off"] / model.term) / expanded) if expanded else None}
     # After hours: the in-house team keeps its opening hours, the provider answers beyond them.
     if "after_hours" in shares:
         gap = shares["after_hours"]
@@ -594,6 +597,30 @@ def _options(model: _Model, keep_team: _InHouse, shares: dict[str, float] | None
 def flow_costs(inputs: FlowInputs, a: CostAssumptions, splits: bool = True) -> FlowCosts:
     """Cost a flow in-house as it would have to be staffed, and every option a quote makes possible
     (without ``splits``, only keeping and outsourcing: for a caller that reads no split metric)."""
+    fields = _costed(inputs, a, splits)
+    fields["options"] = {name: OptionCost(**option) for name, option in fields["options"].items()}
+    return FlowCosts(**fields)
+
+
+# The metrics held as floats (a whole number the cost model gives is one, as the model validates it).
+_FLOAT_METRICS = frozenset(name for name, info in Metrics.model_fields.items()
+                           if info.annotation in (float, float | None))
+
+
+def metric_values(inputs: FlowInputs, a: CostAssumptions, splits: bool = True) -> dict[str, Any]:
+    """The metrics of ``flow_costs`` by name, as ``FlowCosts`` holds them, and the options' fields,
+    without building (and checking) the models: for evaluating many variants of a flow, where only
+    the facts they give are read."""
+    values = _costed(inputs, a, splits)
+    for name in _FLOAT_METRICS:
+        value = values[name]
+        if type(value) is int:
+            values[name] = float(value)
+    return values
+
+
+def _costed(inputs: FlowInputs, a: CostAssumptions, splits: bool) -> dict[str, Any]:
+    """The fields of ``FlowCosts`` for a flow, by name (each option's as a mapping)."""
     flow = inputs.flow
     a = flow_assumptions(flow, a)
     model = _Model(inputs, a)
@@ -611,13 +638,13 @@ def flow_costs(inputs: FlowInputs, a: CostAssumptions, splits: bool = True) -> F
 
     def saving(name: str) -> float | None:
         option = options.get(name)
-        return None if option is None else option.saving_pct
+        return None if option is None else option["saving_pct"]
 
     def share(name: str) -> float | None:
         return 100 * shares[name] if name in shares else None
 
     current = flow.current_fte
-    return FlowCosts(
+    return dict(
         sizing=sizing,
         workload_hours=workload,
         busy_hour_contacts=average.busy_hour_contacts if sizing == "erlang_c" else None,
@@ -640,11 +667,11 @@ def flow_costs(inputs: FlowInputs, a: CostAssumptions, splits: bool = True) -> F
         opportunity_cost=team.opportunity,
         inhouse_cost_monthly=team.total,
         inhouse_cost_per_contact=team.total / volume if volume else None,
-        provider_cost_per_contact=None if out is None else out.per_contact,
-        provider_cost_monthly=None if out is None else out.monthly + out.one_off / model.term,
-        savings_pct=None if out is None else out.saving_pct,
-        payback_months=None if out is None else out.payback_months,
-        one_off_cost=None if out is None else out.one_off,
+        provider_cost_per_contact=None if out is None else out["per_contact"],
+        provider_cost_monthly=None if out is None else out["monthly"] + out["one_off"] / model.term,
+        savings_pct=None if out is None else out["saving_pct"],
+        payback_months=None if out is None else out["payback_months"],
+        one_off_cost=None if out is None else out["one_off"],
         contract_months=float(model.term),
         saving_overflow_pct=saving("overflow"),
         saving_after_hours_pct=saving("after_hours"),

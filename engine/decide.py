@@ -104,9 +104,8 @@ def _exposure(split: Split, facts: Mapping[str, Any]) -> float:
     return 1.0 if share is None else min(1.0, max(0.0, float(share) / 100))
 
 
-def _votes(firing: Firing, policy: Policy, facts: Mapping[str, Any]) -> list[Vote]:
-    """The votes one firing gives: plain, graded, by each option's saving, and risks by exposure."""
-    rid = firing.rule_id
+def _votes(rid: str, policy: Policy, facts: Mapping[str, Any]) -> list[Vote]:
+    """The votes a firing of rule ``rid`` gives: plain, graded, by each option's saving, and risks by exposure."""
     then = policy.rule(rid).rule.then
     out: list[Vote] = []
     for option, weight in then.vote.items():
@@ -144,11 +143,11 @@ def _votes(firing: Firing, policy: Policy, facts: Mapping[str, Any]) -> list[Vot
     return out
 
 
-def _effect(firing: Firing, policy: Policy, facts: Mapping[str, Any]) -> _Effect:
-    then = policy.rule(firing.rule_id).rule.then
+def _effect(rid: str, policy: Policy, facts: Mapping[str, Any]) -> _Effect:
+    then = policy.rule(rid).rule.then
     c = then.condition
-    return _Effect(firing.rule_id, tuple(_votes(firing, policy, facts)), tuple(then.veto), tuple(then.split),
-                   None if c is None else Attached(c.id, firing.rule_id, c.applies_to, c.en, c.fr, c.audience))
+    return _Effect(rid, tuple(_votes(rid, policy, facts)), tuple(then.veto), tuple(then.split),
+                   None if c is None else Attached(c.id, rid, c.applies_to, c.en, c.fr, c.audience))
 
 
 def _reads_facts(then: Any) -> bool:
@@ -160,14 +159,14 @@ def _reads_facts(then: Any) -> bool:
 @functools.lru_cache(maxsize=16)
 def _fixed_effects(policy: Policy) -> dict[str, _Effect]:
     """The effect of each rule whose votes read no fact: the same whichever flow it fires on."""
-    return {placed.rule.id: _effect(Firing(placed.rule.id, placed.stratum, {}), policy, {})
+    return {placed.rule.id: _effect(placed.rule.id, policy, {})
             for placed in policy.rules if not _reads_facts(placed.rule.then)}
 
 
 def _effects(firings: Sequence[Firing], policy: Policy, facts: Mapping[str, Any]) -> list[_Effect]:
     """Each firing's effect on the decision, in firing order."""
     fixed = _fixed_effects(policy)
-    return [fixed.get(firing.rule_id) or _effect(firing, policy, facts) for firing in firings]
+    return [fixed.get(firing.rule_id) or _effect(firing.rule_id, policy, facts) for firing in firings]
 
 
 def _chosen(votes: Sequence[Vote], proposed: Iterable[Split]) -> Split | None:
@@ -185,6 +184,28 @@ def decide(firings: Sequence[Firing], policy: Policy, facts: Mapping[str, Any] |
     verdict; ``without`` leaves one rule's firing out (what would the decision be without it)."""
     facts = {} if facts is None else facts
     return _verdict(_effects([f for f in firings if f.rule_id != without], policy, facts), policy, facts)
+
+
+def outcome(rule_ids: Sequence[str], policy: Policy, facts: Mapping[str, Any]) -> tuple[Decision, tuple[Split, ...]]:
+    """The decision and split ``decide`` gives for firings of the rules ``rule_ids`` (in firing order)
+    on ``facts``, with nothing else of the verdict: the same votes summed in the same order, so the
+    same scores to the last bit."""
+    fixed = _fixed_effects(policy)
+    votes: list[Vote] = []
+    vetoed: set[Decision] = set()
+    proposed: set[Split] = set()
+    for rid in rule_ids:
+        effect = fixed.get(rid) or _effect(rid, policy, facts)
+        votes.extend(effect.votes)
+        vetoed.update(effect.veto)
+        proposed.update(effect.split)
+    chosen = _chosen(votes, proposed)
+    scores = dict.fromkeys(OPTIONS, 0.0)
+    for vote in votes:
+        if vote.option is not Decision.hybrid or vote.split is None or vote.split is chosen:
+            scores[vote.option] += vote.weight
+    decision = _rank(scores, vetoed, bool(proposed), policy.manifest.decision.tie_break)[0][0]
+    return decision, (chosen,) if decision is Decision.hybrid and chosen is not None else ()
 
 
 def _verdict(effects: Sequence[_Effect], policy: Policy, facts: Mapping[str, Any]) -> Verdict:

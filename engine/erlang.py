@@ -52,9 +52,12 @@ def service_level(agents: int, traffic: float, aht_seconds: float, target_second
     return 1 - wait * math.exp(-(agents - traffic) * target_seconds / aht_seconds)
 
 
+@functools.lru_cache(maxsize=8192)
 def staff(contacts_per_hour: float, aht_seconds: float, target_level: float, target_seconds: float,
           max_occupancy: float = 1.0) -> Staffing:
-    """The fewest agents that reach the service level target without passing ``max_occupancy``."""
+    """The fewest agents that reach the service level target without passing ``max_occupancy``.
+    Cached, like ``fractional_agents``: the variants of a flow that change no queue (its costs, its
+    quote) ask for the same staffing again."""
     traffic = contacts_per_hour * aht_seconds / 3600
     if traffic <= 0:
         return Staffing(0, 0.0, 1.0, 0.0, 0.0)

@@ -9,7 +9,7 @@ known (no quote, no provider country) is absent: a comparison on it is false.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal, get_args
@@ -121,7 +121,7 @@ def flatten_key(fact: str, item: str) -> str:
     return f"{fact}__{item}"
 
 
-def snapshot(inputs: FlowInputs, costs: FlowCosts,
+def snapshot(inputs: FlowInputs, costs: FlowCosts | Mapping[str, Any],
              languages_by_country: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """A flow's answers and metrics as one flat mapping of JSON values (unknowns left out), with the
     languages the provider's country does not commonly serve (from ``languages_by_country``)."""
@@ -163,8 +163,9 @@ def snapshot(inputs: FlowInputs, costs: FlowCosts,
             unserved = [code for code in flow.languages if code not in served]
             facts["unserved_languages"] = len(unserved)
             facts["unserved_language_list"] = ", ".join(unserved)
+    metrics = costs if isinstance(costs, Mapping) else vars(costs)
     for name in METRIC_FACTS:
-        value = getattr(costs, name)
+        value = metrics[name]
         if value is not None:
             facts[name] = value
     return facts

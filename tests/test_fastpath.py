@@ -11,13 +11,16 @@ from typing import Any
 import pytest
 
 from benchmarks.generate import generate_answers
-from engine.analysis.context import FlowContext, with_answers
+from engine.analysis.context import FlowContext, _side, with_answers
 from engine.analysis.tipping import QUALITATIVE, current_value, held_by_veto, plausible_range, tipping_points
 from engine.answers import validate_answers
 from engine.load import Document
 from engine.models import Certification, FlowInputs, resolve
 from engine.policy.loading import Policy
+from engine.costs import FlowCosts, flow_costs, metric_values
 from engine.decide import decide, pivots
+from engine.decide import outcome as decide_outcome
+from engine.facts import engine_fields, snapshot
 from engine.recommend import FlowResult, evaluate_flow
 
 FLOWS = 50
@@ -162,3 +165,79 @@ class TestPivots:
                 assert pivots(result.verdict, result.firings, policy, result.facts) == want, flow.flow.id
                 found += len(want)
         assert found  # the flows have pivots to compare
+
+
+def plain_seen(context: FlowContext, facts: dict[str, Any]) -> tuple[Any, ...]:
+    """What the policy sees of some facts, worked out the long way: the engine's fields
+    (``engine_fields``), each on its side of the numbers it is compared with, then the band of each
+    graded fact."""
+    tests = context._tests
+    fields = engine_fields(facts, tests.fields, tests.sets)
+    seen = tuple((field, _side(value, tests.thresholds.get(field))) for field, value in fields.items())
+    return (*seen, *((fact, _side(facts.get(fact), edges)) for fact, edges in tests.edges.items()))
+
+
+class TestOutcome:
+    def test_the_outcome_is_the_plain_decision_and_what_the_policy_sees(self, policy: Policy) -> None:
+        """``FlowContext.outcome`` (lean costs, no matched facts, no verdict, outcomes reused by what
+        the votes read) gives the decision and split of the whole pipeline on the changed flow, and
+        what the policy sees of its facts worked out the long way, change after change."""
+        rng = random.Random(18)
+        for inputs in generated_flows():
+            context = FlowContext(inputs, policy)
+            for _ in range(2 * CHANGES):
+                name, value = random_change(rng, inputs, policy)
+                plain = evaluate_flow(with_answers(inputs, {name: value}), policy)
+                got, seen = context.outcome({name: value})
+                assert got == (plain.verdict.decision, plain.verdict.split), (inputs.flow.id, name, value)
+                assert seen == plain_seen(context, plain.facts), (inputs.flow.id, name, value)
+
+    def test_metric_values_are_the_flow_costs(self, policy: Policy) -> None:
+        """The metrics without the model are the model's, value for value and type for type (a whole
+        number held as a float where the model holds a float), with or without the splits."""
+        rng = random.Random(19)
+        for inputs in generated_flows():
+            flow = with_answers(inputs, dict([random_change(rng, inputs, policy)]))
+            for splits in (True, False):
+                values = metric_values(flow, policy.costs, splits)
+                model = flow_costs(flow, policy.costs, splits)
+                assert FlowCosts(**values) == model
+                assert [(k, type(v)) for k, v in values.items()] == [(k, type(v)) for k, v in vars(model).items()]
+                assert snapshot(flow, values, policy.languages_by_country) == snapshot(
+                    flow, model, policy.languages_by_country)
+
+    def test_decide_outcome_is_the_verdicts_decision(self, policy: Policy) -> None:
+        """``decide.outcome`` from the rules fired is ``decide``'s decision and split."""
+        rng = random.Random(20)
+        for inputs in generated_flows():
+            result = evaluate_flow(with_answers(inputs, dict([random_change(rng, inputs, policy)])), policy)
+            verdict = result.verdict
+            rules = [f.rule_id for f in result.firings]
+            assert decide_outcome(rules, policy, result.facts) == (verdict.decision, verdict.split)
+
+
+def plain_outcome(self: FlowContext, changes: Any) -> tuple[Any, tuple[Any, ...]]:
+    """The outcome through the context's whole evaluation (``evaluate``, checked against the whole
+    pipeline above) and what the policy sees worked out the long way."""
+    result = self.evaluate(changes)
+    return (result.verdict.decision, result.verdict.split), plain_seen(self, result.facts)
+
+
+def test_tipping_points_are_those_of_the_plain_evaluation(policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every flow's tipping points, flips and engine runs searched on the lean outcome are those
+    searched on the context's whole evaluation, value for value."""
+    flows = generated_flows()[:25]
+
+    def search() -> list[Any]:
+        found = []
+        for inputs in flows:
+            verdict = evaluate_flow(inputs, policy).verdict
+            hold = held_by_veto({o.value: s for o, s in verdict.scores.items()},
+                                {o.value: r for o, r in verdict.vetoes.items()}, verdict.decision.value)
+            found.append(tipping_points(inputs, policy, (verdict.decision, verdict.split), hold=hold))
+        return found
+
+    fast = search()
+    monkeypatch.setattr(FlowContext, "outcome", plain_outcome)
+    assert search() == fast
+    assert any(found.points for found in fast) and any(found.flips for found in fast)

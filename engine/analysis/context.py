@@ -16,6 +16,11 @@ skipping what the change cannot alter:
 
 The result is the same ``FlowResult`` the plain pipeline gives for the changed flow (without the
 splits' savings when no rule reads them).
+
+``outcome(changes)`` gives only the decision and split, and what the policy sees, for a search that
+reads nothing else (tipping points): the cost model's figures without its models, no matched facts,
+the decision summed from the rules fired, and a decision reused for a variant whose firings, graded
+bands and shares of contacts (all the votes read) are those of one already decided.
 """
 
 from __future__ import annotations
@@ -25,10 +30,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..costs import COSTLESS_FIELDS, SPLIT_METRICS, FlowCosts, flow_costs
-from ..decide import decide
-from ..facts import engine_fields, snapshot
-from ..models import FlowInputs, VendorQuote
+from ..costs import COSTLESS_FIELDS, SPLIT_METRICS, FlowCosts, flow_costs, metric_values
+from ..decide import SHARE_OF, decide, outcome
+from ..facts import plain_number, snapshot
+from ..models import Decision, FlowInputs, Split, VendorQuote
 from ..policy.compile import compile_policy, membership_sets
 from ..policy.loading import Policy
 from ..recommend import FlowResult
@@ -39,6 +44,8 @@ from ..run import Engine, Firing, engine_for
 _COMPARING = ("$lt", "$lte", "$gt", "$gte", "$neq")
 _PRESENCE = ("$ex", "$nex")
 _ORGANISATION = "organisation."
+# The facts a vote reads as they are, not by band: the share of contacts each split hands over.
+_SHARES = tuple(SHARE_OF.values())
 
 
 def with_answers(inputs: FlowInputs, changes: Mapping[str, Any]) -> FlowInputs:
@@ -70,6 +77,8 @@ class _Tests:
     sets: dict[str, frozenset[Any]]
     thresholds: dict[str, tuple[float, ...] | None]
     edges: dict[str, tuple[float, ...]]
+    # Each field as what telling its side takes: (field, fact, list item, thresholds, membership set).
+    plan: tuple[tuple[str, str, str, tuple[float, ...] | None, frozenset[Any] | None], ...] = ()
 
 
 def _operands(expr: dict[str, Any], into: dict[str, list[Any]]) -> None:
@@ -107,7 +116,10 @@ def _tests_of(policy: Policy, engine: Engine) -> _Tests:
                     _operands(condition["m"], operands)
         thresholds = {field: tuple(sorted(set(values))) if all(map(_is_number, values)) else None
                       for field, values in operands.items()}
-        found = _Tests(tuple(sorted(engine.tested)), membership_sets(policy), thresholds, _band_edges(policy))
+        fields, sets = tuple(sorted(engine.tested)), membership_sets(policy)
+        plan = tuple((field, fact, item, thresholds.get(field), sets.get(field))
+                     for field in fields for fact, _, item in (field.partition("__"),))
+        found = _Tests(fields, sets, thresholds, _band_edges(policy), plan)
         _tests[key] = found
     return found
 
@@ -135,6 +147,32 @@ def _side(value: Any, thresholds: tuple[float, ...] | None) -> Any:
     return below, below < len(thresholds) and thresholds[below] == value
 
 
+def _seen(facts: Mapping[str, Any], plan: tuple[tuple[str, str, str, tuple[float, ...] | None,
+                                                       frozenset[Any] | None], ...]) -> tuple[Any, ...]:
+    """Each field of ``engine_fields`` with its side (``_side``) of the thresholds it is compared
+    with, worked out in one pass over the fields without the mapping in between."""
+    out: list[tuple[str, Any]] = []
+    get = facts.get
+    for field, fact, item, thresholds, members in plan:
+        value = get(fact)
+        if value is None:
+            continue
+        if isinstance(value, list):
+            value = len(value) if item == "count" else item in value
+        elif not item:
+            if isinstance(value, float):
+                value = plain_number(value)
+        elif members is not None:
+            value = plain_number(value) in members
+        else:
+            continue
+        if thresholds is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            below = bisect.bisect_left(thresholds, value)
+            value = below, below < len(thresholds) and thresholds[below] == value
+        out.append((field, value))
+    return tuple(out)
+
+
 class FlowContext:
     """One flow under one policy, ready to be evaluated again with some answers changed.
 
@@ -150,6 +188,8 @@ class FlowContext:
         self.costs = flow_costs(inputs, policy.costs, self.splits) if costs is None else costs
         self._last: tuple[dict[str, Any], tuple[Any, ...]] | None = None
         self._firings: dict[tuple[Any, ...], tuple[tuple[tuple[str, int], ...], dict[str, bool]]] = {}
+        self._rule_ids: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self._outcomes: dict[tuple[Any, ...], tuple[Decision, tuple[Split, ...]]] = {}
         self.evaluations = 0
         self.engine_runs = 0
 
@@ -174,15 +214,37 @@ class FlowContext:
         return FlowResult(inputs=inputs, costs=costs, facts=facts, derived=derived, firings=firings,
                           verdict=decide(firings, self.policy, facts))
 
+    def outcome(self, changes: Mapping[str, Any]) -> tuple[tuple[Decision, tuple[Split, ...]], tuple[Any, ...]]:
+        """The decision and split of ``evaluate(changes)``, and what the policy sees of the changed
+        flow's facts (``seen_by_policy``), without the rest of the result: the firings' matched facts
+        and the verdict's votes, vetoes and conditions are not gathered."""
+        self.evaluations += 1
+        inputs = with_answers(self.inputs, changes) if changes else self.inputs
+        costless = COSTLESS_FIELDS.issuperset(changes)
+        costs = self.costs if costless else metric_values(inputs, self.policy.costs, self.splits)
+        facts = snapshot(inputs, costs, self.policy.languages_by_country)
+        key = self.seen_by_engine(facts)
+        seen = self.seen_by_policy(facts)
+        # The votes read, besides which rules fired, only the bands of graded facts (which ``seen``
+        # tells) and the shares of contacts the splits hand over: the same decision for the same both.
+        votes_read = (seen, *(facts.get(name) for name in _SHARES))
+        found = self._outcomes.get(votes_read)
+        if found is None:
+            rules = self._rule_ids.get(key)
+            if rules is None:
+                self._run(facts)
+                rules = self._rule_ids[key]
+            found = outcome(rules, self.policy, facts)
+            if all(value == value for value in (facts.get(fact) for fact in self._tests.edges)):  # no NaN
+                self._outcomes[votes_read] = found
+        return found, seen
+
     def seen_by_engine(self, facts: dict[str, Any]) -> tuple[Any, ...]:
         """What the rule engine can tell of a flow's facts: equal for two flows on which the same
         rules fire. The last facts' answer is kept: a caller asks again about the facts just evaluated."""
         if self._last is not None and self._last[0] is facts:
             return self._last[1]
-        tests = self._tests
-        fields = engine_fields(facts, tests.fields, tests.sets)
-        thresholds = tests.thresholds
-        seen = tuple((field, _side(value, thresholds.get(field))) for field, value in fields.items())
+        seen = _seen(facts, self._tests.plan)
         self._last = (facts, seen)
         return seen
 
@@ -207,6 +269,7 @@ class FlowContext:
             self.engine_runs += 1
             fired, derived = self.engine.evaluate(facts)
             self._firings[key] = (tuple((f.rule_id, f.stratum) for f in fired), dict(derived))
+            self._rule_ids[key] = tuple(f.rule_id for f in fired)
             return tuple(fired), derived
         rules, derived = known
         return tuple(Firing(rule_id, stratum, self._matched(rule_id, facts, derived))

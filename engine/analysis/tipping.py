@@ -177,8 +177,7 @@ class _Evaluator:
         key = (name, value)
         found = self.seen.get(key)
         if found is None:
-            result = self.context.evaluate({name: value})
-            found = ((result.verdict.decision, result.verdict.split), self.context.seen_by_policy(result.facts))
+            found = self.context.outcome({name: value})
             self.seen[key] = found
         return found
 
