@@ -673,3 +673,20 @@ class TestUploadOnlyWhereExpected:
                                   files={"file": ("big.yaml", b"#" * 50_000, "application/yaml")})
             assert answer.status_code == 413
             assert store.assessments() == []
+
+
+class TestFrenchTypography:
+    def test_downloads_heading(self, client: TestClient, store: Store) -> None:
+        """The overview's downloads read « Téléchargements : » with the narrow no-break space French puts
+        before a colon, and "Downloads:" in English."""
+        for lang, label in (("fr", "Téléchargements\u202f:"), ("en", "Downloads:")):
+            found = store.create_assessment("Acme", lang)
+            store.add_version(found.id, EXAMPLE.read_text(encoding="utf-8"))
+            page = html.unescape(client.get(f"/a/{found.id}").text)
+            assert f'<span class="muted">{label}</span>' in page
+
+    def test_every_french_string_typeset(self, client: TestClient) -> None:
+        """The pages' own French words get French typography: no plain space before : ; ? !."""
+        page = client.get("/", headers={"accept-language": "fr"}).text
+        assert "Arbitre\u202f: quels flux" in page
+        assert not re.search(r"\w [:;?!](\s|<)", page.split("<body>")[1])
