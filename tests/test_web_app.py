@@ -626,6 +626,36 @@ class TestCutOff:
         assert "did not arrive whole" in answer.text
         assert store.assessments() == []
 
+    def test_a_stalled_body_is_dropped(self, store: Store) -> None:
+        """A client that stops sending its form (a slow or hostile one) does not hold the request: after
+        the body timeout it is dropped, and nothing is created."""
+        import anyio
+
+        app = create_app(store, policy_dir=RULES, body_timeout=0.05)
+        with TestClient(app) as browser:
+            value = fresh_csrf(browser)
+        body = f"csrf={value}&lang=en&name=Stalled".encode()
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": "/assessments", "raw_path": b"/assessments", "root_path": "",
+                 "query_string": b"", "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
+                 "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
+                             (b"cookie", f"{CSRF_COOKIE}={value}".encode())]}
+        first = [{"type": "http.request", "body": body, "more_body": True}]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            if first:
+                return first.pop()
+            await anyio.sleep_forever()
+            raise AssertionError
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        anyio.run(app, scope, receive, send)
+        assert sent[0]["status"] == 400
+        assert store.assessments() == []
+
     def test_whole_body_accepted(self, store: Store) -> None:
         """The same form, all of it sent, is carried out (the test's harness is sound)."""
         app = create_app(store, policy_dir=RULES)

@@ -72,9 +72,11 @@ class Page:
         self.field = field.group(1) if field else ""
         self.key = re.search(r'name="key" value="([^"]+)"', self.text).group(1)  # type: ignore[union-attr]
         self.csrf = re.search(r'name="csrf" value="([^"]+)"', self.text).group(1)  # type: ignore[union-attr]
+        # the question the page asks, as its form sends it along
+        self.asked = dict(re.findall(r'<input type="hidden" name="(field|flow)" value="([^"]*)">', self.text))
 
     def form(self, **fields: str) -> dict[str, str]:
-        return {"csrf": self.csrf, "key": self.key, **fields}
+        return {"csrf": self.csrf, "key": self.key, **self.asked, **fields}
 
 
 def current(client: TestClient, aid: str) -> Page:
@@ -277,7 +279,7 @@ def test_a_new_app_over_the_same_file_goes_on_at_the_same_question(db: Path, sto
             assert page.field == "loaded_hourly_cost" and "lots is not a number." not in page.text
             assert post(second, f"/a/{aid}/ask", page, answer="32").status_code == 303
             # the first device's page, shown before that answer, does not answer the next question
-            response = second.post(f"/a/{aid}/ask", data={"csrf": page.csrf, "key": stale.key, "answer": "99"},
+            response = second.post(f"/a/{aid}/ask", data={**stale.form(answer="99"), "csrf": page.csrf},
                                    follow_redirects=False)
             assert response.status_code == 409 and "your answer “99” was not taken" in html.unescape(response.text)
             assert current(second, aid).field == "annual_turnover_pct"
@@ -410,3 +412,19 @@ def test_back_fills_the_field_with_the_answer_given(client: TestClient, store: S
     assert back.status_code == 303
     page = current(client, aid)
     assert page.field == "name" and 'name="answer" value="Acme Org"' in page.text
+
+
+def test_the_same_answer_sent_twice_is_taken_once_without_a_word(client: TestClient, store: Store) -> None:
+    """A double click on Next sends the page's form twice: the second finds its answer taken and goes on,
+    with no notice that it was not."""
+    aid = store.create_assessment("Acme", "fr").id
+    answer(client, aid, "Acme")
+    answer(client, aid, "FR")
+    answer(client, aid, "EUR")
+    page = current(client, aid)
+    assert page.field == "loaded_hourly_cost"
+    assert post(client, f"/a/{aid}/ask", page, answer="32,50").status_code == 303
+    again = post(client, f"/a/{aid}/ask", page, answer="32,50")
+    assert again.status_code == 303 and again.headers["location"] == f"/a/{aid}/ask"
+    other = post(client, f"/a/{aid}/ask", page, answer="40")
+    assert other.status_code == 409 and typeset("« 40 » n’a pas été prise", "fr") in html.unescape(other.text)

@@ -29,11 +29,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from engine.interview.conversation import Conversation, Step, restore
-from engine.interview.questions import Bank, Lang, load_questions, to_yaml
+from engine.interview.questions import Bank, Lang, Question, load_questions, to_yaml
 from engine.errors import UserError
 from engine.load import parse_yaml
 from engine.policy.loading import Policy, load_policy
-from engine.interview.questions import show
+from engine.interview.questions import Refusal, parse, show
+from engine.ranges import Estimate
 from engine.typography import typeset
 
 from . import i18n, pages
@@ -166,10 +167,10 @@ def _number(value: float, lang: Lang, seconds: bool) -> str:
     return text.replace(",", "\u202f").replace(".", ",") if lang == "fr" else text
 
 
-def _typed(form: Any, step: Step, bank: Bank, lang: Lang) -> str:
+def _typed(form: Any, question: Question | None, bank: Bank, lang: Lang) -> str:
     """The line a form gives: the text typed, the choice picked, the choices ticked joined (none ticked
     on a form that listed them: none)."""
-    if step.question is not None and step.question.kind == "choices" and form.get("listed"):
+    if question is not None and question.kind == "choices" and form.get("listed"):
         ticked = [str(value) for value in form.getlist("answer") if str(value).strip()]
         return ", ".join(ticked) if ticked else str(bank.file.words[lang].none[0])
     value = form.get("answer")
@@ -204,6 +205,38 @@ def _review_page(request: Request, q: _Questionnaire, step: Step, status: int = 
                         defaults_title=q.bank.message("review_defaults", q.lang))
 
 
+def _form_question(q: _Questionnaire, form: Any) -> tuple[Question, dict[str, Any]] | None:
+    """The question of the page a form was sent from (its ``field`` and ``flow``), and the answers it
+    goes in now; None for a form without one ('another flow?') or naming none."""
+    field, flow = form.get("field"), form.get("flow")
+    if not isinstance(field, str) or not isinstance(flow, str) or not flow.isdigit():
+        return None
+    data = q.conversation.state.data
+    number = int(flow)
+    if number > len(data["flows"]):
+        return None
+    values = data["organisation"] if number == 0 else data["flows"][number - 1]
+    questions = q.bank.organisation if number == 0 else q.bank.flows
+    question = next((one for one in questions if one.field == field), None)
+    return None if question is None else (question, values)
+
+
+def _taken_already(q: _Questionnaire, question: Question, values: dict[str, Any], typed: str) -> bool:
+    """Whether ``typed``, sent for ``question`` from an earlier page, is the answer the questionnaire now
+    holds for it: the same form sent twice (a double click), taken by the first."""
+    field = question.field
+    data = q.conversation.state.data
+    if field not in values:
+        return False
+    if not typed.strip():
+        return True  # the question's default, taken by the first submit
+    try:
+        value = parse(question, typed, q.bank, data["organisation"].get("currency"), values.get("channel"))
+    except Refusal:
+        return False
+    return bool((value.likely if isinstance(value, Estimate) else value) == values[field])
+
+
 def _moved_on(request: Request, q: _Questionnaire, typed: str | None = None) -> Response:
     """The step the questionnaire is at now, for a form sent from a page another window or device has
     moved past (409): a notice says so, and quotes the answer that was not taken."""
@@ -231,9 +264,15 @@ def answer(request: Request) -> Response:
     form = pages.form(request)
     q = _Questionnaire(request)
     step = q.conversation.current()
-    typed = _typed(form, step, q.bank, q.lang)
     if form.get("key") != q.key or step.kind not in ("question", "add_flow"):  # another window moved past it
+        asked = _form_question(q, form)
+        if asked is None:
+            return _moved_on(request, q)
+        typed = _typed(form, asked[0], q.bank, q.lang)
+        if _taken_already(q, *asked, typed):
+            return pages.redirect(f"/a/{q.aid}/review" if step.kind == "review" else f"/a/{q.aid}/ask")
         return _moved_on(request, q, typed)
+    typed = _typed(form, step.question, q.bank, q.lang)
     if len(typed) > MAX_ANSWER:
         most = f"{MAX_ANSWER:,}".replace(",", "\u202f" if q.lang == "fr" else ",")
         q.conversation.state.error = q.typeset(i18n.t("ask_too_long", q.lang, most=most))
