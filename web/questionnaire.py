@@ -29,11 +29,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from engine.interview.conversation import Conversation, Step, restore
-from engine.interview.questions import Bank, Lang, Question, load_questions, to_yaml
+from engine.interview.questions import Bank, Lang, Question, Refusal, load_questions, parse, show, to_yaml
 from engine.errors import UserError
 from engine.load import parse_yaml
 from engine.policy.loading import Policy, load_policy
-from engine.interview.questions import Refusal, parse, show
 from engine.ranges import Estimate
 from engine.typography import typeset
 
@@ -191,7 +190,7 @@ def _page(request: Request, q: _Questionnaire, step: Step, typed: str = "", stat
         ticked = {str(words.yes[0] if chosen else words.no[0])}
     return pages.render(request, "ask.html.j2", status=status, lang=q.lang, assessment=q.assessment, step=step,
                         key=q.key, ty=q.typeset, typed=typed, ticked=ticked, yes=words.yes[0], no=words.no[0],
-                        notice=notice, max_answer=MAX_ANSWER,
+                        notice=notice,
                         range_help=q.bank.message("range_help", q.lang),
                         add_flow=q.bank.message("add_flow", q.lang),
                         yes_label=q.bank.message("yes_value", q.lang), no_label=q.bank.message("no_value", q.lang))
