@@ -1339,6 +1339,10 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
 
 # A token goes in an address and a cookie: letters, digits and - . _ ~ only, long enough not to be guessed.
 TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9._~-]{16,}")
+# The server's limits: connections and requests at once (more get "503 Service Unavailable"), and how
+# long an idle kept-alive connection is held (seconds). A slow client cannot hold more than its share.
+SERVE_CONCURRENCY = 64
+SERVE_KEEP_ALIVE = 5
 
 
 def _loopback(host: str) -> bool:
@@ -1351,6 +1355,39 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _addresses(host: str) -> list[str]:
+    """The addresses to print for a server listening on ``host``: itself, or for a wildcard (``0.0.0.0``,
+    ``::``) the loopback address then this machine's own addresses that others can open (none found: the
+    loopback address alone). IPv6 ones in brackets."""
+    import ipaddress
+    import socket
+
+    bare = host.strip("[]")
+    try:
+        wildcard = ipaddress.ip_address(bare).is_unspecified
+    except ValueError:
+        wildcard = False
+    if not wildcard:
+        return [f"[{bare}]" if ":" in bare else host]
+    family = socket.AF_INET6 if ":" in bare else socket.AF_INET
+    found: list[str] = []
+    try:
+        found += [str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None, family)]
+    except (OSError, UnicodeError):
+        pass
+    with contextlib.suppress(OSError), socket.socket(family, socket.SOCK_DGRAM) as probe:
+        # The address this machine reaches the network from (connecting a UDP socket sends nothing).
+        probe.connect(("2001:db8::1" if family == socket.AF_INET6 else "192.0.2.1", 9))
+        found.append(str(probe.getsockname()[0]))
+    usable = []
+    for text in found:
+        address = ipaddress.ip_address(text.split("%")[0])
+        if not (address.is_loopback or address.is_link_local or address.is_unspecified) and str(address) not in usable:
+            usable.append(str(address))
+    loopback = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+    return [f"[{a}]" if ":" in a else a for a in [loopback, *usable]]
 
 
 def _listening(host: str, port: int) -> Any:
@@ -1390,10 +1427,12 @@ def _listening(host: str, port: int) -> Any:
 @click.option("--db", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
               help="Workspace database (default: $ARBITRE_DB, else workspace.db in your data directory).")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; another than this machine's own needs --token.")
-@click.option("--token", metavar="T",
+              help="Address to listen on; another than this machine's own needs --token. Beyond a trusted "
+                   "network, put a reverse proxy with HTTPS and time limits in front (see the README).")
+@click.option("--token", metavar="T", envvar="ARBITRE_TOKEN", show_envvar=True,
               help="Secret every request must carry (16 or more letters, digits, - . _ ~); "
-                   "required with --host other than 127.0.0.1.")
+                   "required with --host other than 127.0.0.1. Prefer $ARBITRE_TOKEN: an option is "
+                   "visible to other users of the machine (ps).")
 @policy_option()
 @reports_errors
 def serve(port: int, db: Path | None, host: str, token: str | None, policy_dir: Path) -> None:
@@ -1401,7 +1440,8 @@ def serve(port: int, db: Path | None, host: str, token: str | None, policy_dir: 
 
     The questionnaire, recommendations, versions and downloads, kept in one workspace file.
 
-    Prints the address to open (with the token in it when one is set). Stop it with Ctrl-C.
+    Prints the address to open (with the token in it when one is set; for --host 0.0.0.0, this
+    machine's addresses others can open too). Stop it with Ctrl-C.
     """
     from urllib.parse import quote
 
@@ -1431,10 +1471,14 @@ def serve(port: int, db: Path | None, host: str, token: str | None, policy_dir: 
         # through a name rebound to 127.0.0.1.
         hosts = None if token is not None else {"127.0.0.1", "localhost", "[::1]", shown.lower()}
         app = create_app(store, policy_dir=policy_dir, token=token, hosts=hosts)
-        address = f"http://{shown}:{bound}/" + (f"?token={quote(token, safe='')}" if token else "")
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+        query = f"?token={quote(token, safe='')}" if token else ""
+        first, *others = [f"http://{name}:{bound}/{query}" for name in _addresses(host)]
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
+                                               limit_concurrency=SERVE_CONCURRENCY,
+                                               timeout_keep_alive=SERVE_KEEP_ALIVE))
         with sock, contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it is meant to stop
-            click.echo(f"Arbitre workspace: {address}\nWorkspace file: {path}\nStop with Ctrl-C.")
+            also = "".join(f"Also at: {other}\n" for other in others)
+            click.echo(f"Arbitre workspace: {first}\n{also}Workspace file: {path}\nStop with Ctrl-C.")
             sys.stdout.flush()
             server.run(sockets=[sock])
     finally:

@@ -144,3 +144,75 @@ class TestServing:
             del os.environ["ARBITRE_DB"]
         stopped(server)
         assert (tmp_path / "env.db").exists()
+
+
+class TestLimits:
+    def test_server_limits_connections_and_idle_time(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The server caps connections and requests at once, and drops idle kept-alive connections."""
+        import uvicorn
+
+        from cli import SERVE_CONCURRENCY, SERVE_KEEP_ALIVE
+
+        seen: list[uvicorn.Config] = []
+        monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: seen.append(self.config))
+        run = arbitre_in_process("serve", "--port", "0", "--db", tmp_path / "w.db")
+        assert run.returncode == 0, run.stderr
+        [config] = seen
+        assert config.limit_concurrency == SERVE_CONCURRENCY and config.timeout_keep_alive == SERVE_KEEP_ALIVE
+        assert 0 < SERVE_CONCURRENCY <= 256 and 0 < SERVE_KEEP_ALIVE <= 30
+
+
+class TestTokenFromEnvironment:
+    def test_token_from_environment_and_usable_addresses(self, tmp_path: Path) -> None:
+        """$ARBITRE_TOKEN gives the token without putting it on the command line (where ps shows it);
+        served on every address, the printed addresses are ones a browser can open, never 0.0.0.0."""
+        os.environ["ARBITRE_TOKEN"] = TOKEN
+        try:
+            server, address = started("--port", "0", "--host", "0.0.0.0", "--db", tmp_path / "w.db")
+        finally:
+            del os.environ["ARBITRE_TOKEN"]
+        try:
+            assert TOKEN not in Path(f"/proc/{server.pid}/cmdline").read_text(errors="replace")
+            assert re.fullmatch(rf"http://127\.0\.0\.1:\d+/\?token={TOKEN}", address)
+            assert "0.0.0.0" not in address
+            browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())  # keeps the token's cookie
+            with browser.open(address, timeout=30) as answer:
+                assert answer.status == 200 and "<h1>Assessments</h1>" in answer.read().decode()
+            bare = address.split("?")[0]
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(bare, timeout=30)
+            assert refused.value.code == 403
+            refused.value.close()
+        finally:
+            stopped(server)
+
+
+class TestCutOffOverTheNetwork:
+    def test_a_form_cut_off_in_transit_is_not_carried_out(self, tmp_path: Path) -> None:
+        """Headers announcing 5000 bytes, part of the form, then the connection closed: nothing is created,
+        and the server goes on serving."""
+        server, address = started("--port", "0", "--db", tmp_path / "w.db")
+        try:
+            with urllib.request.urlopen(address, timeout=30) as answer:
+                cookie = answer.headers["set-cookie"].split(";")[0]
+                csrf = re.search(r'name="csrf" value="([^"]+)"', answer.read().decode()).group(1)  # type: ignore[union-attr]
+            port = int(address.rsplit(":", 1)[1].strip("/"))
+            body = f"csrf={csrf}&lang=en&name=Truncated-by-network-".encode()
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+                raw.sendall(b"POST /assessments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 5000\r\n"
+                            + f"Cookie: {cookie}\r\n\r\n".encode() + body)
+                raw.shutdown(socket.SHUT_WR)
+                while raw.recv(4096):  # until the server has dealt with it and closed
+                    pass
+            # A whole form sent after it: once it is carried out, the cut one would have been too.
+            marker = urllib.request.Request(address + "assessments", data=f"csrf={csrf}&lang=en&name=Whole".encode(),
+                                            headers={"Cookie": cookie})
+            with urllib.request.urlopen(marker, timeout=30) as answer:
+                assert answer.status == 200  # the 303 followed to the questionnaire
+            with urllib.request.urlopen(address, timeout=30) as answer:
+                page = answer.read().decode()
+            assert "Whole" in page
+            assert "Truncated-by-network-" not in page
+        finally:
+            stopped(server)

@@ -183,6 +183,53 @@ class TestVersions:
             store.save_record(aid, 2, "{}")
 
 
+class TestFinishingADraft:
+    """The questionnaire finished: the version, its record and the end of the draft, all or nothing."""
+
+    def test_version_and_record_added_and_draft_gone_together(self, store: Store) -> None:
+        made = store.create_assessment("Acme", "en")
+        store.save_draft(made.id, ANSWERS, {"mode": "review"})
+        version = store.version_from_draft(made.id, ANSWERS, {"mode": "review"}, '{"audit": 1}')
+        assert version is not None and version.number == 1
+        assert store.versions(made.id) == [version]
+        assert store.record(made.id, 1) == '{"audit": 1}'
+        assert store.draft(made.id) is None
+
+    def test_a_draft_changed_since_it_was_read_is_not_finished(self, store: Store) -> None:
+        """Finished from a state the draft no longer holds (finished already, or changed from another
+        window): nothing is written."""
+        made = store.create_assessment("Acme", "en")
+        store.save_draft(made.id, ANSWERS, {"mode": "review", "n": 2})
+        assert store.version_from_draft(made.id, ANSWERS, {"mode": "review", "n": 1}, "{}") is None
+        assert store.versions(made.id) == [] and store.draft(made.id) is not None
+        assert store.version_from_draft(made.id, ANSWERS, {"mode": "review", "n": 2}, "{}") is not None
+        assert store.version_from_draft(made.id, ANSWERS, {"mode": "review", "n": 2}, "{}") is None  # twice
+        assert [v.number for v in store.versions(made.id)] == [1]
+
+    def test_no_draft_is_the_empty_state(self, store: Store) -> None:
+        """Answers finished from a version's (no draft written yet) are finished from the empty state."""
+        made = store.create_assessment("Acme", "en")
+        assert store.version_from_draft(made.id, ANSWERS, {}, "{}") is not None
+
+    def test_a_failure_midway_leaves_everything_as_it_was(self, store: Store,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+        """A failure after the version is written (here, writing its record) takes the version back and
+        keeps the draft: no finished questionnaire is left half stored, none stored twice."""
+        made = store.create_assessment("Acme", "en")
+        store.save_draft(made.id, ANSWERS, {"mode": "review"})
+
+        def failing(*args: object) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(Store, "_put_record", staticmethod(failing))
+        with pytest.raises(StoreError):
+            store.version_from_draft(made.id, ANSWERS, {"mode": "review"}, "{}")
+        monkeypatch.undo()
+        assert store.versions(made.id) == []
+        draft = store.draft(made.id)
+        assert draft is not None and draft.state == {"mode": "review"}
+
+
 class TestOverrides:
     def test_history_is_kept_and_the_latest_holds(self, store: Store) -> None:
         """Overriding a flow twice keeps both, oldest first; the latest is the one that holds."""

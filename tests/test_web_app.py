@@ -10,6 +10,7 @@ import sys
 import types
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.responses import PlainTextResponse
@@ -498,3 +499,224 @@ class TestOverview:
         found = store.create_assessment("Acme", "en")
         store.add_version(found.id, EXAMPLE.read_text(encoding="utf-8"))
         assert client.get(f"/a/{found.id}/v/{n}/answers.yaml").status_code == 404
+
+
+class TestNeighbourCookies:
+    """Cookies are shared by every port of a host: other local programs' cookies come along with ours."""
+
+    @pytest.mark.parametrize("neighbour", ['other={"a":1}', "other=a b", 'other="unclosed', "other=x;;; =y"],
+                             ids=["json", "space", "stray-quote", "empty-parts"])
+    def test_a_badly_formed_cookie_does_not_block_forms(self, client: TestClient, store: Store,
+                                                        neighbour: str) -> None:
+        """A cookie the standard library's strict parser refuses, sent before ours, does not hide ours:
+        the form is accepted."""
+        value = fresh_csrf(client)
+        client.cookies.clear()
+        answer = client.post("/assessments", data={"csrf": value, "name": "Acme", "lang": "en"},
+                             headers={"cookie": f"{neighbour}; {CSRF_COOKIE}={value}"}, follow_redirects=False)
+        assert answer.status_code == 303
+        assert [a.name for a in store.assessments()] == ["Acme"]
+
+    def test_nor_the_token(self, store: Store) -> None:
+        """In token mode, the token's cookie is read past a badly formed neighbour too."""
+        token = "s3cret-token-0123456789"
+        with TestClient(create_app(store, policy_dir=RULES, token=token)) as browser:
+            answer = browser.get("/", headers={"cookie": f'other={{"a":1}}; {TOKEN_COOKIE}={token}'})
+            assert answer.status_code == 200
+
+
+class TestOrigin:
+    """A form posted from another server's page is refused, whatever cookie it carries."""
+
+    @pytest.mark.parametrize("headers", [
+        {"origin": "http://evil.example"},
+        {"origin": "http://testserver:8080"},  # another port of the same host: same-site, not same-origin
+        {"origin": "null"},
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},
+    ], ids=["other-site", "other-port", "null", "cross-site", "same-site"])
+    def test_refused(self, client: TestClient, store: Store, headers: dict[str, str]) -> None:
+        value = fresh_csrf(client)
+        answer = client.post("/assessments", data={"csrf": value, "name": "Acme", "lang": "en"}, headers=headers,
+                             follow_redirects=False)
+        assert answer.status_code == 403
+        assert "another site" in answer.text
+        assert store.assessments() == []
+
+    @pytest.mark.parametrize("headers", [
+        {"origin": "http://testserver"},
+        {"origin": "http://testserver:80"},
+        {"sec-fetch-site": "same-origin", "origin": "http://testserver"},
+        {"sec-fetch-site": "none"},
+    ], ids=["same", "default-port", "same-origin", "typed"])
+    def test_own_pages_accepted(self, client: TestClient, store: Store, headers: dict[str, str]) -> None:
+        value = fresh_csrf(client)
+        answer = client.post("/assessments", data={"csrf": value, "name": "Acme", "lang": "en"}, headers=headers,
+                             follow_redirects=False)
+        assert answer.status_code == 303
+
+    def test_planted_cookie_refused(self, client: TestClient, store: Store) -> None:
+        """A CSRF cookie the workspace did not sign (planted by another program or page) is not accepted,
+        even when the form carries the same value: the browser is given a signed one instead."""
+        planted = "A" * 43
+        client.cookies.set(CSRF_COOKIE, planted)
+        answer = client.post("/assessments", data={"csrf": planted, "name": "Acme", "lang": "en"},
+                             follow_redirects=False)
+        assert answer.status_code == 403
+        assert store.assessments() == []
+        assert planted not in answer.headers["set-cookie"]
+
+    def test_other_servers_signature_refused(self, store: Store) -> None:
+        """A value signed by another workspace process (another secret) is not this one's."""
+        with TestClient(create_app(store, policy_dir=RULES, csrf_secret=b"one" * 11)) as one:
+            value = fresh_csrf(one)
+        with TestClient(create_app(store, policy_dir=RULES, csrf_secret=b"two" * 11)) as two:
+            two.cookies.set(CSRF_COOKIE, value)
+            answer = two.post("/assessments", data={"csrf": value, "name": "Acme", "lang": "en"})
+            assert answer.status_code == 403
+
+
+class TestCutOff:
+    """A body that does not all arrive never reaches a page: half a form is not carried out."""
+
+    @staticmethod
+    def call(app: Any, body_parts: list[bytes], length: int, cookie: str, ends: bool = False) -> list[dict[str, Any]]:
+        """``app`` called as the server calls it for a POST /assessments whose body arrives in ``body_parts``,
+        then the client disconnects (or, with ``ends``, the last part ends the body)."""
+        import anyio
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": "/assessments", "raw_path": b"/assessments", "root_path": "",
+                 "query_string": b"", "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
+                 "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
+                             (b"content-length", str(length).encode()), (b"cookie", cookie.encode())]}
+        messages: list[dict[str, Any]] = [{"type": "http.request", "body": part,
+                                           "more_body": not (ends and i == len(body_parts) - 1)}
+                                          for i, part in enumerate(body_parts)]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        anyio.run(app, scope, receive, send)
+        return sent
+
+    def test_disconnect_mid_body(self, store: Store) -> None:
+        """The client gone halfway through the form: nothing is created."""
+        app = create_app(store, policy_dir=RULES)
+        with TestClient(app) as browser:
+            value = fresh_csrf(browser)
+        body = f"csrf={value}&lang=en&name=Truncated-by-network-".encode()
+        self.call(app, [body], 5000, f"{CSRF_COOKIE}={value}")
+        assert store.assessments() == []
+
+    def test_shorter_than_announced(self, store: Store) -> None:
+        """A body that ends short of its Content-Length is refused with the 400 page; nothing is created."""
+        app = create_app(store, policy_dir=RULES)
+        with TestClient(app) as browser:
+            value = fresh_csrf(browser)
+            body = f"csrf={value}&lang=en&name=Truncated".encode()
+            answer = browser.post("/assessments", content=body, follow_redirects=False,
+                                  headers={"content-type": "application/x-www-form-urlencoded",
+                                           "content-length": str(len(body) + 100)})
+        assert answer.status_code == 400
+        assert "did not arrive whole" in answer.text
+        assert store.assessments() == []
+
+    def test_a_stalled_body_is_dropped(self, store: Store) -> None:
+        """A client that stops sending its form (a slow or hostile one) does not hold the request: after
+        the body timeout it is dropped, and nothing is created."""
+        import anyio
+
+        app = create_app(store, policy_dir=RULES, body_timeout=0.05)
+        with TestClient(app) as browser:
+            value = fresh_csrf(browser)
+        body = f"csrf={value}&lang=en&name=Stalled".encode()
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": "/assessments", "raw_path": b"/assessments", "root_path": "",
+                 "query_string": b"", "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
+                 "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
+                             (b"cookie", f"{CSRF_COOKIE}={value}".encode())]}
+        first = [{"type": "http.request", "body": body, "more_body": True}]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            if first:
+                return first.pop()
+            await anyio.sleep_forever()
+            raise AssertionError
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        anyio.run(app, scope, receive, send)
+        assert sent[0]["status"] == 400
+        assert store.assessments() == []
+
+    def test_whole_body_accepted(self, store: Store) -> None:
+        """The same form, all of it sent, is carried out (the test's harness is sound)."""
+        app = create_app(store, policy_dir=RULES)
+        with TestClient(app) as browser:
+            value = fresh_csrf(browser)
+        body = f"csrf={value}&lang=en&name=Whole".encode()
+        sent = self.call(app, [body[:10], body[10:]], len(body), f"{CSRF_COOKIE}={value}", ends=True)
+        assert sent[0]["status"] == 303
+        assert [a.name for a in store.assessments()] == ["Whole"]
+
+
+class TestVersionNumbers:
+    @pytest.mark.parametrize("n", ["99999999999999999999", str(2**63), "%D9%A1", "%201", "1%20", "+1", "1.0"])
+    @pytest.mark.parametrize("tail", ["", "/answers.yaml", "/audit.json", "/flows/x"])
+    def test_not_a_version_is_404(self, client: TestClient, store: Store, n: str, tail: str) -> None:
+        """A version number that is not plain digits the store can hold is the 404 page, never a 500 nor
+        version 1 read another way (Arabic-Indic digit one, a space before it)."""
+        found = store.create_assessment("Acme", "en")
+        store.add_version(found.id, EXAMPLE.read_text(encoding="utf-8"))
+        answer = client.get(f"/a/{found.id}/v/{n}{tail}")
+        assert answer.status_code == 404
+        assert "Page not found" in answer.text
+
+    def test_largest_is_just_absent(self, client: TestClient, store: Store) -> None:
+        found = store.create_assessment("Acme", "en")
+        assert client.get(f"/a/{found.id}/v/{2**63 - 1}/answers.yaml").status_code == 404
+
+
+class TestCaching:
+    def test_pages_and_downloads_not_stored(self, client: TestClient, store: Store) -> None:
+        """Pages and downloads hold answers: no cache keeps them; the style sheet may be cached."""
+        found = store.create_assessment("Acme", "en")
+        store.add_version(found.id, EXAMPLE.read_text(encoding="utf-8"))
+        for path in ("/", f"/a/{found.id}", f"/a/{found.id}/v/1/answers.yaml", "/nowhere"):
+            assert client.get(path).headers["cache-control"] == "no-store", path
+        assert "no-store" not in client.get("/static/app.css").headers.get("cache-control", "")
+
+
+class TestUploadOnlyWhereExpected:
+    def test_multipart_elsewhere_held_to_the_body_limit(self, store: Store) -> None:
+        """A multipart body sent to another address than the upload form's gets the small limit."""
+        with TestClient(create_app(store, policy_dir=RULES, max_body=1000, max_upload=200_000)) as browser:
+            value = fresh_csrf(browser)
+            answer = browser.post("/assessments", data={"csrf": value, "lang": "en", "name": "x"},
+                                  files={"file": ("big.yaml", b"#" * 50_000, "application/yaml")})
+            assert answer.status_code == 413
+            assert store.assessments() == []
+
+
+class TestFrenchTypography:
+    def test_downloads_heading(self, client: TestClient, store: Store) -> None:
+        """The overview's downloads read « Téléchargements : » with the narrow no-break space French puts
+        before a colon, and "Downloads:" in English."""
+        for lang, label in (("fr", "Téléchargements\u202f:"), ("en", "Downloads:")):
+            found = store.create_assessment("Acme", lang)
+            store.add_version(found.id, EXAMPLE.read_text(encoding="utf-8"))
+            page = html.unescape(client.get(f"/a/{found.id}").text)
+            assert f'<span class="muted">{label}</span>' in page
+
+    def test_every_french_string_typeset(self, client: TestClient) -> None:
+        """The pages' own French words get French typography: no plain space before : ; ? !."""
+        page = client.get("/", headers={"accept-language": "fr"}).text
+        assert "Arbitre\u202f: quels flux" in page
+        assert not re.search(r"\w [:;?!](\s|<)", page.split("<body>")[1])

@@ -72,9 +72,11 @@ class Page:
         self.field = field.group(1) if field else ""
         self.key = re.search(r'name="key" value="([^"]+)"', self.text).group(1)  # type: ignore[union-attr]
         self.csrf = re.search(r'name="csrf" value="([^"]+)"', self.text).group(1)  # type: ignore[union-attr]
+        # the question the page asks, as its form sends it along
+        self.asked = dict(re.findall(r'<input type="hidden" name="(field|flow)" value="([^"]*)">', self.text))
 
     def form(self, **fields: str) -> dict[str, str]:
-        return {"csrf": self.csrf, "key": self.key, **fields}
+        return {"csrf": self.csrf, "key": self.key, **self.asked, **fields}
 
 
 def current(client: TestClient, aid: str) -> Page:
@@ -102,8 +104,9 @@ def script_answer(script: dict[str, Any], organisation: bool, field: str) -> str
 
 
 def run_pages(client: TestClient, aid: str, bank: Bank, flows: list[dict[str, Any]], lang: str,
-              more: tuple[str, str]) -> Any:
-    """A whole questionnaire through the forms: each flow's script, then 'no more flows', then finish."""
+              more: tuple[str, str], finish: bool = True) -> Any:
+    """A whole questionnaire through the forms: each flow's script, then 'no more flows', then finish
+    (without ``finish``: the review page)."""
     organisation_fields = {q.field for q in bank.organisation}
     scripts = [{k: list(v) if isinstance(v, list) else [v] for k, v in flow.items()} for flow in flows]
     flow = 0
@@ -127,6 +130,8 @@ def run_pages(client: TestClient, aid: str, bank: Bank, flows: list[dict[str, An
             break
     review = client.get(f"/a/{aid}/review")
     assert review.status_code == 200
+    if not finish:
+        return review
     return post(client, f"/a/{aid}/review", Page(review), finish="1")
 
 
@@ -189,10 +194,56 @@ def test_a_refused_value_shows_the_terminals_message_beside_the_field(client: Te
     assert field is not None and html.unescape(field.group(1)) == "lots is not a number."
     assert 'aria-describedby="answer-error' in refused.text and 'aria-invalid="true"' in refused.text
     assert 'value="lots"' in refused.text  # what was typed, kept
+    draft = store.draft(aid)
+    assert draft is not None and "lots" not in str(draft.state)  # a refused answer is not saved
     again = current(client, aid)
-    assert again.field == "loaded_hourly_cost" and "lots is not a number." in again.text  # saved with the step
-    assert post(client, f"/a/{aid}/ask", again, answer="32").status_code == 303
+    assert again.field == "loaded_hourly_cost" and "lots is not a number." not in again.text
+    # the refused page's form goes on from where the draft stands
+    assert post(client, f"/a/{aid}/ask", Page(refused), answer="32").status_code == 303
     assert current(client, aid).field == "annual_turnover_pct"
+
+
+def test_an_answer_too_long_is_refused_with_the_limit_and_not_saved(client: TestClient, store: Store) -> None:
+    aid = store.create_assessment("Acme", "fr").id
+    answer(client, aid, "Acme")
+    before = store.draft(aid)
+    page = current(client, aid)
+    refused = post(client, f"/a/{aid}/ask", page, answer="x" * 1_500_000)
+    assert refused.status_code == 400
+    assert "Une réponse compte au plus 10\u202f000 caractères" in html.unescape(refused.text)
+    assert store.draft(aid) == before  # nothing of it written
+    assert len(refused.text) < 100_000  # not echoed whole either
+
+
+def test_opening_the_questionnaire_writes_nothing(client: TestClient, store: Store) -> None:
+    """Opening (GET or HEAD) the questionnaire's link makes no draft: the assessment is not 'in progress'
+    until a first answer is given."""
+    aid = store.create_assessment("Acme", "en").id
+    assert client.head(f"/a/{aid}/ask").status_code == 200
+    current(client, aid)
+    current(client, aid)
+    assert store.draft(aid) is None
+    assert "questionnaire in progress" not in client.get("/").text
+    answer(client, aid, "Acme")
+    draft = store.draft(aid)
+    assert draft is not None and "Acme" in draft.answers
+
+
+def test_an_answer_from_a_second_window_is_not_taken_and_says_so(client: TestClient, store: Store) -> None:
+    """Two windows on the same question: the second answer is not taken, and the page says so, quoting it."""
+    aid = store.create_assessment("Acme", "en").id
+    tab_a, tab_b = current(client, aid), current(client, aid)
+    assert post(client, f"/a/{aid}/ask", tab_a, answer="Alpha Org").status_code == 303
+    late = post(client, f"/a/{aid}/ask", tab_b, answer="Beta Org")
+    assert late.status_code == 409
+    notice = re.search(r'<p class="notice" role="status" id="notice">([^<]*)</p>', late.text)
+    assert notice is not None
+    assert html.unescape(notice.group(1)).startswith(
+        "This question was answered from another window or device; your answer “Beta Org” was not taken.")
+    assert Page(late).field == "country"  # where the questionnaire stands now, ready to answer
+    draft = store.draft(aid)
+    assert draft is not None and "Alpha Org" in draft.answers and "Beta Org" not in draft.answers
+    assert post(client, f"/a/{aid}/ask", Page(late), answer="FR").status_code == 303
 
 
 def test_back_returns_to_the_previous_question(client: TestClient, store: Store) -> None:
@@ -225,12 +276,12 @@ def test_a_new_app_over_the_same_file_goes_on_at_the_same_question(db: Path, sto
     try:
         with browser(reopened) as second:
             page = current(second, aid)
-            assert page.field == "loaded_hourly_cost" and "lots is not a number." in page.text
+            assert page.field == "loaded_hourly_cost" and "lots is not a number." not in page.text
             assert post(second, f"/a/{aid}/ask", page, answer="32").status_code == 303
             # the first device's page, shown before that answer, does not answer the next question
-            response = second.post(f"/a/{aid}/ask", data={"csrf": page.csrf, "key": stale.key, "answer": "99"},
+            response = second.post(f"/a/{aid}/ask", data={**stale.form(answer="99"), "csrf": page.csrf},
                                    follow_redirects=False)
-            assert response.status_code == 303
+            assert response.status_code == 409 and "your answer “99” was not taken" in html.unescape(response.text)
             assert current(second, aid).field == "annual_turnover_pct"
             draft = reopened.draft(aid)
             assert draft is not None and "99" not in draft.answers and "loaded_hourly_cost: 32" in draft.answers
@@ -285,6 +336,7 @@ def test_a_draft_whose_state_cannot_be_read_goes_on_from_its_answers(client: Tes
     store.save_draft(aid, "organisation:\n  name: Acme Retail\n", {"version": 99})
     page = current(client, aid)
     assert page.field == "country"
+    assert post(client, f"/a/{aid}/ask", page, answer="FR").status_code == 303
     draft = store.draft(aid)
     assert draft is not None and draft.state["version"] == 1 and "Acme Retail" in draft.answers
 
@@ -305,3 +357,74 @@ def test_a_hostile_name_is_shown_as_text(client: TestClient, store: Store, bank:
         post(client, f"/a/{aid}/ask", page, answer="")
     review = client.get(f"/a/{aid}/review").text
     assert hostile not in review and "&lt;script&gt;" in review
+
+
+def test_finishing_twice_stores_one_version(client: TestClient, store: Store, bank: Bank) -> None:
+    """The finish button sent twice (a double click, a resent form): one version, and the second
+    submit shows the versions."""
+    aid = store.create_assessment("Acme", "fr").id
+    review = Page(run_pages(client, aid, bank, [FRENCH], "fr", ("oui", "non"), finish=False))
+    first = post(client, f"/a/{aid}/review", review, finish="1")
+    again = post(client, f"/a/{aid}/review", review, finish="1")
+    assert first.headers["location"] == f"/a/{aid}/v/1"
+    assert again.status_code == 303 and again.headers["location"] == f"/a/{aid}"
+    assert [v.number for v in store.versions(aid)] == [1] and store.draft(aid) is None
+
+
+def test_the_review_has_no_button_without_a_meaning(client: TestClient, store: Store, bank: Bank) -> None:
+    aid = store.create_assessment("Acme", "fr").id
+    review = run_pages(client, aid, bank, [FRENCH], "fr", ("oui", "non"), finish=False)
+    assert "Renuméroter" not in review.text and 'name="review"' not in review.text
+
+
+def test_changing_an_answer_shows_it_in_the_field_and_sending_it_back_changes_nothing(
+        client: TestClient, store: Store, bank: Bank) -> None:
+    """Each answer typed in a field, opened again from the review (as Back opens it), is in its field as it
+    would be typed, in the questionnaire's language: sent back as it is, the answers are the same."""
+    aid = store.create_assessment("Acme", "fr").id
+    review = Page(run_pages(client, aid, bank, [FRENCH, RETURNS], "fr", ("oui", "non"), finish=False))
+    before = store.draft(aid).answers  # type: ignore[union-attr]
+    given = re.findall(r'<ul class="plain review">(.*?)</ul>', review.text, re.S)  # not the defaults' lists
+    numbers = [n for block in given for n in re.findall(r'name="change" value="(\d+)"', block)]
+    prefilled = 0
+    for number in numbers:
+        review = Page(client.get(f"/a/{aid}/review"))
+        assert post(client, f"/a/{aid}/review", review, change=number).status_code == 303
+        page = current(client, aid)
+        field = re.search(r'<input type="text" id="answer" name="answer" value="([^"]*)"', page.text)
+        if field is None:  # choices: what the browser sends, the ticked ones (and the list's marker)
+            ticked = re.findall(r'name="answer" value="([^"]*)" checked', page.text)
+            listed = {"listed": "1"} if 'name="listed"' in page.text else {}
+            response = client.post(f"/a/{aid}/ask", follow_redirects=False,
+                                   data={**page.form(**listed), "answer": [html.unescape(v) for v in ticked]})
+        else:
+            prefilled += bool(field.group(1))
+            response = post(client, f"/a/{aid}/ask", page, answer=html.unescape(field.group(1)))
+        assert response.status_code == 303, (number, re.findall(r"field-error[^>]*>([^<]*)<|value=\"([^\"]*)\"", html.unescape(response.text)))
+        assert store.draft(aid).answers == before, number  # type: ignore[union-attr]
+    assert prefilled >= 8  # names, numbers, a range, a duration, a price
+
+
+def test_back_fills_the_field_with_the_answer_given(client: TestClient, store: Store) -> None:
+    aid = store.create_assessment("Acme", "en").id
+    answer(client, aid, "Acme Org")
+    back = post(client, f"/a/{aid}/ask/back", current(client, aid))
+    assert back.status_code == 303
+    page = current(client, aid)
+    assert page.field == "name" and 'name="answer" value="Acme Org"' in page.text
+
+
+def test_the_same_answer_sent_twice_is_taken_once_without_a_word(client: TestClient, store: Store) -> None:
+    """A double click on Next sends the page's form twice: the second finds its answer taken and goes on,
+    with no notice that it was not."""
+    aid = store.create_assessment("Acme", "fr").id
+    answer(client, aid, "Acme")
+    answer(client, aid, "FR")
+    answer(client, aid, "EUR")
+    page = current(client, aid)
+    assert page.field == "loaded_hourly_cost"
+    assert post(client, f"/a/{aid}/ask", page, answer="32,50").status_code == 303
+    again = post(client, f"/a/{aid}/ask", page, answer="32,50")
+    assert again.status_code == 303 and again.headers["location"] == f"/a/{aid}/ask"
+    other = post(client, f"/a/{aid}/ask", page, answer="40")
+    assert other.status_code == 409 and typeset("« 40 » n’a pas été prise", "fr") in html.unescape(other.text)

@@ -10,10 +10,22 @@ The guard (``_Guard``) stands in front of every route, the static files too:
   cannot reach the loopback server through a rebound DNS name);
 - the token: with ``token`` set, a request carries it as ``?token=`` (once: it sets an HttpOnly cookie and
   the address is reloaded without it), the cookie, or ``Authorization: Bearer``; compared in constant time;
-- the size: a body larger than ``max_body`` is refused with a 413 page (a file upload, ``multipart/form-data``,
-  may be as large as ``max_upload``: what the command line reads in one answers file);
-- CSRF: each browser gets a random secret in an HttpOnly, SameSite=Lax cookie; every POST, PUT, PATCH and
-  DELETE carries it back in the form's hidden ``csrf`` field (or an ``X-CSRF-Token`` header), else 403.
+- the size: a body larger than ``max_body`` is refused with a 413 page (a file upload to
+  ``/assessments/upload`` may be as large as ``max_upload``: what the command line reads in one answers
+  file); a body cut off (the client gone, or fewer bytes than its ``Content-Length``, or none for
+  ``body_timeout`` seconds) never reaches a page: half a form is not carried out;
+- the origin: a POST, PUT, PATCH or DELETE sent from a page of another origin (its ``Origin`` header names
+  another server, or ``Sec-Fetch-Site`` says ``cross-site`` or ``same-site``) is refused with 403: a page
+  served on another port of this machine is same-site, not same-origin;
+- CSRF: each browser gets a random value in an HttpOnly, SameSite=Lax cookie, signed with the app's secret
+  (HMAC-SHA256; a new secret each time the server starts unless ``csrf_secret`` is given), so a cookie
+  the workspace did not issue (one planted by another program or page) is replaced, never accepted;
+  every unsafe request carries the value back in the form's hidden ``csrf`` field (or an ``X-CSRF-Token``
+  header), else 403;
+- version numbers: an address ``/a/{aid}/v/{n}/...`` whose ``n`` is not plain ASCII digits within the
+  store's range (up to 2**63 - 1) is the 404 page.
+
+Every response but the static files carries ``Cache-Control: no-store``: pages and downloads hold answers.
 
 The guard parses a form once (``pages.form`` hands it to the handler) and replays the body, so that
 ``request.form()`` works too. Errors are pages in the page's language: 404, 403, 405, 413, and 500, whose
@@ -22,20 +34,23 @@ traceback goes to standard error, never to the browser.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
 import hmac
 import importlib
+import re
 import secrets
 import sys
 import traceback
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, Iterable
-from urllib.parse import urlencode, parse_qsl
+from urllib.parse import urlencode, parse_qsl, urlsplit
 
 from starlette.applications import Starlette
 from starlette.datastructures import FormData, MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
@@ -54,6 +69,13 @@ PAGE_MODULES = ("web.assessments", "web.questionnaire", "web.results")
 MAX_BODY = 2 * 2**20
 # An upload is an answers file and the form around it: the file may be as large as the command line reads.
 MAX_UPLOAD = MAX_FILE_BYTES + 64 * 2**10
+# The one address that takes an upload; every other form is held to MAX_BODY.
+UPLOAD_PATH = "/assessments/upload"
+# A client that sends nothing of its body for this long is cut off (seconds).
+BODY_TIMEOUT = 60.0
+# The largest version number the store holds (SQLite's integers).
+MAX_VERSION = 2**63 - 1
+_VERSION_PATH = re.compile(r"^/a/[^/]+/v/([^/]*)")
 
 CSRF_COOKIE = "arbitre_csrf"
 TOKEN_COOKIE = "arbitre_token"
@@ -87,18 +109,23 @@ def page_routes(modules: Iterable[str] = PAGE_MODULES) -> list[BaseRoute]:
 
 def create_app(store: Store, *, policy_dir: Path, token: str | None = None, max_body: int = MAX_BODY,
                max_upload: int = MAX_UPLOAD, hosts: Iterable[str] | None = None,
-               modules: Iterable[str] = PAGE_MODULES) -> Starlette:
+               modules: Iterable[str] = PAGE_MODULES, csrf_secret: bytes | None = None,
+               body_timeout: float = BODY_TIMEOUT) -> Starlette:
     """The workspace over ``store`` with the policy in ``policy_dir``.
 
     ``token``: required on every request when set. ``hosts``: the host names requests may name (any when
     ``None``). ``max_body`` / ``max_upload``: the largest body of a request / of a file upload, in bytes.
+    ``csrf_secret``: the key the CSRF cookies are signed with (a random one, this process's, when ``None``).
+    ``body_timeout``: how long a request's body may pause, in seconds, before the request is dropped.
     """
     routes = [*page_routes(modules), Mount("/static", app=StaticFiles(directory=STATIC), name="static")]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.store = store
     app.state.policy_dir = policy_dir
     app.add_middleware(_Guard, token=token, max_body=max_body, max_upload=max_upload,
-                       hosts=None if hosts is None else frozenset(h.lower() for h in hosts))
+                       hosts=None if hosts is None else frozenset(h.lower() for h in hosts),
+                       secret=csrf_secret if csrf_secret is not None else secrets.token_bytes(32),
+                       body_timeout=body_timeout)
     app.add_middleware(_Errors)
     return app
 
@@ -116,15 +143,84 @@ class _TooLarge(Exception):
     """The request's body is over its limit."""
 
 
+class _CutOff(Exception):
+    """The request's body did not all arrive: the client left, sent less than it announced, or stalled."""
+
+
 def _cookies(scope: Scope) -> dict[str, str]:
-    jar: SimpleCookie = SimpleCookie()
-    for name, value in scope.get("headers", []):
-        if name == b"cookie":
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # noqa: BLE001 - a malformed cookie header counts as no cookie
-                continue
-    return {key: morsel.value for key, morsel in jar.items()}
+    """The request's cookies, read leniently (as browsers send them): a cookie another program set on
+    this host in a form the standard library's strict parser refuses (JSON, spaces, a stray quote) is
+    read as it comes and does not hide the cookies after it."""
+    headers = [value.decode("latin-1") for name, value in scope.get("headers", []) if name == b"cookie"]
+    return cookie_parser("; ".join(headers)) if headers else {}
+
+
+def _signature(secret: bytes, nonce: str) -> str:
+    digest = hmac.new(secret, nonce.encode("ascii"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def new_csrf(secret: bytes) -> str:
+    """A new CSRF value: a random part and its signature with ``secret``."""
+    nonce = secrets.token_urlsafe(24)
+    return f"{nonce}.{_signature(secret, nonce)}"
+
+
+def issued(value: str | None, secret: bytes) -> bool:
+    """Whether ``value`` is a CSRF value signed with ``secret`` (one this app issued)."""
+    if not value or len(value) > 200 or value.count(".") != 1:
+        return False
+    nonce, signature = value.split(".")
+    if not nonce.isascii() or not signature.isascii():
+        return False
+    return hmac.compare_digest(signature.encode("ascii"), _signature(secret, nonce).encode("ascii"))
+
+
+def _authority(value: str, default_port: int) -> tuple[str, int] | None:
+    """``host:port`` as (lower-case host, port), the port ``default_port`` when it is not written."""
+    try:
+        parts = urlsplit(f"//{value.strip()}")
+        return (parts.hostname or "", parts.port if parts.port is not None else default_port)
+    except ValueError:
+        return None
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether an unsafe request comes from a page of this server: its ``Origin`` (when the browser sends
+    one) names the host the request was sent to, and ``Sec-Fetch-Site`` (when sent) does not say the
+    page was on another site or another origin of this site (another port of this machine)."""
+    site = request.headers.get("sec-fetch-site", "").strip().lower()
+    if site in ("cross-site", "same-site"):
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False  # "null" (a sandboxed page, a file), or something else
+    default_port = 443 if parts.scheme == "https" else 80
+    return _authority(request.headers.get("host", ""), default_port) == \
+        (parts.hostname, port if port is not None else default_port)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the routes see (without the app's ``root_path``)."""
+    path, root = str(scope.get("path", "")), str(scope.get("root_path", ""))
+    return path[len(root):] if root and path.startswith(root) else path
+
+
+def _version_ok(path: str) -> bool:
+    """Whether a path naming a version (``/a/{aid}/v/{n}...``) names one the store can hold: ``n`` plain
+    ASCII digits, at most ``MAX_VERSION`` (not ``١``, `` 1`` or a number SQLite cannot compare)."""
+    found = _VERSION_PATH.match(path)
+    if found is None:
+        return True
+    digits = found.group(1)
+    return bool(re.fullmatch(r"[0-9]{1,19}", digits)) and int(digits) <= MAX_VERSION
 
 
 def _same(given: str | None, expected: str) -> bool:
@@ -148,12 +244,14 @@ class _Guard:
     """Host, token, size and CSRF checks in front of every route (see the module's documentation)."""
 
     def __init__(self, app: ASGIApp, token: str | None, max_body: int, max_upload: int,
-                 hosts: frozenset[str] | None) -> None:
+                 hosts: frozenset[str] | None, secret: bytes, body_timeout: float) -> None:
         self.app = app
         self.token = token
         self.max_body = max_body
         self.max_upload = max_upload
         self.hosts = hosts
+        self.secret = secret
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -162,13 +260,14 @@ class _Guard:
         request = Request(scope)
         cookies = _cookies(scope)
         known = cookies.get(CSRF_COOKIE, "")
-        fresh = not (20 <= len(known) <= 100 and known.replace("-", "").replace("_", "").isalnum())
-        csrf = secrets.token_urlsafe(32) if fresh else known
+        fresh = not issued(known, self.secret)
+        csrf = new_csrf(self.secret) if fresh else known
         scope.setdefault("state", {})["csrf"] = csrf
         extra: list[tuple[bytes, bytes]] = []
         if fresh:
             extra.append((b"set-cookie", _cookie(CSRF_COOKIE, csrf).encode()))
-        send = _with_headers(send, extra)
+        path = _route_path(scope)
+        send = _with_headers(send, extra, cache=not path.startswith("/static/"))
 
         if self.hosts is not None and _host_name(request.headers.get("host", "")) not in self.hosts:
             await self._refuse(scope, send, 400, "detail_host", let_in=False)
@@ -189,15 +288,24 @@ class _Guard:
                 await self._refuse(scope, send, 403, "detail_token", let_in=False)
                 return
 
+        if not _version_ok(path):
+            await self._refuse(scope, send, 404, "")
+            return
         if scope["method"] not in UNSAFE_METHODS:
             await self.app(scope, receive, send)
             return
+        if not _same_origin(request):
+            await self._refuse(scope, send, 403, "detail_origin")
+            return
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        limit = self.max_upload if kind == "multipart/form-data" else self.max_body
+        limit = self.max_upload if kind == "multipart/form-data" and path == UPLOAD_PATH else self.max_body
         try:
-            body = await _read_body(request, receive, limit)
+            body = await _read_body(request, receive, limit, self.body_timeout)
         except _TooLarge:
             await self._refuse(scope, send, 413, "")
+            return
+        except _CutOff:  # half a form is not carried out; the client, if still there, is told
+            await self._refuse(scope, send, 400, "detail_cut_off")
             return
         replay = _replay(body)
         form = FormData()
@@ -232,24 +340,31 @@ async def _nothing() -> Message:
     return {"type": "http.disconnect"}
 
 
-async def _read_body(request: Request, receive: Receive, limit: int) -> bytes:
-    """The request's whole body, refused (``_TooLarge``) as soon as it is known to exceed ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
+async def _read_body(request: Request, receive: Receive, limit: int, timeout: float) -> bytes:
+    """The request's whole body, refused (``_TooLarge``) as soon as it is known to exceed ``limit`` bytes;
+    ``_CutOff`` when it does not all arrive: the client disconnects first, the body ends short of its
+    ``Content-Length``, or nothing comes for ``timeout`` seconds."""
+    declared = request.headers.get("content-length", "").strip()
     if declared.isdigit() and int(declared) > limit:
         raise _TooLarge
     chunks: list[bytes] = []
     size = 0
     more = True
     while more:
-        message = await receive()
+        try:
+            message = await asyncio.wait_for(receive(), timeout)
+        except asyncio.TimeoutError:
+            raise _CutOff from None
         if message["type"] == "http.disconnect":
-            break
+            raise _CutOff
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise _TooLarge
         chunks.append(chunk)
         more = message.get("more_body", False)
+    if declared.isdigit() and size != int(declared):
+        raise _CutOff
     return b"".join(chunks)
 
 
@@ -268,14 +383,17 @@ def _replay(body: bytes) -> Any:
     return make
 
 
-def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
-    """``send`` adding the guard's cookies (``extra``, read when the response starts) and the security headers."""
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]], cache: bool = True) -> Send:
+    """``send`` adding the guard's cookies (``extra``, read when the response starts) and the security headers;
+    with ``cache``, ``Cache-Control: no-store`` too (a page or a download holding answers)."""
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = MutableHeaders(scope=message)
             for name, value in SECURITY_HEADERS.items():
                 if name not in headers:
                     headers[name] = value
+            if cache and "cache-control" not in headers:
+                headers["cache-control"] = "no-store"
             for name_bytes, value_bytes in extra:
                 headers.append(name_bytes.decode(), value_bytes.decode())
         await send(message)

@@ -155,10 +155,7 @@ def overview(request: Request) -> Response:
 def answers_file(request: Request) -> Response:
     """The answers file of one version, as the command line reads it (a download)."""
     found = _assessment(request)
-    try:
-        number = int(request.path_params["n"])
-    except ValueError:
-        raise HTTPException(404) from None
+    number: int = request.path_params["n"]  # plain digits within the store's range (the app's guard checks)
     version = _store(request).version(found.id, number)
     if version is None:
         raise HTTPException(404)
@@ -177,5 +174,5 @@ ROUTES = [
     Route("/assessments", create, methods=["POST"]),
     Route("/assessments/upload", upload, methods=["POST"]),
     Route("/a/{aid}", overview, methods=["GET"]),
-    Route("/a/{aid}/v/{n}/answers.yaml", answers_file, methods=["GET"]),
+    Route("/a/{aid}/v/{n:int}/answers.yaml", answers_file, methods=["GET"]),
 ]

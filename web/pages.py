@@ -8,7 +8,8 @@ that does not exist.
 
 Templates live in ``web/templates`` and extend ``base.html.j2``. They run in Jinja2's sandbox with
 autoescaping and ``StrictUndefined``: user text is escaped wherever it is shown. Every template gets
-``lang`` (the page's language), ``t`` (the UI strings in that language: ``t("key", field=value)``),
+``lang`` (the page's language), ``t`` (the UI strings in that language, with its typography: French
+narrow no-break spaces before ``: ; ? !``; ``t("key", field=value)``),
 ``csrf`` (the value of the hidden ``csrf`` field every form must carry; ``csrf_field()`` writes the field)
 and ``request``.
 """
@@ -25,6 +26,8 @@ from markupsafe import Markup, escape
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
+
+from engine.typography import typeset
 
 from . import i18n
 
@@ -77,7 +80,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     csrf = csrf_token(request)
 
     def translate(key: str, **fields: Any) -> str:
-        return i18n.t(key, lang, **fields)
+        return typeset(i18n.t(key, lang, **fields), lang)
 
     def csrf_field() -> Markup:
         return Markup('<input type="hidden" name="csrf" value="{}">').format(escape(csrf))

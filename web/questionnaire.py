@@ -4,8 +4,10 @@ Each page shows the conversation's current ``Step``; a form posts what was typed
 conversation takes it as the terminal would, with the terminal's messages. Every accepted answer is
 saved at once in the assessment's draft: the answers as the answers file holds them, and the
 conversation's state beside them, so that a restart, or another device pointed at the same store,
-goes on at the same question. Each form carries the key of the state it was shown from: an answer
-posted from a page that another device has since moved past is not taken, the current step is shown.
+goes on at the same question. Only answers write: opening a page does not make a draft, and a refused
+answer is shown again with its message, never saved. Each form carries the key of the state it was
+shown from: an answer posted from a page that another window or device has since moved past is not
+taken; the current step is shown with a notice saying so, and what was typed.
 
 Routes: ``GET /a/{aid}/ask`` (the current step), ``POST /a/{aid}/ask`` (an answer), ``POST
 /a/{aid}/ask/back``, ``GET /a/{aid}/review``, ``POST /a/{aid}/review`` (change an answer, or finish:
@@ -27,14 +29,20 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from engine.interview.conversation import Conversation, Step, restore
-from engine.interview.questions import Bank, Lang, load_questions, to_yaml
+from engine.interview.questions import Bank, Lang, Question, Refusal, load_questions, parse, show, to_yaml
 from engine.errors import UserError
 from engine.load import parse_yaml
 from engine.policy.loading import Policy, load_policy
+from engine.ranges import Estimate
 from engine.typography import typeset
 
-from . import pages
+from . import i18n, pages
 from .store import Assessment, Store
+
+# The longest answer a form may give (characters): longer is refused, with a message, and not saved.
+MAX_ANSWER = 10_000
+# How much of a typed answer a notice quotes.
+QUOTED = 200
 
 
 @functools.lru_cache(maxsize=4)
@@ -89,17 +97,8 @@ class _Questionnaire:
             data, _ = restore(parse_yaml(source, "answers.yaml"), self.bank, self.lang)
         conversation = Conversation.new(self.bank, self.policy, self.lang, data)
         conversation.begin()
-        with self.store.editing_draft(self.aid) as edit:
-            if edit.state and (draft is None or edit.state != draft.state):
-                try:  # another request began it meanwhile: its conversation is the one
-                    theirs = Conversation.from_dict(self.bank, self.policy, self.lang, edit.state)
-                except ValueError:
-                    pass
-                else:
-                    self.saved = edit.state
-                    return theirs
-            edit.state, edit.answers = conversation.to_dict(), self._answers(conversation)
-            self.saved = edit.state
+        # Not written: the first answer writes the draft (``save``), from the state it was read in.
+        self.saved = draft.state if draft is not None else {}
         return conversation
 
     def _answers(self, conversation: Conversation) -> str:
@@ -122,50 +121,131 @@ class _Questionnaire:
             self.saved = edit.state
         return True
 
-    def finish(self) -> int:
-        """The answers as the assessment's next version, with its audit record; the draft is done with."""
+    def finish(self) -> int | None:
+        """The answers as the assessment's next version, with its audit record, and the draft done with,
+        in one transaction; None (nothing stored) when the draft changed since it was read (finished
+        already by another submit, or changed from another window)."""
         from .views import audit_record
 
         answers = to_yaml(self.conversation.written(), self.bank, self.lang)
-        record = audit_record(answers, self.policy)
-        version = self.store.add_version(self.aid, answers, audit_json=record)
-        self.store.discard_draft(self.aid)
-        return version.number
+        record = audit_record(answers, self.policy)  # the rules run before the transaction, not inside it
+        version = self.store.version_from_draft(self.aid, answers, self.saved, record)
+        return None if version is None else version.number
+
+    def value_shown(self, step: Step) -> str:
+        """The answer already given to the step's question, as it would be typed (what Back or a change
+        from the review fills the field with); empty for a question not answered yet."""
+        question = step.question
+        if step.kind != "question" or question is None or step.value is None:
+            return ""
+        if question.kind in ("choice", "choices", "yes_no"):
+            return ""  # ticked on the page instead
+        data = self.conversation.state.data
+        values = data["organisation"] if step.flow == 0 else data["flows"][step.flow - 1]
+        if question.field not in values:
+            return ""  # a default, shown beside the field, not an answer
+        ranged = self.conversation.state.range_of(values, question.field)
+        seconds = question.kind == "seconds"
+        if ranged is not None:  # the likely value, then the range: '11 500 (8 000-15 000)'
+            def bound(name: str) -> str:
+                return _number(ranged[name], self.lang, seconds=False)
+            return f"{bound('likely')} ({bound('low')}-{bound('high')})"
+        value = values[question.field]
+        if seconds and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return _number(value, self.lang, seconds=True)
+        return show(question, value, self.lang, self.bank, short=True)
 
 
-def _typed(form: Any, step: Step, bank: Bank, lang: Lang) -> str:
+def _number(value: float, lang: Lang, seconds: bool) -> str:
+    """A number as it is typed in the questionnaire's language (``12 000``, ``32,5``); with ``seconds``, a
+    whole number of seconds from a minute up as minutes:seconds (``4:30``)."""
+    if seconds and float(value).is_integer() and value >= 60:
+        minutes, rest = divmod(int(value), 60)
+        return f"{minutes}:{rest:02d}"
+    text = f"{int(value):,}" if float(value).is_integer() else f"{value:,.6f}".rstrip("0").rstrip(".")
+    return text.replace(",", "\u202f").replace(".", ",") if lang == "fr" else text
+
+
+def _typed(form: Any, question: Question | None, bank: Bank, lang: Lang) -> str:
     """The line a form gives: the text typed, the choice picked, the choices ticked joined (none ticked
     on a form that listed them: none)."""
-    if step.question is not None and step.question.kind == "choices" and form.get("listed"):
+    if question is not None and question.kind == "choices" and form.get("listed"):
         ticked = [str(value) for value in form.getlist("answer") if str(value).strip()]
         return ", ".join(ticked) if ticked else str(bank.file.words[lang].none[0])
     value = form.get("answer")
     return value if isinstance(value, str) else ""
 
 
-def _page(request: Request, q: _Questionnaire, step: Step, typed: str = "", status: int = 200) -> Response:
+def _page(request: Request, q: _Questionnaire, step: Step, typed: str = "", status: int = 200,
+          notice: str = "") -> Response:
     if step.kind == "review":
-        return _review_page(request, q, step, status)
+        return _review_page(request, q, step, status, notice)
     if step.kind == "done":
         return pages.redirect(f"/a/{q.aid}")
     words = q.bank.file.words[q.lang]
     chosen = typed if typed else step.value
+    typed = typed or q.value_shown(step)
     ticked = set(chosen) if isinstance(chosen, (list, tuple)) else {str(chosen)}
     if isinstance(chosen, bool):
         ticked = {str(words.yes[0] if chosen else words.no[0])}
     return pages.render(request, "ask.html.j2", status=status, lang=q.lang, assessment=q.assessment, step=step,
                         key=q.key, ty=q.typeset, typed=typed, ticked=ticked, yes=words.yes[0], no=words.no[0],
+                        notice=notice,
                         range_help=q.bank.message("range_help", q.lang),
                         add_flow=q.bank.message("add_flow", q.lang),
                         yes_label=q.bank.message("yes_value", q.lang), no_label=q.bank.message("no_value", q.lang))
 
 
-def _review_page(request: Request, q: _Questionnaire, step: Step, status: int = 200) -> Response:
+def _review_page(request: Request, q: _Questionnaire, step: Step, status: int = 200, notice: str = "") -> Response:
     sections = [(title, [line for line in step.lines if line.flow == number])
                 for number, title in enumerate(step.titles)]
     return pages.render(request, "ask_review.html.j2", status=status, lang=q.lang, assessment=q.assessment,
-                        step=step, key=q.key, sections=sections, ty=q.typeset,
+                        step=step, key=q.key, sections=sections, ty=q.typeset, notice=notice,
                         defaults_title=q.bank.message("review_defaults", q.lang))
+
+
+def _form_question(q: _Questionnaire, form: Any) -> tuple[Question, dict[str, Any]] | None:
+    """The question of the page a form was sent from (its ``field`` and ``flow``), and the answers it
+    goes in now; None for a form without one ('another flow?') or naming none."""
+    field, flow = form.get("field"), form.get("flow")
+    if not isinstance(field, str) or not isinstance(flow, str) or not flow.isdigit():
+        return None
+    data = q.conversation.state.data
+    number = int(flow)
+    if number > len(data["flows"]):
+        return None
+    values = data["organisation"] if number == 0 else data["flows"][number - 1]
+    questions = q.bank.organisation if number == 0 else q.bank.flows
+    question = next((one for one in questions if one.field == field), None)
+    return None if question is None else (question, values)
+
+
+def _taken_already(q: _Questionnaire, question: Question, values: dict[str, Any], typed: str) -> bool:
+    """Whether ``typed``, sent for ``question`` from an earlier page, is the answer the questionnaire now
+    holds for it: the same form sent twice (a double click), taken by the first."""
+    field = question.field
+    data = q.conversation.state.data
+    if field not in values:
+        return False
+    if not typed.strip():
+        return True  # the question's default, taken by the first submit
+    try:
+        value = parse(question, typed, q.bank, data["organisation"].get("currency"), values.get("channel"))
+    except Refusal:
+        return False
+    return bool((value.likely if isinstance(value, Estimate) else value) == values[field])
+
+
+def _moved_on(request: Request, q: _Questionnaire, typed: str | None = None) -> Response:
+    """The step the questionnaire is at now, for a form sent from a page another window or device has
+    moved past (409): a notice says so, and quotes the answer that was not taken."""
+    if typed is not None and typed.strip():
+        quoted = " ".join(typed.split())
+        quoted = quoted if len(quoted) <= QUOTED else quoted[:QUOTED] + "…"
+        notice = i18n.t("ask_moved_on_answer", q.lang, answer=quoted)
+    else:
+        notice = i18n.t("ask_moved_on", q.lang)
+    return _page(request, q, q.conversation.current(), status=409, notice=q.typeset(notice))
 
 
 def ask(request: Request) -> Response:
@@ -182,17 +262,26 @@ def answer(request: Request) -> Response:
     beside the field, what was typed kept)."""
     form = pages.form(request)
     q = _Questionnaire(request)
-    if form.get("key") != q.key:  # shown from a state another device has moved past
-        return pages.redirect(f"/a/{q.aid}/ask")
     step = q.conversation.current()
-    if step.kind not in ("question", "add_flow"):
-        return pages.redirect(f"/a/{q.aid}/ask")
-    typed = _typed(form, step, q.bank, q.lang)
+    if form.get("key") != q.key or step.kind not in ("question", "add_flow"):  # another window moved past it
+        asked = _form_question(q, form)
+        if asked is None:
+            return _moved_on(request, q)
+        typed = _typed(form, asked[0], q.bank, q.lang)
+        if _taken_already(q, *asked, typed):
+            return pages.redirect(f"/a/{q.aid}/review" if step.kind == "review" else f"/a/{q.aid}/ask")
+        return _moved_on(request, q, typed)
+    typed = _typed(form, step.question, q.bank, q.lang)
+    if len(typed) > MAX_ANSWER:
+        most = f"{MAX_ANSWER:,}".replace(",", "\u202f" if q.lang == "fr" else ",")
+        q.conversation.state.error = q.typeset(i18n.t("ask_too_long", q.lang, most=most))
+        return _page(request, q, q.conversation.current(), typed[:MAX_ANSWER], status=400)
     outcome = q.conversation.answer(typed)
-    if not q.save():
-        return pages.redirect(f"/a/{q.aid}/ask")
-    if outcome.error:
-        return _page(request, q, q.conversation.current(), typed, status=400)
+    if outcome.error or not outcome.accepted and not outcome.changed:  # refused, or help: shown, not saved
+        return _page(request, q, q.conversation.current(), typed if outcome.error else "",
+                     status=400 if outcome.error else 200)
+    if not q.save():  # another window answered while this one was read
+        return _moved_on(request, q, typed)
     return pages.redirect(f"/a/{q.aid}/review" if q.conversation.current().kind == "review" else f"/a/{q.aid}/ask")
 
 
@@ -200,9 +289,12 @@ def back(request: Request) -> Response:
     """'back': the previous question (while changing an answer of the review: the review, the answer as it was)."""
     form = pages.form(request)
     q = _Questionnaire(request)
-    if form.get("key") == q.key and q.conversation.current().kind in ("question", "add_flow"):
+    if form.get("key") != q.key:
+        return _moved_on(request, q)
+    if q.conversation.current().kind in ("question", "add_flow"):
         q.conversation.back()
-        q.save()
+        if not q.save():
+            return _moved_on(request, q)
     where = "review" if q.conversation.current().kind == "review" else "ask"
     return pages.redirect(f"/a/{q.aid}/{where}")
 
@@ -223,27 +315,27 @@ def review_post(request: Request) -> Response:
     q = _Questionnaire(request)
     step = q.conversation.current()
     if form.get("key") != q.key or step.kind != "review":
-        return pages.redirect(f"/a/{q.aid}/ask")
+        if form.get("finish") is not None and q.store.draft(q.aid) is None and q.store.versions(q.aid):
+            return pages.redirect(f"/a/{q.aid}")  # finished already (the form sent twice): the versions
+        return _moved_on(request, q)
     change = form.get("change")
     if isinstance(change, str) and change:
-        q.conversation.answer(change)
-        q.save()
+        outcome = q.conversation.answer(change)
+        if outcome.error:  # not a number of the review: said, nothing saved
+            return _review_page(request, q, q.conversation.current(), status=400)
+        if not q.save():
+            return _moved_on(request, q)
         return pages.redirect(f"/a/{q.aid}/ask")
-    if form.get("review") is not None:  # the numbers as they are now
-        q.conversation.answer(q.bank.file.words[q.lang].review[0])
-        q.save()
-        return pages.redirect(f"/a/{q.aid}/review")
     outcome = q.conversation.answer("")
     if not outcome.accepted:
         return _review_page(request, q, q.conversation.current(), status=400)
-    if not q.save():  # finished meanwhile, or changed, from another device
-        return pages.redirect(f"/a/{q.aid}/ask")
     try:
         number = q.finish()
     except UserError as exc:  # the answers file the model accepted, refused as a file: said, kept as a draft
         q.conversation.state.mode, q.conversation.state.error = "review", str(exc)
-        q.save()
         return _review_page(request, q, q.conversation.current(), status=400)
+    if number is None:  # finished already by another submit, or changed from another window
+        return pages.redirect(f"/a/{q.aid}")
     return pages.redirect(f"/a/{q.aid}/v/{number}")
 
 

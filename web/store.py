@@ -454,6 +454,29 @@ class Store:
         with self._writing() as connection:
             connection.execute("DELETE FROM drafts WHERE assessment_id = ?", (aid,))
 
+    def version_from_draft(self, aid: str, answers: str, state: dict[str, Any], audit_json: str, *,
+                           author: str = "", note: str = "") -> Version | None:
+        """The finished questionnaire: ``answers`` saved as the next version with its record, and the draft
+        forgotten, in one ``BEGIN IMMEDIATE`` transaction (a crash leaves either both or neither), provided
+        the draft's state is still ``state`` (the one the answers were finished from; ``{}`` for no
+        draft). None, and nothing written, when it is not: finished meanwhile by another submit of the
+        form, or changed from another window."""
+        created = now()
+        with self._writing() as connection:
+            self._require(connection, aid, "add a version")
+            row = connection.execute("SELECT state FROM drafts WHERE assessment_id = ?", (aid,)).fetchone()
+            if (json.loads(row[0]) if row else {}) != state:
+                return None
+            number = connection.execute("SELECT coalesce(max(number), 0) + 1 FROM versions WHERE assessment_id = ?",
+                                        (aid,)).fetchone()[0]
+            connection.execute(
+                "INSERT INTO versions (assessment_id, number, answers, author, note, created) VALUES (?, ?, ?, ?, ?, ?)",
+                (aid, number, answers, author, note, created))
+            self._put_record(connection, aid, number, audit_json, created)
+            connection.execute("DELETE FROM drafts WHERE assessment_id = ?", (aid,))
+            self._touch(connection, aid, created)
+        return Version(aid, number, answers, author, note, created)
+
     # -- versions and records ------------------------------------------------------------------
 
     def add_version(self, aid: str, answers: str, author: str = "", note: str = "",
