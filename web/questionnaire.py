@@ -17,39 +17,28 @@ the answers become the assessment's next version, with its audit record, and the
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from engine.interview.conversation import Conversation, Step, restore
-from engine.interview.questions import Bank, Lang, Question, Refusal, load_questions, parse, show, to_yaml
+from engine.interview.questions import Bank, Lang, Question, Refusal, parse, show, to_yaml
 from engine.errors import UserError
 from engine.load import parse_yaml
-from engine.policy.loading import Policy, load_policy
 from engine.ranges import Estimate
 from engine.typography import typeset
 
-from . import i18n, pages
+from . import context, i18n, pages
 from .store import Assessment, Store
 
 # The longest answer a form may give (characters): longer is refused, with a message, and not saved.
 MAX_ANSWER = 10_000
 # How much of a typed answer a notice quotes.
 QUOTED = 200
-
-
-@functools.lru_cache(maxsize=4)
-def _policy(policy_dir: Path) -> tuple[Policy, Bank]:
-    """The policy and its question bank, read once per folder."""
-    policy = load_policy(policy_dir)
-    return policy, load_questions(policy_dir, policy.manifest.questions)
 
 
 def state_key(state: dict[str, Any]) -> str:
@@ -62,13 +51,11 @@ class _Questionnaire:
     """One request's view of an assessment's questionnaire: the store, the policy, the conversation."""
 
     def __init__(self, request: Request) -> None:
-        self.store: Store = request.app.state.store
-        self.policy, self.bank = _policy(Path(request.app.state.policy_dir))
-        aid = request.path_params["aid"]
-        assessment = self.store.assessment(aid)
-        if assessment is None:
-            raise HTTPException(404)
-        self.assessment: Assessment = assessment
+        self.store: Store = context.store(request)
+        found = context.rules(request)
+        self.policy, self.bank = found.policy, found.bank
+        self.assessment: Assessment = context.assessment(request)
+        assessment = self.assessment
         self.lang: Lang = "fr" if assessment.lang == "fr" else "en"
         self.saved: dict[str, Any] = {}
         self.conversation = self._load()
