@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import difflib
 import functools
 import stat
 from collections.abc import Iterator
@@ -90,6 +89,8 @@ def _field_hint(root: type[BaseModel], within: tuple[str, ...], field: str) -> s
     """The known field an unknown one is closest to, or all of them; worked out once for each
     misspelling, however many flows repeat it."""
     known = known_fields(root, (*within, field))
+    import difflib  # only a misspelt name needs it
+
     close = difflib.get_close_matches(field, known, n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else f"{_KNOWN}{', '.join(known)}"
 

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import stat
-import tempfile
 import threading
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, TypeVar
@@ -117,6 +116,8 @@ def open_atomic(path: Path, binary: bool = False) -> Iterator[Output]:
     target = path.resolve() if path.is_symlink() else path  # a link's target is replaced, not the link
     _remove_stale_temporaries(target)
     # named for the target and this process, so that a later run knows a killed run's file
+    import tempfile  # a command that writes no file starts without it
+
     held = _hold_ending_signals()
     try:
         fd, tmp = _finish(path, lambda: tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",

@@ -18,7 +18,6 @@ import functools
 from typing import Any, Literal
 
 from babel import Locale
-from babel.dates import format_date
 from babel.numbers import NumberPattern, format_currency, format_decimal, format_percent, get_currency_precision
 from babel.numbers import get_currency_symbol, get_decimal_symbol, get_group_symbol, parse_pattern
 
@@ -138,6 +137,8 @@ def currency_sign(currency: str, lang: Lang) -> str:
 
 def date(value: datetime.date, lang: Lang) -> str:
     """A day as the language writes it in full: 14 March 2025, 14 mars 2025."""
+    from babel.dates import format_date  # only a brief writes a date: the others start without it
+
     return str(format_date(value, format="long", locale=locale(lang)))
 
 

@@ -196,8 +196,9 @@ class RuleTexts:
             assert texts is not None
             source = getattr(texts, self.lang)
             try:
-                names = tuple(sorted(meta.find_undeclared_variables(self._env.parse(source)) - {"param"}))
-                found = (self._env.text_template(source), names)
+                tree = self._env.parse(source)  # parsed once: the names it reads, then its template
+                names = tuple(sorted(meta.find_undeclared_variables(tree) - {"param"}))
+                found = (self._env.text_template(tree), names)
             except TemplateError as exc:
                 raise PolicyError(f"{placed.file}:{placed.line}: rule {rule_id}: its {self.lang} text is not a "
                                   f"valid template: {exc}") from exc

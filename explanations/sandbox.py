@@ -158,9 +158,10 @@ class PolicyTextEnvironment(ImmutableSandboxedEnvironment):
                 _check_spread("'replace'", owner, args[1])
         return _bounded(super().call(__context, __obj, *args, **kwargs))
 
-    def text_template(self, source: str) -> Template:
-        """A policy text as a template, with only ``if`` and ``for`` and every loop counted."""
-        tree = self.parse(source)
+    def text_template(self, source: str | nodes.Template) -> Template:
+        """A policy text (or its tree, already parsed) as a template, with only ``if`` and ``for`` and
+        every loop counted."""
+        tree = self.parse(source) if isinstance(source, str) else source
         for statement in tree.find_all(nodes.Stmt):
             if not isinstance(statement, _STATEMENTS) or (isinstance(statement, nodes.For) and statement.recursive):
                 kind = type(statement).__name__

@@ -15,7 +15,6 @@ levers: its flows have no tipping points.
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -148,6 +147,8 @@ def _unknown_names(doc: Document, problems: list[Problem]) -> dict[str, Any]:
                 if elsewhere is not None:
                     why = f"{name!r} is a lever of {elsewhere}, not of {group}: move it there"
                 else:
+                    import difflib  # only a misspelt name needs it
+
                     close = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
                     hint = f"did you mean {close[0]!r}?" if close else f"the {group} levers are {', '.join(names)}"
                     why = f"unknown lever {name!r}; {hint}"

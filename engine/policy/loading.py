@@ -11,7 +11,6 @@ a rule reads is complete before that rule runs, so negation is sound.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 from dataclasses import dataclass, field
@@ -161,6 +160,8 @@ def _read(path: Path, problems: list[Problem]) -> Document | None:
 
 
 def _suggest(name: str, known: Any) -> str:
+    import difflib  # only a misspelt name needs it
+
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return f"; did you mean {excerpt(close[0])}?" if close else ""
 
