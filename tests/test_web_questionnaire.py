@@ -428,3 +428,69 @@ def test_the_same_answer_sent_twice_is_taken_once_without_a_word(client: TestCli
     assert again.status_code == 303 and again.headers["location"] == f"/a/{aid}/ask"
     other = post(client, f"/a/{aid}/ask", page, answer="40")
     assert other.status_code == 409 and typeset("« 40 » n’a pas été prise", "fr") in html.unescape(other.text)
+
+
+class TestTwentyUsersAtOnce:
+    """Twenty people answering through the pages at the same moment, each in their own browser (own
+    cookies), over one app and one workspace file."""
+
+    ORGANISATION_ANSWERS = [("name", None), ("country", "FR"), ("currency", "EUR"), ("loaded_hourly_cost", None),
+                            ("annual_turnover_pct", None)]
+
+    def _answer_organisation(self, app: Any, store: Store, user: int) -> str:
+        aid = store.create_assessment(f"Workshop {user}", "en").id
+        with TestClient(app) as client:
+            for field, typed in self.ORGANISATION_ANSWERS:
+                page = current(client, aid)
+                assert page.field == field, (user, page.field, field)
+                text = typed if typed is not None else {"name": f"Company {user}",
+                                                       "loaded_hourly_cost": str(20 + user),
+                                                       "annual_turnover_pct": str(10 + user)}[field]
+                response = post(client, f"/a/{aid}/ask", page, answer=text)
+                assert response.status_code == 303, html.unescape(response.text)[-400:]
+        return aid
+
+    def test_no_answer_lost_on_their_own_assessments(self, store: Store) -> None:
+        """Each of twenty users answers five questions of their own assessment, all at once: every draft
+        holds its own five answers, none of another user's."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        app = create_app(store, policy_dir=RULES)
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            aids = list(pool.map(lambda user: self._answer_organisation(app, store, user), range(20)))
+        for user, aid in enumerate(aids):
+            draft = store.draft(aid)
+            assert draft is not None
+            organisation = parse_yaml(draft.answers, "answers.yaml").data["organisation"]
+            assert organisation["name"] == f"Company {user}"
+            assert organisation["country"] == "FR" and organisation["currency"] == "EUR"
+            assert organisation["loaded_hourly_cost"] == 20 + user
+            assert organisation["annual_turnover_pct"] == 10 + user
+        assert store.integrity() == []
+
+    def test_one_question_answered_by_twenty_at_once(self, store: Store) -> None:
+        """Twenty users send an answer to the same question of one assessment from the same page: one is
+        taken, each other one is told that its answer was not taken, and the draft holds exactly one."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        app = create_app(store, policy_dir=RULES)
+        aid = store.create_assessment("Shared", "en").id
+        clients = [TestClient(app) for _ in range(20)]
+        pages = [current(client, aid) for client in clients]
+        assert {page.field for page in pages} == {"name"}
+
+        def send(user: int) -> Any:
+            return post(clients[user], f"/a/{aid}/ask", pages[user], answer=f"Company {user}")
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            responses = list(pool.map(send, range(20)))
+        taken = [user for user, response in enumerate(responses) if response.status_code == 303]
+        assert len(taken) == 1, [r.status_code for r in responses]
+        refused = [response for response in responses if response.status_code != 303]
+        assert all(response.status_code == 409 and "was not taken" in html.unescape(response.text)
+                   for response in refused)
+        draft = store.draft(aid)
+        assert draft is not None
+        assert parse_yaml(draft.answers, "answers.yaml").data["organisation"]["name"] == f"Company {taken[0]}"
+        for client in clients:
+            client.close()
