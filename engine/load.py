@@ -680,6 +680,12 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
 
+# The resolved tags kept while a file is streamed: the words that repeat from entry to entry (medium,
+# false, chat) are resolved once, but each entry also brings texts of its own (an id, a name, figures), so
+# the table is emptied when it holds this many, or it would grow with the file.
+_TAGS_KEPT = 2048
+
+
 class _Events:
     """Plain values built straight from the parser's events, without a tree of nodes."""
 
@@ -732,6 +738,8 @@ class _Events:
             key = (text, event.implicit)
             tag = self.tags.get(key)
             if tag is None:
+                if len(self.tags) >= _TAGS_KEPT:
+                    self.tags.clear()
                 tag = self.tags[key] = self.loader.resolve(ScalarNode, text, event.implicit)
         elif tag not in _STANDARD_TAGS or _tag_problem(ScalarNode(tag, text)) is not None:
             raise Unstreamable

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import engine.answers
+import engine.load
 from benchmarks.generate import generate_answers, to_yaml
 from conftest import arbitre_in_process
 from engine.answers import load_estimates, streamed
@@ -140,3 +141,29 @@ class TestAnswers:
         path = tmp_path / "a.json"
         path.write_text('{"flows": []}', encoding="utf-8")
         assert not streamed(path)
+
+
+class TestMemory:
+    def test_what_the_reader_keeps_does_not_grow_with_the_flows(self, larger: Path) -> None:
+        """Memory held by the reader itself between flow 1,000 and flow 4,000, each flow dropped once read:
+        what it keeps from flow to flow is bounded (it kept every text it had met: some 2 MB more)."""
+        import tracemalloc
+
+        from engine.load import stream_yaml
+
+        held = {}
+        tracemalloc.start()
+        try:
+            for _name, index, _flow in stream_yaml(larger, "flows"):
+                if index in (1_000, 4_000):
+                    held[index] = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+        assert held[4_000] - held[1_000] < 256 * 1024
+
+    def test_the_same_answers_with_the_table_of_tags_emptied_again_and_again(
+            self, large: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(engine.load, "_TAGS_KEPT", 4)
+        got = list(engine.load.stream_yaml(large, "flows"))
+        monkeypatch.setattr(engine.load, "_TAGS_KEPT", 2**30)
+        assert got == list(engine.load.stream_yaml(large, "flows"))
