@@ -16,12 +16,12 @@ from conftest import arbitre_in_process
 from engine.answers import load_estimates, streamed
 from engine.errors import AnswersError
 
-FLOWS = 2_000
+FLOWS = 1_200
 
 
 @pytest.fixture(scope="module")
 def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two thousand generated flows: eight parts of 250."""
+    """Twelve hundred generated flows (over the size from which a file is streamed): five parts of 250."""
     path = tmp_path_factory.mktemp("streamed") / "large.yaml"
     path.write_text(to_yaml(generate_answers(FLOWS, seed=3)), encoding="utf-8")
     return path
@@ -57,6 +57,14 @@ class TestOutput:
 
 
 @pytest.fixture(scope="module")
+def long(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Thirteen hundred generated flows, to break one of past the fourth part of 250."""
+    path = tmp_path_factory.mktemp("streamed") / "long.yaml"
+    path.write_text(to_yaml(generate_answers(1_300, seed=4)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
 def larger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four thousand two hundred generated flows, to break one of (they are read, not recommended)."""
     path = tmp_path_factory.mktemp("streamed") / "larger.yaml"
@@ -82,22 +90,22 @@ class TestProblems:
         pytest.param("  channel: ", "  aht_seconds: 1\n  channel: ", id="duplicate-key"),
     ])
     def test_a_problem_late_in_the_file_is_reported_where_it_is_with_nothing_written(
-            self, larger: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str,
+            self, long: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str,
             replacement: str) -> None:
-        path = broken(larger, tmp_path, 4_000, line, replacement)
+        path = broken(long, tmp_path, 1_200, line, replacement)
         code, out, err = recommended(path)
         assert (code, out) == (2, "")
         monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
         assert recommended(path) == (code, out, err)
         assert f"{path}:" in err  # located, as when read whole
 
-    def test_the_line_of_a_problem_in_flow_4000(self, larger: Path, tmp_path: Path) -> None:
-        path = broken(larger, tmp_path, 4_000, "  channel: ", "  channel: pigeon\n  old_channel: ")
+    def test_the_line_of_a_problem_in_flow_1200(self, long: Path, tmp_path: Path) -> None:
+        path = broken(long, tmp_path, 1_200, "  channel: ", "  channel: pigeon\n  old_channel: ")
         lines = path.read_text(encoding="utf-8").splitlines()
         line = next(number for number, text in enumerate(lines, 1) if text == "  channel: pigeon")
         with pytest.raises(AnswersError) as info:
             load_estimates(path)
-        assert [(p.line, p.path) for p in info.value.problems][:1] == [(line, "flows[3999].channel")]
+        assert [(p.line, p.path) for p in info.value.problems][:1] == [(line, "flows[1199].channel")]
 
 
 class TestAnswers:
