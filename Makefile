@@ -27,8 +27,10 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/arbitre recommend $(EXAMPLE)
 
+# Many tests run the command in its own process: with Python's bytecode cache (its default, which some
+# environments turn off with PYTHONDONTWRITEBYTECODE) each of them does not compile the project again.
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -n auto
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/run.py
