@@ -25,11 +25,10 @@ from engine.load import MAX_FILE_BYTES, DocumentError, parse_yaml
 from . import i18n
 from .context import assessment as _assessment
 from .context import store as _store
-from .pages import form, redirect, render
+from .pages import MAX_AUTHOR, form, form_text, redirect, render
 from .store import Assessment, Draft, Store, Version
 
 MAX_NAME = 200
-MAX_AUTHOR = 100
 MAX_NOTE = 500
 
 
@@ -50,13 +49,6 @@ def _rows(store: Store) -> list[Row]:
     return rows
 
 
-def _one_line(value: Any, limit: int) -> str:
-    """A form's text field, its spaces collapsed and control characters dropped, at most ``limit`` characters."""
-    text = value if isinstance(value, str) else ""
-    text = "".join(ch for ch in text if ch.isprintable() or ch in " \t\n")
-    return re.sub(r"\s+", " ", text).strip()[:limit]
-
-
 def _home(request: Request, status: int = 200, **context: Any) -> Response:
     defaults: dict[str, Any] = {"errors": {}, "values": {}, "problems": [], "problems_title": ""}
     return render(request, "home.html.j2", status=status, rows=_rows(_store(request)), langs=i18n.LANGS,
@@ -72,7 +64,7 @@ def create(request: Request) -> Response:
     """Create an assessment from its name and language, then open its questionnaire."""
     data = form(request)
     page_lang = i18n.accepted(request.headers.get("accept-language"))
-    name = _one_line(data.get("name"), MAX_NAME)
+    name = form_text(data.get("name"), MAX_NAME, one_line=True)
     lang = data.get("lang")
     errors = {}
     if not name:
@@ -123,7 +115,8 @@ def upload(request: Request) -> Response:
     page_lang = i18n.accepted(request.headers.get("accept-language"))
     file = data.get("file")
     lang = data.get("lang")
-    label, author = _one_line(data.get("name"), MAX_NAME), _one_line(data.get("author"), MAX_AUTHOR)
+    label = form_text(data.get("name"), MAX_NAME, one_line=True)
+    author = form_text(data.get("author"), MAX_AUTHOR, one_line=True)
     values = {"upload_name": label, "upload_lang": lang, "author": author}
     errors = {}
     if not isinstance(file, UploadFile) or not file.filename:

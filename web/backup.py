@@ -23,11 +23,12 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import IO, Any
 
 from engine.errors import Problem, StoreError
 from engine.files import Output, open_atomic
-from engine.load import MAX_FILE_BYTES, DocumentError, parse_json, parse_yaml
+from engine.load import MAX_FILE_BYTES, Document, DocumentError, parse_json, parse_yaml
 from engine.overrides import DECISIONS, OverrideProblem, override_problems
 
 from .store import Assessment, Draft, Dump, Override, Store, Version, now
@@ -166,16 +167,16 @@ class _Backup:
                                raw[:exc.start].count(b"\n") + 1) from exc
 
     def json(self, member: str, where: str) -> tuple[str, Any]:
-        text = self.text(member, where)
-        try:
-            return text, parse_json(text, f"{self.path}:{member}").data
-        except DocumentError as exc:
-            raise StoreError(f"{self.path} is not a usable workspace backup", (exc.problem,)) from exc
+        return self._parsed(member, where, parse_json)
 
     def yaml(self, member: str, where: str) -> tuple[str, Any]:
+        return self._parsed(member, where, parse_yaml)
+
+    def _parsed(self, member: str, where: str, parse: Callable[[str, str], Document]) -> tuple[str, Any]:
+        """A member's text and what the project's own (safe) reader makes of it."""
         text = self.text(member, where)
         try:
-            return text, parse_yaml(text, f"{self.path}:{member}").data
+            return text, parse(text, f"{self.path}:{member}").data
         except DocumentError as exc:
             raise StoreError(f"{self.path} is not a usable workspace backup", (exc.problem,)) from exc
 

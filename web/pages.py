@@ -32,6 +32,8 @@ from engine.typography import typeset
 from . import i18n
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The longest name a person signs a version or an override with (characters).
+MAX_AUTHOR = 100
 _ASSESSMENT_PATH = re.compile(r"^/a/([^/]+)")
 
 
@@ -111,3 +113,11 @@ def error_page(request: Request, status: int, detail: str = "") -> HTMLResponse:
     known = status if status in (400, 403, 404, 405, 413, 500) else (500 if status >= 500 else 400)
     return render(request, "error.html.j2", status=status, code=status, title_key=f"error_{known}_title",
                   text_key=f"error_{known}_text", detail=detail)
+
+
+def form_text(value: Any, limit: int, *, one_line: bool = False) -> str:
+    """A form's text field, control characters dropped (and, ``one_line``, its spaces collapsed), at most
+    ``limit`` characters."""
+    text = value if isinstance(value, str) else ""
+    text = "".join(ch for ch in text if ch.isprintable() or ch in " \t\n")
+    return (re.sub(r"\s+", " ", text) if one_line else text).strip()[:limit]

@@ -28,11 +28,10 @@ from .context import assessment as _assessment
 from .context import rules
 from .context import store as _store
 from .i18n import t
-from .pages import form, language, redirect, render
+from .pages import MAX_AUTHOR, form, form_text, language, redirect, render
 from .store import Assessment, Override, Version
 
 MAX_REASON = 2000
-MAX_AUTHOR = 100
 
 
 def plural(key: str, n: int, lang: str, **fields: Any) -> str:
@@ -165,6 +164,14 @@ def portfolio(request: Request) -> Response:
                  **_context(assessment, version))
 
 
+def _flow_page(request: Request, record: str, flow_id: str) -> views.FlowPage:
+    """The page data of the flow the URL names; 404 when the version has no such flow."""
+    page = views.flow_page(record, flow_id, _lang(request))
+    if page is None:
+        raise HTTPException(404)
+    return page
+
+
 def _flow(request: Request, status: int = 200, errors: dict[str, str] | None = None,
           values: dict[str, str] | None = None) -> Response:
     assessment, version = _version(request)
@@ -172,9 +179,7 @@ def _flow(request: Request, status: int = 200, errors: dict[str, str] | None = N
     if isinstance(record, Response):
         return record
     flow_id = request.path_params["fid"]
-    page = views.flow_page(record, flow_id, _lang(request))
-    if page is None:
-        raise HTTPException(404)
+    page = _flow_page(request, record, flow_id)
     history = [o for o in _store(request).overrides(assessment.id, version.number) if o.flow_id == flow_id]
     return _page(request, "flow.html.j2", status=status, flow=page, history=history, errors=errors or {},
                  values=values or {"option": "", "reason": "", "author": ""}, options=views.OPTIONS,
@@ -206,9 +211,7 @@ def tipping(request: Request) -> Response:
     if isinstance(record, Response):
         return record
     flow_id = request.path_params["fid"]
-    page = views.flow_page(record, flow_id, _lang(request))
-    if page is None:
-        raise HTTPException(404)
+    page = _flow_page(request, record, flow_id)
     found = None
     if not views.has_tipping(record, flow_id):
         store = _store(request)
@@ -227,12 +230,6 @@ def tipping(request: Request) -> Response:
     return _page(request, "flow_tipping.html.j2", flow=page, sentences=sentences, **_context(assessment, version))
 
 
-def _text(value: Any, limit: int) -> str:
-    """A form's text field, control characters dropped, at most ``limit`` characters."""
-    text = value if isinstance(value, str) else ""
-    return "".join(ch for ch in text if ch.isprintable() or ch in " \t\n").strip()[:limit]
-
-
 def override(request: Request) -> Response:
     """Record a person's decision for a flow, with the reason (required) and their name; the version's
     record then carries it, as ``--override FLOW=OPTION --reason TEXT`` writes it."""
@@ -245,8 +242,9 @@ def override(request: Request) -> Response:
     if flow_id not in known:
         raise HTTPException(404)
     data = form(request)
-    values = {"option": _text(data.get("option"), 40), "reason": _text(data.get("reason"), MAX_REASON),
-              "author": _text(data.get("author"), MAX_AUTHOR)}
+    values = {"option": form_text(data.get("option"), 40),
+              "reason": form_text(data.get("reason"), MAX_REASON),
+              "author": form_text(data.get("author"), MAX_AUTHOR)}
     errors = views.override_errors(flow_id, values["option"], values["reason"], known, _lang(request))
     if errors:
         return _flow(request, status=400, errors=errors, values=values)
@@ -412,8 +410,8 @@ def whatif_save(request: Request) -> Response:
     except ArbitreError as exc:
         return _whatif_page(request, assessment, base, scratch, status=400, problem=exc.report())
     version = store.version_from_scratch(
-        assessment.id, scratch, record, author=_text(data.get("author"), MAX_AUTHOR),
-        note=_text(data.get("note"), 500) or t("whatif_note", assessment.lang),
+        assessment.id, scratch, record, author=form_text(data.get("author"), MAX_AUTHOR),
+        note=form_text(data.get("note"), 500) or t("whatif_note", assessment.lang),
         carry=views.carried if data.get("carry") == "on" else None)
     if version is None:  # another submit saved it meanwhile
         return redirect(f"/a/{assessment.id}/v/{_latest(request, assessment).number}")
