@@ -1446,7 +1446,7 @@ def serve(port: int, db: Path | None, host: str, token: str | None, policy_dir: 
     from urllib.parse import quote
 
     from engine.errors import UserError
-    from engine.policy.loading import load_policy
+    from web.context import read_rules
 
     if token is not None and not TOKEN_CHARACTERS.fullmatch(token):
         raise UserError("--token must be 16 or more letters, digits, '-', '.', '_' or '~' (it goes in an address); "
@@ -1455,7 +1455,7 @@ def serve(port: int, db: Path | None, host: str, token: str | None, policy_dir: 
     if not local and token is None:
         raise UserError(f"--host {host} lets other machines reach the workspace: give --token T as well "
                         "(a secret of 16 or more characters), or leave out --host to serve on 127.0.0.1 only")
-    load_policy(policy_dir)  # a bad policy is reported now, not on the first page
+    rules = read_rules(policy_dir)  # a bad policy is reported now, not on the first page
     import uvicorn
 
     from web.app import create_app
@@ -1470,7 +1470,7 @@ def serve(port: int, db: Path | None, host: str, token: str | None, policy_dir: 
         # Without a token, the server answers only to its own names: a page elsewhere cannot reach it
         # through a name rebound to 127.0.0.1.
         hosts = None if token is not None else {"127.0.0.1", "localhost", "[::1]", shown.lower()}
-        app = create_app(store, policy_dir=policy_dir, token=token, hosts=hosts)
+        app = create_app(store, policy_dir=policy_dir, token=token, hosts=hosts, rules=rules)
         query = f"?token={quote(token, safe='')}" if token else ""
         first, *others = [f"http://{name}:{bound}/{query}" for name in _addresses(host)]
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,

@@ -59,6 +59,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from engine.load import MAX_FILE_BYTES
 
 from . import i18n, pages
+from .context import Rules
 from .store import Store
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -110,8 +111,9 @@ def page_routes(modules: Iterable[str] = PAGE_MODULES) -> list[BaseRoute]:
 def create_app(store: Store, *, policy_dir: Path, token: str | None = None, max_body: int = MAX_BODY,
                max_upload: int = MAX_UPLOAD, hosts: Iterable[str] | None = None,
                modules: Iterable[str] = PAGE_MODULES, csrf_secret: bytes | None = None,
-               body_timeout: float = BODY_TIMEOUT) -> Starlette:
-    """The workspace over ``store`` with the policy in ``policy_dir``.
+               body_timeout: float = BODY_TIMEOUT, rules: Rules | None = None) -> Starlette:
+    """The workspace over ``store`` with the policy in ``policy_dir`` (``rules``: that policy and its
+    questions, when the caller has read them already; else read on the first page that needs them).
 
     ``token``: required on every request when set. ``hosts``: the host names requests may name (any when
     ``None``). ``max_body`` / ``max_upload``: the largest body of a request / of a file upload, in bytes.
@@ -122,6 +124,8 @@ def create_app(store: Store, *, policy_dir: Path, token: str | None = None, max_
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.store = store
     app.state.policy_dir = policy_dir
+    if rules is not None:
+        app.state.rules = rules
     app.add_middleware(_Guard, token=token, max_body=max_body, max_upload=max_upload,
                        hosts=None if hosts is None else frozenset(h.lower() for h in hosts),
                        secret=csrf_secret if csrf_secret is not None else secrets.token_bytes(32),

@@ -31,6 +31,7 @@ from engine.files import Output, open_atomic
 from engine.load import MAX_FILE_BYTES, Document, DocumentError, parse_json, parse_yaml
 from engine.overrides import DECISIONS, OverrideProblem, override_problems
 
+from .i18n import LANGS
 from .store import Assessment, Draft, Dump, Override, Store, Version, now
 
 FORMAT = "arbitre-workspace"
@@ -43,7 +44,6 @@ MAX_TOTAL_BYTES = 1024 * 2**20
 MAX_MEMBERS = 200_000
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-LANGUAGES = ("en", "fr")  # the languages of the questionnaire and the pages
 
 
 @dataclass(frozen=True)
@@ -238,8 +238,8 @@ def _assessment(backup: _Backup, data: Any, where: str) -> Dump:
         raise backup.problem(MANIFEST, f"{where}.id", f"{aid!r:.60} is not an assessment id "
                                                        "(1 to 64 letters, digits, '-' or '_')")
     lang = fields.get("lang", str)
-    if lang not in LANGUAGES:
-        raise backup.problem(MANIFEST, f"{where}.lang", f"{lang!r:.60} is not one of {', '.join(LANGUAGES)}")
+    if lang not in LANGS:
+        raise backup.problem(MANIFEST, f"{where}.lang", f"{lang!r:.60} is not one of {', '.join(LANGS)}")
     assessment = Assessment(aid, fields.get("name", str), lang, fields.get("created", str),
                             fields.get("updated", str))
     versions: list[Version] = []
@@ -339,9 +339,3 @@ def read_backup(path: Path) -> list[Dump]:
         seen.add(dump.assessment.id)
     return dumps
 
-
-def import_workspace(path: Path, store: Store, *, replace: bool = False) -> Summary:
-    """Restore the backup ``path`` into ``store``: all of it, or (on any problem) nothing."""
-    dumps = read_backup(path)
-    store.restore(dumps, replace=replace)
-    return Summary.of(dumps)

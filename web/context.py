@@ -47,7 +47,11 @@ def rules(request: Request) -> Rules:
     with _lock:
         found: Rules | None = getattr(state, "rules", None)
         if found is None:
-            folder = Path(state.policy_dir)
-            policy = load_policy(folder)
-            found = state.rules = Rules(policy, load_questions(folder, policy.manifest.questions))
+            found = state.rules = read_rules(Path(state.policy_dir))
     return found
+
+
+def read_rules(folder: Path) -> Rules:
+    """The policy in ``folder`` and its question bank (``PolicyError`` if they cannot be read)."""
+    policy = load_policy(folder)
+    return Rules(policy, load_questions(folder, policy.manifest.questions))
