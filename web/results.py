@@ -101,12 +101,9 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
                   **context)
 
 
-def _record(request: Request, assessment: Assessment, version: Version) -> str | Response:
-    """The version's audit record, or the page that waits for it while it is worked out in the background."""
+def _record_job(request: Request, assessment: Assessment, version: Version) -> tuple[tuple[Any, ...], Future[Any]]:
+    """The background job that works out and stores the version's record (one per version, whoever asks)."""
     store = _store(request)
-    record = store.record(assessment.id, version.number)
-    if record is not None:
-        return record
     key = ("record", str(store.path), assessment.id, version.number)
     policy = _policy(request)
 
@@ -114,24 +111,33 @@ def _record(request: Request, assessment: Assessment, version: Version) -> str |
         made = views.audit_record(version.answers, policy, store.overrides(assessment.id, version.number))
         store.save_record(assessment.id, version.number, made)
 
-    job = _jobs(request).start(key, work)
+    return key, _jobs(request).start(key, work)
+
+
+def _record(request: Request, assessment: Assessment, version: Version) -> str | Response:
+    """The version's audit record, or the page that waits for it while it is worked out in the background."""
+    store = _store(request)
+    record = store.record(assessment.id, version.number)
+    if record is not None:
+        return record
+    key, job = _record_job(request, assessment, version)
     if job.done():
         _jobs(request).forget(key)
         problem = job.exception()
         if problem is None:
             return store.record(assessment.id, version.number) or _pending(request, assessment, version)
-        return _failed(request, assessment, problem)
+        return _failed(request, assessment, problem, "record")
     return _pending(request, assessment, version)
 
 
-def _failed(request: Request, assessment: Assessment, problem: BaseException) -> Response:
+def _failed(request: Request, assessment: Assessment, problem: BaseException, what: str = "tipping") -> Response:
     """A background job that ended in an error, as a page (the job is dropped: opening the page again
     tries again): why the answers cannot be recommended on (400), else what went wrong (500)."""
     if isinstance(problem, ArbitreError):
         return _problem(request, assessment, problem)
     lang = _lang(request)
     return _page(request, "results_problem.html.j2", status=500, assessment=assessment,
-                 title=t("tipping_failed_title", lang), problem=t("tipping_failed", lang, error=type(problem).__name__))
+                 title=t(f"{what}_failed_title", lang), problem=t(f"{what}_failed", lang, error=type(problem).__name__))
 
 
 def _problem(request: Request, assessment: Assessment, problem: ArbitreError) -> Response:
@@ -263,13 +269,18 @@ def _download(body: str, media: str, name: str) -> Response:
 
 
 def _record_now(request: Request, assessment: Assessment, version: Version) -> str:
-    """The version's record, worked out here when it is not stored yet (a download waits for it);
+    """The version's record, waited for when it is not stored yet (the same job the pages start);
     ``ArbitreError`` when its answers cannot be recommended on."""
     store = _store(request)
     record = store.record(assessment.id, version.number)
     if record is None:
-        record = views.audit_record(version.answers, _policy(request), store.overrides(assessment.id, version.number))
-        store.save_record(assessment.id, version.number, record)
+        key, job = _record_job(request, assessment, version)
+        try:
+            job.result()
+        finally:
+            _jobs(request).forget(key)
+        record = store.record(assessment.id, version.number)
+        assert record is not None  # the job stored it
     return record
 
 
