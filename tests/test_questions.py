@@ -415,3 +415,16 @@ def test_the_memo_changes_no_skip_decision(bank: Bank, policy: Policy) -> None:
     # Both answers occur: the comparison is not of questions that never matter.
     assert True in decided and False in decided
     assert memo.evaluations > 0 and memo.engine_runs < memo.evaluations
+
+
+def test_the_memo_stays_bounded(policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A memo that reaches its limit forgets every table together (the outcomes, the costs, the engine's
+    firings and the decisions), so a long-running server's memo does not grow with the flows it tried."""
+    monkeypatch.setattr(SkipMemo, "LIMIT", 10)
+    memo = SkipMemo(policy)
+    data = generate_answers(1, seed=5)
+    flow = data["flows"][0]
+    for volume in range(1_000, 1_000 + 60 * 97, 97):
+        memo.outcome({**flow, "monthly_volume": volume}, data["organisation"])
+    (org,) = memo._organisations.values()
+    assert all(len(table) <= SkipMemo.LIMIT for table in (org.outcomes, org.costs, org.firings, org.verdicts))

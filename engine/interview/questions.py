@@ -896,9 +896,11 @@ class SkipMemo:
         if key in org.outcomes:
             return org.outcomes[key]
         if len(org.outcomes) >= self.LIMIT:
-            org.outcomes.clear()
+            org.outcomes.clear()  # every table of the memo is emptied together: a server's memo stays bounded
             org.costs.clear()
             org.quote_bases.clear()
+            org.firings.clear()
+            org.verdicts.clear()
         found = self._evaluate(flow, key, org)
         org.outcomes[key] = found
         return found
