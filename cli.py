@@ -361,17 +361,7 @@ def _pooled(task: Callable[[Any], Any], items: list[Any], jobs: int) -> Iterator
     """``task`` over ``items``, in order: in this process, or spread over ``jobs`` processes (each with
     its own engine, compiled on its first flow), each result yielded as soon as it and those before
     it are ready."""
-    if jobs <= 1 or len(items) <= 1:
-        yield from map(task, items)
-        return
-    import multiprocessing
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    # never more workers than cores or items; a worker ends on the pool's SIGTERM, not through the
-    # command's own clean-exit handler it inherits
-    workers = min(jobs, os.cpu_count() or 1, len(items))
-    with multiprocessing.get_context(method).Pool(workers, initializer=_default_signals) as pool:
-        yield from pool.imap(task, items)
+    return _pooled_lazily(task, iter(items), min(jobs, len(items)))
 
 
 def _file_outcome(path: Path, fmt: str, lang: Literal["en", "fr"], flow_id: str | None, policy_dir: Path,
@@ -532,30 +522,28 @@ def _part(answers: Any, fmt: str, lang: Literal["en", "fr"], policy_dir: Path, t
     return {key: value for key, value in data.items() if key != "flows"}, [json_text(f) for f in data["flows"]]
 
 
+def _parts_of(answers: Any, jobs: int) -> list[Any]:
+    """A file's answers in parts of a few hundred flows at most, enough of them to keep ``jobs`` busy."""
+    flows = answers.flows
+    size = max(1, min(250, -(-len(flows) // (4 * jobs))))
+    return [answers.model_copy(update={"flows": flows[at:at + size]}) for at in range(0, len(flows), size)]
+
+
 def _spread(answers: Any, fmt: str, lang: Literal["en", "fr"], policy_dir: Path, tipping: bool,
             overrides: dict[str, dict[str, str]], detail: str, jobs: int) -> str:
     """A file's recommendation with its flows in parts of a few hundred at most, spread over ``jobs``
     processes; the same output, in the same order, as all the flows at once."""
-    import dataclasses
+    from explanations.render import json_document, render_document
 
-    from engine.recommend import Recommendation
-    from explanations.render import document, json_document, render_document
-
-    flows = answers.flows
-    size = max(1, min(250, -(-len(flows) // (4 * jobs))))
-    parts = [answers.model_copy(update={"flows": flows[at:at + size]}) for at in range(0, len(flows), size)]
+    if fmt != "json":
+        return render_document(_spread_document(answers, lang, policy_dir, tipping, overrides, jobs),
+                               fmt, lang, detail)  # type: ignore[arg-type]
     task = functools.partial(_part, fmt=fmt, lang=lang, policy_dir=policy_dir, tipping=tipping, overrides=overrides)
     head: dict[str, Any] = {}
     done: list[Any] = []
-    for head, items in _pooled(task, parts, jobs):
+    for head, items in _pooled(task, _parts_of(answers, jobs), jobs):
         done += items
-    if fmt == "json":
-        return json_document(head, done)
-    policy = _policy(policy_dir)
-    empty = Recommendation(policy_name=policy.name, policy_version=policy.version, policy_digest=policy.digest,
-                           answers=answers, flows=())
-    return render_document(dataclasses.replace(document(empty, policy, (lang,)), flows=done), fmt,  # type: ignore[arg-type]
-                           lang, detail)  # type: ignore[arg-type]
+    return json_document(head, done)
 
 
 def _spread_document(answers: Any, lang: Literal["en", "fr"], policy_dir: Path, tipping: bool,
@@ -567,12 +555,9 @@ def _spread_document(answers: Any, lang: Literal["en", "fr"], policy_dir: Path, 
     from engine.recommend import Recommendation
     from explanations.render import document
 
-    flows = answers.flows
-    size = max(1, min(250, -(-len(flows) // (4 * jobs))))
-    parts = [answers.model_copy(update={"flows": flows[at:at + size]}) for at in range(0, len(flows), size)]
     task = functools.partial(_part, fmt="text", lang=lang, policy_dir=policy_dir, tipping=tipping,
                              overrides=overrides)
-    done = [entry for _, items in _pooled(task, parts, jobs) for entry in items]
+    done = [entry for _, items in _pooled(task, _parts_of(answers, jobs), jobs) for entry in items]
     policy = _policy(policy_dir)
     empty = Recommendation(policy_name=policy.name, policy_version=policy.version, policy_digest=policy.digest,
                            answers=answers, flows=())
@@ -608,6 +593,8 @@ def _pooled_lazily(task: Callable[[Any], Any], items: Iterator[Any], jobs: int) 
     import multiprocessing
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    # never more workers than cores (or items, as _pooled asks); a worker ends on the pool's SIGTERM, not
+    # through the command's own clean-exit handler it inherits
     workers = min(jobs, os.cpu_count() or 1)
     if workers <= 1:
         yield from map(task, items)
