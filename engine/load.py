@@ -637,6 +637,12 @@ def read_document(path: Path, *, what: str = "file", max_bytes: int | None = Non
         raise DocumentError(Problem(source, None, "", f"is a directory, expected a {what}")) from exc
     except OSError as exc:
         raise DocumentError(Problem(source, None, "", f"cannot be read: {exc.strerror}")) from exc
+    return parse_bytes(raw, source, json=path.suffix.lower() == ".json", what=what, max_items=max_items)
+
+
+def parse_bytes(raw: bytes, source: str, *, json: bool, what: str = "file", max_items: int | None = None) -> Document:
+    """The bytes of a YAML (or, ``json``, JSON) file named ``source``, as UTF-8 text (a byte-order mark
+    allowed), parsed into a ``Document``; ``DocumentError`` at the line of the first fault."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -644,8 +650,7 @@ def read_document(path: Path, *, what: str = "file", max_bytes: int | None = Non
         raise DocumentError(Problem(
             source, line, "", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8",
         )) from exc
-    parse = parse_json if path.suffix.lower() == ".json" else parse_yaml
-    return parse(text, source, max_items, what)
+    return (parse_json if json else parse_yaml)(text, source, max_items, what)
 
 
 # --- Reading a large YAML file one entry of its list at a time -------------------------------------

@@ -425,11 +425,25 @@ class TestUpload:
     def test_bad_file(self, client: TestClient, store: Store, tmp_path: Path, content: bytes) -> None:
         """A file the command line refuses is refused with the very problems the command line reports
         (file:line: field: message), and nothing is stored."""
-        answer = upload(client, content, "answers.yaml")
+        self.refused_as_the_command_line_refuses(client, store, tmp_path, content, "answers.yaml")
+
+    @pytest.mark.parametrize("content", [
+        pytest.param(b'{"organisation": {"name": "A", "name": "B"}, "flows": []}', id="duplicate-key"),
+        pytest.param(b'{"organisation": {"name": "A"}, "flows": [NaN]}', id="nan"),
+        pytest.param(b'{"organisation": {"name": "A"},\n "flows": [}', id="not-json"),
+    ])
+    def test_bad_json_file(self, client: TestClient, store: Store, tmp_path: Path, content: bytes) -> None:
+        """A file named .json is read as JSON, as the command line reads it: its problems are the same."""
+        self.refused_as_the_command_line_refuses(client, store, tmp_path, content, "answers.json")
+
+    @staticmethod
+    def refused_as_the_command_line_refuses(client: TestClient, store: Store, tmp_path: Path, content: bytes,
+                                            name: str) -> None:
+        answer = upload(client, content, name)
         assert answer.status_code == 400
         assert store.assessments() == []
-        (tmp_path / "answers.yaml").write_bytes(content)
-        cli = arbitre_in_process("recommend", "answers.yaml", cwd=tmp_path)
+        (tmp_path / name).write_bytes(content)
+        cli = arbitre_in_process("recommend", name, cwd=tmp_path)
         assert cli.returncode == 2
         problems = [line.strip() for line in cli.stderr.splitlines()[1:] if line.startswith("  ")]
         assert problems, cli.stderr

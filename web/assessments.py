@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from engine.answers import MAX_FLOWS, validate_estimates
 from engine.errors import AnswersError, Problem
-from engine.load import MAX_FILE_BYTES, DocumentError, parse_yaml
+from engine.load import MAX_FILE_BYTES, DocumentError, parse_bytes
 
 from . import i18n
 from .context import assessment as _assessment
@@ -86,16 +86,13 @@ def _upload_problems(name: str, raw: bytes) -> tuple[str, list[Problem], str]:
             f"is larger than {MAX_FILE_BYTES // 2**20} MB, the most the workspace takes in one {what}; "
             f"split it into smaller files, or run arbitre recommend {name} on the command line, which reads "
             "a large file a flow at a time"))], "")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        return (f"cannot read the answers in {name}",
-                [Problem(name, line, "", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")], "")
-    try:
-        validate_estimates(parse_yaml(text, name, MAX_FLOWS, what))
+    try:  # read as the command line reads a file of that name
+        doc = parse_bytes(raw, name, json=name.lower().endswith(".json"), what=what, max_items=MAX_FLOWS)
     except DocumentError as exc:
-        return f"cannot read the answers in {name}", [exc.problem], text
+        return f"cannot read the answers in {name}", [exc.problem], ""
+    text = raw.decode("utf-8-sig")
+    try:
+        validate_estimates(doc)
     except AnswersError as exc:
         return exc.message, list(exc.problems), text
     return "", [], text
