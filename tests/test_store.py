@@ -530,3 +530,14 @@ class TestKilledWriter:
                 assert set(versions) <= {v.number for v in reopened.versions(aid)}
                 assert held == draft.state["answered"]  # answers and state written together, or neither
         assert len(versions) >= 12
+
+
+def test_an_assessment_made_with_its_first_version_in_one_go(tmp_path: Path) -> None:
+    """An assessment created with answers has them as version 1 from the start (one transaction: an
+    upload never leaves an empty assessment behind)."""
+    with Store.open(tmp_path / "w.db") as store:
+        created = store.create_assessment("Uploaded", "fr", answers="organisation: {}\n", author="Ana", note="from x")
+        [version] = store.versions(created.id)
+        assert (version.number, version.answers, version.author, version.note) == (1, "organisation: {}\n", "Ana",
+                                                                                   "from x")
+        assert store.add_version(created.id, "flows: []\n").number == 2

@@ -129,8 +129,8 @@ def upload(request: Request) -> Response:
         return _home(request, 400, values=values, problems=problems, problems_title=title)
     store = _store(request)
     label = label or re.sub(r"\.(ya?ml|json)$", "", name, flags=re.IGNORECASE) or name
-    created = store.create_assessment(label, str(lang))
-    store.add_version(created.id, text, author=author, note=i18n.t("uploaded_note", str(lang), file=name))
+    created = store.create_assessment(label, str(lang), answers=text, author=author,
+                                      note=i18n.t("uploaded_note", str(lang), file=name))
     return redirect(f"/a/{created.id}")
 
 

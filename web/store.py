@@ -371,8 +371,10 @@ class Store:
 
     # -- assessments ---------------------------------------------------------------------------
 
-    def create_assessment(self, name: str, lang: str) -> Assessment:
-        """A new, empty assessment with a fresh id."""
+    def create_assessment(self, name: str, lang: str, *, answers: str | None = None, author: str = "",
+                          note: str = "") -> Assessment:
+        """A new assessment with a fresh id: empty, or (``answers``) with them as its version 1, both saved
+        in one transaction (an upload never leaves an empty assessment behind)."""
         created = now()
         with self._writing() as connection:
             while True:
@@ -381,6 +383,8 @@ class Store:
                     break
             connection.execute("INSERT INTO assessments (id, name, lang, created, updated) VALUES (?, ?, ?, ?, ?)",
                                (aid, name, lang, created, created))
+            if answers is not None:
+                self._insert_version(connection, aid, answers, author, note, created)
         return Assessment(aid, name, lang, created, created)
 
     def assessments(self) -> list[Assessment]:
@@ -467,11 +471,7 @@ class Store:
             row = connection.execute("SELECT state FROM drafts WHERE assessment_id = ?", (aid,)).fetchone()
             if (json.loads(row[0]) if row else {}) != state:
                 return None
-            number = connection.execute("SELECT coalesce(max(number), 0) + 1 FROM versions WHERE assessment_id = ?",
-                                        (aid,)).fetchone()[0]
-            connection.execute(
-                "INSERT INTO versions (assessment_id, number, answers, author, note, created) VALUES (?, ?, ?, ?, ?, ?)",
-                (aid, number, answers, author, note, created))
+            number = self._insert_version(connection, aid, answers, author, note, created)
             self._put_record(connection, aid, number, audit_json, created)
             connection.execute("DELETE FROM drafts WHERE assessment_id = ?", (aid,))
             self._touch(connection, aid, created)
@@ -486,15 +486,22 @@ class Store:
         created = now()
         with self._writing() as connection:
             self._require(connection, aid, "add a version")
-            number = connection.execute("SELECT coalesce(max(number), 0) + 1 FROM versions WHERE assessment_id = ?",
-                                        (aid,)).fetchone()[0]
-            connection.execute(
-                "INSERT INTO versions (assessment_id, number, answers, author, note, created) VALUES (?, ?, ?, ?, ?, ?)",
-                (aid, number, answers, author, note, created))
+            number = self._insert_version(connection, aid, answers, author, note, created)
             if audit_json is not None:
                 self._put_record(connection, aid, number, audit_json, created)
             self._touch(connection, aid, created)
         return Version(aid, number, answers, author, note, created)
+
+    @staticmethod
+    def _insert_version(connection: sqlite3.Connection, aid: str, answers: str, author: str, note: str,
+                        created: str) -> int:
+        """Insert the assessment's next version; its number."""
+        number: int = connection.execute("SELECT coalesce(max(number), 0) + 1 FROM versions WHERE assessment_id = ?",
+                                         (aid,)).fetchone()[0]
+        connection.execute(
+            "INSERT INTO versions (assessment_id, number, answers, author, note, created) VALUES (?, ?, ?, ?, ?, ?)",
+            (aid, number, answers, author, note, created))
+        return number
 
     def versions(self, aid: str) -> list[Version]:
         """Every version of the assessment, the first first."""
