@@ -62,7 +62,9 @@ def _bundle(bundle: Bundle) -> dict[str, Any]:
             "term_months": bundle.term_months, "saving": bundle.saving,
             "prices": [{"bidder": p.bidder, "site": p.site, "site_country": p.site_country, "form": p.quote.form,
                         "amount": p.quote.amount, "indicative": p.indicative, "cost": p.cost.model_dump(),
-                        "alone_total": p.alone_total} for p in bundle.prices]}
+                        "alone_total": p.alone_total, "term_months": p.term_months, "keep_total": p.keep_total,
+                        "allin_monthly": p.allin_monthly} for p in bundle.prices],
+            "set_aside": [_set_aside(s) for s in bundle.set_aside]}
 
 
 def _commitment(item: Commitment) -> dict[str, Any]:
@@ -313,10 +315,12 @@ def _bundle_lines(data: dict[str, Any], lang: Lang, page: _Page) -> None:
             text = words["bundle_price"].format(
                 bidder=page.name(price["bidder"]), site=page.name(price["site"]),
                 amount=money(price["amount"], currency, lang), form=_form(price["form"], lang),
-                total=_amount(price["cost"]["term_total"], currency, lang), months=bundle["term_months"],
-                saving=_amount(bundle["keep_total"] - price["cost"]["term_total"], currency, lang),
+                total=_amount(price["cost"]["term_total"], currency, lang), months=price["term_months"],
+                saving=_amount(price["keep_total"] - price["cost"]["term_total"], currency, lang),
                 alone=_amount(price["alone_total"], currency, lang))
             page.item(text + (" " + words["indicative"] if price["indicative"] else ""), 1)
+        for item in bundle["set_aside"]:
+            page.item(f"{page.name(item['bidder'])}{labels(lang)['colon']}{_reason(item, currency, lang, page)}", 1)
 
 
 def _commitment_lines(commitment: dict[str, Any], currency: str, lang: Lang, page: _Page) -> None:

@@ -21,6 +21,7 @@ from engine.procurement.bundles import bundle_lots, commitments, pooled_flow, pr
 from engine.procurement.pricing import Bid, PriceLine
 from engine.procurement.tender import lots
 from engine.recommend import Recommendation, recommend
+from explanations.bids import bids_data, render_bids
 from tests.conftest import EXAMPLES, arbitre_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +179,47 @@ class TestBundles:
         know_how = [*SMALL[:2], {**SMALL[2], "unique_know_how": True}]
         found = compare(answers(*know_how), policy(), (hourly_bid(["bundle-1"], 16),))
         assert [(s.lot, s.reason) for s in found.set_aside] == [("bundle-1", "unknown_bundle")]
+
+    def test_a_bundle_is_costed_over_the_bids_contract_term(self) -> None:
+        """A bid for 24 months: the bundle's price, its one-offs and keeping the flows all run over 24
+        months, as the bid's flow lines are costed, not over the answers' 36."""
+        found = compare(answers(*SMALL), policy(), (hourly_bid(["bundle-1"], 16, contract_months=24),))
+        (bundle,) = propose_bundles(found, policy())
+        (price,) = bundle.prices
+        assert price.term_months == 24 and bundle.term_months == 36
+        keep_monthly = sum(r.keep.monthly for r in found.flows)
+        assert price.keep_total == pytest.approx(keep_monthly * 24)
+        assert price.cost.term_total == pytest.approx(price.cost.monthly * 24 + price.cost.one_off)
+        assert bundle.saving == pytest.approx(price.keep_total - price.cost.term_total)
+        over_36 = propose_bundles(compare(answers(*SMALL), policy(), (hourly_bid(["bundle-1"], 16),)), policy())
+        assert over_36[0].prices[0].term_months == 36
+        assert price.allin_monthly > over_36[0].prices[0].allin_monthly  # the same one-offs over fewer months
+
+    def test_the_best_bundle_price_is_the_cheapest_a_month_whatever_the_term(self) -> None:
+        """A 12-month bid costs less over its term than a 36-month one but more a month: the 36-month
+        price is the best."""
+        short = hourly_bid(["bundle-1"], 17, contract_months=12)
+        long = Bid(bidder="Borealis", source="b.xlsx", currency="EUR", contract_months=36, lines=(
+            PriceLine(lot="bundle-1", site="Porto", site_country="PT", prices={"per_hour": 16.5}),))
+        (bundle,) = propose_bundles(compare(answers(*SMALL), policy(), (short, long)), policy())
+        by_bidder = {p.bidder: p for p in bundle.prices}
+        assert by_bidder["Atlas"].cost.term_total < by_bidder["Borealis"].cost.term_total
+        assert by_bidder["Atlas"].allin_monthly > by_bidder["Borealis"].allin_monthly
+        assert bundle.best is by_bidder["Borealis"]
+
+    def test_an_implausible_bundle_price_is_set_aside_with_its_reason(self) -> None:
+        """A bundle line priced at 1 EUR an hour (a unit error) is not used, and the comparison says so."""
+        found = compare(answers(*SMALL), policy(), (hourly_bid(["bundle-1"], 1),))
+        (bundle,) = propose_bundles(found, policy())
+        assert bundle.prices == ()
+        (aside,) = bundle.set_aside
+        assert (aside.bidder, aside.reason, aside.lot, aside.amount) == ("Atlas", "implausible_price", "bundle-1", 1)
+        assert aside.hourly == pytest.approx(1) and aside.band == (4, 80)
+        data = bids_data(found, [bundle], [], policy(), ("en",))
+        assert data["bundles"][0]["set_aside"][0]["reason"] == "implausible_price"
+        text = render_bids(data, "Acme", "text", "en")
+        section = text[text.index("bundle-1"):]
+        assert "Atlas" in section and "4" in section and "80" in section
 
     def test_small_flows_below_a_dedicated_team_together_are_not_bundled(self) -> None:
         two = [email("refunds", 500), email("invoices", 600)]

@@ -434,6 +434,11 @@ class BundlePriceRecord(_Model):
                              "for the bundle")
     cost: OptionCost
     alone_total: float
+    term_months: int | None = Field(default=None, description="the bid's contract term the price is costed "
+                                    "over (the answers' when the bid gives none)")
+    keep_total: float | None = Field(default=None, description="keeping the bundle's flows in-house over that term")
+    allin_monthly: float | None = Field(default=None, description="the bundle's cost a month at this price, "
+                                        "one-offs spread over the term; the lowest is the best price")
 
 
 class BundleRecord(_Model):
@@ -441,8 +446,9 @@ class BundleRecord(_Model):
     fte: float
     keep_total: float
     term_months: int
-    saving: float | None
+    saving: float | None = Field(description="what the best price saves over its term against keeping")
     prices: list[BundlePriceRecord]
+    set_aside: list[SetAsideRecord] = Field(default=[], description="the bundle's own prices not used, and why")
 
 
 class ToReach(_Model):

@@ -40,12 +40,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from ..costs import OptionCost, flow_costs, provider_hourly
 from ..models import Decision, Flow, FlowInputs, VendorQuote
 from ..policy.loading import Policy
 from ..recommend import FlowResult, Recommendation, evaluate_flow
 from ..staffing import year_shape
-from .bids import Comparison, FlowRanking, Offer, _band
+from .bids import Comparison, FlowRanking, Offer, SetAside, _band, _variant, term_of
 from .pricing import Bid, Lot, PriceLine
 from .tender import PROVIDER_FIELDS, SIZING_QUOTE
 
@@ -72,6 +74,18 @@ class BundlePrice:
     indicative: bool
     cost: OptionCost
     alone_total: float
+    term_months: int  # the bid's contract term (the answers' when the bid gives none)
+    keep_total: float  # keeping the bundle's flows in-house over that term
+
+    @property
+    def allin_monthly(self) -> float:
+        """The bundle's cost a month at this price, one-offs spread over the contract term."""
+        return self.cost.monthly + self.cost.one_off / self.term_months
+
+    @property
+    def saving(self) -> float:
+        """What this price saves over its term against keeping the flows in-house."""
+        return self.keep_total - self.cost.term_total
 
 
 @dataclass(frozen=True)
@@ -83,16 +97,18 @@ class Bundle:
     keep_total: float
     term_months: int
     prices: tuple[BundlePrice, ...]
+    set_aside: tuple[SetAside, ...] = ()  # the bundle's own prices not used, and why
 
     @property
     def best(self) -> BundlePrice | None:
-        return min(self.prices, key=lambda p: p.cost.term_total, default=None)
+        """The cheapest price all-in a month (prices for different contract terms compare a month at a time)."""
+        return min(self.prices, key=lambda p: p.allin_monthly, default=None)
 
     @property
     def saving(self) -> float | None:
-        """What the best price saves over the term against keeping the flows in-house."""
+        """What the best price saves over its term against keeping the flows in-house."""
         best = self.best
-        return None if best is None else self.keep_total - best.cost.term_total
+        return None if best is None else best.saving
 
 
 @dataclass(frozen=True)
@@ -249,42 +265,54 @@ def _quotes_for(bid: Bid, lot_id: str, members: list[FlowResult], comparison: Co
     return line, VendorQuote(per_hour=round(cheapest.best.hourly, 2)), True
 
 
-def _price(bid: Bid, lot_id: str, pooled: FlowInputs, members: list[FlowResult], comparison: Comparison,
-           policy: Policy) -> BundlePrice | None:
-    """The bundle under one bidder's price: the pooled flow outsourced, each member's own exit."""
-    found = _quotes_for(bid, lot_id, members, comparison)
+def _price(bid: Bid, pool: Pool, comparison: Comparison, policy: Policy,
+           set_aside: list[SetAside]) -> BundlePrice | None:
+    """The bundle under one bidder's price, as the bids' lines are costed (the bid's contract term, its
+    line's site, certifications, transition and minimum billing): the pooled flow outsourced, each
+    member's own exit. A price of the bundle's own line outside the plausible band, or that the
+    answers cannot take, is set aside with its reason, as a flow's line would be."""
+    members = list(pool.members)
+    found = _quotes_for(bid, pool.lot.id, members, comparison)
     if found is None:
         return None
     line, quote, indicative = found
-    update = {"vendor_quote": quote, "provider_country": line.site_country,
-              "provider_certifications": line.certifications, "transition_cost": line.transition_cost,
-              "minimum_monthly": line.minimum_monthly}
-    flow = pooled.flow.model_copy(update=update)
-    variant = FlowInputs(flow=flow, organisation=pooled.organisation, defaults_used=())
+    where = dict(bidder=bid.bidder, where=line.where or bid.source, lot=pool.lot.id, site=line.site,
+                 form=quote.form, amount=quote.amount)
+    try:
+        variant = _variant(pool.pooled, line, quote, bid, 1.0)
+    except ValidationError as exc:
+        set_aside.append(SetAside(reason="invalid_line", value=str(exc.errors()[0]["msg"]), **where))  # type: ignore[arg-type]
+        return None
     band = _band(policy, comparison.currency)
-    if band is not None and not band[0] <= provider_hourly(variant, policy.costs, quote) <= band[1]:
+    hourly = provider_hourly(variant, policy.costs, quote)
+    if band is not None and not band[0] <= hourly <= band[1]:
+        set_aside.append(SetAside(reason="implausible_price", hourly=hourly, band=band, **where))  # type: ignore[arg-type]
         return None
     option = flow_costs(variant, policy.costs, splits=False).options["outsource"]
-    alone = [flow_costs(FlowInputs(flow=m.inputs.flow.model_copy(update={**update, "transition_cost": None}),
-                                   organisation=m.inputs.organisation, defaults_used=()), policy.costs,
-                        splits=False).options["outsource"] for m in members]
+    # Each flow alone: its own transition (answered or modelled), not the bundle line's.
+    own = line.model_copy(update={"transition_cost": None})
+    alone = [flow_costs(_variant(m.inputs, own, quote, bid, 1.0), policy.costs, splits=False).options["outsource"]
+             for m in members]
     exits = sum(o.exit_cost for o in alone)
     option = option.model_copy(update={"exit_cost": exits, "one_off": option.transition_cost + exits,
                                        "term_total": option.term_total - option.exit_cost + exits})
+    term = term_of(variant, policy)
+    keep = sum(m.costs.options["keep_internal"].monthly for m in members) * term
     return BundlePrice(bidder=bid.bidder, site=line.site, site_country=line.site_country, quote=quote,
-                       indicative=indicative, cost=option, alone_total=sum(o.term_total for o in alone))
+                       indicative=indicative, cost=option, alone_total=sum(o.term_total for o in alone),
+                       term_months=term, keep_total=keep)
 
 
 def propose_bundles(comparison: Comparison, policy: Policy) -> list[Bundle]:
     """The tender's bundles, each costed against keeping its flows and under every bidder's price."""
     out: list[Bundle] = []
     for pool in pools(comparison.baseline, policy):
-        members = list(pool.members)
+        set_aside: list[SetAside] = []
         prices = [p for bid in comparison.bids if bid.bidder not in comparison.refused
-                  for p in [_price(bid, pool.lot.id, pool.pooled, members, comparison, policy)] if p is not None]
-        term = pool.pooled.contract_months or policy.costs.contract_months
-        out.append(Bundle(lot=pool.lot, fte=pool.fte, term_months=term, prices=tuple(prices),
-                          keep_total=sum(m.costs.options["keep_internal"].term_total for m in members)))
+                  for p in [_price(bid, pool, comparison, policy, set_aside)] if p is not None]
+        out.append(Bundle(lot=pool.lot, fte=pool.fte, term_months=term_of(pool.pooled, policy), prices=tuple(prices),
+                          keep_total=sum(m.costs.options["keep_internal"].term_total for m in pool.members),
+                          set_aside=tuple(set_aside)))
     return out
 
 
