@@ -162,6 +162,23 @@ class TestCsrf:
             fresh_csrf(two)
             assert two.post("/assessments", data={"csrf": value, "name": "Acme", "lang": "en"}).status_code == 403
 
+    def test_a_form_open_across_a_restart_is_taken(self, tmp_path: Path) -> None:
+        """The server restarts (a new process opens the same workspace) while a form is open: the form's
+        value, signed with the workspace's own key, is still accepted; another workspace's is not."""
+        path = tmp_path / "restarted.db"
+        with Store.open(path) as before, TestClient(create_app(before, policy_dir=RULES)) as browser:
+            value = fresh_csrf(browser)
+            cookies = dict(browser.cookies)
+        with Store.open(path) as after, TestClient(create_app(after, policy_dir=RULES), cookies=cookies) as browser:
+            answer = browser.post("/assessments", data={"csrf": value, "name": "Acme", "lang": "en"},
+                                  follow_redirects=False)
+            assert answer.status_code == 303
+            assert [a.name for a in after.assessments()] == ["Acme"]
+        with Store.open(tmp_path / "other.db") as other, \
+                TestClient(create_app(other, policy_dir=RULES), cookies=cookies) as browser:
+            assert browser.post("/assessments", data={"csrf": value, "name": "Acme", "lang": "en"}).status_code == 403
+            assert other.assessments() == []
+
     def test_upload_checked_too(self, client: TestClient, store: Store) -> None:
         """A multipart form (an upload) is checked as well."""
         fresh_csrf(client)

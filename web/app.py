@@ -18,7 +18,8 @@ The guard (``_Guard``) stands in front of every route, the static files too:
   another server, or ``Sec-Fetch-Site`` says ``cross-site`` or ``same-site``) is refused with 403: a page
   served on another port of this machine is same-site, not same-origin;
 - CSRF: each browser gets a random value in an HttpOnly, SameSite=Lax cookie, signed with the app's secret
-  (HMAC-SHA256; a new secret each time the server starts unless ``csrf_secret`` is given), so a cookie
+  (HMAC-SHA256; the workspace's own secret, kept in its file, unless ``csrf_secret`` is given: a form left
+  open while the server restarted is still taken), so a cookie
   the workspace did not issue (one planted by another program or page) is replaced, never accepted;
   every unsafe request carries the value back in the form's hidden ``csrf`` field (or an ``X-CSRF-Token``
   header), else 403;
@@ -117,7 +118,7 @@ def create_app(store: Store, *, policy_dir: Path, token: str | None = None, max_
 
     ``token``: required on every request when set. ``hosts``: the host names requests may name (any when
     ``None``). ``max_body`` / ``max_upload``: the largest body of a request / of a file upload, in bytes.
-    ``csrf_secret``: the key the CSRF cookies are signed with (a random one, this process's, when ``None``).
+    ``csrf_secret``: the key the CSRF cookies are signed with (the workspace's own, ``store.secret``, when ``None``).
     ``body_timeout``: how long a request's body may pause, in seconds, before the request is dropped.
     """
     routes = [*page_routes(modules), Mount("/static", app=StaticFiles(directory=STATIC), name="static")]
@@ -128,7 +129,7 @@ def create_app(store: Store, *, policy_dir: Path, token: str | None = None, max_
         app.state.rules = rules
     app.add_middleware(_Guard, token=token, max_body=max_body, max_upload=max_upload,
                        hosts=None if hosts is None else frozenset(h.lower() for h in hosts),
-                       secret=csrf_secret if csrf_secret is not None else secrets.token_bytes(32),
+                       secret=csrf_secret if csrf_secret is not None else store.secret("csrf"),
                        body_timeout=body_timeout)
     app.add_middleware(_Errors)
     return app

@@ -84,6 +84,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             answers TEXT NOT NULL,
             updated TEXT NOT NULL)""",
     ),
+    (
+        # The workspace's own keys (the one CSRF values are signed with): kept across restarts, so that a
+        # form left open while the server restarted is still taken. Never exported.
+        """CREATE TABLE secrets (
+            name TEXT PRIMARY KEY,
+            value BLOB NOT NULL CHECK (length(value) >= 32))""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -290,6 +297,15 @@ class Store:
             if version < SCHEMA_VERSION:
                 connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    def secret(self, name: str) -> bytes:
+        """The workspace's secret key ``name``: 32 random bytes made the first time it is asked for, the
+        same ever after (in every process that opens the file)."""
+        with self._writing() as connection:
+            connection.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)",
+                               (name, secrets.token_bytes(32)))
+            value = connection.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()[0]
+        return bytes(value)
 
     def close(self) -> None:
         """Close every connection the store opened (in any thread of this process: a forked child leaves
