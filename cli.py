@@ -883,20 +883,27 @@ def _workspace_db(db: Path | None) -> Path:
 
 
 @main.command(name="export")
-@click.argument("db", metavar="DB", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("named", metavar="[DB]", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="The workspace database to back up (or give it as DB); "
+                   "default: $ARBITRE_DB, else workspace.db in your data folder.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="The backup file to write (a zip).")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 @reports_errors
-def export_(db: Path, out: Path, force: bool) -> None:
-    """Back up the workspace database DB into one portable file.
+def export_(named: Path | None, db: Path | None, out: Path, force: bool) -> None:
+    """Back up arbitre serve's workspace database into one portable file.
 
-    DB is arbitre serve's database. The backup is a zip holding, per assessment, each version's answers
-    YAML, its audit JSON and overrides, the draft, and a manifest. Restore it with arbitre import workspace."""
+    The database is DB or --db (the same default as arbitre serve). The backup is a zip holding, per
+    assessment, each version's answers YAML, its audit JSON and overrides, the draft, and a manifest.
+    Restore it with arbitre import workspace."""
     from engine.errors import UserError
     from web.backup import export_workspace
     from web.store import Store
 
+    if named is not None and db is not None and named != db:
+        raise UserError(f"two workspaces named: {named} and --db {db}; give one")
+    db = _workspace_db(named if named is not None else db)
     try:
         if out.resolve() == db.resolve():
             raise UserError(f"--out {out} is the workspace database being exported: choose another file")

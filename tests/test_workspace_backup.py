@@ -163,6 +163,20 @@ class TestExport:
         assert arbitre_in_process("export", workspace, "--out", out, "--force").returncode == 0
         assert len(read_backup(out)) == 2
 
+    def test_the_workspace_is_named_as_serve_names_it(self, workspace: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+        """--db, or $ARBITRE_DB, names the database as for arbitre serve and import workspace; two
+        different names at once are refused."""
+        by_option = tmp_path / "by-option.zip"
+        assert arbitre_in_process("export", "--db", workspace, "--out", by_option).returncode == 0
+        monkeypatch.setenv("ARBITRE_DB", str(workspace))
+        by_env = tmp_path / "by-env.zip"
+        assert arbitre_in_process("export", "--out", by_env).returncode == 0
+        assert read_backup_sorted(by_option) == read_backup_sorted(by_env) and len(read_backup(by_env)) == 2
+        run = arbitre_in_process("export", workspace, "--db", tmp_path / "other.db", "--out", tmp_path / "c.zip")
+        assert run.returncode == 2 and "two workspaces named" in run.stderr
+        assert not (tmp_path / "c.zip").exists()
+
     def test_a_missing_workspace_is_not_created(self, tmp_path: Path) -> None:
         """Exporting a database that does not exist is a user error, and creates nothing."""
         run = arbitre_in_process("export", tmp_path / "typo.db", "--out", tmp_path / "b.zip")
