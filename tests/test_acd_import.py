@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import gzip
 import importlib.util
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from engine.answers import load_answers
 from engine.costs import flow_costs
 from engine.models import Answers, resolve
 from engine.policy.loading import Policy
+from engine.procurement import acd
 from engine.procurement.acd import read_export
 from engine.procurement.volumes import measure
 
@@ -265,6 +267,24 @@ def test_an_unreadable_export_is_reported(name: str, text: str, expected: str, t
     export.write_text(text, encoding="utf-8")
     result = import_acd(str(export), "--out", str(tmp_path / "answers.yaml"))
     assert result.exit_code == 2 and expected in result.output and "Traceback" not in result.output
+
+
+def test_a_workbook_whose_shared_texts_unpack_too_far_is_refused(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared texts of a workbook are read whole: when they unpack to more than the limit (a zip
+    bomb), the export is refused before it is parsed, with a message; its sheet's size does not count."""
+    export = write_xlsx(tmp_path / "export.xlsx", year_rows())
+    with zipfile.ZipFile(export) as archive:
+        parts = {info.filename: info.file_size for info in archive.infolist()}
+    sheets = sum(size for name, size in parts.items() if name.startswith("xl/worksheets/"))
+    others = sum(parts.values()) - sheets
+    assert sheets > others  # the limit below lies between the two
+    monkeypatch.setattr(acd, "MAX_WHOLE_PARTS_BYTES", others + 1)
+    assert import_acd(str(export), "--out", str(tmp_path / "ok.yaml")).exit_code == 0
+    monkeypatch.setattr(acd, "MAX_WHOLE_PARTS_BYTES", others - 1)
+    result = import_acd(str(export), "--out", str(tmp_path / "answers.yaml"))
+    assert result.exit_code == 2 and "unpack to more than" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "answers.yaml").exists()
 
 
 class TestTheYear:

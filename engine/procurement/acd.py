@@ -62,6 +62,12 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
 TOTAL_WORDS = ("total", "totals", "total general", "sum", "somme")
 MAX_AHT = 86_400  # a day: no contact is handled longer
 
+# A workbook's sheets are streamed row by row; its other parts (the shared texts, the styles) are read
+# whole, so a file whose other parts unpack to more is refused before it is parsed (a zip bomb unpacks
+# kilobytes into gigabytes). A year of quarter-hours for fifty queues shares a few thousand texts.
+STREAMED_PARTS = "xl/worksheets/"
+MAX_WHOLE_PARTS_BYTES = 256 * 2**20
+
 # The most contacts one interval can hold: a flow's monthly volume is at most as many (engine.models.Flow).
 MAX_COUNT = 100_000_000
 
@@ -196,6 +202,12 @@ def _xlsx_table(path: Path, source: str, sheet: str | None) -> _Table | None:
     """An export's sheet: the one named, else the first, read without formulas (their values only)."""
     import openpyxl
 
+    with zipfile.ZipFile(path) as archive:
+        whole = sum(info.file_size for info in archive.infolist() if not info.filename.startswith(STREAMED_PARTS))
+    if whole > MAX_WHOLE_PARTS_BYTES:
+        raise ExportError(f"cannot import {source}", (Problem(
+            source, None, "", f"its shared texts and styles unpack to more than {MAX_WHOLE_PARTS_BYTES // 2**20} MB, "
+            "far more than an export holds (a damaged or forged workbook); export the report as CSV"),))
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     if sheet is not None and sheet not in book.sheetnames:
         names = ", ".join(repr(name) for name in book.sheetnames)
