@@ -226,12 +226,53 @@ def _answer_files(paths: tuple[str, ...]) -> list[Path]:
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            out += sorted(p for p in path.rglob("*") if p.suffix.lower() in ANSWER_SUFFIXES and p.is_file())
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in ANSWER_SUFFIXES and p.is_file())
+            others = [p for p in found if not _looks_like_answers(p)]
+            if others:
+                click.echo(f"note: {path}: left out {len(others)} file{'s' if len(others) > 1 else ''} that "
+                           f"{'are' if len(others) > 1 else 'is'} not answers (no list of flows): "
+                           + ", ".join(str(p) for p in others), err=True)
+            out += [p for p in found if p not in others]
         elif not path.exists() and any(c in name for c in "*?["):
             out += sorted(Path(p) for p in glob.glob(name, recursive=True) if Path(p).is_file())
         else:
             out.append(path)
     return list(dict.fromkeys(out))
+
+
+def _looks_like_answers(path: Path) -> bool:
+    """Whether a YAML or JSON file found in a folder is an answers file rather than another file kept
+    beside them (an import mapping, a bid, a policy): its top level holds ``organisation`` or a list of
+    ``flows``. Read as events, only as far as needed; a file that cannot be read this way is taken as
+    answers, so that reading it reports why."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        with path.open("rb") as handle:
+            events = yaml.parse(handle, Loader=loader)
+            depth, expect_key = 0, True
+            for event in events:
+                if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                    if depth == 0 and isinstance(event, yaml.SequenceStartEvent):
+                        return True  # not a mapping: reading it says what is wrong
+                    depth += 1
+                elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                    depth -= 1
+                    if depth == 0:
+                        return False
+                    if depth == 1:
+                        expect_key = not expect_key  # a collection at the top level ended
+                elif depth == 1 and isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+                    if expect_key and isinstance(event, yaml.ScalarEvent):
+                        if event.value == "organisation":
+                            return True
+                        if event.value == "flows":
+                            return isinstance(next(events), yaml.SequenceStartEvent)
+                    expect_key = not expect_key
+            return True  # empty, or a scalar: reading it says what is wrong
+    except (yaml.YAMLError, OSError, UnicodeDecodeError, StopIteration):
+        return True
 
 
 @main.command()
