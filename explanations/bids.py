@@ -310,17 +310,31 @@ def _bundle_lines(data: dict[str, Any], lang: Lang, page: _Page) -> None:
         page.item(words["bundle_keep"].format(amount=_amount(bundle["keep_total"], currency, lang),
                                               months=bundle["term_months"]), 1)
         if not bundle["prices"]:
-            page.item(words["bundle_unpriced"], 1)
+            page.item(words["bundle_unused" if bundle.get("set_aside") else "bundle_unpriced"], 1)
+        best = min(bundle["prices"], key=_bundle_allin, default=None)
         for price in bundle["prices"]:
+            # A record written before prices had their own term costs them over the bundle's.
+            months = price.get("term_months") or bundle["term_months"]
+            keep = bundle["keep_total"] if price.get("keep_total") is None else price["keep_total"]
             text = words["bundle_price"].format(
                 bidder=page.name(price["bidder"]), site=page.name(price["site"]),
                 amount=money(price["amount"], currency, lang), form=_form(price["form"], lang),
-                total=_amount(price["cost"]["term_total"], currency, lang), months=price["term_months"],
-                saving=_amount(price["keep_total"] - price["cost"]["term_total"], currency, lang),
+                total=_amount(price["cost"]["term_total"], currency, lang), months=months,
+                keep=_amount(keep, currency, lang), saving=_amount(keep - price["cost"]["term_total"], currency, lang),
                 alone=_amount(price["alone_total"], currency, lang))
-            page.item(text + (" " + words["indicative"] if price["indicative"] else ""), 1)
-        for item in bundle["set_aside"]:
-            page.item(f"{page.name(item['bidder'])}{labels(lang)['colon']}{_reason(item, currency, lang, page)}", 1)
+            marks = [words["best_price"]] if price is best and len(bundle["prices"]) > 1 else []
+            marks += [words["indicative"]] if price["indicative"] else []
+            page.item(" ".join([text, *marks]), 1)
+        for item in bundle.get("set_aside", ()):
+            page.item(words["bundle_set_aside"].format(bidder=page.name(item["bidder"]),
+                                                       reason=_reason(item, currency, lang, page)), 1)
+
+
+def _bundle_allin(price: dict[str, Any]) -> float:
+    """A bundle price's cost a month, one-offs spread over its term (the bundle's in an older record)."""
+    if price.get("allin_monthly") is not None:
+        return float(price["allin_monthly"])
+    return float(price["cost"]["term_total"])
 
 
 def _commitment_lines(commitment: dict[str, Any], currency: str, lang: Lang, page: _Page) -> None:

@@ -217,9 +217,44 @@ class TestBundles:
         assert aside.hourly == pytest.approx(1) and aside.band == (4, 80)
         data = bids_data(found, [bundle], [], policy(), ("en",))
         assert data["bundles"][0]["set_aside"][0]["reason"] == "implausible_price"
-        text = render_bids(data, "Acme", "text", "en")
-        section = text[text.index("bundle-1"):]
-        assert "Atlas" in section and "4" in section and "80" in section
+        text = " ".join(render_bids(data, "Acme", "text", "en").split())
+        section = text[text.index("bundle-1:"):]
+        assert "Atlas, set aside (not used): lot bundle-1" in section
+        assert "outside the plausible EUR 4.00 to EUR 80.00" in section
+        assert "no price used" in section and "no bidder priced" not in section  # it did: its price was set aside
+
+    def test_a_record_written_before_prices_had_their_own_term_still_renders(self) -> None:
+        """An audit record from before a bundle price carried its own term, keeping and set-aside prices:
+        each price is shown over the bundle's term against the bundle's keeping, as it was then."""
+        found = compare(answers(*SMALL), policy(), (hourly_bid(["bundle-1"], 16),))
+        data = bids_data(found, propose_bundles(found, policy()), [], policy(), ("en",))
+        (bundle,) = data["bundles"]
+        del bundle["set_aside"]
+        for price in bundle["prices"]:
+            for key in ("term_months", "keep_total", "allin_monthly"):
+                del price[key]
+        text = " ".join(render_bids(data, "Acme", "text", "en").split())
+        keep = text.split("kept in-house, each alone: ")[1].split(" over 36 months")[0]
+        assert f"over 36 months, against {keep} to keep the flows in-house" in text
+
+    def test_every_form_of_a_bundle_line_is_tried_and_the_cheapest_a_month_kept(self) -> None:
+        """A line priced per hour (with a typo: 1 an hour) and per contact: the hourly form is set aside,
+        the per-contact one prices the bundle; where both are plausible, the cheaper all-in a month wins."""
+        def bid(prices: dict[str, float]) -> Bid:
+            return Bid(bidder="Atlas", source="atlas.xlsx", currency="EUR", lines=(
+                PriceLine(lot="bundle-1", site="Casablanca", site_country="MA", prices=prices),))
+
+        (typo,) = propose_bundles(compare(answers(*SMALL), policy(), (bid({"per_hour": 1, "per_contact": 4.5}),)),
+                                  policy())
+        assert [p.quote for p in typo.prices] == [VendorQuote(per_contact=4.5)]
+        assert [(s.form, s.reason) for s in typo.set_aside] == [("per_hour", "implausible_price")]
+        both = {"per_hour": 20, "per_contact": 3.0}
+        (bundle,) = propose_bundles(compare(answers(*SMALL), policy(), (bid(both),)), policy())
+        alone = {form: propose_bundles(compare(answers(*SMALL), policy(), (bid({form: amount}),)), policy())[0].prices[0]
+                 for form, amount in both.items()}
+        cheaper = min(alone.values(), key=lambda p: p.allin_monthly)
+        assert alone["per_hour"].allin_monthly != alone["per_contact"].allin_monthly
+        assert bundle.prices == (cheaper,) and bundle.set_aside == ()
 
     def test_small_flows_below_a_dedicated_team_together_are_not_bundled(self) -> None:
         two = [email("refunds", 500), email("invoices", 600)]

@@ -249,33 +249,31 @@ def bundle_lots(rec: Recommendation, policy: Policy) -> list[Lot]:
     return [pool.lot for pool in pools(rec.flows, policy)]
 
 
-def _quotes_for(bid: Bid, lot_id: str, members: list[FlowResult], comparison: Comparison) -> tuple[PriceLine, VendorQuote, bool] | None:
-    """The bidder's price for the bundle: its own line for the lot, else its cheapest plausible hourly
-    price among the lines of the bundle's flows, as a price per hour (indicative)."""
+def _quotes_for(bid: Bid, lot_id: str, members: list[FlowResult],
+                comparison: Comparison) -> tuple[PriceLine, tuple[VendorQuote, ...], bool] | None:
+    """The bidder's prices for the bundle: every form of its own line for the lot, else its cheapest
+    plausible hourly price among the lines of the bundle's flows, as a price per hour on that line's
+    site, without the terms (transition, minimum billing) the flow's line gave for that flow alone
+    (indicative)."""
     own = [line for line in bid.lines if line.lot == lot_id]
     if own:
-        line = own[0]
-        return line, min(line.quotes(), key=lambda q: q.amount if q.form == "per_hour" else float("inf")), False
+        return own[0], own[0].quotes(), False
     ids = {m.id for m in members}
     offers = [o for r in comparison.flows if r.baseline.id in ids for o in r.offers if o.bidder == bid.bidder]
     if not offers:
         return None
     cheapest = min(offers, key=lambda o: o.best.hourly)
     line = next(line for line in bid.lines if line.lot == cheapest.lot and line.site == cheapest.site)
-    return line, VendorQuote(per_hour=round(cheapest.best.hourly, 2)), True
+    line = line.model_copy(update={"transition_cost": None, "minimum_monthly": None})
+    return line, (VendorQuote(per_hour=round(cheapest.best.hourly, 2)),), True
 
 
-def _price(bid: Bid, pool: Pool, comparison: Comparison, policy: Policy,
-           set_aside: list[SetAside]) -> BundlePrice | None:
-    """The bundle under one bidder's price, as the bids' lines are costed (the bid's contract term, its
+def _priced(bid: Bid, pool: Pool, line: PriceLine, quote: VendorQuote, comparison: Comparison, policy: Policy,
+            set_aside: list[SetAside]) -> tuple[OptionCost, float, int] | None:
+    """The bundle under one form of a line, as the bids' lines are costed (the bid's contract term, the
     line's site, certifications, transition and minimum billing): the pooled flow outsourced, each
-    member's own exit. A price of the bundle's own line outside the plausible band, or that the
-    answers cannot take, is set aside with its reason, as a flow's line would be."""
-    members = list(pool.members)
-    found = _quotes_for(bid, pool.lot.id, members, comparison)
-    if found is None:
-        return None
-    line, quote, indicative = found
+    member's own exit; with the flows outsourced each alone at that price, and the term. None, with the
+    form set aside and why, when the answers cannot take it or its price is implausible."""
     where = dict(bidder=bid.bidder, where=line.where or bid.source, lot=pool.lot.id, site=line.site,
                  form=quote.form, amount=quote.amount)
     try:
@@ -292,15 +290,29 @@ def _price(bid: Bid, pool: Pool, comparison: Comparison, policy: Policy,
     # Each flow alone: its own transition (answered or modelled), not the bundle line's.
     own = line.model_copy(update={"transition_cost": None})
     alone = [flow_costs(_variant(m.inputs, own, quote, bid, 1.0), policy.costs, splits=False).options["outsource"]
-             for m in members]
+             for m in pool.members]
     exits = sum(o.exit_cost for o in alone)
     option = option.model_copy(update={"exit_cost": exits, "one_off": option.transition_cost + exits,
                                        "term_total": option.term_total - option.exit_cost + exits})
-    term = term_of(variant, policy)
-    keep = sum(m.costs.options["keep_internal"].monthly for m in members) * term
-    return BundlePrice(bidder=bid.bidder, site=line.site, site_country=line.site_country, quote=quote,
-                       indicative=indicative, cost=option, alone_total=sum(o.term_total for o in alone),
-                       term_months=term, keep_total=keep)
+    return option, sum(o.term_total for o in alone), term_of(variant, policy)
+
+
+def _price(bid: Bid, pool: Pool, comparison: Comparison, policy: Policy,
+           set_aside: list[SetAside]) -> BundlePrice | None:
+    """The bundle under one bidder's price: each form of its line costed (``_priced``), the cheapest
+    all-in a month kept, as for a flow's line."""
+    found = _quotes_for(bid, pool.lot.id, list(pool.members), comparison)
+    if found is None:
+        return None
+    line, quotes, indicative = found
+    keep_monthly = sum(m.costs.options["keep_internal"].monthly for m in pool.members)
+    prices = [BundlePrice(bidder=bid.bidder, site=line.site, site_country=line.site_country, quote=quote,
+                          indicative=indicative, cost=option, alone_total=alone, term_months=term,
+                          keep_total=keep_monthly * term)
+              for quote in quotes
+              for costed in [_priced(bid, pool, line, quote, comparison, policy, set_aside)] if costed is not None
+              for option, alone, term in [costed]]
+    return min(prices, key=lambda p: p.allin_monthly, default=None)
 
 
 def propose_bundles(comparison: Comparison, policy: Policy) -> list[Bundle]:
