@@ -218,19 +218,22 @@ ANSWER_SUFFIXES = (".yaml", ".yml", ".json")
 
 def _answer_files(paths: tuple[str, ...]) -> list[Path]:
     """The answers files named: files as given, folders searched (with their subfolders) for YAML and
-    JSON files, glob patterns expanded (``'clients/**/*.yaml'``). A name that matches nothing is
-    kept, to be reported as missing."""
+    JSON files that are answers (other files are named on standard error and left out), glob patterns
+    expanded (``'clients/**/*.yaml'``: every file they match, as if named). A name that matches nothing
+    is kept, to be reported as missing."""
     import glob
+
+    from engine.answers import looks_like_answers
 
     out: list[Path] = []
     for name in paths:
         path = Path(name)
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix.lower() in ANSWER_SUFFIXES and p.is_file())
-            others = [p for p in found if not _looks_like_answers(p)]
+            others = [p for p in found if not looks_like_answers(p)]
             if others:
                 click.echo(f"note: {path}: left out {len(others)} file{'s' if len(others) > 1 else ''} that "
-                           f"{'are' if len(others) > 1 else 'is'} not answers (no list of flows): "
+                           f"{'are' if len(others) > 1 else 'is'} not answers (no organisation, no list of flows): "
                            + ", ".join(str(p) for p in others), err=True)
             out += [p for p in found if p not in others]
         elif not path.exists() and any(c in name for c in "*?["):
@@ -238,41 +241,6 @@ def _answer_files(paths: tuple[str, ...]) -> list[Path]:
         else:
             out.append(path)
     return list(dict.fromkeys(out))
-
-
-def _looks_like_answers(path: Path) -> bool:
-    """Whether a YAML or JSON file found in a folder is an answers file rather than another file kept
-    beside them (an import mapping, a bid, a policy): its top level holds ``organisation`` or a list of
-    ``flows``. Read as events, only as far as needed; a file that cannot be read this way is taken as
-    answers, so that reading it reports why."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        with path.open("rb") as handle:
-            events = yaml.parse(handle, Loader=loader)
-            depth, expect_key = 0, True
-            for event in events:
-                if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                    if depth == 0 and isinstance(event, yaml.SequenceStartEvent):
-                        return True  # not a mapping: reading it says what is wrong
-                    depth += 1
-                elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                    depth -= 1
-                    if depth == 0:
-                        return False
-                    if depth == 1:
-                        expect_key = not expect_key  # a collection at the top level ended
-                elif depth == 1 and isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
-                    if expect_key and isinstance(event, yaml.ScalarEvent):
-                        if event.value == "organisation":
-                            return True
-                        if event.value == "flows":
-                            return isinstance(next(events), yaml.SequenceStartEvent)
-                    expect_key = not expect_key
-            return True  # empty, or a scalar: reading it says what is wrong
-    except (yaml.YAMLError, OSError, UnicodeDecodeError, StopIteration):
-        return True
 
 
 @main.command()
@@ -942,8 +910,8 @@ def export_(named: Path | None, db: Path | None, out: Path, force: bool) -> None
     from web.backup import export_workspace
     from web.store import Store
 
-    if named is not None and db is not None and named != db:
-        raise UserError(f"two workspaces named: {named} and --db {db}; give one")
+    if named is not None and db is not None:
+        raise UserError(f"the workspace is given twice ({named} and --db {db}): give DB or --db, not both")
     db = _workspace_db(named if named is not None else db)
     try:
         if out.resolve() == db.resolve():
@@ -960,7 +928,7 @@ def export_(named: Path | None, db: Path | None, out: Path, force: bool) -> None
 
 @import_.command()
 @click.argument("backup", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--db", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
               help="The workspace database to restore into (created if missing); "
                    "default: $ARBITRE_DB, else workspace.db in your data folder.")
 @click.option("--replace", is_flag=True, help="Replace the assessments the workspace already holds with the same ids.")

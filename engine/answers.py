@@ -437,3 +437,47 @@ def _stream_again(path: Path, size: int) -> Iterator[Answers]:
     except Unstreamable as exc:  # the file changed since it was checked
         raise AnswersError(f"{path} changed while it was read", (Problem(
             str(path), None, "", "changed while it was read; run again"),)) from exc
+
+
+# A file found in a folder is peeked at up to this size; a bigger one is taken as answers, so that
+# reading it reports what it holds (or that it is too big) instead of a long peek.
+PEEK_BYTES = 4 * 2**20
+
+
+def looks_like_answers(path: Path) -> bool:
+    """Whether a YAML or JSON file found in a folder is an answers file rather than another file kept
+    beside them (an import mapping, a bid, a policy file): its top level names an ``organisation`` or
+    gives a list of ``flows``. Read as parser events (never built, never run), only as far as needed.
+    When in doubt, it is: a file that cannot be peeked at, is not a mapping, or is large is taken as
+    answers, so that reading it reports what is wrong."""
+    import yaml
+
+    try:
+        if path.stat().st_size > PEEK_BYTES:
+            return True
+        with path.open("rb") as handle:
+            depth, expect_key, flows_value = 0, True, False
+            for event in yaml.parse(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+                if flows_value:
+                    if isinstance(event, (yaml.SequenceStartEvent, yaml.AliasEvent)):
+                        return True
+                    flows_value = False
+                if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                    if depth == 0 and not isinstance(event, yaml.MappingStartEvent):
+                        return True
+                    depth += 1
+                elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                    depth -= 1
+                    if depth == 0:
+                        return False  # the whole top level read: no organisation, no list of flows
+                    if depth == 1:
+                        expect_key = not expect_key  # a collection at the top level ended
+                elif depth == 1 and isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+                    if expect_key and isinstance(event, yaml.ScalarEvent):
+                        if event.value == "organisation":
+                            return True
+                        flows_value = event.value == "flows"
+                    expect_key = not expect_key
+            return True  # empty, or a single value: reading it says what is wrong
+    except (yaml.YAMLError, OSError, UnicodeDecodeError):
+        return True

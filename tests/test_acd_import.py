@@ -287,6 +287,26 @@ def test_a_workbook_whose_shared_texts_unpack_too_far_is_refused(tmp_path: Path,
     assert not (tmp_path / "answers.yaml").exists()
 
 
+def test_shared_texts_stored_among_the_sheets_still_count(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shared texts are found by their declared type, wherever the workbook stores them: put in the
+    sheets' folder, they are still counted (and refused when they unpack too far)."""
+    base = write_xlsx(tmp_path / "base.xlsx", year_rows())
+    hidden = tmp_path / "hidden.xlsx"
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+    with zipfile.ZipFile(base) as source, zipfile.ZipFile(hidden, "w", zipfile.ZIP_DEFLATED) as forged:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", f'<Override PartName="/xl/worksheets/texts.xml" ContentType="{kind}"/>'
+                                    "</Types>".encode())
+            forged.writestr(info.filename, data)
+        forged.writestr("xl/worksheets/texts.xml", b"<sst><si><t>" + b"a" * 200_000 + b"</t></si></sst>")
+    monkeypatch.setattr(acd, "MAX_WHOLE_PARTS_BYTES", 100_000)
+    assert import_acd(str(base), "--out", str(tmp_path / "ok.yaml")).exit_code == 0
+    result = import_acd(str(hidden), "--out", str(tmp_path / "answers.yaml"))
+    assert result.exit_code == 2 and "unpack to more than" in result.output
+
+
 class TestTheYear:
     def test_fewer_than_twelve_whole_months_is_an_error(self, tmp_path: Path) -> None:
         """A partial year gives no made-up profile: the months found are said."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import arbitre_in_process
+from tests.conftest import arbitre_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -33,6 +33,8 @@ def test_the_bundled_examples_folder_recommends_every_answers_file() -> None:
     ("counts.yaml", "flows: 3\n"),
 ], ids=["import-mapping", "policy-file", "json-other", "no-list-of-flows"])
 def test_other_files_in_a_folder_are_left_out(tmp_path: Path, name: str, text: str) -> None:
+    """An import mapping, a policy file, another program's JSON, a file without a list of flows: named on
+    standard error, left out, and the run goes on with the answers files."""
     shutil.copy(EXAMPLES / "acme-retail.yaml", tmp_path / "acme.yaml")
     (tmp_path / name).write_text(text, encoding="utf-8")
     run = arbitre_in_process("recommend", tmp_path, "--format", "jsonl")
@@ -43,9 +45,11 @@ def test_other_files_in_a_folder_are_left_out(tmp_path: Path, name: str, text: s
 
 @pytest.mark.parametrize("text, expected", [
     ("organisation: {country: FR}\nflows: {a: 1}\n", "flows"),
+    ("flows: {a: 1}\norganisation: {country: FR}\n", "flows"),
+    ("base: &flows [{id: a}]\nflows: *flows\n", ""),
     ("flows: [\n", ""),
     ("- a\n- b\n", ""),
-], ids=["organisation-given", "broken-yaml", "a-list"])
+], ids=["organisation-given", "organisation-after-flows", "flows-an-alias", "broken-yaml", "a-list"])
 def test_answers_with_a_mistake_are_still_read_and_reported(tmp_path: Path, text: str, expected: str) -> None:
     """A file meant as answers (it names an organisation), YAML that cannot be read, or a top level that is
     not a mapping, is read and its problem reported, exit 2: such a mistake is never left out."""
@@ -56,5 +60,19 @@ def test_answers_with_a_mistake_are_still_read_and_reported(tmp_path: Path, text
 
 
 def test_a_file_named_on_its_own_is_always_read() -> None:
+    """Named on the command line (or matched by a glob), a file is read whatever it holds."""
     run = arbitre_in_process("recommend", EXAMPLES / "acd" / "acme-mapping.yaml")
     assert run.returncode == 2 and "flows: a mapping is not a list" in run.stderr
+
+
+def test_a_large_file_in_a_folder_is_read_and_its_size_reported(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file above the peek's size is taken as answers without reading it through, so that the reader
+    reports it (here: not answers) rather than a long silent peek leaving it out."""
+    from engine import answers
+
+    shutil.copy(EXAMPLES / "acme-retail.yaml", tmp_path / "acme.yaml")
+    (tmp_path / "dump.json").write_text(json.dumps({"rows": list(range(2000))}), encoding="utf-8")
+    monkeypatch.setattr(answers, "PEEK_BYTES", 1000)
+    run = arbitre_in_process("recommend", tmp_path, "--format", "jsonl")
+    assert run.returncode == 2 and "dump.json" in run.stderr and "left out" not in run.stderr

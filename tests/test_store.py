@@ -413,6 +413,39 @@ class TestMigrations:
         connection.close()
 
 
+class TestSecrets:
+    def test_a_secret_is_made_once_and_kept_by_the_file(self, tmp_path: Path) -> None:
+        """A workspace's secret is 32 random bytes, the same each time the file is opened (here by two
+        processes at once, each opening it fresh), another in another workspace."""
+        path = tmp_path / "w.db"
+        Store.open(path).close()
+        script = ("import sys; from pathlib import Path; from web.store import Store; "
+                  "s = Store.open(Path(sys.argv[1])); print(s.secret('csrf').hex()); s.close()")
+        runs = [subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                for _ in range(2)]
+        made = {run.communicate(timeout=60)[0].strip() for run in runs}
+        with Store.open(path) as again, Store.open(tmp_path / "other.db") as other:
+            assert made == {again.secret("csrf").hex()} and len(again.secret("csrf")) == 32
+            assert other.secret("csrf") != again.secret("csrf")
+
+    def test_a_schema_1_workspace_gains_its_secrets_keeping_its_data(self, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+        """A workspace written before the secrets table (schema 1) is upgraded on opening, its
+        assessments kept."""
+        path = tmp_path / "w.db"
+        monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:1])
+        monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
+        with Store.open(path) as old:
+            aid = old.create_assessment("kept", "fr").id
+        monkeypatch.undo()
+        with Store.open(path) as upgraded:
+            assert upgraded.assessment(aid).name == "kept"  # type: ignore[union-attr]
+            assert len(upgraded.secret("csrf")) == 32
+        connection = sqlite3.connect(path)
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        connection.close()
+
+
 class TestDefaultPath:
     def test_environment_variable_wins(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         """$ARBITRE_DB names the workspace when it is set."""

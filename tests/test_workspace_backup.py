@@ -174,7 +174,7 @@ class TestExport:
         assert arbitre_in_process("export", "--out", by_env).returncode == 0
         assert read_backup_sorted(by_option) == read_backup_sorted(by_env) and len(read_backup(by_env)) == 2
         run = arbitre_in_process("export", workspace, "--db", tmp_path / "other.db", "--out", tmp_path / "c.zip")
-        assert run.returncode == 2 and "two workspaces named" in run.stderr
+        assert run.returncode == 2 and "give DB or --db, not both" in run.stderr
         assert not (tmp_path / "c.zip").exists()
 
     def test_a_missing_workspace_is_not_created(self, tmp_path: Path) -> None:

@@ -64,9 +64,10 @@ MAX_AHT = 86_400  # a day: no contact is handled longer
 
 # A workbook's sheets are streamed row by row; its other parts (the shared texts, the styles) are read
 # whole, so a file whose other parts unpack to more is refused before it is parsed (a zip bomb unpacks
-# kilobytes into gigabytes). A year of quarter-hours for fifty queues shares a few thousand texts.
-STREAMED_PARTS = "xl/worksheets/"
-MAX_WHOLE_PARTS_BYTES = 256 * 2**20
+# kilobytes into gigabytes). A year of quarter-hours for fifty queues shares a few thousand texts: a few
+# hundred kilobytes.
+WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+MAX_WHOLE_PARTS_BYTES = 32 * 2**20
 
 # The most contacts one interval can hold: a flow's monthly volume is at most as many (engine.models.Flow).
 MAX_COUNT = 100_000_000
@@ -203,7 +204,8 @@ def _xlsx_table(path: Path, source: str, sheet: str | None) -> _Table | None:
     import openpyxl
 
     with zipfile.ZipFile(path) as archive:
-        whole = sum(info.file_size for info in archive.infolist() if not info.filename.startswith(STREAMED_PARTS))
+        sheets = _worksheet_parts(archive)
+        whole = sum(info.file_size for info in archive.infolist() if info.filename not in sheets)
     if whole > MAX_WHOLE_PARTS_BYTES:
         raise ExportError(f"cannot import {source}", (Problem(
             source, None, "", f"its shared texts and styles unpack to more than {MAX_WHOLE_PARTS_BYTES // 2**20} MB, "
@@ -220,6 +222,24 @@ def _xlsx_table(path: Path, source: str, sheet: str | None) -> _Table | None:
         book.close()
         return None
     return _Table(["" if v is None else str(v) for v in header], enumerate(cells, start=2), False, book.close)
+
+
+def _worksheet_parts(archive: zipfile.ZipFile) -> frozenset[str]:
+    """The parts of a workbook that are worksheets (read row by row); every other part (the shared texts
+    above all, which openpyxl finds by their declared type wherever they are stored) is read whole."""
+    from xml.etree import ElementTree
+
+    try:
+        info = archive.getinfo("[Content_Types].xml")
+    except KeyError:
+        return frozenset()
+    if info.file_size > MAX_WHOLE_PARTS_BYTES:
+        return frozenset()  # counted whole, and refused
+    declared = {node.get("PartName", "").lstrip("/"): node.get("ContentType")
+                for node in ElementTree.fromstring(archive.read(info)) if node.tag.endswith("Override")}
+    # A sheet is a part declared as one, or one in the sheets' folder declared as nothing else.
+    return frozenset(name for name in archive.namelist() if declared.get(name) == WORKSHEET_TYPE
+                     or name not in declared and name.startswith("xl/worksheets/"))
 
 
 def _open(path: Path, source: str, sheet: str | None) -> _Table | None:
