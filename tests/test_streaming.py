@@ -20,10 +20,6 @@ from engine.errors import AnswersError
 
 FLOWS = 1_200
 
-# Every test here runs on one worker, so that the files below are generated once.
-pytestmark = pytest.mark.xdist_group("streaming")
-
-
 class _Emitter(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     """The generator's YAML written by libyaml's emitter when there is one: the same text, some three times
     sooner (test_the_generated_text_is_the_generators_own)."""
