@@ -46,14 +46,16 @@ def _end(signum: int, frame: Any) -> None:
 @contextlib.contextmanager
 def _ending_cleanly() -> Iterator[None]:
     """While a command runs, SIGTERM and SIGHUP end it through its ``finally`` blocks (by default they
-    kill the process on the spot and leave its temporary files behind)."""
+    kill the process on the spot and leave its temporary files behind); a signal the command was started
+    ignoring (``nohup``, ``trap '' TERM``) stays ignored."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {signum: signal.signal(signum, _end) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {signum: signal.signal(signum, _end) for signum in (signal.SIGTERM, signal.SIGHUP)
+                if signal.getsignal(signum) is not signal.SIG_IGN}
     try:
         yield
     finally:

@@ -8,7 +8,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
+import benchmarks.generate
 import engine.answers
 import engine.load
 from benchmarks.generate import generate_answers, to_yaml
@@ -18,13 +20,40 @@ from engine.errors import AnswersError
 
 FLOWS = 1_200
 
+class _Emitter(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """The generator's YAML written by libyaml's emitter when there is one: the same text, some three times
+    sooner (test_the_generated_text_is_the_generators_own)."""
+
+    yaml_representers = dict(benchmarks.generate._Dumper.yaml_representers)
+
+
+def generated(flows: int, seed: int) -> str:
+    """``benchmarks.generate.to_yaml(generate_answers(flows, seed))``."""
+    return yaml.dump(generate_answers(flows, seed=seed), Dumper=_Emitter, sort_keys=False, allow_unicode=True,
+                     width=120)
+
+
+def test_the_generated_text_is_the_generators_own() -> None:
+    for flows, seed in ((1, 1), (60, 3), (60, 4)):
+        assert generated(flows, seed) == to_yaml(generate_answers(flows, seed=seed))
+
 
 @pytest.fixture(scope="module")
 def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Twelve hundred generated flows (over the size from which a file is streamed): five parts of 250."""
     path = tmp_path_factory.mktemp("streamed") / "large.yaml"
-    path.write_text(to_yaml(generate_answers(FLOWS, seed=3)), encoding="utf-8")
+    path.write_text(generated(FLOWS, seed=3), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def read_whole(large: Path) -> tuple[int, str, str]:
+    """The JSON recommendation of the large file read whole, as a smaller file is (the reference the
+    streamed runs are compared with)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
+        assert not streamed(large)
+        return recommended(large)
 
 
 @pytest.fixture
@@ -42,25 +71,22 @@ class TestOutput:
     def test_a_large_file_is_streamed(self, large: Path) -> None:
         assert streamed(large)
 
-    def test_the_streamed_json_is_the_whole_files(self, large: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_the_streamed_json_is_the_whole_files(self, large: Path, read_whole: tuple[int, str, str]) -> None:
         streamed_run = recommended(large)
-        monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
-        whole_run = recommended(large)
         assert streamed_run[0] == 0 and streamed_run[1].count('"fired_rules"') == FLOWS
-        assert streamed_run == whole_run
+        assert streamed_run == read_whole
 
-    def test_over_two_processes_too(self, large: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_over_two_processes_too(self, large: Path, tmp_path: Path, read_whole: tuple[int, str, str]) -> None:
         out = tmp_path / "out.json"
         assert arbitre_in_process("recommend", large, "--format", "json", "--jobs", "2", "--out", out).returncode == 0
-        monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
-        assert out.read_text(encoding="utf-8") == recommended(large)[1]
+        assert out.read_text(encoding="utf-8") == read_whole[1]
 
 
 @pytest.fixture(scope="module")
 def long(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Thirteen hundred generated flows, to break one of past the fourth part of 250."""
     path = tmp_path_factory.mktemp("streamed") / "long.yaml"
-    path.write_text(to_yaml(generate_answers(1_300, seed=4)), encoding="utf-8")
+    path.write_text(generated(1_300, seed=4), encoding="utf-8")
     return path
 
 
@@ -68,7 +94,7 @@ def long(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def larger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four thousand two hundred generated flows, to break one of (they are read, not recommended)."""
     path = tmp_path_factory.mktemp("streamed") / "larger.yaml"
-    path.write_text(to_yaml(generate_answers(4_200, seed=4)), encoding="utf-8")
+    path.write_text(generated(4_200, seed=4), encoding="utf-8")
     return path
 
 
