@@ -31,7 +31,7 @@ from engine.policy.loading import Policy
 from engine.policy.rules import NO_OPERAND
 from engine.recommend import FlowResult, Recommendation
 from explanations.figures import NARROW, Lang, country, currency_sign, language, money, number, percent, typeset
-from explanations.sandbox import PolicyTextEnvironment, render_text
+from explanations.sandbox import ExplanationEnvironment, PolicyTextEnvironment, render_text
 
 Format = Literal["text", "markdown", "json"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
@@ -130,7 +130,7 @@ def markdown_text(value: Any) -> str:
 @functools.lru_cache(maxsize=4)
 def environment(lang: Lang) -> SandboxedEnvironment:
     """The sandboxed Jinja2 environment for one language."""
-    env = SandboxedEnvironment(
+    env = ExplanationEnvironment(
         loader=FileSystemLoader([str(HERE / lang), str(HERE / "common")]),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
