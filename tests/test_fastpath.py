@@ -276,3 +276,18 @@ class TestExplanationEnvironment:
             except Exception as exc:  # noqa: BLE001 - the error itself is compared
                 outcomes.append(f"{type(exc).__name__}: {exc}")
         assert outcomes[0] == outcomes[1]
+
+
+def test_an_entrys_metrics_and_costs_are_the_models_dumps(policy: Policy) -> None:
+    """A flow entry's metrics and costs, taken from one dump of the flow's costs, are the metrics' own
+    dump and each option's, key for key and in the same order."""
+    from explanations.render import flow_entry
+
+    for inputs in generated_flows():
+        result = evaluate_flow(inputs, policy)
+        entry = flow_entry(result, policy, ("en",), findings_text=False)
+        metrics = result.costs.model_dump(exclude={"options"})
+        options = {name: option.model_dump() for name, option in result.costs.options.items()}
+        assert list(entry["metrics"].items()) == list(metrics.items())
+        assert [(name, list(o.items())) for name, o in entry["costs"]["options"].items()] == \
+            [(name, list(o.items())) for name, o in options.items()]
