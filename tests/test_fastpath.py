@@ -241,3 +241,53 @@ def test_tipping_points_are_those_of_the_plain_evaluation(policy: Policy, monkey
     monkeypatch.setattr(FlowContext, "outcome", plain_outcome)
     assert search() == fast
     assert any(found.points for found in fast) and any(found.flips for found in fast)
+
+
+class TestExplanationEnvironment:
+    """Arbitre's own templates read a dict's item at once (``flow.name``); the same text as Jinja2's
+    sandbox, which first looks for an attribute, whatever the template reads."""
+
+    SOURCES = [
+        pytest.param("{{ flow.name }} {{ flow.scores.hybrid }}", id="items-of-nested-dicts"),
+        pytest.param("{{ flow['name'] }}", id="subscript"),
+        pytest.param("{{ flow.items is defined }} {{ flow.get('name') }}", id="dict-method-names"),
+        pytest.param("{% for k, v in flow.items() %}{{ k }}={{ v }};{% endfor %}", id="a-key-named-like-a-method"),
+        pytest.param("{{ flow.missing is defined }} {{ flow.__class__ is defined }}", id="missing-and-dunder"),
+        pytest.param("{{ words.upper() }} {{ flow.tags.count('a') }} {{ named.name }}", id="not-a-dict"),
+        pytest.param("{{ flow.__class__.__mro__ }}", id="unsafe-attribute"),
+    ]
+
+    @pytest.mark.parametrize("source", SOURCES)
+    def test_the_same_text_as_jinjas_sandbox(self, source: str) -> None:
+        """Rendered in both environments, a template gives the same text, or the same error."""
+        from collections import OrderedDict
+
+        from jinja2 import StrictUndefined
+        from jinja2.sandbox import SandboxedEnvironment
+
+        from explanations.sandbox import ExplanationEnvironment
+
+        flow = {"name": "Support", "scores": {"hybrid": 2.5}, "items": "a key", "tags": ["a", "b"]}
+        context = {"flow": flow, "words": "word", "named": OrderedDict(name="ordered")}
+        outcomes = []
+        for env in (SandboxedEnvironment(undefined=StrictUndefined), ExplanationEnvironment(undefined=StrictUndefined)):
+            try:
+                outcomes.append(env.from_string(source).render(context))
+            except Exception as exc:  # noqa: BLE001 - the error itself is compared
+                outcomes.append(f"{type(exc).__name__}: {exc}")
+        assert outcomes[0] == outcomes[1]
+
+
+def test_an_entrys_metrics_and_costs_are_the_models_dumps(policy: Policy) -> None:
+    """A flow entry's metrics and costs, taken from one dump of the flow's costs, are the metrics' own
+    dump and each option's, key for key and in the same order."""
+    from explanations.render import flow_entry
+
+    for inputs in generated_flows():
+        result = evaluate_flow(inputs, policy)
+        entry = flow_entry(result, policy, ("en",), findings_text=False)
+        metrics = result.costs.model_dump(exclude={"options"})
+        options = {name: option.model_dump() for name, option in result.costs.options.items()}
+        assert list(entry["metrics"].items()) == list(metrics.items())
+        assert [(name, list(o.items())) for name, o in entry["costs"]["options"].items()] == \
+            [(name, list(o.items())) for name, o in options.items()]
