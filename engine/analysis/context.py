@@ -66,6 +66,10 @@ def with_answers(inputs: FlowInputs, changes: Mapping[str, Any]) -> FlowInputs:
     return inputs.model_copy(update=changed)
 
 
+# Each engine field as what telling its side takes: (field, fact, list item, thresholds, membership set).
+Plan = tuple[tuple[str, str, str, tuple[float, ...] | None, frozenset[Any] | None], ...]
+
+
 @dataclass(frozen=True)
 class _Tests:
     """What the policy's conditions compare each engine field with: the numbers a numeric field is
@@ -77,8 +81,7 @@ class _Tests:
     sets: dict[str, frozenset[Any]]
     thresholds: dict[str, tuple[float, ...] | None]
     edges: dict[str, tuple[float, ...]]
-    # Each field as what telling its side takes: (field, fact, list item, thresholds, membership set).
-    plan: tuple[tuple[str, str, str, tuple[float, ...] | None, frozenset[Any] | None], ...] = ()
+    plan: Plan = ()
 
 
 def _operands(expr: dict[str, Any], into: dict[str, list[Any]]) -> None:
@@ -147,30 +150,65 @@ def _side(value: Any, thresholds: tuple[float, ...] | None) -> Any:
     return below, below < len(thresholds) and thresholds[below] == value
 
 
-def _seen(facts: Mapping[str, Any], plan: tuple[tuple[str, str, str, tuple[float, ...] | None,
-                                                       frozenset[Any] | None], ...]) -> tuple[Any, ...]:
-    """Each field of ``engine_fields`` with its side (``_side``) of the thresholds it is compared
-    with, worked out in one pass over the fields without the mapping in between."""
-    out: list[tuple[str, Any]] = []
-    get = facts.get
-    for field, fact, item, thresholds, members in plan:
-        value = get(fact)
+# What ``_entry`` gives for a field the engine is not shown.
+_NOT_SEEN = object()
+
+
+def _entry(value: Any, item: str, thresholds: tuple[float, ...] | None, members: frozenset[Any] | None) -> Any:
+    """What the engine can tell of one field of a fact at ``value`` (not None): the item of a list, a
+    membership, the number on its side of the thresholds, or the value itself; ``_NOT_SEEN`` for an
+    item of a fact that is not a list and no membership."""
+    if isinstance(value, list):
+        value = len(value) if item == "count" else item in value
+    elif not item:
+        if isinstance(value, float):
+            value = plain_number(value)
+    elif members is not None:
+        value = plain_number(value) in members
+    else:
+        return _NOT_SEEN
+    if thresholds is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+        below = bisect.bisect_left(thresholds, value)
+        value = below, below < len(thresholds) and thresholds[below] == value
+    return value
+
+
+
+class _SeenFrom:
+    """What the engine can tell of a variant's facts: each field of ``engine_fields`` with its side
+    (``_side``) of the thresholds it is compared with, in the plan's order. Worked out once for the
+    base flow; for a variant, only the fields of facts whose value is not the base flow's (same type,
+    equal) are told again."""
+
+    def __init__(self, base: Mapping[str, Any], plan: Plan) -> None:
+        self.base, self.plan = dict(base), plan
+        self.facts = tuple(dict.fromkeys(fact for _, fact, _, _, _ in plan))
+        self.at: dict[str, list[int]] = {}
+        for at, (_, fact, _, _, _) in enumerate(plan):
+            self.at.setdefault(fact, []).append(at)
+        self.entries: list[Any] = [self._told(at, base.get(fact)) for at, (_, fact, _, _, _) in enumerate(plan)]
+
+    def _told(self, at: int, value: Any) -> Any:
+        """The plan's ``at``-th field and what the engine tells of it for its fact at ``value``, or
+        ``_NOT_SEEN``."""
+        field, _, item, thresholds, members = self.plan[at]
         if value is None:
-            continue
-        if isinstance(value, list):
-            value = len(value) if item == "count" else item in value
-        elif not item:
-            if isinstance(value, float):
-                value = plain_number(value)
-        elif members is not None:
-            value = plain_number(value) in members
-        else:
-            continue
-        if thresholds is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
-            below = bisect.bisect_left(thresholds, value)
-            value = below, below < len(thresholds) and thresholds[below] == value
-        out.append((field, value))
-    return tuple(out)
+            return _NOT_SEEN
+        told = _entry(value, item, thresholds, members)
+        return _NOT_SEEN if told is _NOT_SEEN else (field, told)
+
+    def __call__(self, facts: Mapping[str, Any]) -> tuple[Any, ...]:
+        entries, base, get = self.entries, self.base, facts.get
+        changed: list[int] = []
+        for fact in self.facts:
+            value, was = get(fact), base.get(fact)
+            if value is not was and (type(value) is not type(was) or value != was):
+                changed.extend(self.at[fact])
+        if changed:
+            entries = list(entries)
+            for at in changed:
+                entries[at] = self._told(at, get(self.plan[at][1]))
+        return tuple(entry for entry in entries if entry is not _NOT_SEEN)
 
 
 class FlowContext:
@@ -187,6 +225,7 @@ class FlowContext:
         self.splits = not SPLIT_METRICS.isdisjoint(read)
         self.costs = flow_costs(inputs, policy.costs, self.splits) if costs is None else costs
         self._last: tuple[dict[str, Any], tuple[Any, ...]] | None = None
+        self._seen = _SeenFrom(snapshot(inputs, self.costs, policy.languages_by_country), self._tests.plan)
         self._firings: dict[tuple[Any, ...], tuple[tuple[tuple[str, int], ...], dict[str, bool]]] = {}
         self._rule_ids: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._outcomes: dict[tuple[Any, ...], tuple[Decision, tuple[Split, ...]]] = {}
@@ -244,7 +283,7 @@ class FlowContext:
         rules fire. The last facts' answer is kept: a caller asks again about the facts just evaluated."""
         if self._last is not None and self._last[0] is facts:
             return self._last[1]
-        seen = _seen(facts, self._tests.plan)
+        seen = self._seen(facts)
         self._last = (facts, seen)
         return seen
 
