@@ -7,7 +7,8 @@ skipping what the change cannot alter:
 
 - the cost model runs only when a changed answer is one it reads (``COSTLESS_FIELDS``), and costs
   the splits only when a rule reads a split's saving;
-- the facts are taken again from the changed answers (a flat mapping, cheap);
+- the facts are taken again from the changed answers (a flat mapping, cheap), and for a changed
+  number in ``outcome`` only that answer's fact and the metrics;
 - the rule engine runs only when the facts it tests fall on another side of some threshold of the
   policy's conditions than in an evaluation already made: which rules fire and what they derive
   depend on nothing else, so the firings are reused, each recording the facts it matched from the
@@ -32,7 +33,7 @@ from typing import Any
 
 from ..costs import COSTLESS_FIELDS, SPLIT_METRICS, FlowCosts, flow_costs, metric_values
 from ..decide import SHARE_OF, decide, outcome
-from ..facts import plain_number, snapshot
+from ..facts import NUMBER_FACTS, plain_number, snapshot, snapshot_with
 from ..models import Decision, FlowInputs, Split, VendorQuote
 from ..policy.compile import compile_policy, membership_sets
 from ..policy.loading import Policy
@@ -225,7 +226,8 @@ class FlowContext:
         self.splits = not SPLIT_METRICS.isdisjoint(read)
         self.costs = flow_costs(inputs, policy.costs, self.splits) if costs is None else costs
         self._last: tuple[dict[str, Any], tuple[Any, ...]] | None = None
-        self._seen = _SeenFrom(snapshot(inputs, self.costs, policy.languages_by_country), self._tests.plan)
+        self._facts = snapshot(inputs, self.costs, policy.languages_by_country)
+        self._seen = _SeenFrom(self._facts, self._tests.plan)
         self._firings: dict[tuple[Any, ...], tuple[tuple[tuple[str, int], ...], dict[str, bool]]] = {}
         self._rule_ids: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self._outcomes: dict[tuple[Any, ...], tuple[Decision, tuple[Split, ...]]] = {}
@@ -261,7 +263,10 @@ class FlowContext:
         inputs = with_answers(self.inputs, changes) if changes else self.inputs
         costless = COSTLESS_FIELDS.issuperset(changes)
         costs = self.costs if costless else metric_values(inputs, self.policy.costs, self.splits)
-        facts = snapshot(inputs, costs, self.policy.languages_by_country)
+        if changes and NUMBER_FACTS.keys() >= changes.keys():  # numbers: their own facts and the metrics
+            facts = snapshot_with(self._facts, inputs, costs, changes)
+        else:
+            facts = snapshot(inputs, costs, self.policy.languages_by_country)
         key = self.seen_by_engine(facts)
         seen = self.seen_by_policy(facts)
         # The votes read, besides which rules fired, only the bands of graded facts (which ``seen``
