@@ -20,8 +20,9 @@ splits' savings when no rule reads them).
 
 ``outcome(changes)`` gives only the decision and split, and what the policy sees, for a search that
 reads nothing else (tipping points): the cost model's figures without its models, no matched facts,
-the decision summed from the rules fired, and a decision reused for a variant whose firings, graded
-bands and shares of contacts (all the votes read) are those of one already decided.
+the decision summed from the rules fired (their votes that read no fact tallied once), and a
+decision reused for a variant whose firings, graded bands and shares of contacts (all the votes
+read) are those of one already decided.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..costs import COSTLESS_FIELDS, SPLIT_METRICS, FlowCosts, flow_costs, metric_values
-from ..decide import SHARE_OF, decide, outcome
+from ..decide import SHARE_OF, Tally, decide, tally
 from ..facts import NUMBER_FACTS, plain_number, snapshot, snapshot_with
 from ..models import Decision, FlowInputs, Split, VendorQuote
 from ..policy.compile import compile_policy, membership_sets
@@ -230,6 +231,7 @@ class FlowContext:
         self._seen = _SeenFrom(self._facts, self._tests.plan)
         self._firings: dict[tuple[Any, ...], tuple[tuple[tuple[str, int], ...], dict[str, bool]]] = {}
         self._rule_ids: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self._tallies: dict[tuple[Any, ...], Tally] = {}
         self._outcomes: dict[tuple[Any, ...], tuple[Decision, tuple[Split, ...]]] = {}
         self.evaluations = 0
         self.engine_runs = 0
@@ -274,11 +276,12 @@ class FlowContext:
         votes_read = (seen, *(facts.get(name) for name in _SHARES))
         found = self._outcomes.get(votes_read)
         if found is None:
-            rules = self._rule_ids.get(key)
-            if rules is None:
-                self._run(facts)
-                rules = self._rule_ids[key]
-            found = outcome(rules, self.policy, facts)
+            tallied = self._tallies.get(key)
+            if tallied is None:
+                if key not in self._rule_ids:
+                    self._run(facts)
+                tallied = self._tallies[key] = tally(self._rule_ids[key], self.policy)
+            found = tallied.outcome(self.policy, facts)
             if all(value == value for value in (facts.get(fact) for fact in self._tests.edges)):  # no NaN
                 self._outcomes[votes_read] = found
         return found, seen
