@@ -20,7 +20,7 @@ from engine.policy.loading import Policy
 from engine.costs import FlowCosts, flow_costs, metric_values
 from engine.decide import decide, pivots
 from engine.decide import outcome as decide_outcome
-from engine.facts import engine_fields, snapshot
+from engine.facts import NUMBER_FACTS, engine_fields, snapshot, snapshot_with
 from engine.recommend import FlowResult, evaluate_flow
 
 FLOWS = 50
@@ -205,6 +205,23 @@ class TestOutcome:
                 assert [(k, type(v)) for k, v in values.items()] == [(k, type(v)) for k, v in vars(model).items()]
                 assert snapshot(flow, values, policy.languages_by_country) == snapshot(
                     flow, model, policy.languages_by_country)
+
+    def test_a_number_changed_gives_the_snapshot_of_the_changed_flow(self, policy: Policy) -> None:
+        """The facts of a flow with numeric answers changed, worked out from its snapshot before the
+        change (``snapshot_with``), are the changed flow's snapshot, value for value and type for type."""
+        rng = random.Random(21)
+        for inputs in generated_flows():
+            before = snapshot(inputs, flow_costs(inputs, policy.costs), policy.languages_by_country)
+            for _ in range(CHANGES):
+                name, value = random_change(rng, inputs, policy)
+                if name not in NUMBER_FACTS:
+                    continue
+                flow = with_answers(inputs, {name: value})
+                values = metric_values(flow, policy.costs)
+                got = snapshot_with(before, flow, values, (name,))
+                want = snapshot(flow, values, policy.languages_by_country)
+                assert got == want and [type(got[k]) for k in want] == [type(v) for v in want.values()], (
+                    inputs.flow.id, name, value)
 
     def test_decide_outcome_is_the_verdicts_decision(self, policy: Policy) -> None:
         """``decide.outcome`` from the rules fired is ``decide``'s decision and split."""
