@@ -685,10 +685,12 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
 
-# The resolved tags kept while a file is streamed: the words that repeat from entry to entry (medium,
-# false, chat) are resolved once, but each entry also brings texts of its own (an id, a name, figures), so
-# the table is emptied when it holds this many, or it would grow with the file.
+# The values of the plain scalars kept while a file is streamed: the words that repeat from entry to entry
+# (medium, false, chat) are resolved and built once, but each entry also brings texts of its own (an id, a
+# name, figures), so the table is emptied when it holds this many, or it would grow with the file.
 _TAGS_KEPT = 2048
+
+_UNSEEN = object()
 
 
 class _Events:
@@ -696,10 +698,9 @@ class _Events:
 
     def __init__(self, loader: Any) -> None:
         self.loader = loader
-        self.tags: dict[tuple[str, Any], str] = {}  # a scalar's resolved tag, by its text and how it was written
-
-    def next(self) -> Any:
-        return self.loader.get_event()
+        self.next: Callable[[], Any] = loader.get_event  # the parser's own, called once an event
+        # a plain scalar's value, by its text and how it was written (values are never changed: shared)
+        self.values: dict[tuple[str, Any], Any] = {}
 
     def _collection(self, event: Any, standard: str) -> None:
         if event.anchor is not None or event.tag not in (None, "!", standard):
@@ -712,42 +713,52 @@ class _Events:
         kind = type(event)
         if kind is ScalarEvent:
             return self.scalar(event)
+        next_event, scalar, value = self.next, self.scalar, self.value
         if kind is MappingStartEvent:
             self._collection(event, _MAP)
             out: dict[Any, Any] = {}
-            event = self.next()
-            while type(event) is not MappingEndEvent:
-                if type(event) is not ScalarEvent:
+            event = next_event()
+            while type(event) is ScalarEvent:
+                key = scalar(event)
+                # Keys are field names: any other key (a number, null, a repeat) is for the careful
+                # reading of the whole file to report; and a value of text keys is plain JSON too.
+                if type(key) is not str or key in out:
                     raise Unstreamable
-                key = self.scalar(event)
-                if key in out:
-                    raise Unstreamable
-                out[key] = self.value(self.next(), depth + 1)
-                event = self.next()
+                event = next_event()
+                out[key] = scalar(event) if type(event) is ScalarEvent else value(event, depth + 1)
+                event = next_event()
+            if type(event) is not MappingEndEvent:
+                raise Unstreamable
             return out
         if kind is SequenceStartEvent:
             self._collection(event, _SEQ)
             items = []
-            event = self.next()
+            event = next_event()
             while type(event) is not SequenceEndEvent:
-                items.append(self.value(event, depth + 1))
-                event = self.next()
+                items.append(scalar(event) if type(event) is ScalarEvent else value(event, depth + 1))
+                event = next_event()
             return items
         raise Unstreamable  # an alias
 
     def scalar(self, event: Any) -> Any:
         if event.anchor is not None:
             raise Unstreamable
-        text, tag = event.value, event.tag
+        tag = event.tag
         if tag is None or tag == "!":
-            key = (text, event.implicit)
-            tag = self.tags.get(key)
-            if tag is None:
-                if len(self.tags) >= _TAGS_KEPT:
-                    self.tags.clear()
-                tag = self.tags[key] = self.loader.resolve(ScalarNode, text, event.implicit)
-        elif tag not in _STANDARD_TAGS or _tag_problem(ScalarNode(tag, text)) is not None:
+            key = (event.value, event.implicit)
+            known = self.values.get(key, _UNSEEN)
+            if known is _UNSEEN:
+                if len(self.values) >= _TAGS_KEPT:
+                    self.values.clear()
+                known = self.values[key] = self._built(event.value, self.loader.resolve(ScalarNode, *key))
+            return known
+        if tag not in _STANDARD_TAGS or _tag_problem(ScalarNode(tag, event.value)) is not None:
             raise Unstreamable
+        return self._built(event.value, tag)
+
+    @staticmethod
+    def _built(text: str, tag: str) -> Any:
+        """The value of a scalar written ``text`` of the resolved ``tag``."""
         if tag == "tag:yaml.org,2002:str":
             return text
         if tag == "tag:yaml.org,2002:int":
