@@ -20,7 +20,6 @@ import dataclasses
 import functools
 import json
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, get_args
@@ -425,6 +424,8 @@ def _spooled(path: Path) -> IO[str]:
     """Validate a streamed file's every flow, keeping only their ids, and the flows as read: the first
     line the entries before the flows (the organisation), then one flow a line; ``Unstreamable`` as
     ``_checked_parts``."""
+    import tempfile  # only a streamed file needs it
+
     spool: IO[str] = tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8")  # noqa: SIM115
     try:
         head_written = False

@@ -168,13 +168,42 @@ def _construct_mapping(loader: _Loader, node: MappingNode, deep: bool = False) -
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
+# The paths of at most this many levels (``rules[3]``) have their lines noted as a document is parsed:
+# a policy names where each rule starts, and its deeper lines are for the problems to report.
+NEAR_LEVELS = 2
+
+
+def _near_lines(root: Node) -> dict[PathKey, int]:
+    """The lines of the paths of at most ``NEAR_LEVELS`` levels of a document without aliases, as
+    ``_walk`` notes them (a block mapping or list at the line of its key)."""
+    lines: dict[PathKey, int] = {}
+
+    def note(node: Node, path: PathKey) -> None:
+        lines[path] = node.start_mark.line + 1
+        if len(path) == NEAR_LEVELS:
+            return
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, ScalarNode) else "?"
+                note(value_node, (*path, key))
+                if isinstance(value_node, (MappingNode, SequenceNode)):
+                    lines[(*path, key)] = key_node.start_mark.line + 1
+        elif isinstance(node, SequenceNode):
+            for index, item in enumerate(node.value):
+                note(item, (*path, index))
+
+    note(root, ())
+    return lines
+
+
 class LineMap(Mapping[PathKey, int]):
     """The line where each path of a document starts, worked out from its text the first time a
     line is asked for: only a document with a problem to report pays for it."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, near: dict[PathKey, int] | None = None) -> None:
         self._text: str | None = text
         self._lines: dict[PathKey, int] = {}
+        self._near = near  # every path of at most NEAR_LEVELS, when known without the text
 
     def _built(self) -> dict[PathKey, int]:
         if self._text is not None:
@@ -182,6 +211,8 @@ class LineMap(Mapping[PathKey, int]):
         return self._lines
 
     def __getitem__(self, path: PathKey) -> int:
+        if self._near is not None and len(path) <= NEAR_LEVELS:  # a policy's rules, by their index
+            return self._near[path]
         return self._built()[path]
 
     def __iter__(self) -> Iterator[PathKey]:
@@ -402,12 +433,14 @@ class _Build:
         self.values: dict[int, Any] = {}  # by node: an alias is the very value of its anchor
         self.sizes: dict[int, int] = {}
         self.active: set[int] = set()
+        self.shared = False  # whether a node is met twice: an alias
 
     def value(self, node: Node) -> Any:
         if len(self.active) >= MAX_DEPTH:
             raise _NotPlain
         known = self.values.get(id(node), self)
         if known is not self:
+            self.shared = True
             return known
         if id(node) in self.active or node.tag not in _STANDARD_TAGS:
             raise _NotPlain
@@ -452,13 +485,14 @@ class _Build:
         return value
 
 
-def _quickly_built(root: Node) -> Any:
-    """The values of a document of plain data within its limits, built in one walk; ``_NotPlain`` else."""
+def _quickly_built(root: Node) -> tuple[Any, bool]:
+    """The values of a document of plain data within its limits, built in one walk, and whether it
+    has aliases; ``_NotPlain`` else."""
     build = _Build()
     data = build.value(root)
     if build.sizes[id(root)] > 10 * len(build.values) + MAX_EXPANSION:
         raise _NotPlain
-    return data
+    return data, build.shared
 
 
 def parse_yaml(text: str, source: str, max_items: int | None = None, what: str = "file") -> Document:
@@ -474,8 +508,11 @@ def parse_yaml(text: str, source: str, max_items: int | None = None, what: str =
             if node is None:
                 return Document(source, None, {})
             _check_items(node, source, max_items, what)
+            near: dict[PathKey, int] | None = None
             try:
-                data = _quickly_built(node)
+                data, shared = _quickly_built(node)
+                if not shared:  # an alias leaves lines below it to the walk of the whole document
+                    near = _near_lines(node)
             except _NotPlain:  # the careful way, which says where a problem is
                 _check_expansion(node, _check_nodes(node, source), source)
                 data = loader.construct_document(node)
@@ -504,7 +541,7 @@ def parse_yaml(text: str, source: str, max_items: int | None = None, what: str =
         raise DocumentError(Problem(source, None, "", f"not valid YAML: {_TOO_DEEP}")) from exc
     finally:
         loader.dispose()
-    return Document(source, data, LineMap(text))
+    return Document(source, data, LineMap(text, near))
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
