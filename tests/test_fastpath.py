@@ -6,6 +6,7 @@ tipping point found on it holds on the whole pipeline."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -308,3 +309,28 @@ def test_an_entrys_metrics_and_costs_are_the_models_dumps(policy: Policy) -> Non
         assert list(entry["metrics"].items()) == list(metrics.items())
         assert [(name, list(o.items())) for name, o in entry["costs"]["options"].items()] == \
             [(name, list(o.items())) for name, o in options.items()]
+
+
+class TestStreamedReading:
+    """A streamed answers file (read once, event by event, its flows kept as JSON lines for the parts)
+    gives the answers of the same file read whole, whatever its plain values are written like."""
+
+    def test_the_parts_are_the_whole_files_answers(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        import engine.answers
+        from benchmarks.generate import to_yaml
+
+        text = to_yaml(generate_answers(120, seed=11)).replace("  skill_gap: false\n", "  skill_gap: FALSE\n", 7)
+        text = text.replace("  coverage_hours_needed: 50\n", "  coverage_hours_needed: !!int '50'\n", 3)
+        text = text.replace("  current_fte: ", "  current_fte: !!float ", 5).replace("  name: '", "  name: !!str '", 4)
+        path = tmp_path / "answers.yaml"
+        path.write_text(text, encoding="utf-8")
+        monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 0)
+        monkeypatch.setattr(engine.answers, "SPOOL_BYTES", 4_096)
+        parts = engine.answers.answers_parts(path, 37)
+        assert not isinstance(parts, engine.answers.Estimated)
+        streamed = list(parts)
+        monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
+        whole = engine.answers.load_estimates(path).answers
+        assert [len(part.flows) for part in streamed] == [37, 37, 37, 9]
+        assert tuple(flow for part in streamed for flow in part.flows) == whole.flows
+        assert {part.organisation for part in streamed} == {whole.organisation}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -82,6 +83,34 @@ class TestOutput:
         assert out.read_text(encoding="utf-8") == read_whole[1]
 
 
+class TestOneReading:
+    def test_a_streamed_file_is_parsed_once(self, large: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Every flow is validated before the first part is given, from one reading of the file."""
+        readings = []
+
+        def counted(path: Path, key: str) -> Any:
+            readings.append(path)
+            return engine.load.stream_yaml(path, key)
+
+        monkeypatch.setattr(engine.answers, "stream_yaml", counted)
+        parts = engine.answers.answers_parts(large)
+        assert not isinstance(parts, engine.answers.Estimated)
+        flows = [flow for part in parts for flow in part.flows]
+        assert len(flows) == FLOWS and readings == [large]
+
+    def test_the_same_parts_whether_the_flows_read_stay_in_memory_or_not(
+            self, large: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        in_memory = list(engine.answers.answers_parts(large, 300))
+        monkeypatch.setattr(engine.answers, "SPOOL_BYTES", 1_024)  # a temporary file from the second flow
+        on_disk = list(engine.answers.answers_parts(large, 300))
+        assert [len(part.flows) for part in on_disk] == [300, 300, 300, 300]
+        assert on_disk == in_memory
+        monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
+        whole = load_estimates(large).answers
+        assert tuple(flow for part in on_disk for flow in part.flows) == whole.flows
+        assert on_disk[0].organisation == whole.organisation
+
+
 @pytest.fixture(scope="module")
 def long(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Thirteen hundred generated flows, to break one of past the fourth part of 250."""
@@ -114,6 +143,7 @@ class TestProblems:
         pytest.param("  channel: ", "  channel: !!python/object x\n  old_channel: ", id="unsafe-tag"),
         pytest.param("  channel: ", "  channel: [\n  old_channel: ", id="bad-yaml"),
         pytest.param("  channel: ", "  aht_seconds: 1\n  channel: ", id="duplicate-key"),
+        pytest.param("  channel: ", "  1: phone\n  channel: ", id="number-key"),
     ])
     def test_a_problem_late_in_the_file_is_reported_where_it_is_with_nothing_written(
             self, long: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str,
