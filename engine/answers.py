@@ -291,10 +291,10 @@ def _bound_problems(doc: Document, ranges: RangeTable) -> list[Problem]:
     """Each range bound that is not itself a valid answer, located at its range."""
     problems = []
     for path, estimate in ranges.items():
-        for name, bound in (("low", estimate.low), ("high", estimate.high)):
+        for key, bound in (("range.low", estimate.low), ("range.high", estimate.high)):
             error = _bound_error(doc.data, path, bound)
             if error is not None:
-                problems.append(problem(doc.source, doc.line_of(path), dotted(path), f"range.{name}",
+                problems.append(problem(doc.source, doc.line_of(path), dotted(path), key,
                                         problem=_describe(error, str(path[-1]))))
     return problems
 
