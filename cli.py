@@ -28,6 +28,11 @@ from typing import Any, Callable, Iterator, Literal, NoReturn, TypeVar  # noqa: 
 
 import click  # noqa: E402
 
+# A command makes its objects in hundreds of thousands (the modules it imports, a policy, the flows) and
+# almost no cycle: the cyclic collector looks at the youngest after every 10,000 new ones, not 700 (on
+# the bundled example, 11 passes instead of some 200, half its time); what it finds is freed a little later.
+gc.set_threshold(10_000, *gc.get_threshold()[1:])
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_POLICY = HERE / "rules"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,14 +51,16 @@ def _end(signum: int, frame: Any) -> None:
 @contextlib.contextmanager
 def _ending_cleanly() -> Iterator[None]:
     """While a command runs, SIGTERM and SIGHUP end it through its ``finally`` blocks (by default they
-    kill the process on the spot and leave its temporary files behind)."""
+    kill the process on the spot and leave its temporary files behind); a signal the command was started
+    ignoring (``nohup``, ``trap '' TERM``) stays ignored."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {signum: signal.signal(signum, _end) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {signum: signal.signal(signum, _end) for signum in (signal.SIGTERM, signal.SIGHUP)
+                if signal.getsignal(signum) is not signal.SIG_IGN}
     try:
         yield
     finally:

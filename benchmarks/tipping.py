@@ -3,9 +3,9 @@
 Times ``arbitre recommend FILE --tipping-points --format json`` and ``arbitre recommend FILE
 --audit RECORD`` (which computes them too) on a generated 20-flow file, median of 5 runs each;
 then, in process, for the 20 flows and for the bundled examples: the engine evaluations per flow,
-the CPU seconds of the search, and where that time goes (the cost model, the facts, the rule
-engine, the decision). Targets: at most 30 engine evaluations a flow on average, the 20 flows
-under 0.5 s of CPU. Run with ``make bench`` or directly.
+the CPU seconds of the search, and where that time goes (the changed answers, the cost model, the
+facts, what the policy sees of them, the rule engine, the decision). Targets: at most 30 engine
+evaluations a flow on average, the 20 flows under 0.5 s of CPU. Run with ``make bench`` or directly.
 """
 
 from __future__ import annotations
@@ -34,9 +34,13 @@ RUNS = 5
 TARGET_SECONDS = 3.0
 TARGET_EVALUATIONS = 30
 TARGET_CPU_SECONDS = 0.5
-# Where the search's time goes: the function that does each area's work, by module and name.
-AREAS = {"costs": ("engine/costs.py", "flow_costs"), "facts": ("engine/facts.py", "snapshot"),
-         "engine": ("engine/run.py", "evaluate"), "decide": ("engine/decide.py", "decide")}
+# Where the search's time goes: the function that does each area's work on the lean path the search
+# takes (``FlowContext.outcome``), by module and name; "other" is the search itself and the outcome's
+# bookkeeping.
+AREAS = {"variants": ("engine/analysis/context.py", "with_answers"), "costs": ("engine/costs.py", "metric_values"),
+         "facts": ("engine/facts.py", "snapshot_with"), "facts (other answers)": ("engine/facts.py", "snapshot"),
+         "seen": ("engine/analysis/context.py", "seen_by_engine"), "engine": ("engine/run.py", "evaluate"),
+         "decide": ("engine/decide.py", "outcome")}
 
 
 def whole(command: list[str]) -> float:

@@ -2,7 +2,9 @@
 
 A YAML answers file of ``STREAM_FROM_BYTES`` or more is read a flow at a time (``engine.load.stream_yaml``):
 its flows are validated in parts of ``PART_FLOWS``, and ``answers_parts`` hands them on part by part, so
-that a file of a hundred thousand flows is recommended in the memory of a few hundred. A file that has a
+that a file of a hundred thousand flows is recommended in the memory of a few hundred. The file is parsed
+once: the flows read are kept as JSON lines (``SPOOL_BYTES`` in memory, the rest in a temporary file) while
+every flow is validated, and the parts are then made from those lines. A file that has a
 problem, or that is not plain data (aliases, tags), is read whole, as any smaller file is, and each
 problem is reported at its line. An answers file holds at most ``MAX_FLOWS`` flows (200,000) in
 ``MAX_STREAMED_BYTES`` (512 MB) when it is YAML, at most ``MAX_WHOLE_FLOWS`` (20,000) in 32 MB when it
@@ -16,10 +18,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import json
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, get_args
+from typing import IO, Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -340,7 +343,7 @@ def load_estimates(path: Path) -> Estimated:
     """Read and validate an answers file whose numeric answers may be ranges."""
     if streamed(path):
         with contextlib.suppress(Unstreamable):
-            parts = [part.answers for part in _checked_parts(path)]
+            parts = [part.answers for part, _, _ in _checked_parts(path)]
             flows = tuple(flow for part in parts for flow in part.flows)
             return Estimated(parts[0].model_copy(update={"flows": flows}), {})
     return _whole(path)
@@ -369,10 +372,10 @@ def streamed(path: Path) -> bool:
     return stat.S_ISREG(status.st_mode) and status.st_size >= STREAM_FROM_BYTES
 
 
-def _parts(path: Path, size: int) -> Iterator[Estimated]:
+def _parts(path: Path, size: int) -> Iterator[tuple[Estimated, dict[str, Any], list[Any]]]:
     """The flows of a streamed answers file validated ``size`` at a time, each part with the entries
-    written before the flows (the organisation); ``Unstreamable`` as soon as anything is not as a
-    streamed file must be (a problem, a range, an entry after the flows)."""
+    written before the flows (the organisation), and the data it was validated from; ``Unstreamable``
+    as soon as anything is not as a streamed file must be (a problem, a range, an entry after the flows)."""
     head: dict[str, Any] = {}
     chunk: list[Any] = []
     after = False
@@ -385,10 +388,10 @@ def _parts(path: Path, size: int) -> Iterator[Estimated]:
         after = True
         chunk.append(value)
         if len(chunk) == size:
-            yield _part(path, head, chunk)
+            yield _part(path, head, chunk), head, chunk
             chunk = []
     if chunk:
-        yield _part(path, head, chunk)
+        yield _part(path, head, chunk), head, chunk
     elif not after:
         raise Unstreamable
 
@@ -403,11 +406,12 @@ def _part(path: Path, head: dict[str, Any], flows: list[Any]) -> Estimated:
     return part
 
 
-def _checked_parts(path: Path) -> Iterator[Estimated]:
-    """The parts of a streamed file, each id checked against the ids before it and the flows counted."""
+def _checked_parts(path: Path) -> Iterator[tuple[Estimated, dict[str, Any], list[Any]]]:
+    """The parts of a streamed file (as ``_parts``), each id checked against the ids before it and the
+    flows counted."""
     ids: set[str] = set()
     count = 0
-    for part in _parts(path, PART_FLOWS):
+    for part, head, flows in _parts(path, PART_FLOWS):
         for flow in part.answers.flows:
             if flow.id in ids:
                 raise Unstreamable
@@ -415,13 +419,34 @@ def _checked_parts(path: Path) -> Iterator[Estimated]:
         count += len(part.answers.flows)
         if count > MAX_FLOWS:
             raise Unstreamable
-        yield part
+        yield part, head, flows
 
 
-def _check_parts(path: Path) -> None:
-    """Validate a streamed file's every flow, keeping only their ids."""
-    for _ in _checked_parts(path):
-        pass
+# The flows of a streamed file, once read and validated, are kept for the run as JSON lines (plain data,
+# one flow a line) in memory up to this size and in an anonymous temporary file beyond it: the file is
+# parsed once, and the memory does not grow with its flows.
+SPOOL_BYTES = 8 * 2**20
+
+
+def _spooled(path: Path) -> IO[str]:
+    """Validate a streamed file's every flow, keeping only their ids, and the flows as read: the first
+    line the entries before the flows (the organisation), then one flow a line; ``Unstreamable`` as
+    ``_checked_parts``."""
+    import tempfile  # only a streamed file needs it
+
+    spool: IO[str] = tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8")  # noqa: SIM115
+    try:
+        head_written = False
+        for _, head, flows in _checked_parts(path):
+            if not head_written:
+                spool.write(json.dumps(head) + "\n")
+                head_written = True
+            spool.writelines(json.dumps(flow) + "\n" for flow in flows)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
 
 
 def answers_parts(path: Path, size: int = PART_FLOWS) -> Iterator[Answers] | Estimated:
@@ -432,19 +457,26 @@ def answers_parts(path: Path, size: int = PART_FLOWS) -> Iterator[Answers] | Est
     if not streamed(path):
         return _whole(path)
     try:
-        _check_parts(path)
+        spool = _spooled(path)
     except Unstreamable:
         return _whole(path)
-    return _stream_again(path, size)
+    return _parts_again(spool, size)
 
 
-def _stream_again(path: Path, size: int) -> Iterator[Answers]:
-    try:
-        for part in _parts(path, size):
-            yield part.answers
-    except Unstreamable as exc:  # the file changed since it was checked
-        raise AnswersError(f"{path} changed while it was read", (Problem(
-            str(path), None, "", "changed while it was read; run again"),)) from exc
+def _parts_again(spool: IO[str], size: int) -> Iterator[Answers]:
+    """The parts of a streamed file from its flows as they were read and validated: the same data,
+    validated again by the model into the same answers. Every part was found valid, with no range and
+    no problem, so ``validate_estimates`` would leave the data as it is and find nothing more."""
+    with spool:
+        head = json.loads(spool.readline())
+        chunk: list[Any] = []
+        for line in spool:
+            chunk.append(json.loads(line))
+            if len(chunk) == size:
+                yield Answers.model_validate({**head, "flows": chunk})
+                chunk = []
+        if chunk:
+            yield Answers.model_validate({**head, "flows": chunk})
 
 
 # A file found in a folder is peeked at up to this size; a bigger one is taken as answers, so that

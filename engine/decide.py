@@ -190,22 +190,52 @@ def outcome(rule_ids: Sequence[str], policy: Policy, facts: Mapping[str, Any]) -
     """The decision and split ``decide`` gives for firings of the rules ``rule_ids`` (in firing order)
     on ``facts``, with nothing else of the verdict: the same votes summed in the same order, so the
     same scores to the last bit."""
+    return tally(rule_ids, policy).outcome(policy, facts)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What the rules fired on a flow (in firing order) give the decision whatever the flow's facts:
+    in order, the votes of the rules whose votes read no fact and, in their place, the ids of those
+    whose votes do; the options vetoed and the splits proposed."""
+
+    votes: tuple[tuple[Vote, ...] | str, ...]
+    vetoed: frozenset[Decision]
+    proposed: frozenset[Split]
+
+    def outcome(self, policy: Policy, facts: Mapping[str, Any]) -> tuple[Decision, tuple[Split, ...]]:
+        """``outcome`` of these rules on ``facts``."""
+        votes: list[Vote] = []
+        for part in self.votes:
+            votes.extend(_votes(part, policy, facts) if isinstance(part, str) else part)
+        chosen = _chosen(votes, self.proposed)
+        scores = dict.fromkeys(OPTIONS, 0.0)
+        for vote in votes:
+            if vote.option is not Decision.hybrid or vote.split is None or vote.split is chosen:
+                scores[vote.option] += vote.weight
+        decision = _rank(scores, self.vetoed, bool(self.proposed), policy.manifest.decision.tie_break)[0][0]
+        return decision, (chosen,) if decision is Decision.hybrid and chosen is not None else ()
+
+
+def tally(rule_ids: Sequence[str], policy: Policy) -> Tally:
+    """The ``Tally`` of firings of the rules ``rule_ids``, in firing order: worked out once, it gives
+    the outcome on any facts on which these rules fire."""
     fixed = _fixed_effects(policy)
-    votes: list[Vote] = []
+    parts: list[tuple[Vote, ...] | str] = []
     vetoed: set[Decision] = set()
     proposed: set[Split] = set()
     for rid in rule_ids:
-        effect = fixed.get(rid) or _effect(rid, policy, facts)
-        votes.extend(effect.votes)
-        vetoed.update(effect.veto)
-        proposed.update(effect.split)
-    chosen = _chosen(votes, proposed)
-    scores = dict.fromkeys(OPTIONS, 0.0)
-    for vote in votes:
-        if vote.option is not Decision.hybrid or vote.split is None or vote.split is chosen:
-            scores[vote.option] += vote.weight
-    decision = _rank(scores, vetoed, bool(proposed), policy.manifest.decision.tie_break)[0][0]
-    return decision, (chosen,) if decision is Decision.hybrid and chosen is not None else ()
+        then = policy.rule(rid).rule.then
+        vetoed.update(then.veto)
+        proposed.update(then.split)
+        effect = fixed.get(rid)
+        if effect is None:
+            parts.append(rid)
+        elif parts and not isinstance(parts[-1], str):
+            parts[-1] = (*parts[-1], *effect.votes)
+        else:
+            parts.append(effect.votes)
+    return Tally(tuple(parts), frozenset(vetoed), frozenset(proposed))
 
 
 def _verdict(effects: Sequence[_Effect], policy: Policy, facts: Mapping[str, Any]) -> Verdict:

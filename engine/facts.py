@@ -9,7 +9,7 @@ known (no quote, no provider country) is absent: a comparison on it is false.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal, get_args
@@ -169,6 +169,39 @@ def snapshot(inputs: FlowInputs, costs: FlowCosts | Mapping[str, Any],
         if value is not None:
             facts[name] = value
     return facts
+
+
+# The numeric answers each of which is one fact of its own, as ``snapshot`` reads it from a flow's
+# resolved inputs (a quote's amount is no fact: ``has_vendor_quote`` stays as it is).
+NUMBER_FACTS: dict[str, Callable[[FlowInputs], Any]] = {
+    "monthly_volume": lambda inputs: inputs.flow.monthly_volume,
+    "aht_seconds": lambda inputs: inputs.flow.aht_seconds,
+    "peak_ratio": lambda inputs: inputs.flow.busiest_over_average,
+    "loaded_hourly_cost": lambda inputs: inputs.loaded_hourly_cost,
+    "annual_turnover_pct": lambda inputs: inputs.annual_turnover_pct,
+    "absenteeism_pct": lambda inputs: inputs.absenteeism_pct,
+    "coverage_hours_needed": lambda inputs: inputs.coverage_hours_needed,
+    "vendor_quote": lambda inputs: inputs.flow.vendor_quote is not None,
+}
+_FACT_OF = {"vendor_quote": "has_vendor_quote"}
+
+
+def snapshot_with(facts: Mapping[str, Any], inputs: FlowInputs, costs: FlowCosts | Mapping[str, Any],
+                  changed: Iterable[str]) -> dict[str, Any]:
+    """``snapshot(inputs, costs)`` worked out from ``facts``, the snapshot of the same flow before the
+    numeric answers ``changed`` (all in ``NUMBER_FACTS``) took their values in ``inputs``: those
+    answers' facts and the metrics taken again, every other fact as it was."""
+    out = dict(facts)
+    for name in changed:
+        out[_FACT_OF.get(name, name)] = NUMBER_FACTS[name](inputs)
+    metrics = costs if isinstance(costs, Mapping) else vars(costs)
+    for name in METRIC_FACTS:
+        value = metrics[name]
+        if value is not None:
+            out[name] = value
+        else:
+            out.pop(name, None)
+    return out
 
 
 def plain_number(value: Any) -> Any:

@@ -168,13 +168,42 @@ def _construct_mapping(loader: _Loader, node: MappingNode, deep: bool = False) -
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
+# The paths of at most this many levels (``rules[3]``) have their lines noted as a document is parsed:
+# a policy names where each rule starts, and its deeper lines are for the problems to report.
+NEAR_LEVELS = 2
+
+
+def _near_lines(root: Node) -> dict[PathKey, int]:
+    """The lines of the paths of at most ``NEAR_LEVELS`` levels of a document without aliases, as
+    ``_walk`` notes them (a block mapping or list at the line of its key)."""
+    lines: dict[PathKey, int] = {}
+
+    def note(node: Node, path: PathKey) -> None:
+        lines[path] = node.start_mark.line + 1
+        if len(path) == NEAR_LEVELS:
+            return
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, ScalarNode) else "?"
+                note(value_node, (*path, key))
+                if isinstance(value_node, (MappingNode, SequenceNode)):
+                    lines[(*path, key)] = key_node.start_mark.line + 1
+        elif isinstance(node, SequenceNode):
+            for index, item in enumerate(node.value):
+                note(item, (*path, index))
+
+    note(root, ())
+    return lines
+
+
 class LineMap(Mapping[PathKey, int]):
     """The line where each path of a document starts, worked out from its text the first time a
     line is asked for: only a document with a problem to report pays for it."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, near: dict[PathKey, int] | None = None) -> None:
         self._text: str | None = text
         self._lines: dict[PathKey, int] = {}
+        self._near = near  # every path of at most NEAR_LEVELS, when known without the text
 
     def _built(self) -> dict[PathKey, int]:
         if self._text is not None:
@@ -182,6 +211,8 @@ class LineMap(Mapping[PathKey, int]):
         return self._lines
 
     def __getitem__(self, path: PathKey) -> int:
+        if self._near is not None and len(path) <= NEAR_LEVELS:  # a policy's rules, by their index
+            return self._near[path]
         return self._built()[path]
 
     def __iter__(self) -> Iterator[PathKey]:
@@ -402,12 +433,14 @@ class _Build:
         self.values: dict[int, Any] = {}  # by node: an alias is the very value of its anchor
         self.sizes: dict[int, int] = {}
         self.active: set[int] = set()
+        self.shared = False  # whether a node is met twice: an alias
 
     def value(self, node: Node) -> Any:
         if len(self.active) >= MAX_DEPTH:
             raise _NotPlain
         known = self.values.get(id(node), self)
         if known is not self:
+            self.shared = True
             return known
         if id(node) in self.active or node.tag not in _STANDARD_TAGS:
             raise _NotPlain
@@ -452,13 +485,14 @@ class _Build:
         return value
 
 
-def _quickly_built(root: Node) -> Any:
-    """The values of a document of plain data within its limits, built in one walk; ``_NotPlain`` else."""
+def _quickly_built(root: Node) -> tuple[Any, bool]:
+    """The values of a document of plain data within its limits, built in one walk, and whether it
+    has aliases; ``_NotPlain`` else."""
     build = _Build()
     data = build.value(root)
     if build.sizes[id(root)] > 10 * len(build.values) + MAX_EXPANSION:
         raise _NotPlain
-    return data
+    return data, build.shared
 
 
 def parse_yaml(text: str, source: str, max_items: int | None = None, what: str = "file") -> Document:
@@ -474,8 +508,11 @@ def parse_yaml(text: str, source: str, max_items: int | None = None, what: str =
             if node is None:
                 return Document(source, None, {})
             _check_items(node, source, max_items, what)
+            near: dict[PathKey, int] | None = None
             try:
-                data = _quickly_built(node)
+                data, shared = _quickly_built(node)
+                if not shared:  # an alias leaves lines below it to the walk of the whole document
+                    near = _near_lines(node)
             except _NotPlain:  # the careful way, which says where a problem is
                 _check_expansion(node, _check_nodes(node, source), source)
                 data = loader.construct_document(node)
@@ -504,7 +541,7 @@ def parse_yaml(text: str, source: str, max_items: int | None = None, what: str =
         raise DocumentError(Problem(source, None, "", f"not valid YAML: {_TOO_DEEP}")) from exc
     finally:
         loader.dispose()
-    return Document(source, data, LineMap(text))
+    return Document(source, data, LineMap(text, near))
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -685,10 +722,12 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
 
-# The resolved tags kept while a file is streamed: the words that repeat from entry to entry (medium,
-# false, chat) are resolved once, but each entry also brings texts of its own (an id, a name, figures), so
-# the table is emptied when it holds this many, or it would grow with the file.
+# The values of the plain scalars kept while a file is streamed: the words that repeat from entry to entry
+# (medium, false, chat) are resolved and built once, but each entry also brings texts of its own (an id, a
+# name, figures), so the table is emptied when it holds this many, or it would grow with the file.
 _TAGS_KEPT = 2048
+
+_UNSEEN = object()
 
 
 class _Events:
@@ -696,10 +735,9 @@ class _Events:
 
     def __init__(self, loader: Any) -> None:
         self.loader = loader
-        self.tags: dict[tuple[str, Any], str] = {}  # a scalar's resolved tag, by its text and how it was written
-
-    def next(self) -> Any:
-        return self.loader.get_event()
+        self.next: Callable[[], Any] = loader.get_event  # the parser's own, called once an event
+        # a plain scalar's value, by its text and how it was written (values are never changed: shared)
+        self.values: dict[tuple[str, Any], Any] = {}
 
     def _collection(self, event: Any, standard: str) -> None:
         if event.anchor is not None or event.tag not in (None, "!", standard):
@@ -712,42 +750,52 @@ class _Events:
         kind = type(event)
         if kind is ScalarEvent:
             return self.scalar(event)
+        next_event, scalar, value = self.next, self.scalar, self.value
         if kind is MappingStartEvent:
             self._collection(event, _MAP)
             out: dict[Any, Any] = {}
-            event = self.next()
-            while type(event) is not MappingEndEvent:
-                if type(event) is not ScalarEvent:
+            event = next_event()
+            while type(event) is ScalarEvent:
+                key = scalar(event)
+                # Keys are field names: any other key (a number, null, a repeat) is for the careful
+                # reading of the whole file to report; and a value of text keys is plain JSON too.
+                if type(key) is not str or key in out:
                     raise Unstreamable
-                key = self.scalar(event)
-                if key in out:
-                    raise Unstreamable
-                out[key] = self.value(self.next(), depth + 1)
-                event = self.next()
+                event = next_event()
+                out[key] = scalar(event) if type(event) is ScalarEvent else value(event, depth + 1)
+                event = next_event()
+            if type(event) is not MappingEndEvent:
+                raise Unstreamable
             return out
         if kind is SequenceStartEvent:
             self._collection(event, _SEQ)
             items = []
-            event = self.next()
+            event = next_event()
             while type(event) is not SequenceEndEvent:
-                items.append(self.value(event, depth + 1))
-                event = self.next()
+                items.append(scalar(event) if type(event) is ScalarEvent else value(event, depth + 1))
+                event = next_event()
             return items
         raise Unstreamable  # an alias
 
     def scalar(self, event: Any) -> Any:
         if event.anchor is not None:
             raise Unstreamable
-        text, tag = event.value, event.tag
+        tag = event.tag
         if tag is None or tag == "!":
-            key = (text, event.implicit)
-            tag = self.tags.get(key)
-            if tag is None:
-                if len(self.tags) >= _TAGS_KEPT:
-                    self.tags.clear()
-                tag = self.tags[key] = self.loader.resolve(ScalarNode, text, event.implicit)
-        elif tag not in _STANDARD_TAGS or _tag_problem(ScalarNode(tag, text)) is not None:
+            key = (event.value, event.implicit)
+            known = self.values.get(key, _UNSEEN)
+            if known is _UNSEEN:
+                if len(self.values) >= _TAGS_KEPT:
+                    self.values.clear()
+                known = self.values[key] = self._built(event.value, self.loader.resolve(ScalarNode, *key))
+            return known
+        if tag not in _STANDARD_TAGS or _tag_problem(ScalarNode(tag, event.value)) is not None:
             raise Unstreamable
+        return self._built(event.value, tag)
+
+    @staticmethod
+    def _built(text: str, tag: str) -> Any:
+        """The value of a scalar written ``text`` of the resolved ``tag``."""
         if tag == "tag:yaml.org,2002:str":
             return text
         if tag == "tag:yaml.org,2002:int":

@@ -31,7 +31,7 @@ from engine.policy.loading import Policy
 from engine.policy.rules import NO_OPERAND
 from engine.recommend import FlowResult, Recommendation
 from explanations.figures import NARROW, Lang, country, currency_sign, language, money, number, percent, typeset
-from explanations.sandbox import PolicyTextEnvironment, render_text
+from explanations.sandbox import ExplanationEnvironment, PolicyTextEnvironment, render_text
 
 Format = Literal["text", "markdown", "json"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
@@ -130,7 +130,7 @@ def markdown_text(value: Any) -> str:
 @functools.lru_cache(maxsize=4)
 def environment(lang: Lang) -> SandboxedEnvironment:
     """The sandboxed Jinja2 environment for one language."""
-    env = SandboxedEnvironment(
+    env = ExplanationEnvironment(
         loader=FileSystemLoader([str(HERE / lang), str(HERE / "common")]),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -278,6 +278,8 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
             "text": {lang: rendered.render(rule_id, "explain", facts) if shown else "" for lang, rendered in texts},
         })
     quote = result.inputs.flow.vendor_quote
+    metrics = result.costs.model_dump()  # one dump for the metrics and the options
+    options = metrics.pop("options")
     entry: dict[str, Any] = {
         "id": result.id,
         "name": result.name,
@@ -299,8 +301,8 @@ def flow_entry(result: FlowResult, policy: Policy, langs: tuple[Lang, ...] = LAN
                        for c in verdict.conditions],
         "pivots": [{"rule": rid, "title": policy.rule(rid).rule.title.both(), "decision": new.value}
                    for rid, new in pivots(verdict, result.firings, policy, result.facts)],
-        "metrics": result.costs.model_dump(exclude={"options"}),
-        "costs": costs_entry(result),
+        "metrics": metrics,
+        "costs": costs_entry(result, options),
         "quote": None if quote is None else {"form": quote.form, "amount": quote.amount},
         "facts": result.facts,
         "derived_facts": sorted(name for name, value in result.derived.items() if value),
@@ -331,12 +333,14 @@ def _fixed_parts(policy: Policy) -> dict[str, _Fixed]:
     return out
 
 
-def costs_entry(result: FlowResult) -> dict[str, Any]:
+def costs_entry(result: FlowResult, options: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Every option the flow could take, costed on the same basis: the ``costs`` object of the JSON
     output and of the audit record, unrounded like the metrics (every figure shown is rounded once,
-    from these)."""
+    from these). ``options``: the options as ``model_dump`` gives them, when already dumped."""
+    if options is None:
+        options = {name: option.model_dump() for name, option in result.costs.options.items()}
     return {"currency": result.inputs.organisation.currency, "term_months": int(result.costs.contract_months),
-            "options": {name: option.model_dump() for name, option in result.costs.options.items()}}
+            "options": options}
 
 
 def tipping_entry(result: FlowResult, policy: Policy) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Iterator
 from jinja2 import Template, nodes
 from jinja2.runtime import Context
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 MAX_TEXT = 10_000    # characters of a rendered text, and of a string or list computed on the way
 MAX_STEPS = 10_000   # loop iterations and calls in one rendering
@@ -61,6 +61,23 @@ def _bounded(value: Any) -> Any:
     if isinstance(value, int) and value.bit_length() > MAX_BITS:
         raise SecurityError(f"an integer of more than {MAX_BITS:,} bits")
     return value
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class ExplanationEnvironment(SandboxedEnvironment):
+    """Jinja2's sandbox for Arbitre's own templates, whose values are mostly plain dicts (views, labels).
+
+    ``flow.name`` on a dict is its item ``name``, found at once: Jinja2 would first look for a dict
+    attribute of that name and fail (an exception caught on each access, dozens a flow) before taking
+    the item. A name that is a dict attribute (``items``), a key missing, or any other value: as Jinja2
+    does it. Either way the same value."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
 
 
 def _check_sizes(what: str, args: Iterable[Any]) -> None:

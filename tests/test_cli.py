@@ -164,23 +164,36 @@ class TestOutputsThatCannotBeWritten:
         assert run.stderr == "error: cannot write to standard output: No space left on device\n"
 
     @staticmethod
-    def _stopped_while_writing(tmp_path: Path, signum: int) -> tuple[Path, int, str]:
+    def _stopped_while_writing(tmp_path: Path, signum: int, ignored: tuple[int, ...] = (),
+                               then: str | None = None) -> tuple[Path, int, str]:
         """A run with ``--out`` sent ``signum`` once its temporary output exists (its answers come from a
-        pipe nobody writes to: the run waits there): the output file, which held ``old``, the run's exit
-        code and what it printed on standard error."""
+        pipe nobody writes to: the run waits there, unless ``then`` is written to it after the signal): the
+        output file, which held ``old``, the run's exit code and what it printed on standard error. The run
+        starts with the ending signals as a terminal gives them (not as a test run started in the background
+        gives them: a shell starts ``cmd &`` ignoring SIGINT, and a signal ignored at the start stays
+        ignored), but for those ``ignored``."""
         answers = tmp_path / "answers.yaml"
         os.mkfifo(answers)
         out = tmp_path / "out" / "rec.txt"
         out.parent.mkdir()
         out.write_text("old", encoding="utf-8")
+
+        def as_from_a_terminal() -> None:
+            for ending in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(ending, signal.SIG_IGN if ending in ignored else signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
+
         proc = subprocess.Popen([str(ARBITRE), "recommend", str(answers), "--out", str(out)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=as_from_a_terminal)
         try:
             deadline = time.monotonic() + 30
             while len(list(out.parent.iterdir())) < 2 and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.01)
             assert len(list(out.parent.iterdir())) == 2, "the temporary output never appeared"
             proc.send_signal(signum)
+            if then is not None:
+                _write_to_its_reader(answers, then, proc, deadline=time.monotonic() + 30)
             _, stderr = proc.communicate(timeout=30)
         finally:
             proc.kill()
@@ -196,6 +209,17 @@ class TestOutputsThatCannotBeWritten:
         assert [p.name for p in out.parent.iterdir()] == ["rec.txt"]
         assert out.read_text(encoding="utf-8") == "old"
 
+    @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+    def test_a_signal_ignored_from_the_start_stays_ignored(self, tmp_path: Path, one_flow: Path,
+                                                          signum: signal.Signals) -> None:
+        """A run started ignoring a signal (``nohup arbitre ...``) is not ended by it: it goes on and
+        writes its output."""
+        then = one_flow.read_text(encoding="utf-8")
+        out, returncode, stderr = self._stopped_while_writing(tmp_path, signum, ignored=(signum,), then=then)
+        assert returncode == 0, stderr
+        assert [p.name for p in out.parent.iterdir()] == ["rec.txt"]
+        assert "Decision:" in out.read_text(encoding="utf-8")
+
     def test_the_next_run_removes_what_kill_9_left(self, tmp_path: Path, one_flow: Path) -> None:
         """SIGKILL cannot be caught: its temporary file stays until the same output is written again."""
         out, _, _ = self._stopped_while_writing(tmp_path, signal.SIGKILL)
@@ -203,6 +227,21 @@ class TestOutputsThatCannotBeWritten:
         run = arbitre("recommend", one_flow, "--format", "json", "--out", out)
         assert run.returncode == 0, run.stderr
         assert [p.name for p in out.parent.iterdir()] == ["rec.txt"]
+
+
+def _write_to_its_reader(fifo: Path, text: str, proc: subprocess.Popen[str], deadline: float) -> None:
+    """Write ``text`` to the named pipe ``fifo`` once ``proc`` reads it (not waiting for a reader that
+    has ended)."""
+    while True:
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError:  # no reader yet
+            assert proc.poll() is None and time.monotonic() < deadline, "the run never read its answers"
+            time.sleep(0.01)
+    os.set_blocking(fd, True)
+    with open(fd, "w", encoding="utf-8") as pipe:
+        pipe.write(text)
 
 
 class TestHelp:

@@ -6,6 +6,7 @@ tipping point found on it holds on the whole pipeline."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from engine.policy.loading import Policy
 from engine.costs import FlowCosts, flow_costs, metric_values
 from engine.decide import decide, pivots
 from engine.decide import outcome as decide_outcome
-from engine.facts import engine_fields, snapshot
+from engine.facts import NUMBER_FACTS, engine_fields, snapshot, snapshot_with
 from engine.recommend import FlowResult, evaluate_flow
 
 FLOWS = 50
@@ -206,6 +207,23 @@ class TestOutcome:
                 assert snapshot(flow, values, policy.languages_by_country) == snapshot(
                     flow, model, policy.languages_by_country)
 
+    def test_a_number_changed_gives_the_snapshot_of_the_changed_flow(self, policy: Policy) -> None:
+        """The facts of a flow with numeric answers changed, worked out from its snapshot before the
+        change (``snapshot_with``), are the changed flow's snapshot, value for value and type for type."""
+        rng = random.Random(21)
+        for inputs in generated_flows():
+            before = snapshot(inputs, flow_costs(inputs, policy.costs), policy.languages_by_country)
+            for _ in range(CHANGES):
+                name, value = random_change(rng, inputs, policy)
+                if name not in NUMBER_FACTS:
+                    continue
+                flow = with_answers(inputs, {name: value})
+                values = metric_values(flow, policy.costs)
+                got = snapshot_with(before, flow, values, (name,))
+                want = snapshot(flow, values, policy.languages_by_country)
+                assert got == want and [type(got[k]) for k in want] == [type(v) for v in want.values()], (
+                    inputs.flow.id, name, value)
+
     def test_decide_outcome_is_the_verdicts_decision(self, policy: Policy) -> None:
         """``decide.outcome`` from the rules fired is ``decide``'s decision and split."""
         rng = random.Random(20)
@@ -241,3 +259,78 @@ def test_tipping_points_are_those_of_the_plain_evaluation(policy: Policy, monkey
     monkeypatch.setattr(FlowContext, "outcome", plain_outcome)
     assert search() == fast
     assert any(found.points for found in fast) and any(found.flips for found in fast)
+
+
+class TestExplanationEnvironment:
+    """Arbitre's own templates read a dict's item at once (``flow.name``); the same text as Jinja2's
+    sandbox, which first looks for an attribute, whatever the template reads."""
+
+    SOURCES = [
+        pytest.param("{{ flow.name }} {{ flow.scores.hybrid }}", id="items-of-nested-dicts"),
+        pytest.param("{{ flow['name'] }}", id="subscript"),
+        pytest.param("{{ flow.items is defined }} {{ flow.get('name') }}", id="dict-method-names"),
+        pytest.param("{% for k, v in flow.items() %}{{ k }}={{ v }};{% endfor %}", id="a-key-named-like-a-method"),
+        pytest.param("{{ flow.missing is defined }} {{ flow.__class__ is defined }}", id="missing-and-dunder"),
+        pytest.param("{{ words.upper() }} {{ flow.tags.count('a') }} {{ named.name }}", id="not-a-dict"),
+        pytest.param("{{ flow.__class__.__mro__ }}", id="unsafe-attribute"),
+    ]
+
+    @pytest.mark.parametrize("source", SOURCES)
+    def test_the_same_text_as_jinjas_sandbox(self, source: str) -> None:
+        """Rendered in both environments, a template gives the same text, or the same error."""
+        from collections import OrderedDict
+
+        from jinja2 import StrictUndefined
+        from jinja2.sandbox import SandboxedEnvironment
+
+        from explanations.sandbox import ExplanationEnvironment
+
+        flow = {"name": "Support", "scores": {"hybrid": 2.5}, "items": "a key", "tags": ["a", "b"]}
+        context = {"flow": flow, "words": "word", "named": OrderedDict(name="ordered")}
+        outcomes = []
+        for env in (SandboxedEnvironment(undefined=StrictUndefined), ExplanationEnvironment(undefined=StrictUndefined)):
+            try:
+                outcomes.append(env.from_string(source).render(context))
+            except Exception as exc:  # noqa: BLE001 - the error itself is compared
+                outcomes.append(f"{type(exc).__name__}: {exc}")
+        assert outcomes[0] == outcomes[1]
+
+
+def test_an_entrys_metrics_and_costs_are_the_models_dumps(policy: Policy) -> None:
+    """A flow entry's metrics and costs, taken from one dump of the flow's costs, are the metrics' own
+    dump and each option's, key for key and in the same order."""
+    from explanations.render import flow_entry
+
+    for inputs in generated_flows():
+        result = evaluate_flow(inputs, policy)
+        entry = flow_entry(result, policy, ("en",), findings_text=False)
+        metrics = result.costs.model_dump(exclude={"options"})
+        options = {name: option.model_dump() for name, option in result.costs.options.items()}
+        assert list(entry["metrics"].items()) == list(metrics.items())
+        assert [(name, list(o.items())) for name, o in entry["costs"]["options"].items()] == \
+            [(name, list(o.items())) for name, o in options.items()]
+
+
+class TestStreamedReading:
+    """A streamed answers file (read once, event by event, its flows kept as JSON lines for the parts)
+    gives the answers of the same file read whole, whatever its plain values are written like."""
+
+    def test_the_parts_are_the_whole_files_answers(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        import engine.answers
+        from benchmarks.generate import to_yaml
+
+        text = to_yaml(generate_answers(120, seed=11)).replace("  skill_gap: false\n", "  skill_gap: FALSE\n", 7)
+        text = text.replace("  coverage_hours_needed: 50\n", "  coverage_hours_needed: !!int '50'\n", 3)
+        text = text.replace("  current_fte: ", "  current_fte: !!float ", 5).replace("  name: '", "  name: !!str '", 4)
+        path = tmp_path / "answers.yaml"
+        path.write_text(text, encoding="utf-8")
+        monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 0)
+        monkeypatch.setattr(engine.answers, "SPOOL_BYTES", 4_096)
+        parts = engine.answers.answers_parts(path, 37)
+        assert not isinstance(parts, engine.answers.Estimated)
+        streamed = list(parts)
+        monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
+        whole = engine.answers.load_estimates(path).answers
+        assert [len(part.flows) for part in streamed] == [37, 37, 37, 9]
+        assert tuple(flow for part in streamed for flow in part.flows) == whole.flows
+        assert {part.organisation for part in streamed} == {whole.organisation}

@@ -12,7 +12,6 @@ import itertools
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,6 @@ from test_rules_cli import copy_policy
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml")) + [ROOT / "tests" / "golden" / "answers.yaml"]
-ARBITRE = Path(sys.executable).parent / "arbitre"
 
 
 def line_of(path: Path, needle: str) -> int:
@@ -73,8 +71,8 @@ def points_of(path: Path, inputs: FlowInputs, policy: Policy) -> TippingPoints:
 
 
 def arbitre(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """The installed entry point, run from the repository root."""
-    return subprocess.run([str(ARBITRE), *map(str, args)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    """The command, run from the repository root in this process (what it prints and its exit code)."""
+    return arbitre_in_process(*args, cwd=ROOT)
 
 
 # --- 1. levers.yaml: loading and its problems ------------------------------------------------------

@@ -599,3 +599,30 @@ class TestAliasExpansion:
         """A few levels of sharing, as people write them, stay well under the limit."""
         doc = parse_yaml(_laughs(3) + "flows: []\n", "a.yaml")
         assert len(doc.data["a2"]) == 9 and len(doc.data["a2"][0]) == 9
+
+
+class TestNearLines:
+    """The lines of the first two levels, noted as a document is parsed, are those of the whole map."""
+
+    @pytest.mark.parametrize("path", [
+        *sorted((Path(__file__).parent.parent / "rules").glob("*.yaml")),
+        Path(__file__).parent.parent / "examples" / "acme-retail.yaml",
+    ], ids=lambda path: path.name)
+    def test_the_same_lines_as_the_whole_map(self, path: Path) -> None:
+        doc = read_document(path)
+        whole = engine.load._lines_of(path.read_text(encoding="utf-8"))
+        near = {p: line for p, line in whole.items() if len(p) <= engine.load.NEAR_LEVELS}
+        assert near and {p: doc.lines[p] for p in near} == near
+        assert doc.line_of(("nowhere", 0)) == whole[()]
+
+    def test_keys_blocks_and_lists_at_their_lines(self) -> None:
+        text = "a:\n  b:\n    - 1\n  c: 2\n  \"1\": x\n  1: y\nd: [3,\n  4]\n"
+        doc = parse_yaml(text, "t.yaml")
+        whole = engine.load._lines_of(text)
+        assert {p: doc.lines[p] for p in whole if len(p) <= 2} == {p: n for p, n in whole.items() if len(p) <= 2}
+        assert doc.lines[("a", "b")] == 2 and doc.lines[("d", 1)] == 8
+
+    def test_a_document_with_aliases_is_left_to_the_whole_map(self) -> None:
+        text = "a:\n  deep:\n    x: &x {b: 1}\nc: *x\n"
+        doc = parse_yaml(text, "t.yaml")
+        assert ("c", "b") not in doc.lines and doc.lines[("a", "deep", "x", "b")] == 3

@@ -1,9 +1,10 @@
 """Portfolios through the installed command: ``recommend`` on several files, folders and globs,
 the HTML ``report`` and the provider ``brief``.
 
-Each test runs the installed ``arbitre`` entry point in a subprocess (pipes, so standard error is
-not a terminal), on copies of ``examples/*.yaml`` in a temporary folder; the runs whose output
-several tests read are made once per module, in this process through click's runner. What a
+Each test runs the command through click's runner in this process (standard error is not a terminal)
+on copies of ``examples/*.yaml`` in a temporary folder, but for what only a process shows (results
+written as soon as they are ready, the progress bar on a terminal): the installed ``arbitre`` entry point
+in a subprocess. The runs whose output several tests read are made once per module. What a
 command should print is worked out here from the answers files and from ``recommend --format
 json``, not from the code that renders it. Small answers
 files of their own (a US health plan, flows all kept in-house, names full of markup) are in
@@ -56,9 +57,10 @@ flows:
 
 
 def arbitre(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed entry point with pipes and capture what it prints."""
-    return subprocess.run([str(ARBITRE), *map(str, args)], capture_output=True, text=True, timeout=120, cwd=cwd,
-                          stdin=subprocess.DEVNULL)
+    """Run the command with nothing on standard input and capture what it prints (standard error is no
+    terminal), in this process: what is only the process's own (results written as they are ready, the
+    progress bar on a terminal) runs the installed entry point in a subprocess below."""
+    return arbitre_in_process(*args, cwd=cwd)
 
 
 def ok(run: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
+import benchmarks.generate
 import engine.answers
 import engine.load
 from benchmarks.generate import generate_answers, to_yaml
@@ -18,13 +21,40 @@ from engine.errors import AnswersError
 
 FLOWS = 1_200
 
+class _Emitter(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """The generator's YAML written by libyaml's emitter when there is one: the same text, some three times
+    sooner (test_the_generated_text_is_the_generators_own)."""
+
+    yaml_representers = dict(benchmarks.generate._Dumper.yaml_representers)
+
+
+def generated(flows: int, seed: int) -> str:
+    """``benchmarks.generate.to_yaml(generate_answers(flows, seed))``."""
+    return yaml.dump(generate_answers(flows, seed=seed), Dumper=_Emitter, sort_keys=False, allow_unicode=True,
+                     width=120)
+
+
+def test_the_generated_text_is_the_generators_own() -> None:
+    for flows, seed in ((1, 1), (60, 3), (60, 4)):
+        assert generated(flows, seed) == to_yaml(generate_answers(flows, seed=seed))
+
 
 @pytest.fixture(scope="module")
 def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Twelve hundred generated flows (over the size from which a file is streamed): five parts of 250."""
     path = tmp_path_factory.mktemp("streamed") / "large.yaml"
-    path.write_text(to_yaml(generate_answers(FLOWS, seed=3)), encoding="utf-8")
+    path.write_text(generated(FLOWS, seed=3), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def read_whole(large: Path) -> tuple[int, str, str]:
+    """The JSON recommendation of the large file read whole, as a smaller file is (the reference the
+    streamed runs are compared with)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
+        assert not streamed(large)
+        return recommended(large)
 
 
 @pytest.fixture
@@ -42,25 +72,50 @@ class TestOutput:
     def test_a_large_file_is_streamed(self, large: Path) -> None:
         assert streamed(large)
 
-    def test_the_streamed_json_is_the_whole_files(self, large: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_the_streamed_json_is_the_whole_files(self, large: Path, read_whole: tuple[int, str, str]) -> None:
         streamed_run = recommended(large)
-        monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
-        whole_run = recommended(large)
         assert streamed_run[0] == 0 and streamed_run[1].count('"fired_rules"') == FLOWS
-        assert streamed_run == whole_run
+        assert streamed_run == read_whole
 
-    def test_over_two_processes_too(self, large: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_over_two_processes_too(self, large: Path, tmp_path: Path, read_whole: tuple[int, str, str]) -> None:
         out = tmp_path / "out.json"
         assert arbitre_in_process("recommend", large, "--format", "json", "--jobs", "2", "--out", out).returncode == 0
+        assert out.read_text(encoding="utf-8") == read_whole[1]
+
+
+class TestOneReading:
+    def test_a_streamed_file_is_parsed_once(self, large: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Every flow is validated before the first part is given, from one reading of the file."""
+        readings = []
+
+        def counted(path: Path, key: str) -> Any:
+            readings.append(path)
+            return engine.load.stream_yaml(path, key)
+
+        monkeypatch.setattr(engine.answers, "stream_yaml", counted)
+        parts = engine.answers.answers_parts(large)
+        assert not isinstance(parts, engine.answers.Estimated)
+        flows = [flow for part in parts for flow in part.flows]
+        assert len(flows) == FLOWS and readings == [large]
+
+    def test_the_same_parts_whether_the_flows_read_stay_in_memory_or_not(
+            self, large: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        in_memory = list(engine.answers.answers_parts(large, 300))
+        monkeypatch.setattr(engine.answers, "SPOOL_BYTES", 1_024)  # a temporary file from the second flow
+        on_disk = list(engine.answers.answers_parts(large, 300))
+        assert [len(part.flows) for part in on_disk] == [300, 300, 300, 300]
+        assert on_disk == in_memory
         monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
-        assert out.read_text(encoding="utf-8") == recommended(large)[1]
+        whole = load_estimates(large).answers
+        assert tuple(flow for part in on_disk for flow in part.flows) == whole.flows
+        assert on_disk[0].organisation == whole.organisation
 
 
 @pytest.fixture(scope="module")
 def long(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Thirteen hundred generated flows, to break one of past the fourth part of 250."""
     path = tmp_path_factory.mktemp("streamed") / "long.yaml"
-    path.write_text(to_yaml(generate_answers(1_300, seed=4)), encoding="utf-8")
+    path.write_text(generated(1_300, seed=4), encoding="utf-8")
     return path
 
 
@@ -68,7 +123,7 @@ def long(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def larger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four thousand two hundred generated flows, to break one of (they are read, not recommended)."""
     path = tmp_path_factory.mktemp("streamed") / "larger.yaml"
-    path.write_text(to_yaml(generate_answers(4_200, seed=4)), encoding="utf-8")
+    path.write_text(generated(4_200, seed=4), encoding="utf-8")
     return path
 
 
@@ -88,6 +143,7 @@ class TestProblems:
         pytest.param("  channel: ", "  channel: !!python/object x\n  old_channel: ", id="unsafe-tag"),
         pytest.param("  channel: ", "  channel: [\n  old_channel: ", id="bad-yaml"),
         pytest.param("  channel: ", "  aht_seconds: 1\n  channel: ", id="duplicate-key"),
+        pytest.param("  channel: ", "  1: phone\n  channel: ", id="number-key"),
     ])
     def test_a_problem_late_in_the_file_is_reported_where_it_is_with_nothing_written(
             self, long: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str,

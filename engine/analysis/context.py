@@ -7,7 +7,8 @@ skipping what the change cannot alter:
 
 - the cost model runs only when a changed answer is one it reads (``COSTLESS_FIELDS``), and costs
   the splits only when a rule reads a split's saving;
-- the facts are taken again from the changed answers (a flat mapping, cheap);
+- the facts are taken again from the changed answers (a flat mapping, cheap), and for a changed
+  number in ``outcome`` only that answer's fact and the metrics;
 - the rule engine runs only when the facts it tests fall on another side of some threshold of the
   policy's conditions than in an evaluation already made: which rules fire and what they derive
   depend on nothing else, so the firings are reused, each recording the facts it matched from the
@@ -19,8 +20,9 @@ splits' savings when no rule reads them).
 
 ``outcome(changes)`` gives only the decision and split, and what the policy sees, for a search that
 reads nothing else (tipping points): the cost model's figures without its models, no matched facts,
-the decision summed from the rules fired, and a decision reused for a variant whose firings, graded
-bands and shares of contacts (all the votes read) are those of one already decided.
+the decision summed from the rules fired (their votes that read no fact tallied once), and a
+decision reused for a variant whose firings, graded bands and shares of contacts (all the votes
+read) are those of one already decided.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..costs import COSTLESS_FIELDS, SPLIT_METRICS, FlowCosts, flow_costs, metric_values
-from ..decide import SHARE_OF, decide, outcome
-from ..facts import plain_number, snapshot
+from ..decide import SHARE_OF, Tally, decide, tally
+from ..facts import NUMBER_FACTS, plain_number, snapshot, snapshot_with
 from ..models import Decision, FlowInputs, Split, VendorQuote
 from ..policy.compile import compile_policy, membership_sets
 from ..policy.loading import Policy
@@ -66,6 +68,10 @@ def with_answers(inputs: FlowInputs, changes: Mapping[str, Any]) -> FlowInputs:
     return inputs.model_copy(update=changed)
 
 
+# Each engine field as what telling its side takes: (field, fact, list item, thresholds, membership set).
+Plan = tuple[tuple[str, str, str, tuple[float, ...] | None, frozenset[Any] | None], ...]
+
+
 @dataclass(frozen=True)
 class _Tests:
     """What the policy's conditions compare each engine field with: the numbers a numeric field is
@@ -77,8 +83,7 @@ class _Tests:
     sets: dict[str, frozenset[Any]]
     thresholds: dict[str, tuple[float, ...] | None]
     edges: dict[str, tuple[float, ...]]
-    # Each field as what telling its side takes: (field, fact, list item, thresholds, membership set).
-    plan: tuple[tuple[str, str, str, tuple[float, ...] | None, frozenset[Any] | None], ...] = ()
+    plan: Plan = ()
 
 
 def _operands(expr: dict[str, Any], into: dict[str, list[Any]]) -> None:
@@ -147,30 +152,65 @@ def _side(value: Any, thresholds: tuple[float, ...] | None) -> Any:
     return below, below < len(thresholds) and thresholds[below] == value
 
 
-def _seen(facts: Mapping[str, Any], plan: tuple[tuple[str, str, str, tuple[float, ...] | None,
-                                                       frozenset[Any] | None], ...]) -> tuple[Any, ...]:
-    """Each field of ``engine_fields`` with its side (``_side``) of the thresholds it is compared
-    with, worked out in one pass over the fields without the mapping in between."""
-    out: list[tuple[str, Any]] = []
-    get = facts.get
-    for field, fact, item, thresholds, members in plan:
-        value = get(fact)
+# What ``_entry`` gives for a field the engine is not shown.
+_NOT_SEEN = object()
+
+
+def _entry(value: Any, item: str, thresholds: tuple[float, ...] | None, members: frozenset[Any] | None) -> Any:
+    """What the engine can tell of one field of a fact at ``value`` (not None): the item of a list, a
+    membership, the number on its side of the thresholds, or the value itself; ``_NOT_SEEN`` for an
+    item of a fact that is not a list and no membership."""
+    if isinstance(value, list):
+        value = len(value) if item == "count" else item in value
+    elif not item:
+        if isinstance(value, float):
+            value = plain_number(value)
+    elif members is not None:
+        value = plain_number(value) in members
+    else:
+        return _NOT_SEEN
+    if thresholds is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+        below = bisect.bisect_left(thresholds, value)
+        value = below, below < len(thresholds) and thresholds[below] == value
+    return value
+
+
+
+class _SeenFrom:
+    """What the engine can tell of a variant's facts: each field of ``engine_fields`` with its side
+    (``_side``) of the thresholds it is compared with, in the plan's order. Worked out once for the
+    base flow; for a variant, only the fields of facts whose value is not the base flow's (same type,
+    equal) are told again."""
+
+    def __init__(self, base: Mapping[str, Any], plan: Plan) -> None:
+        self.base, self.plan = dict(base), plan
+        self.facts = tuple(dict.fromkeys(fact for _, fact, _, _, _ in plan))
+        self.at: dict[str, list[int]] = {}
+        for at, (_, fact, _, _, _) in enumerate(plan):
+            self.at.setdefault(fact, []).append(at)
+        self.entries: list[Any] = [self._told(at, base.get(fact)) for at, (_, fact, _, _, _) in enumerate(plan)]
+
+    def _told(self, at: int, value: Any) -> Any:
+        """The plan's ``at``-th field and what the engine tells of it for its fact at ``value``, or
+        ``_NOT_SEEN``."""
+        field, _, item, thresholds, members = self.plan[at]
         if value is None:
-            continue
-        if isinstance(value, list):
-            value = len(value) if item == "count" else item in value
-        elif not item:
-            if isinstance(value, float):
-                value = plain_number(value)
-        elif members is not None:
-            value = plain_number(value) in members
-        else:
-            continue
-        if thresholds is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
-            below = bisect.bisect_left(thresholds, value)
-            value = below, below < len(thresholds) and thresholds[below] == value
-        out.append((field, value))
-    return tuple(out)
+            return _NOT_SEEN
+        told = _entry(value, item, thresholds, members)
+        return _NOT_SEEN if told is _NOT_SEEN else (field, told)
+
+    def __call__(self, facts: Mapping[str, Any]) -> tuple[Any, ...]:
+        entries, base, get = self.entries, self.base, facts.get
+        changed: list[int] = []
+        for fact in self.facts:
+            value, was = get(fact), base.get(fact)
+            if value is not was and (type(value) is not type(was) or value != was):
+                changed.extend(self.at[fact])
+        if changed:
+            entries = list(entries)
+            for at in changed:
+                entries[at] = self._told(at, get(self.plan[at][1]))
+        return tuple(entry for entry in entries if entry is not _NOT_SEEN)
 
 
 class FlowContext:
@@ -187,8 +227,11 @@ class FlowContext:
         self.splits = not SPLIT_METRICS.isdisjoint(read)
         self.costs = flow_costs(inputs, policy.costs, self.splits) if costs is None else costs
         self._last: tuple[dict[str, Any], tuple[Any, ...]] | None = None
+        self._facts = snapshot(inputs, self.costs, policy.languages_by_country)
+        self._seen = _SeenFrom(self._facts, self._tests.plan)
         self._firings: dict[tuple[Any, ...], tuple[tuple[tuple[str, int], ...], dict[str, bool]]] = {}
         self._rule_ids: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self._tallies: dict[tuple[Any, ...], Tally] = {}
         self._outcomes: dict[tuple[Any, ...], tuple[Decision, tuple[Split, ...]]] = {}
         self.evaluations = 0
         self.engine_runs = 0
@@ -222,7 +265,10 @@ class FlowContext:
         inputs = with_answers(self.inputs, changes) if changes else self.inputs
         costless = COSTLESS_FIELDS.issuperset(changes)
         costs = self.costs if costless else metric_values(inputs, self.policy.costs, self.splits)
-        facts = snapshot(inputs, costs, self.policy.languages_by_country)
+        if changes and NUMBER_FACTS.keys() >= changes.keys():  # numbers: their own facts and the metrics
+            facts = snapshot_with(self._facts, inputs, costs, changes)
+        else:
+            facts = snapshot(inputs, costs, self.policy.languages_by_country)
         key = self.seen_by_engine(facts)
         seen = self.seen_by_policy(facts)
         # The votes read, besides which rules fired, only the bands of graded facts (which ``seen``
@@ -230,11 +276,12 @@ class FlowContext:
         votes_read = (seen, *(facts.get(name) for name in _SHARES))
         found = self._outcomes.get(votes_read)
         if found is None:
-            rules = self._rule_ids.get(key)
-            if rules is None:
-                self._run(facts)
-                rules = self._rule_ids[key]
-            found = outcome(rules, self.policy, facts)
+            tallied = self._tallies.get(key)
+            if tallied is None:
+                if key not in self._rule_ids:
+                    self._run(facts)
+                tallied = self._tallies[key] = tally(self._rule_ids[key], self.policy)
+            found = tallied.outcome(self.policy, facts)
             if all(value == value for value in (facts.get(fact) for fact in self._tests.edges)):  # no NaN
                 self._outcomes[votes_read] = found
         return found, seen
@@ -244,7 +291,7 @@ class FlowContext:
         rules fire. The last facts' answer is kept: a caller asks again about the facts just evaluated."""
         if self._last is not None and self._last[0] is facts:
             return self._last[1]
-        seen = _seen(facts, self._tests.plan)
+        seen = self._seen(facts)
         self._last = (facts, seen)
         return seen
 
