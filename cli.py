@@ -86,7 +86,11 @@ def reports_errors(func: F) -> F:
             with _ending_cleanly():
                 return func(*args, **kwargs)
         except ArbitreError as exc:
-            click.echo(f"error: {exc.report()}", err=True)
+            from engine.problems import phrase, say
+
+            # in the command's --lang where the catalogue of problems words the error; else English
+            lang = kwargs.get("lang") if kwargs.get("lang") in ("en", "fr") else "en"
+            click.echo(say(phrase("error", report=exc.report(lang)), lang), err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -1059,7 +1063,8 @@ def rules_check(policy_dir: Path, fmt: str) -> None:
     policy, problems = _policy_problems(policy_dir)
     if fmt == "json":
         click.echo(json_text({"policy": str(policy_dir), "ok": not problems,
-                              "problems": [p.__dict__ if hasattr(p, "file") else {"message": str(p)}
+                              "problems": [{"file": p.file, "line": p.line, "path": p.path, "message": p.message}
+                                           if hasattr(p, "file") else {"message": str(p)}
                                            for p in problems]}, indent=1))
     elif problems:
         click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the policy in {policy_dir}:")

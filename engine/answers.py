@@ -26,25 +26,27 @@ from typing import IO, Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import AnswersError, Problem, excerpt
+from .errors import AnswersError, InvalidAnswer, Phrase, Problem, excerpt
 from .load import Document, DocumentError, PathKey, Unstreamable, dotted, read_document, stream_yaml
 from .models import Answers, Flow, Organisation
+from .problems import located, phrase, problem, say
 from .ranges import RangeTable, take_ranges
 
+# What a text of a given form is (its message in the catalogue of problems), said by the field's name...
 _EXPECTATIONS = {
-    "country": "an ISO 3166-1 alpha-2 code in capitals (like FR)",
-    "provider_country": "an ISO 3166-1 alpha-2 code in capitals (like MA)",
-    "currency": "an ISO 4217 code in capitals (like EUR)",
+    "country": "pattern.country",
+    "provider_country": "pattern.provider_country",
+    "currency": "pattern.currency",
 }
 
-# What a text of a given form is, said by the form (the field's name says it first, above).
+# ... else by the form.
 _FORMS = {
-    r"^[a-z0-9][a-z0-9_-]{0,63}$": "a slug of lower-case letters, digits, '-' or '_' (like order-taking)",
-    r"^[a-z]{2}$": "an ISO 639-1 language code in lower case (like fr)",
-    r"^[a-z][a-z0-9_]*$": "a name of lower-case letters, digits and '_' (like massive_volume)",
-    r"^[A-Z][A-Z0-9]*-[0-9]{2,3}$": "a rule id: capitals, a dash and two or three digits (like ECO-01)",
-    r"^\d+\.\d+\.\d+$": "a version of three numbers (like 2.0.0)",
-    r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.ya?ml$": "the name of a YAML file in the policy's folder (like rules.yaml)",
+    r"^[a-z0-9][a-z0-9_-]{0,63}$": "pattern.slug",
+    r"^[a-z]{2}$": "pattern.language",
+    r"^[a-z][a-z0-9_]*$": "pattern.name",
+    r"^[A-Z][A-Z0-9]*-[0-9]{2,3}$": "pattern.rule_id",
+    r"^\d+\.\d+\.\d+$": "pattern.version",
+    r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.ya?ml$": "pattern.yaml_file",
 }
 
 # A file read whole (JSON, an audit record) is held whole in memory, some 30 KB a flow while parsed:
@@ -57,7 +59,6 @@ MAX_STREAMED_BYTES = 512 * 2**20
 # A YAML file from this size on (some 1,000 flows) is read a flow at a time, in parts of PART_FLOWS.
 STREAM_FROM_BYTES = 2**19
 PART_FLOWS = 250
-_KNOWN = "; known fields: "
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
@@ -88,66 +89,70 @@ def _number(value: Any) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def _field_hint(root: type[BaseModel], within: tuple[str, ...], field: str) -> str:
-    """The known field an unknown one is closest to, or all of them; worked out once for each
-    misspelling, however many flows repeat it."""
+def _field_hint(root: type[BaseModel], within: tuple[str, ...], field: str) -> tuple[str | None, str]:
+    """The known field an unknown one is closest to (quoted), or None; and all of them; worked out once
+    for each misspelling, however many flows repeat it."""
     known = known_fields(root, (*within, field))
     import difflib  # only a misspelt name needs it
 
     close = difflib.get_close_matches(field, known, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else f"{_KNOWN}{', '.join(known)}"
+    return (repr(close[0]) if close else None), ", ".join(known)
 
 
-def _describe(error: Any, field: str, root: type[BaseModel] = Answers) -> str:
-    """One pydantic error as a sentence that shows the value and what was expected."""
+_BOUNDS = {"greater_than_equal": ("at_least", "ge"), "greater_than": ("more_than", "gt"),
+           "less_than_equal": ("at_most", "le"), "less_than": ("less_than", "lt")}
+_KINDS = {**dict.fromkeys(("int_parsing", "int_type", "int_from_float"), "not_whole"),
+          **dict.fromkeys(("float_parsing", "float_type"), "not_number"),
+          **dict.fromkeys(("bool_parsing", "bool_type"), "not_bool"),
+          "string_type": "not_text", "finite_number": "not_finite",
+          **dict.fromkeys(("tuple_type", "list_type"), "not_list"),
+          **dict.fromkeys(("model_type", "dict_type", "model_attributes_type"), "not_mapping")}
+
+
+def _describe(error: Any, field: str, root: type[BaseModel] = Answers) -> Phrase:
+    """One pydantic error as a sentence (a phrase of the catalogue of problems) that shows the value
+    and what was expected."""
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
-    shown = ("a mapping" if isinstance(value, dict) else "a list") if isinstance(value, (dict, list)) else excerpt(value)
+    shown: str | Phrase = (phrase("kind.mapping") if isinstance(value, dict) else phrase("kind.list")) \
+        if isinstance(value, (dict, list)) else excerpt(value)
     if kind == "missing":
-        return "is required"
+        return phrase("required")
     if kind == "extra_forbidden":
         within = tuple(part for part in error["loc"][:-1] if not isinstance(part, int))
-        return f"unknown field {excerpt(field)}{_field_hint(root, within, field)}"
+        close, known = _field_hint(root, within, field)
+        if close is not None:
+            return phrase("unknown_field.close", field=excerpt(field), close=close)
+        return phrase("unknown_field.known", field=excerpt(field), known=known)
     if kind == "enum":
         expected = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
-        return f"{shown} is not one of {expected}"
-    bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt"),
-              "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}
-    if kind in bounds:
-        words, key = bounds[kind]
-        return f"{shown} is out of range: expected a number {words} {_number(ctx[key])}"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"{shown} is not a whole number"
-    if kind in ("float_parsing", "float_type"):
-        return f"{shown} is not a number"
-    if kind in ("bool_parsing", "bool_type"):
-        return f"{shown} is not true or false"
+        return phrase("not_one_of", value=shown, expected=expected)
+    if kind in _BOUNDS:
+        key, bound = _BOUNDS[kind]
+        return phrase(key, value=shown, bound=_number(ctx[bound]))
+    if kind in _KINDS:
+        return phrase(_KINDS[kind], value=shown)
     if kind == "string_pattern_mismatch":
         pattern = str(ctx.get("pattern", ""))
-        expected = _EXPECTATIONS.get(str(field)) or _FORMS.get(pattern) or f"of the form {excerpt(pattern)}"
-        return f"{shown} is not {expected}"
-    if kind in ("string_type",):
-        return f"{shown} is not text"
+        expected = _EXPECTATIONS.get(str(field)) or _FORMS.get(pattern)
+        return phrase(expected, value=shown) if expected else phrase("pattern", value=shown, pattern=excerpt(pattern))
     if kind in ("string_too_short",):
-        return "must not be empty"
+        return phrase("empty")
     if kind in ("string_too_long",):
-        return f"is too long (at most {ctx.get('max_length')} characters)"
-    if kind in ("tuple_type", "list_type"):
-        return f"{shown} is not a list; write [] or a list like [a, b]"
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"{shown} is not a mapping of field: value"
-    if kind == "finite_number":
-        return f"{shown} is not a finite number"
+        return phrase("too_long", most=str(ctx.get("max_length")))
     if kind in ("too_short", "too_long") and ctx.get("min_length") == ctx.get("max_length") or \
             kind == "too_short" and ctx.get("min_length", 1) > 1:
-        return f"has {ctx.get('actual_length')} values, expected {ctx.get('min_length')}"
+        return phrase("count", actual=str(ctx.get("actual_length")), expected=str(ctx.get("min_length")))
     if kind == "too_short":
-        return "must not be empty"
+        return phrase("empty")
     if kind == "too_long":
-        return f"has {ctx.get('actual_length')} values, expected at most {ctx.get('max_length')}"
+        return phrase("count.at_most", actual=str(ctx.get("actual_length")), most=str(ctx.get("max_length")))
     if kind == "value_error":
-        message = str(ctx.get("error", error["msg"]))
-        return message
-    return f"{shown}: {error['msg']}"
+        complaint = ctx.get("error")
+        if isinstance(complaint, InvalidAnswer):
+            return Phrase(complaint.key, complaint.arguments)
+        return phrase("as_is", text=str(error["msg"] if complaint is None else complaint))
+    # pydantic's own English words, for a kind no answer has had yet
+    return phrase("as_is", text=f"{say(shown) if isinstance(shown, Phrase) else shown}: {error['msg']}")
 
 
 def _spelled(key: Any) -> str:
@@ -175,8 +180,7 @@ def _key_problem(error: Any, doc: Document, key_lines: KeyLines) -> Problem:
     parent: PathKey = tuple(error["loc"][:-1])
     key = error.get("input")
     line = key_lines.get((parent, _spelled(key).lower()), doc.line_of(parent))
-    return Problem(doc.source, line, dotted(parent),
-                   f"the key {_spelled(key)} is not a field name; field names are words like monthly_volume")
+    return problem(doc.source, line, dotted(parent), "key_not_field", key=_spelled(key))
 
 
 def _duplicate_ids(doc: Document) -> list[Problem]:
@@ -193,11 +197,9 @@ def _duplicate_ids(doc: Document) -> list[Problem]:
         if flow_id in first:
             earlier = first[flow_id]
             where = doc.line_of(("flows", earlier, "id"))
-            on_line = f" on line {where}" if where is not None else ""
-            problems.append(Problem(
-                doc.source, doc.line_of(("flows", index, "id")), f"flows[{index}].id",
-                f"{excerpt(flow_id)} is already the id of flows[{earlier}]{on_line}; ids must be unique",
-            ))
+            said = phrase("duplicate_id", id=excerpt(flow_id), earlier=f"flows[{earlier}]") if where is None else \
+                phrase("duplicate_id.line", id=excerpt(flow_id), earlier=f"flows[{earlier}]", line=str(where))
+            problems.append(located(doc.source, doc.line_of(("flows", index, "id")), f"flows[{index}].id", said))
         else:
             first[flow_id] = index
     return problems
@@ -220,7 +222,7 @@ def problems_from_errors(errors: list[Any], doc: Document, root: type[BaseModel]
         line = doc.line_of(loc)
         if error["type"] == "extra_forbidden":
             line = doc.lines.get(loc, line)
-        problems.append(Problem(doc.source, line, dotted(loc), _describe(error, str(field), root)))
+        problems.append(located(doc.source, line, dotted(loc), _describe(error, str(field), root)))
     problems.sort(key=lambda p: (p.line or 0, p.path))
     return _known_fields_listed_once(problems)
 
@@ -229,21 +231,23 @@ def _known_fields_listed_once(problems: list[Problem]) -> list[Problem]:
     """The same list of known fields given once, at its first unknown field; later ones point there."""
     first: dict[str, int | None] = {}
     out = []
-    for problem in problems:
-        head, listed, known = problem.message.partition(_KNOWN)
-        if listed and known in first:
-            problem = dataclasses.replace(problem, message=f"{head}; known fields as on line {first[known]}")
-        elif listed:
-            first[known] = problem.line
-        out.append(problem)
+    for found in problems:
+        args = dict(found.args)
+        known = str(args.get("known"))
+        if found.key == "unknown_field.known" and known in first:
+            found = located(found.file, found.line, found.path, phrase(
+                "unknown_field.known_above", field=args["field"], line=str(first[known])))
+        elif found.key == "unknown_field.known":
+            first[known] = found.line
+        out.append(found)
     return out
 
 
-def _kind_of(value: Any) -> str:
+def _kind_of(value: Any) -> Phrase:
     """What a document that is a single value holds, without quoting it (it may be any file at all)."""
     if isinstance(value, bool):
-        return "a single true or false"
-    return "a single number" if isinstance(value, (int, float)) else "text"
+        return phrase("kind.bool")
+    return phrase("kind.number") if isinstance(value, (int, float)) else phrase("kind.text")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,13 +267,11 @@ def validate_estimates(doc: Document) -> Estimated:
     """Validate a parsed document whose numeric answers may be ranges: the answers at their likely
     values, and the ranges; raise ``AnswersError`` with every problem, the ranges' too."""
     if doc.data is None:
-        raise AnswersError(f"{doc.source} is empty",
-                           (Problem(doc.source, 1, "", "the file is empty; expected organisation: and flows:"),))
+        raise _error("answers.empty", doc.source, (problem(doc.source, 1, "", "file.empty"),))
     if not isinstance(doc.data, dict):
-        kind = "a list" if isinstance(doc.data, list) else _kind_of(doc.data)
-        raise AnswersError(f"{doc.source} is not an answers file", (Problem(
-            doc.source, doc.line_of(()), "", f"the document is {kind}; expected a mapping with organisation: and flows:",
-        ),))
+        kind = phrase("kind.list") if isinstance(doc.data, list) else _kind_of(doc.data)
+        raise _error("answers.not_answers", doc.source,
+                     (problem(doc.source, doc.line_of(()), "", "file.not_mapping", kind=kind),))
     doc, ranges, problems = take_ranges(doc)
     # Repeated ids are found here, located at each repeat, so that they are reported with every
     # other problem (the model's own check only runs once the flows are otherwise valid).
@@ -292,11 +294,11 @@ def _bound_problems(doc: Document, ranges: RangeTable) -> list[Problem]:
     """Each range bound that is not itself a valid answer, located at its range."""
     problems = []
     for path, estimate in ranges.items():
-        for name, bound in (("low", estimate.low), ("high", estimate.high)):
+        for key, bound in (("range.low", estimate.low), ("range.high", estimate.high)):
             error = _bound_error(doc.data, path, bound)
             if error is not None:
-                problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
-                                        f"{name} {_describe(error, str(path[-1]))}"))
+                problems.append(problem(doc.source, doc.line_of(path), dotted(path), key,
+                                        problem=_describe(error, str(path[-1]))))
     return problems
 
 
@@ -323,7 +325,13 @@ def _bound_error(data: dict[str, Any], path: PathKey, bound: float) -> Any:
 def _many(doc: Document, problems: list[Problem]) -> AnswersError:
     problems = sorted(problems, key=lambda p: (p.line or 0, p.path))
     count = len(problems)
-    return AnswersError(f"{doc.source}: {count:,} problem{'s' if count > 1 else ''} in the answers", tuple(problems))
+    return _error("answers.problems" if count > 1 else "answers.problem", doc.source, tuple(problems), count=count)
+
+
+def _error(key: str, source: str, problems: tuple[Problem, ...], **args: int) -> AnswersError:
+    """An ``AnswersError`` whose headline is the catalogue's ``key`` about the file ``source``."""
+    said = phrase(key, source=source, **args)
+    return AnswersError(say(said), problems, key=said.key, arguments=said.args)
 
 
 def load_answers(path: Path) -> Answers:
@@ -348,7 +356,7 @@ def _whole(path: Path) -> Estimated:
         doc = read_document(path, what="answers file", max_items=MAX_FLOWS if yaml_file else MAX_WHOLE_FLOWS,
                             max_bytes=MAX_STREAMED_BYTES if yaml_file else None)
     except DocumentError as exc:
-        raise AnswersError(f"cannot read the answers in {path}", (exc.problem,)) from exc
+        raise _error("answers.unreadable", str(path), (exc.problem,)) from exc
     return validate_estimates(doc)
 
 

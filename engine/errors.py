@@ -11,8 +11,8 @@ escape sequence reach the user's terminal through an error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Union
 
 MAX_LISTED = 50
 
@@ -39,14 +39,34 @@ def excerpt(value: Any, limit: int = 40) -> str:
     return shown if len(shown) <= limit else shown[:limit] + "..."
 
 
+# A message's argument: text shown as it is (a value through ``excerpt``, a number as the English
+# message writes it), a count (grouped as each language groups digits), or a phrase of its own.
+Arg = Union[str, int, "Phrase"]
+Args = tuple[tuple[str, Arg], ...]
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A message by its key in the catalogue of problems (``engine/problems.yaml``) and its arguments,
+    so that it can be worded in each language the catalogue has (``engine.problems.text``)."""
+
+    key: str
+    args: Args = ()
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One located problem: where it is, what was found, what was expected."""
+    """One located problem: where it is, what was found, what was expected.
+
+    ``message`` is the English text (audit records, logs and tests read it); ``key`` and ``args``, when
+    the problem has them, name it in the catalogue of problems, which words it in other languages."""
 
     file: str
     line: int | None
     path: str
     message: str
+    key: str = field(default="", compare=False)
+    args: Args = field(default=(), compare=False)
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
@@ -58,18 +78,32 @@ class ArbitreError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, problems: tuple[Problem, ...] = ()) -> None:
+    def __init__(self, message: str, problems: tuple[Problem, ...] = (), *, key: str = "",
+                 arguments: Args = ()) -> None:
         super().__init__(message)
         self.message = message
         self.problems = problems
+        # ``message`` by its key in the catalogue of problems (``args`` is the exception's own)
+        self.key = key
+        self.arguments = arguments
 
-    def report(self) -> str:
-        """The message followed by one line per problem, the first ``MAX_LISTED`` of them."""
-        lines = [printable(self.message), *(f"  {p}" for p in self.problems[:MAX_LISTED])]
-        more = len(self.problems) - MAX_LISTED
-        if more > 0:
-            lines.append(f"  ... and {more:,} more problem{'s' if more > 1 else ''}")
-        return "\n".join(lines)
+    def report(self, lang: str = "en") -> str:
+        """The message followed by one line per problem, the first ``MAX_LISTED`` of them, in ``lang``
+        where the catalogue of problems words them (else in English)."""
+        from .problems import report  # the catalogue is read from a file: only when an error is reported
+
+        return report(self, lang)
+
+
+class InvalidAnswer(ValueError):
+    """A model validator's complaint about an answer, raised inside pydantic's validation (which
+    reports it as a ``value_error`` whose ``ctx['error']`` is this exception): its English text, and
+    its key and arguments in the catalogue of problems, so that it can be worded in other languages."""
+
+    def __init__(self, message: str, key: str, arguments: Args) -> None:
+        super().__init__(message)
+        self.key = key
+        self.arguments = arguments
 
 
 class UserError(ArbitreError):

@@ -18,6 +18,9 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, core_schema
 
+from .errors import InvalidAnswer
+from .problems import invalid, phrase
+
 
 class Channel(str, Enum):
     phone = "phone"
@@ -81,15 +84,15 @@ class Split(str, Enum):
 
 def _not_bool(value: object) -> object:
     if isinstance(value, bool):
-        raise ValueError(f"expected a number, found {str(value).lower()}")
+        raise invalid("bool_not_number", found=str(value).lower())
     return value
 
 
-class TooLittle(ValueError):
+class TooLittle(InvalidAnswer):
     """A positive answer below the least that means anything (see ``NoneOrAtLeast``)."""
 
-    def __init__(self, message: str, minimum: float) -> None:
-        super().__init__(message)
+    def __init__(self, said: InvalidAnswer, minimum: float) -> None:
+        super().__init__(str(said), said.key, said.arguments)
         self.minimum = minimum
 
 
@@ -99,15 +102,15 @@ class NoneOrAtLeast:
     FTE means nothing in a contact centre, and dividing by one makes figures without bound."""
 
     minimum: float
-    unit: str
+    unit: str  # its key in the catalogue of problems (engine/problems.yaml)
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         return core_schema.no_info_after_validator_function(self._check, handler(source))
 
     def _check(self, value: float) -> float:
         if 0 < value < self.minimum:
-            raise TooLittle(f"{value:g} {self.unit} is too little to staff: give 0 (none) or at least "
-                            f"{self.minimum:g}", self.minimum)
+            raise TooLittle(invalid("too_little", value=f"{value:g}", unit=phrase(self.unit),
+                                    minimum=f"{self.minimum:g}"), self.minimum)
         return value
 
 
@@ -121,7 +124,7 @@ Money = Annotated[float, Field(ge=0.0001, le=1_000_000), Number]
 OneOff = Annotated[float, Field(ge=0, lt=1_000_000_000), Number]
 ContractMonths = Annotated[int, Field(ge=1, le=120), Number]
 # Hours a week: none, or from one hour to the whole week (168).
-WeeklyHours = Annotated[float, Field(ge=0, le=168), Number, NoneOrAtLeast(1, "hours a week")]
+WeeklyHours = Annotated[float, Field(ge=0, le=168), Number, NoneOrAtLeast(1, "unit.hours_a_week")]
 Percent = Annotated[float, Field(ge=0, le=100), Number]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -153,8 +156,9 @@ class VendorQuote(_Model):
     def _exactly_one(self) -> VendorQuote:
         given = [name for name in QUOTE_FORMS if getattr(self, name) is not None]
         if len(given) != 1:
-            found = ", ".join(given) if given else "none"
-            raise ValueError(f"give exactly one of {', '.join(QUOTE_FORMS)} (found: {found})")
+            if not given:
+                raise invalid("quote.no_form", forms=", ".join(QUOTE_FORMS))
+            raise invalid("quote.one_form", forms=", ".join(QUOTE_FORMS), found=", ".join(given))
         return self
 
     @functools.cached_property
@@ -207,7 +211,7 @@ class Flow(_Model):
     coverage_hours_needed: WeeklyHours | None = None
     customers_expect_local: bool = False
     # None, or from a hundredth of an FTE (a few hours a month).
-    current_fte: Annotated[float, Field(ge=0, le=100_000), Number, NoneOrAtLeast(0.01, "FTE")] | None = None
+    current_fte: Annotated[float, Field(ge=0, le=100_000), Number, NoneOrAtLeast(0.01, "unit.fte")] | None = None
     vendor_quote: VendorQuote | None = None
     provider_country: CountryCode | None = None
     provider_certifications: tuple[Certification, ...] = ()
@@ -236,18 +240,17 @@ class Flow(_Model):
             return None
         missing = [day for day in WEEKDAYS if day not in week]
         if missing:
-            raise ValueError(f"give the 24 hours of each day, mon to sun (missing: {', '.join(missing)})")
+            raise invalid("week.days", missing=", ".join(missing))
         total = sum(sum(hours) for hours in week.values())
         if abs(total - 100) > WEEK_ROUNDING:
-            raise ValueError(f"the shares of the week add up to {total:g} %, expected 100 % "
-                             f"(within {WEEK_ROUNDING:g} of rounding)")
+            raise invalid("week.total", total=f"{total:g}", rounding=f"{WEEK_ROUNDING:g}")
         return {day: week[day] for day in WEEKDAYS}
 
     @field_validator("monthly_profile")
     @classmethod
     def _some_volume(cls, values: tuple[float, ...] | None) -> tuple[float, ...] | None:
         if values is not None and not any(values):
-            raise ValueError("every month is 0: give the contacts of each of the twelve months")
+            raise invalid("months.all_zero")
         return values
 
     @field_validator("concurrency")
@@ -255,8 +258,7 @@ class Flow(_Model):
     def _chat_only(cls, value: float | None, info: ValidationInfo) -> float | None:
         channel = info.data.get("channel")
         if value not in (None, 1) and isinstance(channel, Channel) and channel is not Channel.chat:
-            raise ValueError(f"concurrency {value:g} is for chat only: a {channel.value} agent handles one "
-                             "contact at a time (leave it out or set 1)")
+            raise invalid("concurrency.chat_only", value=f"{value:g}", channel=channel.value)
         return value
 
     @model_validator(mode="after")
@@ -265,8 +267,7 @@ class Flow(_Model):
             mean = sum(self.monthly_profile) / 12
             implied = max(self.monthly_profile) / mean
             if abs(implied - self.peak_ratio) > 0.05 * implied:
-                raise ValueError(f"peak_ratio {self.peak_ratio:g} disagrees with monthly_profile, whose busiest "
-                                 f"month is {implied:.2f} times its average: give one of them, or make them agree")
+                raise invalid("peak_ratio.disagrees", peak=f"{self.peak_ratio:g}", implied=f"{implied:.2f}")
         return self
 
     @property
@@ -282,7 +283,7 @@ class Flow(_Model):
         seen: set[Enum | str] = set()
         for value in values:
             if value in seen:
-                raise ValueError(f"lists {value.value if isinstance(value, Enum) else value!r} twice")
+                raise invalid("listed_twice", value=repr(value.value if isinstance(value, Enum) else value))
             seen.add(value)
         return values
 
@@ -298,7 +299,7 @@ class Answers(_Model):
         seen: set[str] = set()
         for flow in self.flows:
             if flow.id in seen:
-                raise ValueError(f"flow id {flow.id!r} is used twice; ids must be unique")
+                raise invalid("flow_id.twice", id=repr(flow.id))
             seen.add(flow.id)
         return self
 

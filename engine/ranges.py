@@ -21,9 +21,10 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import Problem, excerpt
+from .errors import Arg, Problem, excerpt
 from .load import Document, PathKey, dotted
 from .models import Flow, Organisation, VendorQuote
+from .problems import problem
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,9 @@ class _Reader:
         self.ranges: RangeTable = {}
         self.problems: list[Problem] = []
 
-    def problem(self, path: PathKey, message: str) -> None:
-        self.problems.append(Problem(self.doc.source, self.doc.line_of(path), dotted(path), message))
+    def problem(self, path: PathKey, key: str, /, **args: Arg) -> None:
+        """Note the problem ``key`` of the catalogue of problems at ``path``."""
+        self.problems.append(problem(self.doc.source, self.doc.line_of(path), dotted(path), key, **args))
 
     def mapping(self, data: dict[Any, Any], path: PathKey, model: type[BaseModel]) -> dict[Any, Any]:
         """The mapping with every range replaced by its likely value (the same object when it has none)."""
@@ -96,8 +98,10 @@ class _Reader:
             elif key == "vendor_quote" and isinstance(value, dict):
                 likely = self.mapping(value, (*path, key), VendorQuote)
             elif self.looks_ranged(key, value):
-                shown = f"{excerpt(value)} is a range" if isinstance(value, str) else "a range (low, likely, high)"
-                self.problem((*path, key), f"{shown}: ranges are for numeric answers; {key} takes one value")
+                if isinstance(value, str):
+                    self.problem((*path, key), "range.text_not_numeric", value=excerpt(value), field=str(key))
+                else:
+                    self.problem((*path, key), "range.mapping_not_numeric", field=str(key))
             if likely is not value:
                 out = dict(out) if out is data else out
                 out[key] = likely
@@ -120,10 +124,10 @@ class _Reader:
         if estimate is None:
             return None
         if estimate.low > estimate.high:
-            self.problem(path, f"low {estimate.low:g} is above high {estimate.high:g}; expected low <= likely <= high")
+            self.problem(path, "range.low_above_high", low=f"{estimate.low:g}", high=f"{estimate.high:g}")
         elif not estimate.low <= estimate.likely <= estimate.high:
-            self.problem(path, f"likely {estimate.likely:g} is outside {estimate.low:g} to {estimate.high:g}; "
-                         "expected low <= likely <= high")
+            self.problem(path, "range.likely_outside", likely=f"{estimate.likely:g}", low=f"{estimate.low:g}",
+                         high=f"{estimate.high:g}")
         else:
             self.ranges[path] = estimate
         likely = estimate.likely
@@ -132,17 +136,16 @@ class _Reader:
     def from_mapping(self, value: dict[Any, Any], path: PathKey, integer: bool) -> Estimate | None:
         unknown = [key for key in value if key not in _KEYS]
         if unknown:
-            self.problem(path, f"unknown key {excerpt(unknown[0])} in a range; expected low, likely (optional) "
-                         "and high, like {low: 8000, likely: 11000, high: 15000}")
+            self.problem(path, "range.unknown_key", key=excerpt(unknown[0]))
             return None
         missing = [key for key in ("low", "high") if key not in value]
         if missing:
-            self.problem(path, f"a range needs low and high (missing: {', '.join(missing)})")
+            self.problem(path, "range.missing", missing=", ".join(missing))
             return None
         bounds = {key: value[key] for key in _KEYS if key in value}
         for key, bound in bounds.items():
             if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not math.isfinite(bound):
-                self.problem((*path, key), f"{excerpt(bound)} is not a finite number")
+                self.problem((*path, key), "not_finite", value=excerpt(bound))
                 return None
         middle = (bounds["low"] + bounds["high"]) / 2
         likely = bounds.get("likely", round(middle) if integer else middle)
@@ -151,15 +154,14 @@ class _Reader:
     def from_spread(self, value: str, path: PathKey, integer: bool) -> Estimate | None:
         found = _SPREAD.fullmatch(value)
         if found is None:
-            self.problem(path, f"{excerpt(value)} is not a range; expected a number, a spread and an optional %, "
-                         "like 240 ± 15 % or 240 +/- 30")
+            self.problem(path, "range.not_spread", value=excerpt(value))
             return None
         likely, spread = float(found[1]), float(found[2])
         if not (math.isfinite(likely) and math.isfinite(spread)):
-            self.problem(path, f"{excerpt(value)}: expected finite numbers, like 240 ± 15 %")
+            self.problem(path, "range.not_finite", value=excerpt(value))
             return None
         if spread < 0:
-            self.problem(path, f"{excerpt(value)}: the spread {spread:g} is negative; expected 0 or more")
+            self.problem(path, "range.negative_spread", value=excerpt(value), spread=f"{spread:g}")
             return None
         width = likely * spread / 100 if found[3] else spread
         low, high = likely - width, likely + width

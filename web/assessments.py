@@ -21,6 +21,8 @@ from starlette.routing import Route
 from engine.answers import MAX_FLOWS, validate_estimates
 from engine.errors import AnswersError, Problem
 from engine.load import MAX_FILE_BYTES, DocumentError, parse_bytes
+from engine.problems import line as problem_line
+from engine.problems import phrase, problem, say, text
 
 from . import i18n
 from .context import assessment as _assessment
@@ -77,25 +79,24 @@ def create(request: Request) -> Response:
     return redirect(f"/a/{created.id}/ask")
 
 
-def _upload_problems(name: str, raw: bytes) -> tuple[str, list[Problem], str]:
-    """Whether ``raw`` (a file named ``name``) is an answers file the command line accepts: the heading and
-    problems it would report (none when valid), and the text."""
+def _upload_problems(name: str, raw: bytes, lang: str = "en") -> tuple[str, list[Problem], str]:
+    """Whether ``raw`` (a file named ``name``) is an answers file the command line accepts: the heading (in
+    ``lang``, as ``arbitre --lang`` words it) and problems it would report (none when valid), and the text."""
     what = "answers file"
+    unreadable = say(phrase("answers.unreadable", source=name), lang)
     if len(raw) > MAX_FILE_BYTES:
-        return (f"cannot read the answers in {name}", [Problem(name, None, "", (
-            f"is larger than {MAX_FILE_BYTES // 2**20} MB, the most the workspace takes in one {what}; "
-            f"split it into smaller files, or run arbitre recommend {name} on the command line, which reads "
-            "a large file a flow at a time"))], "")
+        return unreadable, [problem(name, None, "", "upload.too_large", most=str(MAX_FILE_BYTES // 2**20),
+                                    name=name)], ""
     try:  # read as the command line reads a file of that name
         doc = parse_bytes(raw, name, json=name.lower().endswith(".json"), what=what, max_items=MAX_FLOWS)
     except DocumentError as exc:
-        return f"cannot read the answers in {name}", [exc.problem], ""
-    text = raw.decode("utf-8-sig")
+        return unreadable, [exc.problem], ""
+    answers = raw.decode("utf-8-sig")
     try:
         validate_estimates(doc)
     except AnswersError as exc:
-        return exc.message, list(exc.problems), text
-    return "", [], text
+        return text(exc, lang), list(exc.problems), answers
+    return "", [], answers
 
 
 def _file_name(upload: UploadFile) -> str:
@@ -124,9 +125,11 @@ def upload(request: Request) -> Response:
         return _home(request, 400, errors=errors, values=values)
     name = _file_name(file)
     raw = file.file.read(MAX_FILE_BYTES + 1)
-    title, problems, text = _upload_problems(name, raw)
+    title, problems, text = _upload_problems(name, raw, page_lang)
     if problems:
-        return _home(request, 400, values=values, problems=problems, problems_title=title)
+        # each problem as the command line words it in the page's language
+        return _home(request, 400, values=values, problems=[problem_line(p, page_lang) for p in problems],
+                     problems_title=title)
     store = _store(request)
     label = label or re.sub(r"\.(ya?ml|json)$", "", name, flags=re.IGNORECASE) or name
     created = store.create_assessment(label, str(lang), answers=text, author=author,
