@@ -404,7 +404,8 @@ def _file_outcome(path: Path, fmt: str, lang: Literal["en", "fr"], flow_id: str 
         doc = document(result, policy, (lang,), findings_text=fmt not in ("json", "jsonl"), tipping=tipping,
                        robustness=sampling.of(estimated, policy))
     except ArbitreError as exc:
-        return json_text({"file": str(path), "error": exc.report()}), exc.report(), []
+        said = exc.report(lang)
+        return json_text({"file": str(path), "error": said}), said, []
     decisions = [entry["decision"] for entry in doc.flows]
     if fmt in ("json", "jsonl"):
         return json_text({"file": str(path), **to_json(doc, lang)}), None, decisions
@@ -423,6 +424,8 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
            detail: str, handle: Any, jobs: int = 1, sampling: Sampling = Sampling()) -> int:
     """Recommend for each file in turn (over ``jobs`` processes), writing each result as soon as it is
     ready, in the order of the files; the number of bad files."""
+    from engine.problems import phrase, say
+
     _policy(policy_dir, fresh=True)  # a policy that cannot be read stops the run before any file
     gc.freeze()
     task = functools.partial(_file_outcome, fmt=fmt, lang=_language(lang), flow_id=flow_id, policy_dir=policy_dir,
@@ -442,7 +445,7 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
                 bad += 1
                 if show_progress:
                     click.echo("", err=True)
-                click.echo(f"error: {error}", err=True)
+                click.echo(say(phrase("error", report=error), lang), err=True)
                 if fmt == "jsonl":
                     write(output + "\n")
                 continue
@@ -456,11 +459,24 @@ def _batch(files: list[Path], fmt: str, lang: str, flow_id: str | None, policy_d
                 write(output + "\n" if fmt == "jsonl" else output)
     if fmt == "json":
         write("\n]\n" if opened else "[]\n")
-    click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''}, {flows} flow{'s' if flows != 1 else ''}: "
-               f"{counts['outsource']} to outsource, {counts['hybrid']} to split, {counts['keep_internal']} to keep "
-               f"in-house" + (f"; {bad} file{'s' if bad != 1 else ''} could not be read" if bad else "") + ".",
-               err=True)
+    click.echo(_batch_summary(len(files), flows, counts, bad, _language(lang)), err=True)
     return bad
+
+
+def _batch_summary(files: int, flows: int, counts: dict[str, int], bad: int, lang: Literal["en", "fr"]) -> str:
+    """The line a run over several files ends with, in the run's language."""
+    from explanations.render import labels
+
+    words = labels(lang)["batch"]
+
+    def many(n: int) -> bool:  # French says "0 fichier", English "0 files"
+        return n > 1 or (n == 0 and lang == "en")
+
+    unread = words["unread_many" if many(bad) else "unread_one"].format(count=bad) if bad else ""
+    return words["summary"].format(
+        files=f"{files} {words['files' if many(files) else 'file']}",
+        flows=f"{flows} {words['flows' if many(flows) else 'flow']}",
+        outsource=counts["outsource"], hybrid=counts["hybrid"], keep=counts["keep_internal"], unread=unread)
 
 
 def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy_dir: Path, *,

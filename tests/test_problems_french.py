@@ -70,6 +70,22 @@ class TestTheBadFile:
         assert run.stderr.startswith(french(f"erreur : {path} : 2 problèmes dans les réponses\n"))
         assert "'abc' n'est pas un nombre" in run.stderr
 
+    def test_a_folder_run(self, tmp_path: Path) -> None:
+        """recommend FOLDER --lang fr: a bad file's problems and the closing summary in French, the good
+        file recommended; in English as before without --lang."""
+        written(tmp_path, BAD, "bad.yaml")
+        (tmp_path / "acme.yaml").write_text((ROOT / "examples" / "acme-retail.yaml").read_text(encoding="utf-8"),
+                                            encoding="utf-8")
+        run = arbitre_in_process("recommend", tmp_path, "--lang", "fr", "--format", "jsonl")
+        assert run.returncode == 2 and len(run.stdout.splitlines()) == 2
+        assert run.stderr.startswith(french(f"erreur : {tmp_path / 'bad.yaml'} : 2 problèmes dans les réponses\n"))
+        assert run.stderr.endswith(french(
+            "2 fichiers, 6 flux : 2 à externaliser, 2 à partager, 2 à garder en interne ; 1 fichier n'a pas pu être lu.\n"))
+        english = arbitre_in_process("recommend", tmp_path, "--format", "jsonl").stderr
+        assert english.startswith(f"error: {tmp_path / 'bad.yaml'}: 2 problems in the answers\n")
+        assert english.endswith("2 files, 6 flows: 2 to outsource, 2 to split, 2 to keep in-house; "
+                                "1 file could not be read.\n")
+
     def test_explain_a_record(self, tmp_path: Path) -> None:
         """explain --lang fr says "erreur" in French; an audit record's own checks are worded in English."""
         record = written(tmp_path, '{"schema": "arbitre-audit/1"}', "record.json")

@@ -142,7 +142,8 @@ def _failed(request: Request, assessment: Assessment, problem: BaseException, wh
 
 def _problem(request: Request, assessment: Assessment, problem: ArbitreError) -> Response:
     """A page saying why a version's answers cannot be recommended on (as the CLI words it), 400."""
-    return _page(request, "results_problem.html.j2", status=400, assessment=assessment, problem=problem.report())
+    return _page(request, "results_problem.html.j2", status=400, assessment=assessment,
+                 problem=problem.report(_lang(request)))
 
 
 def _pending(request: Request, assessment: Assessment, version: Version, what: str = "pending_record") -> Response:
@@ -419,7 +420,7 @@ def whatif_save(request: Request) -> Response:
     try:
         record = views.audit_record(scratch, _policy(request))
     except ArbitreError as exc:
-        return _whatif_page(request, assessment, base, scratch, status=400, problem=exc.report())
+        return _whatif_page(request, assessment, base, scratch, status=400, problem=exc.report(lang))
     version = store.version_from_scratch(
         assessment.id, scratch, record, author=form_text(data.get("author"), MAX_AUTHOR),
         note=form_text(data.get("note"), 500) or t("whatif_note", assessment.lang),
