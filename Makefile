@@ -29,8 +29,8 @@ run: $(BIN)/.installed
 
 # Many tests run the command in its own process: with Python's bytecode cache (its default, which some
 # environments turn off with PYTHONDONTWRITEBYTECODE) each of them does not compile the project again.
-# --dist worksteal: each worker starts on its own contiguous half (a module's shared runs are made once)
-# and an idle worker takes tests from the other's, so that the workers end together.
+# --dist worksteal: each worker starts on its own contiguous half (a module's shared runs are mostly made
+# once) and an idle worker takes tests from the other's, so that the workers end together.
 test: $(BIN)/.installed
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist worksteal
 

@@ -29,9 +29,10 @@ from typing import Any, Callable, Iterator, Literal, NoReturn, TypeVar  # noqa: 
 import click  # noqa: E402
 
 # A command makes its objects in hundreds of thousands (the modules it imports, a policy, the flows) and
-# almost no cycle: the cyclic collector looks at the youngest after every 10,000 new ones, not 700 (on
-# the bundled example, 11 passes instead of some 200, half its time); what it finds is freed a little later.
-gc.set_threshold(10_000, *gc.get_threshold()[1:])
+# almost no cycle: the cyclic collector of the installed command looks at the youngest after every 10,000
+# new ones, not 700 (on the bundled example, 11 passes instead of some 200, half its time); what it finds is
+# freed a little later. Set as the command starts (``entry``), not when the module is imported.
+GC_YOUNGEST = 10_000
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_POLICY = HERE / "rules"
@@ -1519,6 +1520,7 @@ def serve(port: int, db: Path | None, host: str, token: str | None, policy_dir: 
 def entry() -> None:
     """The installed command: ``main``, with standard output on a full disk a user error even where
     no command runs (``--help``, ``--version``)."""
+    gc.set_threshold(GC_YOUNGEST, *gc.get_threshold()[1:])
     try:
         main()
     except OSError as exc:

@@ -435,14 +435,21 @@ def _spooled(path: Path) -> IO[str]:
     import tempfile  # only a streamed file needs it
 
     spool: IO[str] = tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8")  # noqa: SIM115
+    compact = functools.partial(json.dumps, separators=(",", ":"))
     try:
         head_written = False
         for _, head, flows in _checked_parts(path):
             if not head_written:
-                spool.write(json.dumps(head) + "\n")
+                spool.write(compact(head) + "\n")
                 head_written = True
-            spool.writelines(json.dumps(flow) + "\n" for flow in flows)
+            spool.writelines(compact(flow) + "\n" for flow in flows)
         spool.seek(0)
+    except OSError as exc:  # the temporary folder is full, or cannot be written
+        spool.close()
+        folder = tempfile.gettempdir()
+        raise AnswersError(f"cannot read {path} a part at a time", (Problem(
+            str(path), None, "", f"cannot keep its flows in the temporary folder {folder} "
+            f"({exc.strerror or exc}); set TMPDIR to a folder with room for about the file's size"),)) from exc
     except BaseException:
         spool.close()
         raise

@@ -194,13 +194,13 @@ def snapshot_with(facts: Mapping[str, Any], inputs: FlowInputs, costs: FlowCosts
     out = dict(facts)
     for name in changed:
         out[_FACT_OF.get(name, name)] = NUMBER_FACTS[name](inputs)
+    for name in METRIC_FACTS:  # taken out, then put back in order: the metrics come last, as in snapshot
+        out.pop(name, None)
     metrics = costs if isinstance(costs, Mapping) else vars(costs)
     for name in METRIC_FACTS:
         value = metrics[name]
         if value is not None:
             out[name] = value
-        else:
-            out.pop(name, None)
     return out
 
 

@@ -725,7 +725,7 @@ _SEQ = "tag:yaml.org,2002:seq"
 # The values of the plain scalars kept while a file is streamed: the words that repeat from entry to entry
 # (medium, false, chat) are resolved and built once, but each entry also brings texts of its own (an id, a
 # name, figures), so the table is emptied when it holds this many, or it would grow with the file.
-_TAGS_KEPT = 2048
+_VALUES_KEPT = 2048
 
 _UNSEEN = object()
 
@@ -785,7 +785,7 @@ class _Events:
             key = (event.value, event.implicit)
             known = self.values.get(key, _UNSEEN)
             if known is _UNSEEN:
-                if len(self.values) >= _TAGS_KEPT:
+                if len(self.values) >= _VALUES_KEPT:
                     self.values.clear()
                 known = self.values[key] = self._built(event.value, self.loader.resolve(ScalarNode, *key))
             return known

@@ -3,6 +3,7 @@ run in this process."""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 from pathlib import Path
@@ -26,9 +27,10 @@ def arbitre_in_process(*args: str | Path, cwd: Path | None = None) -> subprocess
     before = Path.cwd()
     os.chdir(cwd or before)
     try:
-        result = CliRunner().invoke(main, argv, catch_exceptions=False)
+        result = CliRunner().invoke(main, argv, prog_name="arbitre", catch_exceptions=False)
     finally:
         os.chdir(before)
+        gc.unfreeze()  # a command freezes what it loaded for its run: here, the test process's heap
     return subprocess.CompletedProcess(["arbitre", *argv], result.exit_code, result.stdout, result.stderr)
 
 

@@ -102,13 +102,40 @@ class TestOneReading:
             self, large: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         in_memory = list(engine.answers.answers_parts(large, 300))
         monkeypatch.setattr(engine.answers, "SPOOL_BYTES", 1_024)  # a temporary file from the second flow
+        import tempfile
+
+        rolled: list[Any] = []
+        rollover = tempfile.SpooledTemporaryFile.rollover
+        monkeypatch.setattr(tempfile.SpooledTemporaryFile, "rollover",
+                            lambda spool: rolled.append(spool) or rollover(spool))
         on_disk = list(engine.answers.answers_parts(large, 300))
+        assert len(rolled) == 1  # written to the temporary file, not held in memory
         assert [len(part.flows) for part in on_disk] == [300, 300, 300, 300]
-        assert on_disk == in_memory
+        # compared as JSON: 1 and 1.0, or 0 and False, are equal models but not the same answers
+        assert [part.model_dump_json() for part in on_disk] == [part.model_dump_json() for part in in_memory]
         monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
         whole = load_estimates(large).answers
-        assert tuple(flow for part in on_disk for flow in part.flows) == whole.flows
-        assert on_disk[0].organisation == whole.organisation
+        assert [flow.model_dump_json() for part in on_disk for flow in part.flows] == \
+            [flow.model_dump_json() for flow in whole.flows]
+        assert on_disk[0].organisation.model_dump_json() == whole.organisation.model_dump_json()
+
+    def test_a_temporary_folder_without_room_is_a_user_error(self, large: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+        """The flows read spill to a temporary file that cannot be written (a full disk): the run stops with
+        a message naming the temporary folder and TMPDIR, exit 2, not a complaint about standard output."""
+        import errno
+        import tempfile
+
+        class Full(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
+            def rollover(self) -> None:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(engine.answers, "SPOOL_BYTES", 1_024)
+        monkeypatch.setattr(tempfile, "SpooledTemporaryFile", Full)
+        run = arbitre_in_process("recommend", large, "--format", "json")
+        assert run.returncode == 2 and run.stdout == ""
+        assert "temporary folder" in run.stderr and "No space left on device" in run.stderr
+        assert "TMPDIR" in run.stderr and "standard output" not in run.stderr
 
 
 @pytest.fixture(scope="module")
@@ -225,9 +252,9 @@ class TestMemory:
             tracemalloc.stop()
         assert held[4_000] - held[1_000] < 256 * 1024
 
-    def test_the_same_answers_with_the_table_of_tags_emptied_again_and_again(
+    def test_the_same_answers_with_the_table_of_values_emptied_again_and_again(
             self, large: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(engine.load, "_TAGS_KEPT", 4)
+        monkeypatch.setattr(engine.load, "_VALUES_KEPT", 4)
         got = list(engine.load.stream_yaml(large, "flows"))
-        monkeypatch.setattr(engine.load, "_TAGS_KEPT", 2**30)
+        monkeypatch.setattr(engine.load, "_VALUES_KEPT", 2**30)
         assert got == list(engine.load.stream_yaml(large, "flows"))

@@ -169,11 +169,7 @@ def _entry(value: Any, item: str, thresholds: tuple[float, ...] | None, members:
         value = plain_number(value) in members
     else:
         return _NOT_SEEN
-    if thresholds is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
-        below = bisect.bisect_left(thresholds, value)
-        value = below, below < len(thresholds) and thresholds[below] == value
-    return value
-
+    return _side(value, thresholds)
 
 
 class _SeenFrom:
