@@ -178,14 +178,19 @@ class TestOutputsThatCannotBeWritten:
         out.parent.mkdir()
         out.write_text("old", encoding="utf-8")
 
-        def as_from_a_terminal() -> None:
-            for ending in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-                signal.signal(ending, signal.SIG_IGN if ending in ignored else signal.SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
-
-        proc = subprocess.Popen([str(ARBITRE), "recommend", str(answers), "--out", str(out)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                preexec_fn=as_from_a_terminal)
+        # The run inherits the dispositions this process has when it starts it: set for that moment only
+        # (no code runs in the child between fork and exec, which is not safe in a process with threads).
+        endings = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        saved = {ending: signal.signal(ending, signal.SIG_IGN if ending in ignored else signal.SIG_DFL)
+                 for ending in endings}
+        blocked = signal.pthread_sigmask(signal.SIG_UNBLOCK, endings)
+        try:
+            proc = subprocess.Popen([str(ARBITRE), "recommend", str(answers), "--out", str(out)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            for ending, handler in saved.items():
+                signal.signal(ending, handler)
         try:
             deadline = time.monotonic() + 30
             while len(list(out.parent.iterdir())) < 2 and proc.poll() is None and time.monotonic() < deadline:
