@@ -163,12 +163,18 @@ def snapshot(inputs: FlowInputs, costs: FlowCosts | Mapping[str, Any],
             unserved = [code for code in flow.languages if code not in served]
             facts["unserved_languages"] = len(unserved)
             facts["unserved_language_list"] = ", ".join(unserved)
+    _add_metrics(facts, costs)
+    return facts
+
+
+def _add_metrics(facts: dict[str, Any], costs: FlowCosts | Mapping[str, Any]) -> None:
+    """The cost model's metrics the policy reads, added last to ``facts`` in ``METRIC_FACTS``' order
+    (unknown ones left out)."""
     metrics = costs if isinstance(costs, Mapping) else vars(costs)
     for name in METRIC_FACTS:
         value = metrics[name]
         if value is not None:
             facts[name] = value
-    return facts
 
 
 # The numeric answers each of which is one fact of its own, as ``snapshot`` reads it from a flow's
@@ -196,11 +202,7 @@ def snapshot_with(facts: Mapping[str, Any], inputs: FlowInputs, costs: FlowCosts
         out[_FACT_OF.get(name, name)] = NUMBER_FACTS[name](inputs)
     for name in METRIC_FACTS:  # taken out, then put back in order: the metrics come last, as in snapshot
         out.pop(name, None)
-    metrics = costs if isinstance(costs, Mapping) else vars(costs)
-    for name in METRIC_FACTS:
-        value = metrics[name]
-        if value is not None:
-            out[name] = value
+    _add_metrics(out, costs)
     return out
 
 
