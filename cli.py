@@ -228,7 +228,11 @@ def _overrides(pairs: tuple[str, ...], reasons: tuple[str, ...], known: list[str
 ANSWER_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def _answer_files(paths: tuple[str, ...]) -> list[Path]:
+# The files left out of a folder that are named on standard error; the others are counted.
+NAMED_OTHERS = 10
+
+
+def _answer_files(paths: tuple[str, ...], lang: str = "en") -> list[Path]:
     """The answers files named: files as given, folders searched (with their subfolders) for YAML and
     JSON files that are answers (other files are named on standard error and left out), glob patterns
     expanded (``'clients/**/*.yaml'``: every file they match, as if named). A name that matches nothing
@@ -236,6 +240,7 @@ def _answer_files(paths: tuple[str, ...]) -> list[Path]:
     import glob
 
     from engine.answers import looks_like_answers
+    from engine.problems import phrase, say
 
     out: list[Path] = []
     for name in paths:
@@ -244,9 +249,12 @@ def _answer_files(paths: tuple[str, ...]) -> list[Path]:
             found = sorted(p for p in path.rglob("*") if p.suffix.lower() in ANSWER_SUFFIXES and p.is_file())
             others = [p for p in found if not looks_like_answers(p)]
             if others:
-                click.echo(f"note: {path}: left out {len(others)} file{'s' if len(others) > 1 else ''} that "
-                           f"{'are' if len(others) > 1 else 'is'} not answers (no organisation, no list of flows): "
-                           + ", ".join(str(p) for p in others), err=True)
+                named = ", ".join(str(p) for p in others[:NAMED_OTHERS])
+                more = len(others) - NAMED_OTHERS
+                click.echo(say(phrase("folder.left_out" if len(others) == 1 else "folder.left_out_many",
+                                      folder=str(path), count=len(others),
+                                      files=named + (say(phrase("folder.more", more=more), lang) if more > 0 else "")),
+                               lang), err=True)
             out += [p for p in found if p not in others]
         elif not path.exists() and any(c in name for c in "*?["):
             out += sorted(Path(p) for p in glob.glob(name, recursive=True) if Path(p).is_file())
@@ -291,7 +299,7 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
     # printed exactly as it always was; folders, globs and several paths are a batch.
     single = len(paths) == 1 and not Path(paths[0]).is_dir() and (
         Path(paths[0]).exists() or not any(c in paths[0] for c in "*?["))
-    files = [Path(paths[0])] if single else _answer_files(paths)
+    files = [Path(paths[0])] if single else _answer_files(paths, lang)
     if not files:
         raise UserError(f"no answers files in {' '.join(paths)} (looked for {', '.join(ANSWER_SUFFIXES)})")
     for option, given in (("--audit", audit), ("--override", overrides), ("--flow", flow_id)):

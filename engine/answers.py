@@ -123,7 +123,7 @@ def _describe(error: Any, field: str, root: type[BaseModel] = Answers) -> Phrase
         if close is not None:
             return phrase("unknown_field.close", field=excerpt(field), close=close)
         return phrase("unknown_field.known", field=excerpt(field), known=known)
-    if kind == "enum":
+    if kind in ("enum", "literal_error"):
         expected = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
         return phrase("not_one_of", value=shown, expected=expected)
     if kind in _BOUNDS:

@@ -646,16 +646,37 @@ def parse_json(text: str, source: str, max_items: int | None = None, what: str =
 MAX_FILE_BYTES = 32 * 2**20
 
 
+# The kinds of file whose reading problems the catalogue of problems words in every language (by the
+# key of their name); another kind's are said in English.
+_WHATS = {"answers file": "what.answers_file", "audit record": "what.audit_record"}
+
+
+def _file_problem(source: str, line: int | None, key: str, english: str, what: str, **args: Any) -> Problem:
+    """A problem reading a file: worded by the catalogue of problems for a kind of file it names, else
+    ``english`` (a policy's or a bank's files, whose problems are said in English)."""
+    named = _WHATS.get(what)
+    if named is None:
+        return Problem(source, line, "", english)
+    from .problems import catalogue, phrase, placeholders, problem  # the catalogue is read by this module
+
+    if "what" in placeholders(catalogue()[key]["en"]):
+        args = {"what": phrase(named), **args}
+    return problem(source, line, "", key, **args)
+
+
 def _read_bytes(path: Path, what: str, limit: int) -> bytes:
     """The bytes of a file of at most ``limit`` bytes, found too big before it is read in full."""
-    too_big = (f"is larger than {limit // 2**20} MB, the most Arbitre reads in one {what}; "
-               "split it into smaller files")
+    def too_big() -> DocumentError:
+        return DocumentError(_file_problem(str(path), None, "file.too_big", f"is larger than {limit // 2**20} MB, "
+                                           f"the most Arbitre reads in one {what}; split it into smaller files", what,
+                                           most=limit // 2**20))
+
     with path.open("rb") as handle:
         if os.fstat(handle.fileno()).st_size > limit:
-            raise DocumentError(Problem(str(path), None, "", too_big))
+            raise too_big()
         raw = handle.read(limit + 1)
     if len(raw) > limit:
-        raise DocumentError(Problem(str(path), None, "", too_big))
+        raise too_big()
     return raw
 
 
@@ -669,11 +690,13 @@ def read_document(path: Path, *, what: str = "file", max_bytes: int | None = Non
     try:
         raw = _read_bytes(path, what, MAX_FILE_BYTES if max_bytes is None else max_bytes)
     except FileNotFoundError as exc:
-        raise DocumentError(Problem(source, None, "", f"no such {what}")) from exc
+        raise DocumentError(_file_problem(source, None, "file.missing", f"no such {what}", what)) from exc
     except IsADirectoryError as exc:
-        raise DocumentError(Problem(source, None, "", f"is a directory, expected a {what}")) from exc
+        raise DocumentError(_file_problem(source, None, "file.directory", f"is a directory, expected a {what}",
+                                          what)) from exc
     except OSError as exc:
-        raise DocumentError(Problem(source, None, "", f"cannot be read: {exc.strerror}")) from exc
+        raise DocumentError(_file_problem(source, None, "file.unreadable", f"cannot be read: {exc.strerror}", what,
+                                          reason=str(exc.strerror))) from exc
     return parse_bytes(raw, source, json=path.suffix.lower() == ".json", what=what, max_items=max_items)
 
 
@@ -684,9 +707,9 @@ def parse_bytes(raw: bytes, source: str, *, json: bool, what: str = "file", max_
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise DocumentError(Problem(
-            source, line, "", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8",
-        )) from exc
+        raise DocumentError(_file_problem(source, line, "file.not_utf8",
+                                          f"is not UTF-8 text (byte {exc.start}); save it as UTF-8", what,
+                                          at=exc.start)) from exc
     return (parse_json if json else parse_yaml)(text, source, max_items, what)
 
 

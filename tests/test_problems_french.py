@@ -45,7 +45,7 @@ class TestTheBadFile:
         assert run.returncode == 2 and run.stdout == ""
         assert run.stderr == french(
             f"erreur : {path} : 2 problèmes dans les réponses\n"
-            f"  {path}:5: flows[0].monthly_volume: -5 est hors limites : un nombre d'au moins 0 est attendu\n"
+            f"  {path}:5: flows[0].monthly_volume: -5 est hors limites : il faut un nombre supérieur ou égal à 0\n"
             f"  {path}:6: flows[0].aht_seconds: 'abc' n'est pas un nombre\n")
 
     def test_in_english(self, tmp_path: Path) -> None:
@@ -86,6 +86,43 @@ class TestTheBadFile:
         assert english.endswith("2 files, 6 flows: 2 to outsource, 2 to split, 2 to keep in-house; "
                                 "1 file could not be read.\n")
 
+    def test_a_missing_file_and_a_file_that_is_not_utf8(self, tmp_path: Path) -> None:
+        """The commonest mistakes in reading a file, in French: a file that is not there, bytes that are not
+        UTF-8 (at their line); in English as before."""
+        run = arbitre_in_process("recommend", tmp_path / "nothere.yaml", "--lang", "fr")
+        assert run.returncode == 2 and run.stderr == french(
+            f"erreur : impossible de lire les réponses de {tmp_path / 'nothere.yaml'}\n"
+            f"  {tmp_path / 'nothere.yaml'}: ce fichier de réponses n'existe pas\n")
+        assert arbitre_in_process("recommend", tmp_path / "nothere.yaml").stderr.endswith(": no such answers file\n")
+        binary = tmp_path / "latin1.yaml"
+        binary.write_bytes("flows:\n  - id: caf\xe9\n".encode("latin-1"))
+        run = arbitre_in_process("recommend", binary, "--lang", "fr")
+        assert run.stderr.endswith(french(f"  {binary}:2: n'est pas du texte UTF-8 (octet 18) ; enregistrez-le en UTF-8\n"))
+
+    def test_files_left_out_of_a_folder(self, tmp_path: Path) -> None:
+        """The note on the files of a folder that are not answers, in French; past ten, the rest counted."""
+        (tmp_path / "acme.yaml").write_text((ROOT / "examples" / "acme-retail.yaml").read_text(encoding="utf-8"),
+                                            encoding="utf-8")
+        for n in range(12):
+            written(tmp_path, "columns: {queue: File}\n", f"mapping-{n:02}.yaml")
+        run = arbitre_in_process("recommend", tmp_path, "--lang", "fr", "--format", "jsonl")
+        assert run.returncode == 0
+        note = run.stderr.splitlines()[0]
+        assert note.startswith(french(f"remarque : {tmp_path} : 12 fichiers laissés de côté"))
+        assert note.count("mapping-") == 10 and note.endswith(" et 2 autres")
+        english = arbitre_in_process("recommend", tmp_path, "--format", "jsonl").stderr.splitlines()[0]
+        assert english.startswith(f"note: {tmp_path}: left out 12 files that are not answers") and \
+            english.endswith(" and 2 more")
+
+    def test_an_unknown_key_of_a_fixed_list(self, tmp_path: Path) -> None:
+        """A day of the week written in full in a weekly profile: one of the days allowed, in French too."""
+        week = "    weekly_profile: {monday: [0]}\n"
+        path = written(tmp_path, "flows:\n  - id: a\n    channel: phone\n    monthly_volume: 1\n    aht_seconds: 60\n"
+                       + week)
+        run = arbitre_in_process("recommend", path, "--lang", "fr")
+        assert french("'monday' ne fait pas partie des valeurs possibles : mon, tue") in run.stderr
+        assert "'monday' is not one of mon, tue" in arbitre_in_process("recommend", path).stderr
+
     def test_explain_a_record(self, tmp_path: Path) -> None:
         """explain --lang fr says "erreur" in French; an audit record's own checks are worded in English."""
         record = written(tmp_path, '{"schema": "arbitre-audit/1"}', "record.json")
@@ -99,7 +136,7 @@ FAMILIES = [
     pytest.param(
         "organisation: {country: FR}\nflows:\n  - id: a\n    channel: fax\n    monthly_volume: 100\n"
         "    aht_seconds: 60\n",
-        "4: flows[0].channel: 'fax' n'est pas l'une des valeurs possibles : phone, email, chat, social, letter, other",
+        "4: flows[0].channel: 'fax' ne fait pas partie des valeurs possibles : phone, email, chat, social, letter, other",
         id="pydantic-enum"),
     pytest.param(
         "flows:\n  - id: a\n    channel: phone\n    monthly_volume: 1.5\n    aht_seconds: 60\n",
@@ -107,34 +144,34 @@ FAMILIES = [
     pytest.param(
         "organisation: {currency: eur}\nflows:\n  - id: a\n    channel: phone\n    monthly_volume: 1\n"
         "    aht_seconds: 60\n",
-        "1: organisation.currency: 'eur' n'est pas un code de devise ISO 4217 en capitales (comme EUR)",
+        "1: organisation.currency: 'eur' n'est pas un code devise à trois lettres majuscules (ISO 4217), comme EUR",
         id="pydantic-pattern"),
     pytest.param(
         "flows:\n  - id: a\n    chanel: phone\n    monthly_volume: 1\n    aht_seconds: 60\n    channel: phone\n",
         "3: flows[0].chanel: champ inconnu 'chanel' ; vouliez-vous dire 'channel' ?", id="pydantic-unknown-field"),
     pytest.param(
         "flows:\n  - id: a\n    channel: phone\n    monthly_volume: 100\n    aht_seconds: 60\n    concurrency: 2\n",
-        "6: flows[0].concurrency: concurrency 2 ne vaut que pour le chat : un conseiller phone traite un contact "
-        "à la fois (retirez-le ou mettez 1)", id="validator-chat-only"),
+        "6: flows[0].concurrency: concurrency 2 ne vaut que pour le chat : sur le canal phone, un conseiller traite "
+        "un contact à la fois (retirez ce champ ou indiquez 1)", id="validator-chat-only"),
     pytest.param(
         "flows:\n  - id: a\n    channel: phone\n    monthly_volume: 1\n    aht_seconds: 60\n    current_fte: 0.001\n",
-        "6: flows[0].current_fte: 0.001 ETP, c'est trop peu pour une équipe : indiquez 0 ou au moins 0.01",
+        "6: flows[0].current_fte: 0.001 ETP, c'est trop peu pour dimensionner une équipe : indiquez 0 ou au moins 0.01",
         id="validator-too-little"),
     pytest.param(
         "flows:\n  - id: a\n    channel: phone\n    monthly_volume: 1\n    aht_seconds: 60\n    vendor_quote: {}\n",
-        "6: flows[0].vendor_quote: indiquez une de ces formes : per_contact, per_hour, per_minute, per_fte_month "
-        "(aucune trouvée)", id="validator-quote"),
+        "6: flows[0].vendor_quote: indiquez un seul prix parmi per_contact, per_hour, per_minute, per_fte_month "
+        "(aucun trouvé)", id="validator-quote"),
     pytest.param(
         "flows:\n  - id: a\n    channel: phone\n    monthly_volume: {low: 900, high: 100}\n    aht_seconds: 60\n",
-        "4: flows[0].monthly_volume: low 900 est au-dessus de high 100 ; low <= likely <= high est attendu",
+        "4: flows[0].monthly_volume: low (900) est supérieur à high (100) ; il faut low <= likely <= high",
         id="range-low-above-high"),
     pytest.param(
         "flows:\n  - id: a\n    channel: phone\n    monthly_volume: 1\n    aht_seconds: 240 ± -5\n",
-        "5: flows[0].aht_seconds: '240 ± -5' : l'écart -5 est négatif ; 0 ou plus est attendu",
+        "5: flows[0].aht_seconds: '240 ± -5' : l'écart -5 est négatif ; il faut un écart positif ou nul",
         id="range-negative-spread"),
     pytest.param(
         "flows:\n  - id: a\n    channel: phone\n    monthly_volume: {low: -10, high: 100}\n    aht_seconds: 60\n",
-        "4: flows[0].monthly_volume: la borne basse -10 est hors limites : un nombre d'au moins 0 est attendu",
+        "4: flows[0].monthly_volume: borne basse : -10 est hors limites : il faut un nombre supérieur ou égal à 0",
         id="range-bound"),
     pytest.param(
         "flows:\n  - id: a\n    channel: phone\n    monthly_volume: 1\n    aht_seconds: 60\n"
@@ -159,7 +196,7 @@ class TestFamilies:
         run = arbitre_in_process("recommend", path, "--lang", "fr")
         assert run.returncode == 2
         assert run.stderr == french(f"erreur : {path} est vide\n"
-                                    f"  {path}:1: le fichier est vide ; organisation: et flows: sont attendus\n")
+                                    f"  {path}:1: le fichier est vide ; il doit contenir organisation: et flows:\n")
 
     def test_not_a_mapping(self, tmp_path: Path) -> None:
         """A list instead of answers: said in French."""
@@ -167,7 +204,7 @@ class TestFamilies:
         run = arbitre_in_process("recommend", path, "--lang", "fr")
         assert run.stderr == french(
             f"erreur : {path} n'est pas un fichier de réponses\n"
-            f"  {path}:1: le document est une liste ; une table avec organisation: et flows: est attendue\n")
+            f"  {path}:1: le document est une liste ; il doit contenir organisation: et flows:\n")
 
     def test_many_problems_counted_in_french(self, tmp_path: Path) -> None:
         """Past the listed problems, the rest are counted in French; the count grouped as French groups it."""
@@ -213,7 +250,7 @@ class TestWorkspaceUpload:
 
 # Where the code names a message of the catalogue: the function, and which argument is the key.
 _KEY_ARGUMENT = {"phrase": 0, "invalid": 0, "_error": 0, "problem": 3, "self.problem": 1, "NoneOrAtLeast": 1}
-_SOURCES = ["engine/answers.py", "engine/ranges.py", "engine/models.py", "engine/problems.py",
+_SOURCES = ["engine/answers.py", "engine/ranges.py", "engine/models.py", "engine/problems.py", "engine/load.py",
             "web/assessments.py", "cli.py"]
 
 

@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from engine.problems import line as problem_line
+from engine.problems import text as problem_text
 from engine.errors import AnswersError, ArbitreError, UserError
 from engine.policy.loading import Policy
 from explanations.render import labels, score, signed_weight
@@ -390,9 +392,9 @@ def whatif(request: Request) -> Response:
         for found in exc.problems:
             name = views.field_of(found)
             if name is not None and name in typed:
-                errors.setdefault(name, found.message)
+                errors.setdefault(name, problem_text(found, lang))
             else:
-                rest.append(str(found))
+                rest.append(problem_line(found, lang))
         return _whatif_page(request, assessment, base, scratch, status=400, errors=errors,
                             problem="\n".join(rest) if rest or not errors else "", typed=typed)
     if applied.answers != scratch:
