@@ -93,7 +93,7 @@ class TestTheBadFile:
         run = arbitre_in_process("recommend", tmp_path / "nothere.yaml", "--lang", "fr")
         assert run.returncode == 2 and run.stderr == french(
             f"erreur : impossible de lire les réponses de {tmp_path / 'nothere.yaml'}\n"
-            f"  {tmp_path / 'nothere.yaml'}: ce fichier de réponses n'existe pas\n")
+            f"  {tmp_path / 'nothere.yaml'}: fichier de réponses introuvable\n")
         assert arbitre_in_process("recommend", tmp_path / "nothere.yaml").stderr.endswith(": no such answers file\n")
         binary = tmp_path / "latin1.yaml"
         binary.write_bytes("flows:\n  - id: caf\xe9\n".encode("latin-1"))
