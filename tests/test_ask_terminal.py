@@ -351,7 +351,7 @@ class TestNaturalAnswers:
         assert (org.country, org.currency, org.loaded_hourly_cost, flow.languages) == ("US", "USD", 38, ("es",))
         review = run.transcript.split("\nReview your answers\n", 1)[1]
         assert "Review your answers" not in review  # shown once
-        given, defaults = review.split("Flow 1: Order taking\n", 1)[1].split("Not asked, left at their defaults:", 1)
+        given, defaults = review.split("Flow 1: Order taking\n", 1)[1].split("Left at their defaults (not asked, or Enter):", 1)
         assert "Id: order-taking (from the name)" in given and "Predictability" not in given
         assert "Predictability: medium" in " ".join(defaults.split())
 

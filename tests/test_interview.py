@@ -516,7 +516,7 @@ def test_the_review_lists_the_answers_then_the_defaults_once(bank: Bank, policy:
     answered, (defaults,) = flow_lines[:-1], flow_lines[-1:]
     assert [line.split(". ", 1)[1].split(":")[0] for line in answered] == [
         "Channel", "Name", "Id", "Monthly volume", "Handling time"]
-    assert defaults.startswith("  Not asked, left at their defaults: ") and "Predictability: medium" in defaults
+    assert defaults.startswith("  Left at their defaults (not asked, or Enter): ") and "Predictability: medium" in defaults
     assert "volume_predictability" not in said and "repetitiveness" not in said  # labels, not field names
 
 
