@@ -1493,8 +1493,9 @@ def serve(port: int, db: Path | None, host: str, token: str | None, policy_dir: 
                         "for instance: python3 -c 'import secrets; print(secrets.token_urlsafe(24))'")
     local = _loopback(host)
     if not local and token is None:
-        raise UserError(f"--host {host} lets other machines reach the workspace: give --token T as well "
-                        "(a secret of 16 or more characters), or leave out --host to serve on 127.0.0.1 only")
+        raise UserError(f"--host {host} lets other machines reach the workspace: set $ARBITRE_TOKEN (or give "
+                        "--token T, which others can see in the process list) to a secret of 16 or more "
+                        "characters, or leave out --host to serve on 127.0.0.1 only")
     rules = read_rules(policy_dir)  # a bad policy is reported now, not on the first page
     import uvicorn
 

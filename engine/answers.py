@@ -126,6 +126,8 @@ def _describe(error: Any, field: str, root: type[BaseModel] = Answers) -> Phrase
     if kind in ("enum", "literal_error"):
         expected = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
         return phrase("not_one_of", value=shown, expected=expected)
+    if kind in _BOUNDS and isinstance(value, float) and value != value:  # NaN: outside every bound
+        return phrase("not_finite", value=shown)
     if kind in _BOUNDS:
         key, bound = _BOUNDS[kind]
         return phrase(key, value=shown, bound=_number(ctx[bound]))

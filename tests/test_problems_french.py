@@ -115,6 +115,14 @@ class TestTheBadFile:
         assert english.startswith(f"note: {tmp_path}: left out 12 files that are not answers") and \
             english.endswith(" and 2 more")
 
+    def test_a_number_that_is_not_a_number(self, tmp_path: Path) -> None:
+        """.nan for a bounded number is said to be no finite number, not to be out of its range."""
+        path = written(tmp_path, "flows:\n  - id: a\n    channel: phone\n    monthly_volume: 1\n    aht_seconds: .nan\n")
+        assert arbitre_in_process("recommend", path).stderr.endswith(
+            f"{path}:5: flows[0].aht_seconds: nan is not a finite number\n")
+        assert arbitre_in_process("recommend", path, "--lang", "fr").stderr.endswith(
+            f"{path}:5: flows[0].aht_seconds: nan n'est pas un nombre fini\n")
+
     def test_an_unknown_key_of_a_fixed_list(self, tmp_path: Path) -> None:
         """A day of the week written in full in a weekly profile: one of the days allowed, in French too."""
         week = "    weekly_profile: {monday: [0]}\n"

@@ -61,8 +61,9 @@ class TestRefused:
         """Listening beyond this machine without a token is refused, exit 2, with what to do."""
         run = arbitre("serve", "--host", "0.0.0.0", "--db", tmp_path / "w.db")
         assert run.returncode == 2
-        assert run.stderr == ("error: --host 0.0.0.0 lets other machines reach the workspace: give --token T as well "
-                              "(a secret of 16 or more characters), or leave out --host to serve on 127.0.0.1 only\n")
+        assert run.stderr == ("error: --host 0.0.0.0 lets other machines reach the workspace: set $ARBITRE_TOKEN "
+                              "(or give --token T, which others can see in the process list) to a secret of 16 or "
+                              "more characters, or leave out --host to serve on 127.0.0.1 only\n")
         assert not (tmp_path / "w.db").exists()
 
     @pytest.mark.parametrize("token", ["short", "has space in it 0123", "semi;colon0123456789", "é" * 20])
