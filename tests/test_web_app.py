@@ -611,16 +611,22 @@ class TestCutOff:
     """A body that does not all arrive never reaches a page: half a form is not carried out."""
 
     @staticmethod
+    def scope(cookie: str, length: int | None = None) -> dict[str, Any]:
+        """The ASGI scope of a POST /assessments form with ``cookie`` (and a Content-Length when given)."""
+        length_header = [] if length is None else [(b"content-length", str(length).encode())]
+        return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                "scheme": "http", "path": "/assessments", "raw_path": b"/assessments", "root_path": "",
+                "query_string": b"", "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
+                "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
+                            *length_header, (b"cookie", cookie.encode())]}
+
+    @staticmethod
     def call(app: Any, body_parts: list[bytes], length: int, cookie: str, ends: bool = False) -> list[dict[str, Any]]:
         """``app`` called as the server calls it for a POST /assessments whose body arrives in ``body_parts``,
         then the client disconnects (or, with ``ends``, the last part ends the body)."""
         import anyio
 
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-                 "scheme": "http", "path": "/assessments", "raw_path": b"/assessments", "root_path": "",
-                 "query_string": b"", "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
-                 "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
-                             (b"content-length", str(length).encode()), (b"cookie", cookie.encode())]}
+        scope = TestCutOff.scope(cookie, length)
         messages: list[dict[str, Any]] = [{"type": "http.request", "body": part,
                                            "more_body": not (ends and i == len(body_parts) - 1)}
                                           for i, part in enumerate(body_parts)]
@@ -666,11 +672,7 @@ class TestCutOff:
         with TestClient(app) as browser:
             value = fresh_csrf(browser)
         body = f"csrf={value}&lang=en&name=Stalled".encode()
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-                 "scheme": "http", "path": "/assessments", "raw_path": b"/assessments", "root_path": "",
-                 "query_string": b"", "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
-                 "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
-                             (b"cookie", f"{CSRF_COOKIE}={value}".encode())]}
+        scope = self.scope(f"{CSRF_COOKIE}={value}")
         first = [{"type": "http.request", "body": body, "more_body": True}]
         sent: list[dict[str, Any]] = []
 

@@ -261,6 +261,26 @@ def _attached(policy: Policy, result: FlowResult) -> tuple[Attached, ...]:
     return tuple(out)
 
 
+def checked_variant(bid: Bid, line: PriceLine, quote: VendorQuote, inputs: FlowInputs, share: float, lot: str,
+                    policy: Policy, band: tuple[float, float] | None,
+                    set_aside: list[SetAside]) -> tuple[FlowInputs, float] | None:
+    """The flow's answers under one price of a line (``_variant``) and the price of a productive hour it
+    works out to; None, with the price set aside and why, when the answers cannot take it or the hour's
+    price lies outside the plausible ``band``. ``lot``: the lot the price is for, as a set-aside names it."""
+    where = dict(bidder=bid.bidder, where=line.where or bid.source, lot=lot, site=line.site,
+                 form=quote.form, amount=quote.amount)
+    try:
+        variant = _variant(inputs, line, quote, bid, share)
+    except ValidationError as exc:
+        set_aside.append(SetAside(reason="invalid_line", value=str(exc.errors()[0]["msg"]), **where))  # type: ignore[arg-type]
+        return None
+    hourly = provider_hourly(variant, policy.costs, quote)
+    if band is not None and not band[0] <= hourly <= band[1]:
+        set_aside.append(SetAside(reason="implausible_price", hourly=hourly, band=band, **where))  # type: ignore[arg-type]
+        return None
+    return variant, hourly
+
+
 def _price_line(bid: Bid, line: PriceLine, baseline: FlowResult, option: str, policy: Policy,
                 band: tuple[float, float] | None, set_aside: list[SetAside]) -> Offer | None:
     """A line's offer: each form checked against the band and costed, the cheapest all-in kept; None
@@ -268,21 +288,15 @@ def _price_line(bid: Bid, line: PriceLine, baseline: FlowResult, option: str, po
     priced: list[tuple[Priced, FlowInputs]] = []
     share = _share(baseline, option)
     for quote in line.quotes():
-        where = dict(bidder=bid.bidder, where=line.where or bid.source, lot=line.lot, site=line.site,
-                     form=quote.form, amount=quote.amount)
-        try:
-            variant = _variant(baseline.inputs, line, quote, bid, share)
-        except ValidationError as exc:
-            set_aside.append(SetAside(reason="invalid_line", value=str(exc.errors()[0]["msg"]), **where))  # type: ignore[arg-type]
+        checked = checked_variant(bid, line, quote, baseline.inputs, share, line.lot, policy, band, set_aside)
+        if checked is None:
             continue
-        hourly = provider_hourly(variant, policy.costs, quote)
-        if band is not None and not band[0] <= hourly <= band[1]:
-            set_aside.append(SetAside(reason="implausible_price", hourly=hourly, band=band, **where))  # type: ignore[arg-type]
-            continue
+        variant, hourly = checked
         costs = flow_costs(variant, policy.costs)
         cost = costs.options.get(option)
         if cost is None:
-            set_aside.append(SetAside(reason="no_option", value=option, **where))  # type: ignore[arg-type]
+            set_aside.append(SetAside(bidder=bid.bidder, reason="no_option", value=option, where=line.where or bid.source,
+                                      lot=line.lot, site=line.site, form=quote.form, amount=quote.amount))
             continue
         priced.append((Priced(quote.form, quote.amount, hourly, cost, int(costs.contract_months)), variant))
     if not priced:

@@ -40,14 +40,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
-from ..costs import OptionCost, flow_costs, provider_hourly
+from ..costs import OptionCost, flow_costs
 from ..models import Decision, Flow, FlowInputs, VendorQuote
 from ..policy.loading import Policy
 from ..recommend import FlowResult, Recommendation, evaluate_flow
 from ..staffing import year_shape
-from .bids import Comparison, FlowRanking, Offer, SetAside, _band, _variant, term_of
+from .bids import Comparison, FlowRanking, Offer, SetAside, _band, _variant, checked_variant, term_of
 from .pricing import Bid, Lot, PriceLine
 from .tender import PROVIDER_FIELDS, SIZING_QUOTE
 
@@ -274,18 +272,11 @@ def _priced(bid: Bid, pool: Pool, line: PriceLine, quote: VendorQuote, compariso
     line's site, certifications, transition and minimum billing): the pooled flow outsourced, each
     member's own exit; with the flows outsourced each alone at that price, and the term. None, with the
     form set aside and why, when the answers cannot take it or its price is implausible."""
-    where = dict(bidder=bid.bidder, where=line.where or bid.source, lot=pool.lot.id, site=line.site,
-                 form=quote.form, amount=quote.amount)
-    try:
-        variant = _variant(pool.pooled, line, quote, bid, 1.0)
-    except ValidationError as exc:
-        set_aside.append(SetAside(reason="invalid_line", value=str(exc.errors()[0]["msg"]), **where))  # type: ignore[arg-type]
+    checked = checked_variant(bid, line, quote, pool.pooled, 1.0, pool.lot.id, policy,
+                              _band(policy, comparison.currency), set_aside)
+    if checked is None:
         return None
-    band = _band(policy, comparison.currency)
-    hourly = provider_hourly(variant, policy.costs, quote)
-    if band is not None and not band[0] <= hourly <= band[1]:
-        set_aside.append(SetAside(reason="implausible_price", hourly=hourly, band=band, **where))  # type: ignore[arg-type]
-        return None
+    variant, _ = checked
     option = flow_costs(variant, policy.costs, splits=False).options["outsource"]
     # Each flow alone: its own transition (answered or modelled), not the bundle line's.
     own = line.model_copy(update={"transition_cost": None})
