@@ -753,3 +753,12 @@ class TestFrenchTypography:
         page = client.get("/", headers={"accept-language": "fr"}).text
         assert "Arbitre\u202f: quels flux" in page
         assert not re.search(r"\w [:;?!](\s|<)", page.split("<body>")[1])
+
+    def test_words_said_by_the_code_typeset_too(self) -> None:
+        """A message the pages' Python code words itself (not a template), such as a refused override's, is
+        set with French typography as the templates' words are, and a field filled in is left as typed."""
+        texts = {key: i18n.t(key, "fr", **dict.fromkeys(names, "a : b"))
+                 for key, names in ((key, re.findall(r"{(\w+)}", texts["fr"])) for key, texts in i18n.messages().items())}
+        assert not any(re.search(r"\w [;?!]", text.replace("a : b", "")) for text in texts.values())
+        assert any("\u202f:" in text for text in texts.values()) and all(
+            "a : b" in text for key, text in texts.items() if "{" in i18n.messages()[key]["fr"])

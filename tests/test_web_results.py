@@ -486,12 +486,16 @@ class TestWhatIfAndCompare:
 class TestWords:
     def test_one_file_of_words(self) -> None:
         """The result pages' words are in web/messages.yaml with the rest (no second file), which
-        PyYAML's own safe loader reads too."""
+        PyYAML's own safe loader reads too; the workspace sets them with their language's typography."""
         import yaml
 
         web = Path(__file__).resolve().parent.parent / "web"
         assert not (web / "results_words.yaml").exists()
-        assert yaml.safe_load((web / "messages.yaml").read_text(encoding="utf-8")) == i18n.messages()
+        from engine.typography import typeset
+
+        raw = yaml.safe_load((web / "messages.yaml").read_text(encoding="utf-8"))
+        assert {key: {lang: typeset(text, lang) for lang, text in texts.items()} for key, texts in raw.items()} \
+            == i18n.messages()  # the same words, set with each language's typography
 
     def test_every_plural_has_its_forms(self) -> None:
         """Every plural("key", n) a template names has its text for one (key_one) and for more (key)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from engine.load import parse_yaml
+from engine.typography import typeset
 
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
@@ -20,9 +21,11 @@ MESSAGES = Path(__file__).resolve().parent / "messages.yaml"
 
 @functools.cache
 def messages() -> dict[str, dict[str, str]]:
-    """Every UI string, by key then language, read once from ``messages.yaml`` (safe loader, no duplicate keys)."""
-    data = parse_yaml(MESSAGES.read_text(encoding="utf-8"), str(MESSAGES)).data
-    return cast(dict[str, dict[str, str]], data)
+    """Every UI string, by key then language, read once from ``messages.yaml`` (safe loader, no duplicate
+    keys) and set with its language's typography (French spaces before ``: ; ? !``)."""
+    data = cast(dict[str, dict[str, str]], parse_yaml(MESSAGES.read_text(encoding="utf-8"), str(MESSAGES)).data)
+    # set with each language's typography once, before any field is filled in (a user's text is not touched)
+    return {key: {lang: typeset(text, lang) for lang, text in texts.items()} for key, texts in data.items()}
 
 
 def language(value: str | None, default: Lang = "en") -> Lang:

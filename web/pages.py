@@ -27,7 +27,6 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from engine.typography import typeset
 
 from . import i18n
 
@@ -82,7 +81,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     csrf = csrf_token(request)
 
     def translate(key: str, **fields: Any) -> str:
-        return typeset(i18n.t(key, lang, **fields), lang)
+        return i18n.t(key, lang, **fields)
 
     def csrf_field() -> Markup:
         return Markup('<input type="hidden" name="csrf" value="{}">').format(escape(csrf))

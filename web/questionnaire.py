@@ -232,7 +232,7 @@ def _moved_on(request: Request, q: _Questionnaire, typed: str | None = None) -> 
         notice = i18n.t("ask_moved_on_answer", q.lang, answer=quoted)
     else:
         notice = i18n.t("ask_moved_on", q.lang)
-    return _page(request, q, q.conversation.current(), status=409, notice=q.typeset(notice))
+    return _page(request, q, q.conversation.current(), status=409, notice=notice)
 
 
 def ask(request: Request) -> Response:
@@ -261,7 +261,7 @@ def answer(request: Request) -> Response:
     typed = _typed(form, step.question, q.bank, q.lang)
     if len(typed) > MAX_ANSWER:
         most = f"{MAX_ANSWER:,}".replace(",", "\u202f" if q.lang == "fr" else ",")
-        q.conversation.state.error = q.typeset(i18n.t("ask_too_long", q.lang, most=most))
+        q.conversation.state.error = i18n.t("ask_too_long", q.lang, most=most)
         return _page(request, q, q.conversation.current(), typed[:MAX_ANSWER], status=400)
     outcome = q.conversation.answer(typed)
     if outcome.error or not outcome.accepted and not outcome.changed:  # refused, or help: shown, not saved
