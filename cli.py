@@ -247,7 +247,9 @@ def _answer_files(paths: tuple[str, ...], lang: str = "en") -> list[Path]:
         path = Path(name)
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix.lower() in ANSWER_SUFFIXES and p.is_file())
-            others = [p for p in found if not looks_like_answers(p)]
+            answers, others = [], []
+            for p in found:
+                (answers if looks_like_answers(p) else others).append(p)
             if others:
                 named = ", ".join(str(p) for p in others[:NAMED_OTHERS])
                 more = len(others) - NAMED_OTHERS
@@ -255,7 +257,7 @@ def _answer_files(paths: tuple[str, ...], lang: str = "en") -> list[Path]:
                                       folder=str(path), count=len(others),
                                       files=named + (say(phrase("folder.more", more=more), lang) if more > 0 else "")),
                                lang), err=True)
-            out += [p for p in found if p not in others]
+            out += answers
         elif not path.exists() and any(c in name for c in "*?["):
             out += sorted(Path(p) for p in glob.glob(name, recursive=True) if Path(p).is_file())
         else:
@@ -476,15 +478,13 @@ def _batch_summary(files: int, flows: int, counts: dict[str, int], bad: int, lan
     """The line a run over several files ends with, in the run's language."""
     from explanations.render import labels
 
+    from engine.typography import singular
+
     words = labels(lang)["batch"]
-
-    def many(n: int) -> bool:  # French says "0 fichier", English "0 files"
-        return n > 1 or (n == 0 and lang == "en")
-
-    unread = words["unread_many" if many(bad) else "unread_one"].format(count=bad) if bad else ""
+    unread = words["unread_one" if singular(bad, lang) else "unread_many"].format(count=bad) if bad else ""
     return words["summary"].format(
-        files=f"{files} {words['files' if many(files) else 'file']}",
-        flows=f"{flows} {words['flows' if many(flows) else 'flow']}",
+        files=f"{files} {words['file' if singular(files, lang) else 'files']}",
+        flows=f"{flows} {words['flow' if singular(flows, lang) else 'flows']}",
         outsource=counts["outsource"], hybrid=counts["hybrid"], keep=counts["keep_internal"], unread=unread)
 
 

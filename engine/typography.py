@@ -18,3 +18,8 @@ def typeset(text: str, lang: str) -> str:
     if lang != "fr":
         return text
     return _INSIDE_GUILLEMETS.sub(NO_BREAK, _BEFORE_PUNCTUATION.sub(NARROW, text))
+
+
+def singular(count: int, lang: str) -> bool:
+    """Whether ``count`` things are said in the singular: one; in French, none too ("0 fichier")."""
+    return count == 1 or (count == 0 and lang == "fr")

@@ -19,10 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from engine.problems import line as problem_line
-from engine.problems import text as problem_text
 from engine.errors import AnswersError, ArbitreError, UserError
 from engine.policy.loading import Policy
+from engine.problems import line as problem_line
+from engine.problems import text as problem_text
+from engine.typography import singular
 from explanations.render import labels, score, signed_weight
 
 from . import views
@@ -38,8 +39,7 @@ MAX_REASON = 2000
 
 def plural(key: str, n: int, lang: str, **fields: Any) -> str:
     """``key`` said of ``n`` things: its ``key_one`` text for one (and for none in French), else its own."""
-    one = n == 1 or (lang == "fr" and n == 0)
-    return t(f"{key}_one" if one else key, lang, n=n, **fields)
+    return t(f"{key}_one" if singular(n, lang) else key, lang, n=n, **fields)
 
 
 class Jobs:
