@@ -647,15 +647,11 @@ class Store:
             row = connection.execute("SELECT answers FROM scratch WHERE assessment_id = ?", (aid,)).fetchone()
             if row is None or str(row[0]) != scratch:
                 return None
-            number = connection.execute("SELECT coalesce(max(number), 0) + 1 FROM versions WHERE assessment_id = ?",
-                                        (aid,)).fetchone()[0]
+            number = self._insert_version(connection, aid, scratch, author, note, created)
             kept: list[Override] = []
-            if carry is not None and number > 1:
+            if carry is not None and number > 1:  # the overrides in force on the version before, one a flow
                 in_force = {o.flow_id: o for o in self._overrides(connection, aid, number - 1)}
                 audit_json, kept = carry(audit_json, list(in_force.values()))
-            connection.execute(
-                "INSERT INTO versions (assessment_id, number, answers, author, note, created) VALUES (?, ?, ?, ?, ?, ?)",
-                (aid, number, scratch, author, note, created))
             connection.executemany(
                 "INSERT INTO overrides (assessment_id, version, flow_id, option, reason, author, created) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
