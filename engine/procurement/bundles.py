@@ -266,12 +266,12 @@ def _quotes_for(bid: Bid, lot_id: str, members: list[FlowResult],
     return line, (VendorQuote(per_hour=round(cheapest.best.hourly, 2)),), True
 
 
-def _priced(bid: Bid, pool: Pool, line: PriceLine, quote: VendorQuote, comparison: Comparison, policy: Policy,
-            set_aside: list[SetAside]) -> tuple[OptionCost, float, int] | None:
+def _priced(bid: Bid, pool: Pool, line: PriceLine, quote: VendorQuote, indicative: bool, comparison: Comparison,
+            policy: Policy, set_aside: list[SetAside]) -> BundlePrice | None:
     """The bundle under one form of a line, as the bids' lines are costed (the bid's contract term, the
     line's site, certifications, transition and minimum billing): the pooled flow outsourced, each
-    member's own exit; with the flows outsourced each alone at that price, and the term. None, with the
-    form set aside and why, when the answers cannot take it or its price is implausible."""
+    member's own exit, against keeping the flows over the same term. None, with the form set aside and
+    why, when the answers cannot take it or its price is implausible."""
     checked = checked_variant(bid, line, quote, pool.pooled, 1.0, pool.lot.id, policy,
                               _band(policy, comparison.currency), set_aside)
     if checked is None:
@@ -285,7 +285,11 @@ def _priced(bid: Bid, pool: Pool, line: PriceLine, quote: VendorQuote, compariso
     exits = sum(o.exit_cost for o in alone)
     option = option.model_copy(update={"exit_cost": exits, "one_off": option.transition_cost + exits,
                                        "term_total": option.term_total - option.exit_cost + exits})
-    return option, sum(o.term_total for o in alone), term_of(variant, policy)
+    term = term_of(variant, policy)
+    keep_monthly = sum(m.costs.options["keep_internal"].monthly for m in pool.members)
+    return BundlePrice(bidder=bid.bidder, site=line.site, site_country=line.site_country, quote=quote,
+                       indicative=indicative, cost=option, alone_total=sum(o.term_total for o in alone),
+                       term_months=term, keep_total=keep_monthly * term)
 
 
 def _price(bid: Bid, pool: Pool, comparison: Comparison, policy: Policy,
@@ -296,14 +300,8 @@ def _price(bid: Bid, pool: Pool, comparison: Comparison, policy: Policy,
     if found is None:
         return None
     line, quotes, indicative = found
-    keep_monthly = sum(m.costs.options["keep_internal"].monthly for m in pool.members)
-    prices = [BundlePrice(bidder=bid.bidder, site=line.site, site_country=line.site_country, quote=quote,
-                          indicative=indicative, cost=option, alone_total=alone, term_months=term,
-                          keep_total=keep_monthly * term)
-              for quote in quotes
-              for costed in [_priced(bid, pool, line, quote, comparison, policy, set_aside)] if costed is not None
-              for option, alone, term in [costed]]
-    return min(prices, key=lambda p: p.allin_monthly, default=None)
+    prices = (_priced(bid, pool, line, quote, indicative, comparison, policy, set_aside) for quote in quotes)
+    return min((p for p in prices if p is not None), key=lambda p: p.allin_monthly, default=None)
 
 
 def propose_bundles(comparison: Comparison, policy: Policy) -> list[Bundle]:
