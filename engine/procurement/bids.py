@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -267,18 +267,24 @@ def checked_variant(bid: Bid, line: PriceLine, quote: VendorQuote, inputs: FlowI
     """The flow's answers under one price of a line (``_variant``) and the price of a productive hour it
     works out to; None, with the price set aside and why, when the answers cannot take it or the hour's
     price lies outside the plausible ``band``. ``lot``: the lot the price is for, as a set-aside names it."""
-    where = dict(bidder=bid.bidder, where=line.where or bid.source, lot=lot, site=line.site,
-                 form=quote.form, amount=quote.amount)
     try:
         variant = _variant(inputs, line, quote, bid, share)
     except ValidationError as exc:
-        set_aside.append(SetAside(reason="invalid_line", value=str(exc.errors()[0]["msg"]), **where))  # type: ignore[arg-type]
+        set_aside.append(_price_set_aside(bid, line, quote, lot, "invalid_line", value=str(exc.errors()[0]["msg"])))
         return None
     hourly = provider_hourly(variant, policy.costs, quote)
     if band is not None and not band[0] <= hourly <= band[1]:
-        set_aside.append(SetAside(reason="implausible_price", hourly=hourly, band=band, **where))  # type: ignore[arg-type]
+        set_aside.append(_price_set_aside(bid, line, quote, lot, "implausible_price", hourly=hourly, band=band))
         return None
     return variant, hourly
+
+
+def _price_set_aside(bid: Bid, line: PriceLine, quote: VendorQuote, lot: str, reason: SetAsideReason,
+                     **more: Any) -> SetAside:
+    """One price of a line not used, and why, located: its bidder, grid (or the line's place in it), lot,
+    site, form and amount."""
+    return SetAside(bidder=bid.bidder, reason=reason, where=line.where or bid.source, lot=lot, site=line.site,
+                    form=quote.form, amount=quote.amount, **more)
 
 
 def _price_line(bid: Bid, line: PriceLine, baseline: FlowResult, option: str, policy: Policy,
@@ -295,8 +301,7 @@ def _price_line(bid: Bid, line: PriceLine, baseline: FlowResult, option: str, po
         costs = flow_costs(variant, policy.costs)
         cost = costs.options.get(option)
         if cost is None:
-            set_aside.append(SetAside(bidder=bid.bidder, reason="no_option", value=option, where=line.where or bid.source,
-                                      lot=line.lot, site=line.site, form=quote.form, amount=quote.amount))
+            set_aside.append(_price_set_aside(bid, line, quote, line.lot, "no_option", value=option))
             continue
         priced.append((Priced(quote.form, quote.amount, hourly, cost, int(costs.contract_months)), variant))
     if not priced:
