@@ -611,6 +611,13 @@ class TestCutOff:
     """A body that does not all arrive never reaches a page: half a form is not carried out."""
 
     @staticmethod
+    def served(store: Store, **options: Any) -> tuple[Any, str]:
+        """The workspace's app over ``store`` and the CSRF value a browser got from its home page."""
+        app = create_app(store, policy_dir=RULES, **options)
+        with TestClient(app) as browser:
+            return app, fresh_csrf(browser)
+
+    @staticmethod
     def scope(cookie: str, length: int | None = None) -> dict[str, Any]:
         """The ASGI scope of a POST /assessments form with ``cookie`` (and a Content-Length when given)."""
         length_header = [] if length is None else [(b"content-length", str(length).encode())]
@@ -643,9 +650,7 @@ class TestCutOff:
 
     def test_disconnect_mid_body(self, store: Store) -> None:
         """The client gone halfway through the form: nothing is created."""
-        app = create_app(store, policy_dir=RULES)
-        with TestClient(app) as browser:
-            value = fresh_csrf(browser)
+        app, value = self.served(store)
         body = f"csrf={value}&lang=en&name=Truncated-by-network-".encode()
         self.call(app, [body], 5000, f"{CSRF_COOKIE}={value}")
         assert store.assessments() == []
@@ -668,9 +673,7 @@ class TestCutOff:
         the body timeout it is dropped, and nothing is created."""
         import anyio
 
-        app = create_app(store, policy_dir=RULES, body_timeout=0.05)
-        with TestClient(app) as browser:
-            value = fresh_csrf(browser)
+        app, value = self.served(store, body_timeout=0.05)
         body = f"csrf={value}&lang=en&name=Stalled".encode()
         scope = self.scope(f"{CSRF_COOKIE}={value}")
         first = [{"type": "http.request", "body": body, "more_body": True}]
@@ -691,9 +694,7 @@ class TestCutOff:
 
     def test_whole_body_accepted(self, store: Store) -> None:
         """The same form, all of it sent, is carried out (the test's harness is sound)."""
-        app = create_app(store, policy_dir=RULES)
-        with TestClient(app) as browser:
-            value = fresh_csrf(browser)
+        app, value = self.served(store)
         body = f"csrf={value}&lang=en&name=Whole".encode()
         sent = self.call(app, [body[:10], body[10:]], len(body), f"{CSRF_COOKIE}={value}", ends=True)
         assert sent[0]["status"] == 303
