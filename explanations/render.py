@@ -696,6 +696,7 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "costs": entry["metrics"],
         "options": [{"option": name, "label": words["option_names"][name], **option}
                     for name, option in costed_options(entry).items()],
+        "quoted_fte": (costed_options(entry).get("outsource") or {}).get("provider_fte"),
         "decision_saving_monthly": monthly_saving(entry),
         "term_months": (entry.get("costs") or {}).get("term_months"),
         "quote": None if quote is None else {**quote, "label": words[quote["form"]]},

@@ -928,7 +928,7 @@ class TestBrief:
                     hours = given.get("coverage_hours_needed", org.get("opening_hours_per_week"))
                     assert line.startswith(f"every contact, over the flow's {hours:.0f} hours a week;")
             if asked:
-                assert "- FTE: the full-time equivalents the provider would staff" in body
+                assert "- FTE at the busiest month, the provider's team as the quote's price form staffs it;" in body
 
     def test_certifications(self, briefs: dict[tuple[str, str], str], all_json: dict[str, Any],
                             answers: dict[str, Any], name: str) -> None:

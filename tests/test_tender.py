@@ -78,7 +78,8 @@ class TestLots:
         del flow["provider_country"]
         neutral = {lot.id: lot.indicative_fte for lot in lots(recommend(Answers.model_validate(data), policy), policy)}
         assert today["order-taking"] == neutral["order-taking"]
-        assert "a dedicated team working a full-time week of 35 hours (country: France)" in _specification(
+        assert "Indicative FTE at the busiest month, a dedicated team: every lot sized on the same basis by the " \
+            "company's model, a full-time week of 35 hours (country: France)" in _specification(
             acme(policy), policy, "en")
 
     def test_all_flows_prices_the_kept_flows_too(self, policy: Policy) -> None:
