@@ -696,7 +696,7 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "costs": entry["metrics"],
         "options": [{"option": name, "label": words["option_names"][name], **option}
                     for name, option in costed_options(entry).items()],
-        "quoted_fte": (costed_options(entry).get("outsource") or {}).get("provider_fte"),
+        "brief_fte": _brief_fte(entry, lang),
         "decision_saving_monthly": monthly_saving(entry),
         "term_months": (entry.get("costs") or {}).get("term_months"),
         "quote": None if quote is None else {**quote, "label": words[quote["form"]]},
@@ -783,6 +783,16 @@ def recommended_options(entry: dict[str, Any]) -> list[str]:
     if decision != "hybrid":
         return [decision]
     return list(entry["split"]) if decision == entry["decision"] else []
+
+
+def _brief_fte(entry: dict[str, Any], lang: Lang) -> str | None:
+    """The provider's FTE at the busiest month that the brief gives for the flow: the whole flow's, or
+    each split's, named; None when the brief asks nothing costed of a provider."""
+    options, words = costed_options(entry), labels(lang)
+    asked = [name for name in recommended_options(entry) if name != "keep_internal" and name in options]
+    return words["list_sep"].join(number(options[name]["provider_fte"], 1, lang) + "\u00a0" + words["fte"]
+                                  + ("" if name == "outsource" else f" ({words['option_names'][name]})")
+                                  for name in asked) or None
 
 
 def standing_option(entry: dict[str, Any]) -> str | None:

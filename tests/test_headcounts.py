@@ -55,9 +55,18 @@ class TestOneFlowThreeFigures:
                   / (paid_hours_per_fte(flow.provider_country, a) * (1 - a.shrinkage)))
         brief = _figure(r"Order taking by phone \(`order-taking`\).*?in the busiest month, about 18,200 contacts "
                         r"and ([\d.]+) FTE", outputs["brief", "en"])
-        named = _figure(r"Staffing 13\.0 FTE.*?Other FTE provider brief: ([\d.]+) FTE at the busiest month",
+        named = _figure(r"Staffing 13\.0 FTE.*?Other FTE provider brief: ([\d.]+)\u00a0FTE at the busiest month",
                         outputs["recommend", "en"])
         assert brief == named == round(pooled, 1) == 11.2
+
+    def test_a_split_gives_the_brief_its_part(self, outputs: dict[tuple[str, str], str]) -> None:
+        """For a hybrid flow the brief sizes the part asked of the provider, and the recommendation
+        names that part's figure, not the whole flow's."""
+        brief = _figure(r"\(`after-sales`\).*?\*\*Tier 1\*\*:.*?in the busiest month, about 3,060 contacts and "
+                        r"([\d.]+) FTE", outputs["brief", "en"])
+        named = _figure(r"\(after-sales\).*?Other FTE provider brief: ([\d.]+)\u00a0FTE \(tier 1\) at the busiest "
+                        r"month", outputs["recommend", "en"])
+        assert brief == named == 3.7
 
     def test_the_tender_gives_a_dedicated_team_sized_as_the_in_house_team(
             self, outputs: dict[tuple[str, str], str], policy: Policy) -> None:
