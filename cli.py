@@ -1332,7 +1332,7 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
         from engine.load import DocumentError
 
         try:
-            resumed = read_document(resume, what="answers file")
+            resumed = read_document(resume, what="what.answers_file")
         except DocumentError as exc:
             raise AnswersError(f"cannot resume from {resume}", (exc.problem,)) from None
         data, dropped = restore(resumed, bank, language)

@@ -108,7 +108,7 @@ class Mapping(BaseModel):
 def read_mapping(path: Path) -> Mapping:
     """Read and check a mapping file (YAML, the safe loader of the answers); ``ExportError`` if wrong."""
     try:
-        doc = read_document(path, what="mapping file")
+        doc = read_document(path, what="what.mapping_file")
     except DocumentError as exc:
         raise ExportError(f"cannot read the mapping file {path}", (exc.problem,)) from None
     problems: list[Problem] = []
@@ -487,7 +487,7 @@ class _Reader:
                             ("abandoned", cells.count), ("asa", cells.seconds))) if column in columns]
         self.when: Column = "interval" if "interval" in columns else "datetime" if "datetime" in columns else "date"
 
-    def problem(self, row: int, column: Column, value: Any, expected: str) -> None:
+    def refuse(self, row: int, column: Column, value: Any, expected: str) -> None:
         self.problem_count += 1
         if len(self.problems) < MAX_LISTED:
             name = self.header[self.columns[column]] if column in self.columns else column
@@ -539,7 +539,7 @@ class _Reader:
         moment = self._moment(number, cells)
         queue = "" if cells[columns["queue"]] is None else str(cells[columns["queue"]]).strip()
         if not queue:
-            self.problem(number, "queue", cells[columns["queue"]], "the name of a queue or skill")
+            self.refuse(number, "queue", cells[columns["queue"]], "the name of a queue or skill")
         figures = self._figures(number, cells)
         if self.problem_count > before or moment is None or figures is None:
             return
@@ -559,7 +559,7 @@ class _Reader:
                 return self.cells.moment(cells[columns["datetime"]])
             day = self.cells.day(cells[columns["date"]])
         except _Bad as bad:
-            self.problem(number, "datetime" if "datetime" in columns else "date",
+            self.refuse(number, "datetime" if "datetime" in columns else "date",
                          cells[columns["datetime" if "datetime" in columns else "date"]], bad.expected)
             return None
         if "interval" not in columns:
@@ -567,7 +567,7 @@ class _Reader:
         try:
             return day, self.cells.minute(cells[columns["interval"]])
         except _Bad as bad:
-            self.problem(number, "interval", cells[columns["interval"]], bad.expected)
+            self.refuse(number, "interval", cells[columns["interval"]], bad.expected)
             return None
 
     def _figures(self, number: int, cells: Sequence[Any]) -> tuple[int, int, float, int, float] | None:
@@ -582,19 +582,19 @@ class _Reader:
             try:
                 values[place] = parse(raw)
             except _Bad as bad:
-                self.problem(number, column, raw, bad.expected)
+                self.refuse(number, column, raw, bad.expected)
                 wrong = True
         if wrong:
             return None
         offered, handled, aht, abandoned, asa = int(values[0]), int(values[1]), values[2], int(values[3]), values[4]
         if handled > offered:
-            self.problem(number, "handled", cells[columns["handled"]],
+            self.refuse(number, "handled", cells[columns["handled"]],
                          f"no more than the {offered:,} contacts offered")
         if abandoned > offered:
-            self.problem(number, "abandoned", cells[columns["abandoned"]],
+            self.refuse(number, "abandoned", cells[columns["abandoned"]],
                          f"no more than the {offered:,} contacts offered")
         if aht == 0 and handled > 0:
-            self.problem(number, "aht", cells[columns["aht"]], f"a handling time above 0 for {handled:,} "
+            self.refuse(number, "aht", cells[columns["aht"]], f"a handling time above 0 for {handled:,} "
                          "contacts handled")
         if handled > offered or abandoned > offered or (aht == 0 and handled > 0):
             return None
@@ -609,7 +609,7 @@ class _Reader:
         if seen is None:
             seen = self.seen[(queue, day)] = bytearray(180)
         if seen[at >> 3] >> (at & 7) & 1:
-            self.problem(number, self.when, _shown(day, minute), f"one row per queue and interval: {queue} has "
+            self.refuse(number, self.when, _shown(day, minute), f"one row per queue and interval: {queue} has "
                          "this one twice")
             return False
         seen[at >> 3] |= 1 << (at & 7)
@@ -621,7 +621,7 @@ class _Reader:
         if self.interval is None:
             self.interval = (gap, number)
         elif gap % self.interval[0] or at % self.interval[0]:
-            self.problem(number, self.when, _shown(day, minute), f"intervals of {self.interval[0]} minutes, as from row "
+            self.refuse(number, self.when, _shown(day, minute), f"intervals of {self.interval[0]} minutes, as from row "
                          f"{self.interval[1]} (one interval length in an export)")
             return False
         return True

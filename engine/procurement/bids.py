@@ -477,7 +477,7 @@ def read_bid(path: Path) -> Bid:
         raise UserError(f"{path}: a bid is the returned pricing grid (.xlsx) or a bid written as YAML or JSON "
                         f"(.yaml, .yml, .json), not a {suffix or 'file without a suffix'}: save the grid as .xlsx")
     try:
-        doc = read_document(path, what="bid")
+        doc = read_document(path, what="what.bid")
     except DocumentError as exc:
         raise UserError(f"cannot read the bid in {path}", (exc.problem,)) from exc
     data = doc.data if isinstance(doc.data, dict) else {}
