@@ -31,10 +31,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import MAX_LISTED, ExportError, Problem, excerpt
+from ..errors import MAX_LISTED, Arg, ExportError, Problem, excerpt
 from ..load import DocumentError, read_document
 from ..models import Channel, Slug
 from ..policy.loading import validate_document
+from ..problems import error, problem
 
 Column = Literal["datetime", "date", "interval", "queue", "offered", "handled", "abandoned", "aht", "asa"]
 
@@ -110,11 +111,11 @@ def read_mapping(path: Path) -> Mapping:
     try:
         doc = read_document(path, what="what.mapping_file")
     except DocumentError as exc:
-        raise ExportError(f"cannot read the mapping file {path}", (exc.problem,)) from None
+        raise error(ExportError, "acd.mapping_unreadable", exc.problem, path=str(path)) from None
     problems: list[Problem] = []
     mapping = validate_document(Mapping, doc, problems)
     if mapping is None:
-        raise ExportError(f"the mapping file {path} is not valid", tuple(problems))
+        raise error(ExportError, "acd.mapping_invalid", *problems, path=str(path))
     return mapping
 
 
@@ -244,25 +245,25 @@ def _worksheet_parts(archive: zipfile.ZipFile) -> frozenset[str]:
 
 def _open(path: Path, source: str, sheet: str | None) -> _Table | None:
     """The table of an export, or None when it is empty; ``ExportError`` when it cannot be read."""
-    def fail(message: str) -> ExportError:
-        return ExportError(f"cannot import {source}", (Problem(source, None, "", message),))
+    def fail(key: str, **args: Arg) -> ExportError:
+        return error(ExportError, "acd.cannot_import", problem(source, None, "", key, **args), source=source)
 
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             return _xlsx_table(path, source, sheet)
         return _csv_table(path, source)
     except FileNotFoundError:
-        raise fail("no such file") from None
+        raise fail("acd.missing") from None
     except IsADirectoryError:
-        raise fail("is a directory, expected an export file") from None
+        raise fail("acd.directory") from None
     except UnicodeDecodeError:
-        raise fail("is not UTF-8 text: save the export as UTF-8 CSV") from None
+        raise fail("acd.not_utf8") from None
     except (gzip.BadGzipFile, EOFError, zlib.error):
-        raise fail("is not a gzip file, as its name ending in .gz says") from None
+        raise fail("acd.not_gzip") from None
     except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
-        raise fail(f"is not an Excel workbook (.xlsx) that can be read: {excerpt(str(exc), 80)}") from None
+        raise fail("acd.not_xlsx", detail=excerpt(str(exc), 80)) from None
     except OSError as exc:
-        raise fail(f"cannot be read: {exc.strerror}") from None
+        raise fail("file.unreadable", reason=str(exc.strerror)) from None
 
 
 # -------------------------------------------------------------------------------------------------
@@ -654,8 +655,7 @@ def read_export(path: Path, mapping: Mapping | None = None, today: dt.date | Non
     source = str(path)
     table = _open(path, source, mapping.sheet)
     if table is None:
-        raise ExportError(f"cannot import {source}", (Problem(
-            source, 1, "", "the file is empty: expected a header row, then one row per queue and interval"),))
+        raise error(ExportError, "acd.cannot_import", problem(source, 1, "", "acd.empty"), source=source)
     try:
         columns, ignored = _columns(table.header, mapping, source)
         reader = _Reader(source, mapping, columns, table.header, _Cells(mapping.date_format, table.decimal_comma,
@@ -663,19 +663,19 @@ def read_export(path: Path, mapping: Mapping | None = None, today: dt.date | Non
         for number, cells in table.rows:
             reader.read(number, cells)
     except UnicodeDecodeError:
-        raise ExportError(f"cannot import {source}", (Problem(
-            source, None, "", "is not UTF-8 text: save the export as UTF-8 CSV"),)) from None
+        raise error(ExportError, "acd.cannot_import", problem(source, None, "", "acd.not_utf8"),
+                    source=source) from None
     except (gzip.BadGzipFile, EOFError, zipfile.BadZipFile, zlib.error, csv.Error, SyntaxError) as exc:
-        raise ExportError(f"cannot import {source}", (Problem(
-            source, None, "", f"is damaged: {excerpt(str(exc), 80)}"),)) from None
+        raise error(ExportError, "acd.cannot_import", problem(source, None, "", "acd.damaged",
+                                                              detail=excerpt(str(exc), 80)), source=source) from None
     finally:
         table.close()
     if reader.problem_count:
         listed = min(reader.problem_count, MAX_LISTED)
-        raise ExportError(f"cannot import {source}: {reader.problem_count:,} problem"
-                          f"{'s' if reader.problem_count > 1 else ''} in its rows"
-                          + (f" (the first {listed} listed)" if reader.problem_count > listed else ""),
-                          tuple(reader.problems))
+        many = reader.problem_count > listed
+        key = "acd.row_problems_listed" if many else "acd.row_problems" if listed > 1 else "acd.row_problem"
+        raise error(ExportError, key, *reader.problems, source=source, count=reader.problem_count,
+                    **({"listed": listed} if many else {}))
     if not reader.days:
         why = "; ".join(f"{count:,} {what}" for what, count in reader.skipped.items())
         raise ExportError(f"cannot import {source}", (Problem(
