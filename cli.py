@@ -177,6 +177,7 @@ def _language(lang: str) -> Literal["en", "fr"]:
 def _check_outputs(inputs: list[Path], **outputs: Path | None) -> None:
     """Refuse an output file that is one of the input files, or another output: it would be replaced."""
     from engine.errors import UserError
+    from engine.problems import error
 
     def same(a: Path, b: Path) -> bool:
         try:
@@ -188,12 +189,11 @@ def _check_outputs(inputs: list[Path], **outputs: Path | None) -> None:
     for option, path in given:
         for source in inputs:
             if same(path, source):
-                raise UserError(f"--{option} {path} is the answers file being read: it would be replaced; "
-                                "choose another file")
+                raise error(UserError, "option.is_input", option=option, path=str(path))
     for index, (option, path) in enumerate(given):
         for other, other_path in given[index + 1:]:
             if same(path, other_path):
-                raise UserError(f"--{option} and --{other} name the same file ({path}): one would replace the other")
+                raise error(UserError, "option.same_file", option=option, other=other, path=str(path))
 
 
 def _overrides(pairs: tuple[str, ...], reasons: tuple[str, ...], known: list[str]) -> dict[str, dict[str, str]]:
@@ -201,26 +201,27 @@ def _overrides(pairs: tuple[str, ...], reasons: tuple[str, ...], known: list[str
     checks are those of the workspace's override form (``engine.overrides``), worded for the options."""
     from engine.errors import UserError
     from engine.overrides import DECISIONS, OverrideProblem, override_problems, reason_missing
+    from engine.problems import error
 
     if not pairs:
         if reasons:
-            raise UserError("--reason is given without --override: say which flow's decision it overrides")
+            raise error(UserError, "override.reason_alone")
         return {}
     if not reasons or any(reason_missing(r) for r in reasons):
-        raise UserError("an override needs a reason: add --reason TEXT (it is kept beside the override)")
+        raise error(UserError, "override.no_reason")
     if len(reasons) not in (1, len(pairs)):
-        raise UserError(f"{len(pairs)} overrides and {len(reasons)} reasons: give one reason for all, or one each")
+        raise error(UserError, "override.reasons_count", overrides=len(pairs), reasons=len(reasons))
     out: dict[str, dict[str, str]] = {}
     for index, pair in enumerate(pairs):
         flow_id, sep, decision = pair.partition("=")
         reason = reasons[index if len(reasons) > 1 else 0]
         problems = override_problems(flow_id, decision if sep else "", reason, known)
         if OverrideProblem.NOT_A_DECISION in problems:
-            raise UserError(f"--override {pair!r}: expected FLOW_ID=DECISION, the decision one of {', '.join(DECISIONS)}")
+            raise error(UserError, "override.not_decision", pair=repr(pair), decisions=", ".join(DECISIONS))
         if OverrideProblem.UNKNOWN_FLOW in problems:
-            raise UserError(f"--override {pair!r}: no flow with the id {flow_id!r}; the flows are: {', '.join(known)}")
+            raise error(UserError, "override.unknown_flow", pair=repr(pair), id=repr(flow_id), known=", ".join(known))
         if flow_id in out:
-            raise UserError(f"--override {pair!r}: the flow {flow_id!r} is overridden twice")
+            raise error(UserError, "override.twice", pair=repr(pair), id=repr(flow_id))
         out[flow_id] = {"decision": decision, "reason": reason.strip()}
     return out
 
@@ -296,6 +297,7 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
     """
     from engine.errors import UserError
     from engine.files import open_atomic
+    from engine.problems import error
 
     # One path that names a file (there or not: a missing file is reported as such) is a single run,
     # printed exactly as it always was; folders, globs and several paths are a batch.
@@ -303,15 +305,15 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
         Path(paths[0]).exists() or not any(c in paths[0] for c in "*?["))
     files = [Path(paths[0])] if single else _answer_files(paths, lang)
     if not files:
-        raise UserError(f"no answers files in {' '.join(paths)} (looked for {', '.join(ANSWER_SUFFIXES)})")
+        raise error(UserError, "batch.no_files", paths=" ".join(paths), suffixes=", ".join(ANSWER_SUFFIXES))
     for option, given in (("--audit", audit), ("--override", overrides), ("--flow", flow_id)):
         if given and not single:
-            raise UserError(f"{option} applies to one answers file; {len(files)} were given")
+            raise error(UserError, "batch.one_file", option=option, count=len(files))
         if given and fmt == "jsonl" and option != "--flow":
-            raise UserError(f"{option} applies to text, markdown or json output, not to jsonl")
+            raise error(UserError, "batch.not_jsonl", option=option)
     _check_outputs(files, out=out, audit=audit, **{"key-file": key_file})
     if key_file is not None and audit is None:
-        raise UserError("--key-file signs the audit record: give --audit RECORD too")
+        raise error(UserError, "batch.key_without_audit")
     key = None if key_file is None else _read_key(key_file)
     if single and fmt != "jsonl":
         with contextlib.ExitStack() as stack:
@@ -408,8 +410,10 @@ def _file_outcome(path: Path, fmt: str, lang: Literal["en", "fr"], flow_id: str 
         estimated = load_estimates(path)
         answers = estimated.answers
         if flow_id is not None and flow_id not in {f.id for f in answers.flows}:
-            raise UserError(f"--flow {flow_id!r}: no flow with that id in {path}; the flows are: "
-                            + ", ".join(f.id for f in answers.flows))
+            from engine.problems import error
+
+            raise error(UserError, "flow.unknown", id=repr(flow_id), source=str(path),
+                        known=", ".join(f.id for f in answers.flows))
         policy = _policy(policy_dir)
         result = run_recommend(answers, policy, only=flow_id)
         doc = document(result, policy, (lang,), findings_text=fmt not in ("json", "jsonl"), tipping=tipping,
@@ -501,6 +505,7 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
     of the flows at a time, and the text returned is empty: the same bytes, in the memory of a part."""
     from engine.answers import Estimated, answers_parts, load_estimates
     from engine.errors import UserError
+    from engine.problems import error
     from engine.recommend import recommend as run_recommend
     from explanations.render import document, render_document
 
@@ -518,11 +523,10 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
     answers = estimated.answers
     known = [f.id for f in answers.flows]
     if flow_id is not None and flow_id not in known:
-        raise UserError(f"--flow {flow_id!r}: no flow with that id in {file}; the flows are: {', '.join(known)}")
+        raise error(UserError, "flow.unknown", id=repr(flow_id), source=str(file), known=", ".join(known))
     chosen = _overrides(overrides, reasons, known)
     if flow_id is not None and set(chosen) - {flow_id}:
-        raise UserError(f"--override {', '.join(sorted(set(chosen) - {flow_id}))}: not the flow chosen with "
-                        f"--flow {flow_id}, so the override would be lost")
+        raise error(UserError, "override.not_chosen", ids=", ".join(sorted(set(chosen) - {flow_id})), flow=flow_id)
     policy = _policy(policy_dir, fresh=True)
     # What is loaded now lives until the end: the cyclic collector need not scan it again and
     # again while every flow is evaluated (a large file runs markedly faster).
@@ -680,6 +684,7 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
     from engine.analysis import audit
     from engine.errors import UserError
     from engine.models import Decision
+    from engine.problems import error
     from explanations.bids import render_awards_verified, render_bids
     from explanations.render import Document, json_text, render_document, render_verify, render_why_not
 
@@ -691,10 +696,10 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
                    err=True)
     known = [f.id for f in record.flows]
     if flow_id is not None and flow_id not in known:
-        raise UserError(f"--flow {flow_id!r}: no flow with that id in the record; the flows are: {', '.join(known)}")
+        raise error(UserError, "flow.unknown_in_record", id=repr(flow_id), known=", ".join(known))
     language = _language(lang)
     if verify and why_not:
-        raise UserError("--verify and --why-not answer different questions: give one of them")
+        raise error(UserError, "explain.verify_and_why_not")
     if verify:
         from engine.policy.loading import load_policy
 
@@ -711,7 +716,7 @@ def explain(record_file: Path, flow_id: str | None, fmt: str, lang: str, detail:
         sys.exit(3 if checked["changed"] or checked.get("awards_changed") else 0)
     if why_not:
         if flow_id is None:
-            raise UserError(f"--why-not {why_not} needs --flow ID; the flows are: {', '.join(known)}")
+            raise error(UserError, "explain.why_not_needs_flow", option=why_not, known=", ".join(known))
         data = audit.why_not(record, flow_id, Decision(why_not))
         click.echo(json_text(data, indent=1) if fmt == "json"
                    else render_why_not(data, language, detail), nl=fmt == "json")  # type: ignore[arg-type]
@@ -853,26 +858,27 @@ def _warn_unanswered(file: Path, missing: dict[str, tuple[str, ...]]) -> None:
 def _check_pack_folder(folder: Path, force: bool) -> None:
     """Refuse a folder that holds files (unless ``force``), or a path that is not a folder."""
     from engine.errors import UserError
+    from engine.problems import error
 
     try:
         is_file, holds = folder.exists() and not folder.is_dir(), folder.is_dir() and any(folder.iterdir())
     except OSError as exc:
-        raise UserError(f"--out {folder}: cannot be read ({exc.strerror or exc})") from exc
+        raise error(UserError, "out.unreadable", path=str(folder), reason=str(exc.strerror or exc)) from exc
     if is_file:
-        raise UserError(f"--out {folder} is a file: give a folder for the tender pack")
+        raise error(UserError, "out.is_file", path=str(folder))
     if holds and not force:
-        raise UserError(f"--out {folder} is not empty: choose an empty or new folder, or add --force to replace "
-                        "the pack's files in it")
+        raise error(UserError, "out.not_empty", path=str(folder))
 
 
 def _make_folder(folder: Path) -> None:
     from engine.errors import Problem, UserError
+    from engine.problems import error
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"cannot create {folder}", (Problem(str(folder), None, "", exc.strerror or str(exc)),)) \
-            from exc
+        raise error(UserError, "out.cannot_create", Problem(str(folder), None, "", exc.strerror or str(exc)),
+                    path=str(folder)) from exc
 
 
 @main.group(name="import")
@@ -907,7 +913,9 @@ def acd(export: Path, out: Path, mapping: Path | None, lang: str, force: bool) -
     try:
         exists = out.exists()
     except OSError as exc:
-        raise UserError(f"--out {out}: cannot be read ({exc.strerror or exc})") from exc
+        from engine.problems import error
+
+        raise error(UserError, "out.unreadable", path=str(out), reason=str(exc.strerror or exc)) from exc
     if exists and not force:
         raise UserError(labels(language)["acd_import"]["exists"].format(path=out))
     found = read_export(export, read_mapping(mapping) if mapping else None)
@@ -1332,7 +1340,7 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
         from engine.load import DocumentError
 
         try:
-            resumed = read_document(resume, what="answers file")
+            resumed = read_document(resume, what="what.answers_file")
         except DocumentError as exc:
             raise AnswersError(f"cannot resume from {resume}", (exc.problem,)) from None
         data, dropped = restore(resumed, bank, language)

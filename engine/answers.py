@@ -26,10 +26,10 @@ from typing import IO, Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import AnswersError, InvalidAnswer, Phrase, Problem, excerpt
+from .errors import AnswersError, Arg, InvalidAnswer, Phrase, Problem, excerpt
 from .load import Document, DocumentError, PathKey, Unstreamable, dotted, read_document, stream_yaml
 from .models import Answers, Flow, Organisation
-from .problems import located, phrase, problem, say
+from .problems import error, located, phrase, problem, say
 from .ranges import RangeTable, take_ranges
 
 # What a text of a given form is (its message in the catalogue of problems), said by the field's name...
@@ -84,8 +84,10 @@ def known_fields(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return list(fields)
 
 
-def _number(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+def _bound(value: Any) -> Arg:
+    """A field's bound as its message shows it: a decimal one as a figure (each language's decimal mark),
+    a whole one as written in the model."""
+    return value if isinstance(value, float) else str(value)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -130,7 +132,7 @@ def _describe(error: Any, field: str, root: type[BaseModel] = Answers) -> Phrase
         return phrase("not_finite", value=shown)
     if kind in _BOUNDS:
         key, bound = _BOUNDS[kind]
-        return phrase(key, value=shown, bound=_number(ctx[bound]))
+        return phrase(key, value=shown, bound=_bound(ctx[bound]))
     if kind in _KINDS:
         return phrase(_KINDS[kind], value=shown)
     if kind == "string_pattern_mismatch":
@@ -332,8 +334,7 @@ def _many(doc: Document, problems: list[Problem]) -> AnswersError:
 
 def _error(key: str, source: str, problems: tuple[Problem, ...], **args: int) -> AnswersError:
     """An ``AnswersError`` whose headline is the catalogue's ``key`` about the file ``source``."""
-    said = phrase(key, source=source, **args)
-    return AnswersError(say(said), problems, key=said.key, arguments=said.args)
+    return error(AnswersError, key, *problems, source=source, **args)
 
 
 def load_answers(path: Path) -> Answers:
@@ -355,7 +356,7 @@ def _whole(path: Path) -> Estimated:
     """An answers file read whole, each problem reported at its line."""
     yaml_file = path.suffix.lower() != ".json"
     try:
-        doc = read_document(path, what="answers file", max_items=MAX_FLOWS if yaml_file else MAX_WHOLE_FLOWS,
+        doc = read_document(path, what="what.answers_file", max_items=MAX_FLOWS if yaml_file else MAX_WHOLE_FLOWS,
                             max_bytes=MAX_STREAMED_BYTES if yaml_file else None)
     except DocumentError as exc:
         raise _error("answers.unreadable", str(path), (exc.problem,)) from exc

@@ -39,9 +39,10 @@ def excerpt(value: Any, limit: int = 40) -> str:
     return shown if len(shown) <= limit else shown[:limit] + "..."
 
 
-# A message's argument: text shown as it is (a value through ``excerpt``, a number as the English
-# message writes it), a count (grouped as each language groups digits), or a phrase of its own.
-Arg = Union[str, int, "Phrase"]
+# A message's argument: text shown as it is (a value through ``excerpt``, a number as the file wrote
+# it), a count (grouped as each language groups digits), a figure worked out (written with each
+# language's decimal mark), or a phrase of its own.
+Arg = Union[str, int, float, "Phrase"]
 Args = tuple[tuple[str, Arg], ...]
 
 

@@ -247,6 +247,12 @@ class DocumentError(Exception):
         self.problem = problem
 
 
+def _not_valid(source: str, line: int | None, detail: str, form: str = "YAML") -> DocumentError:
+    """The text of ``source`` is not valid YAML (or JSON): the parser's ``detail``, framed by the catalogue."""
+    return DocumentError(_file_problem(source, line, "file.not_json" if form == "JSON" else "file.not_yaml",
+                                       detail=detail))
+
+
 def _shown_tag(tag: str) -> str:
     """A tag as the user wrote it: ``!!python/object`` rather than ``tag:yaml.org,2002:python/object``."""
     return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
@@ -258,7 +264,7 @@ def _walk(node: Node, path: PathKey, lines: dict[PathKey, int], source: str,
     # aliases make the walk (and the line map) exponential; an alias inside its own anchor is refused.
     done = set() if done is None else done
     if len(active) >= MAX_DEPTH:
-        raise DocumentError(Problem(source, node.start_mark.line + 1, "", f"not valid YAML: {_TOO_DEEP}"))
+        raise _not_valid(source, node.start_mark.line + 1, _TOO_DEEP)
     if id(node) in active:
         raise DocumentError(Problem(
             source, node.start_mark.line + 1, _dotted(path),
@@ -386,9 +392,9 @@ def dotted(path: PathKey) -> str:
 
 
 def _too_many(source: str, line: int | None, key: Any, count: int, limit: int, what: str) -> DocumentError:
-    return DocumentError(Problem(
-        source, line, str(key), f"{count:,} entries, more than the {limit:,} one {what} may hold; "
-        "split them into several files"))
+    from .problems import phrase, problem  # the catalogue is read by this module
+
+    return DocumentError(problem(source, line, str(key), "file.too_many", count=count, most=limit, what=phrase(what)))
 
 
 def _check_items(root: Node, source: str, max_items: int | None, what: str) -> None:
@@ -495,13 +501,13 @@ def _quickly_built(root: Node) -> tuple[Any, bool]:
     return data, build.shared
 
 
-def parse_yaml(text: str, source: str, max_items: int | None = None, what: str = "file") -> Document:
+def parse_yaml(text: str, source: str, max_items: int | None = None, what: str = "what.file") -> Document:
     """Parse one YAML document safely, keeping lines; raise ``DocumentError``. A list under the root
     mapping may hold at most ``max_items`` entries."""
     try:
         loader = _Loader(text)
     except UnicodeError as exc:  # libyaml re-encodes the text: lone surrogates cannot be
-        raise DocumentError(Problem(source, None, "", "not valid YAML: the text is not valid Unicode")) from exc
+        raise _not_valid(source, None, "the text is not valid Unicode") from exc
     try:
         with _collector_paused():
             node = loader.get_single_node()
@@ -521,24 +527,22 @@ def parse_yaml(text: str, source: str, max_items: int | None = None, what: str =
         line = mark.line + 1 if mark is not None else None
         what = exc.problem or str(exc)
         if "nesting depth" in what:  # PyYAML's own limit, worded by its version
-            raise DocumentError(Problem(source, line, "", f"not valid YAML: {_TOO_DEEP}")) from exc
+            raise _not_valid(source, line, _TOO_DEEP) from exc
         if exc.context and "duplicate" not in what:
             start = exc.context_mark
             if start is not None and mark is not None and start.line != mark.line:
                 what = f"{exc.context} (started on line {start.line + 1}), {what}"
             else:
                 what = f"{exc.context}, {what}"
-        raise DocumentError(Problem(source, line, "", f"not valid YAML: {what}")) from exc
+        raise _not_valid(source, line, what) from exc
     except yaml.reader.ReaderError as exc:
         line = text[:exc.position].count("\n") + 1 if isinstance(exc.position, int) else None
         character = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
-        raise DocumentError(Problem(
-            source, line, "", f"not valid YAML: the character U+{character:04X} is not allowed ({exc.reason})",
-        )) from exc
+        raise _not_valid(source, line, f"the character U+{character:04X} is not allowed ({exc.reason})") from exc
     except yaml.YAMLError as exc:
-        raise DocumentError(Problem(source, None, "", f"not valid YAML: {exc}")) from exc
+        raise _not_valid(source, None, str(exc)) from exc
     except RecursionError as exc:
-        raise DocumentError(Problem(source, None, "", f"not valid YAML: {_TOO_DEEP}")) from exc
+        raise _not_valid(source, None, _TOO_DEEP) from exc
     finally:
         loader.dispose()
     return Document(source, data, LineMap(text, near))
@@ -614,7 +618,7 @@ def _duplicate_key(text: str) -> Problem | None:
     return None
 
 
-def parse_json(text: str, source: str, max_items: int | None = None, what: str = "file") -> Document:
+def parse_json(text: str, source: str, max_items: int | None = None, what: str = "what.file") -> Document:
     """Parse a JSON document, refusing duplicate keys and NaN; raise ``DocumentError``. A list under
     the root object may hold at most ``max_items`` entries."""
     try:
@@ -624,15 +628,15 @@ def parse_json(text: str, source: str, max_items: int | None = None, what: str =
     except _NumberError as exc:
         raise DocumentError(Problem(source, _json_line_of(text, exc.text), "", str(exc))) from exc
     except json.JSONDecodeError as exc:
-        raise DocumentError(Problem(source, exc.lineno, "", f"not valid JSON: {exc.msg}")) from exc
+        raise _not_valid(source, exc.lineno, exc.msg, "JSON") from exc
     except RecursionError as exc:
-        raise DocumentError(Problem(source, None, "", "not valid JSON: nested too deeply")) from exc
+        raise _not_valid(source, None, "nested too deeply", "JSON") from exc
     except ValueError as exc:
         located = _duplicate_key(text) if str(exc).startswith("duplicate key") else None
         if located is not None:
             what = located.message.removeprefix("not valid YAML: ")
-            raise DocumentError(Problem(source, located.line, "", f"not valid JSON: {what}")) from exc
-        raise DocumentError(Problem(source, None, "", f"not valid JSON: {exc}")) from exc
+            raise _not_valid(source, located.line, what, "JSON") from exc
+        raise _not_valid(source, None, str(exc), "JSON") from exc
     if max_items is not None and isinstance(data, dict):
         for key, value in data.items():
             if isinstance(value, list) and len(value) > max_items:
@@ -646,30 +650,20 @@ def parse_json(text: str, source: str, max_items: int | None = None, what: str =
 MAX_FILE_BYTES = 32 * 2**20
 
 
-# The kinds of file whose reading problems the catalogue of problems words in every language (by the
-# key of their name); another kind's are said in English.
-_WHATS = {"answers file": "what.answers_file", "audit record": "what.audit_record"}
+def _file_problem(source: str, line: int | None, key: str, /, **args: Any) -> Problem:
+    """A problem reading a file, worded by the catalogue of problems (``what`` is the key of the kind of
+    file, as ``read_document`` is given it)."""
+    from .problems import phrase, problem  # the catalogue is read by this module
 
-
-def _file_problem(source: str, line: int | None, key: str, english: str, what: str, **args: Any) -> Problem:
-    """A problem reading a file: worded by the catalogue of problems for a kind of file it names, else
-    ``english`` (a policy's or a bank's files, whose problems are said in English)."""
-    named = _WHATS.get(what)
-    if named is None:
-        return Problem(source, line, "", english)
-    from .problems import catalogue, phrase, placeholders, problem  # the catalogue is read by this module
-
-    if "what" in placeholders(catalogue()[key]["en"]):
-        args = {"what": phrase(named), **args}
+    if "what" in args:
+        args["what"] = phrase(args["what"])
     return problem(source, line, "", key, **args)
 
 
 def _read_bytes(path: Path, what: str, limit: int) -> bytes:
     """The bytes of a file of at most ``limit`` bytes, found too big before it is read in full."""
     def too_big() -> DocumentError:
-        return DocumentError(_file_problem(str(path), None, "file.too_big", f"is larger than {limit // 2**20} MB, "
-                                           f"the most Arbitre reads in one {what}; split it into smaller files", what,
-                                           most=limit // 2**20))
+        return DocumentError(_file_problem(str(path), None, "file.too_big", what=what, most=limit // 2**20))
 
     with path.open("rb") as handle:
         if os.fstat(handle.fileno()).st_size > limit:
@@ -680,36 +674,35 @@ def _read_bytes(path: Path, what: str, limit: int) -> bytes:
     return raw
 
 
-def read_document(path: Path, *, what: str = "file", max_bytes: int | None = None,
+def read_document(path: Path, *, what: str = "what.file", max_bytes: int | None = None,
                   max_items: int | None = None) -> Document:
     """Read a YAML or JSON file (by its suffix) of at most ``max_bytes`` (``MAX_FILE_BYTES`` unless
-    given) into a ``Document``, a list under its root holding at most ``max_items`` entries."""
+    given) into a ``Document``, a list under its root holding at most ``max_items`` entries. ``what``
+    is the key of the kind of file in the catalogue of problems (``what.answers_file``), which words
+    the file's problems in every language."""
     source = str(path)
     if "\0" in source:  # no system call takes it
-        raise DocumentError(Problem(source, None, "", f"a {what} name cannot hold a null character"))
+        raise DocumentError(_file_problem(source, None, "file.null_name", what=what))
     try:
         raw = _read_bytes(path, what, MAX_FILE_BYTES if max_bytes is None else max_bytes)
     except FileNotFoundError as exc:
-        raise DocumentError(_file_problem(source, None, "file.missing", f"no such {what}", what)) from exc
+        raise DocumentError(_file_problem(source, None, "file.missing", what=what)) from exc
     except IsADirectoryError as exc:
-        raise DocumentError(_file_problem(source, None, "file.directory", f"is a directory, expected a {what}",
-                                          what)) from exc
+        raise DocumentError(_file_problem(source, None, "file.directory", what=what)) from exc
     except OSError as exc:
-        raise DocumentError(_file_problem(source, None, "file.unreadable", f"cannot be read: {exc.strerror}", what,
-                                          reason=str(exc.strerror))) from exc
+        raise DocumentError(_file_problem(source, None, "file.unreadable", reason=str(exc.strerror))) from exc
     return parse_bytes(raw, source, json=path.suffix.lower() == ".json", what=what, max_items=max_items)
 
 
-def parse_bytes(raw: bytes, source: str, *, json: bool, what: str = "file", max_items: int | None = None) -> Document:
+def parse_bytes(raw: bytes, source: str, *, json: bool, what: str = "what.file",
+                max_items: int | None = None) -> Document:
     """The bytes of a YAML (or, ``json``, JSON) file named ``source``, as UTF-8 text (a byte-order mark
     allowed), parsed into a ``Document``; ``DocumentError`` at the line of the first fault."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise DocumentError(_file_problem(source, line, "file.not_utf8",
-                                          f"is not UTF-8 text (byte {exc.start}); save it as UTF-8", what,
-                                          at=exc.start)) from exc
+        raise DocumentError(_file_problem(source, line, "file.not_utf8", at=exc.start)) from exc
     return (parse_json if json else parse_yaml)(text, source, max_items, what)
 
 

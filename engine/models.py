@@ -109,8 +109,8 @@ class NoneOrAtLeast:
 
     def _check(self, value: float) -> float:
         if 0 < value < self.minimum:
-            raise TooLittle(invalid("too_little", value=f"{value:g}", unit=phrase(self.unit),
-                                    minimum=f"{self.minimum:g}"), self.minimum)
+            raise TooLittle(invalid("too_little", value=float(value), unit=phrase(self.unit),
+                                    minimum=float(self.minimum)), self.minimum)
         return value
 
 
@@ -243,7 +243,7 @@ class Flow(_Model):
             raise invalid("week.days", missing=", ".join(missing))
         total = sum(sum(hours) for hours in week.values())
         if abs(total - 100) > WEEK_ROUNDING:
-            raise invalid("week.total", total=f"{total:g}", rounding=f"{WEEK_ROUNDING:g}")
+            raise invalid("week.total", total=float(total), rounding=float(WEEK_ROUNDING))
         return {day: week[day] for day in WEEKDAYS}
 
     @field_validator("monthly_profile")
@@ -258,7 +258,7 @@ class Flow(_Model):
     def _chat_only(cls, value: float | None, info: ValidationInfo) -> float | None:
         channel = info.data.get("channel")
         if value not in (None, 1) and isinstance(channel, Channel) and channel is not Channel.chat:
-            raise invalid("concurrency.chat_only", value=f"{value:g}", channel=channel.value)
+            raise invalid("concurrency.chat_only", value=float(value), channel=channel.value)
         return value
 
     @model_validator(mode="after")
@@ -267,7 +267,7 @@ class Flow(_Model):
             mean = sum(self.monthly_profile) / 12
             implied = max(self.monthly_profile) / mean
             if abs(implied - self.peak_ratio) > 0.05 * implied:
-                raise invalid("peak_ratio.disagrees", peak=f"{self.peak_ratio:g}", implied=f"{implied:.2f}")
+                raise invalid("peak_ratio.disagrees", peak=float(self.peak_ratio), implied=round(implied, 2))
         return self
 
     @property

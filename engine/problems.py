@@ -3,8 +3,8 @@ message and its text in English and in French, with the same ``{placeholders}`` 
 
 A problem is made by its key (``problem``, ``phrase``, ``invalid``): its English ``message`` is the
 catalogue's English text, as audit records, logs and tests read it, and ``text`` words it in another
-language. A problem or an error without a key (a YAML syntax error, a policy's problem) is shown in
-English in every language. French text is typeset as everything else a person reads in French (a
+language. A problem or an error without a key (a policy's problem) is shown in English in every
+language. French text is typeset as everything else a person reads in French (a
 narrow no-break space before ``: ; ? ! %``); values quoted from the file are shown as they are.
 """
 
@@ -13,10 +13,10 @@ from __future__ import annotations
 import functools
 import string
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import MAX_LISTED, Arg, ArbitreError, InvalidAnswer, Phrase, Problem, printable
-from .load import read_document
+from .load import parse_yaml
 from .typography import NARROW, typeset
 
 CATALOGUE = Path(__file__).with_name("problems.yaml")
@@ -34,7 +34,8 @@ def placeholders(template: str) -> frozenset[str]:
 @functools.cache
 def catalogue() -> Catalogue:
     """The catalogue of problems, each text typeset for its language, read once (safe YAML)."""
-    data: Any = read_document(CATALOGUE, what="catalogue of problems").data
+    # parsed, not read through read_document: its problems are worded by this very catalogue
+    data: Any = parse_yaml(CATALOGUE.read_text(encoding="utf-8"), str(CATALOGUE)).data
     return {str(key): {lang: typeset(str(texts[lang]), lang) for lang in LANGS} for key, texts in data.items()}
 
 
@@ -55,12 +56,16 @@ def catalogue_problems(entries: Catalogue | None = None) -> list[str]:
 
 
 def _shown(value: Arg, lang: str) -> str:
-    """An argument as a message in ``lang`` shows it: a count grouped by thousands, a phrase worded."""
+    """An argument as a message in ``lang`` shows it: a count grouped by thousands, a figure worked out
+    (a float) with the language's decimal mark (0.01, 0,01), a phrase worded."""
     if isinstance(value, Phrase):
         return say(value, lang)
     if isinstance(value, int) and not isinstance(value, bool):
         grouped = f"{value:,}"
         return grouped.replace(",", NARROW) if lang == "fr" else grouped
+    if isinstance(value, float):
+        written = f"{value:g}"
+        return written.replace(".", ",") if lang == "fr" else written
     return str(value)
 
 
@@ -87,6 +92,16 @@ def problem(file: str, line: int | None, path: str, key: str, /, **args: Arg) ->
 def located(file: str, line: int | None, path: str, said: Phrase) -> Problem:
     """A phrase as the problem at ``file``, ``line``, ``path``."""
     return Problem(file, line, path, say(said), said.key, said.args)
+
+
+E = TypeVar("E", bound=ArbitreError)
+
+
+def error(kind: type[E], key: str, /, *problems: Problem, **args: Arg) -> E:
+    """An error of ``kind`` whose headline is the catalogue's ``key`` (its English text the error's
+    message), with its ``problems``."""
+    said = phrase(key, **args)
+    return kind(say(said), problems, key=said.key, arguments=said.args)
 
 
 def invalid(key: str, /, **args: Arg) -> InvalidAnswer:

@@ -124,10 +124,10 @@ class _Reader:
         if estimate is None:
             return None
         if estimate.low > estimate.high:
-            self.problem(path, "range.low_above_high", low=f"{estimate.low:g}", high=f"{estimate.high:g}")
+            self.problem(path, "range.low_above_high", low=float(estimate.low), high=float(estimate.high))
         elif not estimate.low <= estimate.likely <= estimate.high:
-            self.problem(path, "range.likely_outside", likely=f"{estimate.likely:g}", low=f"{estimate.low:g}",
-                         high=f"{estimate.high:g}")
+            self.problem(path, "range.likely_outside", likely=float(estimate.likely), low=float(estimate.low),
+                         high=float(estimate.high))
         else:
             self.ranges[path] = estimate
         likely = estimate.likely
@@ -161,7 +161,7 @@ class _Reader:
             self.problem(path, "range.not_finite", value=excerpt(value))
             return None
         if spread < 0:
-            self.problem(path, "range.negative_spread", value=excerpt(value), spread=f"{spread:g}")
+            self.problem(path, "range.negative_spread", value=excerpt(value), spread=float(spread))
             return None
         width = likely * spread / 100 if found[3] else spread
         low, high = likely - width, likely + width

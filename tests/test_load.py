@@ -257,7 +257,7 @@ class TestReadDocument:
         if content is not None:
             path.write_bytes(content)
         with pytest.raises(DocumentError) as info:
-            read_document(path, what="answers file")
+            read_document(path, what="what.answers_file")
         assert info.value.problem == Problem(str(path), line, "", message)
 
     def test_directory(self, tmp_path: Path) -> None:
@@ -274,7 +274,7 @@ class TestReadDocument:
         assert read_document(path).data == {"a": 1}
         path.write_bytes(b"a: 1\n" + b"#" * (2**20 - 4))
         with pytest.raises(DocumentError) as info:
-            read_document(path, what="answers file")
+            read_document(path, what="what.answers_file")
         assert info.value.problem == Problem(
             str(path), None, "", "is larger than 1 MB, the most Arbitre reads in one answers file; "
             "split it into smaller files")

@@ -82,7 +82,7 @@ def create(request: Request) -> Response:
 def _upload_problems(name: str, raw: bytes, lang: str = "en") -> tuple[str, list[Problem], str]:
     """Whether ``raw`` (a file named ``name``) is an answers file the command line accepts: the heading (in
     ``lang``, as ``arbitre --lang`` words it) and problems it would report (none when valid), and the text."""
-    what = "answers file"
+    what = "what.answers_file"
     unreadable = say(phrase("answers.unreadable", source=name), lang)
     if len(raw) > MAX_FILE_BYTES:
         return unreadable, [problem(name, None, "", "upload.too_large", most=str(MAX_FILE_BYTES // 2**20),

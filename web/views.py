@@ -85,7 +85,7 @@ def read_answers(text: str, source: str = ANSWERS_NAME) -> Estimated:
             source, None, "", f"is larger than {MAX_FILE_BYTES // 2**20} MB, the most Arbitre reads in one "
                               "answers file; split it into smaller files"),))
     try:
-        doc = parse_yaml(text.removeprefix("\ufeff"), source, MAX_FLOWS, "answers file")
+        doc = parse_yaml(text.removeprefix("\ufeff"), source, MAX_FLOWS, "what.answers_file")
     except DocumentError as exc:
         raise AnswersError(f"cannot read the answers in {source}", (exc.problem,)) from exc
     return validate_estimates(doc)
@@ -634,7 +634,7 @@ def _group(bank: Bank, section: Section, written: Mapping[str, Any], prefix: str
 def _document(answers_yaml: str) -> dict[str, Any]:
     read_answers(answers_yaml)  # a valid answers file: its document is a mapping of lists
     data: dict[str, Any] = parse_yaml(answers_yaml.removeprefix("\ufeff"), ANSWERS_NAME, MAX_FLOWS,
-                                      "answers file").data
+                                      "what.answers_file").data
     return data
 
 

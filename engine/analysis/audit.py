@@ -36,9 +36,10 @@ from pydantic import (
 
 from ..answers import MAX_WHOLE_FLOWS as MAX_FLOWS
 from ..costs import Metrics, OptionCost
-from ..errors import Problem, UserError
+from ..errors import Arg, Problem, UserError
 from ..load import Document, DocumentError, PathKey, dotted, read_document
 from ..models import Answers, CurrencyCode, Decision, QuoteForm, Split
+from ..problems import error, problem
 from ..policy.levers import AnswerLevers, NumericLevers, ProviderLevers
 from ..policy.rules import Condition, RuleId, Then
 from ..ranges import Estimate, RangeTable
@@ -526,27 +527,25 @@ def with_digest(data: dict[str, Any], key: bytes | None = None) -> dict[str, Any
 def read_key(path: Path) -> bytes:
     """The signing key held in ``path``: its bytes, at least ``MIN_KEY_BYTES`` of them, in a regular
     file no other user can read (a key others can read signs nothing). ``KeyFileError`` otherwise."""
-    def refuse(reason: str) -> KeyFileError:
-        return KeyFileError(f"cannot use the key file {path}", (Problem(str(path), None, "", reason),))
+    def refuse(key: str, **args: Arg) -> KeyFileError:
+        return error(KeyFileError, "key.unusable", problem(str(path), None, "", key, **args), path=str(path))
 
     try:
         status = path.stat()
         if not stat.S_ISREG(status.st_mode):
-            raise refuse("is not a regular file; expected a file of random bytes")
+            raise refuse("key.not_regular")
         if os.name == "posix" and status.st_mode & 0o077:
-            raise refuse(f"other users may read or change it (mode {stat.S_IMODE(status.st_mode):o}); "
-                         f"make it private: chmod 600 {path}")
+            raise refuse("key.readable", mode=f"{stat.S_IMODE(status.st_mode):o}", path=str(path))
         with path.open("rb") as handle:
             key = handle.read(MAX_KEY_BYTES + 1)
     except FileNotFoundError:
-        raise refuse("no such key file; make one with: head -c 32 /dev/urandom > KEYFILE") from None
+        raise refuse("key.missing") from None
     except OSError as exc:
-        raise refuse(f"cannot be read: {exc.strerror}") from None
+        raise refuse("file.unreadable", reason=str(exc.strerror)) from None
     if len(key) < MIN_KEY_BYTES:
-        raise refuse(f"holds {len(key)} bytes; a key needs at least {MIN_KEY_BYTES} "
-                     "(make one with: head -c 32 /dev/urandom > KEYFILE)")
+        raise refuse("key.too_short", size=str(len(key)), least=str(MIN_KEY_BYTES))
     if len(key) > MAX_KEY_BYTES:
-        raise refuse(f"holds more than {MAX_KEY_BYTES} bytes: is it the key file?")
+        raise refuse("key.too_long", most=str(MAX_KEY_BYTES))
     return key
 
 
@@ -646,21 +645,21 @@ def _refuse_unfit(data: Any, doc: Document, path: Path) -> None:
     unfit = _not_json(data)
     if unfit is not None:
         where, what = unfit
-        raise RecordError(f"the audit record {path} holds a value JSON cannot carry (was it edited?)",
-                          (Problem(str(path), doc.line_of(where), dotted(where), what),))
+        raise error(RecordError, "record.unfit", Problem(str(path), doc.line_of(where), dotted(where), what),
+                    path=str(path))
 
 
 def load_record(path: Path, key: bytes | None = None) -> AuditRecord:
     """Read a record and check it, before any use: against the schema, against its own digest, and
     against its signature when a ``key`` is given. ``RecordError`` otherwise."""
     try:
-        doc = read_document(path, what="audit record", max_bytes=MAX_RECORD_BYTES, max_items=MAX_FLOWS)
+        doc = read_document(path, what="what.audit_record", max_bytes=MAX_RECORD_BYTES, max_items=MAX_FLOWS)
     except DocumentError as exc:
-        raise RecordError(f"cannot read the audit record {path}", (exc.problem,)) from None
+        raise error(RecordError, "record.unreadable", exc.problem, path=str(path)) from None
     data = doc.data
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise RecordError(f"{path} is not an Arbitre audit record",
-                          (Problem(str(path), doc.line_of(()), "format", f"expected {FORMAT!r}"),))
+        raise error(RecordError, "record.not_record",
+                    problem(str(path), doc.line_of(()), "format", "record.format", format=repr(FORMAT)), path=str(path))
     _refuse_unfit(data, doc, path)
     try:
         record = AuditRecord.model_validate(data)
@@ -668,16 +667,14 @@ def load_record(path: Path, key: bytes | None = None) -> AuditRecord:
         from ..answers import problems_from_errors
 
         problems = problems_from_errors(exc.errors(), doc, AuditRecord)
-        raise RecordError(f"the audit record {path} does not follow its schema (was it edited?)",
-                          tuple(problems)) from None
+        raise error(RecordError, "record.schema", *problems, path=str(path)) from None
     _refuse_unfit(record.model_dump(by_alias=True), doc, path)  # text read as a number: "1e400", "nan"
     body = canonical(data)
     actual = "sha256:" + hashlib.sha256(body).hexdigest()
     if actual != record.digest:
-        raise RecordError(
-            f"the audit record {path} was changed after it was written: its content no longer matches "
-            f"its digest", (Problem(str(path), doc.line_of(("digest",)), "digest",
-                                    f"recorded {record.digest[:19]}..., content gives {actual[:19]}..."),))
+        raise error(RecordError, "record.changed", problem(str(path), doc.line_of(("digest",)), "digest", "record.digest",
+                                                           recorded=record.digest[:19], actual=actual[:19]),
+                    path=str(path))
     if key is not None:
         _check_signature(record, body, key, path, doc.line_of(("signature",)))
     return record
@@ -686,14 +683,12 @@ def load_record(path: Path, key: bytes | None = None) -> AuditRecord:
 def _check_signature(record: AuditRecord, body: bytes, key: bytes, path: Path, line: int | None) -> None:
     """Refuse a record that is not signed, or whose signature the key does not give."""
     if record.signature is None:
-        raise RecordError(f"the audit record {path} is not signed, so the key cannot check it",
-                          (Problem(str(path), None, "signature", "absent; records are signed by "
-                                   "arbitre recommend --audit RECORD --key-file KEY"),))
+        raise error(RecordError, "record.unsigned", problem(str(path), None, "signature", "record.no_signature"),
+                    path=str(path))
     expected = "hmac-sha256:" + hmac.new(key, body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, record.signature):
-        raise RecordError(f"the audit record {path}: the signature does not match: the record was changed "
-                          f"after it was signed, or the key differs",
-                          (Problem(str(path), line, "signature", "does not match the record and the key"),))
+        raise error(RecordError, "record.bad_signature",
+                    problem(str(path), line, "signature", "record.signature_differs"), path=str(path))
 
 
 def schema() -> dict[str, Any]:

@@ -1241,7 +1241,7 @@ def _check_question(q: Question, section: Section, path: PathKey, doc: Document,
 def load_questions(root: Path, name: str = "questions.yaml") -> Bank:
     """Read and check the question bank of the policy in ``root``; ``PolicyError`` lists every problem."""
     try:
-        doc = read_document(root / name, what="question bank")
+        doc = read_document(root / name, what="what.question_bank")
     except DocumentError as exc:
         raise PolicyError(f"cannot read the question bank of the policy in {root}", (exc.problem,)) from None
     problems: list[Problem] = []

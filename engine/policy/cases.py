@@ -86,7 +86,7 @@ def read_cases(paths: list[Path], shown_from: Path | None = None) -> list[Case]:
         except ValueError:
             source = str(path)
         try:
-            doc = read_document(path, what="cases file")
+            doc = read_document(path, what="what.cases_file")
         except DocumentError as exc:
             cases.append(Case(source, exc.problem.line, path.stem, path, broken=exc.problem.message))
             continue

@@ -17,7 +17,7 @@ from ..recommend import recommend
 def _answers_in(path: Path, policy: Policy, problems: list[str]) -> list[tuple[str, Answers]]:
     """The answers a file holds: one answers file, or every case of a policy case file."""
     try:
-        doc = read_document(path, what="answers or cases file")
+        doc = read_document(path, what="what.answers_or_cases_file")
     except DocumentError as exc:
         problems.append(str(exc.problem))
         return []

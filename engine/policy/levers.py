@@ -216,7 +216,7 @@ def read_levers(root: Path, name: str, declared: bool, problems: list[Problem]) 
     if not declared and not path.exists():
         return Levers()
     try:
-        doc = read_document(path, what="policy file")
+        doc = read_document(path, what="what.policy_file")
     except DocumentError as exc:
         problems.append(exc.problem)
         return Levers()

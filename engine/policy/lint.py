@@ -35,7 +35,7 @@ def _doc(path: Path, cache: dict[str, Document | None]) -> Document | None:
     key = str(path)
     if key not in cache:
         try:
-            cache[key] = read_document(path, what="policy file")
+            cache[key] = read_document(path, what="what.policy_file")
         except DocumentError:
             cache[key] = None
     return cache[key]

@@ -153,7 +153,7 @@ def _parameters(doc: Document, problems: list[Problem]) -> dict[str, Parameter] 
 
 def _read(path: Path, problems: list[Problem]) -> Document | None:
     try:
-        return read_document(path, what="policy file")
+        return read_document(path, what="what.policy_file")
     except DocumentError as exc:
         problems.append(exc.problem)
         return None

@@ -31,10 +31,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import MAX_LISTED, ExportError, Problem, excerpt
+from ..errors import MAX_LISTED, Arg, ExportError, Problem, excerpt
 from ..load import DocumentError, read_document
 from ..models import Channel, Slug
 from ..policy.loading import validate_document
+from ..problems import error, problem
 
 Column = Literal["datetime", "date", "interval", "queue", "offered", "handled", "abandoned", "aht", "asa"]
 
@@ -108,13 +109,13 @@ class Mapping(BaseModel):
 def read_mapping(path: Path) -> Mapping:
     """Read and check a mapping file (YAML, the safe loader of the answers); ``ExportError`` if wrong."""
     try:
-        doc = read_document(path, what="mapping file")
+        doc = read_document(path, what="what.mapping_file")
     except DocumentError as exc:
-        raise ExportError(f"cannot read the mapping file {path}", (exc.problem,)) from None
+        raise error(ExportError, "acd.mapping_unreadable", exc.problem, path=str(path)) from None
     problems: list[Problem] = []
     mapping = validate_document(Mapping, doc, problems)
     if mapping is None:
-        raise ExportError(f"the mapping file {path} is not valid", tuple(problems))
+        raise error(ExportError, "acd.mapping_invalid", *problems, path=str(path))
     return mapping
 
 
@@ -244,25 +245,25 @@ def _worksheet_parts(archive: zipfile.ZipFile) -> frozenset[str]:
 
 def _open(path: Path, source: str, sheet: str | None) -> _Table | None:
     """The table of an export, or None when it is empty; ``ExportError`` when it cannot be read."""
-    def fail(message: str) -> ExportError:
-        return ExportError(f"cannot import {source}", (Problem(source, None, "", message),))
+    def fail(key: str, **args: Arg) -> ExportError:
+        return error(ExportError, "acd.cannot_import", problem(source, None, "", key, **args), source=source)
 
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             return _xlsx_table(path, source, sheet)
         return _csv_table(path, source)
     except FileNotFoundError:
-        raise fail("no such file") from None
+        raise fail("acd.missing") from None
     except IsADirectoryError:
-        raise fail("is a directory, expected an export file") from None
+        raise fail("acd.directory") from None
     except UnicodeDecodeError:
-        raise fail("is not UTF-8 text: save the export as UTF-8 CSV") from None
+        raise fail("acd.not_utf8") from None
     except (gzip.BadGzipFile, EOFError, zlib.error):
-        raise fail("is not a gzip file, as its name ending in .gz says") from None
+        raise fail("acd.not_gzip") from None
     except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
-        raise fail(f"is not an Excel workbook (.xlsx) that can be read: {excerpt(str(exc), 80)}") from None
+        raise fail("acd.not_xlsx", detail=excerpt(str(exc), 80)) from None
     except OSError as exc:
-        raise fail(f"cannot be read: {exc.strerror}") from None
+        raise fail("file.unreadable", reason=str(exc.strerror)) from None
 
 
 # -------------------------------------------------------------------------------------------------
@@ -487,7 +488,7 @@ class _Reader:
                             ("abandoned", cells.count), ("asa", cells.seconds))) if column in columns]
         self.when: Column = "interval" if "interval" in columns else "datetime" if "datetime" in columns else "date"
 
-    def problem(self, row: int, column: Column, value: Any, expected: str) -> None:
+    def refuse(self, row: int, column: Column, value: Any, expected: str) -> None:
         self.problem_count += 1
         if len(self.problems) < MAX_LISTED:
             name = self.header[self.columns[column]] if column in self.columns else column
@@ -539,7 +540,7 @@ class _Reader:
         moment = self._moment(number, cells)
         queue = "" if cells[columns["queue"]] is None else str(cells[columns["queue"]]).strip()
         if not queue:
-            self.problem(number, "queue", cells[columns["queue"]], "the name of a queue or skill")
+            self.refuse(number, "queue", cells[columns["queue"]], "the name of a queue or skill")
         figures = self._figures(number, cells)
         if self.problem_count > before or moment is None or figures is None:
             return
@@ -559,7 +560,7 @@ class _Reader:
                 return self.cells.moment(cells[columns["datetime"]])
             day = self.cells.day(cells[columns["date"]])
         except _Bad as bad:
-            self.problem(number, "datetime" if "datetime" in columns else "date",
+            self.refuse(number, "datetime" if "datetime" in columns else "date",
                          cells[columns["datetime" if "datetime" in columns else "date"]], bad.expected)
             return None
         if "interval" not in columns:
@@ -567,7 +568,7 @@ class _Reader:
         try:
             return day, self.cells.minute(cells[columns["interval"]])
         except _Bad as bad:
-            self.problem(number, "interval", cells[columns["interval"]], bad.expected)
+            self.refuse(number, "interval", cells[columns["interval"]], bad.expected)
             return None
 
     def _figures(self, number: int, cells: Sequence[Any]) -> tuple[int, int, float, int, float] | None:
@@ -582,19 +583,19 @@ class _Reader:
             try:
                 values[place] = parse(raw)
             except _Bad as bad:
-                self.problem(number, column, raw, bad.expected)
+                self.refuse(number, column, raw, bad.expected)
                 wrong = True
         if wrong:
             return None
         offered, handled, aht, abandoned, asa = int(values[0]), int(values[1]), values[2], int(values[3]), values[4]
         if handled > offered:
-            self.problem(number, "handled", cells[columns["handled"]],
+            self.refuse(number, "handled", cells[columns["handled"]],
                          f"no more than the {offered:,} contacts offered")
         if abandoned > offered:
-            self.problem(number, "abandoned", cells[columns["abandoned"]],
+            self.refuse(number, "abandoned", cells[columns["abandoned"]],
                          f"no more than the {offered:,} contacts offered")
         if aht == 0 and handled > 0:
-            self.problem(number, "aht", cells[columns["aht"]], f"a handling time above 0 for {handled:,} "
+            self.refuse(number, "aht", cells[columns["aht"]], f"a handling time above 0 for {handled:,} "
                          "contacts handled")
         if handled > offered or abandoned > offered or (aht == 0 and handled > 0):
             return None
@@ -609,7 +610,7 @@ class _Reader:
         if seen is None:
             seen = self.seen[(queue, day)] = bytearray(180)
         if seen[at >> 3] >> (at & 7) & 1:
-            self.problem(number, self.when, _shown(day, minute), f"one row per queue and interval: {queue} has "
+            self.refuse(number, self.when, _shown(day, minute), f"one row per queue and interval: {queue} has "
                          "this one twice")
             return False
         seen[at >> 3] |= 1 << (at & 7)
@@ -621,7 +622,7 @@ class _Reader:
         if self.interval is None:
             self.interval = (gap, number)
         elif gap % self.interval[0] or at % self.interval[0]:
-            self.problem(number, self.when, _shown(day, minute), f"intervals of {self.interval[0]} minutes, as from row "
+            self.refuse(number, self.when, _shown(day, minute), f"intervals of {self.interval[0]} minutes, as from row "
                          f"{self.interval[1]} (one interval length in an export)")
             return False
         return True
@@ -654,8 +655,7 @@ def read_export(path: Path, mapping: Mapping | None = None, today: dt.date | Non
     source = str(path)
     table = _open(path, source, mapping.sheet)
     if table is None:
-        raise ExportError(f"cannot import {source}", (Problem(
-            source, 1, "", "the file is empty: expected a header row, then one row per queue and interval"),))
+        raise error(ExportError, "acd.cannot_import", problem(source, 1, "", "acd.empty"), source=source)
     try:
         columns, ignored = _columns(table.header, mapping, source)
         reader = _Reader(source, mapping, columns, table.header, _Cells(mapping.date_format, table.decimal_comma,
@@ -663,19 +663,19 @@ def read_export(path: Path, mapping: Mapping | None = None, today: dt.date | Non
         for number, cells in table.rows:
             reader.read(number, cells)
     except UnicodeDecodeError:
-        raise ExportError(f"cannot import {source}", (Problem(
-            source, None, "", "is not UTF-8 text: save the export as UTF-8 CSV"),)) from None
+        raise error(ExportError, "acd.cannot_import", problem(source, None, "", "acd.not_utf8"),
+                    source=source) from None
     except (gzip.BadGzipFile, EOFError, zipfile.BadZipFile, zlib.error, csv.Error, SyntaxError) as exc:
-        raise ExportError(f"cannot import {source}", (Problem(
-            source, None, "", f"is damaged: {excerpt(str(exc), 80)}"),)) from None
+        raise error(ExportError, "acd.cannot_import", problem(source, None, "", "acd.damaged",
+                                                              detail=excerpt(str(exc), 80)), source=source) from None
     finally:
         table.close()
     if reader.problem_count:
         listed = min(reader.problem_count, MAX_LISTED)
-        raise ExportError(f"cannot import {source}: {reader.problem_count:,} problem"
-                          f"{'s' if reader.problem_count > 1 else ''} in its rows"
-                          + (f" (the first {listed} listed)" if reader.problem_count > listed else ""),
-                          tuple(reader.problems))
+        many = reader.problem_count > listed
+        key = "acd.row_problems_listed" if many else "acd.row_problems" if listed > 1 else "acd.row_problem"
+        raise error(ExportError, key, *reader.problems, source=source, count=reader.problem_count,
+                    **({"listed": listed} if many else {}))
     if not reader.days:
         why = "; ".join(f"{count:,} {what}" for what, count in reader.skipped.items())
         raise ExportError(f"cannot import {source}", (Problem(

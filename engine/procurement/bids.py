@@ -32,6 +32,7 @@ from ..errors import UserError, excerpt
 from ..load import DocumentError, read_document
 from ..models import Answers, Decision, Flow, FlowInputs, QuoteForm, Split, VendorQuote, resolve
 from ..policy.loading import Policy
+from ..problems import error, phrase
 from ..recommend import FlowResult, evaluate_flow
 from .grid import read_grid
 from .pricing import Bid, PriceLine
@@ -330,8 +331,8 @@ def _one_bid_a_bidder(bids: tuple[Bid, ...]) -> None:
     seen: dict[str, str] = {}
     for bid in bids:
         if bid.bidder in seen:
-            raise UserError(f"two bids name the same bidder {excerpt(bid.bidder)}: {seen[bid.bidder]} and "
-                            f"{bid.source}; give each bidder one grid (a grid holds every site of its bidder)")
+            raise error(UserError, "bids.same_bidder", bidder=excerpt(bid.bidder), first=seen[bid.bidder],
+                        second=bid.source)
         seen[bid.bidder] = bid.source
 
 
@@ -474,16 +475,16 @@ def read_bid(path: Path) -> Bid:
     if suffix == ".xlsx":
         return read_grid(path)
     if suffix not in BID_SUFFIXES:
-        raise UserError(f"{path}: a bid is the returned pricing grid (.xlsx) or a bid written as YAML or JSON "
-                        f"(.yaml, .yml, .json), not a {suffix or 'file without a suffix'}: save the grid as .xlsx")
+        raise error(UserError, "bids.suffix", path=str(path),
+                    suffix=suffix or phrase("bids.no_suffix"))
     try:
-        doc = read_document(path, what="bid")
+        doc = read_document(path, what="what.bid")
     except DocumentError as exc:
-        raise UserError(f"cannot read the bid in {path}", (exc.problem,)) from exc
+        raise error(UserError, "bids.unreadable", exc.problem, path=str(path)) from exc
     data = doc.data if isinstance(doc.data, dict) else {}
     try:
         return Bid.model_validate({**data, "source": str(path)})
     except ValidationError as exc:
         problems = problems_from_errors(exc.errors(), doc, Bid)
-        raise UserError(f"{path}: {len(problems)} problem{'s' if len(problems) > 1 else ''} in the bid",
-                        tuple(problems)) from exc
+        raise error(UserError, "bids.problems" if len(problems) > 1 else "bids.problem", *problems, path=str(path),
+                    count=len(problems)) from exc

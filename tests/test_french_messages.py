@@ -1,0 +1,190 @@
+"""The messages of the command line in French: each error a user can meet outside the answers' own
+problems (a YAML or JSON syntax, an audit record and its key, the options, a bid, an export), worded in
+French under --lang fr with its place (file, line, field, value), and in English as before.
+
+A YAML or JSON parser's own account of the fault is its own (and differs by version): only the French
+frame around it is asserted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import arbitre_in_process
+from test_problems_french import french
+
+ANSWERS = ("organisation: {country: FR}\nflows:\n"
+           "  - id: a\n    channel: phone\n    monthly_volume: 9000\n    aht_seconds: 240\n"
+           "  - id: b\n    channel: email\n    monthly_volume: 800\n    aht_seconds: 300\n")
+
+# Files a case can name: {tmp}/NAME, written with this text (a missing one is not written).
+FILES = {
+    "answers.yaml": ANSWERS,
+    "unclosed.yaml": 'flows:\n  - id: a\n    name: "unclosed\n',
+    "indented.yaml": "flows:\n  - id: a\n   channel: phone\n",
+    "broken.json": '{"flows": [\n',
+    "record.json": '{"schema": "arbitre-audit/1"}',
+    "folder-as-file": "not a folder",
+    "bid.csv": "lot;price\n",
+    "empty.csv": "",
+    "peaks.yaml": "flows:\n  - id: a\n    channel: phone\n    monthly_volume: 100\n    aht_seconds: 60\n"
+                  "    peak_ratio: 1.2\n    monthly_profile: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]\n",
+}
+
+# (the command, the French message, the English one): {tmp} is the test's folder. A message ending in
+# "..." is the start of what is printed (the parser's own detail follows); else the whole of it.
+MESSAGES = [
+    pytest.param(
+        "recommend {tmp}/unclosed.yaml",
+        "erreur : impossible de lire les réponses de {tmp}/unclosed.yaml\n  {tmp}/unclosed.yaml:4: YAML non valide : ...",
+        "error: cannot read the answers in {tmp}/unclosed.yaml\n  {tmp}/unclosed.yaml:4: not valid YAML: ...",
+        id="yaml-unclosed-quote"),
+    pytest.param(
+        "recommend {tmp}/indented.yaml",
+        "erreur : impossible de lire les réponses de {tmp}/indented.yaml\n  {tmp}/indented.yaml:3: YAML non valide : ...",
+        "error: cannot read the answers in {tmp}/indented.yaml\n  {tmp}/indented.yaml:3: not valid YAML: ...",
+        id="yaml-bad-indentation"),
+    pytest.param(
+        "recommend {tmp}/broken.json",
+        "erreur : impossible de lire les réponses de {tmp}/broken.json\n  {tmp}/broken.json:2: JSON non valide : ...",
+        "error: cannot read the answers in {tmp}/broken.json\n  {tmp}/broken.json:2: not valid JSON: ...",
+        id="json-syntax"),
+    pytest.param(
+        "recommend {tmp}/peaks.yaml",
+        "erreur : {tmp}/peaks.yaml : 1 problème dans les réponses\n  {tmp}/peaks.yaml:2: flows[0]: peak_ratio 1,2 ne "
+        "concorde pas avec monthly_profile, dont le mois le plus chargé vaut 1,85 fois la moyenne : n'indiquez que "
+        "l'un des deux, ou mettez-les en accord\n",
+        "error: {tmp}/peaks.yaml: 1 problem in the answers\n  {tmp}/peaks.yaml:2: flows[0]: peak_ratio 1.2 disagrees "
+        "with monthly_profile, whose busiest month is 1.85 times its average: give one of them, or make them agree\n",
+        id="figure-decimal-comma"),
+    pytest.param(
+        "explain {tmp}/record.json",
+        "erreur : {tmp}/record.json n'est pas un enregistrement d'audit Arbitre\n"
+        "  {tmp}/record.json:1: format: valeur attendue : 'arbitre-audit-record'\n",
+        "error: {tmp}/record.json is not an Arbitre audit record\n"
+        "  {tmp}/record.json:1: format: expected 'arbitre-audit-record'\n",
+        id="record-not-a-record"),
+    pytest.param(
+        "explain {tmp}/nothere.json",
+        "erreur : impossible de lire l'enregistrement d'audit {tmp}/nothere.json\n"
+        "  {tmp}/nothere.json: enregistrement d'audit introuvable\n",
+        "error: cannot read the audit record {tmp}/nothere.json\n  {tmp}/nothere.json: no such audit record\n",
+        id="record-missing"),
+    pytest.param(
+        "explain {tmp}/broken.json",
+        "erreur : impossible de lire l'enregistrement d'audit {tmp}/broken.json\n"
+        "  {tmp}/broken.json:2: JSON non valide : ...",
+        "error: cannot read the audit record {tmp}/broken.json\n  {tmp}/broken.json:2: not valid JSON: ...",
+        id="record-not-json"),
+    pytest.param(
+        "explain {tmp}/record.json --key-file {tmp}/nokey",
+        "erreur : impossible d'utiliser le fichier de clé {tmp}/nokey\n  {tmp}/nokey: fichier de clé introuvable ; "
+        "créez-en un avec : head -c 32 /dev/urandom > KEYFILE\n",
+        "error: cannot use the key file {tmp}/nokey\n"
+        "  {tmp}/nokey: no such key file; make one with: head -c 32 /dev/urandom > KEYFILE\n",
+        id="key-file-missing"),
+    pytest.param(
+        "recommend {tmp}/answers.yaml --flow c",
+        "erreur : --flow 'c' : aucun flux de {tmp}/answers.yaml n'a cet identifiant ; les flux sont : a, b\n",
+        "error: --flow 'c': no flow with that id in {tmp}/answers.yaml; the flows are: a, b\n",
+        id="flow-unknown"),
+    pytest.param(
+        "recommend {tmp}/answers.yaml --override a=maybe --reason test",
+        "erreur : --override 'a=maybe' : il faut FLOW_ID=DECISION, la décision étant l'une de outsource, hybrid, "
+        "keep_internal\n",
+        "error: --override 'a=maybe': expected FLOW_ID=DECISION, the decision one of outsource, hybrid, keep_internal\n",
+        id="override-not-a-decision"),
+    pytest.param(
+        "recommend {tmp}/answers.yaml --override c=outsource --reason test",
+        "erreur : --override 'c=outsource' : aucun flux n'a l'identifiant 'c' ; les flux sont : a, b\n",
+        "error: --override 'c=outsource': no flow with the id 'c'; the flows are: a, b\n",
+        id="override-unknown-flow"),
+    pytest.param(
+        "recommend {tmp}/answers.yaml --override a=outsource",
+        "erreur : une décision remplacée demande une raison : ajoutez --reason TEXT (elle est conservée avec la "
+        "décision)\n",
+        "error: an override needs a reason: add --reason TEXT (it is kept beside the override)\n",
+        id="override-without-reason"),
+    pytest.param(
+        "recommend {tmp}/answers.yaml --out {tmp}/answers.yaml",
+        "erreur : --out {tmp}/answers.yaml est le fichier de réponses lu : il serait remplacé ; choisissez un autre "
+        "fichier\n",
+        "error: --out {tmp}/answers.yaml is the answers file being read: it would be replaced; choose another file\n",
+        id="out-is-the-answers"),
+    pytest.param(
+        "tender {tmp}/answers.yaml --out {tmp}/folder-as-file",
+        "erreur : --out {tmp}/folder-as-file est un fichier : indiquez un répertoire pour le dossier d'appel "
+        "d'offres\n",
+        "error: --out {tmp}/folder-as-file is a file: give a folder for the tender pack\n",
+        id="out-is-a-file"),
+    pytest.param(
+        "bids {tmp}/answers.yaml {tmp}/bid.csv",
+        "erreur : {tmp}/bid.csv : une offre est la grille de prix renvoyée (.xlsx) ou une offre écrite en YAML ou en "
+        "JSON (.yaml, .yml, .json), pas un fichier .csv : enregistrez la grille en .xlsx\n",
+        "error: {tmp}/bid.csv: a bid is the returned pricing grid (.xlsx) or a bid written as YAML or JSON "
+        "(.yaml, .yml, .json), not a .csv: save the grid as .xlsx\n",
+        id="bid-suffix"),
+    pytest.param(
+        "bids {tmp}/answers.yaml {tmp}/nothere.yaml",
+        "erreur : impossible de lire l'offre de {tmp}/nothere.yaml\n  {tmp}/nothere.yaml: fichier d'offre introuvable\n",
+        "error: cannot read the bid in {tmp}/nothere.yaml\n  {tmp}/nothere.yaml: no such bid\n",
+        id="bid-missing"),
+    pytest.param(
+        "import acd {tmp}/empty.csv --out {tmp}/imported.yaml",
+        "erreur : impossible d'importer {tmp}/empty.csv\n  {tmp}/empty.csv:1: le fichier est vide : il faut une "
+        "ligne d'en-tête, puis une ligne par file et par intervalle\n",
+        "error: cannot import {tmp}/empty.csv\n"
+        "  {tmp}/empty.csv:1: the file is empty: expected a header row, then one row per queue and interval\n",
+        id="acd-empty"),
+    pytest.param(
+        "import acd {tmp}/nothere.csv --out {tmp}/imported.yaml",
+        "erreur : impossible d'importer {tmp}/nothere.csv\n  {tmp}/nothere.csv: fichier introuvable\n",
+        "error: cannot import {tmp}/nothere.csv\n  {tmp}/nothere.csv: no such file\n",
+        id="acd-missing"),
+]
+
+
+def _run(tmp_path: Path, command: str, *lang: str) -> tuple[int, str]:
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    run = arbitre_in_process(*command.format(tmp=tmp_path).split(), *lang)
+    return run.returncode, run.stderr
+
+
+def _matches(printed: str, want: str) -> bool:
+    return printed.startswith(want[:-3]) if want.endswith("...") else printed == want
+
+
+@pytest.mark.parametrize(("command", "fr", "en"), MESSAGES)
+def test_french(tmp_path: Path, command: str, fr: str, en: str) -> None:
+    """Under --lang fr the error is said in French, at its place, exit 2."""
+    code, printed = _run(tmp_path, command, "--lang", "fr")
+    assert code == 2
+    assert _matches(printed, french(fr.format(tmp=tmp_path))), printed
+
+
+@pytest.mark.parametrize(("command", "fr", "en"), MESSAGES)
+def test_english_unchanged(tmp_path: Path, command: str, fr: str, en: str) -> None:
+    """Without --lang the same error reads in English, as it always has."""
+    code, printed = _run(tmp_path, command)
+    assert code == 2
+    assert _matches(printed, en.format(tmp=tmp_path)), printed
+
+
+def test_a_changed_record_in_french(tmp_path: Path) -> None:
+    """A record changed after it was written: the digest check, headline and problem, in French."""
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(ANSWERS, encoding="utf-8")
+    record = tmp_path / "record.json"
+    assert arbitre_in_process("recommend", answers, "--audit", record).returncode == 0
+    data = json.loads(record.read_text(encoding="utf-8"))
+    data["organisation"] = "Someone else"
+    record.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    run = arbitre_in_process("explain", record, "--lang", "fr")
+    assert run.returncode == 2
+    headline, problem = run.stderr.splitlines()
+    assert headline == french(f"erreur : l'enregistrement d'audit {record} a été modifié après son écriture : son "
+                              "contenu ne correspond plus à son empreinte")
+    assert problem.startswith(f"  {record}:") and french(": digest: empreinte enregistrée sha256:") in problem
