@@ -14,7 +14,7 @@ import pytest
 from benchmarks.generate import generate_answers
 from engine.analysis.context import FlowContext, _side, with_answers
 from engine.analysis.tipping import QUALITATIVE, current_value, held_by_veto, plausible_range, tipping_points
-from engine.answers import validate_answers
+from engine.answers import load_answers, validate_answers
 from engine.load import Document
 from engine.models import Certification, FlowInputs, VendorQuote, resolve
 from engine.policy.loading import Policy
@@ -23,6 +23,7 @@ from engine.decide import decide, pivots
 from engine.decide import outcome as decide_outcome
 from engine.facts import NUMBER_FACTS, engine_fields, snapshot, snapshot_with
 from engine.recommend import FlowResult, evaluate_flow
+from tests.conftest import EXAMPLES
 
 FLOWS = 50
 CHANGES = 6
@@ -245,8 +246,10 @@ def plain_outcome(self: FlowContext, changes: Any) -> tuple[Any, tuple[Any, ...]
 
 def test_tipping_points_are_those_of_the_plain_evaluation(policy: Policy, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every flow's tipping points, flips and engine runs searched on the lean outcome are those
-    searched on the context's whole evaluation, value for value."""
-    flows = generated_flows()[:25]
+    searched on the context's whole evaluation, value for value: on generated flows and on the
+    bundled examples' flows."""
+    flows = generated_flows()[:25] + [inputs for path in sorted(EXAMPLES.glob("*.yaml"))
+                                      for inputs in resolve(load_answers(path))]
 
     def search() -> list[Any]:
         found = []
