@@ -192,6 +192,11 @@ NUMBER_FACTS: dict[str, Callable[[FlowInputs], Any]] = {
 _FACT_OF = {"vendor_quote": "has_vendor_quote"}
 
 
+def fact_of(name: str) -> str:
+    """The fact a numeric answer of ``NUMBER_FACTS`` is (a quote's: whether there is one)."""
+    return _FACT_OF.get(name, name)
+
+
 def snapshot_with(facts: Mapping[str, Any], inputs: FlowInputs, costs: FlowCosts | Mapping[str, Any],
                   changed: Iterable[str]) -> dict[str, Any]:
     """``snapshot(inputs, costs)`` worked out from ``facts``, the snapshot of the same flow before the
@@ -199,7 +204,7 @@ def snapshot_with(facts: Mapping[str, Any], inputs: FlowInputs, costs: FlowCosts
     answers' facts and the metrics taken again, every other fact as it was."""
     out = dict(facts)
     for name in changed:
-        out[_FACT_OF.get(name, name)] = NUMBER_FACTS[name](inputs)
+        out[fact_of(name)] = NUMBER_FACTS[name](inputs)
     for name in METRIC_FACTS:  # taken out, then put back in order: the metrics come last, as in snapshot
         out.pop(name, None)
     _add_metrics(out, costs)

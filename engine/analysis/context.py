@@ -34,7 +34,7 @@ from typing import Any
 
 from ..costs import COSTLESS_FIELDS, SPLIT_METRICS, FlowCosts, flow_costs, metric_values
 from ..decide import SHARE_OF, Tally, decide, tally
-from ..facts import NUMBER_FACTS, plain_number, snapshot, snapshot_with
+from ..facts import METRIC_FACTS, NUMBER_FACTS, fact_of, plain_number, snapshot, snapshot_with
 from ..models import Decision, FlowInputs, Split, VendorQuote
 from ..policy.compile import compile_policy, membership_sets
 from ..policy.loading import Policy
@@ -176,37 +176,44 @@ class _SeenFrom:
     """What the engine can tell of a variant's facts: each field of ``engine_fields`` with its side
     (``_side``) of the thresholds it is compared with, in the plan's order. Worked out once for the
     base flow; for a variant, only the fields of facts whose value is not the base flow's (same type,
-    equal) are told again."""
+    equal) are told again, looked for among the facts the caller says may have changed."""
 
     def __init__(self, base: Mapping[str, Any], plan: Plan) -> None:
         self.base, self.plan = dict(base), plan
         self.facts = tuple(dict.fromkeys(fact for _, fact, _, _, _ in plan))
+        # The facts the cost model gives: those a numeric answer changed may move besides its own.
+        self.metrics = tuple(fact for fact in self.facts if fact in METRIC_FACTS)
         self.at: dict[str, list[int]] = {}
         for at, (_, fact, _, _, _) in enumerate(plan):
             self.at.setdefault(fact, []).append(at)
+        # None for a field the engine is not shown (so that ``filter`` leaves it out).
         self.entries: list[Any] = [self._told(at, base.get(fact)) for at, (_, fact, _, _, _) in enumerate(plan)]
+        self.seen = tuple(filter(None, self.entries))
 
-    def _told(self, at: int, value: Any) -> Any:
+    def _told(self, at: int, value: Any) -> tuple[str, Any] | None:
         """The plan's ``at``-th field and what the engine tells of it for its fact at ``value``, or
-        ``_NOT_SEEN``."""
+        None."""
         field, _, item, thresholds, members = self.plan[at]
         if value is None:
-            return _NOT_SEEN
+            return None
         told = _entry(value, item, thresholds, members)
-        return _NOT_SEEN if told is _NOT_SEEN else (field, told)
+        return None if told is _NOT_SEEN else (field, told)
 
-    def __call__(self, facts: Mapping[str, Any]) -> tuple[Any, ...]:
-        entries, base, get = self.entries, self.base, facts.get
+    def __call__(self, facts: Mapping[str, Any], among: tuple[str, ...] | None = None) -> tuple[Any, ...]:
+        """What the engine can tell of ``facts``, which differ from the base flow's at most in the
+        facts ``among`` (any, without it)."""
+        base, get = self.base, facts.get
         changed: list[int] = []
-        for fact in self.facts:
+        for fact in self.facts if among is None else among:
             value, was = get(fact), base.get(fact)
             if value is not was and (type(value) is not type(was) or value != was):
-                changed.extend(self.at[fact])
-        if changed:
-            entries = list(entries)
-            for at in changed:
-                entries[at] = self._told(at, get(self.plan[at][1]))
-        return tuple(entry for entry in entries if entry is not _NOT_SEEN)
+                changed.extend(self.at.get(fact, ()))
+        if not changed:
+            return self.seen
+        entries = list(self.entries)
+        for at in changed:
+            entries[at] = self._told(at, get(self.plan[at][1]))
+        return tuple(filter(None, entries))
 
 
 class FlowContext:
@@ -261,11 +268,13 @@ class FlowContext:
         inputs = with_answers(self.inputs, changes) if changes else self.inputs
         costless = COSTLESS_FIELDS.issuperset(changes)
         costs = self.costs if costless else metric_values(inputs, self.policy.costs, self.splits)
+        among: tuple[str, ...] | None = None
         if changes and NUMBER_FACTS.keys() >= changes.keys():  # numbers: their own facts and the metrics
             facts = snapshot_with(self._facts, inputs, costs, changes)
+            among = (*self._seen.metrics, *map(fact_of, changes))
         else:
             facts = snapshot(inputs, costs, self.policy.languages_by_country)
-        key = self.seen_by_engine(facts)
+        key = self.seen_by_engine(facts, among)
         seen = self.seen_by_policy(facts)
         # The votes read, besides which rules fired, only the bands of graded facts (which ``seen``
         # tells) and the shares of contacts the splits hand over: the same decision for the same both.
@@ -282,12 +291,13 @@ class FlowContext:
                 self._outcomes[votes_read] = found
         return found, seen
 
-    def seen_by_engine(self, facts: dict[str, Any]) -> tuple[Any, ...]:
+    def seen_by_engine(self, facts: dict[str, Any], among: tuple[str, ...] | None = None) -> tuple[Any, ...]:
         """What the rule engine can tell of a flow's facts: equal for two flows on which the same
-        rules fire. The last facts' answer is kept: a caller asks again about the facts just evaluated."""
+        rules fire. ``among``: the facts in which they may differ from the flow's own (any, without
+        it). The last facts' answer is kept: a caller asks again about the facts just evaluated."""
         if self._last is not None and self._last[0] is facts:
             return self._last[1]
-        seen = self._seen(facts)
+        seen = self._seen(facts, among)
         self._last = (facts, seen)
         return seen
 
