@@ -19,10 +19,11 @@ The result is the same ``FlowResult`` the plain pipeline gives for the changed f
 splits' savings when no rule reads them).
 
 ``outcome(changes)`` gives only the decision and split, and what the policy sees, for a search that
-reads nothing else (tipping points): the cost model's figures without its models, no matched facts,
-the decision summed from the rules fired (their votes that read no fact tallied once), and a
-decision reused for a variant whose firings, graded bands and shares of contacts (all the votes
-read) are those of one already decided.
+reads nothing else (tipping points): the cost model's figures without its models, what the engine
+sees told again only for the facts a numeric change can move, no matched facts, the decision summed
+from the rules fired (their votes that read no fact tallied once), and a decision reused for a
+variant whose firings, graded bands and shares of contacts (all the votes read) are those of one
+already decided.
 """
 
 from __future__ import annotations
