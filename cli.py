@@ -585,9 +585,13 @@ def _part(answers: Any, fmt: str, lang: Literal["en", "fr"], policy_dir: Path, t
 
 
 def _parts_of(answers: Any, jobs: int) -> list[Any]:
-    """A file's answers in parts of a few hundred flows at most, enough of them to keep ``jobs`` busy."""
+    """A file's answers in parts of ``PART_FLOWS`` flows at most (the parts a large file is read in),
+    enough of them to keep several ``jobs`` busy; in one process, as few as that allows: each part is a
+    run of its own, with its own set-up."""
+    from engine.answers import PART_FLOWS
+
     flows = answers.flows
-    size = max(1, min(250, -(-len(flows) // (4 * jobs))))
+    size = PART_FLOWS if jobs <= 1 else max(1, min(PART_FLOWS, -(-len(flows) // (4 * jobs))))
     return [answers.model_copy(update={"flows": flows[at:at + size]}) for at in range(0, len(flows), size)]
 
 

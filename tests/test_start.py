@@ -1,10 +1,16 @@
-"""What a command does as it starts, before its work: the engine imported out of the cyclic collector's way."""
+"""What a command does as it starts, before its work: the engine imported out of the cyclic collector's way,
+a file cut in as few parts as the jobs allow."""
 
 from __future__ import annotations
 
 import gc
 
+import pytest
+
 import cli
+from benchmarks.generate import generate_answers
+from engine.answers import PART_FLOWS
+from engine.models import Answers
 
 
 class TestLoading:
@@ -29,3 +35,18 @@ class TestLoading:
         finally:
             gc.enable()
             gc.unfreeze()
+
+
+class TestParts:
+    @pytest.mark.parametrize("flows, jobs, sizes", [
+        pytest.param(6, 1, [6], id="one-process-one-part"),
+        pytest.param(PART_FLOWS + 1, 1, [PART_FLOWS, 1], id="one-process-parts-of-at-most-PART_FLOWS"),
+        pytest.param(6, 2, [1] * 6, id="two-jobs-four-parts-each-at-most"),
+        pytest.param(40, 2, [5] * 8, id="two-jobs-eight-parts"),
+    ])
+    def test_a_file_is_cut_in_as_few_parts_as_the_jobs_allow(self, flows: int, jobs: int, sizes: list[int]) -> None:
+        """In one process a file is one part up to PART_FLOWS flows; over several, four parts for each job."""
+        answers = Answers.model_validate(generate_answers(flows))
+        parts = cli._parts_of(answers, jobs)
+        assert [len(part.flows) for part in parts] == sizes
+        assert [flow for part in parts for flow in part.flows] == list(answers.flows)
