@@ -1551,6 +1551,9 @@ def entry() -> None:
     """The installed command: ``main``, with standard output on a full disk a user error even where
     no command runs (``--help``, ``--version``)."""
     gc.set_threshold(GC_YOUNGEST, *gc.get_threshold()[1:])
+    # No pydantic plugin is meant to watch Arbitre's models: pydantic need not read every installed
+    # package's entry points to look for one (its documented switch; a value the user set is kept).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         main()
     except OSError as exc:

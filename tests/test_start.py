@@ -1,9 +1,10 @@
-"""What a command does as it starts, before its work: the engine imported out of the cyclic collector's way,
-a file cut in as few parts as the jobs allow."""
+"""What a command does as it starts, before its work: the settings of the installed command, the engine
+imported out of the cyclic collector's way, a file cut in as few parts as the jobs allow."""
 
 from __future__ import annotations
 
 import gc
+import os
 
 import pytest
 
@@ -11,6 +12,24 @@ import cli
 from benchmarks.generate import generate_answers
 from engine.answers import PART_FLOWS
 from engine.models import Answers
+
+
+class TestEntry:
+    def test_pydantic_looks_for_no_plugin(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The installed command turns pydantic's plugin search off with pydantic's own switch."""
+        monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+        monkeypatch.setattr("sys.argv", ["arbitre", "--version"])
+        with pytest.raises(SystemExit):
+            cli.entry()
+        assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
+
+    def test_a_choice_of_plugins_made_by_the_user_is_kept(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Plugins the user names to be turned off stay the ones turned off."""
+        monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "some-plugin")
+        monkeypatch.setattr("sys.argv", ["arbitre", "--version"])
+        with pytest.raises(SystemExit):
+            cli.entry()
+        assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "some-plugin"
 
 
 class TestLoading:
