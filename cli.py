@@ -69,6 +69,22 @@ def _ending_cleanly() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+@contextlib.contextmanager
+def _loading() -> Iterator[None]:
+    """The engine's modules a command imports before its work, with the cyclic collector held off and
+    then frozen out of its sight: their objects (a few hundred thousand: classes, validators, compiled
+    patterns) live until the end and hold no cycle to collect, yet each collection on the way would scan
+    them again (about a twentieth of the bundled example's run)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_on:
+            gc.enable()
+
+
 def _discard_stdout() -> None:
     """Send what is left for standard output to /dev/null, so that Python's flush at exit does not
     fail a second time."""
@@ -503,11 +519,12 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
     flows spread over ``jobs`` processes when no audit record is asked and no decision is sampled.
     Given ``write``, the JSON of a large file read a flow at a time is written as it is made, a part
     of the flows at a time, and the text returned is empty: the same bytes, in the memory of a part."""
-    from engine.answers import Estimated, answers_parts, load_estimates
-    from engine.errors import UserError
-    from engine.problems import error
-    from engine.recommend import recommend as run_recommend
-    from explanations.render import document, render_document
+    with _loading():
+        from engine.answers import Estimated, answers_parts, load_estimates
+        from engine.errors import UserError
+        from engine.problems import error
+        from engine.recommend import recommend as run_recommend
+        from explanations.render import document, render_document
 
     if write is not None and fmt == "json" and not audit and flow_id is None and not overrides \
             and not sampling.on:
@@ -572,9 +589,13 @@ def _part(answers: Any, fmt: str, lang: Literal["en", "fr"], policy_dir: Path, t
 
 
 def _parts_of(answers: Any, jobs: int) -> list[Any]:
-    """A file's answers in parts of a few hundred flows at most, enough of them to keep ``jobs`` busy."""
+    """A file's answers in parts of ``PART_FLOWS`` flows at most (the parts a large file is read in),
+    enough of them to keep several ``jobs`` busy; in one process, as few as that allows: each part is a
+    run of its own, with its own set-up."""
+    from engine.answers import PART_FLOWS
+
     flows = answers.flows
-    size = max(1, min(250, -(-len(flows) // (4 * jobs))))
+    size = PART_FLOWS if jobs <= 1 else max(1, min(PART_FLOWS, -(-len(flows) // (4 * jobs))))
     return [answers.model_copy(update={"flows": flows[at:at + size]}) for at in range(0, len(flows), size)]
 
 
@@ -1538,6 +1559,9 @@ def entry() -> None:
     """The installed command: ``main``, with standard output on a full disk a user error even where
     no command runs (``--help``, ``--version``)."""
     gc.set_threshold(GC_YOUNGEST, *gc.get_threshold()[1:])
+    # No pydantic plugin is meant to watch Arbitre's models: pydantic need not read every installed
+    # package's entry points to look for one (its documented switch; a value the user set is kept).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         main()
     except OSError as exc:

@@ -14,15 +14,13 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Sequence
 
 from jinja2 import FileSystemLoader, meta, StrictUndefined, Template, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.costs import OPTIONS
 from engine.analysis.tipping import UNITS, held_by_veto
-from engine.analysis.uncertainty import Robustness
-from engine.analysis.uncertainty import label as robustness_label
 from engine.decide import Vote, pivots
 from engine.errors import PolicyError, Problem, printable
 from engine.load import read_document
@@ -32,6 +30,9 @@ from engine.policy.rules import NO_OPERAND
 from engine.recommend import FlowResult, Recommendation
 from explanations.figures import NARROW, Lang, country, currency_sign, language, money, number, percent, typeset
 from explanations.sandbox import ExplanationEnvironment, PolicyTextEnvironment, render_text
+
+if TYPE_CHECKING:  # sampled decisions are rendered only when asked for: their module is imported then
+    from engine.analysis.uncertainty import Robustness
 
 Format = Literal["text", "markdown", "json"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
@@ -623,6 +624,8 @@ def robustness_view(entry: dict[str, Any], lang: Lang) -> dict[str, str] | None:
     found = entry.get("robustness")
     if found is None:
         return None
+    from engine.analysis.uncertainty import label as robustness_label
+
     words = labels(lang)["robustness"]
     split = ", ".join(labels(lang)["splits"][s] for s in entry["split"]) if entry["decision"] == "hybrid" else ""
 
