@@ -9,9 +9,11 @@ on a ``Console``, asks for a line and gives it to the conversation.
 The interview asks the organisation's questions, then each flow's, then offers a
 review where any answer can be changed. Every accepted answer goes into a plain
 answers mapping (what an answers file holds) and the draft is saved at once, so
-an interrupt loses nothing; starting from a draft continues at the first
-unanswered question (an organisation's question without a default, before the
-draft's last answer, was answered none and is not asked again). A flow's
+an interrupt loses nothing; a question answered with Enter on a default of
+none is in the draft as ``null``, so starting from a draft continues at the
+first unanswered question (an answers file keeps no such trace: an
+organisation's question without a default, before its last answer, was
+answered none and is not asked again). A flow's
 optional questions are asked only when their answer could change its decision
 (``questions.could_matter``), unless every question is wanted. A numeric
 answer may be given as a range: its likely value is the answer the interview
@@ -375,6 +377,16 @@ class Conversation:
     def written(self) -> dict[str, Any]:
         return self.state.written()
 
+    def draft(self) -> dict[str, Any]:
+        """The answers as the draft holds them: the answers file's, and ``None`` for each question
+        answered with Enter on a default of none, so that the draft resumed goes on after it."""
+        out = self.written()
+        for sec, index in self.state.history:
+            question, values = self._questions(sec)[index], self._values(sec)
+            if question.field not in values and (sec < 0 or applies(question, values)):
+                (out["organisation"] if sec < 0 else out["flows"][sec])[question.field] = None
+        return out
+
     def msg(self, key: str, **args: Any) -> str:
         return self.bank.message(key, self.lang, **args)
 
@@ -403,6 +415,9 @@ class Conversation:
         if not state.data["flows"]:
             state.data["flows"].append({})
         state.history = self._answered()
+        for values in [state.data["organisation"], *state.data["flows"]]:  # a draft's trace, now in the history
+            for name in [name for name, value in values.items() if value is None]:
+                del values[name]
         state.resumed_at = max(state.history, default=(-2, 0))
         for sec, index in state.history:  # a draft's answers were asked in the run that wrote it
             if sec >= 0:
@@ -644,11 +659,11 @@ class Conversation:
             if tally is not None and not applies(question, values):
                 state.index += 1
                 continue
-            # Only an answer without a default, left empty, leaves no trace in the draft: such an
-            # organisation question before the draft's last answer was passed. (A flow's is screened
-            # again below.)
-            passed = (sec < 0 and (sec, index) < state.resumed_at
-                      and model_default("organisation", question.field) is None)
+            # An answer left at a default of none is in the history (a draft writes it as null); an
+            # answers file keeps no trace of one: such an organisation question before the file's
+            # last answer was passed. (A flow's is screened again below.)
+            passed = (sec, index) in state.history or (sec < 0 and (sec, index) < state.resumed_at
+                                                       and model_default("organisation", question.field) is None)
             if (question.field in values or passed) and not revisit:
                 state.index += 1
                 continue
@@ -948,7 +963,7 @@ class Conversation:
 
 class Interview:
     """One run of the questionnaire over ``console``: a conversation asked line by line, calling
-    ``save`` with the answers after every answer that changed them."""
+    ``save`` with the draft's answers (``Conversation.draft``) after every answer that changed them."""
 
     def __init__(self, bank: Bank, policy: Policy, lang: Lang, console: Console,
                  save: Callable[[dict[str, Any]], None], data: dict[str, Any] | None = None,
@@ -1000,7 +1015,7 @@ class Interview:
             for line in outcome.said:
                 self.console.say(line)
             if outcome.changed:
-                self.save(self.written())
+                self.save(self.conversation.draft())
             step = self.conversation.current()
             if step.kind == "done":
                 return
