@@ -651,14 +651,6 @@ def whatif_questions(answers_yaml: str, bank: Bank, lang: Lang) -> tuple[Questio
     return tuple(groups)
 
 
-def _refusal(bank: Bank, question: BankQuestion, refusal: Refusal, typed: str, lang: Lang) -> str:
-    """A refused answer in the question bank's words, as the questionnaire says it."""
-    args = {"value": typed, "unit": question.text("unit", lang), **refusal.args_}
-    if "channel" in args:
-        args["fits"] = bank.per_contact(str(args["channel"]), lang)
-    return bank.message(refusal.key, lang, **args)
-
-
 def _read_field(bank: Bank, question: BankQuestion, section: Section, typed: str, currency: str | None,
                 channel: str | None) -> Any:
     """The answer typed in a field, parsed and checked as the questionnaire takes it (``Refusal``)."""
@@ -700,7 +692,7 @@ def apply_whatif(answers_yaml: str, form: Mapping[str, str], bank: Bank, lang: L
             try:
                 value = _read_field(bank, question, section, typed, currency, channel)
             except Refusal as refusal:
-                errors[name] = _refusal(bank, question, refusal, typed, lang)
+                errors[name] = bank.refusal_text(question, refusal, typed, lang)
                 continue
             if value != before:
                 target[question.field] = value

@@ -525,7 +525,7 @@ class Conversation:
         try:
             self._take(question, section, values, text)
         except Refusal as refusal:
-            return self._outcome(False, self.refusal_text(question, refusal, text.strip()))
+            return self._outcome(False, self.bank.refusal_text(question, refusal, text.strip(), self.lang))
         self._changed = True
         if state.mode == "change":
             return self._changed_in_review()
@@ -801,27 +801,13 @@ class Conversation:
         if values.get("id") is None or values["id"] == self.flow_id(values, old_name):
             values["id"] = self.flow_id(values)
 
-    def refusal_text(self, question: Question, refusal: Refusal, value: Any) -> str:
-        """Why an answer was refused, in the questionnaire's language: what was typed, what is expected."""
-        args = {"value": value, "unit": question.text("unit", self.lang), **refusal.args_}
-        if "channel" in args:
-            args["fits"] = self.bank.per_contact(args["channel"], self.lang)
-            args["channel"] = self._label("channel", args["channel"])
-        return self.msg(refusal.key, **args)
-
-    def _label(self, field: str, value: Any) -> str:
-        """A choice's label without its parenthesis: 'level-1 support (common questions)' -> 'level-1 support'."""
-        question = next(q for q in self.bank.flows if q.field == field)
-        choice = question.choice(str(value))
-        return re.sub(r"\s*\(.*?\)", "", choice.label(self.lang)) if choice else str(value)
-
     def _suggested_name(self, values: dict[str, Any]) -> str:
         """A name from the activity and the channel: 'Order taking (phone)'."""
-        channel = self._label("channel", values["channel"])
+        channel = self.bank.choice_label("channel", values["channel"], self.lang)
         activity = values.get("activity")
         if activity in (None, "other"):
             return channel[:1].upper() + channel[1:]
-        text = self._label("activity", activity)
+        text = self.bank.choice_label("activity", activity, self.lang)
         return f"{text[:1].upper()}{text[1:]} ({channel})"
 
     # -- the review --------------------------------------------------------------------------------
@@ -949,11 +935,12 @@ class Conversation:
         if error["type"] == "missing":
             message = self.msg("required")
         elif field == "concurrency":
-            message = self.msg("chat_only", value=value, channel=self._label("channel", values.get("channel")))
+            channel = self.bank.choice_label("channel", values.get("channel"), self.lang)
+            message = self.msg("chat_only", value=value, channel=channel)
         elif len(loc) == 2:
             message = self.msg("peak_disagrees", value=value)
         else:
-            message = self.refusal_text(question, refusal_of(question, error, values.get(field)), value)
+            message = self.bank.refusal_text(question, refusal_of(question, error, values.get(field)), value, self.lang)
         return self.msg("review_problem", number=position, label=question.text("label", self.lang),
                         where=self._review_title(number), message=message)
 
