@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import workspace_writer
 from conftest import ROOT
+from workspace_writer import same_record
 
 from engine.errors import StoreError, UnknownAssessmentError
 from web import store as store_module
@@ -79,7 +80,7 @@ class TestAssessments:
         kept, gone = store.create_assessment("kept", "en"), store.create_assessment("gone", "en")
         for a in (kept, gone):
             store.add_version(a.id, ANSWERS, audit_json="{}")
-            store.add_override(a.id, 1, "f1", "outsource", "cheaper", "Ana")
+            store.override_with_record(a.id, 1, "f1", "outsource", "cheaper", "Ana", same_record)
             store.save_draft(a.id, ANSWERS, {"step": 2})
             store.save_scratch(a.id, ANSWERS)
         store.delete_assessment(gone.id)
@@ -136,14 +137,6 @@ class TestDrafts:
                 pass
         with pytest.raises(UnknownAssessmentError):
             store.save_draft("nope", "", {})
-
-    def test_discard(self, store: Store) -> None:
-        """A discarded draft is gone; discarding again does nothing."""
-        aid = store.create_assessment("a", "en").id
-        store.save_draft(aid, ANSWERS, {})
-        store.discard_draft(aid)
-        store.discard_draft(aid)
-        assert store.draft(aid) is None
 
 
 class TestVersions:
@@ -234,11 +227,11 @@ class TestOverrides:
     def test_history_is_kept_and_the_latest_holds(self, store: Store) -> None:
         """Overriding a flow twice keeps both, oldest first; the latest is the one that holds."""
         aid = store.create_assessment("a", "en").id
-        store.add_version(aid, ANSWERS)
-        store.add_version(aid, ANSWERS)
-        first = store.add_override(aid, 1, "billing", "outsource", "cheaper", "Ana")
-        other = store.add_override(aid, 1, "sales", "keep_internal", "brand", "Ana")
-        latest = store.add_override(aid, 1, "billing", "hybrid", "union agreement", "Bruno")
+        store.add_version(aid, ANSWERS, audit_json="{}")
+        store.add_version(aid, ANSWERS, audit_json="{}")
+        first = store.override_with_record(aid, 1, "billing", "outsource", "cheaper", "Ana", same_record)
+        other = store.override_with_record(aid, 1, "sales", "keep_internal", "brand", "Ana", same_record)
+        latest = store.override_with_record(aid, 1, "billing", "hybrid", "union agreement", "Bruno", same_record)
         assert store.overrides(aid, 1) == [first, other, latest]
         assert store.current_overrides(aid, 1) == {"billing": latest, "sales": other}
         assert store.overrides(aid, 2) == []
@@ -248,7 +241,7 @@ class TestOverrides:
         """An override names a version that exists."""
         aid = store.create_assessment("a", "en").id
         with pytest.raises(UnknownAssessmentError, match="no version 1"):
-            store.add_override(aid, 1, "billing", "outsource", "x", "y")
+            store.override_with_record(aid, 1, "billing", "outsource", "x", "y", same_record)
 
 
 class TestScratch:
@@ -499,8 +492,9 @@ class TestConcurrentUsers:
                 for number in range(1, self.QUESTIONS + 1):
                     workspace_writer.answer(store, target[user], user, number)
                 version = store.add_version(target[user], store.draft(target[user]).answers,  # type: ignore[union-attr]
-                                            author=user)
-                store.add_override(target[user], version.number, "billing", "hybrid", f"decided by {user}", user)
+                                            author=user, audit_json="{}")
+                store.override_with_record(target[user], version.number, "billing", "hybrid", f"decided by {user}",
+                                           user, same_record)
             except BaseException as exc:  # reported by the test below
                 failures.append(exc)
 
