@@ -150,6 +150,14 @@ class TestVersions:
         assert store.version(aid, 1) == first and store.version(aid, 3) is None
         assert (first.author, first.note) == ("Ana", "workshop 1")
 
+    @pytest.mark.parametrize("n", [0, 2**63 - 1, 2**63, 10**30])
+    def test_a_number_no_version_has_finds_none(self, store: Store, n: int) -> None:
+        """Any number may be asked for (an address names it): one beyond SQLite's integers finds no
+        version rather than failing the query."""
+        aid = store.create_assessment("a", "en").id
+        store.add_version(aid, ANSWERS)
+        assert store.version(aid, n) is None
+
     def test_a_version_is_never_changed(self, store: Store) -> None:
         """Even written to directly, a version's answers cannot be updated."""
         aid = store.create_assessment("a", "en").id

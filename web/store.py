@@ -36,6 +36,9 @@ APPLICATION_ID = 0x41524254  # "ARBT"
 # How long a writer waits for another's transaction to end before giving up (milliseconds).
 BUSY_TIMEOUT_MS = 30_000
 
+# SQLite's largest integer: a number beyond it cannot be compared in a query (and no version has it).
+MAX_INTEGER = 2**63 - 1
+
 # Migration n (counting from 1) brings a schema of version n - 1 to version n. Only ever append a
 # step: a released step is never edited, since workspaces out there were built by it.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -524,7 +527,10 @@ class Store:
         return [Version(*row) for row in rows]
 
     def version(self, aid: str, n: int) -> Version | None:
-        """Version ``n`` of the assessment, or None."""
+        """Version ``n`` of the assessment, or None (also for a number beyond SQLite's integers, which no
+        version has: an address may name any)."""
+        if not 0 < n <= MAX_INTEGER:
+            return None
         with self._reading() as connection:
             row = connection.execute(
                 "SELECT assessment_id, number, answers, author, note, created FROM versions "
