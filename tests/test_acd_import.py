@@ -205,12 +205,6 @@ def _duplicate() -> list[list[Any]]:
     return rows
 
 
-def _mixed() -> list[list[Any]]:
-    rows = year_rows()
-    rows.insert(3, [rows[2][0], "09:15", "Q_A", 5, 5, 0, 300, 20])
-    return rows
-
-
 def _short_row() -> list[list[Any]]:
     rows = year_rows()
     rows[3] = rows[3][:4]
@@ -225,7 +219,6 @@ FAULTS = [
     pytest.param(_with(9, "Date", "2025-02-30"), 9, "Date", id="date-that-does-not-parse"),
     pytest.param(_with(10, "Date", "2031-01-06"), 10, "Date", id="future-date"),
     pytest.param(_duplicate(), 4, "Interval", id="duplicate-interval"),
-    pytest.param(_mixed(), 5, "Interval", id="mixed-interval-lengths"),
     pytest.param(_with(11, "Offered", "twelve"), 11, "Offered", id="text-in-a-number-column"),
     pytest.param(_with(12, "Handled", "4.5"), 12, "Handled", id="fractional-count"),
     pytest.param(_with(13, "Interval", "25:00"), 13, "Interval", id="time-that-does-not-parse"),
@@ -305,6 +298,29 @@ def test_shared_texts_stored_among_the_sheets_still_count(tmp_path: Path, monkey
     assert import_acd(str(base), "--out", str(tmp_path / "ok.yaml")).exit_code == 0
     result = import_acd(str(hidden), "--out", str(tmp_path / "answers.yaml"))
     assert result.exit_code == 2 and "unpack to more than" in result.output
+
+
+class TestTheIntervalLength:
+    """The length is the greatest common divisor of the gaps between a queue's intervals on a day,
+    whatever the order the gaps come in: an export leaves out the intervals without traffic."""
+
+    def test_a_first_gap_over_an_interval_left_out_does_not_set_the_length(self, tmp_path: Path) -> None:
+        """A half-hour export whose first day has no row at 09:30 (09:00, then 10:00) is of 30 minutes."""
+        rows = year_rows()
+        rows[1][1] = "10:00"
+        export = read_export(write_csv(tmp_path / "x.csv", rows))
+        assert export.interval_minutes == 30 and export.rows_read == len(rows)
+
+    def test_one_quarter_hour_among_half_hours_makes_a_quarter_hour_export(self, tmp_path: Path) -> None:
+        """A row at 09:15 among half-hours is read, and the export said to be of 15-minute intervals."""
+        rows = year_rows()
+        rows.insert(3, [rows[2][0], "09:15", "Q_A", 5, 5, 0, 300, 20])
+        export = read_export(write_csv(tmp_path / "x.csv", rows))
+        assert export.interval_minutes == 15 and export.rows_read == len(rows)
+        assert export.flows["q-a"].months[(2025, 1)][0] == 10 * 2 * 23 + 5  # 23 weekdays in January 2025
+        result = import_acd(str(tmp_path / "x.csv"), "--out", str(tmp_path / "answers.yaml"))
+        assert result.exit_code == 0, result.output
+        assert "15-minute intervals" in result.output
 
 
 class TestTheYear:

@@ -219,9 +219,39 @@ def test_a_resumed_file_says_what_becomes_of_each_answer_left_out(bank: Bank, la
     assert said[2].startswith(f"draft.yaml:5: flows[1].id: {id_remade}")
 
 
+@pytest.mark.parametrize("left", ["org.opportunity_cost_per_hour", "vendor_quote"])
+def test_enter_on_a_default_of_none_is_kept_in_the_draft_and_not_asked_again(bank: Bank, policy: Policy,
+                                                                             left: str) -> None:
+    """Enter on a question whose default is none is written as null in the draft: the draft resumed
+    goes on from the next question, and the review says the answer was left at its default."""
+    saves: list[dict[str, Any]] = []
+    first = Scripted({**ORGANISATION, **ORDERS, left: ""}, after=[])
+    run = interview(bank, policy, first, saves=saves)
+
+    def stop(prompt: str) -> str:
+        if first.asked[-1:] == [left]:  # the prompt after the answer left at none
+            raise KeyboardInterrupt
+        return Scripted.ask(first, prompt)
+
+    first.ask = stop  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        run.run()
+    field = left.removeprefix("org.")
+    assert f"  {field}: null\n" in str(saves[-1])
+    data, problems = restore(parse_yaml(saves[-1], "draft.yaml"), bank)  # type: ignore[arg-type]
+    assert not problems
+    second = Scripted({**ORDERS, left: "12"}, after=["no", ""])
+    resumed = interview(bank, policy, second, data=data).run()
+    assert left not in second.asked
+    assert field not in resumed["organisation"] and field not in resumed["flows"][0]
+    label = next(q for q in (*bank.organisation, *bank.flows) if q.field == field).text("label", "en")
+    defaults = [line for line in second.said if line.startswith("  Left at their defaults")]
+    assert any(f". {label}: " in line for line in defaults), defaults
+
+
 def test_an_organisation_answer_left_empty_is_not_asked_again_on_resuming(bank: Bank, policy: Policy) -> None:
-    """A question without a default answered with Enter leaves no trace in the draft; before the
-    draft's last answer, it was passed and is not asked again."""
+    """An answers file keeps no trace of a question without a default answered with Enter; before
+    the file's last answer, it was passed and is not asked again."""
     draft = {"organisation": {"name": "Acme", "temp_staff_available": False},
              "flows": [{"name": "Orders", "id": "orders", "channel": "phone"}]}
     console = Scripted({**ORDERS}, after=["no", ""])

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import workspace_writer
 from conftest import ROOT
+from workspace_writer import same_record
 
 from engine.errors import StoreError, UnknownAssessmentError
 from web import store as store_module
@@ -79,7 +80,7 @@ class TestAssessments:
         kept, gone = store.create_assessment("kept", "en"), store.create_assessment("gone", "en")
         for a in (kept, gone):
             store.add_version(a.id, ANSWERS, audit_json="{}")
-            store.add_override(a.id, 1, "f1", "outsource", "cheaper", "Ana")
+            store.override_with_record(a.id, 1, "f1", "outsource", "cheaper", "Ana", same_record)
             store.save_draft(a.id, ANSWERS, {"step": 2})
             store.save_scratch(a.id, ANSWERS)
         store.delete_assessment(gone.id)
@@ -137,14 +138,6 @@ class TestDrafts:
         with pytest.raises(UnknownAssessmentError):
             store.save_draft("nope", "", {})
 
-    def test_discard(self, store: Store) -> None:
-        """A discarded draft is gone; discarding again does nothing."""
-        aid = store.create_assessment("a", "en").id
-        store.save_draft(aid, ANSWERS, {})
-        store.discard_draft(aid)
-        store.discard_draft(aid)
-        assert store.draft(aid) is None
-
 
 class TestVersions:
     def test_versions_are_numbered_from_one(self, store: Store) -> None:
@@ -156,6 +149,14 @@ class TestVersions:
         assert store.versions(aid) == [first, second]
         assert store.version(aid, 1) == first and store.version(aid, 3) is None
         assert (first.author, first.note) == ("Ana", "workshop 1")
+
+    @pytest.mark.parametrize("n", [0, 2**63 - 1, 2**63, 10**30])
+    def test_a_number_no_version_has_finds_none(self, store: Store, n: int) -> None:
+        """Any number may be asked for (an address names it): one beyond SQLite's integers finds no
+        version rather than failing the query."""
+        aid = store.create_assessment("a", "en").id
+        store.add_version(aid, ANSWERS)
+        assert store.version(aid, n) is None
 
     def test_a_version_is_never_changed(self, store: Store) -> None:
         """Even written to directly, a version's answers cannot be updated."""
@@ -234,11 +235,11 @@ class TestOverrides:
     def test_history_is_kept_and_the_latest_holds(self, store: Store) -> None:
         """Overriding a flow twice keeps both, oldest first; the latest is the one that holds."""
         aid = store.create_assessment("a", "en").id
-        store.add_version(aid, ANSWERS)
-        store.add_version(aid, ANSWERS)
-        first = store.add_override(aid, 1, "billing", "outsource", "cheaper", "Ana")
-        other = store.add_override(aid, 1, "sales", "keep_internal", "brand", "Ana")
-        latest = store.add_override(aid, 1, "billing", "hybrid", "union agreement", "Bruno")
+        store.add_version(aid, ANSWERS, audit_json="{}")
+        store.add_version(aid, ANSWERS, audit_json="{}")
+        first = store.override_with_record(aid, 1, "billing", "outsource", "cheaper", "Ana", same_record)
+        other = store.override_with_record(aid, 1, "sales", "keep_internal", "brand", "Ana", same_record)
+        latest = store.override_with_record(aid, 1, "billing", "hybrid", "union agreement", "Bruno", same_record)
         assert store.overrides(aid, 1) == [first, other, latest]
         assert store.current_overrides(aid, 1) == {"billing": latest, "sales": other}
         assert store.overrides(aid, 2) == []
@@ -248,7 +249,7 @@ class TestOverrides:
         """An override names a version that exists."""
         aid = store.create_assessment("a", "en").id
         with pytest.raises(UnknownAssessmentError, match="no version 1"):
-            store.add_override(aid, 1, "billing", "outsource", "x", "y")
+            store.override_with_record(aid, 1, "billing", "outsource", "x", "y", same_record)
 
 
 class TestScratch:
@@ -499,8 +500,9 @@ class TestConcurrentUsers:
                 for number in range(1, self.QUESTIONS + 1):
                     workspace_writer.answer(store, target[user], user, number)
                 version = store.add_version(target[user], store.draft(target[user]).answers,  # type: ignore[union-attr]
-                                            author=user)
-                store.add_override(target[user], version.number, "billing", "hybrid", f"decided by {user}", user)
+                                            author=user, audit_json="{}")
+                store.override_with_record(target[user], version.number, "billing", "hybrid", f"decided by {user}",
+                                           user, same_record)
             except BaseException as exc:  # reported by the test below
                 failures.append(exc)
 

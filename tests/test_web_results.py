@@ -3,6 +3,7 @@ points (worked out in the background when the record lacks them), overrides, dow
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import re
@@ -27,7 +28,7 @@ from web import views
 from web import i18n
 from web.app import create_app
 from web.results import plural
-from web.store import Store
+from web.store import Override, Store
 
 ARBITRE = Path(sys.executable).parent / "arbitre"
 ACME = (EXAMPLES / "acme-retail.yaml").read_text(encoding="utf-8")
@@ -322,7 +323,9 @@ class TestOverride:
             self, client: TestClient, acme: str, store: Store) -> None:
         """An override the pages do not know (stored before the backup checks) shows as written: the
         portfolio and the flow page render (review finding 3: they were 500)."""
-        store.add_override(acme, 1, "order-taking", "bogus", "", "")
+        dump = store.dump(acme)
+        store.restore([dataclasses.replace(dump, overrides=(Override(acme, 1, "order-taking", "bogus", "", "",
+                                                                     dump.assessment.updated),))], replace=True)
         assert client.get(f"/a/{acme}/v/1").status_code == 200
         flow = client.get(f"/a/{acme}/v/1/flows/order-taking")
         assert flow.status_code == 200 and "bogus" in flow.text

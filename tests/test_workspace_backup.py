@@ -14,6 +14,7 @@ from conftest import EXAMPLES, arbitre_in_process
 from engine.errors import StoreError
 from web.backup import FORMAT_VERSION, MANIFEST, MAX_MEMBER_BYTES, read_backup
 from web.store import Dump, Store
+from web.views import with_overrides
 
 ACME = EXAMPLES / "acme-retail.yaml"
 
@@ -38,9 +39,10 @@ def workspace(tmp_path: Path, audit_record: str) -> Path:
         store.add_version(acme, answers, "Ana", "first workshop", audit_json=audit_record)
         store.add_version(acme, answers + "# after the second workshop\n", "Bruno")
         store.save_record(acme, 2, audit_record)
-        store.add_override(acme, 1, "complaints-email", "outsource", "cheaper", "Ana")
-        store.add_override(acme, 1, "complaints-email", "hybrid", "union agreement", "Bruno")
-        store.add_override(acme, 2, "after-sales", "keep_internal", "brand voice", "Ana")
+        for n, flow_id, option, reason, author in [(1, "complaints-email", "outsource", "cheaper", "Ana"),
+                                                   (1, "complaints-email", "hybrid", "union agreement", "Bruno"),
+                                                   (2, "after-sales", "keep_internal", "brand voice", "Ana")]:
+            store.override_with_record(acme, n, flow_id, option, reason, author, with_overrides)
         store.save_draft(acme, answers + "flows:\n  - id: new   # half typed\n", {"step": 4, "asked": ["a", "b"]})
         store.save_scratch(acme, answers.replace("Acme", "Acme what-if"))
         other = store.create_assessment("other", "en").id
@@ -76,16 +78,18 @@ class TestRoundTrip:
         with Store.open(fresh) as store:
             assert store.integrity() == []
 
-    def test_backup_holds_the_files_the_cli_uses(self, workspace: Path, tmp_path: Path, audit_record: str) -> None:
+    def test_backup_holds_the_files_the_cli_uses(self, workspace: Path, tmp_path: Path) -> None:
         """The answers and audit record are the files themselves, byte for byte: the record taken out of
-        the backup passes ``arbitre explain --verify``."""
+        the backup (its overrides written in) passes ``arbitre explain --verify``."""
+        stored = next(d for d in _dumps(workspace) if d.assessment.lang == "fr").records[1]
+        assert '"reason": "union agreement"' in stored
         backup = _export(workspace, tmp_path / "backup.zip")
         with zipfile.ZipFile(backup) as archive:
             manifest = json.loads(archive.read(MANIFEST))
             acme = next(a for a in manifest["assessments"] if a["lang"] == "fr")
             first = acme["versions"][0]
             assert archive.read(first["answers"]).decode() == ACME.read_text(encoding="utf-8")
-            assert archive.read(first["audit"]).decode() == audit_record
+            assert archive.read(first["audit"]).decode() == stored
             assert [o["option"] for o in json.loads(archive.read(first["overrides"]))] == ["outsource", "hybrid"]
             record = tmp_path / "from-backup.json"
             record.write_bytes(archive.read(first["audit"]))
@@ -142,7 +146,7 @@ class TestExistingAssessments:
         with Store.open(workspace) as store:
             for a in store.assessments():
                 store.add_version(a.id, "changed: true\n")
-                store.discard_draft(a.id)
+                store.save_draft(a.id, "changed: true\n", {"step": 1})
         run = arbitre_in_process("import", "workspace", backup, "--db", workspace, "--replace")
         assert run.returncode == 0, run.stderr
         assert _dumps(workspace) == read_backup_sorted(backup)

@@ -148,7 +148,7 @@ def overview(request: Request) -> Response:
 def answers_file(request: Request) -> Response:
     """The answers file of one version, as the command line reads it (a download)."""
     found = _assessment(request)
-    number: int = request.path_params["n"]  # plain digits within the store's range (the app's guard checks)
+    number: int = request.path_params["n"]  # plain ASCII digits (the route's int); any size: the store answers
     version = _store(request).version(found.id, number)
     if version is None:
         raise HTTPException(404)

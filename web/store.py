@@ -15,12 +15,13 @@ Names, answers and reasons are user text: they reach SQL only as parameters.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,6 +35,9 @@ APPLICATION_ID = 0x41524254  # "ARBT"
 
 # How long a writer waits for another's transaction to end before giving up (milliseconds).
 BUSY_TIMEOUT_MS = 30_000
+
+# SQLite's largest integer: a number beyond it cannot be compared in a query (and no version has it).
+MAX_INTEGER = 2**63 - 1
 
 # Migration n (counting from 1) brings a schema of version n - 1 to version n. Only ever append a
 # step: a released step is never edited, since workspaces out there were built by it.
@@ -469,11 +473,6 @@ class Store:
             (aid, answers, json.dumps(state, ensure_ascii=False, sort_keys=True), when))
         self._touch(connection, aid, when)
 
-    def discard_draft(self, aid: str) -> None:
-        """Forget the draft (nothing happens if there is none)."""
-        with self._writing() as connection:
-            connection.execute("DELETE FROM drafts WHERE assessment_id = ?", (aid,))
-
     def version_from_draft(self, aid: str, answers: str, state: dict[str, Any], audit_json: str, *,
                            author: str = "", note: str = "") -> Version | None:
         """The finished questionnaire: ``answers`` saved as the next version with its record, and the draft
@@ -528,7 +527,10 @@ class Store:
         return [Version(*row) for row in rows]
 
     def version(self, aid: str, n: int) -> Version | None:
-        """Version ``n`` of the assessment, or None."""
+        """Version ``n`` of the assessment, or None (also for a number beyond SQLite's integers, which no
+        version has: an address may name any)."""
+        if not 0 < n <= MAX_INTEGER:
+            return None
         with self._reading() as connection:
             row = connection.execute(
                 "SELECT assessment_id, number, answers, author, note, created FROM versions "
@@ -559,18 +561,6 @@ class Store:
         return str(row[0]) if row else None
 
     # -- overrides -----------------------------------------------------------------------------
-
-    def add_override(self, aid: str, n: int, flow_id: str, option: str, reason: str, author: str) -> Override:
-        """Record that ``author`` chose ``option`` for ``flow_id`` in version ``n``, and why. Earlier
-        overrides of the flow are kept as its history; the latest one is the one that holds."""
-        created = now()
-        with self._writing() as connection:
-            self._require_version(connection, aid, n, "record an override")
-            connection.execute(
-                "INSERT INTO overrides (assessment_id, version, flow_id, option, reason, author, created) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", (aid, n, flow_id, option, reason, author, created))
-            self._touch(connection, aid, created)
-        return Override(aid, n, flow_id, option, reason, author, created)
 
     def overrides(self, aid: str, n: int) -> list[Override]:
         """Every override recorded on version ``n``, oldest first (the history): for a flow overridden
@@ -610,8 +600,9 @@ class Store:
 
     def override_with_record(self, aid: str, n: int, flow_id: str, option: str, reason: str, author: str,
                              rewrite: Callable[[str, list[Override]], str]) -> Override:
-        """Record an override of ``flow_id`` in version ``n`` and rewrite the version's record with it, in one
-        ``BEGIN IMMEDIATE`` transaction: ``rewrite(record, overrides)`` (every override of the version,
+        """Record that ``author`` chose ``option`` for ``flow_id`` in version ``n``, and why (earlier overrides
+        of the flow are kept as its history; the latest one holds), and rewrite the version's record with
+        it, in one ``BEGIN IMMEDIATE`` transaction: ``rewrite(record, overrides)`` (every override of the version,
         the new one last) makes the new record before anything is written, so an override it refuses
         (it raises) leaves nothing behind, and two overrides at once never lose one another."""
         created = now()
@@ -625,9 +616,7 @@ class Store:
                                                                  "it into"))
             new = Override(aid, n, flow_id, option, reason, author, created)
             record = rewrite(str(row[0]), [*self._overrides(connection, aid, n), new])
-            connection.execute(
-                "INSERT INTO overrides (assessment_id, version, flow_id, option, reason, author, created) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", (aid, n, flow_id, option, reason, author, created))
+            self._insert_overrides(connection, aid, [new])
             self._put_record(connection, aid, n, record, created)
             self._touch(connection, aid, created)
         return new
@@ -652,14 +641,20 @@ class Store:
             if carry is not None and number > 1:  # the overrides in force on the version before, one a flow
                 in_force = {o.flow_id: o for o in self._overrides(connection, aid, number - 1)}
                 audit_json, kept = carry(audit_json, list(in_force.values()))
-            connection.executemany(
-                "INSERT INTO overrides (assessment_id, version, flow_id, option, reason, author, created) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(aid, number, o.flow_id, o.option, o.reason, o.author, o.created) for o in kept])
+            self._insert_overrides(connection, aid, [dataclasses.replace(o, version=number) for o in kept])
             self._put_record(connection, aid, number, audit_json, created)
             connection.execute("DELETE FROM scratch WHERE assessment_id = ?", (aid,))
             self._touch(connection, aid, created)
         return Version(aid, number, scratch, author, note, created)
+
+    @staticmethod
+    def _insert_overrides(connection: sqlite3.Connection, aid: str, overrides: Iterable[Override]) -> None:
+        """Insert ``overrides`` into assessment ``aid``, each on its version, in their order (of a flow's
+        overrides, the later holds)."""
+        connection.executemany(
+            "INSERT INTO overrides (assessment_id, version, flow_id, option, reason, author, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(aid, o.version, o.flow_id, o.option, o.reason, o.author, o.created) for o in overrides])
 
     @staticmethod
     def _overrides(connection: sqlite3.Connection, aid: str, n: int) -> list[Override]:
@@ -716,10 +711,7 @@ class Store:
                 connection.executemany(
                     "INSERT INTO records (assessment_id, number, audit, created) VALUES (?, ?, ?, ?)",
                     [(a.id, n, audit, a.updated) for n, audit in dump.records.items()])
-                connection.executemany(
-                    "INSERT INTO overrides (assessment_id, version, flow_id, option, reason, author, created) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(a.id, o.version, o.flow_id, o.option, o.reason, o.author, o.created) for o in dump.overrides])
+                self._insert_overrides(connection, a.id, dump.overrides)
                 if dump.draft is not None:
                     connection.execute(
                         "INSERT INTO drafts (assessment_id, answers, state, updated) VALUES (?, ?, ?, ?)",

@@ -33,7 +33,7 @@ from engine.interview.questions import (
     RANGE_KINDS, Bank, Refusal, Section, check, check_range, model_default, parse,
 )
 from engine.interview.questions import Question as BankQuestion
-from engine.load import MAX_FILE_BYTES, DocumentError, parse_yaml
+from engine.load import MAX_FILE_BYTES, Document, DocumentError, parse_yaml
 from engine.ranges import Estimate
 from engine.models import Decision
 from engine.overrides import OverrideProblem, override_problems
@@ -80,15 +80,20 @@ OverrideT = TypeVar("OverrideT", bound=OverrideLike)
 def read_answers(text: str, source: str = ANSWERS_NAME) -> Estimated:
     """Answers text parsed with the project's safe loader and validated, as ``arbitre recommend`` reads a
     file: ``AnswersError`` with every problem located (``answers.yaml:14: flows[2].channel: ...``)."""
+    return validate_estimates(_parsed(text, source))
+
+
+def _parsed(text: str, source: str = ANSWERS_NAME) -> Document:
+    """Answers text parsed with the project's safe loader, not yet validated; ``AnswersError`` when it
+    is too large or not YAML."""
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise AnswersError(f"cannot read the answers in {source}", (Problem(
             source, None, "", f"is larger than {MAX_FILE_BYTES // 2**20} MB, the most Arbitre reads in one "
                               "answers file; split it into smaller files"),))
     try:
-        doc = parse_yaml(text.removeprefix("\ufeff"), source, MAX_FLOWS, "what.answers_file")
+        return parse_yaml(text.removeprefix("\ufeff"), source, MAX_FLOWS, "what.answers_file")
     except DocumentError as exc:
         raise AnswersError(f"cannot read the answers in {source}", (exc.problem,)) from exc
-    return validate_estimates(doc)
 
 
 # The override form's words for each problem ``engine.overrides`` finds, and the field it is said beside.
@@ -632,9 +637,10 @@ def _group(bank: Bank, section: Section, written: Mapping[str, Any], prefix: str
 
 
 def _document(answers_yaml: str) -> dict[str, Any]:
-    read_answers(answers_yaml)  # a valid answers file: its document is a mapping of lists
-    data: dict[str, Any] = parse_yaml(answers_yaml.removeprefix("\ufeff"), ANSWERS_NAME, MAX_FLOWS,
-                                      "what.answers_file").data
+    """The answers as written (ranges as ranges), once they are checked to be valid answers."""
+    doc = _parsed(answers_yaml)
+    validate_estimates(doc)  # a valid answers file: its document is a mapping of lists (left as it is)
+    data: dict[str, Any] = doc.data
     return data
 
 
@@ -649,14 +655,6 @@ def whatif_questions(answers_yaml: str, bank: Bank, lang: Lang) -> tuple[Questio
         groups.append(QuestionGroup(title=str(written.get("name") or written["id"]), flow_id=str(written["id"]),
                                     questions=_group(bank, "flows", written, f"flow.{index}.", lang)))
     return tuple(groups)
-
-
-def _refusal(bank: Bank, question: BankQuestion, refusal: Refusal, typed: str, lang: Lang) -> str:
-    """A refused answer in the question bank's words, as the questionnaire says it."""
-    args = {"value": typed, "unit": question.text("unit", lang), **refusal.args_}
-    if "channel" in args:
-        args["fits"] = bank.per_contact(str(args["channel"]), lang)
-    return bank.message(refusal.key, lang, **args)
 
 
 def _read_field(bank: Bank, question: BankQuestion, section: Section, typed: str, currency: str | None,
@@ -700,7 +698,7 @@ def apply_whatif(answers_yaml: str, form: Mapping[str, str], bank: Bank, lang: L
             try:
                 value = _read_field(bank, question, section, typed, currency, channel)
             except Refusal as refusal:
-                errors[name] = _refusal(bank, question, refusal, typed, lang)
+                errors[name] = bank.refusal_text(question, refusal, typed, lang)
                 continue
             if value != before:
                 target[question.field] = value

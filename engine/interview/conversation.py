@@ -9,9 +9,11 @@ on a ``Console``, asks for a line and gives it to the conversation.
 The interview asks the organisation's questions, then each flow's, then offers a
 review where any answer can be changed. Every accepted answer goes into a plain
 answers mapping (what an answers file holds) and the draft is saved at once, so
-an interrupt loses nothing; starting from a draft continues at the first
-unanswered question (an organisation's question without a default, before the
-draft's last answer, was answered none and is not asked again). A flow's
+an interrupt loses nothing; a question answered with Enter on a default of
+none is in the draft as ``null``, so starting from a draft continues at the
+first unanswered question (an answers file keeps no such trace: an
+organisation's question without a default, before its last answer, was
+answered none and is not asked again). A flow's
 optional questions are asked only when their answer could change its decision
 (``questions.could_matter``), unless every question is wanted. A numeric
 answer may be given as a range: its likely value is the answer the interview
@@ -375,6 +377,16 @@ class Conversation:
     def written(self) -> dict[str, Any]:
         return self.state.written()
 
+    def draft(self) -> dict[str, Any]:
+        """The answers as the draft holds them: the answers file's, and ``None`` for each question
+        answered with Enter on a default of none, so that the draft resumed goes on after it."""
+        out = self.written()
+        for sec, index in self.state.history:
+            question, values = self._questions(sec)[index], self._values(sec)
+            if question.field not in values and (sec < 0 or applies(question, values)):
+                (out["organisation"] if sec < 0 else out["flows"][sec])[question.field] = None
+        return out
+
     def msg(self, key: str, **args: Any) -> str:
         return self.bank.message(key, self.lang, **args)
 
@@ -403,6 +415,9 @@ class Conversation:
         if not state.data["flows"]:
             state.data["flows"].append({})
         state.history = self._answered()
+        for values in [state.data["organisation"], *state.data["flows"]]:  # a draft's trace, now in the history
+            for name in [name for name, value in values.items() if value is None]:
+                del values[name]
         state.resumed_at = max(state.history, default=(-2, 0))
         for sec, index in state.history:  # a draft's answers were asked in the run that wrote it
             if sec >= 0:
@@ -510,7 +525,7 @@ class Conversation:
         try:
             self._take(question, section, values, text)
         except Refusal as refusal:
-            return self._outcome(False, self.refusal_text(question, refusal, text.strip()))
+            return self._outcome(False, self.bank.refusal_text(question, refusal, text.strip(), self.lang))
         self._changed = True
         if state.mode == "change":
             return self._changed_in_review()
@@ -644,11 +659,11 @@ class Conversation:
             if tally is not None and not applies(question, values):
                 state.index += 1
                 continue
-            # Only an answer without a default, left empty, leaves no trace in the draft: such an
-            # organisation question before the draft's last answer was passed. (A flow's is screened
-            # again below.)
-            passed = (sec < 0 and (sec, index) < state.resumed_at
-                      and model_default("organisation", question.field) is None)
+            # An answer left at a default of none is in the history (a draft writes it as null); an
+            # answers file keeps no trace of one: such an organisation question before the file's
+            # last answer was passed. (A flow's is screened again below.)
+            passed = (sec, index) in state.history or (sec < 0 and (sec, index) < state.resumed_at
+                                                       and model_default("organisation", question.field) is None)
             if (question.field in values or passed) and not revisit:
                 state.index += 1
                 continue
@@ -786,27 +801,13 @@ class Conversation:
         if values.get("id") is None or values["id"] == self.flow_id(values, old_name):
             values["id"] = self.flow_id(values)
 
-    def refusal_text(self, question: Question, refusal: Refusal, value: Any) -> str:
-        """Why an answer was refused, in the questionnaire's language: what was typed, what is expected."""
-        args = {"value": value, "unit": question.text("unit", self.lang), **refusal.args_}
-        if "channel" in args:
-            args["fits"] = self.bank.per_contact(args["channel"], self.lang)
-            args["channel"] = self._label("channel", args["channel"])
-        return self.msg(refusal.key, **args)
-
-    def _label(self, field: str, value: Any) -> str:
-        """A choice's label without its parenthesis: 'level-1 support (common questions)' -> 'level-1 support'."""
-        question = next(q for q in self.bank.flows if q.field == field)
-        choice = question.choice(str(value))
-        return re.sub(r"\s*\(.*?\)", "", choice.label(self.lang)) if choice else str(value)
-
     def _suggested_name(self, values: dict[str, Any]) -> str:
         """A name from the activity and the channel: 'Order taking (phone)'."""
-        channel = self._label("channel", values["channel"])
+        channel = self.bank.choice_label("channel", values["channel"], self.lang)
         activity = values.get("activity")
         if activity in (None, "other"):
             return channel[:1].upper() + channel[1:]
-        text = self._label("activity", activity)
+        text = self.bank.choice_label("activity", activity, self.lang)
         return f"{text[:1].upper()}{text[1:]} ({channel})"
 
     # -- the review --------------------------------------------------------------------------------
@@ -934,11 +935,12 @@ class Conversation:
         if error["type"] == "missing":
             message = self.msg("required")
         elif field == "concurrency":
-            message = self.msg("chat_only", value=value, channel=self._label("channel", values.get("channel")))
+            channel = self.bank.choice_label("channel", values.get("channel"), self.lang)
+            message = self.msg("chat_only", value=value, channel=channel)
         elif len(loc) == 2:
             message = self.msg("peak_disagrees", value=value)
         else:
-            message = self.refusal_text(question, refusal_of(question, error, values.get(field)), value)
+            message = self.bank.refusal_text(question, refusal_of(question, error, values.get(field)), value, self.lang)
         return self.msg("review_problem", number=position, label=question.text("label", self.lang),
                         where=self._review_title(number), message=message)
 
@@ -948,7 +950,7 @@ class Conversation:
 
 class Interview:
     """One run of the questionnaire over ``console``: a conversation asked line by line, calling
-    ``save`` with the answers after every answer that changed them."""
+    ``save`` with the draft's answers (``Conversation.draft``) after every answer that changed them."""
 
     def __init__(self, bank: Bank, policy: Policy, lang: Lang, console: Console,
                  save: Callable[[dict[str, Any]], None], data: dict[str, Any] | None = None,
@@ -1000,7 +1002,7 @@ class Interview:
             for line in outcome.said:
                 self.console.say(line)
             if outcome.changed:
-                self.save(self.written())
+                self.save(self.conversation.draft())
             step = self.conversation.current()
             if step.kind == "done":
                 return

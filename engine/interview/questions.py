@@ -198,6 +198,21 @@ class Bank:
         own = [nouns[0] for key, nouns in words.contacts.items() if key != "any" and key.value == channel and nouns]
         return ", ".join([neutral, *(neutral.replace("contact", noun) for noun in own)])
 
+    def choice_label(self, field: str, value: Any, lang: Lang) -> str:
+        """A flow choice's label without its parenthesis: 'level-1 support (common questions)' ->
+        'level-1 support'; the value itself when it is no choice of the question."""
+        question = next(q for q in self.flows if q.field == field)
+        choice = question.choice(str(value))
+        return re.sub(r"\s*\(.*?\)", "", choice.label(lang)) if choice else str(value)
+
+    def refusal_text(self, question: Question, refusal: Refusal, value: Any, lang: Lang) -> str:
+        """Why an answer was refused, in ``lang``: what was typed, what is expected."""
+        args = {"value": value, "unit": question.text("unit", lang), **refusal.args_}
+        if "channel" in args:
+            args["fits"] = self.per_contact(str(args["channel"]), lang)
+            args["channel"] = self.choice_label("channel", args["channel"], lang)
+        return self.message(refusal.key, lang, **args)
+
     def suggestion(self, activity: str | None, field: str) -> Any:
         """The answer the bank suggests for ``field`` given the flow's activity, or None."""
         if activity is None:
@@ -1066,6 +1081,8 @@ _YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "n
 def _scalar(value: Any) -> str:
     import json
 
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

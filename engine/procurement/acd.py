@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import gzip
 import itertools
+import math
 import re
 import unicodedata
 import zipfile
@@ -475,7 +476,7 @@ class _Reader:
         self.flow_of: dict[str, FlowTraffic | None] = {}
         self.seen: dict[tuple[str, int], bytearray] = {}
         self.last: dict[str, tuple[int, int]] = {}
-        self.interval: tuple[int, int] | None = None  # minutes, and the row that showed it
+        self.interval: int | None = None  # minutes
         self.days: dict[int, _Day] = {}
         self.problems: list[Problem] = []
         self.problem_count = 0
@@ -602,8 +603,10 @@ class _Reader:
         return offered, handled, aht, abandoned, asa
 
     def _new_interval(self, number: int, queue: str, moment: tuple[int, int | None]) -> bool:
-        """Whether a row's interval is new for its queue and of the export's length; the length is
-        the first gap between two intervals of a queue on a day, and every other gap a multiple."""
+        """Whether a row's interval is new for its queue. The export's interval length is the greatest
+        common divisor of the gaps between a queue's intervals on a day: an export leaves out the
+        intervals without traffic, so any gap may span several (a half-hour export read 08:00, 09:00,
+        09:30 is of 30 minutes; one row at 09:15 among half-hours makes it of 15)."""
         day, minute = moment
         at = 0 if minute is None else minute
         seen = self.seen.get((queue, day))
@@ -618,13 +621,7 @@ class _Reader:
         self.last[queue] = (day, at)
         if minute is None or previous is None or previous[0] != day:
             return True
-        gap = abs(at - previous[1])
-        if self.interval is None:
-            self.interval = (gap, number)
-        elif gap % self.interval[0] or at % self.interval[0]:
-            self.refuse(number, self.when, _shown(day, minute), f"intervals of {self.interval[0]} minutes, as from row "
-                         f"{self.interval[1]} (one interval length in an export)")
-            return False
+        self.interval = math.gcd(self.interval or 0, abs(at - previous[1]))
         return True
 
     def _add(self, flow: FlowTraffic, moment: tuple[int, int | None],
@@ -682,5 +679,5 @@ def read_export(path: Path, mapping: Mapping | None = None, today: dt.date | Non
             source, 2, "", "no row of traffic after the header" + (f" (skipped: {why})" if why else "")),))
     flows = {fid: reader.flows[fid] for fid in mapping.flows if fid in reader.flows} if mapping.flows else reader.flows
     return Export(source, flows, dt.date.fromordinal(min(reader.days)), dt.date.fromordinal(max(reader.days)),
-                  reader.interval[0] if reader.interval else None, reader.rows_read, reader.skipped,
+                  reader.interval, reader.rows_read, reader.skipped,
                   tuple(q for q, flow in reader.flow_of.items() if flow is None), tuple(ignored), "abandoned" in columns, "asa" in columns)
