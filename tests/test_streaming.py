@@ -194,8 +194,10 @@ class TestProblems:
         assert f"{path}:" in err  # located, as when read whole
 
     @pytest.mark.parametrize("order", ["long", "long_flows_first"], ids=["organisation-first", "flows-first"])
-    def test_the_line_of_a_problem_in_flow_1200(self, order: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-        path = broken(request.getfixturevalue(order), tmp_path, 1_200, "  channel: ", "  channel: pigeon\n  old_channel: ")
+    def test_the_line_of_a_problem_in_flow_1200(self, order: str, tmp_path: Path,
+                                                request: pytest.FixtureRequest) -> None:
+        path = broken(request.getfixturevalue(order), tmp_path, 1_200, "  channel: ",
+                      "  channel: pigeon\n  old_channel: ")
         lines = path.read_text(encoding="utf-8").splitlines()
         line = next(number for number, text in enumerate(lines, 1) if text == "  channel: pigeon")
         with pytest.raises(AnswersError) as info:
