@@ -3,8 +3,9 @@
 A YAML answers file of ``STREAM_FROM_BYTES`` or more is read a flow at a time (``engine.load.stream_yaml``):
 its flows are validated in parts of ``PART_FLOWS``, and ``answers_parts`` hands them on part by part, so
 that a file of a hundred thousand flows is recommended in the memory of a few hundred. The file is parsed
-once: the flows read are kept as JSON lines (``SPOOL_BYTES`` in memory, the rest in a temporary file) while
-every flow is validated, and the parts are then made from those lines. A file that has a
+once: the flows read are kept as JSON lines (``SPOOL_BYTES`` in memory, the rest in a temporary file) and
+every flow is validated (as it is read when the organisation comes first, from those lines once the file
+is read when the flows come first), and the parts are then made from those lines. A file that has a
 problem, or that is not plain data (aliases, tags), is read whole, as any smaller file is, and each
 problem is reported at its line. An answers file holds at most ``MAX_FLOWS`` flows (200,000) in
 ``MAX_STREAMED_BYTES`` (512 MB) when it is YAML, at most ``MAX_WHOLE_FLOWS`` (20,000) in 32 MB when it
@@ -345,8 +346,8 @@ def load_answers(path: Path) -> Answers:
 def load_estimates(path: Path) -> Estimated:
     """Read and validate an answers file whose numeric answers may be ranges."""
     if streamed(path):
-        with contextlib.suppress(Unstreamable):
-            parts = [part.answers for part, _, _ in _checked_parts(path)]
+        with contextlib.suppress(Unstreamable), _spool(path) as spool, spool:
+            parts = [part.answers for part, _ in _checked_parts(path, spool)]
             flows = tuple(flow for part in parts for flow in part.flows)
             return Estimated(parts[0].model_copy(update={"flows": flows}), {})
     return _whole(path)
@@ -375,28 +376,60 @@ def streamed(path: Path) -> bool:
     return stat.S_ISREG(status.st_mode) and status.st_size >= STREAM_FROM_BYTES
 
 
-def _parts(path: Path, size: int) -> Iterator[tuple[Estimated, dict[str, Any], list[Any]]]:
-    """The flows of a streamed answers file validated ``size`` at a time, each part with the entries
-    written before the flows (the organisation), and the data it was validated from; ``Unstreamable``
-    as soon as anything is not as a streamed file must be (a problem, a range, an entry after the flows)."""
+# The entries of an answers file besides its flows (the organisation): its head. The flows read once
+# the head is whole are validated as they are read; flows written before it (PyYAML's ``safe_dump`` sorts
+# ``flows`` before ``organisation``) are kept as read and validated once the file is read.
+_HEAD = frozenset(Answers.model_fields) - {"flows"}
+_compact = json.JSONEncoder(separators=(",", ":")).encode  # one encoder for every flow
+
+
+def _parts(path: Path, size: int, spool: IO[str]) -> Iterator[tuple[Estimated, dict[str, Any]]]:
+    """The flows of a streamed answers file validated ``size`` at a time, each part with the file's
+    head (the data it was validated with); every flow written to ``spool`` as a line of JSON as it is
+    read. Flows read before the head is whole are validated from ``spool`` once the file is read.
+    ``Unstreamable`` as soon as anything is not as a streamed file must be (a problem, a range, too
+    many flows, an entry after the flows when the head was whole before them)."""
     head: dict[str, Any] = {}
     chunk: list[Any] = []
-    after = False
+    count = 0
+    deferred: bool | None = None  # decided at the first flow
     for name, index, value in stream_yaml(path, "flows"):
         if index is None:
-            if after:
+            if deferred is False:  # the head was whole: this entry repeats it or is unknown
                 raise Unstreamable
             head[name] = value
             continue
-        after = True
+        if deferred is None:
+            deferred = not _HEAD <= head.keys()
+        count += 1
+        if count > MAX_FLOWS:
+            raise Unstreamable
+        spool.write(_compact(value) + "\n")
+        if deferred:
+            continue
         chunk.append(value)
         if len(chunk) == size:
-            yield _part(path, head, chunk), head, chunk
+            yield _part(path, head, chunk), head
+            chunk = []
+    if deferred is None:
+        raise Unstreamable
+    if deferred:
+        yield from ((_part(path, head, flows), head) for flows in _read_back(spool, size))
+    elif chunk:
+        yield _part(path, head, chunk), head
+
+
+def _read_back(spool: IO[str], size: int) -> Iterator[list[Any]]:
+    """The flows written to ``spool``, from its start, ``size`` at a time."""
+    spool.seek(0)
+    chunk: list[Any] = []
+    for line in spool:
+        chunk.append(json.loads(line))
+        if len(chunk) == size:
+            yield chunk
             chunk = []
     if chunk:
-        yield _part(path, head, chunk), head, chunk
-    elif not after:
-        raise Unstreamable
+        yield chunk
 
 
 def _part(path: Path, head: dict[str, Any], flows: list[Any]) -> Estimated:
@@ -409,44 +442,33 @@ def _part(path: Path, head: dict[str, Any], flows: list[Any]) -> Estimated:
     return part
 
 
-def _checked_parts(path: Path) -> Iterator[tuple[Estimated, dict[str, Any], list[Any]]]:
-    """The parts of a streamed file (as ``_parts``), each id checked against the ids before it and the
-    flows counted."""
+def _checked_parts(path: Path, spool: IO[str]) -> Iterator[tuple[Estimated, dict[str, Any]]]:
+    """The parts of a streamed file (as ``_parts``), each id checked against the ids before it."""
     ids: set[str] = set()
-    count = 0
-    for part, head, flows in _parts(path, PART_FLOWS):
+    for part, head in _parts(path, PART_FLOWS, spool):
         for flow in part.answers.flows:
             if flow.id in ids:
                 raise Unstreamable
             ids.add(flow.id)
-        count += len(part.answers.flows)
-        if count > MAX_FLOWS:
-            raise Unstreamable
-        yield part, head, flows
+        yield part, head
 
 
-# The flows of a streamed file, once read and validated, are kept for the run as JSON lines (plain data,
-# one flow a line) in memory up to this size and in an anonymous temporary file beyond it: the file is
-# parsed once, and the memory does not grow with its flows.
+# The flows of a streamed file are kept for the run as JSON lines (plain data, one flow a line) in memory
+# up to this size and in an anonymous temporary file beyond it: the file is parsed once, and the memory
+# does not grow with its flows.
 SPOOL_BYTES = 8 * 2**20
 
 
-def _spooled(path: Path) -> IO[str]:
-    """Validate a streamed file's every flow, keeping only their ids, and the flows as read: the first
-    line the entries before the flows (the organisation), then one flow a line; ``Unstreamable`` as
-    ``_checked_parts``."""
+@contextlib.contextmanager
+def _spool(path: Path) -> Iterator[IO[str]]:
+    """A place for the flows of the streamed file at ``path`` (``SPOOL_BYTES`` in memory, the rest in an
+    anonymous temporary file), closed if anything goes wrong while it is filled; a temporary folder
+    without room is an ``AnswersError``."""
     import tempfile  # only a streamed file needs it
 
     spool: IO[str] = tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8")  # noqa: SIM115
-    compact = functools.partial(json.dumps, separators=(",", ":"))
     try:
-        head_written = False
-        for _, head, flows in _checked_parts(path):
-            if not head_written:
-                spool.write(compact(head) + "\n")
-                head_written = True
-            spool.writelines(compact(flow) + "\n" for flow in flows)
-        spool.seek(0)
+        yield spool
     except OSError as exc:  # the temporary folder is full, or cannot be written
         spool.close()
         folder = tempfile.gettempdir()
@@ -456,7 +478,16 @@ def _spooled(path: Path) -> IO[str]:
     except BaseException:
         spool.close()
         raise
-    return spool
+
+
+def _spooled(path: Path) -> tuple[dict[str, Any], IO[str]]:
+    """Validate a streamed file's every flow, keeping only their ids: the file's head, and its flows as
+    read, one a line; ``Unstreamable`` as ``_checked_parts``."""
+    head: dict[str, Any] = {}
+    with _spool(path) as spool:
+        for _, head in _checked_parts(path, spool):
+            pass  # each part validated; its flows are in the spool
+    return head, spool
 
 
 def answers_parts(path: Path, size: int = PART_FLOWS) -> Iterator[Answers] | Estimated:
@@ -467,26 +498,20 @@ def answers_parts(path: Path, size: int = PART_FLOWS) -> Iterator[Answers] | Est
     if not streamed(path):
         return _whole(path)
     try:
-        spool = _spooled(path)
+        head, spool = _spooled(path)
     except Unstreamable:
         return _whole(path)
-    return _parts_again(spool, size)
+    return _parts_again(head, spool, size)
 
 
-def _parts_again(spool: IO[str], size: int) -> Iterator[Answers]:
-    """The parts of a streamed file from its flows as they were read and validated: the same data,
-    validated again by the model into the same answers. Every part was found valid, with no range and
-    no problem, so ``validate_estimates`` would leave the data as it is and find nothing more."""
+def _parts_again(head: dict[str, Any], spool: IO[str], size: int) -> Iterator[Answers]:
+    """The parts of a streamed file from its head and its flows as they were read and validated: the
+    same data, validated again by the model into the same answers. Every part was found valid, with
+    no range and no problem, so ``validate_estimates`` would leave the data as it is and find nothing
+    more."""
     with spool:
-        head = json.loads(spool.readline())
-        chunk: list[Any] = []
-        for line in spool:
-            chunk.append(json.loads(line))
-            if len(chunk) == size:
-                yield Answers.model_validate({**head, "flows": chunk})
-                chunk = []
-        if chunk:
-            yield Answers.model_validate({**head, "flows": chunk})
+        for flows in _read_back(spool, size):
+            yield Answers.model_validate({**head, "flows": flows})
 
 
 # A file found in a folder is peeked at up to this size; a bigger one is taken as answers, so that

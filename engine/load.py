@@ -137,16 +137,13 @@ def _tag_problem(node: Node) -> str | None:
     return number_problem(text) if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") else None
 
 
-def _construct_int(loader: _Loader, node: ScalarNode) -> int:
-    return int(str(loader.construct_scalar(node)), 10)
+def _construct_scalar(loader: _Loader, node: ScalarNode) -> Any:
+    return _scalar(str(loader.construct_scalar(node)), node.tag)
 
 
-def _construct_float(loader: _Loader, node: ScalarNode) -> float:
-    return _float(str(loader.construct_scalar(node)))
-
-
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+for _name in ("str", "int", "float", "bool", "null"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_name}", _construct_scalar)
+del _name
 
 
 def _construct_mapping(loader: _Loader, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -423,11 +420,21 @@ def _float(text: str) -> float:
     return float("nan") if text == ".nan" else float(text)
 
 
-_SCALARS: dict[str, Callable[[str], Any]] = {
-    "tag:yaml.org,2002:str": str,
-    "tag:yaml.org,2002:null": lambda text: None,
-    "tag:yaml.org,2002:bool": lambda text: _BOOLEANS[text.lower()],
-}
+def _scalar(text: str, tag: str) -> Any:
+    """The value of a scalar written ``text`` of a standard ``tag`` that its form fits (as resolved, or
+    as ``_tag_problem`` checks it): the one way every reader here builds a scalar; ``_NotPlain`` for a
+    number ``number_problem`` refuses, or another tag."""
+    if tag == "tag:yaml.org,2002:str":
+        return text
+    if tag == "tag:yaml.org,2002:int" or tag == "tag:yaml.org,2002:float":
+        if number_problem(text) is not None:
+            raise _NotPlain
+        return int(text, 10) if tag == "tag:yaml.org,2002:int" else _float(text)
+    if tag == "tag:yaml.org,2002:bool":
+        return _BOOLEANS[text.lower()]
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    raise _NotPlain
 
 
 class _Build:
@@ -451,16 +458,9 @@ class _Build:
         if id(node) in self.active or node.tag not in _STANDARD_TAGS:
             raise _NotPlain
         if isinstance(node, ScalarNode):
-            if node.tag in _SCALARS:
-                if node.tag != "tag:yaml.org,2002:str" and _tag_problem(node) is not None:
-                    raise _NotPlain
-                value = _SCALARS[node.tag](node.value)
-            elif _tag_problem(node) is not None:  # a number: its form and its digits
+            if node.tag != "tag:yaml.org,2002:str" and _tag_problem(node) is not None:
                 raise _NotPlain
-            elif node.tag == "tag:yaml.org,2002:int":
-                value = int(node.value, 10)
-            else:
-                value = _float(node.value)
+            value = _scalar(node.value, node.tag)
             self.values[id(node)] = value
             self.sizes[id(node)] = 1
             return value
@@ -803,30 +803,20 @@ class _Events:
             if known is _UNSEEN:
                 if len(self.values) >= _VALUES_KEPT:
                     self.values.clear()
-                known = self.values[key] = self._built(event.value, self.loader.resolve(ScalarNode, *key))
+                known = self.values[key] = _built(event.value, self.loader.resolve(ScalarNode, *key))
             return known
         if tag not in _STANDARD_TAGS or _tag_problem(ScalarNode(tag, event.value)) is not None:
             raise Unstreamable
-        return self._built(event.value, tag)
+        return _built(event.value, tag)
 
-    @staticmethod
-    def _built(text: str, tag: str) -> Any:
-        """The value of a scalar written ``text`` of the resolved ``tag``."""
-        if tag == "tag:yaml.org,2002:str":
-            return text
-        if tag == "tag:yaml.org,2002:int":
-            if number_problem(text) is not None:
-                raise Unstreamable
-            return int(text, 10)
-        if tag == "tag:yaml.org,2002:float":
-            if number_problem(text) is not None:
-                raise Unstreamable
-            return _float(text)
-        if tag == "tag:yaml.org,2002:bool":
-            return _BOOLEANS[text.lower()]
-        if tag == "tag:yaml.org,2002:null":
-            return None
-        raise Unstreamable
+
+def _built(text: str, tag: str) -> Any:
+    """The value of a scalar as ``_scalar`` builds it; ``Unstreamable`` for one that the reading of
+    the whole file is to judge."""
+    try:
+        return _scalar(text, tag)
+    except _NotPlain:
+        raise Unstreamable from None
 
 
 def stream_yaml(path: Path, key: str) -> Iterator[tuple[str, int | None, Any]]:

@@ -28,10 +28,13 @@ class _Emitter(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[m
     yaml_representers = dict(benchmarks.generate._Dumper.yaml_representers)
 
 
-def generated(flows: int, seed: int) -> str:
-    """``benchmarks.generate.to_yaml(generate_answers(flows, seed))``."""
-    return yaml.dump(generate_answers(flows, seed=seed), Dumper=_Emitter, sort_keys=False, allow_unicode=True,
-                     width=120)
+def generated(flows: int, seed: int, *, flows_first: bool = False) -> str:
+    """``benchmarks.generate.to_yaml(generate_answers(flows, seed))``, or the same with the flows written
+    before the organisation."""
+    document = generate_answers(flows, seed=seed)
+    if flows_first:
+        document = {"flows": document["flows"], "organisation": document["organisation"]}
+    return yaml.dump(document, Dumper=_Emitter, sort_keys=False, allow_unicode=True, width=120)
 
 
 def test_the_generated_text_is_the_generators_own() -> None:
@@ -147,6 +150,14 @@ def long(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def long_flows_first(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The thirteen hundred flows of ``long``, written before the organisation."""
+    path = tmp_path_factory.mktemp("streamed") / "long.yaml"
+    path.write_text(generated(1_300, seed=4, flows_first=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
 def larger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four thousand two hundred generated flows, to break one of (they are read, not recommended)."""
     path = tmp_path_factory.mktemp("streamed") / "larger.yaml"
@@ -182,8 +193,11 @@ class TestProblems:
         assert recommended(path) == (code, out, err)
         assert f"{path}:" in err  # located, as when read whole
 
-    def test_the_line_of_a_problem_in_flow_1200(self, long: Path, tmp_path: Path) -> None:
-        path = broken(long, tmp_path, 1_200, "  channel: ", "  channel: pigeon\n  old_channel: ")
+    @pytest.mark.parametrize("order", ["long", "long_flows_first"], ids=["organisation-first", "flows-first"])
+    def test_the_line_of_a_problem_in_flow_1200(self, order: str, tmp_path: Path,
+                                                request: pytest.FixtureRequest) -> None:
+        path = broken(request.getfixturevalue(order), tmp_path, 1_200, "  channel: ",
+                      "  channel: pigeon\n  old_channel: ")
         lines = path.read_text(encoding="utf-8").splitlines()
         line = next(number for number, text in enumerate(lines, 1) if text == "  channel: pigeon")
         with pytest.raises(AnswersError) as info:
@@ -191,8 +205,78 @@ class TestProblems:
         assert [(p.line, p.path) for p in info.value.problems][:1] == [(line, "flows[1199].channel")]
 
 
+@pytest.fixture(scope="module")
+def sorted_large(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The flows of ``large`` written by PyYAML's ``safe_dump``, keys sorted: the flows before the
+    organisation, each flow's answers in the order of their names."""
+    path = tmp_path_factory.mktemp("sorted") / "large.yaml"
+    path.write_text(yaml.dump(generate_answers(FLOWS, seed=3), Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+                              sort_keys=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def read_whole_calls(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files read whole by the answers loader from now on."""
+    calls: list[Path] = []
+    read_document = engine.answers.read_document
+
+    def spied(path: Path, **options: Any) -> Any:
+        calls.append(path)
+        return read_document(path, **options)
+
+    monkeypatch.setattr(engine.answers, "read_document", spied)
+    return calls
+
+
+class TestFlowsFirst:
+    """A file written with its flows before its organisation is read a flow at a time too, its flows
+    validated once the organisation is read."""
+
+    def test_a_sorted_file_gives_the_json_of_the_file_read_whole_without_being_read_whole(
+            self, sorted_large: Path, read_whole: tuple[int, str, str], read_whole_calls: list[Path]) -> None:
+        assert streamed(sorted_large)
+        assert recommended(sorted_large) == read_whole
+        assert read_whole_calls == []
+
+    def test_the_same_answers_as_the_file_in_the_other_order(
+            self, sorted_large: Path, large: Path, read_whole_calls: list[Path]) -> None:
+        parts = engine.answers.answers_parts(sorted_large, 300)
+        assert not isinstance(parts, engine.answers.Estimated)
+        got = [part.model_dump_json() for part in parts]
+        assert got == [part.model_dump_json() for part in engine.answers.answers_parts(large, 300)]
+        assert load_estimates(sorted_large) == load_estimates(large)
+        assert read_whole_calls == []
+
+    def test_a_problem_in_a_flow_is_reported_where_it_is_with_nothing_written(
+            self, long_flows_first: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        path = broken(long_flows_first, tmp_path, 1_200, "  channel: ", "  channel: pigeon\n  old_channel: ")
+        code, out, err = recommended(path)
+        assert (code, out) == (2, "") and f"{path}:" in err
+        monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
+        assert recommended(path) == (code, out, err)
+
+    def test_a_problem_in_the_organisation_after_the_flows_is_reported_at_its_line(
+            self, long_flows_first: Path, tmp_path: Path) -> None:
+        text = long_flows_first.read_text(encoding="utf-8")
+        path = tmp_path / "broken.yaml"
+        path.write_text(text.replace("\n  currency: EUR\n", "\n  currency: euros\n"), encoding="utf-8")
+        line = path.read_text(encoding="utf-8").splitlines().index("  currency: euros") + 1
+        with pytest.raises(AnswersError) as info:
+            load_estimates(path)
+        assert [(p.line, p.path) for p in info.value.problems] == [(line, "organisation.currency")]
+
+
+def outcome(path: Path) -> Any:
+    """The answers of a file, or its problems."""
+    try:
+        return load_estimates(path)
+    except AnswersError as exc:
+        return exc.problems
+
+
 class TestAnswers:
-    @pytest.mark.parametrize("text", [
+    @pytest.mark.parametrize(("text", "whole"), [
         pytest.param("""\
             organisation: {name: "Acme", country: FR}
             flows:
@@ -205,28 +289,52 @@ class TestAnswers:
               provider_country: NO
               regulated_data: []
               name: ~
-            """, id="plain"),
+            """, False, id="plain"),
         pytest.param("""\
             organisation: &org {name: Acme}
             flows:
             - &flow {id: a, channel: phone, monthly_volume: 1200, aht_seconds: 300}
             - {id: b, channel: phone, monthly_volume: 1200, aht_seconds: 300}
-            """, id="anchors-read-whole"),
+            """, True, id="anchors-read-whole"),
         pytest.param("""\
             flows:
             - {id: a, channel: phone, monthly_volume: {low: 900, likely: 1200, high: 1500}, aht_seconds: 300}
             organisation: {name: Acme}
-            """, id="ranges-and-flows-first-read-whole"),
+            """, True, id="ranges-and-flows-first-read-whole"),
+        pytest.param("""\
+            flows:
+            - {id: a, channel: phone, monthly_volume: 1200, aht_seconds: 300}
+            organisation: {name: Acme, country: NO}
+            """, False, id="flows-first"),
+        pytest.param("""\
+            flows:
+            - {id: a, channel: phone, monthly_volume: 1200, aht_seconds: 300}
+            """, False, id="no-organisation"),
+        pytest.param("""\
+            organisation: {name: Acme}
+            flows:
+            - {id: a, channel: phone, monthly_volume: 1200, aht_seconds: 300}
+            organisation: {name: Globex}
+            """, True, id="organisation-twice-read-whole"),
+        pytest.param("""\
+            flows:
+            - {id: a, channel: phone, monthly_volume: 1200, aht_seconds: 300}
+            organisation: {name: Acme, country: France}
+            """, True, id="flows-first-wrong-organisation-read-whole"),
     ])
-    def test_the_same_answers_either_way(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    def test_the_same_answers_either_way(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str,
+                                         whole: bool, read_whole_calls: list[Path]) -> None:
+        """The same answers, or the same problems, whether the file is streamed or not; and it is read
+        whole, when streamed, only when it must be."""
         path = tmp_path / "a.yaml"
         path.write_text(textwrap.dedent(text), encoding="utf-8")
         monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 0)
         assert streamed(path)
-        got = load_estimates(path)
+        got = outcome(path)
+        assert bool(read_whole_calls) == whole
         monkeypatch.setattr(engine.answers, "STREAM_FROM_BYTES", 2**62)
         assert not streamed(path)
-        assert got == load_estimates(path)
+        assert got == outcome(path)
 
     def test_a_json_file_is_read_whole(self, tmp_path: Path, always_streamed: None) -> None:
         path = tmp_path / "a.json"
