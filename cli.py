@@ -69,22 +69,6 @@ def _ending_cleanly() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-@contextlib.contextmanager
-def _loading() -> Iterator[None]:
-    """The engine's modules a command imports before its work, with the cyclic collector held off and
-    then frozen out of its sight: their objects (a few hundred thousand: classes, validators, compiled
-    patterns) live until the end and hold no cycle to collect, yet each collection on the way would scan
-    them again (about a twentieth of the bundled example's run)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was_on:
-            gc.enable()
-
-
 def _discard_stdout() -> None:
     """Send what is left for standard output to /dev/null, so that Python's flush at exit does not
     fail a second time."""
@@ -519,7 +503,9 @@ def _recommendation(file: Path, fmt: str, lang: str, flow_id: str | None, policy
     flows spread over ``jobs`` processes when no audit record is asked and no decision is sampled.
     Given ``write``, the JSON of a large file read a flow at a time is written as it is made, a part
     of the flows at a time, and the text returned is empty: the same bytes, in the memory of a part."""
-    with _loading():
+    from engine.load import collector_paused
+
+    with collector_paused():  # the engine's modules: many objects, no cycle (frozen once the policy is read)
         from engine.answers import Estimated, answers_parts, load_estimates
         from engine.errors import UserError
         from engine.problems import error

@@ -322,9 +322,10 @@ def _check_nodes(root: Node, source: str) -> int:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector held off while a document is built: a parse makes hundreds of
-    thousands of objects and no cycle, and each collection would scan them all again."""
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector held off while a document is built (or modules are imported): a
+    parse makes hundreds of thousands of objects and no cycle, and each collection would scan them all
+    again."""
     was_on = gc.isenabled()
     gc.disable()
     try:
@@ -509,7 +510,7 @@ def parse_yaml(text: str, source: str, max_items: int | None = None, what: str =
     except UnicodeError as exc:  # libyaml re-encodes the text: lone surrogates cannot be
         raise _not_valid(source, None, "the text is not valid Unicode") from exc
     try:
-        with _collector_paused():
+        with collector_paused():
             node = loader.get_single_node()
             if node is None:
                 return Document(source, None, {})
@@ -622,7 +623,7 @@ def parse_json(text: str, source: str, max_items: int | None = None, what: str =
     """Parse a JSON document, refusing duplicate keys and NaN; raise ``DocumentError``. A list under
     the root object may hold at most ``max_items`` entries."""
     try:
-        with _collector_paused():
+        with collector_paused():
             data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant,
                               parse_int=_json_number(int), parse_float=_json_number(float))
     except _NumberError as exc:

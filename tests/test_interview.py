@@ -219,6 +219,18 @@ def test_a_resumed_file_says_what_becomes_of_each_answer_left_out(bank: Bank, la
     assert said[2].startswith(f"draft.yaml:5: flows[1].id: {id_remade}")
 
 
+@pytest.mark.parametrize("flows", [
+    pytest.param("[{name: A}, {name: B}]", id="two-flows-without-id"),
+    pytest.param("[{id: null, name: A}, {id: null, name: B}]", id="two-null-ids"),
+    pytest.param("[null, 3]", id="flows-that-are-not-mappings"),
+])
+def test_flows_without_an_id_are_not_taken_for_a_repeated_id(bank: Bank, flows: str) -> None:
+    """A flow with no id is not a repeat of another flow with none: its id is asked, not made again."""
+    data, problems = restore(parse_yaml(f"flows: {flows}\n", "draft.yaml"), bank)
+    assert len(data["flows"]) == 2
+    assert not [p for p in problems if "already used" in p.message]
+
+
 @pytest.mark.parametrize("left", ["org.opportunity_cost_per_hour", "vendor_quote"])
 def test_enter_on_a_default_of_none_is_kept_in_the_draft_and_not_asked_again(bank: Bank, policy: Policy,
                                                                              left: str) -> None:

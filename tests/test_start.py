@@ -11,13 +11,15 @@ import pytest
 import cli
 from benchmarks.generate import generate_answers
 from engine.answers import PART_FLOWS
+from engine.load import collector_paused
 from engine.models import Answers
 
 
 class TestEntry:
     def test_pydantic_looks_for_no_plugin(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """The installed command turns pydantic's plugin search off with pydantic's own switch."""
-        monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+        monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "")  # recorded, so that the value set is undone after
+        monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS")
         monkeypatch.setattr("sys.argv", ["arbitre", "--version"])
         with pytest.raises(SystemExit):
             cli.entry()
@@ -32,28 +34,22 @@ class TestEntry:
         assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "some-plugin"
 
 
-class TestLoading:
-    def test_what_is_loaded_is_frozen_and_the_collector_on_again(self) -> None:
-        """Inside, no collection; after, what was made is out of the collector's sight and it runs again."""
-        try:
-            with cli._loading():
-                assert not gc.isenabled()
-                loaded = [[index] for index in range(1_000)]
-            assert gc.isenabled()
-            assert gc.get_freeze_count() >= len(loaded)
-        finally:
-            gc.unfreeze()
+class TestCollectorPaused:
+    def test_no_collection_inside_and_the_collector_on_again_after(self) -> None:
+        """Inside, the cyclic collector is off; after, it runs again."""
+        with collector_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled()
 
     def test_a_collector_turned_off_stays_off(self) -> None:
-        """Loading does not turn on a collector that was off."""
+        """Pausing does not turn on a collector that was off."""
         gc.disable()
         try:
-            with cli._loading():
+            with collector_paused():
                 pass
             assert not gc.isenabled()
         finally:
             gc.enable()
-            gc.unfreeze()
 
 
 class TestParts:

@@ -131,7 +131,7 @@ def restore(doc: Document, bank: Bank, lang: Lang = "en") -> tuple[dict[str, Any
     flows = raw.get("flows")
     for index, flow in enumerate(flows if isinstance(flows, list) else []):
         kept = take("flows", flow, bank.flows, ("flows", index))
-        if kept.get("id") in {f.get("id") for f in data["flows"]}:
+        if kept.get("id") is not None and kept["id"] in {f.get("id") for f in data["flows"]}:
             dropped(("flows", index, "id"), bank.message("duplicate_id", lang, value=kept["id"]), "id_remade")
             del kept["id"]
         data["flows"].append(kept)
