@@ -463,6 +463,14 @@ class TestWhatIfAndCompare:
         assert page.status_code == 404
         assert f"&#39;{value}&#39; is not a version of this assessment: choose one of 1, 2." in page.text
 
+    def test_compare_says_a_long_run_of_digits_is_not_a_version(self, client: TestClient, acme: str,
+                                                                store: Store) -> None:
+        """Thousands of digits are no version either: the same page, not a number too long to read."""
+        store.add_version(acme, ACME)
+        page = client.get(f"/a/{acme}/compare?a={'9' * 4400}")
+        assert page.status_code == 404
+        assert "is not a version of this assessment: choose one of 1, 2." in page.text
+
     @pytest.mark.parametrize("path", ["whatif", "compare"])
     def test_no_version_yet(self, client: TestClient, store: Store, path: str) -> None:
         """What-if and compare before any version: say so, and where to go, not 'page not found'."""

@@ -24,8 +24,8 @@ The guard (``_Guard``) stands in front of every route, the static files too:
   every unsafe request carries the value back in the form's hidden ``csrf`` field (or an ``X-CSRF-Token``
   header), else 403.
 
-A version's address (``/a/{aid}/v/{n}/...``) takes plain ASCII digits only (the routes' ``int``); a number
-no version has, however large, is the 404 page (``Store.version``).
+A version's address (``/a/{aid}/v/{n}/...``) takes plain ASCII digits only, at most 19 of them (the routes'
+``version``, ``web.context``); a number no version has is the 404 page (``Store.version``).
 
 Every response but the static files carries ``Cache-Control: no-store``: pages and downloads hold answers.
 

@@ -167,5 +167,5 @@ ROUTES = [
     Route("/assessments", create, methods=["POST"]),
     Route("/assessments/upload", upload, methods=["POST"]),
     Route("/a/{aid}", overview, methods=["GET"]),
-    Route("/a/{aid}/v/{n:int}/answers.yaml", answers_file, methods=["GET"]),
+    Route("/a/{aid}/v/{n:version}/answers.yaml", answers_file, methods=["GET"]),
 ]

@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
@@ -17,6 +18,23 @@ from engine.policy.loading import Policy, load_policy
 from .store import Assessment, Store
 
 _lock = threading.Lock()
+
+
+class _VersionNumber(Convertor[int]):
+    """A version's number in an address (``{n:version}``): plain ASCII digits, no more than the store's
+    largest integer has, so that a run of thousands of digits is no address at all (the 404 page)
+    rather than a number too long to read."""
+
+    regex = "[0-9]{1,19}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("version", _VersionNumber())
 
 
 @dataclass(frozen=True)

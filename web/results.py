@@ -455,7 +455,7 @@ def compare(request: Request) -> Response:
         value = request.query_params.get(side)
         if value is None or value == "":
             continue
-        if not (value.isascii() and value.isdigit()) or int(value) not in numbers:
+        if value not in {str(number) for number in numbers}:  # compared as written: no int() of a long run
             problem = t("not_a_version", lang, value=repr(value)[:40], numbers=", ".join(map(str, numbers)))
             return _page(request, "results_problem.html.j2", status=404, assessment=assessment,
                          title=t("compare_title", lang), problem=problem)
@@ -472,14 +472,14 @@ def compare(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/a/{aid}/v/{n:int}", portfolio, methods=["GET"]),
-    Route("/a/{aid}/v/{n:int}/flows/{fid}", flow, methods=["GET"]),
-    Route("/a/{aid}/v/{n:int}/flows/{fid}/why-not/{option}", why_not, methods=["GET"]),
-    Route("/a/{aid}/v/{n:int}/flows/{fid}/tipping", tipping, methods=["GET"]),
-    Route("/a/{aid}/v/{n:int}/flows/{fid}/override", override, methods=["POST"]),
-    Route("/a/{aid}/v/{n:int}/audit.json", audit_json, methods=["GET"]),
-    Route("/a/{aid}/v/{n:int}/report.html", report_html, methods=["GET"]),
-    Route("/a/{aid}/v/{n:int}/brief.md", brief_md, methods=["GET"]),
+    Route("/a/{aid}/v/{n:version}", portfolio, methods=["GET"]),
+    Route("/a/{aid}/v/{n:version}/flows/{fid}", flow, methods=["GET"]),
+    Route("/a/{aid}/v/{n:version}/flows/{fid}/why-not/{option}", why_not, methods=["GET"]),
+    Route("/a/{aid}/v/{n:version}/flows/{fid}/tipping", tipping, methods=["GET"]),
+    Route("/a/{aid}/v/{n:version}/flows/{fid}/override", override, methods=["POST"]),
+    Route("/a/{aid}/v/{n:version}/audit.json", audit_json, methods=["GET"]),
+    Route("/a/{aid}/v/{n:version}/report.html", report_html, methods=["GET"]),
+    Route("/a/{aid}/v/{n:version}/brief.md", brief_md, methods=["GET"]),
     Route("/a/{aid}/whatif", whatif, methods=["GET", "POST"]),
     Route("/a/{aid}/whatif/save", whatif_save, methods=["POST"]),
     Route("/a/{aid}/whatif/discard", whatif_discard, methods=["POST"]),
