@@ -29,6 +29,11 @@ FILES = {
     "folder-as-file": "not a folder",
     "bid.csv": "lot;price\n",
     "empty.csv": "",
+    "hdr.csv": "Date,Interval,Queue,Offered,Handled,AHT\n",
+    "rows.csv": "Date,Interval,Queue,Offered,Handled,AHT\n2025-01-06,09:00,Q,twelve,1,300\n"
+                "2025-01-06,09:30,Q,1,2,300\n2025-01-06,10:00,Q,1500,1200,0\n",
+    "cols.csv": "Date,Queue,Offered\n",
+    "short.csv": "Date,Interval,Queue,Offered,Handled,AHT\n2025-01-06,09:00,Q,10,9,300\n",
     "peaks.yaml": "flows:\n  - id: a\n    channel: phone\n    monthly_volume: 100\n    aht_seconds: 60\n"
                   "    peak_ratio: 1.2\n    monthly_profile: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]\n",
 }
@@ -143,6 +148,43 @@ MESSAGES = [
         "erreur : impossible d'importer {tmp}/nothere.csv\n  {tmp}/nothere.csv: fichier introuvable\n",
         "error: cannot import {tmp}/nothere.csv\n  {tmp}/nothere.csv: no such file\n",
         id="acd-missing"),
+    pytest.param(
+        "import acd {tmp}/hdr.csv --out {tmp}/imported.yaml",
+        "erreur : impossible d'importer {tmp}/hdr.csv\n  {tmp}/hdr.csv:2: aucune ligne de trafic après l'en-tête\n",
+        "error: cannot import {tmp}/hdr.csv\n  {tmp}/hdr.csv:2: no row of traffic after the header\n",
+        id="acd-header-only"),
+    pytest.param(
+        "import acd {tmp}/rows.csv --out {tmp}/imported.yaml",
+        "erreur : impossible d'importer {tmp}/rows.csv : 3 problèmes dans ses lignes\n"
+        "  {tmp}/rows.csv:2: colonne Offered : trouvé 'twelve', attendu un nombre entier de contacts "
+        "(de 0 à 100\u202f000\u202f000)\n"
+        "  {tmp}/rows.csv:3: colonne Handled : trouvé '2', attendu au plus le 1 contact présenté\n"
+        "  {tmp}/rows.csv:4: colonne AHT : trouvé '0', attendu une durée de traitement supérieure à 0 pour "
+        "1\u202f200 contacts traités\n",
+        "error: cannot import {tmp}/rows.csv: 3 problems in its rows\n"
+        "  {tmp}/rows.csv:2: column Offered: found 'twelve', expected a whole number of contacts (0 to 100,000,000)\n"
+        "  {tmp}/rows.csv:3: column Handled: found '2', expected no more than the 1 contact offered\n"
+        "  {tmp}/rows.csv:4: column AHT: found '0', expected a handling time above 0 for 1,200 contacts handled\n",
+        id="acd-rows"),
+    pytest.param(
+        "import acd {tmp}/cols.csv --out {tmp}/imported.yaml",
+        "erreur : impossible d'importer {tmp}/cols.csv : ses colonnes ne sont pas celles d'un export par "
+        "intervalle\n  {tmp}/cols.csv:1: colonne handled : absente : trouvé Date, Queue, Offered, il faut un "
+        "en-tête comme handled, answered, traites, repondus (ou nommez-le dans un fichier de correspondance : "
+        "columns: {{handled: VOTRE EN-TÊTE}})\n...",
+        "error: cannot import {tmp}/cols.csv: its columns are not those of an interval export\n"
+        "  {tmp}/cols.csv:1: column handled: missing: found Date, Queue, Offered, expected a header such as "
+        "handled, answered, traites, repondus (or name it in a mapping file: columns: {{handled: YOUR HEADER}})\n...",
+        id="acd-columns"),
+    pytest.param(
+        "import acd {tmp}/short.csv --out {tmp}/imported.yaml",
+        "erreur : impossible d'importer {tmp}/short.csv : un profil mensuel demande douze mois entiers\n"
+        "  {tmp}/short.csv: l'export va du 2025-01-06 au 2025-01-06 : 0 mois entiers, il en faut 12 ; exportez une "
+        "année entière d'intervalles\n",
+        "error: cannot import {tmp}/short.csv: a monthly profile needs twelve whole months\n"
+        "  {tmp}/short.csv: the export runs from 2025-01-06 to 2025-01-06: 0 whole months, expected 12; export a "
+        "whole year of intervals\n",
+        id="acd-short-year"),
 ]
 
 
