@@ -63,6 +63,8 @@ NEEDED: tuple[Column, ...] = ("queue", "offered", "handled", "aht")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
 TOTAL_WORDS = ("total", "totals", "total general", "sum", "somme")
 MAX_AHT = 86_400  # a day: no contact is handled longer
+# The interval lengths of telephony and workforce exports, in minutes: each divides the hour.
+LENGTHS = (5, 10, 15, 20, 30, 60)
 
 # A workbook's sheets are streamed row by row; its other parts (the shared texts, the styles) are read
 # whole, so a file whose other parts unpack to more is refused before it is parsed (a zip bomb unpacks
@@ -600,10 +602,14 @@ class _Reader:
         return offered, handled, aht, abandoned, asa
 
     def _new_interval(self, number: int, queue: str, moment: tuple[int, int | None]) -> bool:
-        """Whether a row's interval is new for its queue. The export's interval length is the greatest
-        common divisor of the gaps between a queue's intervals on a day: an export leaves out the
-        intervals without traffic, so any gap may span several (a half-hour export read 08:00, 09:00,
-        09:30 is of 30 minutes; one row at 09:15 among half-hours makes it of 15)."""
+        """Whether a row's interval is new for its queue and fits the export's interval length.
+
+        The length is the greatest common divisor of the gaps between a queue's intervals on a day, and
+        of the hour: an export leaves out the intervals without traffic, so any gap may span several (a
+        half-hour export read 08:00, 09:00, 09:30 is of 30 minutes; one row at 09:15 among half-hours
+        makes it of 15), and rows only whole hours apart are hourly rows (not of 2 or 9 hours). A row
+        that would make it other than one of ``LENGTHS`` (a typing slip, 09:01 among half-hours) is
+        refused: the length only ever shrinks, and none of the lengths below it would be one."""
         day, minute = moment
         at = 0 if minute is None else minute
         seen = self.seen.get((queue, day))
@@ -612,12 +618,16 @@ class _Reader:
         if seen[at >> 3] >> (at & 7) & 1:
             self.refuse(number, self.when, _shown(day, minute), phrase("acd.expect.once", queue=queue))
             return False
-        seen[at >> 3] |= 1 << (at & 7)
         previous = self.last.get(queue)
+        if minute is not None and previous is not None and previous[0] == day:
+            length = math.gcd(self.interval or 60, abs(at - previous[1]))
+            if length not in LENGTHS:
+                self.refuse(number, self.when, _shown(day, minute), phrase(
+                    "acd.expect.interval", queue=queue, previous=_shown(day, previous[1])[-5:], length=length))
+                return False
+            self.interval = length
+        seen[at >> 3] |= 1 << (at & 7)
         self.last[queue] = (day, at)
-        if minute is None or previous is None or previous[0] != day:
-            return True
-        self.interval = math.gcd(self.interval or 0, abs(at - previous[1]))
         return True
 
     def _add(self, flow: FlowTraffic, moment: tuple[int, int | None],
