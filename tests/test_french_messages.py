@@ -137,6 +137,11 @@ MESSAGES = [
         "error: cannot read the bid in {tmp}/nothere.yaml\n  {tmp}/nothere.yaml: no such bid\n",
         id="bid-missing"),
     pytest.param(
+        "bids {tmp}/answers.yaml {tmp}/nothere.xlsx",
+        "erreur : impossible de lire l'offre de {tmp}/nothere.xlsx\n...",
+        "error: cannot read the bid in {tmp}/nothere.xlsx\n...",
+        id="bid-grid-missing"),
+    pytest.param(
         "import acd {tmp}/empty.csv --out {tmp}/imported.yaml",
         "erreur : impossible d'importer {tmp}/empty.csv\n  {tmp}/empty.csv:1: le fichier est vide : il faut une "
         "ligne d'en-tête, puis une ligne par file et par intervalle\n",
