@@ -142,6 +142,12 @@ MESSAGES = [
         "error: cannot read the bid in {tmp}/nothere.xlsx\n...",
         id="bid-grid-missing"),
     pytest.param(
+        "recommend {tmp}/answers.yaml --policy {tmp}/nopolicy",
+        "erreur : impossible de charger la politique de {tmp}/nopolicy\n"
+        "  {tmp}/nopolicy: n'est pas un dossier contenant un policy.yaml\n",
+        "error: cannot load the policy in {tmp}/nopolicy\n  {tmp}/nopolicy: is not a directory with a policy.yaml\n",
+        id="policy-missing"),
+    pytest.param(
         "import acd {tmp}/empty.csv --out {tmp}/imported.yaml",
         "erreur : impossible d'importer {tmp}/empty.csv\n  {tmp}/empty.csv:1: le fichier est vide : il faut une "
         "ligne d'en-tête, puis une ligne par file et par intervalle\n",
@@ -218,6 +224,24 @@ def test_english_unchanged(tmp_path: Path, command: str, fr: str, en: str) -> No
     code, printed = _run(tmp_path, command)
     assert code == 2
     assert _matches(printed, en.format(tmp=tmp_path)), printed
+
+
+def test_a_policy_error_in_french(tmp_path: Path) -> None:
+    """A policy whose rule file is not YAML: the headline and the file's problem in French, one problem
+    in the singular; in English as before."""
+    import shutil
+
+    policy = tmp_path / "policy"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "rules", policy)
+    (policy / "risk.yaml").write_text("rules: [\n", encoding="utf-8")
+    (tmp_path / "answers.yaml").write_text(ANSWERS, encoding="utf-8")
+    french_run = arbitre_in_process("recommend", tmp_path / "answers.yaml", "--policy", policy, "--lang", "fr")
+    assert french_run.returncode == 2
+    assert french_run.stderr.startswith(french(f"erreur : la politique de {policy} a 1 problème\n"
+                                               f"  {policy}/risk.yaml:2: YAML non valide : ")), french_run.stderr
+    english = arbitre_in_process("recommend", tmp_path / "answers.yaml", "--policy", policy)
+    assert english.stderr.startswith(f"error: the policy in {policy} has 1 problem\n"
+                                     f"  {policy}/risk.yaml:2: not valid YAML: "), english.stderr
 
 
 def test_a_changed_record_in_french(tmp_path: Path) -> None:
