@@ -57,7 +57,7 @@ def catalogue_problems(entries: Catalogue | None = None) -> list[str]:
     return found
 
 
-def _shown(value: Arg, lang: str) -> str:
+def shown(value: Arg, lang: str) -> str:
     """An argument as a message in ``lang`` shows it: a count grouped by thousands, a figure worked out
     (a float) with the language's decimal mark (0.01, 0,01), a phrase worded."""
     if isinstance(value, Phrase):
@@ -75,7 +75,7 @@ def say(phrase: Phrase, lang: str = "en") -> str:
     """A phrase worded in ``lang`` (English when the catalogue has no such language)."""
     texts = catalogue()[phrase.key]
     template = texts.get(lang, texts["en"])
-    return template.format_map({name: _shown(value, lang) for name, value in phrase.args})
+    return template.format_map({name: shown(value, lang) for name, value in phrase.args})
 
 
 def phrase(key: str, /, **args: Arg) -> Phrase:
