@@ -324,7 +324,8 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
         raise error(UserError, "batch.no_files", paths=" ".join(paths), suffixes=", ".join(ANSWER_SUFFIXES))
     for option, given in (("--audit", audit), ("--override", overrides), ("--flow", flow_id)):
         if given and not single:
-            raise error(UserError, "batch.one_file", option=option, count=len(files))
+            raise error(UserError, "batch.one_file_one" if len(files) == 1 else "batch.one_file", option=option,
+                        paths=" ".join(paths), count=len(files))
         if given and fmt == "jsonl" and option != "--flow":
             raise error(UserError, "batch.not_jsonl", option=option)
     _check_outputs(files, out=out, audit=audit, **{"key-file": key_file})

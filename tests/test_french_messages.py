@@ -29,6 +29,7 @@ FILES = {
     "folder-as-file": "not a folder",
     "bid.csv": "lot;price\n",
     "empty.csv": "",
+    "one/answers.yaml": ANSWERS,
     "hdr.csv": "Date,Interval,Queue,Offered,Handled,AHT\n",
     "rows.csv": "Date,Interval,Queue,Offered,Handled,AHT\n2025-01-06,09:00,Q,twelve,1,300\n"
                 "2025-01-06,09:30,Q,1,2,300\n2025-01-06,10:00,Q,1500,1200,0\n",
@@ -119,6 +120,13 @@ MESSAGES = [
         "error: --out {tmp}/answers.yaml is the answers file being read: it would be replaced; choose another file\n",
         id="out-is-the-answers"),
     pytest.param(
+        "recommend {tmp}/one --audit {tmp}/record-out.json",
+        "erreur : --audit ne vaut que pour un fichier de réponses nommé seul, pas pour un dossier, un motif ou "
+        "plusieurs chemins ({tmp}/one donne 1 fichier) : nommez le fichier lui-même\n",
+        "error: --audit applies to one answers file named alone, not to a folder, a pattern or several paths "
+        "({tmp}/one gives 1 file): name the file itself\n",
+        id="audit-with-a-folder"),
+    pytest.param(
         "tender {tmp}/answers.yaml --out {tmp}/folder-as-file",
         "erreur : --out {tmp}/folder-as-file est un fichier : indiquez un répertoire pour le dossier d'appel "
         "d'offres\n",
@@ -201,6 +209,7 @@ MESSAGES = [
 
 def _run(tmp_path: Path, command: str, *lang: str) -> tuple[int, str]:
     for name, text in FILES.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
     run = arbitre_in_process(*command.format(tmp=tmp_path).split(), *lang)
     return run.returncode, run.stderr
