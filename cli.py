@@ -308,7 +308,8 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
         raise error(UserError, "batch.no_files", paths=" ".join(paths), suffixes=", ".join(ANSWER_SUFFIXES))
     for option, given in (("--audit", audit), ("--override", overrides), ("--flow", flow_id)):
         if given and not single:
-            raise error(UserError, "batch.one_file", option=option, count=len(files))
+            raise error(UserError, "batch.one_file_one" if len(files) == 1 else "batch.one_file", option=option,
+                        paths=" ".join(paths), count=len(files))
         if given and fmt == "jsonl" and option != "--flow":
             raise error(UserError, "batch.not_jsonl", option=option)
     _check_outputs(files, out=out, audit=audit, **{"key-file": key_file})
@@ -958,20 +959,21 @@ def export_(named: Path | None, db: Path | None, out: Path, force: bool) -> None
     assessment, each version's answers YAML, its audit JSON and overrides, the draft, and a manifest.
     Restore it with arbitre import workspace."""
     from engine.errors import UserError
+    from engine.problems import error
     from web.backup import export_workspace
     from web.store import Store
 
     if named is not None and db is not None:
-        raise UserError(f"the workspace is given twice ({named} and --db {db}): give DB or --db, not both")
+        raise error(UserError, "workspace.twice", named=str(named), db=str(db))
     db = _workspace_db(named if named is not None else db)
     try:
         if out.resolve() == db.resolve():
-            raise UserError(f"--out {out} is the workspace database being exported: choose another file")
+            raise error(UserError, "out.is_database", path=str(out))
         exists = out.exists()
     except OSError as exc:
-        raise UserError(f"--out {out}: cannot be read ({exc.strerror or exc})") from exc
+        raise error(UserError, "out.unreadable", path=str(out), reason=str(exc.strerror or exc)) from exc
     if exists and not force:
-        raise UserError(f"--out {out} exists: choose another file, or add --force to replace it")
+        raise error(UserError, "out.exists", path=str(out))
     with Store.open(db, create=False) as store:
         summary = export_workspace(store, out)
     click.echo(f"Exported {summary} from {db} to {out}.")

@@ -85,7 +85,7 @@ def known_fields(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return list(fields)
 
 
-def _bound(value: Any) -> Arg:
+def shown_bound(value: Any) -> Arg:
     """A field's bound as its message shows it: a decimal one as a figure (each language's decimal mark),
     a whole one as written in the model."""
     return value if isinstance(value, float) else str(value)
@@ -133,7 +133,7 @@ def _describe(error: Any, field: str, root: type[BaseModel] = Answers) -> Phrase
         return phrase("not_finite", value=shown)
     if kind in _BOUNDS:
         key, bound = _BOUNDS[kind]
-        return phrase(key, value=shown, bound=_bound(ctx[bound]))
+        return phrase(key, value=shown, bound=shown_bound(ctx[bound]))
     if kind in _KINDS:
         return phrase(_KINDS[kind], value=shown)
     if kind == "string_pattern_mismatch":

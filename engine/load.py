@@ -526,16 +526,16 @@ def parse_yaml(text: str, source: str, max_items: int | None = None, what: str =
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        what = exc.problem or str(exc)
-        if "nesting depth" in what:  # PyYAML's own limit, worded by its version
+        detail = exc.problem or str(exc)
+        if "nesting depth" in detail:  # PyYAML's own limit, worded by its version
             raise _not_valid(source, line, _TOO_DEEP) from exc
-        if exc.context and "duplicate" not in what:
+        if exc.context and "duplicate" not in detail:
             start = exc.context_mark
             if start is not None and mark is not None and start.line != mark.line:
-                what = f"{exc.context} (started on line {start.line + 1}), {what}"
+                detail = f"{exc.context} (started on line {start.line + 1}), {detail}"
             else:
-                what = f"{exc.context}, {what}"
-        raise _not_valid(source, line, what) from exc
+                detail = f"{exc.context}, {detail}"
+        raise _not_valid(source, line, detail) from exc
     except yaml.reader.ReaderError as exc:
         line = text[:exc.position].count("\n") + 1 if isinstance(exc.position, int) else None
         character = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
@@ -635,8 +635,8 @@ def parse_json(text: str, source: str, max_items: int | None = None, what: str =
     except ValueError as exc:
         located = _duplicate_key(text) if str(exc).startswith("duplicate key") else None
         if located is not None:
-            what = located.message.removeprefix("not valid YAML: ")
-            raise _not_valid(source, located.line, what, "JSON") from exc
+            detail = located.message.removeprefix("not valid YAML: ")
+            raise _not_valid(source, located.line, detail, "JSON") from exc
         raise _not_valid(source, None, str(exc), "JSON") from exc
     if max_items is not None and isinstance(data, dict):
         for key, value in data.items():

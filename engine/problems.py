@@ -3,9 +3,11 @@ message and its text in English and in French, with the same ``{placeholders}`` 
 
 A problem is made by its key (``problem``, ``phrase``, ``invalid``): its English ``message`` is the
 catalogue's English text, as audit records, logs and tests read it, and ``text`` words it in another
-language. A problem or an error without a key (a policy's problem) is shown in English in every
-language. French text is typeset as everything else a person reads in French (a
-narrow no-break space before ``: ; ? ! %``); values quoted from the file are shown as they are.
+language. A policy error's headline has a key, as have the problems of reading its files (a YAML
+syntax); a problem without a key (most of a policy's own: a rule's fault, told in the words of the
+rule language) is shown in English in every language. French text is typeset as everything else a
+person reads in French (a narrow no-break space before ``: ; ? ! %``); values quoted from the file are
+shown as they are.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def catalogue_problems(entries: Catalogue | None = None) -> list[str]:
     return found
 
 
-def _shown(value: Arg, lang: str) -> str:
+def shown(value: Arg, lang: str) -> str:
     """An argument as a message in ``lang`` shows it: a count grouped by thousands, a figure worked out
     (a float) with the language's decimal mark (0.01, 0,01), a phrase worded."""
     if isinstance(value, Phrase):
@@ -73,7 +75,7 @@ def say(phrase: Phrase, lang: str = "en") -> str:
     """A phrase worded in ``lang`` (English when the catalogue has no such language)."""
     texts = catalogue()[phrase.key]
     template = texts.get(lang, texts["en"])
-    return template.format_map({name: _shown(value, lang) for name, value in phrase.args})
+    return template.format_map({name: shown(value, lang) for name, value in phrase.args})
 
 
 def phrase(key: str, /, **args: Arg) -> Phrase:

@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 
 from cli import main
 from engine.answers import load_answers
+from engine.errors import ExportError
 from engine.costs import flow_costs
 from engine.models import Answers, resolve
 from engine.policy.loading import Policy
@@ -321,6 +322,47 @@ class TestTheIntervalLength:
         result = import_acd(str(tmp_path / "x.csv"), "--out", str(tmp_path / "answers.yaml"))
         assert result.exit_code == 0, result.output
         assert "15-minute intervals" in result.output
+
+    def test_a_sparse_half_hour_export_is_of_30_minutes(self, tmp_path: Path) -> None:
+        """Rows 90 minutes apart (08:00, 09:30) and never closer: the gaps are whole half-hours, not of 90
+        minutes (no export has them)."""
+        rows = [[r[0], "08:00" if r[1] == "09:00" else "09:30", *r[2:]] for r in year_rows()]
+        export = read_export(write_csv(tmp_path / "x.csv", rows))
+        assert export.interval_minutes == 30 and export.rows_read == len(rows)
+
+    def test_rows_only_whole_hours_apart_are_hourly(self, tmp_path: Path) -> None:
+        """Rows at 08:00 and 17:00 only: an hourly export whose other hours had no traffic, not one of
+        9-hour intervals."""
+        rows = [[r[0], "08:00" if r[1] == "09:00" else "17:00", *r[2:]] for r in year_rows()]
+        export = read_export(write_csv(tmp_path / "x.csv", rows))
+        assert export.interval_minutes == 60
+
+    def test_a_row_one_minute_off_is_refused_at_its_row(self, tmp_path: Path) -> None:
+        """09:01 among half-hours would make intervals of 1 minute: the row is refused, with its time and
+        the lengths expected; exit 2, nothing written."""
+        rows = year_rows()
+        rows.insert(2, [rows[1][0], "09:01", "Q_A", 5, 5, 0, 300, 20])
+        export = write_csv(tmp_path / "x.csv", rows)
+        out = tmp_path / "answers.yaml"
+        result = import_acd(str(export), "--out", str(out))
+        assert result.exit_code == 2 and not out.exists()
+        assert (f"{export}:4: column Interval: found '2025-01-01 09:01', expected intervals of 5, 10, 15, 20, 30 "
+                "or 60 minutes; with Q_A's row at 09:30 they would be of 1 min") in result.output
+        assert "1 problem in its rows" in result.output  # the rows after it are read as before
+        french = import_acd(str(export), "--out", str(out), "--lang", "fr")
+        assert (f"{export}:4: colonne Interval\u202f: trouvé '2025-01-01 09:01', attendu des intervalles de 5, 10, "
+                "15, 20, 30 ou 60 minutes\u202f; avec la ligne de Q_A à 09:30, ils seraient de 1 min") in french.output
+
+    def test_a_row_whose_gap_divides_no_hour_is_refused(self, tmp_path: Path) -> None:
+        """A row at 09:07 after one at 09:30 leaves intervals of 1 minute: refused; one at 09:40 after it,
+        among half-hours, leaves 10: read as a 10-minute export."""
+        rows = year_rows()
+        rows.insert(2, [rows[1][0], "09:07", "Q_A", 5, 5, 0, 300, 20])
+        with pytest.raises(ExportError) as refused:
+            read_export(write_csv(tmp_path / "x.csv", rows))
+        assert [p.line for p in refused.value.problems] == [4]
+        rows[2][1] = "09:40"
+        assert read_export(write_csv(tmp_path / "y.csv", rows)).interval_minutes == 10
 
 
 class TestTheYear:

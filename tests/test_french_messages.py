@@ -29,6 +29,12 @@ FILES = {
     "folder-as-file": "not a folder",
     "bid.csv": "lot;price\n",
     "empty.csv": "",
+    "one/answers.yaml": ANSWERS,
+    "hdr.csv": "Date,Interval,Queue,Offered,Handled,AHT\n",
+    "rows.csv": "Date,Interval,Queue,Offered,Handled,AHT\n2025-01-06,09:00,Q,twelve,1,300\n"
+                "2025-01-06,09:30,Q,1,2,300\n2025-01-06,10:00,Q,1500,1200,0\n",
+    "cols.csv": "Date,Queue,Offered\n",
+    "short.csv": "Date,Interval,Queue,Offered,Handled,AHT\n2025-01-06,09:00,Q,10,9,300\n",
     "peaks.yaml": "flows:\n  - id: a\n    channel: phone\n    monthly_volume: 100\n    aht_seconds: 60\n"
                   "    peak_ratio: 1.2\n    monthly_profile: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]\n",
 }
@@ -92,8 +98,8 @@ MESSAGES = [
         id="flow-unknown"),
     pytest.param(
         "recommend {tmp}/answers.yaml --override a=maybe --reason test",
-        "erreur : --override 'a=maybe' : il faut FLOW_ID=DECISION, la décision étant l'une de outsource, hybrid, "
-        "keep_internal\n",
+        "erreur : --override 'a=maybe' : il faut FLOW_ID=DECISION, la décision étant l'une des valeurs : outsource, "
+        "hybrid, keep_internal\n",
         "error: --override 'a=maybe': expected FLOW_ID=DECISION, the decision one of outsource, hybrid, keep_internal\n",
         id="override-not-a-decision"),
     pytest.param(
@@ -114,6 +120,13 @@ MESSAGES = [
         "error: --out {tmp}/answers.yaml is the answers file being read: it would be replaced; choose another file\n",
         id="out-is-the-answers"),
     pytest.param(
+        "recommend {tmp}/one --audit {tmp}/record-out.json",
+        "erreur : --audit ne vaut que pour un fichier de réponses nommé seul, pas pour un dossier, un motif ou "
+        "plusieurs chemins ({tmp}/one donne 1 fichier) : nommez le fichier lui-même\n",
+        "error: --audit applies to one answers file named alone, not to a folder, a pattern or several paths "
+        "({tmp}/one gives 1 file): name the file itself\n",
+        id="audit-with-a-folder"),
+    pytest.param(
         "tender {tmp}/answers.yaml --out {tmp}/folder-as-file",
         "erreur : --out {tmp}/folder-as-file est un fichier : indiquez un répertoire pour le dossier d'appel "
         "d'offres\n",
@@ -132,6 +145,17 @@ MESSAGES = [
         "error: cannot read the bid in {tmp}/nothere.yaml\n  {tmp}/nothere.yaml: no such bid\n",
         id="bid-missing"),
     pytest.param(
+        "bids {tmp}/answers.yaml {tmp}/nothere.xlsx",
+        "erreur : impossible de lire l'offre de {tmp}/nothere.xlsx\n...",
+        "error: cannot read the bid in {tmp}/nothere.xlsx\n...",
+        id="bid-grid-missing"),
+    pytest.param(
+        "recommend {tmp}/answers.yaml --policy {tmp}/nopolicy",
+        "erreur : impossible de charger la politique de {tmp}/nopolicy\n"
+        "  {tmp}/nopolicy: n'est pas un dossier contenant un policy.yaml\n",
+        "error: cannot load the policy in {tmp}/nopolicy\n  {tmp}/nopolicy: is not a directory with a policy.yaml\n",
+        id="policy-missing"),
+    pytest.param(
         "import acd {tmp}/empty.csv --out {tmp}/imported.yaml",
         "erreur : impossible d'importer {tmp}/empty.csv\n  {tmp}/empty.csv:1: le fichier est vide : il faut une "
         "ligne d'en-tête, puis une ligne par file et par intervalle\n",
@@ -143,11 +167,49 @@ MESSAGES = [
         "erreur : impossible d'importer {tmp}/nothere.csv\n  {tmp}/nothere.csv: fichier introuvable\n",
         "error: cannot import {tmp}/nothere.csv\n  {tmp}/nothere.csv: no such file\n",
         id="acd-missing"),
+    pytest.param(
+        "import acd {tmp}/hdr.csv --out {tmp}/imported.yaml",
+        "erreur : impossible d'importer {tmp}/hdr.csv\n  {tmp}/hdr.csv:2: aucune ligne de trafic après l'en-tête\n",
+        "error: cannot import {tmp}/hdr.csv\n  {tmp}/hdr.csv:2: no row of traffic after the header\n",
+        id="acd-header-only"),
+    pytest.param(
+        "import acd {tmp}/rows.csv --out {tmp}/imported.yaml",
+        "erreur : impossible d'importer {tmp}/rows.csv : 3 problèmes dans ses lignes\n"
+        "  {tmp}/rows.csv:2: colonne Offered : trouvé 'twelve', attendu un nombre entier de contacts "
+        "(de 0 à 100\u202f000\u202f000)\n"
+        "  {tmp}/rows.csv:3: colonne Handled : trouvé '2', attendu au plus le 1 contact présenté\n"
+        "  {tmp}/rows.csv:4: colonne AHT : trouvé '0', attendu une durée de traitement supérieure à 0 pour "
+        "1\u202f200 contacts traités\n",
+        "error: cannot import {tmp}/rows.csv: 3 problems in its rows\n"
+        "  {tmp}/rows.csv:2: column Offered: found 'twelve', expected a whole number of contacts (0 to 100,000,000)\n"
+        "  {tmp}/rows.csv:3: column Handled: found '2', expected no more than the 1 contact offered\n"
+        "  {tmp}/rows.csv:4: column AHT: found '0', expected a handling time above 0 for 1,200 contacts handled\n",
+        id="acd-rows"),
+    pytest.param(
+        "import acd {tmp}/cols.csv --out {tmp}/imported.yaml",
+        "erreur : impossible d'importer {tmp}/cols.csv : ses colonnes ne sont pas celles d'un export par "
+        "intervalle\n  {tmp}/cols.csv:1: colonne handled : absente : trouvé Date, Queue, Offered, il faut un "
+        "en-tête comme handled, answered, traites, repondus (ou nommez-le dans un fichier de correspondance : "
+        "columns: {{handled: VOTRE EN-TÊTE}})\n...",
+        "error: cannot import {tmp}/cols.csv: its columns are not those of an interval export\n"
+        "  {tmp}/cols.csv:1: column handled: missing: found Date, Queue, Offered, expected a header such as "
+        "handled, answered, traites, repondus (or name it in a mapping file: columns: {{handled: YOUR HEADER}})\n...",
+        id="acd-columns"),
+    pytest.param(
+        "import acd {tmp}/short.csv --out {tmp}/imported.yaml",
+        "erreur : impossible d'importer {tmp}/short.csv : un profil mensuel demande douze mois entiers\n"
+        "  {tmp}/short.csv: l'export va du 2025-01-06 au 2025-01-06 : 0 mois entiers, il en faut 12 ; exportez une "
+        "année entière d'intervalles\n",
+        "error: cannot import {tmp}/short.csv: a monthly profile needs twelve whole months\n"
+        "  {tmp}/short.csv: the export runs from 2025-01-06 to 2025-01-06: 0 whole months, expected 12; export a "
+        "whole year of intervals\n",
+        id="acd-short-year"),
 ]
 
 
 def _run(tmp_path: Path, command: str, *lang: str) -> tuple[int, str]:
     for name, text in FILES.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
     run = arbitre_in_process(*command.format(tmp=tmp_path).split(), *lang)
     return run.returncode, run.stderr
@@ -171,6 +233,24 @@ def test_english_unchanged(tmp_path: Path, command: str, fr: str, en: str) -> No
     code, printed = _run(tmp_path, command)
     assert code == 2
     assert _matches(printed, en.format(tmp=tmp_path)), printed
+
+
+def test_a_policy_error_in_french(tmp_path: Path) -> None:
+    """A policy whose rule file is not YAML: the headline and the file's problem in French, one problem
+    in the singular; in English as before."""
+    import shutil
+
+    policy = tmp_path / "policy"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "rules", policy)
+    (policy / "risk.yaml").write_text("rules: [\n", encoding="utf-8")
+    (tmp_path / "answers.yaml").write_text(ANSWERS, encoding="utf-8")
+    french_run = arbitre_in_process("recommend", tmp_path / "answers.yaml", "--policy", policy, "--lang", "fr")
+    assert french_run.returncode == 2
+    assert french_run.stderr.startswith(french(f"erreur : la politique de {policy} a 1 problème\n"
+                                               f"  {policy}/risk.yaml:2: YAML non valide : ")), french_run.stderr
+    english = arbitre_in_process("recommend", tmp_path / "answers.yaml", "--policy", policy)
+    assert english.stderr.startswith(f"error: the policy in {policy} has 1 problem\n"
+                                     f"  {policy}/risk.yaml:2: not valid YAML: "), english.stderr
 
 
 def test_a_changed_record_in_french(tmp_path: Path) -> None:

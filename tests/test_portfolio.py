@@ -277,7 +277,8 @@ class TestBatchRecommend:
         """--audit, --override and --flow apply to one answers file: with two, exit 2, say so, write nothing."""
         run = arbitre("recommend", ACME, TELECOM, *option, cwd=work)
         assert run.returncode == 2
-        assert f"{option[0]} applies to one answers file; 2 were given" in run.stderr
+        assert (f"{option[0]} applies to one answers file named alone, not to a folder, a pattern or several paths "
+                f"({ACME} {TELECOM} gives 2 files): name the file itself") in run.stderr
         assert run.stdout == ""
         assert not (work / "audit.json").exists()
 

@@ -286,6 +286,21 @@ def keys_in_code() -> set[str]:
     return found | set(tables)
 
 
+# A string shaped like a key of the catalogue (``acd.expect.count``), and the names of files it leaves aside.
+_KEY_SHAPE = re.compile(r"^[a-z_]+\.[a-z_.]+$")
+_FILE_NAME = re.compile(r"\.(ya?ml|json)$")
+
+
+def key_shaped(code: str) -> set[str]:
+    """Every string constant of ``code`` shaped like a catalogue key in one of the catalogue's sections
+    (the part before the first dot of its dotted keys), whatever passes it on: ``error``, a local helper
+    (``refuse("record.format")``), a variable (``key = "acd.row_problem"``)."""
+    sections = {key.split(".")[0] for key in catalogue() if "." in key}
+    return {node.value for node in ast.walk(ast.parse(code))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _KEY_SHAPE.match(node.value)
+            and node.value.split(".")[0] in sections and not _FILE_NAME.search(node.value)}
+
+
 class TestCatalogue:
     def test_both_languages_fill_in_the_same_names(self) -> None:
         """Every message has English and French text with the same placeholders."""
@@ -297,10 +312,18 @@ class TestCatalogue:
             "x: fr fills in [], en ['value']", "y: no text in fr"]
 
     def test_every_key_used_exists(self) -> None:
-        """Every key the code names is in the catalogue."""
-        used = keys_in_code()
+        """Every key the code names is in the catalogue: in a call of the catalogue's functions, or any
+        string shaped like a key of one of its sections (passed through a helper or a variable)."""
+        used = keys_in_code() | {key for source in _SOURCES for key in key_shaped((ROOT / source).read_text(encoding="utf-8"))}
         assert len(used) > 50
         assert sorted(used - set(catalogue())) == []
+
+    def test_a_key_passed_through_a_helper_is_checked(self) -> None:
+        """The check sees a key handed to a local helper or kept in a variable, so a typo in it fails;
+        a file's name is no key."""
+        code = ('def f(fail, ok):\n    key = "acd.row_problems" if ok else "acd.row_problme"\n'
+                '    fail("record.formt")\n    return "policy.yaml", "just words"\n')
+        assert sorted(key_shaped(code) - set(catalogue())) == ["acd.row_problme", "record.formt"]
 
     def test_every_message_is_used(self) -> None:
         """The catalogue holds no message the code never names (in a call or a table of keys)."""

@@ -428,3 +428,12 @@ def test_the_memo_stays_bounded(policy: Policy, monkeypatch: pytest.MonkeyPatch)
         memo.outcome({**flow, "monthly_volume": volume}, data["organisation"])
     (org,) = memo._organisations.values()
     assert all(len(table) <= SkipMemo.LIMIT for table in (org.outcomes, org.costs, org.firings, org.verdicts))
+
+
+@pytest.mark.parametrize("lang, said", [("en", "at least 0.01"), ("fr", "supérieur ou égal à 0,01")])
+def test_a_decimal_bound_is_written_in_the_language(bank: Bank, lang: str, said: str) -> None:
+    """A refusal's bound is a figure written with the language's decimal mark, as the answers' problems write it."""
+    fte = question(bank, "current_fte")
+    with pytest.raises(Refusal) as caught:
+        check(fte, "flows", 0.001)
+    assert said in bank.refusal_text(fte, caught.value, "0.001", lang)

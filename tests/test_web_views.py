@@ -127,6 +127,17 @@ class TestAuditRecord:
         with pytest.raises(AnswersError, match="answers.yaml"):
             views.read_answers("organisation: [\nflows: 3\n")
 
+    def test_answers_too_large_are_said_in_both_languages(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Answers beyond the size limit: the command line's words, from the catalogue, in English and French."""
+        monkeypatch.setattr(views, "MAX_FILE_BYTES", 2**20)
+        with pytest.raises(AnswersError) as caught:
+            views.read_answers("#" * (2**20 + 1))
+        assert caught.value.report() == ("cannot read the answers in answers.yaml\n  answers.yaml: is larger than 1 MB, "
+                                         "the most Arbitre reads in one answers file; split it into smaller files")
+        assert caught.value.report("fr") == ("impossible de lire les réponses de answers.yaml\n  answers.yaml: "
+                                             "dépasse 1 Mo, le maximum qu'Arbitre lit dans un fichier de réponses\u202f; "
+                                             "découpez-le en fichiers plus petits")
+
 
 class TestOverrideMessages:
     @pytest.mark.parametrize(("flow", "option", "reason", "args", "cli_words"), [

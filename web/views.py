@@ -38,6 +38,7 @@ from engine.ranges import Estimate
 from engine.models import Decision
 from engine.overrides import OverrideProblem, override_problems
 from engine.policy.loading import Policy
+from engine.problems import error, phrase, problem
 from engine.recommend import FlowResult, recommend
 from explanations.figures import money, number, percent
 from explanations.render import (
@@ -87,13 +88,13 @@ def _parsed(text: str, source: str = ANSWERS_NAME) -> Document:
     """Answers text parsed with the project's safe loader, not yet validated; ``AnswersError`` when it
     is too large or not YAML."""
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        raise AnswersError(f"cannot read the answers in {source}", (Problem(
-            source, None, "", f"is larger than {MAX_FILE_BYTES // 2**20} MB, the most Arbitre reads in one "
-                              "answers file; split it into smaller files"),))
+        raise error(AnswersError, "answers.unreadable", problem(
+            source, None, "", "file.too_big", most=MAX_FILE_BYTES // 2**20, what=phrase("what.answers_file")),
+            source=source)
     try:
         return parse_yaml(text.removeprefix("\ufeff"), source, MAX_FLOWS, "what.answers_file")
     except DocumentError as exc:
-        raise AnswersError(f"cannot read the answers in {source}", (exc.problem,)) from exc
+        raise error(AnswersError, "answers.unreadable", exc.problem, source=source) from exc
 
 
 # The override form's words for each problem ``engine.overrides`` finds, and the field it is said beside.

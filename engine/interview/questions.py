@@ -31,6 +31,7 @@ from babel import Locale
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..analysis.context import FlowContext
+from ..answers import shown_bound
 from ..costs import COSTLESS_FIELDS, FlowCosts, flow_costs
 from ..decide import SHARE_OF, decide
 from ..errors import PolicyError, Problem
@@ -40,6 +41,7 @@ from ..models import QUOTE_FORMS, WEEKDAYS, Activity, Channel, Flow, FlowInputs,
 from ..policy.loading import Policy, comparisons, validate_document
 from ..ranges import Estimate
 from ..policy.rules import Condition, Graded, Texts, holds
+from ..problems import shown as catalogue_shown
 
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
@@ -163,7 +165,10 @@ class Bank:
         return self.file.flows
 
     def message(self, key: str, lang: Lang, **args: Any) -> str:
-        return str(getattr(self.file.messages[key], lang)).format(**args)
+        """The bank's message ``key`` in ``lang``; a figure worked out (a float) written as the catalogue
+        of problems writes it, with the language's decimal mark."""
+        figures = {name: catalogue_shown(arg, lang) if isinstance(arg, float) else arg for name, arg in args.items()}
+        return str(getattr(self.file.messages[key], lang)).format(**figures)
 
     @functools.cached_property
     def words(self) -> dict[str, frozenset[str]]:
@@ -292,9 +297,9 @@ def refusal_of(question: Question, error: Any, value: Any) -> Refusal:
     shown = show(question, value, "en") if not isinstance(value, str) else value
     if kind in _BOUNDS:
         key, bound = _BOUNDS[kind]
-        return Refusal(key, bound=_number(ctx[bound]))
+        return Refusal(key, bound=shown_bound(ctx[bound]))
     if isinstance(ctx.get("error"), TooLittle):
-        return Refusal("none_or_at_least", bound=_number(ctx["error"].minimum))
+        return Refusal("none_or_at_least", bound=shown_bound(ctx["error"].minimum))
     if kind == "string_pattern_mismatch":
         return Refusal(_PATTERNS.get(question.kind, "bad_text"), value=error.get("input", shown))
     if kind in ("string_too_short", "string_too_long"):
@@ -320,10 +325,6 @@ def refusal_of(question: Question, error: Any, value: Any) -> Refusal:
 
 # ---------------------------------------------------------------------------------------------
 # Typed text -> value
-
-
-def _number(value: float) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 _SPACES = re.compile(r"[\s\u00a0\u202f_']+")

@@ -24,6 +24,7 @@ from ..costs import CostAssumptions
 from ..errors import PolicyError, Problem, excerpt
 from ..facts import ANSWER_FACTS, METRIC_FACTS, RESERVED_NAMES, FactType, fact_types
 from ..load import Document, DocumentError, PathKey, dotted, read_document
+from ..problems import error, problem
 from .levers import Levers, read_levers
 from .rules import (MAX_WEIGHT, NO_OPERAND, AllOf, AnyOf, Comparison, Condition, DerivedFact, FactFile, Graded, NotOf,
                     Parameter, ParameterFile, PolicyManifest, Rule, RuleFile)
@@ -346,12 +347,12 @@ def load_policy(root: Path) -> Policy:
     """Read, validate and check a policy directory; raise ``PolicyError`` with every problem."""
     problems: list[Problem] = []
     if not root.is_dir():
-        raise PolicyError(f"cannot load the policy in {root}",
-                          (Problem(str(root), None, "", "is not a directory with a policy.yaml"),))
+        raise error(PolicyError, "policy.cannot_load", problem(str(root), None, "", "policy.not_directory"),
+                    root=str(root))
     manifest_doc = _read(root / "policy.yaml", problems)
     manifest = validate_document(PolicyManifest, manifest_doc, problems) if manifest_doc else None
     if manifest is None:
-        raise PolicyError(f"cannot load the policy in {root}", tuple(problems))
+        raise error(PolicyError, "policy.cannot_load", *problems, root=str(root))
 
     digest = hashlib.sha256()
     files = ["policy.yaml", manifest.parameters, manifest.derived_facts, *manifest.rule_files,
@@ -389,18 +390,18 @@ def load_policy(root: Path) -> Policy:
             costs = CostAssumptions.model_validate(numeric)
         except ValidationError as exc:
             written = param_doc.data.get("parameters", {}) if isinstance(param_doc.data, dict) else {}
-            for error in exc.errors():
-                name = str(error["loc"][0])
-                if error["type"] == "missing" and isinstance(written, dict) and name in written:
+            for fault in exc.errors():
+                name = str(fault["loc"][0])
+                if fault["type"] == "missing" and isinstance(written, dict) and name in written:
                     continue  # written but invalid: already reported at its value
-                if error["type"] == "missing":
+                if fault["type"] == "missing":
                     detail = "is missing"
-                elif error["type"] == "value_error":
-                    detail = "is wrong: " + (str(error["ctx"]["error"]) if "ctx" in error else error["msg"])
+                elif fault["type"] == "value_error":
+                    detail = "is wrong: " + (str(fault["ctx"]["error"]) if "ctx" in fault else fault["msg"])
                 else:
-                    detail = f"{error['msg'].lower()} (found {excerpt(error.get('input'))})"
+                    detail = f"{fault['msg'].lower()} (found {excerpt(fault.get('input'))})"
                 # A table's entry (weekly_hours_by_country.FR) is named with its key, at its own line.
-                keys = tuple(str(k) for k in error["loc"][1:])
+                keys = tuple(str(k) for k in fault["loc"][1:])
                 path: PathKey = ("parameters", name, "value", *keys)
                 where = ".".join(["parameters", name, *keys])
                 problems.append(Problem(param_doc.source, param_doc.line_of(path), where,
@@ -487,8 +488,8 @@ def load_policy(root: Path) -> Policy:
     levels = _strata(placed, set(derived), problems)
     if problems or costs is None:
         count = len(problems)
-        raise PolicyError(f"the policy in {root} has {count:,} problem{'s' if count != 1 else ''}",
-                          tuple(problems))
+        raise error(PolicyError, "policy.problem" if count == 1 else "policy.problems", *problems, root=str(root),
+                    count=count)
     rules = tuple(PlacedRule(rule, source, line, level, reads)
                   for (rule, source, line, reads), level in zip(placed, levels))
     return Policy(

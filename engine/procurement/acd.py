@@ -32,11 +32,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import MAX_LISTED, Arg, ExportError, Problem, excerpt
+from ..errors import MAX_LISTED, Arg, ExportError, Phrase, Problem, excerpt
 from ..load import DocumentError, read_document
 from ..models import Channel, Slug
 from ..policy.loading import validate_document
-from ..problems import error, problem
+from ..problems import error, phrase, problem
 
 Column = Literal["datetime", "date", "interval", "queue", "offered", "handled", "abandoned", "aht", "asa"]
 
@@ -63,6 +63,8 @@ NEEDED: tuple[Column, ...] = ("queue", "offered", "handled", "aht")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
 TOTAL_WORDS = ("total", "totals", "total general", "sum", "somme")
 MAX_AHT = 86_400  # a day: no contact is handled longer
+# The interval lengths of telephony and workforce exports, in minutes: each divides the hour.
+LENGTHS = (5, 10, 15, 20, 30, 60)
 
 # A workbook's sheets are streamed row by row; its other parts (the shared texts, the styles) are read
 # whole, so a file whose other parts unpack to more is refused before it is parsed (a zip bomb unpacks
@@ -209,15 +211,14 @@ def _xlsx_table(path: Path, source: str, sheet: str | None) -> _Table | None:
         sheets = _worksheet_parts(archive)
         whole = sum(info.file_size for info in archive.infolist() if info.filename not in sheets)
     if whole > MAX_WHOLE_PARTS_BYTES:
-        raise ExportError(f"cannot import {source}", (Problem(
-            source, None, "", f"its shared texts and styles unpack to more than {MAX_WHOLE_PARTS_BYTES // 2**20} MB, "
-            "far more than an export holds (a damaged or forged workbook); export the report as CSV"),))
+        raise error(ExportError, "acd.cannot_import", problem(
+            source, None, "", "acd.too_big_parts", most=MAX_WHOLE_PARTS_BYTES // 2**20), source=source)
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     if sheet is not None and sheet not in book.sheetnames:
         names = ", ".join(repr(name) for name in book.sheetnames)
         book.close()
-        raise ExportError(f"cannot import {source}", (Problem(
-            source, None, "sheet", f"found no sheet {excerpt(sheet)}, expected one of {names}"),))
+        raise error(ExportError, "acd.cannot_import", problem(
+            source, None, "sheet", "acd.no_sheet", sheet=excerpt(sheet), names=names), source=source)
     cells = (book[sheet] if sheet is not None else book.worksheets[0]).iter_rows(values_only=True)
     header = next(cells, None)
     if header is None or not any(v not in (None, "") for v in header):
@@ -293,8 +294,8 @@ def _columns(header: list[str], mapping: Mapping, source: str) -> tuple[dict[Col
         if folded(text) in by_header:
             found[column] = by_header[folded(text)]
         else:
-            problems.append(Problem(source, 1, f"column {text}", f"named in the mapping file for {column}, "
-                                    f"not in the header (found: {', '.join(header)})"))
+            problems.append(problem(source, 1, "", "acd.column_not_in_header", header=text, column=column,
+                                    found=", ".join(header)))
     taken = set(found.values())
     for index, text in enumerate(header):
         if index in taken:
@@ -303,20 +304,18 @@ def _columns(header: list[str], mapping: Mapping, source: str) -> tuple[dict[Col
         if known is None or known in mapping.columns:
             continue
         if known in found:
-            problems.append(Problem(source, 1, f"column {text}", f"a second {known} column (the first is "
-                                    f"{header[found[known]]!r}); name the one to read in the mapping file"))
+            problems.append(problem(source, 1, "", "acd.column_twice", header=text, column=known,
+                                    first=repr(header[found[known]])))
         else:
             found[known] = index
     needed: list[Column] = list(NEEDED) if "datetime" in found else [*NEEDED, "date"]
     for column in needed:
         if column not in found:
             usual = ", ".join(HEADERS[column][:4])
-            problems.append(Problem(source, 1, f"column {column}", f"missing: found {', '.join(header) or 'none'}, "
-                                    f"expected a header such as {usual} (or name it in a mapping file: "
-                                    f"columns: {{{column}: YOUR HEADER}})"))
+            problems.append(problem(source, 1, "", "acd.column_missing", column=column, usual=usual,
+                                    found=", ".join(header) or phrase("acd.no_header")))
     if problems:
-        raise ExportError(f"cannot import {source}: its columns are not those of an interval export",
-                          tuple(problems))
+        raise error(ExportError, "acd.columns", *problems, source=source)
     ignored = [text for index, text in enumerate(header) if index not in set(found.values()) and text.strip()]
     return found, ignored
 
@@ -326,11 +325,12 @@ def _columns(header: list[str], mapping: Mapping, source: str) -> tuple[dict[Col
 
 
 class _Bad(ValueError):
-    """A cell that is not what its column holds: ``expected`` says what would be."""
+    """A cell that is not what its column holds: ``expected`` (an ``acd.expect.*`` phrase of the
+    catalogue) says what would be."""
 
-    def __init__(self, expected: str) -> None:
-        super().__init__(expected)
-        self.expected = expected
+    def __init__(self, key: str, **args: Arg) -> None:
+        super().__init__(key)
+        self.expected = phrase(key, **args)
 
 
 _TIME = re.compile(r"(\d{1,2})[:hH](\d{2})(?::(\d{2}))?")
@@ -344,7 +344,7 @@ def _minute(value: Any) -> int:
         return value.hour * 60 + value.minute
     found = _TIME.match(str(value).strip())
     if found is None or int(found[1]) > 23 or int(found[2]) > 59:
-        raise _Bad("a time of day such as 08:30")
+        raise _Bad("acd.expect.time")
     return int(found[1]) * 60 + int(found[2])
 
 
@@ -365,7 +365,7 @@ class _Cells:
         if known is None:
             known = self._dates[value] = self._parse_day(value)
         if known > self.today:
-            raise _Bad(f"a date no later than today ({dt.date.fromordinal(self.today).isoformat()})")
+            raise _Bad("acd.expect.not_future", today=dt.date.fromordinal(self.today).isoformat())
         return known
 
     def _parse_day(self, value: Any) -> int:
@@ -377,7 +377,7 @@ class _Cells:
                 return dt.datetime.strptime(text, form).toordinal()
             except ValueError:
                 continue
-        raise _Bad("a date such as 2025-01-31 or 31/01/2025 (or a date_format in the mapping file)")
+        raise _Bad("acd.expect.date")
 
     def minute(self, value: Any) -> int:
         known = self._minutes.get(value)
@@ -392,7 +392,7 @@ class _Cells:
         text = str(value).strip()
         day, sep, time = text.replace("T", " ", 1).partition(" ")
         if not sep:
-            raise _Bad("a date and a time such as 2025-01-31 08:30")
+            raise _Bad("acd.expect.datetime")
         return self.day(day), self.minute(time.strip())
 
     def number(self, value: Any) -> float:
@@ -404,24 +404,23 @@ class _Cells:
         try:
             number = float(text)
         except ValueError:
-            raise _Bad("a number") from None
+            raise _Bad("acd.expect.number") from None
         if number != number or number in (float("inf"), float("-inf")):
-            raise _Bad("a finite number")
+            raise _Bad("acd.expect.finite")
         return number
 
     def count(self, value: Any) -> int:
         """A number of contacts in one interval: whole, from 0 to ``MAX_COUNT`` (a flow's monthly volume
         cannot be larger)."""
-        expected = f"a whole number of contacts (0 to {MAX_COUNT:,})"
         if type(value) is str and value.isascii() and value.isdigit() and len(value) <= len(str(MAX_COUNT)):
             number = float(value)
         else:
             try:
                 number = self.number(value)
             except _Bad:
-                raise _Bad(expected) from None
+                raise _Bad("acd.expect.count", most=MAX_COUNT) from None
         if not 0 <= number <= MAX_COUNT or not number.is_integer():
-            raise _Bad(expected)
+            raise _Bad("acd.expect.count", most=MAX_COUNT)
         return int(number)
 
     def seconds(self, value: Any) -> float:
@@ -435,15 +434,15 @@ class _Cells:
         elif isinstance(value, str) and ":" in value:
             parts = value.strip().split(":")
             if len(parts) not in (2, 3) or not all(p.isascii() and p.isdigit() for p in parts):
-                raise _Bad("seconds, mm:ss or hh:mm:ss")
+                raise _Bad("acd.expect.duration")
             seconds = float(sum(int(p) * 60 ** i for i, p in enumerate(reversed(parts))))
         else:
             try:
                 seconds = self.number(value)
             except _Bad:
-                raise _Bad("seconds, mm:ss or hh:mm:ss") from None
+                raise _Bad("acd.expect.duration") from None
         if not 0 <= seconds <= MAX_AHT:
-            raise _Bad(f"seconds from 0 to {MAX_AHT:,} (a day)")
+            raise _Bad("acd.expect.duration_range", most=MAX_AHT)
         return seconds
 
 
@@ -489,12 +488,13 @@ class _Reader:
                             ("abandoned", cells.count), ("asa", cells.seconds))) if column in columns]
         self.when: Column = "interval" if "interval" in columns else "datetime" if "datetime" in columns else "date"
 
-    def refuse(self, row: int, column: Column, value: Any, expected: str) -> None:
+    def refuse(self, row: int, column: Column, value: Any, expected: Phrase) -> None:
+        """Count a row's wrong value, and list it among the first ``MAX_LISTED``."""
         self.problem_count += 1
         if len(self.problems) < MAX_LISTED:
             name = self.header[self.columns[column]] if column in self.columns else column
             shown = excerpt(value if not isinstance(value, (dt.date, dt.time)) else str(value))
-            self.problems.append(Problem(self.source, row, f"column {name}", f"found {shown}, expected {expected}"))
+            self.problems.append(problem(self.source, row, "", "acd.row", name=name, value=shown, expected=expected))
 
     def flow(self, queue: str) -> FlowTraffic | None:
         """The flow a queue belongs to: the mapping's, or one of its own; None for a queue the
@@ -541,7 +541,7 @@ class _Reader:
         moment = self._moment(number, cells)
         queue = "" if cells[columns["queue"]] is None else str(cells[columns["queue"]]).strip()
         if not queue:
-            self.refuse(number, "queue", cells[columns["queue"]], "the name of a queue or skill")
+            self.refuse(number, "queue", cells[columns["queue"]], phrase("acd.expect.queue"))
         figures = self._figures(number, cells)
         if self.problem_count > before or moment is None or figures is None:
             return
@@ -589,39 +589,45 @@ class _Reader:
         if wrong:
             return None
         offered, handled, aht, abandoned, asa = int(values[0]), int(values[1]), values[2], int(values[3]), values[4]
+        within = "acd.expect.within_offered_one" if offered == 1 else "acd.expect.within_offered"
         if handled > offered:
-            self.refuse(number, "handled", cells[columns["handled"]],
-                         f"no more than the {offered:,} contacts offered")
+            self.refuse(number, "handled", cells[columns["handled"]], phrase(within, offered=offered))
         if abandoned > offered:
-            self.refuse(number, "abandoned", cells[columns["abandoned"]],
-                         f"no more than the {offered:,} contacts offered")
+            self.refuse(number, "abandoned", cells[columns["abandoned"]], phrase(within, offered=offered))
         if aht == 0 and handled > 0:
-            self.refuse(number, "aht", cells[columns["aht"]], f"a handling time above 0 for {handled:,} "
-                         "contacts handled")
+            self.refuse(number, "aht", cells[columns["aht"]], phrase(
+                "acd.expect.handling_time_one" if handled == 1 else "acd.expect.handling_time", handled=handled))
         if handled > offered or abandoned > offered or (aht == 0 and handled > 0):
             return None
         return offered, handled, aht, abandoned, asa
 
     def _new_interval(self, number: int, queue: str, moment: tuple[int, int | None]) -> bool:
-        """Whether a row's interval is new for its queue. The export's interval length is the greatest
-        common divisor of the gaps between a queue's intervals on a day: an export leaves out the
-        intervals without traffic, so any gap may span several (a half-hour export read 08:00, 09:00,
-        09:30 is of 30 minutes; one row at 09:15 among half-hours makes it of 15)."""
+        """Whether a row's interval is new for its queue and fits the export's interval length.
+
+        The length is the greatest common divisor of the gaps between a queue's intervals on a day, and
+        of the hour: an export leaves out the intervals without traffic, so any gap may span several (a
+        half-hour export read 08:00, 09:00, 09:30 is of 30 minutes; one row at 09:15 among half-hours
+        makes it of 15), and rows only whole hours apart are hourly rows (not of 2 or 9 hours). A row
+        that would make it other than one of ``LENGTHS`` (a typing slip, 09:01 among half-hours) is
+        refused: the length only ever shrinks, and none of the lengths below it would be one."""
         day, minute = moment
         at = 0 if minute is None else minute
         seen = self.seen.get((queue, day))
         if seen is None:
             seen = self.seen[(queue, day)] = bytearray(180)
         if seen[at >> 3] >> (at & 7) & 1:
-            self.refuse(number, self.when, _shown(day, minute), f"one row per queue and interval: {queue} has "
-                         "this one twice")
+            self.refuse(number, self.when, _shown(day, minute), phrase("acd.expect.once", queue=queue))
             return False
-        seen[at >> 3] |= 1 << (at & 7)
         previous = self.last.get(queue)
+        if minute is not None and previous is not None and previous[0] == day:
+            length = math.gcd(self.interval or 60, abs(at - previous[1]))
+            if length not in LENGTHS:
+                self.refuse(number, self.when, _shown(day, minute), phrase(
+                    "acd.expect.interval", queue=queue, previous=_shown(day, previous[1])[-5:], length=length))
+                return False
+            self.interval = length
+        seen[at >> 3] |= 1 << (at & 7)
         self.last[queue] = (day, at)
-        if minute is None or previous is None or previous[0] != day:
-            return True
-        self.interval = math.gcd(self.interval or 0, abs(at - previous[1]))
         return True
 
     def _add(self, flow: FlowTraffic, moment: tuple[int, int | None],
@@ -674,9 +680,10 @@ def read_export(path: Path, mapping: Mapping | None = None, today: dt.date | Non
         raise error(ExportError, key, *reader.problems, source=source, count=reader.problem_count,
                     **({"listed": listed} if many else {}))
     if not reader.days:
-        why = "; ".join(f"{count:,} {what}" for what, count in reader.skipped.items())
-        raise ExportError(f"cannot import {source}", (Problem(
-            source, 2, "", "no row of traffic after the header" + (f" (skipped: {why})" if why else "")),))
+        skipped = reader.skipped
+        found = (problem(source, 2, "", "acd.no_traffic_skipped", blank=skipped["blank"], total=skipped["total"],
+                         unmapped=skipped["unmapped"]) if skipped else problem(source, 2, "", "acd.no_traffic"))
+        raise error(ExportError, "acd.cannot_import", found, source=source)
     flows = {fid: reader.flows[fid] for fid in mapping.flows if fid in reader.flows} if mapping.flows else reader.flows
     return Export(source, flows, dt.date.fromordinal(min(reader.days)), dt.date.fromordinal(max(reader.days)),
                   reader.interval, reader.rows_read, reader.skipped,

@@ -35,6 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import Problem, UserError, excerpt
 from ..files import write_atomic_bytes
+from ..problems import error
 from ..models import QUOTE_FORMS, Certification, Organisation
 from .pricing import BIDDER_FIELDS, GRID_COLUMNS, LOT_COLUMNS, PRICE_COLUMNS, Bid, Lot, PriceLine
 
@@ -259,12 +260,12 @@ def read_grid(path: Path) -> Bid:
     finally:
         book.close()
     if reading.problems:
-        raise UserError(f"cannot read the bid in {reading.source}", tuple(reading.problems))
+        raise error(UserError, "bids.unreadable", *reading.problems, path=reading.source)
     return Bid(source=reading.source, lines=tuple(lines), **answers)
 
 
 def _not_a_grid(source: str, message: str) -> UserError:
-    return UserError(f"cannot read the bid in {source}", (Problem(source, None, "", message),))
+    return error(UserError, "bids.unreadable", Problem(source, None, "", message), path=source)
 
 
 def _open(path: Path, source: str) -> Workbook:

@@ -28,6 +28,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ..errors import ExportError, Problem
+from ..problems import error, phrase, problem
 from ..models import WEEKDAYS, Channel
 from .acd import Export, FlowTraffic, week_of
 
@@ -101,10 +102,9 @@ def measured_year(export: Export) -> Year:
 
     full = [m for m in spanned if whole(m)]
     if len(full) < MONTHS_A_YEAR:
-        raise ExportError(f"cannot import {export.source}: a monthly profile needs twelve whole months", (Problem(
-            export.source, None, "", f"the export runs from {export.first.isoformat()} to {export.last.isoformat()}: "
-            f"{len(full)} whole month{'s' if len(full) != 1 else ''}, expected 12; export a whole year of "
-            "intervals"),))
+        raise error(ExportError, "acd.short_year", problem(
+            export.source, None, "", "acd.months_one" if len(full) == 1 else "acd.months",
+            first=export.first.isoformat(), last=export.last.isoformat(), count=len(full)), source=export.source)
     months = tuple(full[-MONTHS_A_YEAR:])
     return Year(months, tuple(m for m in spanned if m not in months))
 
@@ -158,17 +158,15 @@ def _flow(flow: FlowTraffic, year: Year, export: Export) -> Measured:
 
 def _flow_problems(flow: FlowTraffic, year: Year, source: str) -> list[Problem]:
     """A flow's gaps (a month without a row), or a year without a contact offered or handled."""
-    where = f"flow {flow.flow_id} (queues {', '.join(flow.queues)})"
+    where = phrase("acd.flow", flow=flow.flow_id, queues=", ".join(flow.queues))
     gaps = [m for m in year.months if m not in flow.months or not flow.months[m][5]]
     if gaps:
         named = ", ".join(dt.date(*m, 1).strftime("%Y-%m") for m in gaps)
-        return [Problem(source, None, where, f"no row in {named}: a gap in the export; export every month of the "
-                        "year (or leave these queues out of the mapping file's flows)")]
+        return [problem(source, None, "", "acd.gap", flow=where, months=named)]
     offered = sum(flow.months[m][0] for m in year.months)
     handled = sum(flow.months[m][1] for m in year.months)
     if not offered or not handled:
-        return [Problem(source, None, where, f"no contact {'offered' if not offered else 'handled'} in the twelve "
-                        "months: nothing to measure (leave these queues out of the mapping file's flows)")]
+        return [problem(source, None, "", "acd.none_offered" if not offered else "acd.none_handled", flow=where)]
     return []
 
 
@@ -178,5 +176,5 @@ def measure(export: Export) -> tuple[Year, tuple[Measured, ...]]:
     year = measured_year(export)
     problems = [p for flow in export.flows.values() for p in _flow_problems(flow, year, export.source)]
     if problems:
-        raise ExportError(f"cannot import {export.source}: its year has gaps", tuple(problems))
+        raise error(ExportError, "acd.gaps", *problems, source=export.source)
     return year, tuple(_flow(flow, year, export) for flow in export.flows.values())
