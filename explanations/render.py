@@ -28,6 +28,7 @@ from engine.models import Decision
 from engine.policy.loading import Policy
 from engine.policy.rules import NO_OPERAND
 from engine.recommend import FlowResult, Recommendation
+from engine.typography import elided
 from explanations.figures import NARROW, Lang, country, currency_sign, language, money, number, percent, typeset
 from explanations.sandbox import ExplanationEnvironment, PolicyTextEnvironment, render_text
 
@@ -615,6 +616,7 @@ def balance_sentence(entry: dict[str, Any], lang: Lang) -> str:
         return lead + str(words["no_change"])
     items = [words["balance_part"].format(rule=f["rule"], title=in_language(f["title"], lang),
                                           votes=_rule_votes(f, (decision, runner), lang)) for f in ahead]
+    items = [elided(str(words["balance_of"]), item, lang) for item in items]
     return lead + str(words["balance_parts"]).format(winner=winner, items=str(words["and"]).join(items))
 
 
