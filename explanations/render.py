@@ -734,7 +734,8 @@ def short_view(entry: dict[str, Any], lang: Lang) -> dict[str, Any]:
         on_decision = given.get(decision)
         supports = on_decision > 0 if on_decision is not None else max(given.values(), default=0.0) < 0
         for vote in firing["votes"]:
-            label = words["decisions"][vote["option"]]
+            # a vote taking from an option is said as one against it, never as the option's name alone
+            label = words["decisions_against" if vote["weight"] < 0 else "decisions"][vote["option"]]
             voted = {**item, "option": vote["option"], "weight": vote["weight"], "option_label": label,
                      "shown": text if vote["option"] == decision else f"{label}{words['colon']}{text}"}
             # the reason is the rule's vote for the decision; its smaller vote for another option is not
