@@ -242,6 +242,13 @@ def score(value: float, lang: Lang) -> str:
     return "\u2212" + shown if value < 0 and shown.strip("0,.") else shown
 
 
+def score_list(scores: dict[str, float], lang: Lang) -> str:
+    """Each option with its score, in the order given: 'outsource 5.1, hybrid 2.6'; French separates
+    them with a semicolon, the decimal comma being theirs."""
+    words = labels(lang)
+    return str(words["scores_sep"]).join(f"{words['decisions'][o]} {score(s, lang)}" for o, s in scores.items())
+
+
 def signed_weight(value: float, lang: Lang) -> str:
     """A vote's weight with its sign: +3 for an option, −2 against it."""
     return ("+" if value >= 0 else "−") + score(abs(value), lang)
@@ -682,7 +689,7 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "currency_sign": currency_sign(entry["currency"], lang),
         "scores": [{"option": o.value, "label": words["decisions"][o.value], "score": scores[o.value]}
                    for o in Decision],
-        "score_text": ", ".join(f"{words['decisions'][o.value]} {score(scores[o.value], lang)}" for o in Decision),
+        "score_text": score_list({o.value: scores[o.value] for o in Decision}, lang),
         "all_vetoed": entry["all_vetoed"],
         "why": why,
         "others": _by_rule([r for r in against if r["rule"] not in shown], [], lang),
@@ -1145,7 +1152,7 @@ def render_why_not(data: dict[str, Any], lang: Lang = "en", detail: Detail = "no
     words = labels(lang)
     option = _decision_words(data["option"], [], words)
     lines = [wrap(words["why_not_title"].format(option=option, name=data["name"], id=data["flow"]))]
-    scores = ", ".join(f"{words['decisions'][o]} {score(s, lang)}" for o, s in data["scores"].items())
+    scores = score_list(data["scores"], lang)
     lines.append(wrap(words["decided"].format(decision=_decision_words(data["decision"], data["split"], words),
                                               scores=scores), indent="  ", first="  "))
     if data.get("override"):
