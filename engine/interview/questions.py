@@ -66,7 +66,7 @@ MESSAGES: dict[str, frozenset[str]] = {
         "chat_only": "value channel", "peak_disagrees": "value", "review_flow": "number name", "saved": "path",
         "draft_saved": "path command", "resumed": "path count", "dropped": "message then", "asked_again": "",
         "left_out": "", "id_remade": "", "rewritten": "path",
-        "exists": "path", "unknown_field": "", "answers_header": "recommend change", "draft_header": "command", "none_value": "", "yes_value": "", "no_value": "",
+        "exists": "path", "unknown_field": "", "answers_header": "recommend change", "draft_header": "command", "none_value": "", "unset_value": "", "yes_value": "", "no_value": "",
     }.items()
 }
 
@@ -759,7 +759,9 @@ def show(question: Question, value: Any, lang: Lang, bank: Bank | None = None, s
     def word(key: str, fallback: str) -> str:
         return bank.message(key, lang) if bank is not None else fallback
 
-    if value is None or value == []:
+    if value is None:
+        return word("unset_value", "none")
+    if value == []:
         return word("none_value", "none")
     kind = question.kind
     if kind == "choice":
