@@ -530,7 +530,7 @@ def _by_rule(votes: list[dict[str, Any]], others: list[dict[str, Any]], lang: La
         firsts.setdefault(vote["rule"], vote)
     for vote in votes + others:
         if vote["rule"] in firsts and vote is not firsts[vote["rule"]]:
-            also.setdefault(vote["rule"], []).append(f"{signed_weight(vote['weight'], lang)} {vote['option_label']}")
+            also.setdefault(vote["rule"], []).append(f"{signed_weight(vote['weight'], lang)} {words['decisions'][vote['option']]}")
     return [{**vote, "also": f"{words['also']} {', '.join(also[rule])}" if rule in also else ""}
             for rule, vote in firsts.items()]
 
