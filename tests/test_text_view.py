@@ -104,7 +104,7 @@ def test_assumptions_once_per_file(policy: Policy, lang: str, label: str) -> Non
 
 @pytest.mark.parametrize("lang,flow,reason", [
     ("en", 0, "Outsource gains most from CLS-12 (Massive, repetitive and scripted: +2 outsource, 0 hybrid) "
-              "and ECO-01 (The economic equation: +3 outsource, +2.6 hybrid); no rule alone changes the decision."),
+              "and from ECO-01 (The economic equation: +3 outsource, +2.6 hybrid); no rule alone changes the decision."),
     ("en", 2, "The decision turns on ECO-01 (The economic equation), without which it would be hybrid."),
     ("fr", 2, "La décision tient à ECO-01 (L'équation économique), sans laquelle la décision serait "
               "«\u00a0hybride\u00a0»."),
