@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 NARROW = "\u202f"  # narrow no-break space: French puts it before ': ; ? ! %'
 NO_BREAK = "\u00a0"  # no-break space: French puts it inside guillemets
@@ -18,6 +19,15 @@ def typeset(text: str, lang: str) -> str:
     if lang != "fr":
         return text
     return _INSIDE_GUILLEMETS.sub(NO_BREAK, _BEFORE_PUNCTUATION.sub(NARROW, text))
+
+
+def elided(word: str, name: str, lang: str = "fr") -> str:
+    """A word before a name; in French a 'de' or 'que' elided before a vowel or a mute h: d'Atlas,
+    qu'Atlas, d'ECO-01, de Borealis."""
+    first = unicodedata.normalize("NFKD", name[:1]).lower()[:1]
+    if lang == "fr" and first and first in "aeiouh":
+        return f"{word[:-1]}'{name}"
+    return f"{word} {name}"
 
 
 def singular(count: int, lang: str) -> bool:

@@ -7,10 +7,10 @@ so that it renders again from an audit record alone.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any, Literal
 
 from engine.errors import printable
+from engine.typography import elided
 from engine.policy.loading import Policy
 from engine.procurement.bids import Comparison, Loss, Offer, Priced, SetAside, term_differences, why_not
 from engine.procurement.bundles import Bundle, Commitment
@@ -169,13 +169,6 @@ def _amount(value: float, currency: str, lang: Lang) -> str:
     """A cost (a month's, a term's, a one-off, a difference) whole, as the other costs beside it; prices
     (per contact, per hour) keep their cents through ``money``."""
     return money(value, currency, lang, whole=True)
-
-
-def _elided(word: str, name: str) -> str:
-    """A French 'de' or 'que' before a name, elided before a vowel or a mute h: d'Atlas, qu'Atlas,
-    de Borealis."""
-    first = unicodedata.normalize("NFKD", name[:1]).lower()[:1]
-    return f"{word[:-1]}'{name}" if first and first in "aeiouh" else f"{word} {name}"
 
 
 def _form(form: str, lang: Lang) -> str:
@@ -465,7 +458,7 @@ def _why_not_title(data: dict[str, Any], lang: Lang, page: _Page) -> str:
         key = "why_not_title"
     else:
         key = "won_all_title" if kinds <= {"won", "not_priced"} else "where_lost_title"
-    return str(words[key]).format(bidder=bidder, of_bidder=_elided("de", bidder))
+    return str(words[key]).format(bidder=bidder, of_bidder=elided("de", bidder))
 
 
 def _signed(value: float, key: str, currency: str, lang: Lang) -> str:
@@ -494,4 +487,4 @@ def _loss_text(flow: dict[str, Any], currency: str, lang: Lang, page: _Page) -> 
         allin=_amount(flow["allin_monthly"], currency, lang), scopes=scopes,
         run=_signed(flow["run_monthly"], "run", currency, lang), one_off=_signed(flow["one_off"], "one_off", currency, lang),
         winner=_named_offer(lost_to, lang, page) if lost_to else "",
-        than_winner=_elided("que", _named_offer(lost_to, lang, page)) if lost_to else "")
+        than_winner=elided("que", _named_offer(lost_to, lang, page)) if lost_to else "")

@@ -28,6 +28,8 @@ NO_BREAK = "\u00a0"  # no-break space: keeps an amount with its currency sign
 MISSING = "-"  # a figure that is not known
 WHOLE_FROM = 1000  # amounts from this size on are shown without cents
 
+# Dates in the English of the rest of the text (1 December 2026), not Babel's American default.
+_DATE_LOCALES = {"en": "en_GB", "fr": "fr"}
 # English: the ISO code before the amount; French: the locale's pattern (its sign after).
 _ENGLISH_AMOUNT = "¤¤" + NO_BREAK + "#,##0.00"
 
@@ -136,10 +138,14 @@ def currency_sign(currency: str, lang: Lang) -> str:
 
 
 def date(value: datetime.date, lang: Lang) -> str:
-    """A day as the language writes it in full: 14 March 2025, 14 mars 2025."""
+    """A day as the language writes it in full: 14 March 2025 (British order, as the English text is
+    British), 14 mars 2025, and the first of a month 1er décembre 2026."""
     from babel.dates import format_date  # only a brief writes a date: the others start without it
 
-    return str(format_date(value, format="long", locale=locale(lang)))
+    text = str(format_date(value, format="long", locale=_DATE_LOCALES[lang]))
+    if lang == "fr" and value.day == 1:
+        return "1er" + text.removeprefix("1")
+    return text
 
 
 def country(code: Any, lang: Lang) -> str:

@@ -28,6 +28,7 @@ from engine.models import Decision
 from engine.policy.loading import Policy
 from engine.policy.rules import NO_OPERAND
 from engine.recommend import FlowResult, Recommendation
+from engine.typography import elided
 from explanations.figures import NARROW, Lang, country, currency_sign, language, money, number, percent, typeset
 from explanations.sandbox import ExplanationEnvironment, PolicyTextEnvironment, render_text
 
@@ -239,6 +240,13 @@ def score(value: float, lang: Lang) -> str:
     every vote's weight is written."""
     shown = number(abs(value), 0 if float(value).is_integer() else 1, lang)
     return "\u2212" + shown if value < 0 and shown.strip("0,.") else shown
+
+
+def score_list(scores: dict[str, float], lang: Lang) -> str:
+    """Each option with its score, in the order given: 'outsource 5.1, hybrid 2.6'; French separates
+    them with a semicolon, the decimal comma being theirs."""
+    words = labels(lang)
+    return str(words["scores_sep"]).join(f"{words['decisions'][o]} {score(s, lang)}" for o, s in scores.items())
 
 
 def signed_weight(value: float, lang: Lang) -> str:
@@ -522,7 +530,7 @@ def _by_rule(votes: list[dict[str, Any]], others: list[dict[str, Any]], lang: La
         firsts.setdefault(vote["rule"], vote)
     for vote in votes + others:
         if vote["rule"] in firsts and vote is not firsts[vote["rule"]]:
-            also.setdefault(vote["rule"], []).append(f"{signed_weight(vote['weight'], lang)} {vote['option_label']}")
+            also.setdefault(vote["rule"], []).append(f"{signed_weight(vote['weight'], lang)} {words['decisions'][vote['option']]}")
     return [{**vote, "also": f"{words['also']} {', '.join(also[rule])}" if rule in also else ""}
             for rule, vote in firsts.items()]
 
@@ -615,6 +623,7 @@ def balance_sentence(entry: dict[str, Any], lang: Lang) -> str:
         return lead + str(words["no_change"])
     items = [words["balance_part"].format(rule=f["rule"], title=in_language(f["title"], lang),
                                           votes=_rule_votes(f, (decision, runner), lang)) for f in ahead]
+    items = [elided(str(words["balance_of"]), item, lang) for item in items]
     return lead + str(words["balance_parts"]).format(winner=winner, items=str(words["and"]).join(items))
 
 
@@ -680,7 +689,7 @@ def view_of(entry: dict[str, Any], lang: Lang, cost_model: dict[str, Any]) -> di
         "currency_sign": currency_sign(entry["currency"], lang),
         "scores": [{"option": o.value, "label": words["decisions"][o.value], "score": scores[o.value]}
                    for o in Decision],
-        "score_text": ", ".join(f"{words['decisions'][o.value]} {score(scores[o.value], lang)}" for o in Decision),
+        "score_text": score_list({o.value: scores[o.value] for o in Decision}, lang),
         "all_vetoed": entry["all_vetoed"],
         "why": why,
         "others": _by_rule([r for r in against if r["rule"] not in shown], [], lang),
@@ -732,7 +741,8 @@ def short_view(entry: dict[str, Any], lang: Lang) -> dict[str, Any]:
         on_decision = given.get(decision)
         supports = on_decision > 0 if on_decision is not None else max(given.values(), default=0.0) < 0
         for vote in firing["votes"]:
-            label = words["decisions"][vote["option"]]
+            # a vote taking from an option is said as one against it, never as the option's name alone
+            label = words["decisions_against" if vote["weight"] < 0 else "decisions"][vote["option"]]
             voted = {**item, "option": vote["option"], "weight": vote["weight"], "option_label": label,
                      "shown": text if vote["option"] == decision else f"{label}{words['colon']}{text}"}
             # the reason is the rule's vote for the decision; its smaller vote for another option is not
@@ -1142,7 +1152,7 @@ def render_why_not(data: dict[str, Any], lang: Lang = "en", detail: Detail = "no
     words = labels(lang)
     option = _decision_words(data["option"], [], words)
     lines = [wrap(words["why_not_title"].format(option=option, name=data["name"], id=data["flow"]))]
-    scores = ", ".join(f"{words['decisions'][o]} {score(s, lang)}" for o, s in data["scores"].items())
+    scores = score_list(data["scores"], lang)
     lines.append(wrap(words["decided"].format(decision=_decision_words(data["decision"], data["split"], words),
                                               scores=scores), indent="  ", first="  "))
     if data.get("override"):

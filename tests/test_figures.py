@@ -105,10 +105,16 @@ class TestMoney:
         assert currency_sign(currency, lang) == expected  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("lang, expected", [("en", "March 14, 2025"), ("fr", "14 mars 2025")])
-def test_date_in_full(lang: str, expected: str) -> None:
-    """A date reads in words, in the language's order."""
-    assert date(datetime.date(2025, 3, 14), lang) == expected  # type: ignore[arg-type]
+@pytest.mark.parametrize("lang, day, expected", [
+    ("en", datetime.date(2025, 3, 14), "14 March 2025"),
+    ("en", datetime.date(2026, 12, 1), "1 December 2026"),
+    ("fr", datetime.date(2025, 3, 14), "14 mars 2025"),
+    ("fr", datetime.date(2026, 12, 1), "1er décembre 2026"),
+])
+def test_date_in_full(lang: str, day: datetime.date, expected: str) -> None:
+    """A date reads in words, in the language's order: day first in British English too, and the first
+    of a month as French writes it (1er)."""
+    assert date(day, lang) == expected  # type: ignore[arg-type]
 
 
 class TestNames:

@@ -98,8 +98,8 @@ MESSAGES = [
         id="flow-unknown"),
     pytest.param(
         "recommend {tmp}/answers.yaml --override a=maybe --reason test",
-        "erreur : --override 'a=maybe' : il faut FLOW_ID=DECISION, la décision étant l'une des valeurs : outsource, "
-        "hybrid, keep_internal\n",
+        "erreur : --override 'a=maybe' : il faut FLOW_ID=DECISION, la décision étant à choisir "
+        "parmi : outsource, hybrid, keep_internal\n",
         "error: --override 'a=maybe': expected FLOW_ID=DECISION, the decision one of outsource, hybrid, keep_internal\n",
         id="override-not-a-decision"),
     pytest.param(

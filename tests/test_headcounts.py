@@ -55,7 +55,7 @@ class TestOneFlowThreeFigures:
                   / (paid_hours_per_fte(flow.provider_country, a) * (1 - a.shrinkage)))
         brief = _figure(r"Order taking by phone \(`order-taking`\).*?in the busiest month, about 18,200 contacts "
                         r"and ([\d.]+) FTE", outputs["brief", "en"])
-        named = _figure(r"Staffing 13\.0 FTE.*?Other FTE provider brief: ([\d.]+)\u00a0FTE at the busiest month",
+        named = _figure(r"Staffing 13\.0 FTE.*?Provider FTE\s+provider brief: ([\d.]+)\u00a0FTE at the busiest month",
                         outputs["recommend", "en"])
         assert brief == named == round(pooled, 1) == 11.2
 
@@ -64,7 +64,7 @@ class TestOneFlowThreeFigures:
         names that part's figure, not the whole flow's."""
         brief = _figure(r"\(`after-sales`\).*?\*\*Tier 1\*\*:.*?in the busiest month, about 3,060 contacts and "
                         r"([\d.]+) FTE", outputs["brief", "en"])
-        named = _figure(r"\(after-sales\).*?Other FTE provider brief: ([\d.]+)\u00a0FTE \(tier 1\) at the busiest "
+        named = _figure(r"\(after-sales\).*?Provider FTE\s+provider brief: ([\d.]+)\u00a0FTE \(tier 1\) at the busiest "
                         r"month", outputs["recommend", "en"])
         assert brief == named == 3.7
 
@@ -87,7 +87,7 @@ class TestOneFlowThreeFigures:
         week = a.weekly_hours_by_country[answers.organisation.country]
         assert f"a full-time week of {week:.0f} hours (country: France)" in outputs["tender", "en"]
         recommendation = outputs["recommend", "en"]
-        assert f"Staffing 13.0 FTE over the year, in-house team (modelled {team(flow.monthly_volume):.1f})" \
+        assert f"Staffing 13.0 FTE on average over the year, in-house team (modelled {team(flow.monthly_volume):.1f})" \
             in recommendation
         assert flow.current_fte == 13
 
@@ -106,5 +106,5 @@ class TestOneFlowThreeFigures:
     def test_french_typography(self, outputs: dict[tuple[str, str], str]) -> None:
         """French: decimal comma and a no-break space before the colon and semicolon."""
         text = outputs["recommend", "fr"]
-        assert re.search("13,0 ETP sur l'année, équipe interne \\(modélisés 13,1\\)\u202f; ", text)
+        assert re.search("13,0 ETP en moyenne sur l'année, équipe interne \\(13,1 selon le modèle\\)\u202f; ", text)
         assert re.search("cahier des charges prestataire\u202f: 11,2\u00a0ETP au mois le plus chargé", text)

@@ -767,3 +767,19 @@ def test_the_help_of_a_numeric_question_mentions_ranges_once(bank: Bank, policy:
     interview(bank, policy, console, lang=lang).run()
     help_text = typeset(bank.message("range_help", lang), lang)  # type: ignore[arg-type]
     assert console.said.count(help_text) == (1 if mentions else 0)
+
+
+@pytest.mark.parametrize("lang, cost, languages", [
+    pytest.param("en", "Loaded hourly cost: EUR\u00a034.50 per hour\n", "Languages: none\n", id="en"),
+    pytest.param("fr", "Coût horaire complet : 34,50\u00a0€ de l'heure\n", "Langues : aucune\n", id="fr"),
+])
+def test_the_review_shows_an_amount_with_the_organisations_currency(bank: Bank, policy: Policy, lang: str,
+                                                                   cost: str, languages: str) -> None:
+    """An hourly cost reads back with its cents and the organisation's currency, and an empty list
+    of languages as none (French: aucune, not néant)."""
+    data = {"organisation": {**COMPLETE["organisation"], "loaded_hourly_cost": 34.5},
+            "flows": [{**COMPLETE["flows"][0], "languages": []}]}
+    console = Scripted({}, after=[""])
+    interview(bank, policy, console, lang=lang, data=data).review()
+    said = "\n".join(console.said)
+    assert typeset(cost, lang) in said and typeset(languages, lang) in said

@@ -929,7 +929,7 @@ class TestBrief:
                     hours = given.get("coverage_hours_needed", org.get("opening_hours_per_week"))
                     assert line.startswith(f"every contact, over the flow's {hours:.0f} hours a week;")
             if asked:
-                assert "- FTE at the busiest month, the provider's team, sized for its form of price;" in body
+                assert "- FTE are counted at the busiest month, the provider's team, sized for its pricing model. " in body
 
     def test_certifications(self, briefs: dict[tuple[str, str], str], all_json: dict[str, Any],
                             answers: dict[str, Any], name: str) -> None:
@@ -1074,8 +1074,8 @@ class TestBriefMore:
         assert sizing in body
         assert busiest.format(contacts=fmt_number(150000 * 1.9 - 150000, lang), fte=fte_text) in body
         if lang == "fr":
-            assert "ETP au mois le plus chargé, équipe du prestataire, dimensionnée selon sa forme de prix\u202f; " \
-                   "un mois en moyenne" in body
+            assert "Les ETP s'entendent au mois le plus chargé, équipe du prestataire, dimensionnée selon son mode de " \
+                   "tarification. Le mois moyen est la moyenne des douze mois" in body
             assert not re.search(r"\w [:;]", body.replace(NARROW, "~"))  # every space before : ; is a narrow no-break one
 
     def test_out_writes_the_file(self, tmp_path: Path, briefs: dict[tuple[str, str], str]) -> None:

@@ -78,7 +78,7 @@ class TestLots:
         del flow["provider_country"]
         neutral = {lot.id: lot.indicative_fte for lot in lots(recommend(Answers.model_validate(data), policy), policy)}
         assert today["order-taking"] == neutral["order-taking"]
-        assert "Indicative FTE at the busiest month, a dedicated team: every lot sized on the same basis by the " \
+        assert "Indicative FTE, a dedicated team at the busiest month: every lot sized on the same basis by the " \
             "company's model, a full-time week of 35 hours (country: France)" in _specification(
             acme(policy), policy, "en")
 

@@ -104,7 +104,10 @@ def test_assumptions_once_per_file(policy: Policy, lang: str, label: str) -> Non
 
 @pytest.mark.parametrize("lang,flow,reason", [
     ("en", 0, "Outsource gains most from CLS-12 (Massive, repetitive and scripted: +2 outsource, 0 hybrid) "
-              "and ECO-01 (The economic equation: +3 outsource, +2.6 hybrid); no rule alone changes the decision."),
+              "and from ECO-01 (The economic equation: +3 outsource, +2.6 hybrid); no rule alone changes the decision."),
+    ("fr", 0, "L'écart vient surtout de CLS-12 (Massif, répétitif et scénarisé\u202f: +2 externaliser, 0 hybride) "
+              "et d'ECO-01 (L'équation économique\u202f: +3 externaliser, +2,6 hybride)\u202f; aucune règle ne "
+              "change seule la décision."),
     ("en", 2, "The decision turns on ECO-01 (The economic equation), without which it would be hybrid."),
     ("fr", 2, "La décision tient à ECO-01 (L'équation économique), sans laquelle la décision serait "
               "«\u00a0hybride\u00a0»."),
@@ -115,6 +118,21 @@ def test_balance_states_the_deciding_reason(policy: Policy, lang: str, flow: int
     section = _flows(render_document(_document(ANSWERS[0], policy), "text", lang))[flow]  # type: ignore[arg-type]
     heading = "What tipped the balance" if lang == "en" else "Ce qui a fait pencher la balance"
     assert _section(section, heading) == reason
+
+
+@pytest.mark.parametrize("fmt, lang, shown", [
+    ("text", "en", "−4 KNW-01  against outsourcing: The in-house team holds know-how"),
+    ("text", "fr", "−4 KNW-01  contre l'externalisation\u202f: L'équipe interne détient"),
+    ("markdown", "en", "**−4** `KNW-01` against outsourcing: The in-house team holds know-how"),
+    ("markdown", "fr", "**−4** `KNW-01` contre l'externalisation\u202f: L'équipe interne détient"),
+])
+def test_a_vote_taking_from_an_option_reads_as_one_against_it(policy: Policy, fmt: str, lang: str,
+                                                               shown: str) -> None:
+    """A reason to keep a flow in-house that takes from outsourcing is shown as a vote against
+    outsourcing, never under the bare name of the option it takes from."""
+    text = render_document(_document(ANSWERS[0], policy), fmt, lang)  # type: ignore[arg-type]
+    assert shown in text
+    assert "KNW-01  outsource:" not in text and "KNW-01  externaliser\u202f:" not in text
 
 
 def test_balance_of_a_vetoed_flow_names_the_veto(policy: Policy) -> None:

@@ -19,6 +19,7 @@ import pytest
 from engine.answers import load_answers
 from engine.policy.loading import Policy
 from engine.recommend import recommend
+from engine.typography import elided
 from explanations.brief import render_brief
 from explanations.render import document, render_document, to_json, wrap
 from explanations.report import map_thresholds, render_report
@@ -166,3 +167,16 @@ def test_french_bids_have_a_narrow_no_break_space(french_bids: dict[str, str], f
     assert "Attribution" in text or fmt == "bids-why-not"
     bad = badly_spaced(text)
     assert not bad, f"{fmt}: {len(bad)} marks without a narrow no-break space: {bad[:5]}"
+
+
+@pytest.mark.parametrize("word, name, lang, expected", [
+    pytest.param("de", "ECO-01", "fr", "d'ECO-01", id="vowel"),
+    pytest.param("de", "HYB-02", "fr", "d'HYB-02", id="mute-h"),
+    pytest.param("de", "Éole", "fr", "d'Éole", id="accented-vowel"),
+    pytest.param("de", "CLS-12", "fr", "de CLS-12", id="consonant"),
+    pytest.param("que", "Atlas", "fr", "qu'Atlas", id="que"),
+    pytest.param("from", "ECO-01", "en", "from ECO-01", id="english-never-elided"),
+])
+def test_elision(word: str, name: str, lang: str, expected: str) -> None:
+    """French elides 'de' and 'que' before a vowel or a mute h; English never elides."""
+    assert elided(word, name, lang) == expected

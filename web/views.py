@@ -42,7 +42,7 @@ from engine.problems import error, phrase, problem
 from engine.recommend import FlowResult, recommend
 from explanations.figures import money, number, percent
 from explanations.render import (
-    document, failure, field_label, in_language, json_text, labels, monthly_saving, score, signed_weight,
+    document, failure, field_label, in_language, json_text, labels, monthly_saving, score_list, signed_weight,
     value_label, view_of,
 )
 from explanations.report import COST_LAYOUTS, COST_FLOWS_MAX, MAP_FRAMES, cost_chart, largest_flows, map_key, \
@@ -350,7 +350,7 @@ class WhyNot:
     option_label: str
     decision_label: str
     is_decision: bool
-    scores: list[tuple[str, str]]
+    scores: str
     vetoes: list[tuple[str, str]]
     needs_split: bool
     rules: tuple[WhyNotRule, ...]
@@ -369,7 +369,7 @@ def why_not_page(record_json: str, flow_id: str, option: str, lang: Lang) -> Why
         for r in data["rules"])
     return WhyNot(flow_id=flow_id, name=data["name"], option=option, option_label=words["decisions"][option],
                   decision_label=words["decisions"][data["decision"]], is_decision=option == data["decision"],
-                  scores=[(words["decisions"][o], score(s, lang)) for o, s in data["scores"].items()],
+                  scores=score_list(data["scores"], lang),
                   vetoes=[(v["rule"], v["text"].get(lang, "")) for v in data["vetoes"]],
                   needs_split=data["needs_split"], rules=rules)
 

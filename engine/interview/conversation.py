@@ -387,6 +387,11 @@ class Conversation:
                 (out["organisation"] if sec < 0 else out["flows"][sec])[question.field] = None
         return out
 
+    def _currency(self) -> str | None:
+        """The organisation's currency once answered, that amounts of money are shown with."""
+        currency = self.state.data["organisation"].get("currency")
+        return currency if isinstance(currency, str) else None
+
     def msg(self, key: str, **args: Any) -> str:
         return self.bank.message(key, self.lang, **args)
 
@@ -443,7 +448,8 @@ class Conversation:
             if kept is not None:
                 shown = show_range(question, kept, self.lang, self.bank)
             elif shown_value is not None or question.ask != "required":
-                shown = show(question, shown_value, self.lang, self.bank, short=True)  # the long labels are listed
+                # the long labels are listed
+                shown = show(question, shown_value, self.lang, self.bank, short=True, currency=self._currency())
                 shown = f"{shown}{' — ' + note if note else ''}"
             can_go_back = (state.mode == "change" or state.mode == "ask" and not state.second_look
                            and any(p < (state.sec, state.index) for p in state.history))
@@ -855,7 +861,7 @@ class Conversation:
         if ranged is not None:
             shown = show_range(question, ranged, self.lang, self.bank)
         else:
-            shown = show(question, value, self.lang, self.bank, short=True)
+            shown = show(question, value, self.lang, self.bank, short=True, currency=self._currency())
         label = question.text("label", self.lang)
         return ReviewLine(position, entry.number, question.field, label, shown, mark, question.field in values,
                           f"{position}. {label}{self.msg('colon')}{shown}{mark}")
@@ -931,7 +937,7 @@ class Conversation:
         if entry is None:  # not an answer of the review
             return None
         values, question = entry.values, entry.question
-        value = show(question, values.get(field), self.lang, self.bank, short=True)
+        value = show(question, values.get(field), self.lang, self.bank, short=True, currency=self._currency())
         if error["type"] == "missing":
             message = self.msg("required")
         elif field == "concurrency":

@@ -68,7 +68,7 @@ MESSAGES: dict[str, frozenset[str]] = {
         "chat_only": "value channel", "peak_disagrees": "value", "review_flow": "number name", "saved": "path",
         "draft_saved": "path command", "resumed": "path count", "dropped": "message then", "asked_again": "",
         "left_out": "", "id_remade": "", "rewritten": "path",
-        "exists": "path", "unknown_field": "", "answers_header": "recommend change", "draft_header": "command", "none_value": "", "yes_value": "", "no_value": "",
+        "exists": "path", "unknown_field": "", "answers_header": "recommend change", "draft_header": "command", "none_value": "", "unset_value": "", "yes_value": "", "no_value": "",
     }.items()
 }
 
@@ -754,13 +754,29 @@ def _grouped(value: float, lang: Lang) -> str:
     return text
 
 
-def show(question: Question, value: Any, lang: Lang, bank: Bank | None = None, short: bool = False) -> str:
+def _amount(value: float, currency: str, lang: Lang) -> str:
+    """An amount of money as the explanations write it: 'EUR 34.50' in English, '34,50 €' in French
+    (cents only when it has some)."""
+    from babel.numbers import get_currency_symbol
+
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    if lang == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+        return f"{text}\u00a0{get_currency_symbol(currency.upper(), lang)}"
+    return f"{currency.upper()}\u00a0{text}"
+
+
+def show(question: Question, value: Any, lang: Lang, bank: Bank | None = None, short: bool = False,
+         currency: str | None = None) -> str:
     """A value as the questionnaire shows it: labels for choices (``short``: without their
-    explanation, for the review), yes/no, grouped numbers, names of countries and languages."""
+    explanation, for the review), yes/no, grouped numbers, names of countries and languages, and an
+    amount of money with ``currency`` (the organisation's) when known: 34,50 € de l'heure."""
     def word(key: str, fallback: str) -> str:
         return bank.message(key, lang) if bank is not None else fallback
 
-    if value is None or value == []:
+    if value is None:
+        return word("unset_value", "none")
+    if value == []:
         return word("none_value", "none")
     kind = question.kind
     if kind == "choice":
@@ -787,7 +803,8 @@ def show(question: Question, value: Any, lang: Lang, bank: Bank | None = None, s
         return f"{_grouped(amount, lang)} {unit}"
     if kind in ("integer", "number") and isinstance(value, (int, float)) and not isinstance(value, bool):
         unit = question.text("unit", lang)
-        return f"{_grouped(value, lang)} {unit}".strip()
+        amount = _amount(value, currency, lang) if currency and question.field in _MONEY_FIELDS else _grouped(value, lang)
+        return f"{amount} {unit}".strip()
     return str(value)
 
 
