@@ -190,6 +190,14 @@ def _language(lang: str) -> Literal["en", "fr"]:
     return "fr" if lang == "fr" else "en"
 
 
+def _wrote(lang: str, path: Path, key: str = "wrote") -> None:
+    """Say on standard error, in the command's language, that it wrote ``path``: a file (``wrote``), or
+    an audit record (``wrote.record``, ``wrote.signed_record``)."""
+    from engine.problems import phrase, say
+
+    click.echo(say(phrase(key, path=str(path)), _language(lang)), err=True)
+
+
 def _check_outputs(inputs: list[Path], **outputs: Path | None) -> None:
     """Refuse an output file that is one of the input files, or another output: it would be replaced."""
     from engine.errors import UserError
@@ -349,16 +357,16 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
             if kept is not None and record is not None:
                 kept.write(record)
         if audit is not None:
-            click.echo(f"wrote the audit record {audit}{' (signed)' if key else ''}", err=True)
+            _wrote(lang, audit, "wrote.signed_record" if key else "wrote.record")
         if out is not None:
-            click.echo(f"wrote {out}", err=True)
+            _wrote(lang, out)
         return
     with contextlib.ExitStack() as stack:
         handle = stack.enter_context(open_atomic(out)) if out is not None else None
         bad = _batch(files, fmt, lang, flow_id, policy_dir, tipping, detail, handle, jobs,
                      Sampling(uncertainty, samples, seed))
     if out is not None:
-        click.echo(f"wrote {out}", err=True)
+        _wrote(lang, out)
     if bad:
         sys.exit(2)
 
@@ -802,7 +810,7 @@ def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], 
     _, policy, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=True,
                                sampling=Sampling(uncertainty, samples, seed), jobs=jobs)
     write_atomic(target, render_report(doc, map_thresholds(policy), _language(lang), file.name))
-    click.echo(f"wrote {target}", err=True)
+    _wrote(lang, target)
 
 
 @main.command()
@@ -827,7 +835,7 @@ def brief(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], r
         click.echo(text, nl=False)
     else:
         write_atomic(out, text)
-        click.echo(f"wrote {out}", err=True)
+        _wrote(lang, out)
 
 
 @main.command()
@@ -848,7 +856,9 @@ def tender(file: Path, out_dir: Path, lang: str, all_flows: bool, force: bool, o
     and site. No cost of the company is in either."""
     import datetime
 
+    from engine.errors import UserError
     from engine.files import write_atomic
+    from engine.problems import error, phrase, say
     from engine.procurement.tender import lots, unanswered
     from explanations.tender import render_specification, write_pricing_grid
 
@@ -858,13 +868,16 @@ def tender(file: Path, out_dir: Path, lang: str, all_flows: bool, force: bool, o
     result, policy, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=False)
     decisions = {entry["id"]: entry["override"]["decision"] for entry in doc.flows if entry.get("override")}
     tendered = lots(result, policy, all_flows=all_flows, decisions=decisions)
+    if not tendered:
+        raise error(UserError, "tender.no_lots", source=str(file))
     _warn_unanswered(file, unanswered(result, tendered))
     text = render_specification(result, doc, policy, tendered, _language(lang), file.name, datetime.date.today())
     _make_folder(out_dir)
     write_pricing_grid(tendered, result.answers.organisation, _language(lang), grid)
     write_atomic(specification, text)
-    click.echo(f"wrote {specification} and {grid} ({len(tendered)} lot{'s' if len(tendered) != 1 else ''})",
-               err=True)
+    count = phrase("lots.one" if len(tendered) == 1 else "lots.many", count=len(tendered))
+    click.echo(say(phrase("wrote.pack", specification=str(specification), grid=str(grid), lots=count),
+                   _language(lang)), err=True)
 
 
 def _warn_unanswered(file: Path, missing: dict[str, tuple[str, ...]]) -> None:
@@ -879,12 +892,12 @@ def _warn_unanswered(file: Path, missing: dict[str, tuple[str, ...]]) -> None:
 def _check_pack_folder(folder: Path, force: bool) -> None:
     """Refuse a folder that holds files (unless ``force``), or a path that is not a folder."""
     from engine.errors import UserError
-    from engine.problems import error
+    from engine.problems import error, os_reason
 
     try:
         is_file, holds = folder.exists() and not folder.is_dir(), folder.is_dir() and any(folder.iterdir())
     except OSError as exc:
-        raise error(UserError, "out.unreadable", path=str(folder), reason=str(exc.strerror or exc)) from exc
+        raise error(UserError, "out.unreadable", path=str(folder), reason=os_reason(exc)) from exc
     if is_file:
         raise error(UserError, "out.is_file", path=str(folder))
     if holds and not force:
@@ -892,13 +905,13 @@ def _check_pack_folder(folder: Path, force: bool) -> None:
 
 
 def _make_folder(folder: Path) -> None:
-    from engine.errors import Problem, UserError
-    from engine.problems import error
+    from engine.errors import UserError
+    from engine.problems import error, located, os_reason
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise error(UserError, "out.cannot_create", Problem(str(folder), None, "", exc.strerror or str(exc)),
+        raise error(UserError, "out.cannot_create", located(str(folder), None, "", os_reason(exc)),
                     path=str(folder)) from exc
 
 
@@ -934,9 +947,9 @@ def acd(export: Path, out: Path, mapping: Path | None, lang: str, force: bool) -
     try:
         exists = out.exists()
     except OSError as exc:
-        from engine.problems import error
+        from engine.problems import error, os_reason
 
-        raise error(UserError, "out.unreadable", path=str(out), reason=str(exc.strerror or exc)) from exc
+        raise error(UserError, "out.unreadable", path=str(out), reason=os_reason(exc)) from exc
     if exists and not force:
         raise UserError(labels(language)["acd_import"]["exists"].format(path=out))
     found = read_export(export, read_mapping(mapping) if mapping else None)
@@ -983,7 +996,9 @@ def export_(named: Path | None, db: Path | None, out: Path, force: bool) -> None
             raise UserError(f"--out {out} is the workspace database being exported: choose another file")
         exists = out.exists()
     except OSError as exc:
-        raise UserError(f"--out {out}: cannot be read ({exc.strerror or exc})") from exc
+        from engine.problems import error, os_reason
+
+        raise error(UserError, "out.unreadable", path=str(out), reason=os_reason(exc)) from exc
     if exists and not force:
         raise UserError(f"--out {out} exists: choose another file, or add --force to replace it")
     with Store.open(db, create=False) as store:
@@ -1060,11 +1075,12 @@ def bids(answers_file: Path, bid_files: tuple[Path, ...], fmt: str, lang: str, w
     data = bids_data(comparison, bundles, committed, policy, ALL_LANGS if audit else (language,))
     if audit is not None:
         _write_bids_record(audit, answers_file, result, policy, data)
+        _wrote(lang, audit, "wrote.record")
     if report_file is not None:
         from explanations.report import map_thresholds, render_report
 
         write_atomic(report_file, render_report(doc, map_thresholds(policy), language, answers_file.name, bids=data))
-        click.echo(f"wrote {report_file}", err=True)
+        _wrote(lang, report_file)
     click.echo(json_text(data, indent=1) if fmt == "json" else render_bids(data, doc.organisation, fmt, language),  # type: ignore[arg-type]
                nl=fmt == "json")
 
@@ -1077,7 +1093,6 @@ def _write_bids_record(path: Path, source: Path, result: Any, policy: Any, bids_
     record, _ = audit_record_text(result, policy, source=source, answers=result.answers.model_dump(mode="json"),
                                   bids=bids_section)
     write_atomic(path, record)
-    click.echo(f"wrote the audit record {path}", err=True)
 
 
 @main.group()
@@ -1348,6 +1363,7 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
     from engine.load import read_document
     from engine.policy.loading import load_policy
     from engine.interview.questions import load_questions, to_yaml
+    from engine.problems import error
 
     policy = load_policy(policy_dir)
     bank = load_questions(policy_dir, policy.manifest.questions)
@@ -1363,7 +1379,7 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
         try:
             resumed = read_document(resume, what="what.answers_file")
         except DocumentError as exc:
-            raise AnswersError(f"cannot resume from {resume}", (exc.problem,)) from None
+            raise error(AnswersError, "write.resume", exc.problem, path=str(resume)) from None
         data, dropped = restore(resumed, bank, language)
         if not resume.stem.endswith(".draft"):
             console.say(bank.message("rewritten", language, path=target))
@@ -1375,7 +1391,7 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
             if path.exists():
                 raise UserError(bank.message("exists", language, path=path))
     if not target.parent.is_dir():  # found now, not when the first answer is saved
-        raise UserError(f"cannot write {target}: the folder {target.parent} does not exist")
+        raise error(UserError, "write.no_folder", path=str(target), folder=str(target.parent))
     with_policy = ["--policy", str(policy_dir)] if policy_dir != DEFAULT_POLICY else []
     command = [_invoked(), "ask", "--resume", str(draft), "--save", str(target), "--lang", lang,
                *(["--all-questions"] if all_questions else []), *with_policy]
