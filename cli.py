@@ -257,17 +257,19 @@ ANSWER_SUFFIXES = (".yaml", ".yml", ".json")
 NAMED_OTHERS = 10
 
 
-def _answer_files(paths: tuple[str, ...], lang: str = "en") -> list[Path]:
-    """The answers files named: files as given, folders searched (with their subfolders) for YAML and
-    JSON files that are answers (other files are named on standard error and left out), glob patterns
-    expanded (``'clients/**/*.yaml'``: every file they match, as if named). A name that matches nothing
-    is kept, to be reported as missing."""
+def _answer_files(paths: tuple[str, ...], lang: str = "en") -> tuple[list[Path], list[str]]:
+    """The answers files named, and the folders and glob patterns among ``paths`` that gave none: files
+    as given, folders searched (with their subfolders) for YAML and JSON files that are answers (other
+    files are named on standard error and left out), glob patterns expanded (``'clients/**/*.yaml'``:
+    every file they match, as if named). A file name that names nothing is kept, to be reported as
+    missing."""
     import glob
 
     from engine.answers import looks_like_answers
     from engine.problems import phrase, say
 
     out: list[Path] = []
+    empty: list[str] = []
     for name in paths:
         path = Path(name)
         if path.is_dir():
@@ -283,11 +285,14 @@ def _answer_files(paths: tuple[str, ...], lang: str = "en") -> list[Path]:
                                       files=named + (say(phrase("folder.more", more=more), lang) if more > 0 else "")),
                                lang), err=True)
             out += answers
+            empty += [] if answers else [name]
         elif not path.exists() and any(c in name for c in "*?["):
-            out += sorted(Path(p) for p in glob.glob(name, recursive=True) if Path(p).is_file())
+            matched = sorted(Path(p) for p in glob.glob(name, recursive=True) if Path(p).is_file())
+            out += matched
+            empty += [] if matched else [name]
         else:
             out.append(path)
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(out)), empty
 
 
 @main.command()
@@ -321,13 +326,13 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
     """
     from engine.errors import UserError
     from engine.files import open_atomic
-    from engine.problems import error
+    from engine.problems import error, phrase, say
 
     # One path that names a file (there or not: a missing file is reported as such) is a single run,
     # printed exactly as it always was; folders, globs and several paths are a batch.
     single = len(paths) == 1 and not Path(paths[0]).is_dir() and (
         Path(paths[0]).exists() or not any(c in paths[0] for c in "*?["))
-    files = [Path(paths[0])] if single else _answer_files(paths, lang)
+    files, empty = ([Path(paths[0])], []) if single else _answer_files(paths, lang)
     if not files:
         raise error(UserError, "batch.no_files", paths=" ".join(paths), suffixes=", ".join(ANSWER_SUFFIXES))
     for option, given in (("--audit", audit), ("--override", overrides), ("--flow", flow_id)):
@@ -339,6 +344,10 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
     if key_file is not None and audit is None:
         raise error(UserError, "batch.key_without_audit")
     key = None if key_file is None else _read_key(key_file)
+    # a folder or a pattern that gives no file is reported as a missing file is: the run goes on, exit 2
+    for name in empty:
+        nothing = phrase("batch.no_files", paths=name, suffixes=", ".join(ANSWER_SUFFIXES))
+        click.echo(say(phrase("error", report=nothing), lang), err=True)
     if single and fmt != "jsonl":
         with contextlib.ExitStack() as stack:
             # Both files are opened before any work (a folder that is not there fails at once) and the
@@ -367,7 +376,7 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
                      Sampling(uncertainty, samples, seed))
     if out is not None:
         _wrote(lang, out)
-    if bad:
+    if bad or empty:
         sys.exit(2)
 
 
