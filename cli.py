@@ -174,6 +174,14 @@ def _language(lang: str) -> Literal["en", "fr"]:
     return "fr" if lang == "fr" else "en"
 
 
+def _wrote(lang: str, path: Path, key: str = "wrote") -> None:
+    """Say on standard error, in the command's language, that it wrote ``path``: a file (``wrote``), or
+    an audit record (``wrote.record``, ``wrote.signed_record``)."""
+    from engine.problems import phrase, say
+
+    click.echo(say(phrase(key, path=str(path)), _language(lang)), err=True)
+
+
 def _check_outputs(inputs: list[Path], **outputs: Path | None) -> None:
     """Refuse an output file that is one of the input files, or another output: it would be replaced."""
     from engine.errors import UserError
@@ -233,17 +241,19 @@ ANSWER_SUFFIXES = (".yaml", ".yml", ".json")
 NAMED_OTHERS = 10
 
 
-def _answer_files(paths: tuple[str, ...], lang: str = "en") -> list[Path]:
-    """The answers files named: files as given, folders searched (with their subfolders) for YAML and
-    JSON files that are answers (other files are named on standard error and left out), glob patterns
-    expanded (``'clients/**/*.yaml'``: every file they match, as if named). A name that matches nothing
-    is kept, to be reported as missing."""
+def _answer_files(paths: tuple[str, ...], lang: str = "en") -> tuple[list[Path], list[str]]:
+    """The answers files named, and the folders and glob patterns among ``paths`` that gave none: files
+    as given, folders searched (with their subfolders) for YAML and JSON files that are answers (other
+    files are named on standard error and left out), glob patterns expanded (``'clients/**/*.yaml'``:
+    every file they match, as if named). A file name that names nothing is kept, to be reported as
+    missing."""
     import glob
 
     from engine.answers import looks_like_answers
     from engine.problems import phrase, say
 
     out: list[Path] = []
+    empty: list[str] = []
     for name in paths:
         path = Path(name)
         if path.is_dir():
@@ -259,11 +269,14 @@ def _answer_files(paths: tuple[str, ...], lang: str = "en") -> list[Path]:
                                       files=named + (say(phrase("folder.more", more=more), lang) if more > 0 else "")),
                                lang), err=True)
             out += answers
+            empty += [] if answers else [name]
         elif not path.exists() and any(c in name for c in "*?["):
-            out += sorted(Path(p) for p in glob.glob(name, recursive=True) if Path(p).is_file())
+            matched = sorted(Path(p) for p in glob.glob(name, recursive=True) if Path(p).is_file())
+            out += matched
+            empty += [] if matched else [name]
         else:
             out.append(path)
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(out)), empty
 
 
 @main.command()
@@ -297,13 +310,13 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
     """
     from engine.errors import UserError
     from engine.files import open_atomic
-    from engine.problems import error
+    from engine.problems import error, phrase, say
 
     # One path that names a file (there or not: a missing file is reported as such) is a single run,
     # printed exactly as it always was; folders, globs and several paths are a batch.
     single = len(paths) == 1 and not Path(paths[0]).is_dir() and (
         Path(paths[0]).exists() or not any(c in paths[0] for c in "*?["))
-    files = [Path(paths[0])] if single else _answer_files(paths, lang)
+    files, empty = ([Path(paths[0])], []) if single else _answer_files(paths, lang)
     if not files:
         raise error(UserError, "batch.no_files", paths=" ".join(paths), suffixes=", ".join(ANSWER_SUFFIXES))
     for option, given in (("--audit", audit), ("--override", overrides), ("--flow", flow_id)):
@@ -316,6 +329,10 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
     if key_file is not None and audit is None:
         raise error(UserError, "batch.key_without_audit")
     key = None if key_file is None else _read_key(key_file)
+    # a folder or a pattern that gives no file is reported as a missing file is: the run goes on, exit 2
+    for name in empty:
+        nothing = phrase("batch.no_files", paths=name, suffixes=", ".join(ANSWER_SUFFIXES))
+        click.echo(say(phrase("error", report=nothing), lang), err=True)
     if single and fmt != "jsonl":
         with contextlib.ExitStack() as stack:
             # Both files are opened before any work (a folder that is not there fails at once) and the
@@ -334,17 +351,17 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
             if kept is not None and record is not None:
                 kept.write(record)
         if audit is not None:
-            click.echo(f"wrote the audit record {audit}{' (signed)' if key else ''}", err=True)
+            _wrote(lang, audit, "wrote.signed_record" if key else "wrote.record")
         if out is not None:
-            click.echo(f"wrote {out}", err=True)
+            _wrote(lang, out)
         return
     with contextlib.ExitStack() as stack:
         handle = stack.enter_context(open_atomic(out)) if out is not None else None
         bad = _batch(files, fmt, lang, flow_id, policy_dir, tipping, detail, handle, jobs,
                      Sampling(uncertainty, samples, seed))
     if out is not None:
-        click.echo(f"wrote {out}", err=True)
-    if bad:
+        _wrote(lang, out)
+    if bad or empty:
         sys.exit(2)
 
 
@@ -789,7 +806,7 @@ def report(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], 
     _, policy, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=True,
                                sampling=Sampling(uncertainty, samples, seed), jobs=jobs)
     write_atomic(target, render_report(doc, map_thresholds(policy), _language(lang), file.name))
-    click.echo(f"wrote {target}", err=True)
+    _wrote(lang, target)
 
 
 @main.command()
@@ -814,7 +831,7 @@ def brief(file: Path, out: Path | None, lang: str, overrides: tuple[str, ...], r
         click.echo(text, nl=False)
     else:
         write_atomic(out, text)
-        click.echo(f"wrote {out}", err=True)
+        _wrote(lang, out)
 
 
 @main.command()
@@ -835,7 +852,9 @@ def tender(file: Path, out_dir: Path, lang: str, all_flows: bool, force: bool, o
     and site. No cost of the company is in either."""
     import datetime
 
+    from engine.errors import UserError
     from engine.files import write_atomic
+    from engine.problems import error, phrase, say
     from engine.procurement.tender import lots, unanswered
     from explanations.tender import render_specification, write_pricing_grid
 
@@ -845,13 +864,16 @@ def tender(file: Path, out_dir: Path, lang: str, all_flows: bool, force: bool, o
     result, policy, doc = _document(file, lang, overrides, reasons, policy_dir, tipping=False)
     decisions = {entry["id"]: entry["override"]["decision"] for entry in doc.flows if entry.get("override")}
     tendered = lots(result, policy, all_flows=all_flows, decisions=decisions)
+    if not tendered:
+        raise error(UserError, "tender.no_lots", source=str(file))
     _warn_unanswered(file, unanswered(result, tendered))
     text = render_specification(result, doc, policy, tendered, _language(lang), file.name, datetime.date.today())
     _make_folder(out_dir)
     write_pricing_grid(tendered, result.answers.organisation, _language(lang), grid)
     write_atomic(specification, text)
-    click.echo(f"wrote {specification} and {grid} ({len(tendered)} lot{'s' if len(tendered) != 1 else ''})",
-               err=True)
+    count = phrase("lots.one" if len(tendered) == 1 else "lots.many", count=len(tendered))
+    click.echo(say(phrase("wrote.pack", specification=str(specification), grid=str(grid), lots=count),
+                   _language(lang)), err=True)
 
 
 def _warn_unanswered(file: Path, missing: dict[str, tuple[str, ...]]) -> None:
@@ -866,12 +888,12 @@ def _warn_unanswered(file: Path, missing: dict[str, tuple[str, ...]]) -> None:
 def _check_pack_folder(folder: Path, force: bool) -> None:
     """Refuse a folder that holds files (unless ``force``), or a path that is not a folder."""
     from engine.errors import UserError
-    from engine.problems import error
+    from engine.problems import error, os_reason
 
     try:
         is_file, holds = folder.exists() and not folder.is_dir(), folder.is_dir() and any(folder.iterdir())
     except OSError as exc:
-        raise error(UserError, "out.unreadable", path=str(folder), reason=str(exc.strerror or exc)) from exc
+        raise error(UserError, "out.unreadable", path=str(folder), reason=os_reason(exc)) from exc
     if is_file:
         raise error(UserError, "out.is_file", path=str(folder))
     if holds and not force:
@@ -879,13 +901,13 @@ def _check_pack_folder(folder: Path, force: bool) -> None:
 
 
 def _make_folder(folder: Path) -> None:
-    from engine.errors import Problem, UserError
-    from engine.problems import error
+    from engine.errors import UserError
+    from engine.problems import error, located, os_reason
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise error(UserError, "out.cannot_create", Problem(str(folder), None, "", exc.strerror or str(exc)),
+        raise error(UserError, "out.cannot_create", located(str(folder), None, "", os_reason(exc)),
                     path=str(folder)) from exc
 
 
@@ -921,9 +943,9 @@ def acd(export: Path, out: Path, mapping: Path | None, lang: str, force: bool) -
     try:
         exists = out.exists()
     except OSError as exc:
-        from engine.problems import error
+        from engine.problems import error, os_reason
 
-        raise error(UserError, "out.unreadable", path=str(out), reason=str(exc.strerror or exc)) from exc
+        raise error(UserError, "out.unreadable", path=str(out), reason=os_reason(exc)) from exc
     if exists and not force:
         raise UserError(labels(language)["acd_import"]["exists"].format(path=out))
     found = read_export(export, read_mapping(mapping) if mapping else None)
@@ -959,7 +981,7 @@ def export_(named: Path | None, db: Path | None, out: Path, force: bool) -> None
     assessment, each version's answers YAML, its audit JSON and overrides, the draft, and a manifest.
     Restore it with arbitre import workspace."""
     from engine.errors import UserError
-    from engine.problems import error
+    from engine.problems import error, os_reason
     from web.backup import export_workspace
     from web.store import Store
 
@@ -971,7 +993,7 @@ def export_(named: Path | None, db: Path | None, out: Path, force: bool) -> None
             raise error(UserError, "out.is_database", path=str(out))
         exists = out.exists()
     except OSError as exc:
-        raise error(UserError, "out.unreadable", path=str(out), reason=str(exc.strerror or exc)) from exc
+        raise error(UserError, "out.unreadable", path=str(out), reason=os_reason(exc)) from exc
     if exists and not force:
         raise error(UserError, "out.exists", path=str(out))
     with Store.open(db, create=False) as store:
@@ -1048,11 +1070,12 @@ def bids(answers_file: Path, bid_files: tuple[Path, ...], fmt: str, lang: str, w
     data = bids_data(comparison, bundles, committed, policy, ALL_LANGS if audit else (language,))
     if audit is not None:
         _write_bids_record(audit, answers_file, result, policy, data)
+        _wrote(lang, audit, "wrote.record")
     if report_file is not None:
         from explanations.report import map_thresholds, render_report
 
         write_atomic(report_file, render_report(doc, map_thresholds(policy), language, answers_file.name, bids=data))
-        click.echo(f"wrote {report_file}", err=True)
+        _wrote(lang, report_file)
     click.echo(json_text(data, indent=1) if fmt == "json" else render_bids(data, doc.organisation, fmt, language),  # type: ignore[arg-type]
                nl=fmt == "json")
 
@@ -1065,7 +1088,6 @@ def _write_bids_record(path: Path, source: Path, result: Any, policy: Any, bids_
     record, _ = audit_record_text(result, policy, source=source, answers=result.answers.model_dump(mode="json"),
                                   bids=bids_section)
     write_atomic(path, record)
-    click.echo(f"wrote the audit record {path}", err=True)
 
 
 @main.group()
@@ -1336,6 +1358,7 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
     from engine.load import read_document
     from engine.policy.loading import load_policy
     from engine.interview.questions import load_questions, to_yaml
+    from engine.problems import error
 
     policy = load_policy(policy_dir)
     bank = load_questions(policy_dir, policy.manifest.questions)
@@ -1351,7 +1374,7 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
         try:
             resumed = read_document(resume, what="what.answers_file")
         except DocumentError as exc:
-            raise AnswersError(f"cannot resume from {resume}", (exc.problem,)) from None
+            raise error(AnswersError, "write.resume", exc.problem, path=str(resume)) from None
         data, dropped = restore(resumed, bank, language)
         if not resume.stem.endswith(".draft"):
             console.say(bank.message("rewritten", language, path=target))
@@ -1363,7 +1386,7 @@ def ask(lang: str, save: Path | None, resume: Path | None, all_questions: bool, 
             if path.exists():
                 raise UserError(bank.message("exists", language, path=path))
     if not target.parent.is_dir():  # found now, not when the first answer is saved
-        raise UserError(f"cannot write {target}: the folder {target.parent} does not exist")
+        raise error(UserError, "write.no_folder", path=str(target), folder=str(target.parent))
     with_policy = ["--policy", str(policy_dir)] if policy_dir != DEFAULT_POLICY else []
     command = [_invoked(), "ask", "--resume", str(draft), "--save", str(target), "--lang", lang,
                *(["--all-questions"] if all_questions else []), *with_policy]

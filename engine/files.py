@@ -11,11 +11,12 @@ import threading
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, TypeVar
 
-from .errors import Problem, UserError
+from .errors import UserError
+from .problems import error, located, os_reason, problem
 
 
 def _fail(path: Path, exc: OSError) -> UserError:
-    return UserError(f"cannot write {path}", (Problem(str(path), None, "", exc.strerror or str(exc)),))
+    return error(UserError, "write.cannot", located(str(path), None, "", os_reason(exc)), path=str(path))
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -94,7 +95,7 @@ def open_atomic(path: Path, binary: bool = False) -> Iterator[Output]:
     to write the file itself is reported as ``cannot write PATH``.
     """
     if not str(path):
-        raise UserError("cannot write to an empty path", (Problem("", None, "--out", "give a file name"),))
+        raise error(UserError, "write.empty_path", problem("", None, "--out", "write.give_name"))
     try:
         info = path.stat()  # through a link: what the link names
     except FileNotFoundError:
@@ -103,16 +104,15 @@ def open_atomic(path: Path, binary: bool = False) -> Iterator[Output]:
         raise _fail(path, exc) from exc
     if info is not None and not stat.S_ISREG(info.st_mode):
         if stat.S_ISDIR(info.st_mode):
-            raise UserError(f"cannot write {path}", (Problem(str(path), None, "", "is a directory"),))
+            raise error(UserError, "write.cannot", problem(str(path), None, "", "write.directory"), path=str(path))
         # a device or a pipe (/dev/stdout): written to as it is, through the link if there is one
         with _opened(path, lambda: _open(path, binary)) as direct:
             yield Output(direct, path)
             _finish(path, direct.close)
         return
     if info is not None and _write_protected(path, info.st_mode):
-        raise UserError(f"cannot write {path}", (Problem(
-            str(path), None, "", f"is write-protected (mode {stat.S_IMODE(info.st_mode):o}): "
-                                 "make it writable (chmod u+w) or choose another file"),))
+        raise error(UserError, "write.cannot", problem(str(path), None, "", "write.protected",
+                                                       mode=f"{stat.S_IMODE(info.st_mode):o}"), path=str(path))
     target = path.resolve() if path.is_symlink() else path  # a link's target is replaced, not the link
     _remove_stale_temporaries(target)
     # named for the target and this process, so that a later run knows a killed run's file

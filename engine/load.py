@@ -691,7 +691,9 @@ def read_document(path: Path, *, what: str = "what.file", max_bytes: int | None 
     except IsADirectoryError as exc:
         raise DocumentError(_file_problem(source, None, "file.directory", what=what)) from exc
     except OSError as exc:
-        raise DocumentError(_file_problem(source, None, "file.unreadable", reason=str(exc.strerror))) from exc
+        from .problems import os_reason
+
+        raise DocumentError(_file_problem(source, None, "file.unreadable", reason=os_reason(exc))) from exc
     return parse_bytes(raw, source, json=path.suffix.lower() == ".json", what=what, max_items=max_items)
 
 

@@ -12,6 +12,7 @@ shown as they are.
 
 from __future__ import annotations
 
+import errno
 import functools
 import string
 from pathlib import Path
@@ -84,6 +85,18 @@ def phrase(key: str, /, **args: Arg) -> Phrase:
     if key not in catalogue() or set(args) != placeholders(catalogue()[key]["en"]):
         raise KeyError(f"{key} with {sorted(args)} is not a message of {CATALOGUE.name}")
     return made
+
+
+# The operating system's reasons the catalogue words in every language (the English as the system
+# says it); another is shown as the system says it.
+OS_REASONS = {errno.ENOENT: "os.enoent", errno.EACCES: "os.eacces", errno.ENOSPC: "os.enospc",
+              errno.EROFS: "os.erofs", errno.EISDIR: "os.eisdir", errno.ENOTDIR: "os.enotdir"}
+
+
+def os_reason(exc: OSError) -> Phrase:
+    """Why the operating system refused to read or write a file, as a phrase of the catalogue."""
+    key = OS_REASONS.get(exc.errno or 0)
+    return phrase(key) if key else phrase("os.other", reason=exc.strerror or str(exc))
 
 
 def problem(file: str, line: int | None, path: str, key: str, /, **args: Arg) -> Problem:

@@ -175,7 +175,10 @@ def specification_flows(rec: Recommendation, doc: Document, policy: Policy, lots
 
 def render_specification(rec: Recommendation, doc: Document, policy: Policy, lots: Sequence[Lot], lang: Lang,
                          source: str, day: datetime.date) -> str:
-    """The specification as Markdown, prepared on ``day``."""
+    """The specification as Markdown, prepared on ``day``, for one lot or more (a tender of none is
+    refused before: the document goes to providers, who have nothing to price in it)."""
+    if not lots:
+        raise ValueError("a specification needs at least one lot")
     words = labels(lang)
     a = policy.costs
     organisation = rec.answers.organisation

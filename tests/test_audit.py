@@ -30,6 +30,7 @@ from engine.answers import load_answers
 from engine.analysis.audit import AuditRecord, RecordError, load_record, why_not, with_digest
 from engine.models import Decision, Flow, FlowInputs, Organisation, resolve
 from engine.policy.loading import Policy, load_policy
+from engine.problems import phrase, say
 from engine.recommend import FlowResult, evaluate_flow
 from engine.policy.rules import Comparison, Condition, first_failure, holds
 from engine.analysis.tipping import QUALITATIVE, current_value, tipping_points, with_value
@@ -162,7 +163,7 @@ class TestRoundTrip:
         lang, fmt, flow, detail = CASES[case]
         recommended, explained = runs["recommended"][case], ok(runs["explained"][case])
         assert explained.stdout == recommended.stdout
-        assert f"wrote the audit record {runs['records'][case]}" in recommended.stderr
+        assert say(phrase("wrote.record", path=str(runs["records"][case])), lang) in recommended.stderr
         # the options took effect
         assert recommended.stdout.startswith("# " if fmt == "markdown" else "Arbitre recommendation -"
                                              if lang == "en" else "Recommandation Arbitre")

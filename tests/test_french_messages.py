@@ -1,18 +1,21 @@
 """The messages of the command line in French: each error a user can meet outside the answers' own
-problems (a YAML or JSON syntax, an audit record and its key, the options, a bid, an export), worded in
-French under --lang fr with its place (file, line, field, value), and in English as before.
+problems (a YAML or JSON syntax, an audit record and its key, the options, a bid, an export, a file that
+cannot be written), worded in French under --lang fr with its place (file, line, field, value), and in
+English as before; and the line each command ends with once it has written its files.
 
 A YAML or JSON parser's own account of the fault is its own (and differs by version): only the French
 frame around it is asserted."""
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
 import pytest
 
 from conftest import arbitre_in_process
+from engine.problems import os_reason, say
 from test_problems_french import french
 
 ANSWERS = ("organisation: {country: FR}\nflows:\n"
@@ -35,11 +38,17 @@ FILES = {
                 "2025-01-06,09:30,Q,1,2,300\n2025-01-06,10:00,Q,1500,1200,0\n",
     "cols.csv": "Date,Queue,Offered\n",
     "short.csv": "Date,Interval,Queue,Offered,Handled,AHT\n2025-01-06,09:00,Q,10,9,300\n",
+    "kept.yaml": "organisation: {country: FR}\nflows:\n  - id: k\n    channel: phone\n    activity: key_accounts\n"
+                 "    monthly_volume: 650\n    aht_seconds: 720\n    complexity: high\n    brand_criticality: high\n"
+                 "    customer_value: high\n    unique_know_how: true\n",
     "peaks.yaml": "flows:\n  - id: a\n    channel: phone\n    monthly_volume: 100\n    aht_seconds: 60\n"
                   "    peak_ratio: 1.2\n    monthly_profile: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]\n",
 }
 
-# (the command, the French message, the English one): {tmp} is the test's folder. A message ending in
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "acme-retail.yaml"
+
+# (the command, the French message, the English one): {tmp} is the test's folder, {example} the bundled
+# example (which has lots to put to tender). A message ending in
 # "..." is the start of what is printed (the parser's own detail follows); else the whole of it.
 MESSAGES = [
     pytest.param(
@@ -204,6 +213,61 @@ MESSAGES = [
         "  {tmp}/short.csv: the export runs from 2025-01-06 to 2025-01-06: 0 whole months, expected 12; export a "
         "whole year of intervals\n",
         id="acd-short-year"),
+    *(pytest.param(
+        f"{command} {{tmp}}/answers.yaml --out {{tmp}}/nofolder/x.md",
+        "erreur : impossible d'écrire {tmp}/nofolder/x.md\n  {tmp}/nofolder/x.md: fichier ou dossier introuvable\n",
+        "error: cannot write {tmp}/nofolder/x.md\n  {tmp}/nofolder/x.md: No such file or directory\n",
+        id=f"{command}-out-in-no-folder") for command in ("recommend", "brief", "report")),
+    pytest.param(
+        "recommend {tmp}/answers.yaml --out {tmp}/answers.yaml/x.md",
+        "erreur : impossible d'écrire {tmp}/answers.yaml/x.md\n  {tmp}/answers.yaml/x.md: un élément du chemin n'est "
+        "pas un dossier\n",
+        "error: cannot write {tmp}/answers.yaml/x.md\n  {tmp}/answers.yaml/x.md: Not a directory\n",
+        id="out-under-a-file"),
+    pytest.param(
+        "ask --save {tmp}/nofolder/x.yaml",
+        "erreur : impossible d'écrire {tmp}/nofolder/x.yaml : le dossier {tmp}/nofolder n'existe pas\n",
+        "error: cannot write {tmp}/nofolder/x.yaml: the folder {tmp}/nofolder does not exist\n",
+        id="ask-save-in-no-folder"),
+    pytest.param(
+        "ask --resume {tmp}/unclosed.yaml",
+        "erreur : impossible de reprendre à partir de {tmp}/unclosed.yaml\n  {tmp}/unclosed.yaml:4: YAML non valide : ...",
+        "error: cannot resume from {tmp}/unclosed.yaml\n  {tmp}/unclosed.yaml:4: not valid YAML: ...",
+        id="ask-resume-not-yaml"),
+    pytest.param(
+        "tender {example} --out {tmp}/folder-as-file/pack",
+        "erreur : impossible de créer {tmp}/folder-as-file/pack\n  {tmp}/folder-as-file/pack: un élément du chemin "
+        "n'est pas un dossier\n",
+        "error: cannot create {tmp}/folder-as-file/pack\n  {tmp}/folder-as-file/pack: Not a directory\n",
+        id="tender-out-under-a-file"),
+    pytest.param(
+        "tender {tmp}/kept.yaml --out {tmp}/pack",
+        "erreur : aucun flux de {tmp}/kept.yaml n'est recommandé pour l'externalisation ou le partage (hybride) : rien "
+        "à mettre en appel d'offres ; ajoutez --all-flows pour mettre tous les flux en appel d'offres\n",
+        "error: no flow of {tmp}/kept.yaml is recommended for outsourcing or a split (hybrid): nothing to put to "
+        "tender; add --all-flows to put every flow to tender\n",
+        id="tender-no-lots"),
+    pytest.param(
+        "recommend {tmp}/answers.yaml {tmp}/nomatch*.yaml",
+        "erreur : aucun fichier de réponses dans {tmp}/nomatch*.yaml (extensions cherchées : .yaml, .yml, .json)\n...",
+        "error: no answers files in {tmp}/nomatch*.yaml (looked for .yaml, .yml, .json)\n...",
+        id="glob-matching-nothing-beside-a-file"),
+]
+
+# (the command, what it says in French once its files are written, in English).
+WROTE = [
+    pytest.param("brief {tmp}/answers.yaml --out {tmp}/brief.md", "écrit : {tmp}/brief.md\n",
+                 "wrote {tmp}/brief.md\n", id="brief"),
+    pytest.param("report {tmp}/answers.yaml --out {tmp}/report.html", "écrit : {tmp}/report.html\n",
+                 "wrote {tmp}/report.html\n", id="report"),
+    pytest.param("recommend {tmp}/answers.yaml --out {tmp}/out.txt --audit {tmp}/record.json",
+                 "enregistrement d'audit écrit : {tmp}/record.json\nécrit : {tmp}/out.txt\n",
+                 "wrote the audit record {tmp}/record.json\nwrote {tmp}/out.txt\n", id="recommend-audit"),
+    pytest.param("recommend {tmp}/answers.yaml {tmp}/kept.yaml --format jsonl --out {tmp}/all.jsonl",
+                 "...écrit : {tmp}/all.jsonl\n", "...wrote {tmp}/all.jsonl\n", id="recommend-several"),
+    pytest.param("tender {example} --out {tmp}/pack",
+                 "écrits : {tmp}/pack/specification.md et {tmp}/pack/pricing-grid.xlsx (4 lots)\n",
+                 "wrote {tmp}/pack/specification.md and {tmp}/pack/pricing-grid.xlsx (4 lots)\n", id="tender"),
 ]
 
 
@@ -211,12 +275,15 @@ def _run(tmp_path: Path, command: str, *lang: str) -> tuple[int, str]:
     for name, text in FILES.items():
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
-    run = arbitre_in_process(*command.format(tmp=tmp_path).split(), *lang)
+    run = arbitre_in_process(*command.format(tmp=tmp_path, example=EXAMPLE).split(), *lang)
     return run.returncode, run.stderr
 
 
 def _matches(printed: str, want: str) -> bool:
-    return printed.startswith(want[:-3]) if want.endswith("...") else printed == want
+    """A message ending in "..." is the start of what is printed, one starting with "..." its end."""
+    if want.endswith("..."):
+        return printed.startswith(want[:-3])
+    return printed.endswith(want[3:]) if want.startswith("...") else printed == want
 
 
 @pytest.mark.parametrize(("command", "fr", "en"), MESSAGES)
@@ -268,3 +335,48 @@ def test_a_changed_record_in_french(tmp_path: Path) -> None:
     assert headline == french(f"erreur : l'enregistrement d'audit {record} a été modifié après son écriture : son "
                               "contenu ne correspond plus à son empreinte")
     assert problem.startswith(f"  {record}:") and french(": digest: empreinte enregistrée sha256:") in problem
+
+
+@pytest.mark.parametrize(("command", "fr", "en"), WROTE)
+def test_wrote_in_french(tmp_path: Path, command: str, fr: str, en: str) -> None:
+    """Under --lang fr a command says in French which files it wrote."""
+    code, printed = _run(tmp_path, command, "--lang", "fr")
+    assert code == 0
+    assert _matches(printed, french(fr.format(tmp=tmp_path))), printed
+
+
+@pytest.mark.parametrize(("command", "fr", "en"), WROTE)
+def test_wrote_in_english(tmp_path: Path, command: str, fr: str, en: str) -> None:
+    """Without --lang a command says in English which files it wrote, as it always has."""
+    code, printed = _run(tmp_path, command)
+    assert code == 0
+    assert _matches(printed, en.format(tmp=tmp_path)), printed
+
+
+def test_a_tender_with_no_lot_writes_nothing(tmp_path: Path) -> None:
+    """A tender of a file whose only flow is kept in-house is refused before its folder is made."""
+    code, _ = _run(tmp_path, "tender {tmp}/kept.yaml --out {tmp}/pack")
+    assert code == 2 and not (tmp_path / "pack").exists()
+
+
+def test_a_glob_matching_nothing_beside_a_file(tmp_path: Path) -> None:
+    """A pattern that matches nothing beside a file is reported as a missing file is: the file is still
+    recommended, exit 2."""
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    run = arbitre_in_process("recommend", tmp_path / "answers.yaml", tmp_path / "nomatch*.yaml", "--format", "jsonl")
+    assert run.returncode == 2
+    assert [json.loads(line)["file"] for line in run.stdout.splitlines()] == [str(tmp_path / "answers.yaml")]
+    assert "nomatch*.yaml (looked for" in run.stderr
+
+
+@pytest.mark.parametrize(("number", "fr", "en"), [
+    pytest.param(errno.EACCES, "permission refusée", "Permission denied", id="EACCES"),
+    pytest.param(errno.ENOSPC, "plus de place sur le disque", "No space left on device", id="ENOSPC"),
+    pytest.param(errno.EROFS, "système de fichiers en lecture seule", "Read-only file system", id="EROFS"),
+    pytest.param(errno.ENAMETOOLONG, "File name too long", "File name too long", id="another-as-the-system-says"),
+])
+def test_the_systems_reason(number: int, fr: str, en: str) -> None:
+    """The system's common reasons are worded in French; another is shown as the system says it."""
+    reason = os_reason(OSError(number, "File name too long" if number == errno.ENAMETOOLONG else en))
+    assert (say(reason, "fr"), say(reason, "en")) == (fr, en)

@@ -32,6 +32,7 @@ import pytest
 import yaml
 
 from conftest import arbitre_in_process
+from engine.problems import phrase, say
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -465,7 +466,7 @@ def reports(work: Path) -> dict[tuple[str, str], str]:
     for name, lang in REPORTS:
         target = work / f"{Path(name).stem}.{lang}.html"
         run = ok(arbitre_in_process("report", name, "--lang", lang, "--out", target, cwd=work))
-        assert run.stdout == "" and f"wrote {target}" in run.stderr
+        assert run.stdout == "" and run.stderr == say(phrase("wrote", path=str(target)), lang) + "\n"
         out[name, lang] = target.read_text(encoding="utf-8")
     return out
 

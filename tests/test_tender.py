@@ -112,6 +112,13 @@ def _specification(rec: Recommendation, policy: Policy, lang: str, all_flows: bo
 
 
 class TestSpecification:
+    def test_no_specification_without_a_lot(self, policy: Policy) -> None:
+        """A specification is for providers to price: with no lot there is none to write."""
+        rec = acme(policy)
+        with pytest.raises(ValueError, match="at least one lot"):
+            render_specification(rec, document(rec, policy, ("en",)), policy, [], "en",
+                                 "answers.yaml", datetime.date(2025, 1, 31))
+
     @pytest.mark.parametrize(("lang", "sections"), [
         ("en", ["Lots to price", "Volumes by month", "Volumes by hour of the week", "Service levels",
                 "Technology and tools", "Recruitment, training and ramp-up", "Governance and reporting", "Contract",

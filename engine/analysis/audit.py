@@ -39,7 +39,7 @@ from ..costs import Metrics, OptionCost
 from ..errors import Arg, Problem, UserError
 from ..load import Document, DocumentError, PathKey, dotted, read_document
 from ..models import Answers, CurrencyCode, Decision, QuoteForm, Split
-from ..problems import error, problem
+from ..problems import error, os_reason, problem
 from ..policy.levers import AnswerLevers, NumericLevers, ProviderLevers
 from ..policy.rules import Condition, RuleId, Then
 from ..ranges import Estimate, RangeTable
@@ -541,7 +541,7 @@ def read_key(path: Path) -> bytes:
     except FileNotFoundError:
         raise refuse("key.missing") from None
     except OSError as exc:
-        raise refuse("file.unreadable", reason=str(exc.strerror)) from None
+        raise refuse("file.unreadable", reason=os_reason(exc)) from None
     if len(key) < MIN_KEY_BYTES:
         raise refuse("key.too_short", size=str(len(key)), least=str(MIN_KEY_BYTES))
     if len(key) > MAX_KEY_BYTES:

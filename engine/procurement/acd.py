@@ -36,7 +36,7 @@ from ..errors import MAX_LISTED, Arg, ExportError, Phrase, Problem, excerpt
 from ..load import DocumentError, read_document
 from ..models import Channel, Slug
 from ..policy.loading import validate_document
-from ..problems import error, phrase, problem
+from ..problems import error, os_reason, phrase, problem
 
 Column = Literal["datetime", "date", "interval", "queue", "offered", "handled", "abandoned", "aht", "asa"]
 
@@ -265,7 +265,7 @@ def _open(path: Path, source: str, sheet: str | None) -> _Table | None:
     except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
         raise fail("acd.not_xlsx", detail=excerpt(str(exc), 80)) from None
     except OSError as exc:
-        raise fail("file.unreadable", reason=str(exc.strerror)) from None
+        raise fail("file.unreadable", reason=os_reason(exc)) from None
 
 
 # -------------------------------------------------------------------------------------------------
