@@ -271,10 +271,14 @@ WROTE = [
 ]
 
 
-def _run(tmp_path: Path, command: str, *lang: str) -> tuple[int, str]:
+def _write_files(tmp_path: Path) -> None:
     for name, text in FILES.items():
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
+
+
+def _run(tmp_path: Path, command: str, *lang: str) -> tuple[int, str]:
+    _write_files(tmp_path)
     run = arbitre_in_process(*command.format(tmp=tmp_path, example=EXAMPLE).split(), *lang)
     return run.returncode, run.stderr
 
@@ -362,8 +366,7 @@ def test_a_tender_with_no_lot_writes_nothing(tmp_path: Path) -> None:
 def test_a_glob_matching_nothing_beside_a_file(tmp_path: Path) -> None:
     """A pattern that matches nothing beside a file is reported as a missing file is: the file is still
     recommended, exit 2."""
-    for name, text in FILES.items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
+    _write_files(tmp_path)
     run = arbitre_in_process("recommend", tmp_path / "answers.yaml", tmp_path / "nomatch*.yaml", "--format", "jsonl")
     assert run.returncode == 2
     assert [json.loads(line)["file"] for line in run.stdout.splitlines()] == [str(tmp_path / "answers.yaml")]
