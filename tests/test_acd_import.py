@@ -347,11 +347,27 @@ class TestTheIntervalLength:
         result = import_acd(str(export), "--out", str(out))
         assert result.exit_code == 2 and not out.exists()
         assert (f"{export}:4: column Interval: found '2025-01-01 09:01', expected intervals of 5, 10, 15, 20, 30 "
-                "or 60 minutes; with Q_A's row at 09:30 they would be of 1 min") in result.output
+                "or 60 minutes from the hour; a row at this time would make them of 1 min") in result.output
         assert "1 problem in its rows" in result.output  # the rows after it are read as before
         french = import_acd(str(export), "--out", str(out), "--lang", "fr")
         assert (f"{export}:4: colonne Interval\u202f: trouvé '2025-01-01 09:01', attendu des intervalles de 5, 10, "
-                "15, 20, 30 ou 60 minutes\u202f; avec la ligne de Q_A à 09:30, ils seraient de 1 min") in french.output
+                "15, 20, 30 ou 60 minutes depuis l'heure pile\u202f; une ligne à cette heure les ferait de 1 min") \
+            in french.output
+
+    def test_a_first_row_of_the_day_one_minute_off_is_refused_alone(self, tmp_path: Path) -> None:
+        """09:01 as the first row of a day: that row is refused, the half-hours after it are read."""
+        rows = year_rows()
+        rows.insert(0, [rows[0][0], "09:01", "Q_A", 5, 5, 0, 300, 20])
+        with pytest.raises(ExportError) as refused:
+            read_export(write_csv(tmp_path / "x.csv", rows))
+        assert [p.line for p in refused.value.problems] == [2]
+
+    def test_rows_off_the_hour_are_refused_even_at_whole_intervals(self, tmp_path: Path) -> None:
+        """Rows at :07 and :37 are 30 minutes apart, but no export starts its intervals there."""
+        rows = [[r[0], "09:07" if r[1] == "09:00" else "09:37", *r[2:]] for r in year_rows()]
+        with pytest.raises(ExportError) as refused:
+            read_export(write_csv(tmp_path / "x.csv", rows))
+        assert refused.value.problems
 
     def test_a_row_whose_gap_divides_no_hour_is_refused(self, tmp_path: Path) -> None:
         """A row at 09:07 after one at 09:30 leaves intervals of 1 minute: refused; one at 09:40 after it,

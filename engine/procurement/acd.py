@@ -474,7 +474,6 @@ class _Reader:
         self.flows: dict[str, FlowTraffic] = {}
         self.flow_of: dict[str, FlowTraffic | None] = {}
         self.seen: dict[tuple[str, int], bytearray] = {}
-        self.last: dict[str, tuple[int, int]] = {}
         self.interval: int | None = None  # minutes
         self.days: dict[int, _Day] = {}
         self.problems: list[Problem] = []
@@ -604,12 +603,13 @@ class _Reader:
     def _new_interval(self, number: int, queue: str, moment: tuple[int, int | None]) -> bool:
         """Whether a row's interval is new for its queue and fits the export's interval length.
 
-        The length is the greatest common divisor of the gaps between a queue's intervals on a day, and
-        of the hour: an export leaves out the intervals without traffic, so any gap may span several (a
-        half-hour export read 08:00, 09:00, 09:30 is of 30 minutes; one row at 09:15 among half-hours
-        makes it of 15), and rows only whole hours apart are hourly rows (not of 2 or 9 hours). A row
-        that would make it other than one of ``LENGTHS`` (a typing slip, 09:01 among half-hours) is
-        refused: the length only ever shrinks, and none of the lengths below it would be one."""
+        The length is the greatest common divisor of the hour and of the minutes of the day the rows
+        start at: an export leaves out the intervals without traffic, so rows may lie several intervals
+        apart (a half-hour export read 08:00, 09:00, 09:30 is of 30 minutes; one row at 09:15 among
+        half-hours makes it of 15), and rows only whole hours apart are hourly rows (not of 2 or 9
+        hours). A row that would make it other than one of ``LENGTHS`` (a typing slip, 09:01 among
+        half-hours, or rows at :07 and :37) is refused at its own row, whatever the rows around it: the
+        length only ever shrinks, and none of the lengths below it would be one."""
         day, minute = moment
         at = 0 if minute is None else minute
         seen = self.seen.get((queue, day))
@@ -618,16 +618,15 @@ class _Reader:
         if seen[at >> 3] >> (at & 7) & 1:
             self.refuse(number, self.when, _shown(day, minute), phrase("acd.expect.once", queue=queue))
             return False
-        previous = self.last.get(queue)
-        if minute is not None and previous is not None and previous[0] == day:
-            length = math.gcd(self.interval or 60, abs(at - previous[1]))
+        if minute is not None:
+            length = math.gcd(self.interval or 60, at)
             if length not in LENGTHS:
                 self.refuse(number, self.when, _shown(day, minute), phrase(
-                    "acd.expect.interval", queue=queue, previous=_shown(day, previous[1])[-5:], length=length))
+                    "acd.expect.interval", lengths=", ".join(map(str, LENGTHS[:-1])), last=LENGTHS[-1],
+                    length=length))
                 return False
             self.interval = length
         seen[at >> 3] |= 1 << (at & 7)
-        self.last[queue] = (day, at)
         return True
 
     def _add(self, flow: FlowTraffic, moment: tuple[int, int | None],
