@@ -347,7 +347,7 @@ def load_estimates(path: Path) -> Estimated:
     """Read and validate an answers file whose numeric answers may be ranges."""
     if streamed(path):
         with contextlib.suppress(Unstreamable), _spool(path) as spool, spool:
-            parts = [part.answers for part, _ in _checked_parts(path, spool)]
+            parts = [part.answers for part, _ in _checked_parts(path, spool, keep=False)]
             flows = tuple(flow for part in parts for flow in part.flows)
             return Estimated(parts[0].model_copy(update={"flows": flows}), {})
     return _whole(path)
@@ -383,10 +383,11 @@ _HEAD = frozenset(Answers.model_fields) - {"flows"}
 _compact = json.JSONEncoder(separators=(",", ":")).encode  # one encoder for every flow
 
 
-def _parts(path: Path, size: int, spool: IO[str]) -> Iterator[tuple[Estimated, dict[str, Any]]]:
+def _parts(path: Path, size: int, spool: IO[str], keep: bool) -> Iterator[tuple[Estimated, dict[str, Any]]]:
     """The flows of a streamed answers file validated ``size`` at a time, each part with the file's
-    head (the data it was validated with); every flow written to ``spool`` as a line of JSON as it is
-    read. Flows read before the head is whole are validated from ``spool`` once the file is read.
+    head (the data it was validated with); with ``keep``, every flow written to ``spool`` as a line of
+    JSON as it is read. Flows read before the head is whole are kept in ``spool`` whatever ``keep``
+    says, and validated from it once the file is read.
     ``Unstreamable`` as soon as anything is not as a streamed file must be (a problem, a range, too
     many flows, an entry after the flows when the head was whole before them)."""
     head: dict[str, Any] = {}
@@ -404,7 +405,8 @@ def _parts(path: Path, size: int, spool: IO[str]) -> Iterator[tuple[Estimated, d
         count += 1
         if count > MAX_FLOWS:
             raise Unstreamable
-        spool.write(_compact(value) + "\n")
+        if keep or deferred:
+            spool.write(_compact(value) + "\n")
         if deferred:
             continue
         chunk.append(value)
@@ -442,10 +444,10 @@ def _part(path: Path, head: dict[str, Any], flows: list[Any]) -> Estimated:
     return part
 
 
-def _checked_parts(path: Path, spool: IO[str]) -> Iterator[tuple[Estimated, dict[str, Any]]]:
+def _checked_parts(path: Path, spool: IO[str], keep: bool) -> Iterator[tuple[Estimated, dict[str, Any]]]:
     """The parts of a streamed file (as ``_parts``), each id checked against the ids before it."""
     ids: set[str] = set()
-    for part, head in _parts(path, PART_FLOWS, spool):
+    for part, head in _parts(path, PART_FLOWS, spool, keep):
         for flow in part.answers.flows:
             if flow.id in ids:
                 raise Unstreamable
@@ -485,7 +487,7 @@ def _spooled(path: Path) -> tuple[dict[str, Any], IO[str]]:
     read, one a line; ``Unstreamable`` as ``_checked_parts``."""
     head: dict[str, Any] = {}
     with _spool(path) as spool:
-        for _, head in _checked_parts(path, spool):
+        for _, head in _checked_parts(path, spool, keep=True):
             pass  # each part validated; its flows are in the spool
     return head, spool
 

@@ -140,6 +140,21 @@ class TestOneReading:
         assert "temporary folder" in run.stderr and "No space left on device" in run.stderr
         assert "TMPDIR" in run.stderr and "standard output" not in run.stderr
 
+    def test_text_output_keeps_no_copy_of_flows_read_after_the_organisation(
+            self, large: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Read for text (``load_estimates``), a file with its organisation first keeps nothing aside: a
+        temporary folder without room changes nothing."""
+        import errno
+        import tempfile
+
+        class Full(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
+            def write(self, s: Any) -> int:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(tempfile, "SpooledTemporaryFile", Full)
+        run = arbitre_in_process("recommend", large, "--no-tipping-points")
+        assert run.returncode == 0, run.stderr
+
 
 @pytest.fixture(scope="module")
 def long(tmp_path_factory: pytest.TempPathFactory) -> Path:
