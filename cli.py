@@ -329,7 +329,7 @@ def recommend(paths: tuple[str, ...], fmt: str, lang: str, flow_id: str | None, 
     if key_file is not None and audit is None:
         raise error(UserError, "batch.key_without_audit")
     key = None if key_file is None else _read_key(key_file)
-    # a folder or a pattern that gives no file is reported as a missing file is: the run goes on, exit 2
+    # a folder or a pattern that gives no file is named before the run, which goes on; exit 2 at its end
     for name in empty:
         nothing = phrase("batch.no_files", paths=name, suffixes=", ".join(ANSWER_SUFFIXES))
         click.echo(say(phrase("error", report=nothing), lang), err=True)

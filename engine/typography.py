@@ -21,7 +21,7 @@ def typeset(text: str, lang: str) -> str:
     return _INSIDE_GUILLEMETS.sub(NO_BREAK, _BEFORE_PUNCTUATION.sub(NARROW, text))
 
 
-def elided(word: str, name: str, lang: str = "fr") -> str:
+def elided(word: str, name: str, lang: str) -> str:
     """A word before a name; in French a 'de' or 'que' elided before a vowel or a mute h: d'Atlas,
     qu'Atlas, d'ECO-01, de Borealis."""
     first = unicodedata.normalize("NFKD", name[:1]).lower()[:1]

@@ -458,7 +458,7 @@ def _why_not_title(data: dict[str, Any], lang: Lang, page: _Page) -> str:
         key = "why_not_title"
     else:
         key = "won_all_title" if kinds <= {"won", "not_priced"} else "where_lost_title"
-    return str(words[key]).format(bidder=bidder, of_bidder=elided("de", bidder))
+    return str(words[key]).format(bidder=bidder, of_bidder=elided("de", bidder, lang))
 
 
 def _signed(value: float, key: str, currency: str, lang: Lang) -> str:
@@ -487,4 +487,4 @@ def _loss_text(flow: dict[str, Any], currency: str, lang: Lang, page: _Page) -> 
         allin=_amount(flow["allin_monthly"], currency, lang), scopes=scopes,
         run=_signed(flow["run_monthly"], "run", currency, lang), one_off=_signed(flow["one_off"], "one_off", currency, lang),
         winner=_named_offer(lost_to, lang, page) if lost_to else "",
-        than_winner=elided("que", _named_offer(lost_to, lang, page)) if lost_to else "")
+        than_winner=elided("que", _named_offer(lost_to, lang, page), lang) if lost_to else "")

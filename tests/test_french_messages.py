@@ -290,8 +290,6 @@ def _matches(printed: str, want: str) -> bool:
     return printed.endswith(want[3:]) if want.startswith("...") else printed == want
 
 
-
-
 def test_a_policy_error_in_french(tmp_path: Path) -> None:
     """A policy whose rule file is not YAML: the headline and the file's problem in French, one problem
     in the singular; in English as before."""
