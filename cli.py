@@ -866,7 +866,7 @@ def tender(file: Path, out_dir: Path, lang: str, all_flows: bool, force: bool, o
     tendered = lots(result, policy, all_flows=all_flows, decisions=decisions)
     if not tendered:
         raise error(UserError, "tender.no_lots", source=str(file))
-    _warn_unanswered(file, unanswered(result, tendered))
+    _warn_unanswered(file, unanswered(result, tendered), lang)
     text = render_specification(result, doc, policy, tendered, _language(lang), file.name, datetime.date.today())
     _make_folder(out_dir)
     write_pricing_grid(tendered, result.answers.organisation, _language(lang), grid)
@@ -876,13 +876,17 @@ def tender(file: Path, out_dir: Path, lang: str, all_flows: bool, force: bool, o
                    _language(lang)), err=True)
 
 
-def _warn_unanswered(file: Path, missing: dict[str, tuple[str, ...]]) -> None:
+def _warn_unanswered(file: Path, missing: dict[str, tuple[str, ...]], lang: str) -> None:
     """Warn that the pack describes answers left to their defaults, which providers would price from."""
+    from engine.problems import phrase, say
+    from engine.typography import NARROW
+
     if not missing:
         return
-    listed = "; ".join(f"{name} ({', '.join(flows)})" if flows else name for name, flows in missing.items())
-    click.echo(f"warning: {file.name}: answers providers price from are left to their defaults: {listed}. "
-               f"Answer them (arbitre ask --resume {file}) before sending the pack.", err=True)
+    between = f"{NARROW}; " if lang == "fr" else "; "
+    listed = between.join(f"{name} ({', '.join(flows)})" if flows else name for name, flows in missing.items())
+    command = f"arbitre ask --resume {file}" + ("" if lang == "en" else f" --lang {lang}")
+    click.echo(say(phrase("tender.unanswered", name=file.name, listed=listed, command=command), lang), err=True)
 
 
 def _check_pack_folder(folder: Path, force: bool) -> None:

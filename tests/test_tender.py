@@ -312,6 +312,11 @@ class TestCommand:
         order_taking = text.split("(`order-taking`)")[1].split("\n## ")[0]
         assert text.startswith("# Tender specification\n") and "Organisation" not in text
         assert "activity: to be confirmed" in order_taking and "**Languages**: to be confirmed" in order_taking
+        french = arbitre_in_process("tender", answers, "--out", tmp_path / "pack-fr", "--lang", "fr")
+        assert ("attention\u202f: answers.yaml\u202f: des réponses d'après lesquelles les prestataires chiffrent "
+                "sont restées à leur valeur par défaut\u202f: organisation.name\u202f; languages (order-taking)\u202f; "
+                f"activity (order-taking). Répondez-y (arbitre ask --resume {answers} --lang fr) avant d'envoyer "
+                "le dossier.") in french.stderr
 
     def test_refuses_a_folder_with_files_unless_forced(self, tmp_path: Path) -> None:
         (tmp_path / "notes.txt").write_text("mine")
