@@ -103,7 +103,7 @@ def reports_errors(func: F) -> F:
         except OSError as exc:
             if exc.errno not in DEVICE_FULL:
                 _internal_error(exc)
-            _output_full(exc)
+            _output_full(exc, kwargs.get("lang"))
         except click.exceptions.Exit:
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence
@@ -112,10 +112,14 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _output_full(exc: OSError) -> NoReturn:
-    """Standard output cannot take more (a full disk): a user error, said once, exit 2."""
+def _output_full(exc: OSError, lang: Any = None) -> NoReturn:
+    """Standard output cannot take more (a full disk): a user error, said once (in the command's
+    --lang), exit 2."""
+    from engine.problems import os_reason, phrase, say
+
     _discard_stdout()
-    click.echo(f"error: cannot write to standard output: {exc.strerror}", err=True)
+    lang = lang if lang in ("en", "fr") else "en"
+    click.echo(say(phrase("error", report=say(phrase("write.stdout", reason=os_reason(exc)), lang)), lang), err=True)
     sys.exit(2)
 
 

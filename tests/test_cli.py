@@ -155,6 +155,15 @@ class TestOutputsThatCannotBeWritten:
         assert [p.name for p in tmp_path.iterdir()] == ["one.yaml"]
 
     @FULL_DISK
+    def test_standard_output_on_a_full_disk_in_french(self, one_flow: Path) -> None:
+        """Under --lang fr the same error, in French."""
+        with open("/dev/full", "w") as full:
+            run = subprocess.run([str(ARBITRE), "recommend", str(one_flow), "--lang", "fr"],
+                                 stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        assert run.returncode == 2
+        assert run.stderr == "erreur\u202f: impossible d'écrire sur la sortie standard\u202f: plus de place sur le disque\n"
+
+    @FULL_DISK
     @pytest.mark.parametrize("args", [["--help"], ["--version"], ["recommend", "--help"]])
     def test_help_on_a_full_disk_is_a_user_error(self, args: list[str]) -> None:
         """Where no command runs (click prints the help or the version itself), the same one clear error."""

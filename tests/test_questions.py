@@ -74,6 +74,8 @@ def test_a_broken_bank_is_reported_with_file_and_line(tmp_path: Path, edit, expe
     report = caught.value.report()
     assert expected in report
     assert "questions.yaml:" in report
+    assert report.startswith(f"the question bank {root / 'questions.yaml'} has 1 problem\n")
+    assert caught.value.report("fr").startswith(f"les questions de {root / 'questions.yaml'} ont 1 problème\n")
 
 
 @pytest.mark.parametrize("text, value", [

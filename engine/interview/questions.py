@@ -41,6 +41,7 @@ from ..models import QUOTE_FORMS, WEEKDAYS, Activity, Channel, Flow, FlowInputs,
 from ..policy.loading import Policy, comparisons, validate_document
 from ..ranges import Estimate
 from ..policy.rules import Condition, Graded, Texts, holds
+from ..problems import error
 from ..problems import shown as catalogue_shown
 
 Lang = Literal["en", "fr"]
@@ -1273,17 +1274,22 @@ def _check_question(q: Question, section: Section, path: PathKey, doc: Document,
                 problem(sub, "a question's condition compares with values, not parameters")
 
 
+def _bank_problems(source: str, problems: list[Problem]) -> PolicyError:
+    count = len(problems)
+    return error(PolicyError, "policy.questions_problem" if count == 1 else "policy.questions_problems", *problems,
+                 source=source, count=count)
+
+
 def load_questions(root: Path, name: str = "questions.yaml") -> Bank:
     """Read and check the question bank of the policy in ``root``; ``PolicyError`` lists every problem."""
     try:
         doc = read_document(root / name, what="what.question_bank")
     except DocumentError as exc:
-        raise PolicyError(f"cannot read the question bank of the policy in {root}", (exc.problem,)) from None
+        raise error(PolicyError, "policy.questions_unreadable", exc.problem, root=str(root)) from None
     problems: list[Problem] = []
     bank_file = validate_document(BankFile, doc, problems)
     if bank_file is None:
-        raise PolicyError(f"the question bank {doc.source} has {len(problems)} problem"
-                          f"{'s' if len(problems) != 1 else ''}", tuple(problems))
+        raise _bank_problems(doc.source, problems)
     bank = Bank(doc.source, bank_file)
 
     for key, allowed in MESSAGES.items():
@@ -1334,6 +1340,5 @@ def load_questions(root: Path, name: str = "questions.yaml") -> Bank:
                 problems.append(Problem(doc.source, doc.line_of(path), dotted(path),
                                         f"{plain(value)!r} is not an answer to {name!r}"))
     if problems:
-        raise PolicyError(f"the question bank {doc.source} has {len(problems)} problem"
-                          f"{'s' if len(problems) != 1 else ''}", tuple(problems))
+        raise _bank_problems(doc.source, problems)
     return bank
