@@ -30,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import AnswersError, Arg, InvalidAnswer, Phrase, Problem, excerpt
 from .load import Document, DocumentError, PathKey, Unstreamable, dotted, read_document, stream_yaml
 from .models import Answers, Flow, Organisation
-from .problems import error, located, phrase, problem, say
+from .problems import error, located, os_reason, phrase, problem, say
 from .ranges import RangeTable, take_ranges
 
 # What a text of a given form is (its message in the catalogue of problems), said by the field's name...
@@ -406,7 +406,7 @@ def _parts(path: Path, size: int, spool: IO[str], keep: bool) -> Iterator[tuple[
         if count > MAX_FLOWS:
             raise Unstreamable
         if keep or deferred:
-            spool.write(_compact(value) + "\n")
+            _keep(spool, _compact(value) + "\n")
         if deferred:
             continue
         chunk.append(value)
@@ -423,7 +423,10 @@ def _parts(path: Path, size: int, spool: IO[str], keep: bool) -> Iterator[tuple[
 
 def _read_back(spool: IO[str], size: int) -> Iterator[list[Any]]:
     """The flows written to ``spool``, from its start, ``size`` at a time."""
-    spool.seek(0)
+    try:
+        spool.seek(0)  # a spool rolled over to its temporary file reads from it
+    except OSError as exc:
+        raise _NoRoom(exc) from exc
     chunk: list[Any] = []
     for line in spool:
         chunk.append(json.loads(line))
@@ -461,6 +464,21 @@ def _checked_parts(path: Path, spool: IO[str], keep: bool) -> Iterator[tuple[Est
 SPOOL_BYTES = 8 * 2**20
 
 
+class _NoRoom(Exception):
+    """The temporary folder refused the flows kept aside, for the operating system's ``reason``."""
+
+    def __init__(self, reason: OSError) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _keep(spool: IO[str], line: str) -> None:
+    try:
+        spool.write(line)
+    except OSError as exc:  # the spool rolled over to a temporary file that could not be written
+        raise _NoRoom(exc) from exc
+
+
 @contextlib.contextmanager
 def _spool(path: Path) -> Iterator[IO[str]]:
     """A place for the flows of the streamed file at ``path`` (``SPOOL_BYTES`` in memory, the rest in an
@@ -471,12 +489,11 @@ def _spool(path: Path) -> Iterator[IO[str]]:
     spool: IO[str] = tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8")  # noqa: SIM115
     try:
         yield spool
-    except OSError as exc:  # the temporary folder is full, or cannot be written
+    except _NoRoom as exc:  # the temporary folder is full, or cannot be written
         spool.close()
-        folder = tempfile.gettempdir()
-        raise AnswersError(f"cannot read {path} a part at a time", (Problem(
-            str(path), None, "", f"cannot keep its flows in the temporary folder {folder} "
-            f"({exc.strerror or exc}); set TMPDIR to a folder with room for about the file's size"),)) from exc
+        raise error(AnswersError, "answers.no_room", problem(
+            str(path), None, "", "answers.no_room_why", folder=tempfile.gettempdir(), reason=os_reason(exc.reason)),
+            path=str(path)) from exc.reason
     except BaseException:
         spool.close()
         raise

@@ -139,6 +139,9 @@ class TestOneReading:
         assert run.returncode == 2 and run.stdout == ""
         assert "temporary folder" in run.stderr and "No space left on device" in run.stderr
         assert "TMPDIR" in run.stderr and "standard output" not in run.stderr
+        french = arbitre_in_process("recommend", large, "--format", "json", "--lang", "fr")
+        assert french.returncode == 2
+        assert "dossier temporaire" in french.stderr and "plus de place sur le disque" in french.stderr
 
     def test_text_output_keeps_no_copy_of_flows_read_after_the_organisation(
             self, large: Path, monkeypatch: pytest.MonkeyPatch) -> None:
