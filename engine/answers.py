@@ -387,8 +387,7 @@ def _parts(path: Path, size: int, spool: IO[str], keep: bool) -> Iterator[tuple[
     """The flows of a streamed answers file validated ``size`` at a time, each part with the file's
     head (the data it was validated with); with ``keep``, every flow written to ``spool`` as a line of
     JSON as it is read. Flows read before the head is whole are kept in ``spool`` whatever ``keep``
-    says, and validated from it once the file is read.
-    ``Unstreamable`` as soon as anything is not as a streamed file must be (a problem, a range, too
+    says, and validated from it once the file is read. ``Unstreamable`` as soon as anything is not as a streamed file must be (a problem, a range, too
     many flows, an entry after the flows when the head was whole before them)."""
     head: dict[str, Any] = {}
     chunk: list[Any] = []
@@ -423,10 +422,7 @@ def _parts(path: Path, size: int, spool: IO[str], keep: bool) -> Iterator[tuple[
 
 def _read_back(spool: IO[str], size: int) -> Iterator[list[Any]]:
     """The flows written to ``spool``, from its start, ``size`` at a time."""
-    try:
-        spool.seek(0)  # a spool rolled over to its temporary file reads from it
-    except OSError as exc:
-        raise _NoRoom(exc) from exc
+    spool.seek(0)
     chunk: list[Any] = []
     for line in spool:
         chunk.append(json.loads(line))
