@@ -387,8 +387,9 @@ def _parts(path: Path, size: int, spool: IO[str], keep: bool) -> Iterator[tuple[
     """The flows of a streamed answers file validated ``size`` at a time, each part with the file's
     head (the data it was validated with); with ``keep``, every flow written to ``spool`` as a line of
     JSON as it is read. Flows read before the head is whole are kept in ``spool`` whatever ``keep``
-    says, and validated from it once the file is read. ``Unstreamable`` as soon as anything is not as a streamed file must be (a problem, a range, too
-    many flows, an entry after the flows when the head was whole before them)."""
+    says, and validated from it once the file is read. ``Unstreamable`` as soon as anything is not as
+    a streamed file must be (a problem, a range, too many flows, an entry after the flows when the head
+    was whole before them)."""
     head: dict[str, Any] = {}
     chunk: list[Any] = []
     count = 0
