@@ -661,18 +661,30 @@ def _file_problem(source: str, line: int | None, key: str, /, **args: Any) -> Pr
     return problem(source, line, "", key, **args)
 
 
+# A file is read this many bytes at a time, up to its limit.
+READ_PIECE = 2**20
+
+
 def _read_bytes(path: Path, what: str, limit: int) -> bytes:
     """The bytes of a file of at most ``limit`` bytes, found too big before it is read in full."""
     def too_big() -> DocumentError:
         return DocumentError(_file_problem(str(path), None, "file.too_big", what=what, most=limit // 2**20))
 
+    pieces: list[bytes] = []
+    total = 0
     with path.open("rb") as handle:
         if os.fstat(handle.fileno()).st_size > limit:
             raise too_big()
-        raw = handle.read(limit + 1)
-    if len(raw) > limit:
+        # a piece at a time: ``read(limit + 1)`` would set aside ``limit`` bytes first, whatever the size
+        while total <= limit:
+            piece = handle.read(min(READ_PIECE, limit + 1 - total))
+            if not piece:
+                break
+            pieces.append(piece)
+            total += len(piece)
+    if total > limit:
         raise too_big()
-    return raw
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
 def read_document(path: Path, *, what: str = "what.file", max_bytes: int | None = None,

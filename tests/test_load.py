@@ -6,6 +6,8 @@ import contextlib
 import gc
 import json
 import os
+import subprocess
+import sys
 import textwrap
 import threading
 from pathlib import Path
@@ -278,6 +280,25 @@ class TestReadDocument:
         assert info.value.problem == Problem(
             str(path), None, "", "is larger than 1 MB, the most Arbitre reads in one answers file; "
             "split it into smaller files")
+
+    def test_a_small_file_is_read_under_a_high_limit_without_setting_the_limit_aside(self, tmp_path: Path) -> None:
+        """Read with a limit of 512 MB, a small file needs no more memory than its size: a process whose
+        address space is capped 256 MB above what it holds reads it."""
+        path = tmp_path / "a.yaml"
+        path.write_text("a: 1\n", encoding="utf-8")
+        script = textwrap.dedent(f"""
+            import resource
+            from pathlib import Path
+            from engine.load import read_document
+            with open("/proc/self/statm") as statm:
+                held = int(statm.read().split()[0]) * resource.getpagesize()
+            resource.setrlimit(resource.RLIMIT_AS, (held + 2**28, held + 2**28))
+            print(read_document(Path({str(path)!r}), max_bytes=2**29).data)
+        """)
+        run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                             cwd=Path(__file__).resolve().parent.parent)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout == "{'a': 1}\n"
 
     def test_too_big_a_pipe_is_refused(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """A pipe, whose size is not known beforehand, is read no further than the limit."""
