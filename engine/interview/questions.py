@@ -748,8 +748,10 @@ def parse_quote(text: str, bank: Bank, currency: str | None = None,
 # Value -> text
 
 
-def _grouped(value: float, lang: Lang) -> str:
-    text = f"{value:,.2f}".rstrip("0").rstrip(".") if not float(value).is_integer() else f"{int(value):,}"
+def _grouped(value: float, lang: Lang, cents: bool = False) -> str:
+    """A number grouped by thousands, to two decimals at most (``cents``: two, when it has any)."""
+    text = f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}" if cents \
+        else f"{value:,.2f}".rstrip("0").rstrip(".")
     if lang == "fr":
         text = text.replace(",", "\u202f").replace(".", ",")
     return text
@@ -760,9 +762,8 @@ def _amount(value: float, currency: str, lang: Lang) -> str:
     (cents only when it has some)."""
     from babel.numbers import get_currency_symbol
 
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    text = _grouped(value, lang, cents=True)
     if lang == "fr":
-        text = text.replace(",", "\u202f").replace(".", ",")
         return f"{text}\u00a0{get_currency_symbol(currency.upper(), lang)}"
     return f"{currency.upper()}\u00a0{text}"
 
