@@ -90,7 +90,7 @@ def reports_errors(func: F) -> F:
             from engine.problems import phrase, say
 
             # in the command's --lang where the catalogue of problems words the error; else English
-            lang = _said_in(kwargs.get("lang"))
+            lang = _language(kwargs.get("lang"))
             click.echo(say(phrase("error", report=exc.report(lang)), lang), err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
@@ -112,19 +112,13 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _said_in(lang: Any) -> str:
-    """The language a command's error is said in: its --lang, English when it has none."""
-    return lang if lang in ("en", "fr") else "en"
-
-
 def _output_full(exc: OSError, lang: Any = None) -> NoReturn:
     """Standard output cannot take more (a full disk): a user error, said once (in the command's
     --lang), exit 2."""
     from engine.problems import os_reason, phrase, say
 
     _discard_stdout()
-    lang = _said_in(lang)
-    click.echo(say(phrase("error", report=say(phrase("write.stdout", reason=os_reason(exc)), lang)), lang), err=True)
+    click.echo(say(phrase("error", report=phrase("write.stdout", reason=os_reason(exc))), _language(lang)), err=True)
     sys.exit(2)
 
 
@@ -178,8 +172,8 @@ FORMATS = click.Choice(["text", "markdown", "json"])
 LANGS = click.Choice(["en", "fr"])
 
 
-def _language(lang: str) -> Literal["en", "fr"]:
-    """A --lang value as the explanations' language type."""
+def _language(lang: Any) -> Literal["en", "fr"]:
+    """A --lang value as the explanations' language type (English for none)."""
     return "fr" if lang == "fr" else "en"
 
 

@@ -449,18 +449,18 @@ def compare(request: Request) -> Response:
     if not versions:
         return _no_version(request, assessment)
     lang = _lang(request)
-    numbers = [v.number for v in versions]
-    chosen = {"a": versions[-2].number if len(versions) > 1 else versions[-1].number, "b": versions[-1].number}
+    by_number = {str(v.number): v for v in versions}  # a choice compared as written: no int() of a long run
+    chosen = {"a": versions[-2] if len(versions) > 1 else versions[-1], "b": versions[-1]}
     for side in ("a", "b"):
         value = request.query_params.get(side)
         if value is None or value == "":
             continue
-        if value not in {str(number) for number in numbers}:  # compared as written: no int() of a long run
-            problem = t("not_a_version", lang, value=repr(value)[:40], numbers=", ".join(map(str, numbers)))
+        if value not in by_number:
+            problem = t("not_a_version", lang, value=repr(value)[:40], numbers=", ".join(by_number))
             return _page(request, "results_problem.html.j2", status=404, assessment=assessment,
                          title=t("compare_title", lang), problem=problem)
-        chosen[side] = int(value)
-    first, second = (next(v for v in versions if v.number == chosen[side]) for side in ("a", "b"))
+        chosen[side] = by_number[value]
+    first, second = chosen["a"], chosen["b"]
     try:
         found = views.compare(first.answers, second.answers, _policy(request), lang)
     except ArbitreError as exc:
