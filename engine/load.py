@@ -635,7 +635,7 @@ def parse_json(text: str, source: str, max_items: int | None = None, what: str =
     except ValueError as exc:
         located = _duplicate_key(text) if str(exc).startswith("duplicate key") else None
         if located is not None:
-            detail = located.message.removeprefix("not valid YAML: ")
+            detail = str(dict(located.args).get("detail", located.message))  # the parser's words, not the frame
             raise _not_valid(source, located.line, detail, "JSON") from exc
         raise _not_valid(source, None, str(exc), "JSON") from exc
     if max_items is not None and isinstance(data, dict):
@@ -673,18 +673,21 @@ def _read_bytes(path: Path, what: str, limit: int) -> bytes:
     pieces: list[bytes] = []
     total = 0
     with path.open("rb") as handle:
-        if os.fstat(handle.fileno()).st_size > limit:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
             raise too_big()
-        # a piece at a time: ``read(limit + 1)`` would set aside ``limit`` bytes first, whatever the size
+        # a file's size and a byte more at once (its end seen); what its size does not tell (a pipe, a file
+        # still growing) a piece at a time: ``read(limit + 1)`` would set ``limit`` bytes aside first
+        want = size + 1 if size else READ_PIECE
         while total <= limit:
-            piece = handle.read(min(READ_PIECE, limit + 1 - total))
+            piece = handle.read(min(want, limit + 1 - total))
             if not piece:
                 break
             pieces.append(piece)
-            total += len(piece)
+            total, want = total + len(piece), READ_PIECE
     if total > limit:
         raise too_big()
-    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+    return b"".join(pieces)  # one piece is returned as it is, not copied
 
 
 def read_document(path: Path, *, what: str = "what.file", max_bytes: int | None = None,
