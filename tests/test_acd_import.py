@@ -368,6 +368,7 @@ class TestTheIntervalLength:
         with pytest.raises(ExportError) as refused:
             read_export(write_csv(tmp_path / "x.csv", rows))
         assert refused.value.problems
+        assert refused.value.problems[0].line == 2  # the first row, refused at its own time
 
     def test_a_row_whose_gap_divides_no_hour_is_refused(self, tmp_path: Path) -> None:
         """A row at 09:07 after one at 09:30 leaves intervals of 1 minute: refused; one at 09:40 after it,

@@ -13,14 +13,10 @@ from engine.answers import load_answers
 from engine.policy.loading import Policy
 from engine.staffing import agent_seconds, on_queue_hours, paid_hours_per_fte
 from explanations.render import labels
-from tests.conftest import EXAMPLES, arbitre_in_process
+from conftest import EXAMPLES, arbitre_in_process
+from test_audit import flat
 
 ACME = EXAMPLES / "acme-retail.yaml"
-
-
-def _flat(text: str) -> str:
-    """The text with its line breaks and runs of spaces as one space (the text output is wrapped)."""
-    return re.sub(r"[ \n]+", " ", text)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +29,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], s
         folder = tmp_path_factory.mktemp(f"tender-{lang}")
         assert arbitre_in_process("tender", ACME, "--out", folder, "--force", "--lang", lang).returncode == 0
         out["tender", lang] = (folder / "specification.md").read_text(encoding="utf-8")
-    return {key: _flat(text) for key, text in out.items()}
+    return {key: flat(text) for key, text in out.items()}
 
 
 def _figure(pattern: str, text: str) -> float:
@@ -97,7 +93,7 @@ class TestOneFlowThreeFigures:
         """The recommendation names all three bases, the brief and the tender each their own, in the
         same words."""
         words = labels(lang)  # type: ignore[arg-type]
-        inhouse, quoted, dedicated = (_flat(words[key]) for key in
+        inhouse, quoted, dedicated = (flat(words[key]) for key in
                                       ("headcount_inhouse", "headcount_quoted", "headcount_dedicated"))
         assert all(basis in outputs["recommend", lang] for basis in (inhouse, quoted, dedicated))
         assert quoted in outputs["brief", lang] and dedicated not in outputs["brief", lang]

@@ -5,8 +5,11 @@ editable install ``make`` makes."""
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from pathlib import Path
+
+import pytest
+
+tomllib = pytest.importorskip("tomllib", reason="tomllib, which reads pyproject.toml, comes with Python 3.11")
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = {".py", ".pyc"}
